@@ -1,0 +1,250 @@
+//! Docker through bollard: start service containers, exec steps, observe,
+//! kill, remove, and count what a run left behind.
+
+use super::labels;
+use crate::suite::ServiceSpec;
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::models::{ContainerCreateBody, HostConfig, ResourcesUlimits};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
+    ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use futures_util::StreamExt;
+use std::collections::HashMap;
+use std::time::Duration;
+use thiserror::Error;
+
+/// How much of a step's stdout/stderr we keep (the tail).
+const OUTPUT_CAP: usize = 64 * 1024;
+
+/// The container command when a service sets no `args`: stay alive, exit on
+/// SIGTERM so a graceful stop is quick.
+const KEEP_ALIVE: [&str; 3] = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"];
+
+#[derive(Debug, Error)]
+pub enum DockerError {
+    #[error("Docker is unreachable ({0}); is the daemon running and DOCKER_HOST right?")]
+    Unreachable(String),
+    #[error("image `{0}` is not present locally and no registry is reachable; build it first (`cargo xtask setup` builds clnrm-base:latest)")]
+    ImageMissing(String),
+    #[error("docker: {0}")]
+    Api(#[from] bollard::errors::Error),
+}
+
+impl DockerError {
+    /// True when the daemon itself is gone (as opposed to one call failing).
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            DockerError::Unreachable(_) => true,
+            DockerError::Api(e) => matches!(
+                e,
+                bollard::errors::Error::IOError { .. } | bollard::errors::Error::HyperResponseError { .. } | bollard::errors::Error::RequestTimeoutError
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// What Docker says about a container right now.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ContainerState {
+    pub status: String,
+    pub running: bool,
+    pub exit_code: Option<i64>,
+    pub oom_killed: bool,
+}
+
+/// The result of running one command in a container.
+#[derive(Clone, Debug, Default)]
+pub struct ExecOutcome {
+    /// None when Docker could not tell (the container died under it).
+    pub exit_code: Option<i64>,
+    pub stdout: String,
+    pub stderr: String,
+    pub timed_out: bool,
+}
+
+/// What is still there for a label filter after cleanup.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Leftovers {
+    pub containers: Vec<String>,
+    pub networks: Vec<String>,
+    pub volumes: Vec<String>,
+}
+
+impl Leftovers {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && self.networks.is_empty() && self.volumes.is_empty()
+    }
+}
+
+#[derive(Clone)]
+pub struct Docker {
+    client: bollard::Docker,
+}
+
+impl Docker {
+    /// Connect (DOCKER_HOST or the local socket), check the daemon answers,
+    /// and agree on an API version it speaks.
+    pub async fn connect() -> Result<Self, DockerError> {
+        let client = bollard::Docker::connect_with_defaults().map_err(|e| DockerError::Unreachable(e.to_string()))?;
+        let client = tokio::time::timeout(Duration::from_secs(10), client.negotiate_version())
+            .await
+            .map_err(|_| DockerError::Unreachable("no answer in 10 s".into()))?
+            .map_err(|e| DockerError::Unreachable(e.to_string()))?;
+        client.ping().await.map_err(|e| DockerError::Unreachable(e.to_string()))?;
+        Ok(Docker { client })
+    }
+
+    pub async fn ensure_image(&self, image: &str) -> Result<(), DockerError> {
+        match self.client.inspect_image(image).await {
+            Ok(_) => Ok(()),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Err(DockerError::ImageMissing(image.to_string())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Create and start a service's container, labelled for the run.
+    pub async fn start_service(&self, run_id: &str, scenario: &str, spec: &ServiceSpec) -> Result<String, DockerError> {
+        self.ensure_image(&spec.image).await?;
+        let cmd: Vec<String> = if spec.args.is_empty() { KEEP_ALIVE.iter().map(|s| s.to_string()).collect() } else { spec.args.clone() };
+        let host_config = HostConfig {
+            memory: spec.memory_mb.map(|mb| (mb * 1024 * 1024) as i64),
+            // Same as memory: no swap, so a limit really means OOM.
+            memory_swap: spec.memory_mb.map(|mb| (mb * 1024 * 1024) as i64),
+            nano_cpus: spec.cpu_millicores.map(|m| (m * 1_000_000) as i64),
+            pids_limit: spec.pids,
+            ulimits: spec.max_file_descriptors.map(|n| vec![ResourcesUlimits { name: Some("nofile".into()), soft: Some(n as i64), hard: Some(n as i64) }]),
+            tmpfs: (!spec.tmpfs.is_empty()).then(|| spec.tmpfs.iter().map(|(p, mb)| (p.clone(), format!("size={mb}m"))).collect::<HashMap<_, _>>()),
+            cap_add: (!spec.capabilities.is_empty()).then(|| spec.capabilities.clone()),
+            ..Default::default()
+        };
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            cmd: Some(cmd),
+            env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
+            labels: Some(labels::for_service(run_id, scenario, &spec.id)),
+            host_config: Some(host_config),
+            ..Default::default()
+        };
+        let name = format!("clnrm-{}-{}-{}", &run_id[..run_id.len().min(12)], sanitize(scenario), sanitize(&spec.id));
+        let opts = CreateContainerOptionsBuilder::default().name(&name).build();
+        let created = self.client.create_container(Some(opts), body).await?;
+        // Created but not started still carries our labels: cleanup finds it either way.
+        self.client.start_container(&created.id, None::<bollard::query_parameters::StartContainerOptions>).await?;
+        Ok(created.id)
+    }
+
+    /// Run `sh -c command` in the container; collect exit code and output.
+    /// `timeout`: stop waiting (the caller kills the container).
+    pub async fn exec(&self, id: &str, command: &str, timeout: Option<Duration>) -> Result<ExecOutcome, DockerError> {
+        let exec = self
+            .client
+            .create_exec(
+                id,
+                CreateExecOptions { cmd: Some(vec!["sh", "-c", command]), attach_stdout: Some(true), attach_stderr: Some(true), ..Default::default() },
+            )
+            .await?;
+        let mut out = ExecOutcome::default();
+        if let StartExecResults::Attached { mut output, .. } = self.client.start_exec(&exec.id, None).await? {
+            let collect = async {
+                while let Some(chunk) = output.next().await {
+                    match chunk {
+                        Ok(LogOutput::StdOut { message }) => push_capped(&mut out.stdout, &message),
+                        Ok(LogOutput::StdErr { message }) => push_capped(&mut out.stderr, &message),
+                        Ok(_) => {}
+                        // The stream breaks when the container dies under it.
+                        Err(_) => break,
+                    }
+                }
+            };
+            match timeout {
+                Some(t) => out.timed_out = tokio::time::timeout(t, collect).await.is_err(),
+                None => collect.await,
+            }
+        }
+        if !out.timed_out {
+            out.exit_code = self.exec_exit_code(&exec.id).await;
+        }
+        Ok(out)
+    }
+
+    /// The exec's exit code; Docker may need a moment to record it.
+    async fn exec_exit_code(&self, exec_id: &str) -> Option<i64> {
+        for _ in 0..20 {
+            match self.client.inspect_exec(exec_id).await {
+                Ok(i) if i.running != Some(true) => return i.exit_code,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    pub async fn inspect(&self, id: &str) -> Result<ContainerState, DockerError> {
+        let info = self.client.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>).await?;
+        let st = info.state.unwrap_or_default();
+        Ok(ContainerState {
+            status: st.status.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()),
+            running: st.running.unwrap_or(false),
+            exit_code: (st.running != Some(true)).then_some(st.exit_code).flatten(),
+            oom_killed: st.oom_killed.unwrap_or(false),
+        })
+    }
+
+    /// Wait (bounded) until the container is no longer running; its last state.
+    pub async fn wait_stopped(&self, id: &str, bound: Duration) -> Result<ContainerState, DockerError> {
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            let st = self.inspect(id).await?;
+            if !st.running || tokio::time::Instant::now() >= deadline {
+                return Ok(st);
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
+    pub async fn kill(&self, id: &str, signal: &str) -> Result<(), DockerError> {
+        let opts = KillContainerOptionsBuilder::default().signal(signal).build();
+        Ok(self.client.kill_container(id, Some(opts)).await?)
+    }
+
+    /// Remove a container (and its anonymous volumes), killing it if needed.
+    /// Ok(false) when it was already gone.
+    pub async fn remove(&self, id: &str) -> Result<bool, DockerError> {
+        let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        match self.client.remove_container(id, Some(opts)).await {
+            Ok(()) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Everything still carrying all of the given `label` filters.
+    pub async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, DockerError> {
+        let filters = HashMap::from([("label".to_string(), label_filters)]);
+        let containers = self.client.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build())).await?;
+        let networks = self.client.list_networks(Some(ListNetworksOptionsBuilder::default().filters(&filters).build())).await?;
+        let volumes = self.client.list_volumes(Some(ListVolumesOptionsBuilder::default().filters(&filters).build())).await?;
+        Ok(Leftovers {
+            containers: containers.into_iter().filter_map(|c| c.id).collect(),
+            networks: networks.into_iter().filter_map(|n| n.id).collect(),
+            volumes: volumes.volumes.unwrap_or_default().into_iter().map(|v| v.name).collect(),
+        })
+    }
+}
+
+fn push_capped(buf: &mut String, bytes: &[u8]) {
+    buf.push_str(&String::from_utf8_lossy(bytes));
+    if buf.len() > OUTPUT_CAP {
+        let cut = buf.len() - OUTPUT_CAP;
+        let cut = (cut..buf.len()).find(|i| buf.is_char_boundary(*i)).unwrap_or(buf.len());
+        buf.drain(..cut);
+    }
+}
+
+/// Docker names allow [a-zA-Z0-9_.-].
+fn sanitize(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' { c } else { '-' }).collect()
+}

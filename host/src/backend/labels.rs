@@ -1,0 +1,28 @@
+//! Labels on everything a run creates, so it can be found again: by the run
+//! itself (verification), by `clnrm gc` after a crash, and by people
+//! (`docker ps -a -f label=clnrm`).
+
+use std::collections::HashMap;
+
+/// `clnrm=<run-id>`: the run that owns the resource.
+pub const RUN: &str = "clnrm";
+/// The scenario that created it.
+pub const SCENARIO: &str = "clnrm.scenario";
+/// The `[service.<id>]` it was started for.
+pub const SERVICE: &str = "clnrm.service";
+/// PID of the owning `clnrm` process (lets `gc` tell dead runs from live ones).
+pub const PID: &str = "clnrm.pid";
+
+pub fn for_service(run_id: &str, scenario: &str, service: &str) -> HashMap<String, String> {
+    HashMap::from([
+        (RUN.to_string(), run_id.to_string()),
+        (SCENARIO.to_string(), scenario.to_string()),
+        (SERVICE.to_string(), service.to_string()),
+        (PID.to_string(), std::process::id().to_string()),
+    ])
+}
+
+/// Docker `label` filter values selecting one scenario of one run.
+pub fn scenario_filter(run_id: &str, scenario: &str) -> Vec<String> {
+    vec![format!("{RUN}={run_id}"), format!("{SCENARIO}={scenario}")]
+}

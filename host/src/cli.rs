@@ -1,0 +1,200 @@
+//! The `clnrm` command line: parse arguments, load and check every suite
+//! before starting anything, run, report, and map the result to an exit code
+//! (0 all passed, 1 a test failed, 2 bad input or environment).
+
+use crate::backend::Docker;
+use crate::engine::{self, RunCtx};
+use crate::runtime::{Registry, RegistryError};
+use crate::suite::{self, Suite};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub const EXIT_PASS: i32 = 0;
+pub const EXIT_FAIL: i32 = 1;
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+#[derive(Parser, Debug)]
+#[command(name = "clnrm", version, about = "Chaos-engineering test runner: real faults in real containers, proven by OpenTelemetry spans")]
+pub struct Cli {
+    /// More logging (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run chaos suites (`*.clnrm.toml` files or glob patterns).
+    Run {
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// Override `[determinism] seed`.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where reports are written.
+        #[arg(long, default_value = ".")]
+        report_dir: PathBuf,
+    },
+    /// Parse and check suites (plugins included) without starting anything.
+    Validate {
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+}
+
+pub async fn main(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Run { files, seed, report_dir } => run(&files, seed, &report_dir).await,
+        Command::Validate { files } => validate(&files).await,
+    }
+}
+
+/// Expand globs (for shells that did not) and keep plain paths as they are.
+fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for p in patterns {
+        if p.contains(['*', '?', '[']) {
+            let matches: Vec<PathBuf> = glob::glob(p).map_err(|e| format!("bad pattern `{p}`: {e}"))?.filter_map(Result::ok).collect();
+            if matches.is_empty() {
+                return Err(format!("no file matches `{p}`"));
+            }
+            out.extend(matches);
+        } else {
+            out.push(PathBuf::from(p));
+        }
+    }
+    Ok(out)
+}
+
+fn report_diag(e: impl Into<miette::Report>) {
+    eprintln!("{:?}", e.into());
+}
+
+/// Load every file; all errors are printed, not just the first.
+fn load_all(patterns: &[String]) -> Result<Vec<Suite>, i32> {
+    let paths = expand(patterns).map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_BAD_INPUT
+    })?;
+    let mut suites = Vec::new();
+    let mut failed = false;
+    for p in paths {
+        match suite::load(&p) {
+            Ok(s) => suites.push(s),
+            Err(e) => {
+                report_diag(e);
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        Err(EXIT_BAD_INPUT)
+    } else {
+        Ok(suites)
+    }
+}
+
+async fn resolve_all(registry: &Registry, suites: &[Suite]) -> Result<Vec<crate::runtime::ResolvedPlugins>, i32> {
+    let mut out = Vec::new();
+    for s in suites {
+        match registry.resolve(s).await {
+            Ok(r) => out.push(r),
+            Err(RegistryError::Suite(e)) => {
+                report_diag(*e);
+                return Err(EXIT_BAD_INPUT);
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(EXIT_BAD_INPUT);
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn validate(files: &[String]) -> i32 {
+    let suites = match load_all(files) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let registry = match Registry::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    if let Err(code) = resolve_all(&registry, &suites).await {
+        return code;
+    }
+    for s in &suites {
+        println!("ok {} ({} scenarios, {} expectations)", s.path.display(), s.scenarios.len(), s.expectations.len());
+    }
+    EXIT_PASS
+}
+
+async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::path::Path) -> i32 {
+    let suites = match load_all(files) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let registry = match Registry::new() {
+        Ok(r) => Arc::new(r),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let plugins = match resolve_all(&registry, &suites).await {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let docker = match Docker::connect().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    // Every image must be here before anything starts: no registry to pull from.
+    for s in &suites {
+        for svc in s.services.values() {
+            if let Err(e) = docker.ensure_image(&svc.image).await {
+                eprintln!("error: {}: service `{}`: {e}", s.path.display(), svc.id);
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    let ctx = RunCtx { registry, docker, run_id: engine::seed::new_run_id() };
+    tracing::info!(run_id = %ctx.run_id, "run started");
+    let mut all_passed = true;
+    let mut invalid = false;
+    for (s, p) in suites.iter().zip(&plugins) {
+        let seed = seed_override.or(s.seed).unwrap_or_else(engine::seed::random_seed);
+        let outcome = engine::run_suite(&ctx, s, p, seed).await;
+        let mut stdout = std::io::stdout().lock();
+        let _ = crate::report::print_summary(&mut stdout, &outcome);
+        match crate::report::write_json(report_dir, &outcome) {
+            Ok(path) => {
+                let _ = writeln_flush(&mut stdout, &format!("report: {}", path.display()));
+            }
+            Err(e) => eprintln!("error: cannot write report into {}: {e}", report_dir.display()),
+        }
+        all_passed &= outcome.passed;
+        invalid |= outcome.invalid.is_some();
+    }
+    if invalid {
+        EXIT_BAD_INPUT
+    } else if all_passed {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    }
+}
+
+fn writeln_flush(out: &mut impl std::io::Write, line: &str) -> std::io::Result<()> {
+    writeln!(out, "{line}")?;
+    out.flush()
+}

@@ -1,0 +1,87 @@
+//! What a run found, as data: the report and the summary are views of it.
+
+use crate::backend::Leftovers;
+use crate::runtime::PluginInfo;
+use crate::trace::SpanData;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+#[derive(Debug, Serialize)]
+pub struct SuiteOutcome {
+    pub name: String,
+    pub path: PathBuf,
+    pub run_id: String,
+    pub seed: u64,
+    pub passed: bool,
+    /// Set when the suite could not be judged (e.g. an invalid expectation).
+    pub invalid: Option<String>,
+    pub duration_ms: u64,
+    pub scenarios: Vec<ScenarioOutcome>,
+    pub expectations: Vec<ExpectationOutcome>,
+    pub plugins: BTreeMap<String, PluginInfo>,
+    #[serde(skip)]
+    pub spans: Vec<SpanData>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ScenarioOutcome {
+    pub name: String,
+    pub passed: bool,
+    pub expect_failure: bool,
+    /// Why it failed, in one line; None when it passed.
+    pub reason: Option<String>,
+    pub duration_ms: u64,
+    pub steps: Vec<StepOutcome>,
+    pub injections: Vec<InjectionOutcome>,
+    pub cleanup: CleanupOutcome,
+}
+
+#[derive(Debug, Serialize, Clone)]
+pub struct StepOutcome {
+    pub name: String,
+    pub service: String,
+    /// "pass" or "error".
+    pub result: String,
+    pub exit_code: Option<i64>,
+    /// container_killed, oom_killed, nonzero_exit, timeout, service_failed, ...
+    pub error_type: Option<String>,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration_ms: u64,
+}
+
+impl StepOutcome {
+    pub fn failed(&self) -> bool {
+        self.result != "pass"
+    }
+}
+
+#[derive(Debug, Serialize, Clone)]
+pub struct InjectionOutcome {
+    pub fault_type: String,
+    pub plugin: String,
+    /// True only when the plugin saw the fault take effect.
+    pub observed: bool,
+    pub summary: String,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, Clone, Default)]
+pub struct CleanupOutcome {
+    pub triggered: String,
+    pub containers_removed: usize,
+    pub success: bool,
+    pub remaining: Leftovers,
+    pub duration_ms: u64,
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Clone)]
+pub struct ExpectationOutcome {
+    pub expectation: String,
+    pub table: String,
+    pub plugin: String,
+    pub passed: bool,
+    pub message: String,
+}

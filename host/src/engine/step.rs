@@ -1,0 +1,97 @@
+//! One step: a command exec'd in a service container, observed and classified
+//! from what Docker reports (exit code, container state, OOMKilled).
+
+use super::outcome::StepOutcome;
+use crate::backend::Docker;
+use crate::suite::StepSpec;
+use crate::trace::{SpanId, Trace};
+use std::time::{Duration, Instant};
+
+/// How long to wait for Docker to report a container dead after a step's
+/// exec ended abnormally (a kill lands in the exec before the container state).
+const DEATH_SETTLE: Duration = Duration::from_secs(2);
+
+pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec, container: &str) -> (StepOutcome, SpanId) {
+    let span = trace.start(format!("clnrm.step:{}", step.name), Some(parent));
+    trace.set_attr(span, "step.name", &step.name);
+    trace.set_attr(span, "service.id", &step.service);
+    trace.set_attr(span, "container.id", container);
+    let started = Instant::now();
+    let mut out = StepOutcome {
+        name: step.name.clone(),
+        service: step.service.clone(),
+        result: "pass".into(),
+        exit_code: None,
+        error_type: None,
+        stdout: String::new(),
+        stderr: String::new(),
+        duration_ms: 0,
+    };
+    match docker.exec(container, &step.command, step.timeout).await {
+        Err(e) => {
+            out.error_type = Some(if e.is_unreachable() { "docker_unreachable" } else { "exec_failed" }.into());
+            out.stderr = e.to_string();
+        }
+        Ok(exec) => {
+            out.stdout = exec.stdout;
+            out.stderr = exec.stderr;
+            out.exit_code = exec.exit_code;
+            if exec.timed_out {
+                out.error_type = Some("timeout".into());
+                if let Some(t) = step.timeout {
+                    trace.set_attr(span, "timeout.ms", t.as_millis() as i64);
+                }
+            } else {
+                classify(docker, container, &mut out).await;
+            }
+        }
+    }
+    out.duration_ms = started.elapsed().as_millis() as u64;
+    if out.error_type.is_some() {
+        out.result = "error".into();
+    }
+    trace.set_attr(span, "result", out.result.as_str());
+    if let Some(code) = out.exit_code {
+        trace.set_attr(span, "exit.code", code);
+    }
+    match &out.error_type {
+        Some(et) => {
+            trace.set_attr(span, "error.type", et.as_str());
+            trace.end_error(span, describe(&out));
+        }
+        None => trace.end_ok(span),
+    }
+    (out, span)
+}
+
+/// Decide what happened from Docker's own account, never from assumptions.
+async fn classify(docker: &Docker, container: &str, out: &mut StepOutcome) {
+    let abnormal = out.exit_code.is_none_or(|c| c >= 128);
+    let state = if abnormal { docker.wait_stopped(container, DEATH_SETTLE).await } else { docker.inspect(container).await };
+    let Ok(state) = state else {
+        // The container is gone entirely: something removed it under us.
+        out.error_type = Some("container_killed".into());
+        return;
+    };
+    if !state.running {
+        out.exit_code = state.exit_code.or(out.exit_code);
+        out.error_type = Some(if state.oom_killed { "oom_killed" } else { "container_killed" }.into());
+    } else if state.oom_killed && out.exit_code == Some(137) {
+        // The step's process was OOM-killed inside a container that lives on.
+        out.error_type = Some("oom_killed".into());
+    } else {
+        match out.exit_code {
+            Some(0) => {}
+            Some(_) => out.error_type = Some("nonzero_exit".into()),
+            None => out.error_type = Some("exit_unknown".into()),
+        }
+    }
+}
+
+fn describe(out: &StepOutcome) -> String {
+    match (out.error_type.as_deref(), out.exit_code) {
+        (Some(t), Some(c)) => format!("{t} (exit code {c})"),
+        (Some(t), None) => t.to_string(),
+        (None, _) => String::new(),
+    }
+}

@@ -1,0 +1,11 @@
+//! clnrm: a chaos-engineering test runner. Data flows
+//! suite (load/check) → engine (scenarios) → runtime (wasm plugins) →
+//! backend (docker) → trace (spans) → report.
+
+pub mod backend;
+pub mod cli;
+pub mod engine;
+pub mod report;
+pub mod runtime;
+pub mod suite;
+pub mod trace;

@@ -1,0 +1,61 @@
+//! The human summary printed after each suite.
+
+use crate::engine::SuiteOutcome;
+use std::io::Write;
+
+pub fn print_summary(out: &mut impl Write, s: &SuiteOutcome) -> std::io::Result<()> {
+    writeln!(out, "suite {} ({}) seed {}", s.name, s.path.display(), s.seed)?;
+    for sc in &s.scenarios {
+        let mark = if sc.passed { "✓" } else { "✗" };
+        let expect = if sc.expect_failure { " [expect failure]" } else { "" };
+        writeln!(out, "  {mark} {}{expect} ({} ms)", sc.name, sc.duration_ms)?;
+        for st in &sc.steps {
+            let detail = match (&st.error_type, st.exit_code) {
+                (Some(t), Some(c)) => format!("{t}, exit {c}"),
+                (Some(t), None) => t.clone(),
+                (None, Some(c)) => format!("exit {c}"),
+                (None, None) => String::new(),
+            };
+            writeln!(out, "      step {}: {} {}", st.name, st.result, detail)?;
+        }
+        for inj in &sc.injections {
+            match &inj.error {
+                Some(e) => writeln!(out, "      chaos {} ({}): ERROR {}", inj.fault_type, inj.plugin, e)?,
+                None => writeln!(out, "      chaos {} ({}): {}{}", inj.fault_type, inj.plugin, inj.summary, if inj.observed { "" } else { " [NOT OBSERVED]" })?,
+            }
+        }
+        let c = &sc.cleanup;
+        writeln!(
+            out,
+            "      cleanup ({}): {} container(s) removed in {} ms, {} left{}",
+            c.triggered,
+            c.containers_removed,
+            c.duration_ms,
+            c.remaining.containers.len() + c.remaining.networks.len() + c.remaining.volumes.len(),
+            if c.success { "" } else { " [FAILED]" }
+        )?;
+        if let Some(r) = &sc.reason {
+            writeln!(out, "      reason: {r}")?;
+        }
+    }
+    for e in &s.expectations {
+        let mark = if e.passed { "✓" } else { "✗" };
+        writeln!(out, "  {mark} {}: {}", e.expectation, e.message)?;
+    }
+    if let Some(msg) = &s.invalid {
+        writeln!(out, "  ! {msg}")?;
+    }
+    let sc_ok = s.scenarios.iter().filter(|x| x.passed).count();
+    let ex_ok = s.expectations.iter().filter(|x| x.passed).count();
+    writeln!(
+        out,
+        "{} {}: {}/{} scenarios, {}/{} expectations passed in {} ms",
+        if s.passed { "PASS" } else { "FAIL" },
+        s.name,
+        sc_ok,
+        s.scenarios.len(),
+        ex_ok,
+        s.expectations.len(),
+        s.duration_ms
+    )
+}

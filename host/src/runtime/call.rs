@@ -1,0 +1,120 @@
+//! Running one plugin call: a fresh store (a trapped instance is dead), the
+//! sandbox limits, the deadline, and errors that say what went wrong.
+
+use super::bindings::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
+use super::bindings::chaos::ChaosPluginPre;
+use super::bindings::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
+use super::bindings::validator::ValidatorPluginPre;
+use super::host::{Grants, PluginState, ScenarioCtx};
+use super::sandbox::{self, Limits};
+use std::future::Future;
+use std::sync::Arc;
+use thiserror::Error;
+use wasmtime::component::ResourceTable;
+use wasmtime::{Engine, Store};
+
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum PluginError {
+    #[error("plugin `{plugin}` did not finish within its deadline of {ms} ms and was stopped")]
+    Deadline { plugin: String, ms: u128 },
+    #[error("plugin `{plugin}` exceeded its memory limit of {mib} MiB and was stopped")]
+    Memory { plugin: String, mib: usize },
+    #[error("plugin `{plugin}` trapped: {message}")]
+    Trap { plugin: String, message: String },
+    #[error("plugin `{plugin}` failed: {message}")]
+    Failed { plugin: String, message: String },
+}
+
+/// Arguments of a chaos call beyond the injection itself.
+pub struct ChaosCall {
+    pub stream_seed: [u8; 32],
+    pub epoch_ns: u64,
+    pub limits: Limits,
+    pub scenario: Arc<ScenarioCtx>,
+}
+
+/// Arguments of a validator call.
+pub struct ValidateCall {
+    pub limits: Limits,
+}
+
+fn new_store(engine: &Engine, plugin: &str, grants: Grants, limits: &Limits, stream_seed: [u8; 32], epoch_ns: u64, scenario: Option<Arc<ScenarioCtx>>) -> Store<PluginState> {
+    use rand_core::SeedableRng;
+    let wasi_seed = u64::from_le_bytes(stream_seed[..8].try_into().unwrap_or_default());
+    let state = PluginState {
+        wasi: sandbox::wasi_ctx(wasi_seed, epoch_ns),
+        table: ResourceTable::new(),
+        limits: sandbox::store_limits(limits),
+        plugin: plugin.to_string(),
+        grants,
+        rng: rand_chacha::ChaCha20Rng::from_seed(stream_seed),
+        scenario,
+    };
+    let mut store = Store::new(engine, state);
+    store.limiter(|s| &mut s.limits);
+    // Yield to tokio at every epoch tick, so a plugin that never calls the
+    // host still lets the deadline timer fire.
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_async_yield_and_update(1);
+    store
+}
+
+/// Run `fut` under the call's deadline and turn failures into [`PluginError`]s.
+async fn bounded<T>(plugin: &str, limits: &Limits, fut: impl Future<Output = wasmtime::Result<T>>) -> Result<T, PluginError> {
+    match tokio::time::timeout(limits.deadline, fut).await {
+        Err(_) => Err(PluginError::Deadline { plugin: plugin.to_string(), ms: limits.deadline.as_millis() }),
+        Ok(Err(e)) => Err(classify(plugin, limits, e)),
+        Ok(Ok(v)) => Ok(v),
+    }
+}
+
+fn classify(plugin: &str, limits: &Limits, e: wasmtime::Error) -> PluginError {
+    let chain = format!("{e:#}");
+    if chain.contains("forcing trap when growing memory") || chain.contains("forcing a memory growth failure") {
+        return PluginError::Memory { plugin: plugin.to_string(), mib: limits.memory_bytes >> 20 };
+    }
+    // `{:?}` carries the wasm backtrace with function names.
+    let detail = format!("{e:?}");
+    let message = detail.lines().take(12).collect::<Vec<_>>().join("\n");
+    PluginError::Trap { plugin: plugin.to_string(), message }
+}
+
+pub(super) async fn inject(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str, grants: Grants, injection: &Injection, call: ChaosCall) -> Result<Outcome, PluginError> {
+    let mut store = new_store(engine, plugin, grants, &call.limits, call.stream_seed, call.epoch_ns, Some(call.scenario));
+    let result = bounded(plugin, &call.limits, async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance.clnrm_chaos_chaos().call_inject(&mut store, injection).await
+    })
+    .await?;
+    result.map_err(|message| PluginError::Failed { plugin: plugin.to_string(), message })
+}
+
+pub(super) async fn describe_chaos(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str) -> Result<super::bindings::WitPluginInfo, PluginError> {
+    let limits = Limits::chaos(std::time::Duration::from_secs(5));
+    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None);
+    bounded(plugin, &limits, async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance.clnrm_chaos_chaos().call_describe(&mut store).await
+    })
+    .await
+}
+
+pub(super) async fn describe_validator(engine: &Engine, pre: &ValidatorPluginPre<PluginState>, plugin: &str) -> Result<super::bindings::WitPluginInfo, PluginError> {
+    let limits = Limits { deadline: std::time::Duration::from_secs(5), ..Limits::VALIDATOR };
+    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None);
+    bounded(plugin, &limits, async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance.clnrm_chaos_validator().call_describe(&mut store).await
+    })
+    .await
+}
+
+pub(super) async fn validate(engine: &Engine, pre: &ValidatorPluginPre<PluginState>, plugin: &str, table: &str, config_json: &str, trace: &[SpanRecord], call: ValidateCall) -> Result<Vec<Finding>, PluginError> {
+    let mut store = new_store(engine, plugin, Grants::default(), &call.limits, [0; 32], 0, None);
+    let result = bounded(plugin, &call.limits, async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance.clnrm_chaos_validator().call_validate(&mut store, table, config_json, trace).await
+    })
+    .await?;
+    result.map_err(|message| PluginError::Failed { plugin: plugin.to_string(), message })
+}

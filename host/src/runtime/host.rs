@@ -1,0 +1,232 @@
+//! The host side of the WIT imports: what a plugin may ask the host to do.
+//! One `PluginState` per call (a fresh store), holding the plugin's granted
+//! capabilities, its random stream, and the scenario it acts on.
+
+use super::bindings::chaos::clnrm::chaos::{clock, container, log, rng, spans, types};
+use super::bindings::{AttrValue as WitAttr, SpanKind as WitKind, SpanStatus as WitStatus};
+use crate::backend::Docker;
+use crate::trace::{AttrValue, SpanId, SpanKind, SpanStatus, Trace};
+use wasmtime::format_err as anyhow;
+use rand_core::Rng;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::ResourceTable;
+use wasmtime::StoreLimits;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// What a chaos plugin acts on: one scenario's containers and trace.
+pub struct ScenarioCtx {
+    pub docker: Docker,
+    /// Service id -> container id.
+    pub containers: HashMap<String, String>,
+    pub trace: Trace,
+}
+
+/// Host capabilities a plugin can be granted (declared in `plugin-info`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Grants {
+    pub container: bool,
+}
+
+impl Grants {
+    pub fn from_declared(caps: &[String]) -> Grants {
+        Grants { container: caps.iter().any(|c| c == "container") }
+    }
+}
+
+pub struct PluginState {
+    pub(super) wasi: WasiCtx,
+    pub(super) table: ResourceTable,
+    pub(super) limits: StoreLimits,
+    pub(super) plugin: String,
+    pub(super) grants: Grants,
+    pub(super) rng: rand_chacha::ChaCha20Rng,
+    pub(super) scenario: Option<Arc<ScenarioCtx>>,
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+impl PluginState {
+    fn scenario(&self) -> wasmtime::Result<&ScenarioCtx> {
+        self.scenario.as_deref().ok_or_else(|| anyhow!("plugin `{}` called a scenario interface outside a scenario", self.plugin))
+    }
+
+    /// Container id for a service, after checking the grant.
+    fn container_of(&self, service: &str) -> wasmtime::Result<Result<(&ScenarioCtx, String), String>> {
+        if !self.grants.container {
+            return Err(anyhow!("plugin `{}` called clnrm:chaos/container without declaring the \"container\" capability", self.plugin));
+        }
+        let ctx = self.scenario()?;
+        Ok(match ctx.containers.get(service) {
+            Some(id) => Ok((ctx, id.clone())),
+            None => Err(format!("no service `{service}` in this scenario (services: {})", ctx.containers.keys().cloned().collect::<Vec<_>>().join(", "))),
+        })
+    }
+
+    fn span(&self, handle: u64) -> wasmtime::Result<(&Trace, SpanId)> {
+        let trace = &self.scenario()?.trace;
+        let id = SpanId(u32::try_from(handle).map_err(|_| anyhow!("span handle {handle} out of range"))?);
+        if !trace.contains(id) {
+            return Err(anyhow!("plugin `{}` used span handle {handle}, which does not exist", self.plugin));
+        }
+        Ok((trace, id))
+    }
+}
+
+impl types::Host for PluginState {}
+
+impl container::Host for PluginState {
+    async fn kill(&mut self, service: String, signal: String) -> wasmtime::Result<Result<(), String>> {
+        let (ctx, id) = match self.container_of(&service)? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        tracing::debug!(plugin = %self.plugin, %service, %signal, "kill");
+        Ok(ctx.docker.kill(&id, &signal).await.map_err(|e| e.to_string()))
+    }
+
+    async fn inspect(&mut self, service: String) -> wasmtime::Result<Result<container::ContainerState, String>> {
+        let (ctx, id) = match self.container_of(&service)? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(ctx.docker.inspect(&id).await.map_err(|e| e.to_string()).map(|s| container::ContainerState {
+            status: s.status,
+            running: s.running,
+            exit_code: s.exit_code.map(|c| c as i32),
+            oom_killed: s.oom_killed,
+        }))
+    }
+}
+
+impl clock::Host for PluginState {
+    async fn now_ms(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.scenario()?.trace.clock().now_unix_ms())
+    }
+
+    async fn sleep_ms(&mut self, ms: u64) -> wasmtime::Result<()> {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        Ok(())
+    }
+}
+
+impl rng::Host for PluginState {
+    async fn next_u64(&mut self) -> wasmtime::Result<u64> {
+        Ok(self.rng.next_u64())
+    }
+
+    async fn next_f64(&mut self) -> wasmtime::Result<f64> {
+        // 53 random bits -> [0, 1).
+        Ok((self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64))
+    }
+}
+
+impl spans::Host for PluginState {
+    async fn start(&mut self, name: String, parent: u64, kind: WitKind) -> wasmtime::Result<u64> {
+        let (trace, parent) = self.span(parent)?;
+        Ok(trace.start_kind(name, Some(parent), kind.into()).0 as u64)
+    }
+
+    async fn set_attribute(&mut self, span: u64, key: String, value: WitAttr) -> wasmtime::Result<()> {
+        let (trace, id) = self.span(span)?;
+        trace.set_attr(id, key, AttrValue::from(value));
+        Ok(())
+    }
+
+    async fn add_event(&mut self, span: u64, name: String, attributes: Vec<types::Attribute>) -> wasmtime::Result<()> {
+        let (trace, id) = self.span(span)?;
+        trace.add_event(id, name, attributes.into_iter().map(|a| (a.key, a.value.into())).collect());
+        Ok(())
+    }
+
+    async fn end(&mut self, span: u64, status: WitStatus, message: Option<String>) -> wasmtime::Result<()> {
+        let (trace, id) = self.span(span)?;
+        trace.end(id, status.into(), message);
+        Ok(())
+    }
+}
+
+impl log::Host for PluginState {
+    async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {
+        let p = &self.plugin;
+        match level {
+            log::Level::Trace => tracing::trace!(plugin = %p, "{message}"),
+            log::Level::Debug => tracing::debug!(plugin = %p, "{message}"),
+            log::Level::Info => tracing::info!(plugin = %p, "{message}"),
+            log::Level::Warn => tracing::warn!(plugin = %p, "{message}"),
+            log::Level::Error => tracing::error!(plugin = %p, "{message}"),
+        }
+        Ok(())
+    }
+}
+
+impl From<WitAttr> for AttrValue {
+    fn from(v: WitAttr) -> Self {
+        match v {
+            WitAttr::Str(s) => AttrValue::Str(s),
+            WitAttr::Int(i) => AttrValue::Int(i),
+            WitAttr::Float(f) => AttrValue::Float(f),
+            WitAttr::Boolean(b) => AttrValue::Bool(b),
+        }
+    }
+}
+
+impl From<&AttrValue> for WitAttr {
+    fn from(v: &AttrValue) -> Self {
+        match v {
+            AttrValue::Str(s) => WitAttr::Str(s.clone()),
+            AttrValue::Int(i) => WitAttr::Int(*i),
+            AttrValue::Float(f) => WitAttr::Float(*f),
+            AttrValue::Bool(b) => WitAttr::Boolean(*b),
+        }
+    }
+}
+
+impl From<WitKind> for SpanKind {
+    fn from(k: WitKind) -> Self {
+        match k {
+            WitKind::Internal => SpanKind::Internal,
+            WitKind::Server => SpanKind::Server,
+            WitKind::Client => SpanKind::Client,
+            WitKind::Producer => SpanKind::Producer,
+            WitKind::Consumer => SpanKind::Consumer,
+        }
+    }
+}
+
+impl From<SpanKind> for WitKind {
+    fn from(k: SpanKind) -> Self {
+        match k {
+            SpanKind::Internal => WitKind::Internal,
+            SpanKind::Server => WitKind::Server,
+            SpanKind::Client => WitKind::Client,
+            SpanKind::Producer => WitKind::Producer,
+            SpanKind::Consumer => WitKind::Consumer,
+        }
+    }
+}
+
+impl From<WitStatus> for SpanStatus {
+    fn from(s: WitStatus) -> Self {
+        match s {
+            WitStatus::Unset => SpanStatus::Unset,
+            WitStatus::Ok => SpanStatus::Ok,
+            WitStatus::Error => SpanStatus::Error,
+        }
+    }
+}
+
+impl From<SpanStatus> for WitStatus {
+    fn from(s: SpanStatus) -> Self {
+        match s {
+            SpanStatus::Unset => WitStatus::Unset,
+            SpanStatus::Ok => WitStatus::Ok,
+            SpanStatus::Error => WitStatus::Error,
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The WASM plugin runtime: every fault type and every validator is a
+//! sandboxed component. The host compiles (and caches) components, resolves
+//! them by name, grants each only the capabilities it declares, and runs each
+//! call under a wall-clock deadline and a memory cap.
+
+mod bindings;
+mod cache;
+mod call;
+mod host;
+mod registry;
+mod sandbox;
+
+pub use call::{ChaosCall, PluginError, ValidateCall};
+pub use host::ScenarioCtx;
+pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};
+pub use sandbox::Limits;
+
+pub use bindings::chaos::clnrm::chaos::types::Attribute as WitAttribute;
+pub use bindings::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
+pub use bindings::validator::exports::clnrm::chaos::validator::{Finding, SpanEvent, SpanRecord};

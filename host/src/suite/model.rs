@@ -1,0 +1,142 @@
+//! The `*.clnrm.toml` dialect as Rust types. Every table denies unknown keys:
+//! a typo is an error with a suggestion, never silently ignored.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteFile {
+    #[serde(default)]
+    pub meta: Meta,
+    #[serde(default)]
+    pub determinism: Determinism,
+    /// Third-party plugins: name = path to a `.wasm` component (relative to the suite file).
+    #[serde(default)]
+    pub plugins: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub service: BTreeMap<String, Service>,
+    #[serde(default)]
+    pub scenario: Vec<Scenario>,
+    /// `[expect.<validator>]` tables, handed as JSON to the plugin named after the table.
+    #[serde(default)]
+    pub expect: BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub report: Report,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    pub author: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Determinism {
+    pub seed: Option<u64>,
+    /// RFC 3339 instant that span timestamps start from.
+    pub freeze_clock: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Only "generic_container" for now.
+    #[serde(rename = "type", default = "generic_container")]
+    pub kind: Spanned<String>,
+    pub image: String,
+    /// The container's command. Default: a keep-alive (`sleep`) so steps can exec into it.
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub limits: ServiceLimits,
+    /// Linux capabilities to add, e.g. ["NET_ADMIN"].
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+}
+
+fn generic_container() -> Spanned<String> {
+    Spanned::new(0..0, "generic_container".to_string())
+}
+
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceLimits {
+    pub memory_mb: Option<u64>,
+    pub cpu_millicores: Option<u64>,
+    pub pids: Option<i64>,
+    pub max_file_descriptors: Option<u64>,
+    /// tmpfs mounts: path = size in MB.
+    #[serde(default)]
+    pub tmpfs: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    pub name: String,
+    /// The scenario's main service (the one `run` and `steps` execute in).
+    pub service: Option<Spanned<String>>,
+    /// A command, or commands run at once in several services.
+    pub run: Option<Run>,
+    /// Commands run one after another in the main service.
+    #[serde(default)]
+    pub steps: Vec<StepDef>,
+    /// One injection table or an array of them.
+    pub chaos_injection: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub expect_failure: bool,
+    /// Bound on each step, in milliseconds (the step is killed when it passes).
+    pub timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Run {
+    Command(String),
+    Parallel(Vec<RunEntry>),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunEntry {
+    pub name: Option<String>,
+    pub service: Spanned<String>,
+    pub command: String,
+    pub timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDef {
+    pub name: Option<String>,
+    pub run: String,
+    pub timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub cpu_millicores: Option<u64>,
+    pub memory_mb: Option<u64>,
+    /// Bound on each scenario (steps and injections).
+    pub max_duration_seconds: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    /// Base name of the report files (default: `meta.name`, else the file's stem).
+    pub name: Option<String>,
+}

@@ -1,0 +1,39 @@
+//! The run clock: real elapsed time on a (possibly frozen) wall-clock epoch.
+//!
+//! `[determinism] freeze_clock` pins the epoch, so exported span timestamps are
+//! `freeze_clock + elapsed`; real time still passes (timeouts are real).
+
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+#[derive(Clone, Debug)]
+pub struct RunClock {
+    start: Instant,
+    /// Unix time of the run's start, in nanoseconds.
+    epoch_unix_ns: u64,
+    frozen: bool,
+}
+
+impl RunClock {
+    /// `frozen_epoch_unix_ns`: the `freeze_clock` instant, if any.
+    pub fn new(frozen_epoch_unix_ns: Option<u64>) -> Self {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+        RunClock { start: Instant::now(), epoch_unix_ns: frozen_epoch_unix_ns.unwrap_or(now), frozen: frozen_epoch_unix_ns.is_some() }
+    }
+
+    pub fn elapsed_ns(&self) -> u64 {
+        self.start.elapsed().as_nanos() as u64
+    }
+
+    pub fn epoch_unix_ns(&self) -> u64 {
+        self.epoch_unix_ns
+    }
+
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
+
+    /// Milliseconds since the Unix epoch on the run's clock.
+    pub fn now_unix_ms(&self) -> u64 {
+        (self.epoch_unix_ns + self.elapsed_ns()) / 1_000_000
+    }
+}

@@ -1,0 +1,133 @@
+//! The trace: every span the engine and the plugins emit during one suite run.
+//!
+//! Spans live in memory (validators read the finished trace; the digest and the
+//! exporters walk it). Handles are indices into the span list, so a plugin's
+//! `span-handle` is just a `u64` index and recordings stay small.
+
+mod clock;
+mod span;
+
+pub use clock::RunClock;
+pub use span::{AttrValue, Event, SpanData, SpanKind, SpanStatus};
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Index of a span within its trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct SpanId(pub u32);
+
+/// A shared, append-only collection of spans with a run clock.
+#[derive(Clone)]
+pub struct Trace {
+    spans: Arc<Mutex<Vec<SpanData>>>,
+    clock: RunClock,
+}
+
+impl Trace {
+    pub fn new(clock: RunClock) -> Self {
+        Trace { spans: Arc::new(Mutex::new(Vec::new())), clock }
+    }
+
+    pub fn clock(&self) -> &RunClock {
+        &self.clock
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<SpanData>> {
+        // A panic while holding the lock leaves plain data behind; keep going.
+        self.spans.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Open a span now.
+    pub fn start(&self, name: impl Into<String>, parent: Option<SpanId>) -> SpanId {
+        self.start_kind(name, parent, SpanKind::Internal)
+    }
+
+    pub fn start_kind(&self, name: impl Into<String>, parent: Option<SpanId>, kind: SpanKind) -> SpanId {
+        let now = self.clock.elapsed_ns();
+        let mut spans = self.lock();
+        let id = SpanId(spans.len() as u32);
+        spans.push(SpanData::new(id, parent, name.into(), kind, now));
+        id
+    }
+
+    /// Whether `id` names a span of this trace.
+    pub fn contains(&self, id: SpanId) -> bool {
+        (id.0 as usize) < self.lock().len()
+    }
+
+    pub fn set_attr(&self, id: SpanId, key: impl Into<String>, value: impl Into<AttrValue>) {
+        if let Some(s) = self.lock().get_mut(id.0 as usize) {
+            s.set_attr(key.into(), value.into());
+        }
+    }
+
+    pub fn add_event(&self, id: SpanId, name: impl Into<String>, attrs: Vec<(String, AttrValue)>) {
+        let now = self.clock.elapsed_ns();
+        if let Some(s) = self.lock().get_mut(id.0 as usize) {
+            s.events.push(Event { name: name.into(), time_ns: now, attrs });
+        }
+    }
+
+    /// Close a span. Ending twice keeps the first end.
+    pub fn end(&self, id: SpanId, status: SpanStatus, message: Option<String>) {
+        let now = self.clock.elapsed_ns();
+        if let Some(s) = self.lock().get_mut(id.0 as usize) {
+            if s.end_ns.is_none() {
+                s.end_ns = Some(now);
+                s.status = status;
+                s.status_message = message;
+            }
+        }
+    }
+
+    pub fn end_ok(&self, id: SpanId) {
+        self.end(id, SpanStatus::Ok, None)
+    }
+
+    pub fn end_error(&self, id: SpanId, message: impl Into<String>) {
+        self.end(id, SpanStatus::Error, Some(message.into()))
+    }
+
+    /// A copy of every span; spans still open are closed at "now" in the copy.
+    pub fn snapshot(&self) -> Vec<SpanData> {
+        let now = self.clock.elapsed_ns();
+        self.lock()
+            .iter()
+            .cloned()
+            .map(|mut s| {
+                s.end_ns.get_or_insert(now);
+                s
+            })
+            .collect()
+    }
+
+    /// Close every span still open (e.g. after an interrupt), with an error.
+    pub fn close_open(&self, message: &str) {
+        let now = self.clock.elapsed_ns();
+        for s in self.lock().iter_mut().filter(|s| s.end_ns.is_none()) {
+            s.end_ns = Some(now);
+            s.status = SpanStatus::Error;
+            s.status_message = Some(message.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_nest_and_end_once() {
+        let t = Trace::new(RunClock::new(None));
+        let root = t.start("clnrm.run", None);
+        let child = t.start("clnrm.scenario", Some(root));
+        t.set_attr(child, "scenario.name", "a");
+        t.end_error(child, "boom");
+        t.end_ok(child);
+        t.end_ok(root);
+        let spans = t.snapshot();
+        assert_eq!(spans[1].parent, Some(root));
+        assert_eq!(spans[1].status, SpanStatus::Error);
+        assert_eq!(spans[1].attr("scenario.name").map(|v| v.to_string()), Some("a".into()));
+    }
+}

@@ -1,0 +1,146 @@
+//! The span record and its attribute values.
+
+use super::SpanId;
+use std::fmt;
+
+/// An attribute value, as in OpenTelemetry (and the WIT `attr-value`).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[serde(untagged)]
+pub enum AttrValue {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl fmt::Display for AttrValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttrValue::Str(s) => f.write_str(s),
+            AttrValue::Int(i) => write!(f, "{i}"),
+            AttrValue::Float(x) => write!(f, "{x}"),
+            AttrValue::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+impl From<&str> for AttrValue {
+    fn from(s: &str) -> Self {
+        AttrValue::Str(s.to_string())
+    }
+}
+impl From<String> for AttrValue {
+    fn from(s: String) -> Self {
+        AttrValue::Str(s)
+    }
+}
+impl From<&String> for AttrValue {
+    fn from(s: &String) -> Self {
+        AttrValue::Str(s.clone())
+    }
+}
+impl From<i64> for AttrValue {
+    fn from(i: i64) -> Self {
+        AttrValue::Int(i)
+    }
+}
+impl From<u64> for AttrValue {
+    fn from(i: u64) -> Self {
+        AttrValue::Int(i as i64)
+    }
+}
+impl From<usize> for AttrValue {
+    fn from(i: usize) -> Self {
+        AttrValue::Int(i as i64)
+    }
+}
+impl From<i32> for AttrValue {
+    fn from(i: i32) -> Self {
+        AttrValue::Int(i as i64)
+    }
+}
+impl From<bool> for AttrValue {
+    fn from(b: bool) -> Self {
+        AttrValue::Bool(b)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SpanStatus {
+    Unset,
+    Ok,
+    Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SpanKind {
+    Internal,
+    Server,
+    Client,
+    Producer,
+    Consumer,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Event {
+    pub name: String,
+    /// Nanoseconds since the run's start.
+    pub time_ns: u64,
+    pub attrs: Vec<(String, AttrValue)>,
+}
+
+/// One span. Times are nanoseconds since the run clock's start.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SpanData {
+    pub id: SpanId,
+    pub parent: Option<SpanId>,
+    pub name: String,
+    pub kind: SpanKind,
+    pub status: SpanStatus,
+    pub status_message: Option<String>,
+    pub start_ns: u64,
+    pub end_ns: Option<u64>,
+    /// In insertion order; setting a key again overwrites in place.
+    pub attrs: Vec<(String, AttrValue)>,
+    pub events: Vec<Event>,
+}
+
+impl serde::Serialize for SpanId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.0)
+    }
+}
+
+impl SpanData {
+    pub(super) fn new(id: SpanId, parent: Option<SpanId>, name: String, kind: SpanKind, start_ns: u64) -> Self {
+        SpanData {
+            id,
+            parent,
+            name,
+            kind,
+            status: SpanStatus::Unset,
+            status_message: None,
+            start_ns,
+            end_ns: None,
+            attrs: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    pub(super) fn set_attr(&mut self, key: String, value: AttrValue) {
+        match self.attrs.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.attrs.push((key, value)),
+        }
+    }
+
+    pub fn attr(&self, key: &str) -> Option<&AttrValue> {
+        self.attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+    }
+
+    pub fn duration_ns(&self) -> u64 {
+        self.end_ns.unwrap_or(self.start_ns).saturating_sub(self.start_ns)
+    }
+}

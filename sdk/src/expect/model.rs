@@ -1,0 +1,268 @@
+//! The span model validators check: plain Rust, so the checks run and are tested natively
+//! and do not depend on the WIT bindings (plugins convert `span-record`s into these).
+
+use std::collections::HashMap;
+use std::fmt;
+
+/// OpenTelemetry span kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Internal,
+    Server,
+    Client,
+    Producer,
+    Consumer,
+}
+
+impl Kind {
+    /// Every kind, in the order the error messages list them.
+    pub const ALL: [Kind; 5] = [
+        Kind::Internal,
+        Kind::Server,
+        Kind::Client,
+        Kind::Producer,
+        Kind::Consumer,
+    ];
+
+    /// The lowercase name used in TOML and in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Internal => "internal",
+            Kind::Server => "server",
+            Kind::Client => "client",
+            Kind::Producer => "producer",
+            Kind::Consumer => "consumer",
+        }
+    }
+
+    /// Parses a kind name, ignoring case (users write `SERVER` as often as `server`).
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// OpenTelemetry span status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Unset,
+    Ok,
+    Error,
+}
+
+impl Status {
+    /// Every status, in the order the error messages list them.
+    pub const ALL: [Status; 3] = [Status::Unset, Status::Ok, Status::Error];
+
+    /// The uppercase name OpenTelemetry and the seed suites use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Unset => "UNSET",
+            Status::Ok => "OK",
+            Status::Error => "ERROR",
+        }
+    }
+
+    /// Parses a status name, ignoring case.
+    pub fn parse(s: &str) -> Option<Status> {
+        Status::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An attribute value. Matchers compare its canonical string form ([`AttrValue::canonical`])
+/// so that TOML authors need not care whether the engine emitted `exit.code` as 42 or "42".
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttrValue {
+    Str(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl AttrValue {
+    /// The canonical string form: the string itself, `42`, `0.5` (`1` for 1.0), `true`/`false`.
+    pub fn canonical(&self) -> String {
+        match self {
+            AttrValue::Str(s) => s.clone(),
+            AttrValue::Int(i) => i.to_string(),
+            AttrValue::Float(x) => format_float(*x),
+            AttrValue::Bool(b) => b.to_string(),
+        }
+    }
+
+    /// The value as a number, for the ordering operators; strings are parsed, booleans and
+    /// non-numeric strings are not numbers.
+    pub fn as_f64(&self) -> Option<f64> {
+        let x = match self {
+            AttrValue::Str(s) => s.trim().parse::<f64>().ok()?,
+            AttrValue::Int(i) => *i as f64,
+            AttrValue::Float(x) => *x,
+            AttrValue::Bool(_) => return None,
+        };
+        (!x.is_nan()).then_some(x)
+    }
+}
+
+/// How messages show a value: strings quoted, everything else bare, so a reader can tell
+/// `"42"` (a string attribute) from `42` (an integer one).
+impl fmt::Display for AttrValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttrValue::Str(s) => write!(f, "{s:?}"),
+            other => f.write_str(&other.canonical()),
+        }
+    }
+}
+
+/// Formats a float the way [`AttrValue::canonical`] does (Rust's shortest round-trip form,
+/// which prints integral values without a fractional part).
+pub(crate) fn format_float(x: f64) -> String {
+    format!("{x}")
+}
+
+/// A timestamped event on a span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub name: String,
+    /// Nanoseconds since the trace's epoch.
+    pub time_ns: u64,
+    pub attrs: Vec<(String, AttrValue)>,
+}
+
+/// A finished span.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    /// Identifier within the trace (the WIT `span-record.id`).
+    pub id: u32,
+    /// Id of the parent span; `None` for a root.
+    pub parent: Option<u32>,
+    pub name: String,
+    pub kind: Kind,
+    pub status: Status,
+    pub status_message: Option<String>,
+    /// Nanoseconds since the trace's epoch.
+    pub start_ns: u64,
+    pub end_ns: u64,
+    pub attrs: Vec<(String, AttrValue)>,
+    pub events: Vec<Event>,
+}
+
+impl Span {
+    /// The value of attribute `key`; the last one wins if the key repeats (as with
+    /// `set-attribute`, which overwrites).
+    pub fn attr(&self, key: &str) -> Option<&AttrValue> {
+        self.attrs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Whether the span carries at least one event called `name`.
+    pub fn has_event(&self, name: &str) -> bool {
+        self.events.iter().any(|e| e.name == name)
+    }
+
+    /// Duration in nanoseconds; 0 if the end precedes the start (a clock glitch must not
+    /// make a span look enormous).
+    pub fn duration_ns(&self) -> u64 {
+        self.end_ns.saturating_sub(self.start_ns)
+    }
+
+    /// Duration in (fractional) milliseconds, the unit the TOML uses.
+    pub fn duration_ms(&self) -> f64 {
+        self.duration_ns() as f64 / 1_000_000.0
+    }
+}
+
+/// A finished trace with an id index, so parent lookups stay cheap on large traces.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    spans: Vec<Span>,
+    by_id: HashMap<u32, usize>,
+}
+
+impl Trace {
+    /// Builds the trace. If two spans share an id, lookups by id find the first one.
+    pub fn new(spans: Vec<Span>) -> Self {
+        let mut by_id = HashMap::with_capacity(spans.len());
+        for (i, s) in spans.iter().enumerate() {
+            by_id.entry(s.id).or_insert(i);
+        }
+        Trace { spans, by_id }
+    }
+
+    /// All spans, in the order given.
+    pub fn spans(&self) -> &[Span] {
+        &self.spans
+    }
+
+    pub fn by_id(&self, id: u32) -> Option<&Span> {
+        self.by_id.get(&id).and_then(|&i| self.spans.get(i))
+    }
+
+    /// The parent of `span`, if it has one and it is in the trace.
+    pub fn parent(&self, span: &Span) -> Option<&Span> {
+        span.parent.and_then(|p| self.by_id(p))
+    }
+
+    /// The name of the parent of `span` (what `parent = "..."` compares against).
+    pub fn parent_name(&self, span: &Span) -> Option<&str> {
+        self.parent(span).map(|p| p.name.as_str())
+    }
+
+    /// Direct children of span `id`, in trace order.
+    pub fn children(&self, id: u32) -> impl Iterator<Item = &Span> + '_ {
+        self.spans.iter().filter(move |s| s.parent == Some(id))
+    }
+
+    /// Spans called `name`, in trace order.
+    pub fn named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Span> + 'a {
+        self.spans.iter().filter(move |s| s.name == name)
+    }
+
+    /// Distinct span names, in order of first appearance (for "did you mean" suggestions).
+    pub fn names(&self) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
+        self.spans
+            .iter()
+            .map(|s| s.name.as_str())
+            .filter(|n| seen.insert(*n))
+            .collect()
+    }
+
+    /// How messages point at a span: `span #7 "clnrm.step:x" (parent "clnrm.scenario")`.
+    pub fn describe(&self, span: &Span) -> String {
+        let parent = match (span.parent, self.parent(span)) {
+            (None, _) => "root".to_string(),
+            (Some(_), Some(p)) => format!("parent {:?}", p.name),
+            (Some(id), None) => format!("parent #{id}, not in trace"),
+        };
+        format!("span #{} {:?} ({parent})", span.id, span.name)
+    }
+}
+
+/// The verdict on one expectation (mirrors the WIT `finding`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Which expectation, e.g. `expect.span[2] clnrm.cleanup`.
+    pub expectation: String,
+    pub passed: bool,
+    /// Why it failed (names the closest span and the unmet conditions), or what matched.
+    pub message: String,
+}

@@ -1,0 +1,494 @@
+//! The `[[expect.span]]` checker (DESIGN.md §8).
+//!
+//! The matching set of an expectation is the spans called `name` that satisfy every given
+//! filter (`kind`, `parent`, `attrs.all`, `attrs.any`, `events.any`, `events.all`, `status`,
+//! `duration_ms`). Without `count` it passes iff that set is non-empty; with `count` iff its
+//! size satisfies every bound given. A failure names the closest span (the candidate with
+//! the fewest failed conditions) and every condition it failed, because "no span matched"
+//! alone sends the user digging through the trace by hand.
+
+use serde_json::Value;
+
+use super::config::{self, check_keys, child, wrong_type, Table};
+use super::matcher::Matcher;
+use super::model::{format_float, Finding, Kind, Span, Status, Trace};
+use super::suggest::nearest;
+
+/// Keys of one `[[expect.span]]` table.
+pub const SPAN_KEYS: [&str; 8] = [
+    "name",
+    "kind",
+    "parent",
+    "attrs",
+    "events",
+    "status",
+    "duration_ms",
+    "count",
+];
+const ATTRS_KEYS: [&str; 2] = ["all", "any"];
+const EVENTS_KEYS: [&str; 2] = ["any", "all"];
+const DURATION_KEYS: [&str; 2] = ["min", "max"];
+const COUNT_KEYS: [&str; 3] = ["eq", "gte", "lte"];
+
+/// Span ids listed in one message at most; traces can hold thousands of matches.
+const MAX_IDS: usize = 20;
+
+/// `duration_ms = { min, max }`, inclusive, in milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct DurationBounds {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// `count = { eq, gte, lte }`; every bound given must hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CountBounds {
+    pub eq: Option<u64>,
+    pub gte: Option<u64>,
+    pub lte: Option<u64>,
+}
+
+impl CountBounds {
+    pub fn holds(&self, n: u64) -> bool {
+        self.eq.is_none_or(|b| n == b)
+            && self.gte.is_none_or(|b| n >= b)
+            && self.lte.is_none_or(|b| n <= b)
+    }
+
+    /// Whether `n` fails because it is too small (then the closest non-matching span helps).
+    fn too_few(&self, n: u64) -> bool {
+        self.eq.is_some_and(|b| n < b) || self.gte.is_some_and(|b| n < b)
+    }
+
+    /// `eq 3`, `gte 2 and lte 4`.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [("eq", self.eq), ("gte", self.gte), ("lte", self.lte)]
+            .into_iter()
+            .filter_map(|(op, b)| b.map(|b| format!("{op} {b}")))
+            .collect();
+        parts.join(" and ")
+    }
+}
+
+/// One parsed `[[expect.span]]` table.
+#[derive(Debug, Clone)]
+pub struct SpanExpectation {
+    pub name: String,
+    pub kind: Option<Kind>,
+    /// Name of the parent span.
+    pub parent: Option<String>,
+    pub attrs_all: Vec<(String, Matcher)>,
+    pub attrs_any: Vec<(String, Matcher)>,
+    pub events_any: Vec<String>,
+    pub events_all: Vec<String>,
+    pub status: Option<Status>,
+    pub duration_ms: Option<DurationBounds>,
+    pub count: Option<CountBounds>,
+}
+
+/// Parses every `[[expect.span]]` table (`config` is one table or an array of them).
+/// Everything is parsed before anything is checked, so a bad config never yields a
+/// half-checked result.
+pub fn parse_span_expectations(config: &Value) -> Result<Vec<SpanExpectation>, String> {
+    match config {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| SpanExpectation::from_json(item, &format!("expect.span[{i}]")))
+            .collect(),
+        Value::Object(_) => Ok(vec![SpanExpectation::from_json(config, "expect.span")?]),
+        other => Err(wrong_type(
+            "expect.span",
+            "a table or an array of tables",
+            other,
+        )),
+    }
+}
+
+/// Checks every `[[expect.span]]` table against `trace`: one finding per table, labelled
+/// `expect.span[<index>] <name>`. `Err` means the config itself is invalid.
+pub fn check_spans(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String> {
+    let expectations = parse_span_expectations(config)?;
+    Ok(expectations
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            let (passed, message) = e.evaluate(trace);
+            Finding {
+                expectation: format!("expect.span[{i}] {}", e.name),
+                passed,
+                message,
+            }
+        })
+        .collect())
+}
+
+impl SpanExpectation {
+    /// Parses one table; `path` (`expect.span[2]`) prefixes every error.
+    pub fn from_json(v: &Value, path: &str) -> Result<Self, String> {
+        let t = config::table(v, path)?;
+        check_keys(t, &SPAN_KEYS, path, "key")?;
+        let name = match t.get("name") {
+            None => {
+                return Err(format!(
+                    "{path}: missing required key \"name\" (the span name to look for)"
+                ))
+            }
+            Some(v) => config::string(v, &child(path, "name"))?,
+        };
+        if name.is_empty() {
+            return Err(format!("{path}.name: must not be empty"));
+        }
+        let mut e = SpanExpectation {
+            name: name.to_owned(),
+            kind: None,
+            parent: None,
+            attrs_all: Vec::new(),
+            attrs_any: Vec::new(),
+            events_any: Vec::new(),
+            events_all: Vec::new(),
+            status: None,
+            duration_ms: None,
+            count: None,
+        };
+        if let Some(v) = t.get("kind") {
+            let p = child(path, "kind");
+            let s = config::string(v, &p)?;
+            e.kind =
+                Some(Kind::parse(s).ok_or_else(|| one_of(&p, Kind::ALL.map(Kind::as_str), v))?);
+        }
+        if let Some(v) = t.get("parent") {
+            e.parent = Some(config::string(v, &child(path, "parent"))?.to_owned());
+        }
+        if let Some(v) = t.get("status") {
+            let p = child(path, "status");
+            let s = config::string(v, &p)?;
+            e.status = Some(
+                Status::parse(s).ok_or_else(|| one_of(&p, Status::ALL.map(Status::as_str), v))?,
+            );
+        }
+        if let Some(v) = t.get("attrs") {
+            let p = child(path, "attrs");
+            let attrs = config::table(v, &p)?;
+            check_keys(attrs, &ATTRS_KEYS, &p, "key")?;
+            if let Some(v) = attrs.get("all") {
+                e.attrs_all = matchers(v, &child(&p, "all"))?;
+            }
+            if let Some(v) = attrs.get("any") {
+                e.attrs_any = matchers(v, &child(&p, "any"))?;
+                if e.attrs_any.is_empty() {
+                    return Err(format!(
+                        "{p}.any: an empty table can never match; name at least one attribute"
+                    ));
+                }
+            }
+        }
+        if let Some(v) = t.get("events") {
+            let p = child(path, "events");
+            let events = config::table(v, &p)?;
+            check_keys(events, &EVENTS_KEYS, &p, "key")?;
+            if let Some(v) = events.get("any") {
+                e.events_any = config::string_list(v, &child(&p, "any"))?;
+                if e.events_any.is_empty() {
+                    return Err(format!(
+                        "{p}.any: an empty array can never match; name at least one event"
+                    ));
+                }
+            }
+            if let Some(v) = events.get("all") {
+                e.events_all = config::string_list(v, &child(&p, "all"))?;
+            }
+        }
+        if let Some(v) = t.get("duration_ms") {
+            e.duration_ms = Some(duration(v, &child(path, "duration_ms"))?);
+        }
+        if let Some(v) = t.get("count") {
+            e.count = Some(count(v, &child(path, "count"))?);
+        }
+        Ok(e)
+    }
+
+    /// Every condition `span` fails, as reasons for humans; empty means it matches.
+    /// The name is not checked: callers only pass spans called `self.name`.
+    pub fn unmet(&self, span: &Span, trace: &Trace) -> Vec<String> {
+        let mut unmet = Vec::new();
+        if let Some(kind) = self.kind.filter(|k| *k != span.kind) {
+            unmet.push(format!("kind is {}, expected {kind}", span.kind));
+        }
+        if let Some(want) = &self.parent {
+            match (span.parent, trace.parent(span)) {
+                (_, Some(p)) if p.name == *want => {}
+                (_, Some(p)) => unmet.push(format!("parent is {:?}, expected {want:?}", p.name)),
+                (None, None) => unmet.push(format!("span is a root, expected parent {want:?}")),
+                (Some(id), None) => unmet.push(format!(
+                    "parent #{id} is not in the trace, expected parent {want:?}"
+                )),
+            }
+        }
+        if let Some(status) = self.status.filter(|s| *s != span.status) {
+            let msg = span
+                .status_message
+                .as_deref()
+                .map(|m| format!(" ({m:?})"))
+                .unwrap_or_default();
+            unmet.push(format!("status is {}{msg}, expected {status}", span.status));
+        }
+        for (key, m) in &self.attrs_all {
+            if let Err(reason) = m.check(key, span.attr(key)) {
+                unmet.push(format!("attribute {reason}"));
+            }
+        }
+        if !self.attrs_any.is_empty() {
+            let mut reasons = Vec::new();
+            for (key, m) in &self.attrs_any {
+                match m.check(key, span.attr(key)) {
+                    Ok(()) => {
+                        reasons.clear();
+                        break;
+                    }
+                    Err(reason) => reasons.push(format!("attribute {reason}")),
+                }
+            }
+            if !reasons.is_empty() {
+                unmet.push(format!("no attrs.any matched ({})", reasons.join(" | ")));
+            }
+        }
+        if !self.events_any.is_empty() && !self.events_any.iter().any(|e| span.has_event(e)) {
+            unmet.push(format!(
+                "none of events {} present ({})",
+                quoted_list(&self.events_any),
+                events_of(span)
+            ));
+        }
+        for event in self.events_all.iter().filter(|e| !span.has_event(e)) {
+            unmet.push(format!("event {event:?} missing ({})", events_of(span)));
+        }
+        if let Some(d) = self.duration_ms {
+            let ms = span.duration_ms();
+            if let Some(min) = d.min.filter(|min| ms < *min) {
+                unmet.push(format!(
+                    "duration {} ms, expected min {} ms",
+                    fmt_ms(ms),
+                    format_float(min)
+                ));
+            }
+            if let Some(max) = d.max.filter(|max| ms > *max) {
+                unmet.push(format!(
+                    "duration {} ms, expected max {} ms",
+                    fmt_ms(ms),
+                    format_float(max)
+                ));
+            }
+        }
+        unmet
+    }
+
+    /// The verdict and its message.
+    pub fn evaluate(&self, trace: &Trace) -> (bool, String) {
+        let mut matched: Vec<&Span> = Vec::new();
+        let mut misses: Vec<(&Span, Vec<String>)> = Vec::new();
+        for span in trace.named(&self.name) {
+            let unmet = self.unmet(span, trace);
+            if unmet.is_empty() {
+                matched.push(span);
+            } else {
+                misses.push((span, unmet));
+            }
+        }
+        let found = matched.len() as u64;
+        match self.count {
+            None if found > 0 => (
+                true,
+                format!("matched {found} span(s) (span ids {})", ids(&matched)),
+            ),
+            None => (false, self.no_match(trace, &misses)),
+            Some(c) if c.holds(found) && found == 0 => (
+                true,
+                format!("count {} holds: no span matched", c.describe()),
+            ),
+            Some(c) if c.holds(found) => (
+                true,
+                format!(
+                    "count {} holds: matched {found} span(s) (span ids {})",
+                    c.describe(),
+                    ids(&matched)
+                ),
+            ),
+            Some(c) => {
+                let mut msg = format!("expected count {}, found {found}", c.describe());
+                if found > 0 {
+                    msg.push_str(&format!(" (span ids {})", ids(&matched)));
+                }
+                // Too few: say why the others did not match. Too many: the ids say it all.
+                if c.too_few(found) && found == 0 {
+                    msg.push_str("; ");
+                    msg.push_str(&self.no_match(trace, &misses));
+                } else if let (true, Some((span, unmet))) = (c.too_few(found), closest(&misses)) {
+                    msg.push_str(&format!(
+                        "; closest non-matching is {}: {}",
+                        trace.describe(span),
+                        unmet.join("; ")
+                    ));
+                }
+                (false, msg)
+            }
+        }
+    }
+
+    /// Why nothing (more) matched: the closest candidate and its failed conditions, or, if
+    /// no span has the name at all, the nearest names that exist.
+    fn no_match(&self, trace: &Trace, misses: &[(&Span, Vec<String>)]) -> String {
+        let Some((span, unmet)) = closest(misses) else {
+            let names = trace.names();
+            if names.is_empty() {
+                return format!("no span named {:?}; the trace is empty", self.name);
+            }
+            let near: Vec<String> = nearest(&self.name, names, 3)
+                .iter()
+                .map(|n| format!("{n:?}"))
+                .collect();
+            return format!(
+                "no span named {:?}; nearest names in the trace: {}",
+                self.name,
+                near.join(", ")
+            );
+        };
+        let of = if misses.len() > 1 {
+            format!(" ({} candidates)", misses.len())
+        } else {
+            String::new()
+        };
+        format!(
+            "no span matched{of}; closest is {}: {}",
+            trace.describe(span),
+            unmet.join("; ")
+        )
+    }
+}
+
+/// The candidate failing the fewest conditions; ties go to the earliest span in the trace
+/// (`min_by_key` keeps the first of equals), so messages are deterministic.
+fn closest<'a>(misses: &'a [(&'a Span, Vec<String>)]) -> Option<&'a (&'a Span, Vec<String>)> {
+    misses.iter().min_by_key(|(_, u)| u.len())
+}
+
+/// A table of attribute matchers, in key order.
+fn matchers(v: &Value, path: &str) -> Result<Vec<(String, Matcher)>, String> {
+    config::table(v, path)?
+        .iter()
+        .map(|(k, m)| Ok((k.clone(), Matcher::from_json(m, &child(path, k))?)))
+        .collect()
+}
+
+fn duration(v: &Value, path: &str) -> Result<DurationBounds, String> {
+    let t = bounds_table(v, path, &DURATION_KEYS)?;
+    let get = |k: &str| -> Result<Option<f64>, String> {
+        t.get(k)
+            .map(|v| {
+                let p = child(path, k);
+                config::number(v, &p).and_then(|x| {
+                    if x < 0.0 {
+                        Err(wrong_type(&p, "a non-negative number", v))
+                    } else {
+                        Ok(x)
+                    }
+                })
+            })
+            .transpose()
+    };
+    let d = DurationBounds {
+        min: get("min")?,
+        max: get("max")?,
+    };
+    if let (Some(min), Some(max)) = (d.min, d.max) {
+        if min > max {
+            return Err(format!(
+                "{path}: min {} is greater than max {}, so nothing can match",
+                format_float(min),
+                format_float(max)
+            ));
+        }
+    }
+    Ok(d)
+}
+
+fn count(v: &Value, path: &str) -> Result<CountBounds, String> {
+    let t = bounds_table(v, path, &COUNT_KEYS)?;
+    let get = |k: &str| {
+        t.get(k)
+            .map(|v| config::count(v, &child(path, k)))
+            .transpose()
+    };
+    let c = CountBounds {
+        eq: get("eq")?,
+        gte: get("gte")?,
+        lte: get("lte")?,
+    };
+    let impossible = match (c.eq, c.gte, c.lte) {
+        (Some(eq), _, _) => !c.holds(eq),
+        (None, Some(gte), Some(lte)) => gte > lte,
+        _ => false,
+    };
+    if impossible {
+        return Err(format!("{path}: {} can never hold", c.describe()));
+    }
+    Ok(c)
+}
+
+/// A non-empty table with only `valid` keys (an empty `count = {}` checks nothing, which
+/// is never what the author meant).
+fn bounds_table<'a>(v: &'a Value, path: &str, valid: &[&str]) -> Result<&'a Table, String> {
+    let t = config::table(v, path)?;
+    check_keys(t, valid, path, "key")?;
+    if t.is_empty() {
+        return Err(format!("{path}: give at least one of {}", valid.join(", ")));
+    }
+    Ok(t)
+}
+
+fn one_of<const N: usize>(path: &str, valid: [&str; N], found: &Value) -> String {
+    wrong_type(path, &format!("one of {}", valid.join(", ")), found)
+}
+
+fn quoted_list(items: &[String]) -> String {
+    format!(
+        "[{}]",
+        items
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// `span has events "a", "b"` or `span has no events`: shows what was there instead.
+fn events_of(span: &Span) -> String {
+    if span.events.is_empty() {
+        return "span has no events".into();
+    }
+    let names: Vec<String> = span
+        .events
+        .iter()
+        .map(|e| format!("{:?}", e.name))
+        .collect();
+    format!("span has events {}", names.join(", "))
+}
+
+/// Milliseconds with at most 3 decimals (µs resolution), trailing zeros dropped.
+fn fmt_ms(ms: f64) -> String {
+    let s = format!("{ms:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// `4, 9, 12`, capped at [`MAX_IDS`].
+fn ids(spans: &[&Span]) -> String {
+    let mut s: Vec<String> = spans
+        .iter()
+        .take(MAX_IDS)
+        .map(|s| s.id.to_string())
+        .collect();
+    if spans.len() > MAX_IDS {
+        s.push(format!("... ({} more)", spans.len() - MAX_IDS));
+    }
+    s.join(", ")
+}

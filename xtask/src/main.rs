@@ -1,0 +1,138 @@
+//! `cargo xtask <command>`: project automation for clnrm (std only).
+//!
+//! setup = toolchain + plugins + image; chaos and test run setup first.
+
+mod busybox;
+mod image;
+mod plugins;
+mod proc;
+mod toolchain;
+mod workspace;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use proc::{step, Failure};
+use workspace::Workspace;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [args]
+
+commands:
+  setup             toolchain + plugins + image (idempotent; fast when done)
+  toolchain         add the wasm32-wasip2 target with rustup if it is missing
+  plugins           build the guest crates (plugins/*, tests/plugins/*) for wasm32-wasip2
+                    and copy them to target/plugins/<package>.wasm
+  image             build the local Docker image clnrm-base:latest from busybox-static
+  chaos [args]      setup, build clnrm, run tests/chaos/*.clnrm.toml
+                    (--report-dir target/chaos-reports); args go to `clnrm run`
+  test [args]       setup, then `cargo test` (host, sdk, xtask); args go to cargo test
+  help              this text
+
+exit codes: 0 ok, 1 a step or test failed, 2 bad usage or Docker unreachable;
+chaos and test exit with the code of clnrm / cargo test.";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((cmd, rest)) = args.split_first() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    if matches!(cmd.as_str(), "help" | "-h" | "--help") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    match run(cmd, rest) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("xtask: error: {}", failure.message);
+            }
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
+    let takes_args = matches!(cmd, "chaos" | "test");
+    let known = matches!(cmd, "setup" | "toolchain" | "plugins" | "image") || takes_args;
+    if !known {
+        eprintln!("xtask: unknown command `{cmd}`\n\n{USAGE}");
+        return Err(Failure::silent(2));
+    }
+    if !takes_args && !rest.is_empty() {
+        eprintln!(
+            "xtask: `{cmd}` takes no arguments (got `{}`)\n\n{USAGE}",
+            rest.join(" ")
+        );
+        return Err(Failure::silent(2));
+    }
+    let ws = Workspace::locate()?;
+    match cmd {
+        "setup" => setup(&ws),
+        "toolchain" => toolchain::ensure(&ws),
+        "plugins" => plugins::build(&ws),
+        "image" => image::check_docker().and_then(|()| image::ensure(&ws)),
+        "chaos" => chaos(&ws, rest),
+        "test" => test(&ws, rest),
+        _ => unreachable!("checked above"),
+    }
+}
+
+fn setup(ws: &Workspace) -> Result<(), Failure> {
+    let started = Instant::now();
+    // Docker is checked first: without it nothing downstream can run, so say so at once.
+    image::check_docker()?;
+    toolchain::ensure(ws)?;
+    plugins::build(ws)?;
+    image::ensure(ws)?;
+    step(format_args!(
+        "setup done in {:.1}s",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+fn chaos(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
+    let suites = ws.chaos_suites()?;
+    if suites.is_empty() {
+        return Err(Failure::new(
+            2,
+            "no chaos suites found (tests/chaos/*.clnrm.toml)",
+        ));
+    }
+    setup(ws)?;
+    step("building clnrm ...");
+    ws.cargo().args(["build", "-p", "clnrm"]).run_checked()?;
+
+    let clnrm = ws.target_dir.join("debug").join("clnrm");
+    let report_dir = ws.target_dir.join("chaos-reports");
+    step(format_args!("running {} chaos suite(s) ...", suites.len()));
+    let code = ws
+        .command(&clnrm)
+        .arg("run")
+        .args(suites.iter().map(|s| ws.display(s)))
+        .arg("--report-dir")
+        .arg(ws.display(&report_dir))
+        .args(extra)
+        .run_status()?;
+    exit_with("clnrm", code)
+}
+
+fn test(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
+    setup(ws)?;
+    // Plain `cargo test` uses default-members (host, sdk, xtask); `--workspace` would drag the
+    // wasm-only guests into a host build.
+    step("running tests ...");
+    let code = ws.cargo().arg("test").args(extra).run_status()?;
+    exit_with("cargo test", code)
+}
+
+/// Pass a child's exit code through, with one line saying who failed.
+fn exit_with(what: &str, code: i32) -> Result<(), Failure> {
+    if code == 0 {
+        return Ok(());
+    }
+    eprintln!("xtask: {what} exited with code {code}");
+    Err(Failure::silent(u8::try_from(code).unwrap_or(1).max(1)))
+}
