@@ -1,1 +1,155 @@
+//! End-to-end tests against the real Docker daemon: real faults, observed,
+//! proven by spans, and nothing left behind.
 
+mod support;
+
+use support::*;
+
+const BASE: &str = r#"
+[service.app]
+image = "clnrm-base:latest"
+"#;
+
+#[test]
+fn kill_mid_step_is_observed_and_cleaned_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = workspace().join("tests/chaos/container_failures.clnrm.toml");
+    let r = run(clnrm().arg("run").arg(&suite).arg("--report-dir").arg(dir.path()));
+    assert_eq!(r.code, 0, "the container_failures suite passes");
+    let rep = read_report(dir.path(), "chaos_container_failures");
+    let run_id = rep["run_id"].as_str().unwrap();
+
+    // The step died by the signal, as Docker reported it.
+    let step = spans_named(&rep, "clnrm.step:container_killed_mid_step");
+    assert_eq!(step.len(), 1);
+    assert_eq!(step[0]["status"], "ERROR");
+    assert_eq!(attr(step[0], "exit.code"), Some(&serde_json::json!(137)));
+    assert_eq!(attr(step[0], "error.type"), Some(&serde_json::json!("container_killed")));
+    let sc = &rep["scenarios"][0];
+    assert_eq!(sc["steps"][0]["exit_code"], 137);
+    assert_eq!(sc["injections"][0]["observed"], true);
+
+    // The kill span carries the exit code it observed.
+    let kill = spans_named(&rep, "clnrm.chaos.kill");
+    assert_eq!(kill[0]["status"], "OK");
+    assert_eq!(attr(kill[0], "container.exit_code"), Some(&serde_json::json!(137)));
+
+    // Cleanup is a child of the killed step, recovery a child of cleanup; both OK.
+    let cleanup = spans_named(&rep, "clnrm.cleanup");
+    let after_kill = cleanup.iter().find(|c| parent_name(&rep, c).as_deref() == Some("clnrm.step:container_killed_mid_step")).expect("cleanup under the killed step");
+    assert_eq!(after_kill["status"], "OK");
+    assert!(after_kill["start_ns"].as_u64() >= step[0]["end_ns"].as_u64(), "cleanup starts after the step ended");
+    for rec in spans_named(&rep, "clnrm.recovery") {
+        assert_eq!(rec["status"], "OK");
+        assert_eq!(parent_name(&rep, rec).as_deref(), Some("clnrm.cleanup"));
+    }
+    // The run verified itself, and Docker agrees.
+    for v in spans_named(&rep, "clnrm.cleanup.verification") {
+        assert_eq!(attr(v, "containers.remaining"), Some(&serde_json::json!(0)));
+    }
+    assert_no_leftovers(run_id);
+
+    // The exit-42 scenario captured the code exactly.
+    let s42 = spans_named(&rep, "clnrm.step:nonzero_exit_code");
+    assert_eq!(attr(s42[0], "exit.code"), Some(&serde_json::json!(42)));
+}
+
+#[test]
+fn false_expectation_fails_with_exit_1_naming_span_and_attribute() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        r#"{BASE}
+[[scenario]]
+name = "exit_42"
+service = "app"
+run = "exit 42"
+expect_failure = true
+
+[[expect.span]]
+name = "clnrm.step:exit_42"
+attrs.all = {{ "exit.code" = "41" }}
+"#
+    );
+    let p = suite(dir.path(), "false.clnrm.toml", &text);
+    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    assert_eq!(r.code, 1, "a false expectation is a failed test");
+    let line = r.stdout.lines().find(|l| l.contains("✗ expect.span[0]")).expect("the failed expectation is reported");
+    assert!(line.contains("clnrm.step:exit_42"), "names the span: {line}");
+    assert!(line.contains("exit.code = 42") && line.contains("\"41\""), "names the attribute, its value and the expected one: {line}");
+    assert!(r.stdout.contains("FAIL"), "summary says FAIL");
+    let rep = read_report(dir.path(), "false");
+    assert_eq!(rep["passed"], false);
+    assert_no_leftovers(rep["run_id"].as_str().unwrap());
+}
+
+#[test]
+fn expect_failure_scenario_that_passes_is_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{BASE}\n[[scenario]]\nname = \"fine\"\nservice = \"app\"\nrun = \"true\"\nexpect_failure = true\n");
+    let p = suite(dir.path(), "nofail.clnrm.toml", &text);
+    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.contains("expected a failure"), "{}", r.stdout);
+}
+
+#[test]
+fn looping_plugin_is_stopped_by_its_deadline_and_cleanup_still_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let looper = plugin_dir().join("looper.wasm");
+    assert!(looper.is_file(), "looper test plugin missing: run `cargo xtask plugins`");
+    let text = format!(
+        r#"[plugins]
+looper = "{}"
+
+[limits]
+max_duration_seconds = 2
+{BASE}
+[[scenario]]
+name = "bad_plugin"
+service = "app"
+run = "sleep 1"
+chaos_injection = {{ type = "loop_forever" }}
+
+[[expect.span]]
+name = "clnrm.cleanup"
+status = "OK"
+attrs.all = {{ "cleanup.success" = "true" }}
+"#,
+        looper.display()
+    );
+    let p = suite(dir.path(), "looper.clnrm.toml", &text);
+    let started = std::time::Instant::now();
+    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    assert_eq!(r.code, 1, "the scenario fails");
+    assert!(started.elapsed().as_secs() < 20, "the deadline stopped the loop ({:?})", started.elapsed());
+    assert!(r.stdout.contains("plugin `looper` did not finish within its deadline of 2000 ms"), "clear error: {}", r.stdout);
+    let rep = read_report(dir.path(), "looper");
+    let sc = &rep["scenarios"][0];
+    assert_eq!(sc["cleanup"]["success"], true, "cleanup ran despite the plugin");
+    assert_eq!(sc["cleanup"]["containers_removed"], 1);
+    assert!(rep["expectations"][0]["passed"] == true, "the cleanup span is there and OK");
+    assert_no_leftovers(rep["run_id"].as_str().unwrap());
+}
+
+#[test]
+fn docker_unreachable_is_exit_2_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{BASE}\n[[scenario]]\nname = \"x\"\nservice = \"app\"\nrun = \"true\"\n");
+    let p = suite(dir.path(), "nodocker.clnrm.toml", &text);
+    let r = run(clnrm().arg("run").arg(&p).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    assert_eq!(r.code, 2);
+    let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line: {:?}", lines);
+    assert!(lines[0].contains("Docker is unreachable"), "{}", lines[0]);
+}
+
+#[test]
+fn missing_image_is_exit_2_before_anything_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[service.app]\nimage = \"no-such-image:never\"\n[[scenario]]\nname = \"x\"\nservice = \"app\"\nrun = \"true\"\n";
+    let p = suite(dir.path(), "noimage.clnrm.toml", text);
+    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no-such-image:never") && r.stderr.contains("not present locally"), "{}", r.stderr);
+    assert!(!dir.path().join("noimage.report.json").exists(), "nothing ran");
+}

@@ -2,6 +2,7 @@
 //!
 //! setup = toolchain + plugins + image; chaos and test run setup first.
 
+mod bench;
 mod busybox;
 mod image;
 mod plugins;
@@ -27,6 +28,8 @@ commands:
   chaos [args]      setup, build clnrm, run tests/chaos/*.clnrm.toml
                     (--report-dir target/chaos-reports); args go to `clnrm run`
   test [args]       setup, then `cargo test` (host, sdk, xtask); args go to cargo test
+  bench             setup, build clnrm in release, run the benchmarks (host/benches,
+                    bench/*.sh) and print a table of ours vs raw figures
   help              this text
 
 exit codes: 0 ok, 1 a step or test failed, 2 bad usage or Docker unreachable;
@@ -55,7 +58,8 @@ fn main() -> ExitCode {
 
 fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let takes_args = matches!(cmd, "chaos" | "test");
-    let known = matches!(cmd, "setup" | "toolchain" | "plugins" | "image") || takes_args;
+    let known =
+        matches!(cmd, "setup" | "toolchain" | "plugins" | "image" | "bench") || takes_args;
     if !known {
         eprintln!("xtask: unknown command `{cmd}`\n\n{USAGE}");
         return Err(Failure::silent(2));
@@ -75,6 +79,7 @@ fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
         "image" => image::check_docker().and_then(|()| image::ensure(&ws)),
         "chaos" => chaos(&ws, rest),
         "test" => test(&ws, rest),
+        "bench" => setup(&ws).and_then(|()| bench::run(&ws)),
         _ => unreachable!("checked above"),
     }
 }

@@ -3,7 +3,7 @@
 
 use std::ffi::OsStr;
 use std::fmt;
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -134,6 +134,32 @@ impl Cmd {
             .status()
             .map_err(|e| spawn_failure(&self.shown, &e))?;
         Ok(exit_code(status))
+    }
+
+    /// Run with stdout shown line by line as it comes *and* collected (stderr and stdin
+    /// inherited); returns the exit code and everything printed on stdout.
+    pub fn run_tee(mut self) -> Result<(i32, String), Failure> {
+        step(format_args!("$ {}", self.shown));
+        let mut child = self
+            .inner
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| spawn_failure(&self.shown, &e))?;
+        let mut collected = String::new();
+        if let Some(out) = child.stdout.take() {
+            let mut stdout = std::io::stdout();
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                let _ = writeln!(stdout, "{line}");
+                let _ = stdout.flush();
+                collected.push_str(&line);
+                collected.push('\n');
+            }
+        }
+        let status = child
+            .wait()
+            .map_err(|e| Failure::step(format!("cannot wait for `{}`: {e}", self.shown)))?;
+        Ok((exit_code(status), collected))
     }
 
     /// Run quietly (stdout and stderr captured), give up after `timeout`.

@@ -48,6 +48,7 @@ pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, s
     SuiteOutcome {
         name: suite.name.clone(),
         path: suite.path.clone(),
+        meta: suite.meta.clone(),
         run_id: ctx.run_id.clone(),
         seed,
         passed: all_passed && invalid.is_none() && expectations.iter().all(|e| e.passed),

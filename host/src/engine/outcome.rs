@@ -11,6 +11,7 @@ use std::path::PathBuf;
 pub struct SuiteOutcome {
     pub name: String,
     pub path: PathBuf,
+    pub meta: crate::suite::Meta,
     pub run_id: String,
     pub seed: u64,
     pub passed: bool,

@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+const OUTER_SLACK: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, suite: &Suite, plugins: &ResolvedPlugins, run_seed: u64) -> ScenarioOutcome {
     let started = Instant::now();
     let span = trace.start("clnrm.scenario", Some(root));
@@ -42,7 +44,9 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
 
     let scenario_ctx = Arc::new(ScenarioCtx { docker: ctx.docker.clone(), containers: containers.clone(), trace: trace.clone() });
     let (steps, injections) = if service_error.is_none() {
-        let bounded = tokio::time::timeout(sc.max_duration, async {
+        // Steps and plugins are bounded by max_duration themselves; this outer
+        // bound is a safety net that still leaves room to report them.
+        let bounded = tokio::time::timeout(sc.max_duration + OUTER_SLACK, async {
             tokio::join!(run_steps(ctx, trace, span, sc, &containers), run_injections(ctx, span, sc, plugins, run_seed, &scenario_ctx))
         })
         .await;
@@ -107,7 +111,8 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
 async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec, containers: &HashMap<String, String>) -> Vec<(StepOutcome, SpanId)> {
     let one = |st: &crate::suite::StepSpec| {
         let container = containers.get(&st.service).cloned().unwrap_or_default();
-        let st = st.clone();
+        let mut st = st.clone();
+        st.timeout = Some(st.timeout.map_or(sc.max_duration, |t| t.min(sc.max_duration)));
         async move { step::run(&ctx.docker, trace, span, &st, &container).await }
     };
     if sc.parallel {

@@ -49,6 +49,7 @@ fn new_store(engine: &Engine, plugin: &str, grants: Grants, limits: &Limits, str
         grants,
         rng: rand_chacha::ChaCha20Rng::from_seed(stream_seed),
         scenario,
+        opened: Vec::new(),
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
@@ -85,8 +86,16 @@ pub(super) async fn inject(engine: &Engine, pre: &ChaosPluginPre<PluginState>, p
         let instance = pre.instantiate_async(&mut store).await?;
         instance.clnrm_chaos_chaos().call_inject(&mut store, injection).await
     })
-    .await?;
-    result.map_err(|message| PluginError::Failed { plugin: plugin.to_string(), message })
+    .await;
+    // A plugin stopped mid-flight leaves its spans open: end them as errors
+    // so the trace says what happened (ending twice keeps the first end).
+    let why = match &result {
+        Err(e) => e.to_string(),
+        Ok(Err(m)) => format!("plugin `{plugin}` failed: {m}"),
+        Ok(Ok(_)) => "span left open by its plugin".to_string(),
+    };
+    store.data().close_open_spans(&why);
+    result?.map_err(|message| PluginError::Failed { plugin: plugin.to_string(), message })
 }
 
 pub(super) async fn describe_chaos(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str) -> Result<super::bindings::WitPluginInfo, PluginError> {
@@ -117,4 +126,25 @@ pub(super) async fn validate(engine: &Engine, pre: &ValidatorPluginPre<PluginSta
     })
     .await?;
     result.map_err(|message| PluginError::Failed { plugin: plugin.to_string(), message })
+}
+
+/// Ask a plugin whether a configuration is valid (no side effects).
+pub(super) async fn check_chaos(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str, fault_type: &str, config_json: &str) -> Result<Result<(), String>, PluginError> {
+    let limits = Limits::chaos(std::time::Duration::from_secs(5));
+    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None);
+    bounded(plugin, &limits, async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance.clnrm_chaos_chaos().call_check(&mut store, fault_type, config_json).await
+    })
+    .await
+}
+
+pub(super) async fn check_validator(engine: &Engine, pre: &ValidatorPluginPre<PluginState>, plugin: &str, table: &str, config_json: &str) -> Result<Result<(), String>, PluginError> {
+    let limits = Limits { deadline: std::time::Duration::from_secs(5), ..Limits::VALIDATOR };
+    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None);
+    bounded(plugin, &limits, async {
+        let instance = pre.instantiate_async(&mut store).await?;
+        instance.clnrm_chaos_validator().call_check(&mut store, table, config_json).await
+    })
+    .await
 }

@@ -43,6 +43,8 @@ pub struct PluginState {
     pub(super) grants: Grants,
     pub(super) rng: rand_chacha::ChaCha20Rng,
     pub(super) scenario: Option<Arc<ScenarioCtx>>,
+    /// Spans this call opened, so the host can close them if the plugin dies.
+    pub(super) opened: Vec<SpanId>,
 }
 
 impl WasiView for PluginState {
@@ -75,6 +77,17 @@ impl PluginState {
             return Err(anyhow!("plugin `{}` used span handle {handle}, which does not exist", self.plugin));
         }
         Ok((trace, id))
+    }
+}
+
+impl PluginState {
+    /// Close, with an error, every span this call opened and left open.
+    pub(super) fn close_open_spans(&self, why: &str) {
+        if let Some(ctx) = &self.scenario {
+            for id in &self.opened {
+                ctx.trace.end(*id, SpanStatus::Error, Some(why.to_string()));
+            }
+        }
     }
 }
 
@@ -129,7 +142,9 @@ impl rng::Host for PluginState {
 impl spans::Host for PluginState {
     async fn start(&mut self, name: String, parent: u64, kind: WitKind) -> wasmtime::Result<u64> {
         let (trace, parent) = self.span(parent)?;
-        Ok(trace.start_kind(name, Some(parent), kind.into()).0 as u64)
+        let id = trace.start_kind(name, Some(parent), kind.into());
+        self.opened.push(id);
+        Ok(id.0 as u64)
     }
 
     async fn set_attribute(&mut self, span: u64, key: String, value: WitAttr) -> wasmtime::Result<()> {

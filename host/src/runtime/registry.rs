@@ -221,7 +221,35 @@ impl Registry {
             };
             return Err(Box::new(suite.error_at(exp.span.clone(), format!("unknown expectation table [expect.{}]: no validator plugin handles it", exp.table), Some(help))).into());
         }
+        self.check_configs(suite, &out).await?;
         Ok(out)
+    }
+
+    /// Let each plugin check its own tables before anything starts, so a bad
+    /// key is an error with a file position, not a failure mid-run.
+    async fn check_configs(&self, suite: &Suite, plugins: &ResolvedPlugins) -> Result<(), RegistryError> {
+        let bad = |span: std::ops::Range<usize>, what: String, message: String| -> RegistryError {
+            Box::new(suite.error_at(span, format!("invalid {what}: {message}"), None)).into()
+        };
+        for inj in suite.scenarios.iter().flat_map(|s| &s.injections) {
+            let Some(p) = plugins.chaos.get(&inj.fault_type) else { continue };
+            let Pre::Chaos(pre) = &p.pre else { continue };
+            match call::check_chaos(&self.engine, pre, &p.info.name, &inj.fault_type, &inj.config_json).await {
+                Ok(Ok(())) => {}
+                Ok(Err(m)) => return Err(bad(inj.span.clone(), format!("chaos_injection `{}`", inj.fault_type), m)),
+                Err(e) => return Err(bad(inj.span.clone(), format!("chaos_injection `{}`", inj.fault_type), e.to_string())),
+            }
+        }
+        for exp in &suite.expectations {
+            let Some(p) = plugins.validators.get(&exp.table) else { continue };
+            let Pre::Validator(pre) = &p.pre else { continue };
+            match call::check_validator(&self.engine, pre, &p.info.name, &exp.table, &exp.config_json).await {
+                Ok(Ok(())) => {}
+                Ok(Err(m)) => return Err(bad(exp.span.clone(), format!("[expect.{}]", exp.table), m)),
+                Err(e) => return Err(bad(exp.span.clone(), format!("[expect.{}]", exp.table), e.to_string())),
+            }
+        }
+        Ok(())
     }
 
     /// First-party plugins whose file name starts with `prefix`, sorted.
@@ -271,11 +299,7 @@ fn plugin_dir_candidates() -> Vec<PathBuf> {
 
 /// 0.x: same minor; 1.x and later: same major.
 fn compatible(version: &str) -> bool {
-    let parse = |v: &str| -> Option<(u64, u64)> {
-        let mut it = v.split('.');
-        Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
-    };
-    match (parse(version), parse(WIT_VERSION)) {
+    match (parse_major_minor(version), parse_major_minor(WIT_VERSION)) {
         (Some((0, a)), Some((0, b))) => a == b,
         (Some((a, _)), Some((b, _))) => a == b,
         _ => false,

@@ -73,7 +73,7 @@ impl Checker<'_> {
             path: self.path.to_path_buf(),
             source: String::new(),
             name: file.report.name.clone().or(file.meta.name.clone()).unwrap_or_else(|| stem.to_string()),
-            description: file.meta.description.clone(),
+            meta: file.meta.clone(),
             seed: file.determinism.seed,
             freeze_clock_unix_ns,
             plugins,

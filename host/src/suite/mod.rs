@@ -8,6 +8,7 @@ mod model;
 
 pub use diag::{line_col, nearest, SuiteError};
 pub use load::{load, load_str};
+pub use model::Meta;
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -22,7 +23,7 @@ pub struct Suite {
     pub source: String,
     /// Report base name: `[report] name`, else `meta.name`, else the file stem.
     pub name: String,
-    pub description: Option<String>,
+    pub meta: Meta,
     /// `[determinism] seed`; None lets the CLI pick (and report) one.
     pub seed: Option<u64>,
     /// `freeze_clock` as Unix nanoseconds.

@@ -28,7 +28,7 @@ pub struct SuiteFile {
     pub report: Report,
 }
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, Clone, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Meta {
     pub name: Option<String>,

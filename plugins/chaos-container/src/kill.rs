@@ -7,9 +7,15 @@ use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
 
 const POLL_MS: u64 = 20;
 
-pub fn run(inj: &Injection) -> Result<Outcome, String> {
-    let cfg: Kill = config::parse(&inj.config_json)?;
+/// Parse and check the table; the signal's number with it.
+pub fn check(config_json: &str) -> Result<(Kill, i32), String> {
+    let cfg: Kill = config::parse(config_json)?;
     let signum = config::signal_number(&cfg.signal).ok_or_else(|| format!("unknown signal `{}` (use e.g. \"SIGKILL\", \"SIGTERM\" or a number)", cfg.signal))?;
+    Ok((cfg, signum))
+}
+
+pub fn run(inj: &Injection) -> Result<Outcome, String> {
+    let (cfg, signum) = check(&inj.config_json)?;
     let target = cfg.target.clone().or_else(|| inj.services.first().cloned()).ok_or("the scenario has no service to kill")?;
     if !inj.services.contains(&target) {
         return Err(format!("target `{target}` is not a service of scenario `{}` (services: {})", inj.scenario, inj.services.join(", ")));

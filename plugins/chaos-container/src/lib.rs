@@ -25,6 +25,13 @@ impl Guest for ChaosContainer {
         }
     }
 
+    fn check(fault_type: String, config_json: String) -> Result<(), String> {
+        match fault_type.as_str() {
+            "kill_container" => kill::check(&config_json).map(|_| ()),
+            other => Err(format!("chaos-container does not handle `{other}`")),
+        }
+    }
+
     fn inject(injection: Injection) -> Result<Outcome, String> {
         match injection.fault_type.as_str() {
             "kill_container" => kill::run(&injection),

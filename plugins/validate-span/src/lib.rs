@@ -21,18 +21,16 @@ impl Guest for ValidateSpan {
         }
     }
 
+    fn check(table: String, config_json: String) -> Result<(), String> {
+        expect::parse_span_expectations(&config(&table, &config_json)?).map(|_| ())
+    }
+
     fn validate(
         table: String,
         config_json: String,
         trace: Vec<SpanRecord>,
     ) -> Result<Vec<Finding>, String> {
-        if table != "span" {
-            return Err(format!(
-                "validate-span handles [expect.span], not [expect.{table}]"
-            ));
-        }
-        let config: serde_json::Value = serde_json::from_str(&config_json)
-            .map_err(|e| format!("expect.span: config is not valid JSON: {e}"))?;
+        let config = config(&table, &config_json)?;
         let trace = Trace::new(trace.into_iter().map(span).collect());
         let findings = expect::check_spans(&config, &trace)?;
         Ok(findings
@@ -44,6 +42,16 @@ impl Guest for ValidateSpan {
             })
             .collect())
     }
+}
+
+fn config(table: &str, config_json: &str) -> Result<serde_json::Value, String> {
+    if table != "span" {
+        return Err(format!(
+            "validate-span handles [expect.span], not [expect.{table}]"
+        ));
+    }
+    serde_json::from_str(config_json)
+        .map_err(|e| format!("expect.span: config is not valid JSON: {e}"))
 }
 
 fn span(r: SpanRecord) -> expect::Span {

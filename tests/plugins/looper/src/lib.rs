@@ -18,6 +18,10 @@ impl Guest for Looper {
         }
     }
 
+    fn check(_fault_type: String, _config_json: String) -> Result<(), String> {
+        Ok(())
+    }
+
     fn inject(_injection: Injection) -> Result<Outcome, String> {
         let mut x: u64 = 1;
         loop {

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Wall time of `clnrm run` on a suite with only the kill scenario (SIGKILL 500 ms into a 30 s
+# step) vs the same steps by hand with the docker CLI:
+#   docker run -d (keep-alive) ; docker exec sh -c 'sleep 30' & ; sleep 0.5 ;
+#   docker kill -s KILL ; docker wait (exit code must be 137) ; docker rm -f
+# Runs alternate (the order flips every round), one untimed warm-up of each first.
+# Prints every run, the medians, the ratio clnrm/by-hand and the overhead, then
+# `@bench <key> <value>` lines for `cargo xtask bench`.
+#
+# Usage: bench/kill_vs_docker.sh            (needs target/release/clnrm, target/plugins,
+#                                            clnrm-base:latest: `cargo xtask bench` does all)
+# Env:   CLNRM=path/to/clnrm  RUNS=5  IMAGE=clnrm-base:latest
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+clnrm="${CLNRM:-$root/target/release/clnrm}"
+runs="${RUNS:-5}"
+image="${IMAGE:-clnrm-base:latest}"
+keepalive="trap 'exit 0' TERM; while :; do sleep 3600 & wait \$!; done"   # what clnrm runs as PID 1
+step_cmd='echo started; sleep 30; echo never-printed'
+
+die() { echo "kill_vs_docker: $*" >&2; exit 1; }
+[ -x "$clnrm" ] || die "$clnrm not found; build it with \`cargo build --release -p clnrm\`"
+[ -d "$root/target/plugins" ] || die "$root/target/plugins not found; run \`cargo xtask plugins\`"
+docker image inspect "$image" >/dev/null 2>&1 || die "image $image missing; run \`cargo xtask image\`"
+
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/clnrm-bench-kill.XXXXXX")"
+current=""   # the by-hand container in flight, removed on any exit
+cleanup() {
+    [ -n "$current" ] && docker rm -f "$current" >/dev/null 2>&1 || true
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cat >"$tmp/kill.clnrm.toml" <<EOF
+[meta]
+name = "bench_kill"
+version = "0.1.0"
+description = "bench/kill_vs_docker.sh: the kill scenario alone, no expectations"
+
+[service.app]
+type = "generic_container"
+image = "$image"
+
+[[scenario]]
+name = "container_killed_mid_step"
+service = "app"
+run = "$step_cmd"
+expect_failure = true
+chaos_injection = { type = "kill_container", delay_ms = 500, signal = "SIGKILL" }
+EOF
+
+# Plugins from this checkout; a private compile cache (filled by the warm-up run).
+export CLNRM_PLUGIN_DIR="$root/target/plugins"
+export CLNRM_CACHE_DIR="$tmp/cache"
+
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
+# One clnrm run; sets $took to its wall time in ms (no subshell, so traps and $current work). Fails if clnrm fails or leaves a container.
+run_clnrm() {
+    local i="$1" t0 t1 pid rc=0 left
+    t0=$(now_ms)
+    "$clnrm" run "$tmp/kill.clnrm.toml" --report-dir "$tmp/report-$i" >"$tmp/clnrm-$i.log" 2>&1 &
+    pid=$!
+    wait "$pid" || rc=$?
+    t1=$(now_ms)
+    if [ "$rc" -ne 0 ]; then
+        cat "$tmp/clnrm-$i.log" >&2
+        die "clnrm run exited $rc (run $i)"
+    fi
+    left="$(docker ps -aq -f "label=clnrm.pid=$pid")"
+    if [ -n "$left" ]; then
+        docker rm -f $left >/dev/null 2>&1 || true
+        die "clnrm run $i left container(s) behind: $left (removed)"
+    fi
+    took=$((t1 - t0))
+}
+
+# The same steps by hand; sets $took in ms. Fails unless the exit code is 137.
+run_by_hand() {
+    local t0 t1 t2 t3 t4 exec_pid code state id
+    t0=$(now_ms)
+    current="$(docker run -d --label clnrm.bench=1 "$image" sh -c "$keepalive")"
+    t1=$(now_ms)
+    docker exec "$current" sh -c "$step_cmd" >/dev/null 2>&1 &
+    exec_pid=$!
+    sleep 0.5
+    t2=$(now_ms)
+    docker kill -s KILL "$current" >/dev/null
+    code="$(docker wait "$current")"
+    wait "$exec_pid" || true   # the exec client returns once the container is gone
+    t3=$(now_ms)
+    state="$(docker inspect -f '{{.State.ExitCode}} {{.State.Running}}' "$current")"
+    docker rm -f "$current" >/dev/null
+    t4=$(now_ms)
+    id="$current"
+    current=""
+    [ "$code" = 137 ] || die "by hand: docker wait said exit code $code, expected 137 ($id)"
+    [ "$state" = "137 false" ] || die "by hand: docker inspect said '$state', expected '137 false' ($id)"
+    took=$((t4 - t0))
+    phases="run -d $((t1 - t0)), exec+sleep $((t2 - t1)), kill+wait $((t3 - t2)), inspect+rm $((t4 - t3))"
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+echo "kill_vs_docker: $runs runs each, alternating; clnrm = $clnrm"
+echo "warm-up (untimed): fills the plugin cache and Docker's page cache"
+took=0 phases=""
+run_clnrm warmup
+run_by_hand
+
+ours=() raw=()
+for i in $(seq 1 "$runs"); do
+    if [ $((i % 2)) -eq 1 ]; then
+        run_clnrm "$i"; a=$took; run_by_hand; b=$took
+    else
+        run_by_hand; b=$took; run_clnrm "$i"; a=$took
+    fi
+    ours+=("$a") raw+=("$b")
+    printf '  run %d: clnrm %5d ms   by hand %5d ms (exit 137 verified; %s)\n' "$i" "$a" "$b" "$phases"
+done
+
+m_ours=$(printf '%s\n' "${ours[@]}" | median)
+m_raw=$(printf '%s\n' "${raw[@]}" | median)
+awk -v a="$m_ours" -v b="$m_raw" 'BEGIN {
+    printf "median: clnrm %.0f ms, by hand (docker CLI) %.0f ms, ratio clnrm/by-hand %.2fx, overhead %+.0f ms\n", a, b, a / b, a - b
+    printf "@bench kill_clnrm_ms %.0f\n@bench kill_docker_ms %.0f\n", a, b
+}'
+echo "  (the clnrm report of the last run says where its time went:)"
+sed -n 's/^/    /p' "$tmp/clnrm-$runs.log"
+
+left="$(docker ps -aq -f label=clnrm.bench=1)"
+[ -z "$left" ] || die "by-hand containers left behind: $left"

@@ -1,0 +1,216 @@
+//! `cargo xtask bench`: build the host in release, run every benchmark, print one table.
+//!
+//! Benchmarks print their raw figures as they go and one `@bench <key> <value>` line per
+//! figure; the table is built from those lines:
+//! - `host/benches/plugin_call.rs` (`cargo bench -p clnrm --bench plugin_call`): plugin load
+//!   cold vs cache hit, one validate-span call vs the same check natively;
+//! - `bench/kill_vs_docker.sh`: the kill scenario through `clnrm run` vs by hand with the
+//!   docker CLI.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use crate::proc::{step, Failure};
+use crate::workspace::Workspace;
+
+/// Figures by key, from `@bench <key> <value>` lines.
+type Figures = HashMap<String, f64>;
+
+pub fn run(ws: &Workspace) -> Result<(), Failure> {
+    step("building clnrm (release) ...");
+    let started = Instant::now();
+    ws.cargo()
+        .args(["build", "--release", "-p", "clnrm"])
+        .run_checked()?;
+    let build_secs = started.elapsed().as_secs_f64();
+    step(format_args!("release build took {build_secs:.1}s"));
+    ws.cargo()
+        .args(["bench", "-p", "clnrm", "--bench", "plugin_call", "--no-run"])
+        .run_checked()?;
+
+    let mut figures = Figures::new();
+    let mut failed = Vec::new();
+
+    step("benchmark: plugin_call ...");
+    let (code, out) = ws
+        .cargo()
+        .args(["bench", "-p", "clnrm", "--bench", "plugin_call"])
+        .run_tee()?;
+    collect(&out, &mut figures);
+    if code != 0 {
+        failed.push(format!("plugin_call (exit code {code})"));
+    }
+
+    step("benchmark: kill_vs_docker ...");
+    let clnrm = ws.target_dir.join("release").join("clnrm");
+    let (code, out) = ws
+        .command(ws.root.join("bench").join("kill_vs_docker.sh"))
+        .env("CLNRM", &clnrm.to_string_lossy())
+        .run_tee()?;
+    collect(&out, &mut figures);
+    if code != 0 {
+        failed.push(format!("kill_vs_docker (exit code {code})"));
+    }
+
+    println!();
+    print!("{}", table(&figures));
+    println!(
+        "release build of clnrm (`cargo build --release -p clnrm`, this run): {build_secs:.1}s"
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::step(format!(
+            "benchmark(s) failed: {}",
+            failed.join(", ")
+        )))
+    }
+}
+
+fn collect(out: &str, figures: &mut Figures) {
+    for line in out.lines() {
+        let mut words = line.split_whitespace();
+        if words.next() != Some("@bench") {
+            continue;
+        }
+        if let (Some(key), Some(Ok(value))) = (words.next(), words.next().map(str::parse)) {
+            figures.insert(key.to_string(), value);
+        }
+    }
+}
+
+fn table(f: &Figures) -> String {
+    let get = |k: &str| f.get(k).copied();
+    let spans = get("trace_spans").map_or(String::new(), |n| format!("{n:.0} spans"));
+    let rows: Vec<[String; 4]> = vec![
+        row(
+            "plugin load (cold compile)",
+            get("plugin_load_cold_ms").map(ms),
+            None,
+            None,
+        ),
+        row(
+            "plugin load (cache hit)",
+            get("plugin_load_warm_ms").map(ms),
+            None,
+            None,
+        ),
+        pair(
+            &format!("validate-span call ({spans})"),
+            get("validate_wasm_us").map(us),
+            get("validate_native_us").map(|v| format!("{} (native)", us(v))),
+            get("validate_wasm_us"),
+            get("validate_native_us"),
+        ),
+        pair(
+            "  same, p90",
+            get("validate_wasm_p90_us").map(us),
+            get("validate_native_p90_us").map(|v| format!("{} (native)", us(v))),
+            get("validate_wasm_p90_us"),
+            get("validate_native_p90_us"),
+        ),
+        pair(
+            "  same, 6 expectations",
+            get("validate6_wasm_us").map(us),
+            get("validate6_native_us").map(|v| format!("{} (native)", us(v))),
+            get("validate6_wasm_us"),
+            get("validate6_native_us"),
+        ),
+        pair(
+            "kill scenario (wall)",
+            get("kill_clnrm_ms").map(ms),
+            get("kill_docker_ms").map(|v| format!("{} (docker CLI)", ms(v))),
+            get("kill_clnrm_ms"),
+            get("kill_docker_ms"),
+        ),
+    ];
+    let mut s = format!(
+        "{:<34}{:<12}{:<22}{}\n",
+        "benchmark", "ours", "raw", "ratio"
+    );
+    for [name, ours, raw, ratio] in rows {
+        s.push_str(&format!("{name:<34}{ours:<12}{raw:<22}{ratio}\n"));
+    }
+    s
+}
+
+fn row(
+    name: &str,
+    ours: Option<String>,
+    raw: Option<String>,
+    ratio: Option<String>,
+) -> [String; 4] {
+    let dash = || "-".to_string();
+    [
+        name.to_string(),
+        ours.unwrap_or_else(|| "failed".into()),
+        raw.unwrap_or_else(dash),
+        ratio.unwrap_or_else(dash),
+    ]
+}
+
+/// A row comparing ours with a baseline; the ratio is ours/raw.
+fn pair(
+    name: &str,
+    ours: Option<String>,
+    raw: Option<String>,
+    a: Option<f64>,
+    b: Option<f64>,
+) -> [String; 4] {
+    let ratio = match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.2}x", a / b),
+        _ => "-".into(),
+    };
+    let raw = raw.or_else(|| Some("failed".into()));
+    row(name, ours, raw, Some(ratio))
+}
+
+fn ms(v: f64) -> String {
+    format!("{} ms", sig(v))
+}
+
+fn us(v: f64) -> String {
+    format!("{} µs", sig(v))
+}
+
+/// Three significant figures or so: 1250, 86.1, 0.42.
+fn sig(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 1.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_bench_lines_and_builds_the_table() {
+        let mut f = Figures::new();
+        collect(
+            "noise\n@bench plugin_load_cold_ms 86.14\n@bench validate_wasm_us 55\n\
+             @bench validate_native_us 3\n@bench bad x\n@bench kill_clnrm_ms 1250\n\
+             @bench kill_docker_ms 1100\n",
+            &mut f,
+        );
+        assert_eq!(f.len(), 5);
+        let t = table(&f);
+        assert!(
+            t.contains("plugin load (cold compile)        86.1 ms"),
+            "{t}"
+        );
+        assert!(
+            t.contains("55.0 µs     3.0 µs (native)       18.33x"),
+            "{t}"
+        );
+        assert!(t.contains("1250 ms     1100 ms (docker CLI)  1.14x"), "{t}");
+        assert!(
+            t.contains("plugin load (cache hit)           failed"),
+            "{t}"
+        );
+    }
+}
