@@ -13,6 +13,8 @@ use std::sync::Arc;
 pub const EXIT_PASS: i32 = 0;
 pub const EXIT_FAIL: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
+/// 128 + SIGINT, as shells report a Ctrl-C.
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Parser, Debug)]
 #[command(name = "clnrm", version, about = "Chaos-engineering test runner: real faults in real containers, proven by OpenTelemetry spans")]
@@ -42,12 +44,46 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<String>,
     },
+    /// Remove what dead runs left behind (containers, networks, volumes
+    /// labelled `clnrm` whose owner process is gone). Live runs are untouched.
+    Gc,
 }
 
 pub async fn main(cli: Cli) -> i32 {
     match cli.command {
         Command::Run { files, seed, report_dir } => run(&files, seed, &report_dir).await,
         Command::Validate { files } => validate(&files).await,
+        Command::Gc => gc().await,
+    }
+}
+
+async fn gc() -> i32 {
+    let docker = match Docker::connect().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    match crate::backend::gc::collect(&docker).await {
+        Ok(r) => {
+            println!(
+                "gc: removed {} container(s), {} network(s), {} volume(s) of {} dead run(s); {} resource(s) of live runs left alone",
+                r.containers,
+                r.networks,
+                r.volumes,
+                r.dead_runs.len(),
+                r.live_skipped
+            );
+            for e in &r.errors {
+                eprintln!("gc: {e}");
+            }
+            if r.errors.is_empty() { EXIT_PASS } else { EXIT_FAIL }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            EXIT_BAD_INPUT
+        }
     }
 }
 
@@ -167,11 +203,21 @@ async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::pat
             }
         }
     }
-    let ctx = RunCtx { registry, docker, run_id: engine::seed::new_run_id() };
+    // What dead runs left behind goes before we add anything.
+    match crate::backend::gc::collect(&docker).await {
+        Ok(r) if r.removed() > 0 => eprintln!("clnrm: removed {} resource(s) left by {} dead run(s)", r.removed(), r.dead_runs.len()),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("gc of dead runs failed: {e}"),
+    }
+    let ctx = RunCtx { registry, docker, run_id: engine::seed::new_run_id(), interrupt: engine::Interrupt::install() };
     tracing::info!(run_id = %ctx.run_id, "run started");
     let mut all_passed = true;
     let mut invalid = false;
+    let mut environment = false;
     for (s, p) in suites.iter().zip(&plugins) {
+        if ctx.interrupt.is_set() || environment {
+            break;
+        }
         let seed = seed_override.or(s.seed).unwrap_or_else(engine::seed::random_seed);
         let outcome = engine::run_suite(&ctx, s, p, seed).await;
         let mut stdout = std::io::stdout().lock();
@@ -184,8 +230,14 @@ async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::pat
         }
         all_passed &= outcome.passed;
         invalid |= outcome.invalid.is_some();
+        if let Some(e) = &outcome.environment_error {
+            eprintln!("error: Docker became unreachable during the run ({e}); what it still held is removed by the next `clnrm run` or by `clnrm gc`");
+            environment = true;
+        }
     }
-    if invalid {
+    if ctx.interrupt.is_set() {
+        EXIT_INTERRUPTED
+    } else if invalid || environment {
         EXIT_BAD_INPUT
     } else if all_passed {
         EXIT_PASS

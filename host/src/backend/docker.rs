@@ -5,7 +5,7 @@ use super::labels;
 use crate::suite::ServiceSpec;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::models::{ContainerCreateBody, HostConfig, ResourcesUlimits};
+use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig, ResourcesUlimits};
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
     ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -53,6 +53,8 @@ pub struct ContainerState {
     pub running: bool,
     pub exit_code: Option<i64>,
     pub oom_killed: bool,
+    /// Host PID of the container's init process while it runs.
+    pub pid: Option<u32>,
 }
 
 /// The result of running one command in a container.
@@ -105,8 +107,63 @@ impl Docker {
         }
     }
 
-    /// Create and start a service's container, labelled for the run.
-    pub async fn start_service(&self, run_id: &str, scenario: &str, spec: &ServiceSpec) -> Result<String, DockerError> {
+    /// Create the scenario's own bridge network, labelled for the run; its
+    /// services find each other there by service id.
+    pub async fn create_network(&self, run_id: &str, scenario: &str) -> Result<String, DockerError> {
+        let name = format!("clnrm-{}-{}", &run_id[..run_id.len().min(12)], sanitize(scenario));
+        let mut lbl = labels::for_run(run_id);
+        lbl.insert(labels::SCENARIO.to_string(), scenario.to_string());
+        let req = NetworkCreateRequest { name: name.clone(), driver: Some("bridge".into()), labels: Some(lbl), ..Default::default() };
+        self.client.create_network(req).await?;
+        Ok(name)
+    }
+
+    /// Remove a network; Ok(false) when it was already gone.
+    pub async fn remove_network(&self, name: &str) -> Result<bool, DockerError> {
+        match self.client.remove_network(name).await {
+            Ok(()) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), DockerError> {
+        let req = NetworkDisconnectRequest { container: Some(id.to_string()), force: Some(true) };
+        Ok(self.client.disconnect_network(network, req).await?)
+    }
+
+    pub async fn network_connect(&self, network: &str, id: &str, alias: &str) -> Result<(), DockerError> {
+        let req = NetworkConnectRequest { container: Some(id.to_string()), endpoint_config: Some(EndpointSettings { aliases: Some(vec![alias.to_string()]), ..Default::default() }) };
+        Ok(self.client.connect_network(network, req).await?)
+    }
+
+    /// Whether Docker lists the container as attached to `network`.
+    pub async fn network_attached(&self, network: &str, id: &str) -> Result<bool, DockerError> {
+        let info = self.client.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>).await?;
+        Ok(info.network_settings.and_then(|n| n.networks).is_some_and(|n| n.contains_key(network)))
+    }
+
+    pub async fn pause(&self, id: &str) -> Result<(), DockerError> {
+        Ok(self.client.pause_container(id).await?)
+    }
+
+    pub async fn unpause(&self, id: &str) -> Result<(), DockerError> {
+        Ok(self.client.unpause_container(id).await?)
+    }
+
+    /// Number of processes running in a container (0 when it is not running).
+    pub async fn process_count(&self, id: &str) -> Result<usize, DockerError> {
+        match self.client.top_processes(id, None::<bollard::query_parameters::TopOptions>).await {
+            Ok(top) => Ok(top.processes.map(|p| p.len()).unwrap_or(0)),
+            // 409: not running; 404: gone. Either way nothing runs in it.
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404 | 409, .. }) => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Create and start a service's container, labelled for the run, attached
+    /// to `network` (when given) under its service id.
+    pub async fn start_service(&self, run_id: &str, scenario: &str, spec: &ServiceSpec, network: Option<&str>) -> Result<String, DockerError> {
         self.ensure_image(&spec.image).await?;
         let cmd: Vec<String> = if spec.args.is_empty() { KEEP_ALIVE.iter().map(|s| s.to_string()).collect() } else { spec.args.clone() };
         let host_config = HostConfig {
@@ -118,14 +175,19 @@ impl Docker {
             ulimits: spec.max_file_descriptors.map(|n| vec![ResourcesUlimits { name: Some("nofile".into()), soft: Some(n as i64), hard: Some(n as i64) }]),
             tmpfs: (!spec.tmpfs.is_empty()).then(|| spec.tmpfs.iter().map(|(p, mb)| (p.clone(), format!("size={mb}m"))).collect::<HashMap<_, _>>()),
             cap_add: (!spec.capabilities.is_empty()).then(|| spec.capabilities.clone()),
+            network_mode: network.map(str::to_string),
             ..Default::default()
         };
+        let networking_config = network.map(|n| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(n.to_string(), EndpointSettings { aliases: Some(vec![spec.id.clone()]), ..Default::default() })])),
+        });
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
             cmd: Some(cmd),
             env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             labels: Some(labels::for_service(run_id, scenario, &spec.id)),
             host_config: Some(host_config),
+            networking_config,
             ..Default::default()
         };
         let name = format!("clnrm-{}-{}-{}", &run_id[..run_id.len().min(12)], sanitize(scenario), sanitize(&spec.id));
@@ -190,6 +252,7 @@ impl Docker {
             running: st.running.unwrap_or(false),
             exit_code: (st.running != Some(true)).then_some(st.exit_code).flatten(),
             oom_killed: st.oom_killed.unwrap_or(false),
+            pid: st.pid.filter(|p| *p > 0).map(|p| p as u32),
         })
     }
 
@@ -232,6 +295,47 @@ impl Docker {
             networks: networks.into_iter().filter_map(|n| n.id).collect(),
             volumes: volumes.volumes.unwrap_or_default().into_iter().map(|v| v.name).collect(),
         })
+    }
+}
+
+/// A resource carrying the `clnrm` label.
+#[derive(Clone, Debug)]
+pub struct Owned {
+    pub kind: ResourceKind,
+    pub id: String,
+    pub labels: HashMap<String, String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ResourceKind {
+    Container,
+    Network,
+    Volume,
+}
+
+impl Docker {
+    /// Every container, network and volume labelled `clnrm` (any run).
+    pub async fn list_owned(&self) -> Result<Vec<Owned>, DockerError> {
+        let filters = HashMap::from([("label".to_string(), vec![labels::RUN.to_string()])]);
+        let mut out = Vec::new();
+        for c in self.client.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build())).await? {
+            out.push(Owned { kind: ResourceKind::Container, id: c.id.unwrap_or_default(), labels: c.labels.unwrap_or_default() });
+        }
+        for n in self.client.list_networks(Some(ListNetworksOptionsBuilder::default().filters(&filters).build())).await? {
+            out.push(Owned { kind: ResourceKind::Network, id: n.id.unwrap_or_default(), labels: n.labels.unwrap_or_default() });
+        }
+        for v in self.client.list_volumes(Some(ListVolumesOptionsBuilder::default().filters(&filters).build())).await?.volumes.unwrap_or_default() {
+            out.push(Owned { kind: ResourceKind::Volume, id: v.name, labels: v.labels });
+        }
+        Ok(out)
+    }
+
+    pub async fn remove_volume(&self, name: &str) -> Result<bool, DockerError> {
+        match self.client.remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>).await {
+            Ok(()) => Ok(true),
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 }
 

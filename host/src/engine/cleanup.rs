@@ -1,22 +1,93 @@
-//! Cleanup, always: stop and remove every container the scenario started (in
-//! parallel), then ask Docker what is left for this scenario and put the
-//! answer in the trace, then record recovery.
+//! Cleanup, always: remove what the scenario created (containers in
+//! parallel, then its network), as the `[cleanup]` policy says; then ask
+//! Docker what is left for this scenario and put the answer in the trace;
+//! then record recovery.
 
 use super::outcome::CleanupOutcome;
 use crate::backend::{labels, Docker, Leftovers};
+use crate::suite::CleanupSpec;
 use crate::trace::{AttrValue, SpanId, Trace};
 use futures_util::future::join_all;
 use std::collections::HashMap;
 use std::time::Instant;
 
-pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, scenario: &str, containers: &HashMap<String, String>, triggered: &str) -> CleanupOutcome {
+/// What a scenario created.
+#[derive(Default, Debug, Clone)]
+pub struct Created {
+    /// Service id -> container id.
+    pub containers: HashMap<String, String>,
+    pub network: Option<String>,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, scenario: &str, created: &Created, triggered: &str, policy: &CleanupSpec, passed: bool) -> CleanupOutcome {
     let started = Instant::now();
     let span = trace.start("clnrm.cleanup", Some(parent));
     trace.set_attr(span, "cleanup.triggered", triggered);
     trace.set_attr(span, "scenario.name", scenario);
-    let mut errors = Vec::new();
+    let mut out = CleanupOutcome { triggered: triggered.to_string(), ..Default::default() };
+    out.created = created.containers.values().cloned().chain(created.network.clone()).collect();
 
-    // Parallel removal; one span groups it when there is more than one.
+    let remove_containers = CleanupSpec::removes(policy.containers, passed);
+    let remove_network = CleanupSpec::removes(policy.networks, passed);
+    let removal = async {
+        let mut errors = Vec::new();
+        let (mut removed, mut nets) = (0, 0);
+        if remove_containers {
+            (removed, errors) = remove_containers_parallel(docker, trace, span, &created.containers).await;
+        }
+        // The network goes last: Docker refuses to remove one with endpoints.
+        if let (true, Some(net)) = (remove_network, &created.network) {
+            match docker.remove_network(net).await {
+                Ok(r) => {
+                    nets += r as usize;
+                    trace.add_event(span, "network.remove", vec![("network.name".into(), net.into())]);
+                }
+                Err(e) => errors.push(format!("remove network {net}: {e}")),
+            }
+        }
+        (removed, nets, errors)
+    };
+    match tokio::time::timeout(policy.timeout, removal).await {
+        Ok((removed, nets, errors)) => {
+            out.containers_removed = removed;
+            out.networks_removed = nets;
+            out.errors = errors;
+        }
+        Err(_) => out.errors.push(format!("cleanup exceeded cleanup_timeout_ms ({} ms)", policy.timeout.as_millis())),
+    }
+    if !remove_containers {
+        out.kept.extend(created.containers.values().cloned());
+    }
+    if !remove_network {
+        out.kept.extend(created.network.clone());
+    }
+    if !out.kept.is_empty() {
+        trace.set_attr(span, "cleanup.kept", out.kept.len());
+    }
+
+    if policy.verify {
+        out.remaining = verify(docker, trace, span, run_id, scenario, &out.kept, &mut out.errors).await;
+    }
+    out.success = out.errors.is_empty();
+    trace.add_event(span, "cleanup.complete", vec![("containers.removed".into(), AttrValue::from(out.containers_removed))]);
+    trace.set_attr(span, "cleanup.success", out.success);
+    trace.set_attr(span, "containers.removed", out.containers_removed);
+    trace.set_attr(span, "networks.removed", out.networks_removed);
+    if out.success { trace.end_ok(span) } else { trace.end_error(span, out.errors.join("; ")) }
+
+    // Recovery: the environment is back to its state before the scenario
+    // (less what the policy kept on purpose).
+    let rec = trace.start("clnrm.recovery", Some(span));
+    trace.set_attr(rec, "recovery.success", out.success);
+    trace.set_attr(rec, "recovery.verified", policy.verify);
+    if out.success { trace.end_ok(rec) } else { trace.end_error(rec, "resources remain after cleanup") }
+    out.duration_ms = started.elapsed().as_millis() as u64;
+    out
+}
+
+/// Remove every container at once; one span groups them when there are several.
+async fn remove_containers_parallel(docker: &Docker, trace: &Trace, span: SpanId, containers: &HashMap<String, String>) -> (usize, Vec<String>) {
     let group = (containers.len() > 1).then(|| {
         let g = trace.start("clnrm.cleanup.concurrent", Some(span));
         trace.set_attr(g, "cleanup.parallel", true);
@@ -25,7 +96,7 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, s
     let mut sorted: Vec<(&String, &String)> = containers.iter().collect();
     sorted.sort();
     let results = join_all(sorted.iter().map(|(service, id)| remove_one(docker, trace, span, service, id))).await;
-    let mut removed = 0;
+    let (mut removed, mut errors) = (0, Vec::new());
     for r in results {
         match r {
             Ok(true) => removed += 1,
@@ -37,21 +108,7 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, s
         trace.set_attr(g, "containers.cleaned", removed);
         if errors.is_empty() { trace.end_ok(g) } else { trace.end_error(g, errors.join("; ")) }
     }
-
-    let remaining = verify(docker, trace, span, run_id, scenario, &mut errors).await;
-    let success = errors.is_empty() && remaining.is_empty();
-    trace.add_event(span, "cleanup.complete", vec![("containers.removed".into(), AttrValue::from(removed))]);
-    trace.set_attr(span, "cleanup.success", success);
-    trace.set_attr(span, "containers.removed", removed);
-    if success { trace.end_ok(span) } else { trace.end_error(span, errors.join("; ")) }
-
-    // Recovery: the environment is back to its state before the scenario.
-    let rec = trace.start("clnrm.recovery", Some(span));
-    trace.set_attr(rec, "recovery.success", success);
-    trace.set_attr(rec, "recovery.verified", remaining.is_empty());
-    if success { trace.end_ok(rec) } else { trace.end_error(rec, "resources remain after cleanup") }
-
-    CleanupOutcome { triggered: triggered.to_string(), containers_removed: removed, success, remaining, duration_ms: started.elapsed().as_millis() as u64, errors }
+    (removed, errors)
 }
 
 async fn remove_one(docker: &Docker, trace: &Trace, span: SpanId, service: &str, id: &str) -> Result<bool, String> {
@@ -60,8 +117,12 @@ async fn remove_one(docker: &Docker, trace: &Trace, span: SpanId, service: &str,
         attrs.extend(extra);
         trace.add_event(span, name, attrs);
     };
-    // Stop first when it still runs, so the stop is its own observed event.
+    // Stop first when it still runs (thawing a paused one), so the stop is
+    // its own observed event.
     if let Ok(st) = docker.inspect(id).await {
+        if st.status == "paused" {
+            docker.unpause(id).await.map_err(|e| format!("unpause {service}: {e}"))?;
+        }
         if st.running {
             docker.kill(id, "SIGKILL").await.map_err(|e| format!("stop {service}: {e}"))?;
         }
@@ -73,30 +134,40 @@ async fn remove_one(docker: &Docker, trace: &Trace, span: SpanId, service: &str,
 }
 
 /// Count what Docker still holds for this scenario; the count is a span.
-async fn verify(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, scenario: &str, errors: &mut Vec<String>) -> Leftovers {
+/// Resources the policy kept on purpose are counted but are no error.
+async fn verify(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, scenario: &str, kept: &[String], errors: &mut Vec<String>) -> Leftovers {
     let span = trace.start("clnrm.cleanup.verification", Some(parent));
     trace.set_attr(span, "scenario.name", scenario);
-    match docker.leftovers(labels::scenario_filter(run_id, scenario)).await {
-        Ok(left) => {
-            trace.set_attr(span, "containers.remaining", left.containers.len());
-            trace.set_attr(span, "networks.remaining", left.networks.len());
-            trace.set_attr(span, "volumes.remaining", left.volumes.len());
-            trace.set_attr(span, "verification.clean", left.is_empty());
-            if left.is_empty() {
-                trace.end_ok(span);
-            } else {
-                let msg = format!("left behind: {} container(s), {} network(s), {} volume(s)", left.containers.len(), left.networks.len(), left.volumes.len());
-                errors.push(msg.clone());
-                trace.end_error(span, msg);
-            }
-            left
-        }
+    let left = match docker.leftovers(labels::scenario_filter(run_id, scenario)).await {
+        Ok(left) => left,
         Err(e) => {
             let msg = format!("cannot verify cleanup: {e}");
             errors.push(msg.clone());
             trace.set_attr(span, "verification.clean", false);
             trace.end_error(span, msg);
-            Leftovers::default()
+            return Leftovers::default();
         }
+    };
+    let mut processes = 0;
+    for c in &left.containers {
+        processes += docker.process_count(c).await.unwrap_or(1);
     }
+    trace.set_attr(span, "containers.remaining", left.containers.len());
+    trace.set_attr(span, "networks.remaining", left.networks.len());
+    trace.set_attr(span, "volumes.remaining", left.volumes.len());
+    trace.set_attr(span, "processes.remaining", processes);
+    trace.set_attr(span, "verification.clean", left.is_empty());
+    let is_kept = |id: &String| kept.iter().any(|k| k == id || k.starts_with(id.as_str()) || id.starts_with(k.as_str()));
+    let unexpected = left.containers.iter().chain(&left.networks).chain(&left.volumes).filter(|id| !is_kept(id)).count();
+    if left.is_empty() {
+        trace.end_ok(span);
+    } else if unexpected == 0 {
+        trace.set_attr(span, "verification.kept_by_policy", true);
+        trace.end_ok(span);
+    } else {
+        let msg = format!("left behind: {} container(s), {} network(s), {} volume(s)", left.containers.len(), left.networks.len(), left.volumes.len());
+        errors.push(msg.clone());
+        trace.end_error(span, msg);
+    }
+    left
 }

@@ -2,13 +2,16 @@
 //! verification), then hand the finished trace to the validators.
 
 mod cleanup;
+mod interrupt;
 mod outcome;
 mod scenario;
 pub mod seed;
 mod step;
 mod validate;
 
+pub use interrupt::Interrupt;
 pub use outcome::{CleanupOutcome, ExpectationOutcome, InjectionOutcome, ScenarioOutcome, StepOutcome, SuiteOutcome};
+pub use validate::to_records;
 
 use crate::backend::Docker;
 use crate::runtime::{Registry, ResolvedPlugins};
@@ -22,10 +25,11 @@ pub struct RunCtx {
     pub registry: Arc<Registry>,
     pub docker: Docker,
     pub run_id: String,
+    pub interrupt: Interrupt,
 }
 
-/// Run one suite end to end. Never returns early without cleaning up what it
-/// started: each scenario cleans itself up before the next begins.
+/// Run one suite end to end. Each scenario cleans itself up before the next
+/// begins; after an interrupt or the loss of Docker no further scenario starts.
 pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, seed: u64) -> SuiteOutcome {
     let started = Instant::now();
     let trace = Trace::new(RunClock::new(suite.freeze_clock_unix_ns));
@@ -35,16 +39,27 @@ pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, s
     trace.set_attr(root, "determinism.seed", seed as i64);
     let mut scenarios = Vec::new();
     for sc in &suite.scenarios {
-        scenarios.push(scenario::run(ctx, &trace, root, sc, suite, plugins, seed).await);
+        if ctx.interrupt.is_set() {
+            break;
+        }
+        let outcome = scenario::run(ctx, &trace, root, sc, suite, plugins, seed).await;
+        let stop = outcome.environment_error.is_some();
+        scenarios.push(outcome);
+        if stop {
+            break;
+        }
     }
-    let all_passed = scenarios.iter().all(|s| s.passed);
+    let interrupted = ctx.interrupt.is_set();
+    let environment_error = scenarios.iter().find_map(|s| s.environment_error.clone());
+    let all_passed = scenarios.len() == suite.scenarios.len() && scenarios.iter().all(|s| s.passed);
+    trace.set_attr(root, "run.interrupted", interrupted);
     if all_passed {
         trace.end_ok(root);
     } else {
-        trace.end_error(root, "a scenario failed");
+        trace.end_error(root, if interrupted { "interrupted" } else { "a scenario failed" });
     }
     let spans = trace.snapshot();
-    let (expectations, invalid) = validate::run(ctx, suite, plugins, &spans).await;
+    let (expectations, invalid) = if interrupted || environment_error.is_some() { (Vec::new(), None) } else { validate::run(ctx, suite, plugins, &spans).await };
     SuiteOutcome {
         name: suite.name.clone(),
         path: suite.path.clone(),
@@ -52,6 +67,8 @@ pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, s
         run_id: ctx.run_id.clone(),
         seed,
         passed: all_passed && invalid.is_none() && expectations.iter().all(|e| e.passed),
+        interrupted,
+        environment_error,
         invalid,
         duration_ms: started.elapsed().as_millis() as u64,
         scenarios,

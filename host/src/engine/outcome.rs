@@ -15,6 +15,10 @@ pub struct SuiteOutcome {
     pub run_id: String,
     pub seed: u64,
     pub passed: bool,
+    /// Ctrl-C / SIGTERM arrived: scenarios after the current one did not run.
+    pub interrupted: bool,
+    /// Docker became unreachable mid-run (exit 2).
+    pub environment_error: Option<String>,
     /// Set when the suite could not be judged (e.g. an invalid expectation).
     pub invalid: Option<String>,
     pub duration_ms: u64,
@@ -33,6 +37,8 @@ pub struct ScenarioOutcome {
     /// Why it failed, in one line; None when it passed.
     pub reason: Option<String>,
     pub duration_ms: u64,
+    /// Docker became unreachable during this scenario.
+    pub environment_error: Option<String>,
     pub steps: Vec<StepOutcome>,
     pub injections: Vec<InjectionOutcome>,
     pub cleanup: CleanupOutcome,
@@ -71,7 +77,12 @@ pub struct InjectionOutcome {
 #[derive(Debug, Serialize, Clone, Default)]
 pub struct CleanupOutcome {
     pub triggered: String,
+    /// What the scenario created: container and network ids.
+    pub created: Vec<String>,
     pub containers_removed: usize,
+    pub networks_removed: usize,
+    /// Kept on purpose by the `[cleanup]` policy.
+    pub kept: Vec<String>,
     pub success: bool,
     pub remaining: Leftovers,
     pub duration_ms: u64,

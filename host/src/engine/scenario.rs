@@ -1,17 +1,19 @@
-//! One scenario: start its services, run its steps with its injections
-//! running at the same time, then always clean up and verify.
+//! One scenario: create its network, start its services, run its steps with
+//! its injections running at the same time, then always clean up and verify.
 
+use super::cleanup::{self, Created};
 use super::outcome::{InjectionOutcome, ScenarioOutcome, StepOutcome};
-use super::{cleanup, seed, step, RunCtx};
-use crate::runtime::{ChaosCall, Limits, ResolvedPlugins, ScenarioCtx};
-use crate::suite::{InjectionSpec, ScenarioSpec, Suite};
+use super::{seed, step, RunCtx};
+use crate::runtime::{ChaosCall, FaultLog, Limits, ResolvedPlugins, ScenarioCtx};
+use crate::suite::{InjectionSpec, ScenarioSpec, StepSpec, Suite};
 use crate::trace::{SpanId, Trace};
 use futures_util::future::join_all;
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-const OUTER_SLACK: std::time::Duration = std::time::Duration::from_secs(10);
+/// Steps and plugins are bounded by max_duration themselves; the outer bound
+/// is a safety net that still leaves room to report them.
+const OUTER_SLACK: Duration = Duration::from_secs(10);
 
 pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, suite: &Suite, plugins: &ResolvedPlugins, run_seed: u64) -> ScenarioOutcome {
     let started = Instant::now();
@@ -19,77 +21,95 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
     trace.set_attr(span, "scenario.name", &sc.name);
     trace.set_attr(span, "expect_failure", sc.expect_failure);
 
-    // Services. Whatever started is recorded before anything can fail, so
-    // cleanup always knows it.
-    let mut containers: HashMap<String, String> = HashMap::new();
-    let mut service_error = None;
-    for sid in &sc.services {
-        let s = trace.start("clnrm.service.start", Some(span));
-        trace.set_attr(s, "service.id", sid.as_str());
-        let Some(spec) = suite.services.get(sid) else { continue };
-        trace.set_attr(s, "service.image", spec.image.as_str());
-        match ctx.docker.start_service(&ctx.run_id, &sc.name, spec).await {
-            Ok(id) => {
-                trace.set_attr(s, "container.id", id.as_str());
-                trace.end_ok(s);
-                containers.insert(sid.clone(), id);
+    // Everything created is recorded before anything can fail, so cleanup
+    // always knows it.
+    let mut created = Created::default();
+    let mut setup_error = None;
+    let mut environment_error = None;
+    match ctx.docker.create_network(&ctx.run_id, &sc.name).await {
+        Ok(net) => created.network = Some(net),
+        Err(e) => {
+            if e.is_unreachable() {
+                environment_error = Some(e.to_string());
             }
-            Err(e) => {
-                trace.end_error(s, e.to_string());
-                service_error = Some(format!("service `{sid}` did not start: {e}"));
-                break;
+            setup_error = Some(format!("cannot create the scenario's network: {e}"));
+        }
+    }
+    if setup_error.is_none() {
+        let starts = tokio::select! {
+            r = start_services(ctx, trace, span, sc, suite, created.network.as_deref()) => Some(r),
+            _ = ctx.interrupt.wait() => None,
+        };
+        for (sid, r) in starts.unwrap_or_default() {
+            match r {
+                Ok(id) => {
+                    created.containers.insert(sid, id);
+                }
+                Err(e) => {
+                    if e.is_unreachable() {
+                        environment_error.get_or_insert(e.to_string());
+                    }
+                    setup_error.get_or_insert(format!("service `{sid}` did not start: {e}"));
+                }
             }
         }
     }
 
-    let scenario_ctx = Arc::new(ScenarioCtx { docker: ctx.docker.clone(), containers: containers.clone(), trace: trace.clone() });
-    let (steps, injections) = if service_error.is_none() {
-        // Steps and plugins are bounded by max_duration themselves; this outer
-        // bound is a safety net that still leaves room to report them.
-        let bounded = tokio::time::timeout(sc.max_duration + OUTER_SLACK, async {
-            tokio::join!(run_steps(ctx, trace, span, sc, &containers), run_injections(ctx, span, sc, plugins, run_seed, &scenario_ctx))
-        })
-        .await;
-        match bounded {
-            Ok(r) => r,
-            Err(_) => {
-                service_error = Some(format!("scenario exceeded [limits] max_duration_seconds ({} s)", sc.max_duration.as_secs()));
+    let scenario_ctx = Arc::new(ScenarioCtx {
+        docker: ctx.docker.clone(),
+        containers: created.containers.clone(),
+        network: created.network.clone(),
+        trace: trace.clone(),
+        faults: FaultLog::default(),
+    });
+    let mut interrupted = ctx.interrupt.is_set();
+    let (steps, injections) = if setup_error.is_none() && !interrupted {
+        let work = tokio::time::timeout(sc.max_duration + OUTER_SLACK, async {
+            tokio::join!(run_steps(ctx, trace, span, sc, &scenario_ctx), run_injections(ctx, span, sc, plugins, run_seed, &scenario_ctx))
+        });
+        tokio::select! {
+            r = work => match r {
+                Ok(r) => r,
+                Err(_) => {
+                    setup_error = Some(format!("scenario exceeded [limits] max_duration_seconds ({} s)", sc.max_duration.as_secs()));
+                    (Vec::new(), Vec::new())
+                }
+            },
+            // Dropping the work stops the steps' streams and the plugins' calls.
+            _ = ctx.interrupt.wait() => {
+                interrupted = true;
                 (Vec::new(), Vec::new())
             }
         }
     } else {
         (Vec::new(), Vec::new())
     };
+    if let Some((o, _)) = steps.iter().find(|(o, _)| o.error_type.as_deref() == Some("docker_unreachable")) {
+        environment_error.get_or_insert(o.stderr.clone());
+    }
 
     // Cleanup reacts to the event that ended the scenario: a failed step (its
     // child), else the scenario itself.
     let failed_step = steps.iter().find(|(o, _)| o.failed());
     let injection_error = injections.iter().find_map(|i| i.error.clone().or_else(|| (!i.observed).then(|| format!("{}: fault not observed: {}", i.fault_type, i.summary))));
-    let triggered = match (&service_error, failed_step, &injection_error) {
-        (Some(_), _, _) => "error",
-        (_, Some((o, _)), _) if o.error_type.as_deref() == Some("timeout") => "timeout",
-        (_, Some(_), _) => "failure",
-        (_, None, Some(_)) => "error",
-        _ => "success",
-    };
-    let cleanup_parent = failed_step.map(|(_, s)| *s).unwrap_or(span);
-    let cleanup = cleanup::run(&ctx.docker, trace, cleanup_parent, &ctx.run_id, &sc.name, &containers, triggered).await;
-
-    let steps: Vec<StepOutcome> = steps.into_iter().map(|(o, _)| o).collect();
-    let any_step_failed = steps.iter().any(StepOutcome::failed);
-    let reason = if let Some(e) = service_error {
-        Some(e)
-    } else if let Some(e) = injection_error {
-        Some(e)
-    } else if !cleanup.success {
-        Some(format!("cleanup failed: {}", cleanup.errors.join("; ")))
-    } else if sc.expect_failure && !any_step_failed {
-        Some("expected a failure (expect_failure = true) but every step passed".into())
-    } else if !sc.expect_failure && any_step_failed {
-        steps.iter().find(|s| s.failed()).map(|s| format!("step `{}` failed: {}{}", s.name, s.error_type.as_deref().unwrap_or("error"), s.exit_code.map(|c| format!(" (exit code {c})")).unwrap_or_default()))
+    let triggered = if interrupted {
+        "interrupt"
     } else {
-        None
+        match (&setup_error, failed_step, &injection_error) {
+            (Some(_), _, _) => "error",
+            (_, Some((o, _)), _) if o.error_type.as_deref() == Some("timeout") => "timeout",
+            (_, Some(_), _) => "failure",
+            (_, None, Some(_)) => "error",
+            _ => "success",
+        }
     };
+    let any_step_failed = steps.iter().any(|(s, _)| s.failed());
+    let verdict_before_cleanup = verdict(sc, interrupted, &setup_error, &injection_error, any_step_failed, &steps);
+    let cleanup_parent = failed_step.map(|(_, s)| *s).unwrap_or(span);
+    let triggered = triggered.to_string();
+    let cleanup = cleanup::run(&ctx.docker, trace, cleanup_parent, &ctx.run_id, &sc.name, &created, &triggered, &suite.cleanup, verdict_before_cleanup.is_none()).await;
+
+    let reason = verdict_before_cleanup.or_else(|| (!cleanup.success).then(|| format!("cleanup failed: {}", cleanup.errors.join("; "))));
     trace.set_attr(span, "scenario.result", if reason.is_none() { "pass" } else { "fail" });
     match &reason {
         None => trace.end_ok(span),
@@ -101,19 +121,79 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
         expect_failure: sc.expect_failure,
         reason,
         duration_ms: started.elapsed().as_millis() as u64,
-        steps,
+        environment_error,
+        steps: steps.into_iter().map(|(o, _)| o).collect(),
         injections,
         cleanup,
     }
 }
 
+/// Why the scenario failed before cleanup is looked at; None when it passed.
+fn verdict(sc: &ScenarioSpec, interrupted: bool, setup_error: &Option<String>, injection_error: &Option<String>, any_step_failed: bool, steps: &[(StepOutcome, SpanId)]) -> Option<String> {
+    if interrupted {
+        return Some("interrupted".into());
+    }
+    if let Some(e) = setup_error {
+        return Some(e.clone());
+    }
+    if let Some(e) = injection_error {
+        return Some(e.clone());
+    }
+    if sc.expect_failure && !any_step_failed {
+        return Some("expected a failure (expect_failure = true) but every step passed".into());
+    }
+    if !sc.expect_failure && any_step_failed {
+        return steps.iter().map(|(s, _)| s).find(|s| s.failed()).map(|s| {
+            format!("step `{}` failed: {}{}", s.name, s.error_type.as_deref().unwrap_or("error"), s.exit_code.map(|c| format!(" (exit code {c})")).unwrap_or_default())
+        });
+    }
+    None
+}
+
+type StartResult = (String, Result<String, crate::backend::DockerError>);
+
+/// Start the scenario's services, one after another or all at once.
+async fn start_services(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec, suite: &Suite, network: Option<&str>) -> Vec<StartResult> {
+    let one = |sid: String| async move {
+        let s = trace.start("clnrm.service.start", Some(span));
+        trace.set_attr(s, "service.id", sid.as_str());
+        let Some(spec) = suite.services.get(&sid) else {
+            trace.end_error(s, "unknown service");
+            return (sid, Err(crate::backend::DockerError::Unreachable("unknown service".into())));
+        };
+        trace.set_attr(s, "service.image", spec.image.as_str());
+        let r = ctx.docker.start_service(&ctx.run_id, &sc.name, spec, network).await;
+        match &r {
+            Ok(id) => {
+                trace.set_attr(s, "container.id", id.as_str());
+                trace.end_ok(s);
+            }
+            Err(e) => trace.end_error(s, e.to_string()),
+        }
+        (sid, r)
+    };
+    if sc.parallel_services {
+        return join_all(sc.services.iter().cloned().map(one)).await;
+    }
+    let mut out = Vec::new();
+    for sid in sc.services.iter().cloned() {
+        let r = one(sid).await;
+        let failed = r.1.is_err();
+        out.push(r);
+        if failed {
+            break;
+        }
+    }
+    out
+}
+
 /// Steps in order, or all at once for `run = [{ service, command }, ...]`.
-async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec, containers: &HashMap<String, String>) -> Vec<(StepOutcome, SpanId)> {
-    let one = |st: &crate::suite::StepSpec| {
-        let container = containers.get(&st.service).cloned().unwrap_or_default();
+async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec, sctx: &Arc<ScenarioCtx>) -> Vec<(StepOutcome, SpanId)> {
+    let one = |st: &StepSpec| {
+        let container = sctx.containers.get(&st.service).cloned().unwrap_or_default();
         let mut st = st.clone();
         st.timeout = Some(st.timeout.map_or(sc.max_duration, |t| t.min(sc.max_duration)));
-        async move { step::run(&ctx.docker, trace, span, &st, &container).await }
+        async move { step::run(&ctx.docker, trace, span, &st, &container, &sctx.faults).await }
     };
     if sc.parallel {
         return join_all(sc.steps.iter().map(one)).await;
@@ -130,14 +210,15 @@ async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec,
     out
 }
 
-async fn run_injections(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, scenario_ctx: &Arc<ScenarioCtx>) -> Vec<InjectionOutcome> {
-    join_all(sc.injections.iter().enumerate().map(|(i, inj)| inject_one(ctx, span, sc, plugins, run_seed, scenario_ctx, i, inj))).await
+async fn run_injections(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, sctx: &Arc<ScenarioCtx>) -> Vec<InjectionOutcome> {
+    join_all(sc.injections.iter().enumerate().map(|(i, inj)| inject_one(ctx, span, sc, plugins, run_seed, sctx, i, inj))).await
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn inject_one(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, scenario_ctx: &Arc<ScenarioCtx>, index: usize, inj: &InjectionSpec) -> InjectionOutcome {
+async fn inject_one(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, sctx: &Arc<ScenarioCtx>, index: usize, inj: &InjectionSpec) -> InjectionOutcome {
+    let failed = |plugin: String, e: String| InjectionOutcome { fault_type: inj.fault_type.clone(), plugin, observed: false, summary: String::new(), error: Some(e) };
     let Some(plugin) = plugins.chaos.get(&inj.fault_type) else {
-        return InjectionOutcome { fault_type: inj.fault_type.clone(), plugin: String::new(), observed: false, summary: String::new(), error: Some(format!("no plugin handles `{}`", inj.fault_type)) };
+        return failed(String::new(), format!("no plugin handles `{}`", inj.fault_type));
     };
     let injection = crate::runtime::Injection {
         fault_type: inj.fault_type.clone(),
@@ -148,17 +229,13 @@ async fn inject_one(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &Res
     };
     let call = ChaosCall {
         stream_seed: seed::stream_seed(run_seed, &sc.name, &plugin.info.name, index),
-        epoch_ns: scenario_ctx.trace.clock().epoch_unix_ns(),
+        epoch_ns: sctx.trace.clock().epoch_unix_ns(),
         limits: Limits::chaos(sc.max_duration),
-        scenario: scenario_ctx.clone(),
+        scenario: sctx.clone(),
     };
     let name = plugin.info.name.clone();
     match ctx.registry.inject(plugin, &injection, call).await {
         Ok(o) => InjectionOutcome { fault_type: inj.fault_type.clone(), plugin: name, observed: o.observed, summary: o.summary, error: None },
-        Err(e) => {
-            // The plugin died mid-injection: close whatever spans it left open
-            // under the scenario, so the trace stays well-formed.
-            InjectionOutcome { fault_type: inj.fault_type.clone(), plugin: name, observed: false, summary: String::new(), error: Some(e.to_string()) }
-        }
+        Err(e) => failed(name, e.to_string()),
     }
 }

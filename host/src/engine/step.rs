@@ -3,6 +3,7 @@
 
 use super::outcome::StepOutcome;
 use crate::backend::Docker;
+use crate::runtime::{FaultKind, FaultLog};
 use crate::suite::StepSpec;
 use crate::trace::{SpanId, Trace};
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 /// exec ended abnormally (a kill lands in the exec before the container state).
 const DEATH_SETTLE: Duration = Duration::from_secs(2);
 
-pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec, container: &str) -> (StepOutcome, SpanId) {
+pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec, container: &str, faults: &FaultLog) -> (StepOutcome, SpanId) {
     let span = trace.start(format!("clnrm.step:{}", step.name), Some(parent));
     trace.set_attr(span, "step.name", &step.name);
     trace.set_attr(span, "service.id", &step.service);
@@ -27,6 +28,9 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
         stderr: String::new(),
         duration_ms: 0,
     };
+    // The cgroup's OOM-kill counter before the step: the only evidence of an
+    // OOM kill inside a container that survives it.
+    let oom_before = oom_kills(docker, container).await;
     match docker.exec(container, &step.command, step.timeout).await {
         Err(e) => {
             out.error_type = Some(if e.is_unreachable() { "docker_unreachable" } else { "exec_failed" }.into());
@@ -42,7 +46,17 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
                     trace.set_attr(span, "timeout.ms", t.as_millis() as i64);
                 }
             } else {
-                classify(docker, container, &mut out).await;
+                let oom_after = oom_kills(docker, container).await;
+                let oom = matches!((oom_before, oom_after), (Some(a), Some(b)) if b > a);
+                if oom {
+                    trace.set_attr(span, "oom.kills", oom_after.unwrap_or(0) - oom_before.unwrap_or(0));
+                }
+                classify(docker, container, &mut out, oom).await;
+                // A step that failed on its own terms after its network was
+                // cut failed because of the cut.
+                if out.error_type.as_deref() == Some("nonzero_exit") && faults.hit(&step.service, FaultKind::NetworkCut, trace.clock().elapsed_ns()) {
+                    out.error_type = Some("network_failure".into());
+                }
             }
         }
     }
@@ -65,8 +79,8 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
 }
 
 /// Decide what happened from Docker's own account, never from assumptions.
-async fn classify(docker: &Docker, container: &str, out: &mut StepOutcome) {
-    let abnormal = out.exit_code.is_none_or(|c| c >= 128);
+async fn classify(docker: &Docker, container: &str, out: &mut StepOutcome, oom_in_cgroup: bool) {
+    let abnormal = out.exit_code.is_none_or(|c| c >= 128) && !oom_in_cgroup;
     let state = if abnormal { docker.wait_stopped(container, DEATH_SETTLE).await } else { docker.inspect(container).await };
     let Ok(state) = state else {
         // The container is gone entirely: something removed it under us.
@@ -75,8 +89,10 @@ async fn classify(docker: &Docker, container: &str, out: &mut StepOutcome) {
     };
     if !state.running {
         out.exit_code = state.exit_code.or(out.exit_code);
-        out.error_type = Some(if state.oom_killed { "oom_killed" } else { "container_killed" }.into());
-    } else if state.oom_killed && out.exit_code == Some(137) {
+        // Killed by a signal (128 + n) or stopped in an orderly way (trap, exit 0).
+        let killed = state.exit_code.is_none_or(|c| c >= 128);
+        out.error_type = Some(if state.oom_killed { "oom_killed" } else if killed { "container_killed" } else { "container_stopped" }.into());
+    } else if (state.oom_killed || oom_in_cgroup) && out.exit_code == Some(137) {
         // The step's process was OOM-killed inside a container that lives on.
         out.error_type = Some("oom_killed".into());
     } else {
@@ -94,4 +110,10 @@ fn describe(out: &StepOutcome) -> String {
         (Some(t), None) => t.to_string(),
         (None, _) => String::new(),
     }
+}
+
+/// The kernel's OOM-kill count for the container's cgroup, if readable.
+async fn oom_kills(docker: &Docker, container: &str) -> Option<u64> {
+    let pid = docker.inspect(container).await.ok()?.pid?;
+    crate::backend::cgroup::oom_kills(pid)
 }

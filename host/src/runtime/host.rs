@@ -20,7 +20,35 @@ pub struct ScenarioCtx {
     pub docker: Docker,
     /// Service id -> container id.
     pub containers: HashMap<String, String>,
+    /// The network the run created for this scenario.
+    pub network: Option<String>,
     pub trace: Trace,
+    /// Disruptive operations that took effect, so the engine can attribute a
+    /// step's failure to the fault that caused it.
+    pub faults: FaultLog,
+}
+
+/// Which disruptive host operation succeeded on which service, and when (run
+/// clock, ns).
+#[derive(Default)]
+pub struct FaultLog(std::sync::Mutex<Vec<(String, FaultKind, u64)>>);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    Signal,
+    Pause,
+    NetworkCut,
+}
+
+impl FaultLog {
+    pub fn record(&self, service: &str, kind: FaultKind, at_ns: u64) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push((service.to_string(), kind, at_ns));
+    }
+
+    /// Whether `kind` hit `service` before `before_ns`.
+    pub fn hit(&self, service: &str, kind: FaultKind, before_ns: u64) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|(s, k, t)| s == service && *k == kind && *t <= before_ns)
+    }
 }
 
 /// Host capabilities a plugin can be granted (declared in `plugin-info`).
@@ -100,7 +128,62 @@ impl container::Host for PluginState {
             Err(e) => return Ok(Err(e)),
         };
         tracing::debug!(plugin = %self.plugin, %service, %signal, "kill");
-        Ok(ctx.docker.kill(&id, &signal).await.map_err(|e| e.to_string()))
+        let r = ctx.docker.kill(&id, &signal).await.map_err(|e| e.to_string());
+        if r.is_ok() {
+            ctx.faults.record(&service, FaultKind::Signal, ctx.trace.clock().elapsed_ns());
+        }
+        Ok(r)
+    }
+
+    async fn pause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
+        let (ctx, id) = match self.container_of(&service)? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        let r = ctx.docker.pause(&id).await.map_err(|e| e.to_string());
+        if r.is_ok() {
+            ctx.faults.record(&service, FaultKind::Pause, ctx.trace.clock().elapsed_ns());
+        }
+        Ok(r)
+    }
+
+    async fn unpause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
+        let (ctx, id) = match self.container_of(&service)? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        Ok(ctx.docker.unpause(&id).await.map_err(|e| e.to_string()))
+    }
+
+    async fn network_disconnect(&mut self, service: String) -> wasmtime::Result<Result<String, String>> {
+        let (ctx, id) = match self.container_of(&service)? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        let Some(net) = ctx.network.clone() else { return Ok(Err("this scenario has no network of its own".into())) };
+        let r = ctx.docker.network_disconnect(&net, &id).await.map_err(|e| e.to_string());
+        if r.is_ok() {
+            ctx.faults.record(&service, FaultKind::NetworkCut, ctx.trace.clock().elapsed_ns());
+        }
+        Ok(r.map(|()| net))
+    }
+
+    async fn network_connect(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
+        let (ctx, id) = match self.container_of(&service)? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        let Some(net) = ctx.network.clone() else { return Ok(Err("this scenario has no network of its own".into())) };
+        Ok(ctx.docker.network_connect(&net, &id, &service).await.map_err(|e| e.to_string()))
+    }
+
+    async fn network_attached(&mut self, service: String) -> wasmtime::Result<Result<bool, String>> {
+        let (ctx, id) = match self.container_of(&service)? {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        };
+        let Some(net) = ctx.network.clone() else { return Ok(Err("this scenario has no network of its own".into())) };
+        Ok(ctx.docker.network_attached(&net, &id).await.map_err(|e| e.to_string()))
     }
 
     async fn inspect(&mut self, service: String) -> wasmtime::Result<Result<container::ContainerState, String>> {

@@ -11,7 +11,7 @@ mod registry;
 mod sandbox;
 
 pub use call::{ChaosCall, PluginError, ValidateCall};
-pub use host::ScenarioCtx;
+pub use host::{FaultKind, FaultLog, ScenarioCtx};
 pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};
 pub use sandbox::Limits;
 

@@ -3,7 +3,7 @@
 
 use super::diag::{hint_for_serde_message, nearest, SuiteError};
 use super::model::{self, Run, SuiteFile};
-use super::{ExpectSpec, InjectionSpec, ScenarioSpec, ServiceSpec, StepSpec, Suite};
+use super::{CleanupSpec, ExpectSpec, InjectionSpec, ScenarioSpec, ServiceSpec, StepSpec, Suite};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
@@ -80,6 +80,7 @@ impl Checker<'_> {
             services,
             scenarios,
             expectations,
+            cleanup: cleanup_spec(&file.cleanup),
         })
     }
 
@@ -144,7 +145,8 @@ impl Checker<'_> {
             (Some(Run::Parallel(entries)), true) => {
                 parallel = true;
                 for e in entries {
-                    let service = self.service_ref(&e.service, services)?;
+                    let span = self.find_text(&format!("\"{}\"", e.service), 0);
+                    let service = self.service_ref(&toml::Spanned::new(span, e.service.clone()), services)?;
                     steps.push(StepSpec {
                         name: e.name.clone().unwrap_or_else(|| format!("{}/{}", sc.name, service)),
                         service,
@@ -166,9 +168,22 @@ impl Checker<'_> {
             }
         }
         let mut used: Vec<String> = main.into_iter().collect();
-        for s in &steps {
-            if !used.contains(&s.service) {
-                used.push(s.service.clone());
+        let mut extra = Vec::new();
+        let parallel_services = match &sc.parallel_services {
+            None => false,
+            Some(model::ParallelServices::All(b)) => *b,
+            Some(model::ParallelServices::These(list)) => {
+                for r in list {
+                    // Untagged enums lose spans: point at the name's text.
+                    let span = self.find_text(&format!("\"{r}\""), 0);
+                    extra.push(self.service_ref(&toml::Spanned::new(span, r.clone()), services)?);
+                }
+                true
+            }
+        };
+        for s in steps.iter().map(|s| &s.service).chain(&extra) {
+            if !used.contains(s) {
+                used.push(s.clone());
             }
         }
         Ok(ScenarioSpec {
@@ -178,6 +193,7 @@ impl Checker<'_> {
             parallel,
             injections: self.injections(sc)?,
             expect_failure: sc.expect_failure,
+            parallel_services,
             max_duration,
         })
     }
@@ -205,6 +221,21 @@ impl Checker<'_> {
     /// values serde does not keep spans for.
     fn find_text(&self, needle: &str, nth: usize) -> std::ops::Range<usize> {
         self.source.match_indices(needle).nth(nth).or_else(|| self.source.match_indices(needle).next()).map(|(i, m)| i..i + m.len()).unwrap_or(0..0)
+    }
+}
+
+fn cleanup_spec(c: &model::Cleanup) -> CleanupSpec {
+    use model::{OnFailure, Policy};
+    let keep = c.on_failure == Some(OnFailure::Keep);
+    // on_failure = "keep" turns every unset policy into on_success.
+    let policy = |p: Option<Policy>| p.unwrap_or(if keep { Policy::OnSuccess } else { Policy::Always });
+    let d = CleanupSpec::default();
+    CleanupSpec {
+        containers: policy(c.containers),
+        networks: policy(c.networks),
+        volumes: policy(c.volumes),
+        verify: c.verify_cleanup.unwrap_or(d.verify),
+        timeout: c.cleanup_timeout_ms.map(Duration::from_millis).unwrap_or(d.timeout),
     }
 }
 

@@ -8,7 +8,7 @@ mod model;
 
 pub use diag::{line_col, nearest, SuiteError};
 pub use load::{load, load_str};
-pub use model::Meta;
+pub use model::{Meta, Policy};
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -33,6 +33,35 @@ pub struct Suite {
     pub services: BTreeMap<String, ServiceSpec>,
     pub scenarios: Vec<ScenarioSpec>,
     pub expectations: Vec<ExpectSpec>,
+    pub cleanup: CleanupSpec,
+}
+
+/// The `[cleanup]` policy, resolved.
+#[derive(Debug, Clone)]
+pub struct CleanupSpec {
+    pub containers: Policy,
+    pub networks: Policy,
+    pub volumes: Policy,
+    pub verify: bool,
+    pub timeout: Duration,
+}
+
+impl Default for CleanupSpec {
+    fn default() -> Self {
+        CleanupSpec { containers: Policy::Always, networks: Policy::Always, volumes: Policy::Always, verify: true, timeout: Duration::from_secs(30) }
+    }
+}
+
+impl CleanupSpec {
+    /// Whether a resource under `policy` is removed after a scenario that
+    /// `passed` (so far).
+    pub fn removes(policy: Policy, passed: bool) -> bool {
+        match policy {
+            Policy::Always => true,
+            Policy::OnSuccess => passed,
+            Policy::Never => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -59,6 +88,7 @@ pub struct ScenarioSpec {
     pub parallel: bool,
     pub injections: Vec<InjectionSpec>,
     pub expect_failure: bool,
+    pub parallel_services: bool,
     /// Bound on the whole scenario (steps and injections), from `[limits]`.
     pub max_duration: Duration,
 }

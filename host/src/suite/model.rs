@@ -26,6 +26,8 @@ pub struct SuiteFile {
     pub limits: Limits,
     #[serde(default)]
     pub report: Report,
+    #[serde(default)]
+    pub cleanup: Cleanup,
 }
 
 #[derive(Debug, Deserialize, Default, Clone, serde::Serialize)]
@@ -97,8 +99,18 @@ pub struct Scenario {
     pub chaos_injection: Option<Spanned<toml::Value>>,
     #[serde(default)]
     pub expect_failure: bool,
+    /// `true`: start the scenario's services at once instead of one after
+    /// another; a list: also start these services (peers), all at once.
+    pub parallel_services: Option<ParallelServices>,
     /// Bound on each step, in milliseconds (the step is killed when it passes).
     pub timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ParallelServices {
+    All(bool),
+    These(Vec<String>),
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,7 +124,7 @@ pub enum Run {
 #[serde(deny_unknown_fields)]
 pub struct RunEntry {
     pub name: Option<String>,
-    pub service: Spanned<String>,
+    pub service: String,
     pub command: String,
     pub timeout_ms: Option<u64>,
 }
@@ -139,4 +151,37 @@ pub struct Limits {
 pub struct Report {
     /// Base name of the report files (default: `meta.name`, else the file's stem).
     pub name: Option<String>,
+}
+
+/// `[cleanup]`: what to remove after each scenario, and how to check it.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Cleanup {
+    pub containers: Option<Policy>,
+    pub networks: Option<Policy>,
+    pub volumes: Option<Policy>,
+    /// "keep" keeps everything of a failed scenario (for debugging); "cleanup" (default) does not.
+    pub on_failure: Option<OnFailure>,
+    /// Ask Docker what is left after cleanup and record it as spans (default true).
+    pub verify_cleanup: Option<bool>,
+    /// Bound on one scenario's cleanup (default 30000).
+    pub cleanup_timeout_ms: Option<u64>,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Policy {
+    /// Remove after every scenario (default).
+    Always,
+    /// Remove only when the scenario passed; keep a failed one's for debugging.
+    OnSuccess,
+    /// Never remove (`clnrm gc` removes them once the run has ended).
+    Never,
+}
+
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OnFailure {
+    Cleanup,
+    Keep,
 }

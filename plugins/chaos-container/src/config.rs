@@ -1,8 +1,10 @@
-//! The `chaos_injection` tables this plugin understands.
+//! The `chaos_injection` tables this plugin understands. Unknown keys are
+//! errors (reported with the table's position before the run starts).
 
 use serde::Deserialize;
 
-#[derive(Deserialize, Debug)]
+/// Keys every fault of this plugin takes.
+#[derive(Deserialize, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Kill {
     #[serde(rename = "type")]
@@ -12,9 +14,56 @@ pub struct Kill {
     pub delay_ms: u64,
     #[serde(default = "sigkill")]
     pub signal: String,
-    /// Service to kill; default the scenario's main service.
+    /// Service to act on; default the scenario's main service.
     pub target: Option<String>,
-    /// How long to watch for the container's death before calling the fault unobserved.
+    /// How long to watch for the effect before calling the fault unobserved.
+    #[serde(default = "observe_ms")]
+    pub observe_timeout_ms: u64,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Stop {
+    #[serde(rename = "type")]
+    pub _type: String,
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// The polite signal first (default SIGTERM) ...
+    #[serde(default = "sigterm")]
+    pub signal: String,
+    /// ... then SIGKILL if the container still runs after this long.
+    #[serde(default = "grace_ms")]
+    pub grace_period_ms: u64,
+    pub target: Option<String>,
+    #[serde(default = "observe_ms")]
+    pub observe_timeout_ms: u64,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Pause {
+    #[serde(rename = "type")]
+    pub _type: String,
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// How long the container stays frozen.
+    #[serde(default = "pause_ms")]
+    pub duration_ms: u64,
+    pub target: Option<String>,
+    #[serde(default = "observe_ms")]
+    pub observe_timeout_ms: u64,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Disconnect {
+    #[serde(rename = "type")]
+    pub _type: String,
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// Reconnect after this long; absent = stay cut off until cleanup.
+    pub duration_ms: Option<u64>,
+    pub target: Option<String>,
     #[serde(default = "observe_ms")]
     pub observe_timeout_ms: u64,
 }
@@ -22,13 +71,31 @@ pub struct Kill {
 fn sigkill() -> String {
     "SIGKILL".into()
 }
-
+fn sigterm() -> String {
+    "SIGTERM".into()
+}
 fn observe_ms() -> u64 {
     5_000
+}
+fn grace_ms() -> u64 {
+    10_000
+}
+fn pause_ms() -> u64 {
+    1_000
 }
 
 pub fn parse<T: for<'de> Deserialize<'de>>(json: &str) -> Result<T, String> {
     serde_json::from_str(json).map_err(|e| format!("invalid chaos_injection: {e}"))
+}
+
+/// The target service: the configured one (which must belong to the
+/// scenario) or the scenario's main service.
+pub fn target(configured: &Option<String>, services: &[String], scenario: &str) -> Result<String, String> {
+    let t = configured.clone().or_else(|| services.first().cloned()).ok_or("the scenario has no service to act on")?;
+    if !services.contains(&t) {
+        return Err(format!("target `{t}` is not a service of scenario `{scenario}` (services: {})", services.join(", ")));
+    }
+    Ok(t)
 }
 
 /// Linux signal numbers for the names Docker accepts (with or without "SIG").
@@ -48,8 +115,12 @@ pub fn signal_number(signal: &str) -> Option<i32> {
         "PIPE" => 13,
         "ALRM" => 14,
         "TERM" => 15,
-        "STOP" => 19,
         "CONT" => 18,
+        "STOP" => 19,
         _ => return None,
     })
+}
+
+pub fn check_signal(signal: &str) -> Result<i32, String> {
+    signal_number(signal).ok_or_else(|| format!("unknown signal `{signal}` (use e.g. \"SIGKILL\", \"SIGTERM\" or a number)"))
 }

@@ -1,0 +1,68 @@
+//! Garbage collection of dead runs: whatever a run left behind when its
+//! process died (SIGKILL, OOM, power loss) is found by label and removed.
+//! A run is dead when its owner process (PID + start time labels) is gone.
+//! Live runs and anything not labelled `clnrm` are never touched.
+
+use super::docker::{Docker, DockerError, Owned, ResourceKind};
+use super::labels;
+use super::liveness;
+use std::collections::BTreeSet;
+
+#[derive(Debug, Default, serde::Serialize)]
+pub struct GcReport {
+    /// Run ids whose leftovers were removed.
+    pub dead_runs: BTreeSet<String>,
+    pub containers: usize,
+    pub networks: usize,
+    pub volumes: usize,
+    /// Resources of runs still alive, left alone.
+    pub live_skipped: usize,
+    pub errors: Vec<String>,
+}
+
+impl GcReport {
+    pub fn removed(&self) -> usize {
+        self.containers + self.networks + self.volumes
+    }
+}
+
+/// Whether the run owning this resource is over. A resource without owner
+/// labels is left alone: we cannot prove it is ours to take.
+fn owner_dead(o: &Owned) -> Option<bool> {
+    let pid: u32 = o.labels.get(labels::PID)?.parse().ok()?;
+    let started = o.labels.get(labels::STARTED).and_then(|s| s.parse().ok());
+    Some(!liveness::is_alive(pid, started))
+}
+
+/// Remove everything of dead runs: containers first, then networks (Docker
+/// refuses to remove a network with endpoints), then volumes.
+pub async fn collect(docker: &Docker) -> Result<GcReport, DockerError> {
+    let mut owned = docker.list_owned().await?;
+    owned.sort_by_key(|o| o.kind);
+    let mut report = GcReport::default();
+    for o in owned {
+        match owner_dead(&o) {
+            Some(true) => {}
+            Some(false) => {
+                report.live_skipped += 1;
+                continue;
+            }
+            None => continue,
+        }
+        let r = match o.kind {
+            ResourceKind::Container => docker.remove(&o.id).await.map(|r| report.containers += r as usize),
+            ResourceKind::Network => docker.remove_network(&o.id).await.map(|r| report.networks += r as usize),
+            ResourceKind::Volume => docker.remove_volume(&o.id).await.map(|r| report.volumes += r as usize),
+        };
+        match r {
+            Ok(()) => {
+                if let Some(run) = o.labels.get(labels::RUN) {
+                    report.dead_runs.insert(run.clone());
+                }
+            }
+            Err(e) if e.is_unreachable() => return Err(e),
+            Err(e) => report.errors.push(format!("{:?} {}: {e}", o.kind, o.id)),
+        }
+    }
+    Ok(report)
+}

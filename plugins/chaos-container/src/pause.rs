@@ -1,0 +1,41 @@
+//! pause_container: freeze a container, hold it, thaw it; both transitions
+//! are observed from Docker's state.
+
+use crate::config::{self, Pause};
+use crate::observe::{self, FaultSpan};
+use clnrm_sdk::chaos::clnrm::chaos::{clock, container};
+use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
+
+pub fn check(config_json: &str) -> Result<Pause, String> {
+    config::parse(config_json)
+}
+
+pub fn run(inj: &Injection) -> Result<Outcome, String> {
+    let cfg = check(&inj.config_json)?;
+    let target = config::target(&cfg.target, &inj.services, &inj.scenario)?;
+    let span = FaultSpan::start("clnrm.chaos.pause", inj.parent, "pause_container", &target, cfg.delay_ms);
+    span.int("duration_ms", cfg.duration_ms as i64);
+
+    clock::sleep_ms(cfg.delay_ms);
+    observe::require_running(&span, &target)?;
+    if let Err(e) = container::pause(&target) {
+        return span.fail(format!("pause `{target}`: {e}"));
+    }
+    if observe::wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "paused").or_else(|e| span.fail(e))?.is_none() {
+        return span.fail(format!("`{target}` not reported paused within {} ms", cfg.observe_timeout_ms));
+    }
+    span.event("container.paused");
+    let paused_at = clock::now_ms();
+    clock::sleep_ms(cfg.duration_ms);
+    if let Err(e) = container::unpause(&target) {
+        return span.fail(format!("unpause `{target}`: {e}"));
+    }
+    if observe::wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "running").or_else(|e| span.fail(e))?.is_none() {
+        return span.fail(format!("`{target}` not reported running again within {} ms", cfg.observe_timeout_ms));
+    }
+    let held = clock::now_ms().saturating_sub(paused_at);
+    span.event("container.resumed");
+    span.int("paused.observed_ms", held as i64);
+    span.observed();
+    Ok(Outcome { observed: true, summary: format!("froze {target} for {held} ms (observed paused, then running)") })
+}
