@@ -8,6 +8,7 @@
 //!   `clnrm_sdk::export_validator_plugin!(MyPlugin)`.
 //! - [`expect`]: the span model and attribute matchers of DESIGN.md §8, shared by
 //!   the first-party validators (pure Rust, tested natively).
+//! - [`validator_support`]: WIT records <-> [`expect`] model glue for validator plugins.
 //!
 //! See `docs/plugin-guide.md` for a walk-through.
 
@@ -37,6 +38,7 @@ pub mod validator {
 }
 
 pub mod expect;
+pub mod validator_support;
 
 pub use chaos::export_chaos_plugin;
 pub use validator::export_validator_plugin;

@@ -99,6 +99,15 @@ impl Docker {
         Ok(Docker { client })
     }
 
+    /// Whether the daemon still answers (bounded: a dead proxy may hang).
+    pub async fn ping(&self) -> Result<(), DockerError> {
+        match tokio::time::timeout(Duration::from_secs(5), self.client.ping()).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(DockerError::Unreachable(e.to_string())),
+            Err(_) => Err(DockerError::Unreachable("no answer to ping in 5 s".into())),
+        }
+    }
+
     pub async fn ensure_image(&self, image: &str) -> Result<(), DockerError> {
         match self.client.inspect_image(image).await {
             Ok(_) => Ok(()),
@@ -109,13 +118,13 @@ impl Docker {
 
     /// Create the scenario's own bridge network, labelled for the run; its
     /// services find each other there by service id.
-    pub async fn create_network(&self, run_id: &str, scenario: &str) -> Result<String, DockerError> {
+    pub async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, DockerError> {
         let name = format!("clnrm-{}-{}", &run_id[..run_id.len().min(12)], sanitize(scenario));
         let mut lbl = labels::for_run(run_id);
         lbl.insert(labels::SCENARIO.to_string(), scenario.to_string());
         let req = NetworkCreateRequest { name: name.clone(), driver: Some("bridge".into()), labels: Some(lbl), ..Default::default() };
-        self.client.create_network(req).await?;
-        Ok(name)
+        let created = self.client.create_network(req).await?;
+        Ok(Network { id: created.id, name })
     }
 
     /// Remove a network; Ok(false) when it was already gone.
@@ -193,8 +202,12 @@ impl Docker {
         let name = format!("clnrm-{}-{}-{}", &run_id[..run_id.len().min(12)], sanitize(scenario), sanitize(&spec.id));
         let opts = CreateContainerOptionsBuilder::default().name(&name).build();
         let created = self.client.create_container(Some(opts), body).await?;
-        // Created but not started still carries our labels: cleanup finds it either way.
-        self.client.start_container(&created.id, None::<bollard::query_parameters::StartContainerOptions>).await?;
+        if let Err(e) = self.client.start_container(&created.id, None::<bollard::query_parameters::StartContainerOptions>).await {
+            // Nobody will know this id: remove it now (verification and gc
+            // would still find it by label if this fails too).
+            let _ = self.remove(&created.id).await;
+            return Err(e.into());
+        }
         Ok(created.id)
     }
 
@@ -280,6 +293,8 @@ impl Docker {
         match self.client.remove_container(id, Some(opts)).await {
             Ok(()) => Ok(true),
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            // Someone else is removing it right now (e.g. its own run's cleanup).
+            Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, message }) if message.contains("already in progress") => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
@@ -296,6 +311,14 @@ impl Docker {
             volumes: volumes.volumes.unwrap_or_default().into_iter().map(|v| v.name).collect(),
         })
     }
+}
+
+/// A network the run created: Docker's id (what verification lists) and
+/// its name (what people read).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Network {
+    pub id: String,
+    pub name: String,
 }
 
 /// A resource carrying the `clnrm` label.

@@ -51,7 +51,7 @@ pub async fn collect(docker: &Docker) -> Result<GcReport, DockerError> {
         }
         let r = match o.kind {
             ResourceKind::Container => docker.remove(&o.id).await.map(|r| report.containers += r as usize),
-            ResourceKind::Network => docker.remove_network(&o.id).await.map(|r| report.networks += r as usize),
+            ResourceKind::Network => remove_network_patiently(docker, &o.id).await.map(|r| report.networks += r as usize),
             ResourceKind::Volume => docker.remove_volume(&o.id).await.map(|r| report.volumes += r as usize),
         };
         match r {
@@ -65,4 +65,19 @@ pub async fn collect(docker: &Docker) -> Result<GcReport, DockerError> {
         }
     }
     Ok(report)
+}
+
+/// A network's last endpoint may still be going away with its container:
+/// retry briefly before calling it an error.
+async fn remove_network_patiently(docker: &Docker, id: &str) -> Result<bool, DockerError> {
+    let mut attempt = 0;
+    loop {
+        match docker.remove_network(id).await {
+            Err(DockerError::Api(bollard::errors::Error::DockerResponseServerError { status_code: 403 | 409, .. })) if attempt < 10 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            r => return r,
+        }
+    }
 }

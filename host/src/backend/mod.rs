@@ -6,4 +6,4 @@ pub mod gc;
 pub mod labels;
 pub mod liveness;
 
-pub use docker::{ContainerState, Docker, DockerError, ExecOutcome, Leftovers};
+pub use docker::{ContainerState, Docker, DockerError, ExecOutcome, Leftovers, Network};

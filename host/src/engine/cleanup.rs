@@ -4,7 +4,7 @@
 //! then record recovery.
 
 use super::outcome::CleanupOutcome;
-use crate::backend::{labels, Docker, Leftovers};
+use crate::backend::{labels, Docker, Leftovers, Network};
 use crate::suite::CleanupSpec;
 use crate::trace::{AttrValue, SpanId, Trace};
 use futures_util::future::join_all;
@@ -16,7 +16,7 @@ use std::time::Instant;
 pub struct Created {
     /// Service id -> container id.
     pub containers: HashMap<String, String>,
-    pub network: Option<String>,
+    pub network: Option<Network>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -26,7 +26,7 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, s
     trace.set_attr(span, "cleanup.triggered", triggered);
     trace.set_attr(span, "scenario.name", scenario);
     let mut out = CleanupOutcome { triggered: triggered.to_string(), ..Default::default() };
-    out.created = created.containers.values().cloned().chain(created.network.clone()).collect();
+    out.created = created.containers.values().cloned().chain(created.network.as_ref().map(|n| n.id.clone())).collect();
 
     let remove_containers = CleanupSpec::removes(policy.containers, passed);
     let remove_network = CleanupSpec::removes(policy.networks, passed);
@@ -38,12 +38,12 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, s
         }
         // The network goes last: Docker refuses to remove one with endpoints.
         if let (true, Some(net)) = (remove_network, &created.network) {
-            match docker.remove_network(net).await {
+            match docker.remove_network(&net.id).await {
                 Ok(r) => {
                     nets += r as usize;
-                    trace.add_event(span, "network.remove", vec![("network.name".into(), net.into())]);
+                    trace.add_event(span, "network.remove", vec![("network.name".into(), net.name.as_str().into())]);
                 }
-                Err(e) => errors.push(format!("remove network {net}: {e}")),
+                Err(e) => errors.push(format!("remove network {}: {e}", net.name)),
             }
         }
         (removed, nets, errors)
@@ -60,7 +60,7 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, s
         out.kept.extend(created.containers.values().cloned());
     }
     if !remove_network {
-        out.kept.extend(created.network.clone());
+        out.kept.extend(created.network.as_ref().map(|n| n.id.clone()));
     }
     if !out.kept.is_empty() {
         trace.set_attr(span, "cleanup.kept", out.kept.len());

@@ -36,11 +36,11 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
         }
     }
     if setup_error.is_none() {
-        let starts = tokio::select! {
-            r = start_services(ctx, trace, span, sc, suite, created.network.as_deref()) => Some(r),
-            _ = ctx.interrupt.wait() => None,
-        };
-        for (sid, r) in starts.unwrap_or_default() {
+        // Not raced with Ctrl-C: a start cut off halfway would leave a
+        // container nobody knows about. Starting is short; the interrupt is
+        // honoured right after.
+        let starts = start_services(ctx, trace, span, sc, suite, created.network.as_ref().map(|n| n.name.as_str())).await;
+        for (sid, r) in starts {
             match r {
                 Ok(id) => {
                     created.containers.insert(sid, id);
@@ -84,9 +84,6 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
     } else {
         (Vec::new(), Vec::new())
     };
-    if let Some((o, _)) = steps.iter().find(|(o, _)| o.error_type.as_deref() == Some("docker_unreachable")) {
-        environment_error.get_or_insert(o.stderr.clone());
-    }
 
     // Cleanup reacts to the event that ended the scenario: a failed step (its
     // child), else the scenario itself.
@@ -109,6 +106,13 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
     let triggered = triggered.to_string();
     let cleanup = cleanup::run(&ctx.docker, trace, cleanup_parent, &ctx.run_id, &sc.name, &created, &triggered, &suite.cleanup, verdict_before_cleanup.is_none()).await;
 
+    // Failures that are really Docker going away are environment errors (exit 2).
+    let docker_trouble = !cleanup.success || steps.iter().any(|(s, _)| s.failed()) || setup_error.is_some();
+    if environment_error.is_none() && docker_trouble {
+        if let Err(e) = ctx.docker.ping().await {
+            environment_error = Some(e.to_string());
+        }
+    }
     let reason = verdict_before_cleanup.or_else(|| (!cleanup.success).then(|| format!("cleanup failed: {}", cleanup.errors.join("; "))));
     trace.set_attr(span, "scenario.result", if reason.is_none() { "pass" } else { "fail" });
     match &reason {

@@ -21,7 +21,7 @@ pub struct ScenarioCtx {
     /// Service id -> container id.
     pub containers: HashMap<String, String>,
     /// The network the run created for this scenario.
-    pub network: Option<String>,
+    pub network: Option<crate::backend::Network>,
     pub trace: Trace,
     /// Disruptive operations that took effect, so the engine can attribute a
     /// step's failure to the fault that caused it.
@@ -161,11 +161,11 @@ impl container::Host for PluginState {
             Err(e) => return Ok(Err(e)),
         };
         let Some(net) = ctx.network.clone() else { return Ok(Err("this scenario has no network of its own".into())) };
-        let r = ctx.docker.network_disconnect(&net, &id).await.map_err(|e| e.to_string());
+        let r = ctx.docker.network_disconnect(&net.id, &id).await.map_err(|e| e.to_string());
         if r.is_ok() {
             ctx.faults.record(&service, FaultKind::NetworkCut, ctx.trace.clock().elapsed_ns());
         }
-        Ok(r.map(|()| net))
+        Ok(r.map(|()| net.name))
     }
 
     async fn network_connect(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
@@ -174,7 +174,7 @@ impl container::Host for PluginState {
             Err(e) => return Ok(Err(e)),
         };
         let Some(net) = ctx.network.clone() else { return Ok(Err("this scenario has no network of its own".into())) };
-        Ok(ctx.docker.network_connect(&net, &id, &service).await.map_err(|e| e.to_string()))
+        Ok(ctx.docker.network_connect(&net.id, &id, &service).await.map_err(|e| e.to_string()))
     }
 
     async fn network_attached(&mut self, service: String) -> wasmtime::Result<Result<bool, String>> {
@@ -183,7 +183,7 @@ impl container::Host for PluginState {
             Err(e) => return Ok(Err(e)),
         };
         let Some(net) = ctx.network.clone() else { return Ok(Err("this scenario has no network of its own".into())) };
-        Ok(ctx.docker.network_attached(&net, &id).await.map_err(|e| e.to_string()))
+        Ok(ctx.docker.network_attached(&net.name, &id).await.map_err(|e| e.to_string()))
     }
 
     async fn inspect(&mut self, service: String) -> wasmtime::Result<Result<container::ContainerState, String>> {

@@ -8,17 +8,39 @@
 //! - [`config`], [`suggest`]: reading configs with precise, "did you mean" errors; reusable
 //!   by other validators.
 
+pub mod chaos;
+mod common;
 pub mod config;
+pub mod counts;
+pub mod graph;
+pub mod hermeticity;
+pub mod isolation;
 pub mod matcher;
 pub mod model;
+pub mod order;
+mod rules;
 pub mod span;
+pub mod status;
 pub mod suggest;
+pub mod window;
 
+pub use chaos::{check_chaos, parse_chaos, ChaosExpectation, CHAOS_KEYS};
+pub use counts::{
+    check_counts, parse_counts, Bounds, CountCheck, CountsExpectation, Metric, COUNTS_KEYS,
+};
+pub use graph::{check_graph, parse_graph, GraphCheck, GraphExpectation, GraphRule, GRAPH_KEYS};
+pub use hermeticity::{
+    check_hermeticity, parse_hermeticity, HermeticityExpectation, HERMETICITY_KEYS,
+};
+pub use isolation::{check_isolation, parse_isolation, IsolationExpectation, ISOLATION_KEYS};
 pub use matcher::{Matcher, Op, OPERATORS};
 pub use model::{AttrValue, Event, Finding, Kind, Span, Status, Trace};
+pub use order::{check_order, parse_order, OrderExpectation, OrderRule, ORDER_KEYS};
 pub use span::{
     check_spans, parse_span_expectations, CountBounds, DurationBounds, SpanExpectation, SPAN_KEYS,
 };
+pub use status::{check_status, glob_matches, parse_status, StatusExpectation, STATUS_KEYS};
+pub use window::{check_window, parse_window, Window, WindowExpectation, WINDOW_KEYS};
 
 #[cfg(test)]
 mod tests;

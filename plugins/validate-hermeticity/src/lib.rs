@@ -1,0 +1,41 @@
+#![cfg(target_family = "wasm")]
+//! The `[expect.hermeticity]` validator: converts the WIT trace into the sdk's span model and runs
+//! `clnrm_sdk::expect::check_hermeticity`, where all the logic (its semantics and its tests) lives.
+
+use clnrm_sdk::expect;
+use clnrm_sdk::validator::clnrm::chaos::types::PluginInfo;
+use clnrm_sdk::validator::exports::clnrm::chaos::validator::{Finding, Guest, SpanRecord};
+use clnrm_sdk::validator_support as support;
+
+struct ValidateHermeticity;
+
+impl Guest for ValidateHermeticity {
+    fn describe() -> PluginInfo {
+        support::plugin_info(
+            "validate-hermeticity",
+            env!("CARGO_PKG_VERSION"),
+            &["hermeticity"],
+        )
+    }
+
+    fn check(table: String, config_json: String) -> Result<(), String> {
+        expect::parse_hermeticity(&support::config("hermeticity", &table, &config_json)?)
+            .map(|_| ())
+    }
+
+    fn validate(
+        table: String,
+        config_json: String,
+        trace: Vec<SpanRecord>,
+    ) -> Result<Vec<Finding>, String> {
+        support::validate(
+            "hermeticity",
+            &table,
+            &config_json,
+            trace,
+            expect::check_hermeticity,
+        )
+    }
+}
+
+clnrm_sdk::export_validator_plugin!(ValidateHermeticity);

@@ -1,0 +1,236 @@
+//! Table-driven tests of `[expect.chaos]`.
+
+use serde_json::json;
+
+use super::*;
+use crate::expect::rules::fixture::{
+    self, b, edited, i, run_cases, run_config_errors, s, set, span, unset, without, Case, MS,
+};
+
+fn with_spans(extra: Vec<Span>) -> Trace {
+    let mut spans = fixture::spans();
+    spans.extend(extra);
+    Trace::new(spans)
+}
+
+#[test]
+fn chaos_table() {
+    let all = json!({
+        "cleanup_spans_match_failures": true, "zombie_processes": "none", "resource_cleanup": true,
+        "recovery_verified": true, "graceful_degradation": true, "injections_observed": true,
+        "min_injections": 1,
+    });
+    let cases: Vec<Case> = vec![
+        (
+            all.clone(),
+            fixture::trace(),
+            vec![
+                ("expect.chaos.cleanup_spans_match_failures", true, vec!["1 failed step span(s) each have a clnrm.cleanup child (span ids 9)"]),
+                ("expect.chaos.zombie_processes", true, vec!["2 clnrm.cleanup.verification span(s) report processes.remaining = 0 (span ids 5, 12)"]),
+                ("expect.chaos.resource_cleanup", true, vec!["2 clnrm.cleanup.verification span(s) report verification.clean = true (span ids 5, 12)"]),
+                ("expect.chaos.recovery_verified", true, vec!["2 clnrm.cleanup span(s) have a successful clnrm.recovery child starting at or after them (span ids 4, 11)"]),
+                ("expect.chaos.graceful_degradation", true, vec!["no step span(s) with degraded = true; nothing to check"]),
+                ("expect.chaos.injections_observed", true, vec!["1 span(s) with chaos.type were observed (chaos.observed = true, status OK) (span ids 10)"]),
+                ("expect.chaos.min_injections", true, vec!["1 span(s) with chaos.type, at least 1 required (span ids 10)"]),
+            ],
+        ),
+        // cleanup_spans_match_failures
+        (
+            json!({ "cleanup_spans_match_failures": true }),
+            edited(11, |c| c.parent = Some(7)),
+            vec![("expect.chaos.cleanup_spans_match_failures", false, vec!["1 mismatch(es) between failed steps and cleanups: span #9 \"clnrm.step:killed\" (parent \"clnrm.scenario\"): result = \"error\" but no clnrm.cleanup child"])],
+        ),
+        (
+            json!({ "cleanup_spans_match_failures": true }),
+            edited(4, |c| c.parent = Some(3)),
+            vec![("expect.chaos.cleanup_spans_match_failures", false, vec!["span #4 \"clnrm.cleanup\" (parent \"clnrm.step:ok\"): cleanup under a step that did not fail (result = \"pass\")"])],
+        ),
+        (
+            json!({ "cleanup_spans_match_failures": true }),
+            fixture::without(&[7, 8, 9, 10, 11, 12, 13]),
+            vec![("expect.chaos.cleanup_spans_match_failures", true, vec!["no step failed and no clnrm.cleanup hangs under a step; nothing to match"])],
+        ),
+        (
+            // a cleanup under the scenario does not count for a failed step
+            json!({ "cleanup_spans_match_failures": true }),
+            with_spans(vec![span(20, Some(7), "clnrm.step:second", Status::Error, (1500, 1600), &[("result", s("error"))])]),
+            vec![("expect.chaos.cleanup_spans_match_failures", false, vec!["span #20 \"clnrm.step:second\"", "no clnrm.cleanup child"])],
+        ),
+        // zombie_processes
+        (
+            json!({ "zombie_processes": false }),
+            edited(12, |v| set(v, "processes.remaining", i(2))),
+            vec![("expect.chaos.zombie_processes", false, vec!["1 of 2 clnrm.cleanup.verification span(s) fail: span #12 \"clnrm.cleanup.verification\" (parent \"clnrm.cleanup\"): processes.remaining = 2, expected 0"])],
+        ),
+        (
+            json!({ "zombie_processes": "None" }),
+            edited(5, |v| unset(v, "processes.remaining")),
+            vec![("expect.chaos.zombie_processes", false, vec!["span #5", "processes.remaining missing (unknown counts as a leak), expected 0"])],
+        ),
+        (
+            json!({ "zombie_processes": "none" }),
+            without(&[5, 12]),
+            vec![("expect.chaos.zombie_processes", false, vec!["no \"clnrm.cleanup.verification\" span in the trace"])],
+        ),
+        // resource_cleanup
+        (
+            json!({ "resource_cleanup": true }),
+            edited(5, |v| set(v, "verification.clean", b(false))),
+            vec![("expect.chaos.resource_cleanup", false, vec!["1 of 2 clnrm.cleanup.verification span(s) fail: span #5 \"clnrm.cleanup.verification\" (parent \"clnrm.cleanup\"): verification.clean = false, expected true"])],
+        ),
+        (
+            json!({ "resource_cleanup": true }),
+            without(&[5, 12]),
+            vec![("expect.chaos.resource_cleanup", false, vec!["the run never verified its cleanup"])],
+        ),
+        // recovery_verified
+        (
+            json!({ "recovery_verified": true }),
+            edited(13, |r| set(r, "recovery.success", b(false))),
+            vec![("expect.chaos.recovery_verified", false, vec!["1 of 2 clnrm.cleanup span(s) fail: span #11 \"clnrm.cleanup\" (parent \"clnrm.step:killed\"): its recovery span #13 \"clnrm.recovery\" (parent \"clnrm.cleanup\") has recovery.success = false, expected true"])],
+        ),
+        (
+            json!({ "recovery_verified": true }),
+            edited(13, |r| r.start_ns = 1399 * MS + MS / 2),
+            vec![("expect.chaos.recovery_verified", false, vec!["span #11", "its recovery span #13", "starts 0.5 ms before the cleanup"])],
+        ),
+        (
+            json!({ "recovery_verified": true }),
+            edited(13, |r| r.start_ns = 1400 * MS),
+            vec![("expect.chaos.recovery_verified", true, vec![])],
+        ),
+        (
+            json!({ "recovery_verified": true }),
+            without(&[6]),
+            vec![("expect.chaos.recovery_verified", false, vec!["span #4 \"clnrm.cleanup\" (parent \"clnrm.scenario\"): no clnrm.recovery child"])],
+        ),
+        (
+            // a recovery elsewhere does not count
+            json!({ "recovery_verified": true }),
+            edited(6, |r| r.parent = Some(1)),
+            vec![("expect.chaos.recovery_verified", false, vec!["span #4", "no clnrm.recovery child"])],
+        ),
+        (
+            // one good recovery among several is enough
+            json!({ "recovery_verified": true }),
+            with_spans(vec![span(20, Some(4), "clnrm.recovery", Status::Error, (0, 1), &[("recovery.success", b(false))])]),
+            vec![("expect.chaos.recovery_verified", true, vec![])],
+        ),
+        (
+            json!({ "recovery_verified": true }),
+            without(&[4, 5, 6, 11, 12, 13]),
+            vec![("expect.chaos.recovery_verified", false, vec!["no \"clnrm.cleanup\" span in the trace"])],
+        ),
+        // graceful_degradation
+        (
+            json!({ "graceful_degradation": true }),
+            edited(3, |st| set(st, "degraded", b(true))),
+            vec![("expect.chaos.graceful_degradation", true, vec!["1 step span(s) with degraded = true have result = \"pass\" (span ids 3)"])],
+        ),
+        (
+            json!({ "graceful_degradation": true }),
+            edited(9, |st| set(st, "degraded", s("true"))),
+            vec![("expect.chaos.graceful_degradation", false, vec!["1 of 1 step span(s) with degraded = true fail: span #9 \"clnrm.step:killed\" (parent \"clnrm.scenario\"): degraded, but result = \"error\", expected \"pass\""])],
+        ),
+        (
+            json!({ "graceful_degradation": true }),
+            edited(9, |st| set(st, "degraded", b(false))),
+            vec![("expect.chaos.graceful_degradation", true, vec!["nothing to check"])],
+        ),
+        (
+            // degraded on a non-step span is not a step's degradation
+            json!({ "graceful_degradation": true }),
+            edited(10, |c| set(c, "degraded", b(true))),
+            vec![("expect.chaos.graceful_degradation", true, vec!["nothing to check"])],
+        ),
+        // injections_observed
+        (
+            json!({ "injections_observed": true }),
+            edited(10, |c| {
+                set(c, "chaos.observed", b(false));
+                c.status = Status::Error;
+                c.status_message = Some("exit code 0, not 137".into());
+            }),
+            vec![("expect.chaos.injections_observed", false, vec!["1 of 1 span(s) with chaos.type fail: span #10 \"clnrm.chaos.kill\" (parent \"clnrm.scenario\"): chaos.type = \"kill_container\": chaos.observed = false, expected true and status is ERROR (\"exit code 0, not 137\"), expected OK"])],
+        ),
+        (
+            json!({ "injections_observed": true }),
+            edited(10, |c| unset(c, "chaos.observed")),
+            vec![("expect.chaos.injections_observed", false, vec!["chaos.observed missing, expected true"])],
+        ),
+        (
+            json!({ "injections_observed": true }),
+            edited(10, |c| unset(c, "chaos.type")),
+            vec![("expect.chaos.injections_observed", false, vec!["no span carries chaos.type: no injection was recorded"])],
+        ),
+        // min_injections
+        (
+            json!({ "min_injections": 2 }),
+            fixture::trace(),
+            vec![("expect.chaos.min_injections", false, vec!["1 span(s) with chaos.type, expected at least 2 (span ids 10)"])],
+        ),
+        (
+            json!({ "min_injections": 2 }),
+            with_spans(vec![span(20, Some(7), "clnrm.network.partition", Status::Ok, (0, 1), &[("chaos.type", s("network_partition"))])]),
+            vec![("expect.chaos.min_injections", true, vec!["2 span(s) with chaos.type, at least 2 required (span ids 10, 20)"])],
+        ),
+        (
+            json!({ "min_injections": 1 }),
+            without(&[10]),
+            vec![("expect.chaos.min_injections", false, vec!["0 span(s) with chaos.type, expected at least 1"])],
+        ),
+        (
+            json!({ "min_injections": 0 }),
+            without(&[10]),
+            vec![("expect.chaos.min_injections", true, vec!["0 span(s) with chaos.type, at least 0 required"])],
+        ),
+    ];
+    run_cases(check_chaos, cases);
+}
+
+#[test]
+fn findings_follow_key_order_and_false_skips() {
+    let config = json!({ "min_injections": 1, "recovery_verified": true, "zombie_processes": false, "resource_cleanup": false });
+    let labels: Vec<String> = check_chaos(&config, &fixture::trace())
+        .unwrap()
+        .into_iter()
+        .map(|f| f.expectation)
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "expect.chaos.zombie_processes",
+            "expect.chaos.recovery_verified",
+            "expect.chaos.min_injections"
+        ]
+    );
+}
+
+#[test]
+fn chaos_config_errors() {
+    run_config_errors(
+        check_chaos,
+        vec![
+            (json!({ "recovery_verifed": true }), vec!["expect.chaos: unknown key \"recovery_verifed\"; did you mean \"recovery_verified\"?", "(valid: cleanup_spans_match_failures, zombie_processes, resource_cleanup, recovery_verified, graceful_degradation, injections_observed, min_injections)"]),
+            (json!({ "zombie_process": "none" }), vec!["did you mean \"zombie_processes\"?"]),
+            (json!({}), vec!["expect.chaos: an empty table checks nothing"]),
+            (json!([]), vec!["expect.chaos: expected a table ([expect.chaos]), found an array"]),
+            (json!({ "zombie_processes": true }), vec!["expect.chaos.zombie_processes: true would allow zombie processes", "write false or \"none\""]),
+            (json!({ "zombie_processes": "some" }), vec!["expect.chaos.zombie_processes: expected false or \"none\", found string \"some\""]),
+            (json!({ "zombie_processes": 0 }), vec!["expect.chaos.zombie_processes: expected false or \"none\", found integer 0"]),
+            (json!({ "resource_cleanup": "yes" }), vec!["expect.chaos.resource_cleanup: expected a boolean, found string \"yes\""]),
+            (json!({ "graceful_degradation": 1 }), vec!["expect.chaos.graceful_degradation: expected a boolean, found integer 1"]),
+            (json!({ "min_injections": -1 }), vec!["expect.chaos.min_injections: expected a non-negative integer, found integer -1"]),
+            (json!({ "min_injections": 1.5 }), vec!["expect.chaos.min_injections: expected a non-negative integer, found float 1.5"]),
+            (json!({ "min_injections": "2" }), vec!["expect.chaos.min_injections: expected a non-negative integer, found string \"2\""]),
+        ],
+    );
+    assert_eq!(
+        parse_chaos(&json!({ "zombie_processes": "NONE", "min_injections": 3 })).unwrap(),
+        ChaosExpectation {
+            no_zombie_processes: true,
+            min_injections: Some(3),
+            ..Default::default()
+        }
+    );
+}
