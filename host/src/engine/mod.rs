@@ -66,6 +66,7 @@ pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, s
         meta: suite.meta.clone(),
         run_id: ctx.run_id.clone(),
         seed,
+        digest: crate::trace::digest(&spans),
         passed: all_passed && invalid.is_none() && expectations.iter().all(|e| e.passed),
         interrupted,
         environment_error,

@@ -14,6 +14,8 @@ pub struct SuiteOutcome {
     pub meta: crate::suite::Meta,
     pub run_id: String,
     pub seed: u64,
+    /// Canonical SHA-256 of the trace (see trace::digest).
+    pub digest: String,
     pub passed: bool,
     /// Ctrl-C / SIGTERM arrived: scenarios after the current one did not run.
     pub interrupted: bool,

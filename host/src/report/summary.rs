@@ -47,6 +47,7 @@ pub fn print_summary(out: &mut impl Write, s: &SuiteOutcome) -> std::io::Result<
     }
     let sc_ok = s.scenarios.iter().filter(|x| x.passed).count();
     let ex_ok = s.expectations.iter().filter(|x| x.passed).count();
+    writeln!(out, "  trace digest {}", s.digest)?;
     writeln!(
         out,
         "{} {}: {}/{} scenarios, {}/{} expectations passed in {} ms",

@@ -5,9 +5,11 @@
 //! `span-handle` is just a `u64` index and recordings stay small.
 
 mod clock;
+pub mod digest;
 mod span;
 
 pub use clock::RunClock;
+pub use digest::digest;
 pub use span::{AttrValue, Event, SpanData, SpanKind, SpanStatus};
 
 use std::sync::{Arc, Mutex, MutexGuard};

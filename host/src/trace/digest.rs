@@ -1,0 +1,146 @@
+//! The canonical trace digest: SHA-256 over a form of the trace that keeps
+//! what the run *did* and drops what merely varies between runs.
+//!
+//! Kept: span names, the tree (each span under its parent), kind, status,
+//! attributes (sorted by key) and event names (sorted). Dropped or
+//! normalised: ids, timestamps, durations, container ids, PIDs, ports,
+//! network names, and hex ids inside values. Siblings are ordered by their
+//! own canonical form, so concurrent spans finishing in another order do not
+//! move the digest. Contract: same suite + same seed on the same machine →
+//! same digest, run after run.
+
+use super::{AttrValue, SpanData, SpanStatus};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// Attribute keys whose values vary run to run.
+const VOLATILE_KEYS: &[&str] = &["container.id", "network.name", "clnrm.version"];
+/// Suffixes of volatile keys (times, durations, ids, pids, ports).
+const VOLATILE_SUFFIXES: &[&str] = &[".id", ".pid", ".port", "_at", ".time", ".timestamp", "after_ms", "observed_ms", "duration_ms", "elapsed_ms", ".duration"];
+
+pub fn is_volatile(key: &str) -> bool {
+    VOLATILE_KEYS.contains(&key) || VOLATILE_SUFFIXES.iter().any(|s| key.ends_with(s))
+}
+
+/// Hex runs of 12+ characters (Docker ids, run ids) become `<id>`.
+fn normalise(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        if run.len() >= 12 {
+            out.push_str("<id>");
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in value.chars() {
+        if c.is_ascii_hexdigit() && !c.is_ascii_uppercase() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
+}
+
+fn value_form(v: &AttrValue) -> String {
+    match v {
+        AttrValue::Str(s) => format!("s:{}", normalise(s)),
+        AttrValue::Int(i) => format!("i:{i}"),
+        AttrValue::Float(f) => format!("f:{f}"),
+        AttrValue::Bool(b) => format!("b:{b}"),
+    }
+}
+
+fn span_line(s: &SpanData) -> String {
+    let mut attrs: Vec<String> = s.attrs.iter().filter(|(k, _)| !is_volatile(k)).map(|(k, v)| format!("{k}={}", value_form(v))).collect();
+    attrs.sort();
+    let mut events: Vec<&str> = s.events.iter().map(|e| e.name.as_str()).collect();
+    events.sort();
+    let status = match s.status {
+        SpanStatus::Unset => "UNSET",
+        SpanStatus::Ok => "OK",
+        SpanStatus::Error => "ERROR",
+    };
+    format!("{}|{:?}|{status}|{}|{}", normalise(&s.name), s.kind, attrs.join(","), events.join(","))
+}
+
+/// The canonical text of the trace (what is hashed), one span per line,
+/// indented by depth.
+pub fn canonical(spans: &[SpanData]) -> String {
+    let mut children: BTreeMap<Option<u32>, Vec<&SpanData>> = BTreeMap::new();
+    for s in spans {
+        // A parent outside the trace is treated as a root.
+        let parent = s.parent.map(|p| p.0).filter(|p| spans.iter().any(|x| x.id.0 == *p));
+        children.entry(parent).or_default().push(s);
+    }
+    fn render(node: &SpanData, depth: usize, children: &BTreeMap<Option<u32>, Vec<&SpanData>>, guard: usize) -> String {
+        let mut kids: Vec<String> = match children.get(&Some(node.id.0)) {
+            Some(list) if guard > 0 => list.iter().map(|c| render(c, depth + 1, children, guard - 1)).collect(),
+            _ => Vec::new(),
+        };
+        kids.sort();
+        let mut out = format!("{}{}\n", "  ".repeat(depth), span_line(node));
+        for k in kids {
+            out.push_str(&k);
+        }
+        out
+    }
+    let mut roots: Vec<String> = children.get(&None).map(|r| r.iter().map(|s| render(s, 0, &children, 10_000)).collect()).unwrap_or_default();
+    roots.sort();
+    roots.concat()
+}
+
+/// Hex SHA-256 of [`canonical`].
+pub fn digest(spans: &[SpanData]) -> String {
+    hex::encode(Sha256::digest(canonical(spans).as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::{RunClock, Trace};
+
+    fn sample(order: [&str; 2], container: &str) -> Vec<SpanData> {
+        let t = Trace::new(RunClock::new(None));
+        let root = t.start("clnrm.run", None);
+        let sc = t.start("clnrm.scenario", Some(root));
+        for name in order {
+            let s = t.start(format!("clnrm.step:{name}"), Some(sc));
+            t.set_attr(s, "container.id", container);
+            t.set_attr(s, "exit.code", 137);
+            t.set_attr(s, "observed.after_ms", 93);
+            t.end_error(s, format!("killed after {container}"));
+        }
+        t.end_ok(sc);
+        t.end_ok(root);
+        t.snapshot()
+    }
+
+    #[test]
+    fn volatile_values_and_sibling_order_do_not_move_it() {
+        let a = digest(&sample(["a", "b"], "0123456789abcdef0123"));
+        let b = digest(&sample(["b", "a"], "fedcba98765432100000"));
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn what_happened_moves_it() {
+        let base = sample(["a", "b"], "0123456789abcdef0123");
+        let mut changed = base.clone();
+        changed[2].attrs[1].1 = AttrValue::Int(143);
+        assert_ne!(digest(&base), digest(&changed));
+        let mut status = base.clone();
+        status[3].status = SpanStatus::Ok;
+        assert_ne!(digest(&base), digest(&status));
+    }
+
+    #[test]
+    fn ids_in_strings_are_normalised() {
+        assert_eq!(normalise("clnrm-9f86d081884c-kill"), "clnrm-<id>-kill");
+        assert_eq!(normalise("exit 137"), "exit 137");
+    }
+}
