@@ -38,6 +38,17 @@ pub enum Command {
         /// Where reports are written.
         #[arg(long, default_value = ".")]
         report_dir: PathBuf,
+        /// Store every plugin host call (and what replay needs) in FILE.
+        #[arg(long, value_name = "FILE")]
+        record: Option<PathBuf>,
+    },
+    /// Re-run a recording's plugins without Docker: every host call answered
+    /// from the recording; prints the digest and the first divergence.
+    Replay {
+        file: PathBuf,
+        /// Replay with another seed (a plugin drawing random numbers diverges).
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Parse and check suites (plugins included) without starting anything.
     Validate {
@@ -51,7 +62,8 @@ pub enum Command {
 
 pub async fn main(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run { files, seed, report_dir } => run(&files, seed, &report_dir).await,
+        Command::Run { files, seed, report_dir, record } => run(&files, seed, &report_dir, record.as_deref()).await,
+        Command::Replay { file, seed } => replay(&file, seed).await,
         Command::Validate { files } => validate(&files).await,
         Command::Gc => gc().await,
     }
@@ -171,7 +183,48 @@ async fn validate(files: &[String]) -> i32 {
     EXIT_PASS
 }
 
-async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::path::Path) -> i32 {
+async fn replay(file: &std::path::Path, seed: Option<u64>) -> i32 {
+    let rec = match crate::replay::Recording::read(file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let registry = match Registry::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut all_match = true;
+    for s in &rec.suites {
+        let r = match crate::replay::replay(&registry, s, seed).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: cannot replay {}: {e}", s.name);
+                return EXIT_BAD_INPUT;
+            }
+        };
+        for c in &r.changed_plugins {
+            println!("replay {}: note: plugin changed since the recording: {c}", r.name);
+        }
+        match &r.divergence {
+            Some(d) => println!("replay {}: DIVERGED: {d}", r.name),
+            None => println!("replay {}: {} host calls in {} injections replayed, no divergence", r.name, r.calls, r.injections),
+        }
+        for v in &r.verdict_changes {
+            println!("replay {}: verdict changed: {v}", r.name);
+        }
+        println!("replay {}: expectations {}/{} passed", r.name, r.expectations_passed, r.expectations);
+        println!("replay {}: digest {} ({})", r.name, r.digest, if r.digest == r.recorded_digest { "same as recorded".to_string() } else { format!("recorded {}", r.recorded_digest) });
+        all_match &= r.matches();
+    }
+    if all_match { EXIT_PASS } else { EXIT_FAIL }
+}
+
+async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::path::Path, record: Option<&std::path::Path>) -> i32 {
     let suites = match load_all(files) {
         Ok(s) => s,
         Err(code) => return code,
@@ -209,7 +262,8 @@ async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::pat
         Ok(_) => {}
         Err(e) => tracing::warn!("gc of dead runs failed: {e}"),
     }
-    let ctx = RunCtx { registry, docker, run_id: engine::seed::new_run_id(), interrupt: engine::Interrupt::install() };
+    let ctx = RunCtx { registry, docker, run_id: engine::seed::new_run_id(), interrupt: engine::Interrupt::install(), record: record.is_some() };
+    let mut recordings = Vec::new();
     tracing::info!(run_id = %ctx.run_id, "run started");
     let mut all_passed = true;
     let mut invalid = false;
@@ -228,11 +282,20 @@ async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::pat
             }
             Err(e) => eprintln!("error: cannot write report into {}: {e}", report_dir.display()),
         }
+        if record.is_some() {
+            recordings.push(crate::replay::SuiteRecording::of(s, &outcome));
+        }
         all_passed &= outcome.passed;
         invalid |= outcome.invalid.is_some();
         if let Some(e) = &outcome.environment_error {
             eprintln!("error: Docker became unreachable during the run ({e}); what it still held is removed by the next `clnrm run` or by `clnrm gc`");
             environment = true;
+        }
+    }
+    if let Some(path) = record {
+        match crate::replay::Recording::new(recordings).write(path) {
+            Ok(()) => println!("recording: {}", path.display()),
+            Err(e) => eprintln!("error: cannot write the recording {}: {e}", path.display()),
         }
     }
     if ctx.interrupt.is_set() {

@@ -5,6 +5,7 @@
 pub mod backend;
 pub mod cli;
 pub mod engine;
+pub mod replay;
 pub mod report;
 pub mod runtime;
 pub mod suite;

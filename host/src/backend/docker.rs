@@ -315,7 +315,7 @@ impl Docker {
 
 /// A network the run created: Docker's id (what verification lists) and
 /// its name (what people read).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Network {
     pub id: String,
     pub name: String,

@@ -10,8 +10,9 @@ mod step;
 mod validate;
 
 pub use interrupt::Interrupt;
-pub use outcome::{CleanupOutcome, ExpectationOutcome, InjectionOutcome, ScenarioOutcome, StepOutcome, SuiteOutcome};
-pub use validate::to_records;
+pub use outcome::{CleanupOutcome, ExpectationOutcome, InjectionOutcome, InjectionRecording, ScenarioOutcome, StepOutcome, SuiteOutcome};
+pub use scenario::outcome_of;
+pub use validate::{run as validate, to_records};
 
 use crate::backend::Docker;
 use crate::runtime::{Registry, ResolvedPlugins};
@@ -26,6 +27,8 @@ pub struct RunCtx {
     pub docker: Docker,
     pub run_id: String,
     pub interrupt: Interrupt,
+    /// `--record`: keep every plugin host call.
+    pub record: bool,
 }
 
 /// Run one suite end to end. Each scenario cleans itself up before the next
@@ -59,13 +62,14 @@ pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, s
         trace.end_error(root, if interrupted { "interrupted" } else { "a scenario failed" });
     }
     let spans = trace.snapshot();
-    let (expectations, invalid) = if interrupted || environment_error.is_some() { (Vec::new(), None) } else { validate::run(ctx, suite, plugins, &spans).await };
+    let (expectations, invalid) = if interrupted || environment_error.is_some() { (Vec::new(), None) } else { validate::run(&ctx.registry, suite, plugins, &spans).await };
     SuiteOutcome {
         name: suite.name.clone(),
         path: suite.path.clone(),
         meta: suite.meta.clone(),
         run_id: ctx.run_id.clone(),
         seed,
+        epoch_unix_ns: trace.clock().epoch_unix_ns(),
         digest: crate::trace::digest(&spans),
         passed: all_passed && invalid.is_none() && expectations.iter().all(|e| e.passed),
         interrupted,

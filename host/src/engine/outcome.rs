@@ -1,6 +1,7 @@
 //! What a run found, as data: the report and the summary are views of it.
 
 use crate::backend::Leftovers;
+use crate::runtime::journal::CallRecord;
 use crate::runtime::PluginInfo;
 use crate::trace::SpanData;
 use serde::Serialize;
@@ -14,6 +15,8 @@ pub struct SuiteOutcome {
     pub meta: crate::suite::Meta,
     pub run_id: String,
     pub seed: u64,
+    /// Unix ns the span times count from (`freeze_clock` when set).
+    pub epoch_unix_ns: u64,
     /// Canonical SHA-256 of the trace (see trace::digest).
     pub digest: String,
     pub passed: bool,
@@ -44,6 +47,25 @@ pub struct ScenarioOutcome {
     pub steps: Vec<StepOutcome>,
     pub injections: Vec<InjectionOutcome>,
     pub cleanup: CleanupOutcome,
+    /// With `--record`: every host call of every injection.
+    #[serde(skip)]
+    pub recordings: Vec<InjectionRecording>,
+}
+
+/// One injection as `--record` stores it: what the plugin was asked, every
+/// host call it made (in order), and what it returned.
+#[derive(Debug, Serialize, serde::Deserialize, Clone)]
+pub struct InjectionRecording {
+    pub scenario: String,
+    pub index: usize,
+    pub fault_type: String,
+    pub plugin: String,
+    pub config_json: String,
+    pub services: Vec<String>,
+    /// Span handle of the scenario the plugin's spans hang under.
+    pub parent: u64,
+    pub calls: Vec<CallRecord>,
+    pub outcome: InjectionOutcome,
 }
 
 #[derive(Debug, Serialize, Clone)]
@@ -66,7 +88,7 @@ impl StepOutcome {
     }
 }
 
-#[derive(Debug, Serialize, Clone)]
+#[derive(Debug, Serialize, serde::Deserialize, Clone, PartialEq)]
 pub struct InjectionOutcome {
     pub fault_type: String,
     pub plugin: String,
@@ -91,7 +113,7 @@ pub struct CleanupOutcome {
     pub errors: Vec<String>,
 }
 
-#[derive(Debug, Serialize, Clone)]
+#[derive(Debug, Serialize, serde::Deserialize, Clone)]
 pub struct ExpectationOutcome {
     pub expectation: String,
     pub table: String,

@@ -2,7 +2,8 @@
 //! its injections running at the same time, then always clean up and verify.
 
 use super::cleanup::{self, Created};
-use super::outcome::{InjectionOutcome, ScenarioOutcome, StepOutcome};
+use super::outcome::{InjectionOutcome, InjectionRecording, ScenarioOutcome, StepOutcome};
+use crate::runtime::journal::Journal;
 use super::{seed, step, RunCtx};
 use crate::runtime::{ChaosCall, FaultLog, Limits, ResolvedPlugins, ScenarioCtx};
 use crate::suite::{InjectionSpec, ScenarioSpec, StepSpec, Suite};
@@ -56,14 +57,14 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
     }
 
     let scenario_ctx = Arc::new(ScenarioCtx {
-        docker: ctx.docker.clone(),
+        docker: Some(ctx.docker.clone()),
         containers: created.containers.clone(),
         network: created.network.clone(),
         trace: trace.clone(),
         faults: FaultLog::default(),
     });
     let mut interrupted = ctx.interrupt.is_set();
-    let (steps, injections) = if setup_error.is_none() && !interrupted {
+    let (steps, injected) = if setup_error.is_none() && !interrupted {
         let work = tokio::time::timeout(sc.max_duration + OUTER_SLACK, async {
             tokio::join!(run_steps(ctx, trace, span, sc, &scenario_ctx), run_injections(ctx, span, sc, plugins, run_seed, &scenario_ctx))
         });
@@ -87,6 +88,7 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
 
     // Cleanup reacts to the event that ended the scenario: a failed step (its
     // child), else the scenario itself.
+    let (injections, recordings): (Vec<InjectionOutcome>, Vec<InjectionRecording>) = injected.into_iter().unzip();
     let failed_step = steps.iter().find(|(o, _)| o.failed());
     let injection_error = injections.iter().find_map(|i| i.error.clone().or_else(|| (!i.observed).then(|| format!("{}: fault not observed: {}", i.fault_type, i.summary))));
     let triggered = if interrupted {
@@ -129,6 +131,7 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
         steps: steps.into_iter().map(|(o, _)| o).collect(),
         injections,
         cleanup,
+        recordings: if ctx.record { recordings } else { Vec::new() },
     }
 }
 
@@ -214,16 +217,12 @@ async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec,
     out
 }
 
-async fn run_injections(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, sctx: &Arc<ScenarioCtx>) -> Vec<InjectionOutcome> {
+async fn run_injections(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, sctx: &Arc<ScenarioCtx>) -> Vec<(InjectionOutcome, InjectionRecording)> {
     join_all(sc.injections.iter().enumerate().map(|(i, inj)| inject_one(ctx, span, sc, plugins, run_seed, sctx, i, inj))).await
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn inject_one(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, sctx: &Arc<ScenarioCtx>, index: usize, inj: &InjectionSpec) -> InjectionOutcome {
-    let failed = |plugin: String, e: String| InjectionOutcome { fault_type: inj.fault_type.clone(), plugin, observed: false, summary: String::new(), error: Some(e) };
-    let Some(plugin) = plugins.chaos.get(&inj.fault_type) else {
-        return failed(String::new(), format!("no plugin handles `{}`", inj.fault_type));
-    };
+async fn inject_one(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, sctx: &Arc<ScenarioCtx>, index: usize, inj: &InjectionSpec) -> (InjectionOutcome, InjectionRecording) {
     let injection = crate::runtime::Injection {
         fault_type: inj.fault_type.clone(),
         config_json: inj.config_json.clone(),
@@ -231,15 +230,39 @@ async fn inject_one(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &Res
         services: sc.services.clone(),
         parent: span.0 as u64,
     };
+    let mut recording = InjectionRecording {
+        scenario: sc.name.clone(),
+        index,
+        fault_type: inj.fault_type.clone(),
+        plugin: String::new(),
+        config_json: inj.config_json.clone(),
+        services: sc.services.clone(),
+        parent: injection.parent,
+        calls: Vec::new(),
+        outcome: InjectionOutcome { fault_type: inj.fault_type.clone(), plugin: String::new(), observed: false, summary: String::new(), error: None },
+    };
+    let Some(plugin) = plugins.chaos.get(&inj.fault_type) else {
+        recording.outcome.error = Some(format!("no plugin handles `{}`", inj.fault_type));
+        return (recording.outcome.clone(), recording);
+    };
     let call = ChaosCall {
         stream_seed: seed::stream_seed(run_seed, &sc.name, &plugin.info.name, index),
         epoch_ns: sctx.trace.clock().epoch_unix_ns(),
         limits: Limits::chaos(sc.max_duration),
         scenario: sctx.clone(),
+        journal: if ctx.record { Journal::Record(Vec::new()) } else { Journal::Live },
     };
-    let name = plugin.info.name.clone();
-    match ctx.registry.inject(plugin, &injection, call).await {
-        Ok(o) => InjectionOutcome { fault_type: inj.fault_type.clone(), plugin: name, observed: o.observed, summary: o.summary, error: None },
-        Err(e) => failed(name, e.to_string()),
+    let ret = ctx.registry.inject(plugin, &injection, call).await;
+    recording.plugin = plugin.info.name.clone();
+    recording.outcome = outcome_of(&inj.fault_type, &plugin.info.name, ret.result);
+    recording.calls = ret.journal.into_calls();
+    (recording.outcome.clone(), recording)
+}
+
+/// The engine's view of what an injection did.
+pub fn outcome_of(fault_type: &str, plugin: &str, result: Result<crate::runtime::Outcome, crate::runtime::PluginError>) -> InjectionOutcome {
+    match result {
+        Ok(o) => InjectionOutcome { fault_type: fault_type.to_string(), plugin: plugin.to_string(), observed: o.observed, summary: o.summary, error: None },
+        Err(e) => InjectionOutcome { fault_type: fault_type.to_string(), plugin: plugin.to_string(), observed: false, summary: String::new(), error: Some(e.to_string()) },
     }
 }

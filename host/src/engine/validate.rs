@@ -1,20 +1,19 @@
 //! Hand the finished trace to the validator plugin of each `[expect.X]` table.
 
 use super::outcome::ExpectationOutcome;
-use super::RunCtx;
-use crate::runtime::{Limits, ResolvedPlugins, SpanEvent, SpanRecord, ValidateCall, WitAttribute};
+use crate::runtime::{Limits, Registry, ResolvedPlugins, SpanEvent, SpanRecord, ValidateCall, WitAttribute};
 use crate::suite::Suite;
 use crate::trace::SpanData;
 
 /// Findings for every expectation, and Some(message) when an expectation
 /// itself is invalid (bad input: the suite cannot be judged).
-pub async fn run(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, spans: &[SpanData]) -> (Vec<ExpectationOutcome>, Option<String>) {
+pub async fn run(registry: &Registry, suite: &Suite, plugins: &ResolvedPlugins, spans: &[SpanData]) -> (Vec<ExpectationOutcome>, Option<String>) {
     let records = to_records(spans);
     let mut out = Vec::new();
     for exp in &suite.expectations {
         let Some(plugin) = plugins.validators.get(&exp.table) else { continue };
         let call = ValidateCall { limits: Limits::VALIDATOR };
-        match ctx.registry.validate(plugin, &exp.table, &exp.config_json, &records, call).await {
+        match registry.validate(plugin, &exp.table, &exp.config_json, &records, call).await {
             Ok(findings) => out.extend(findings.into_iter().map(|f| ExpectationOutcome {
                 expectation: f.expectation,
                 table: exp.table.clone(),

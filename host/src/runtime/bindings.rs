@@ -8,6 +8,8 @@ pub mod chaos {
         path: "../wit",
         imports: { default: async | trappable },
         exports: { default: async },
+        // Host-call arguments and results are recorded for replay.
+        additional_derives: [serde::Serialize, serde::Deserialize, PartialEq],
     });
 }
 

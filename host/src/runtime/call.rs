@@ -6,6 +6,7 @@ use super::bindings::chaos::ChaosPluginPre;
 use super::bindings::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
 use super::bindings::validator::ValidatorPluginPre;
 use super::host::{Grants, PluginState, ScenarioCtx};
+use super::journal::{Divergence, Journal};
 use super::sandbox::{self, Limits};
 use std::future::Future;
 use std::sync::Arc;
@@ -31,6 +32,16 @@ pub struct ChaosCall {
     pub epoch_ns: u64,
     pub limits: Limits,
     pub scenario: Arc<ScenarioCtx>,
+    /// Live, record, or replay (with the recorded calls).
+    pub journal: Journal,
+}
+
+/// What a chaos call returns: its result, the journal (the recorded calls),
+/// and, when replaying, where the plugin first behaved differently.
+pub struct ChaosReturn {
+    pub result: Result<Outcome, PluginError>,
+    pub journal: Journal,
+    pub divergence: Option<Divergence>,
 }
 
 /// Arguments of a validator call.
@@ -38,7 +49,7 @@ pub struct ValidateCall {
     pub limits: Limits,
 }
 
-fn new_store(engine: &Engine, plugin: &str, grants: Grants, limits: &Limits, stream_seed: [u8; 32], epoch_ns: u64, scenario: Option<Arc<ScenarioCtx>>) -> Store<PluginState> {
+fn new_store(engine: &Engine, plugin: &str, grants: Grants, limits: &Limits, stream_seed: [u8; 32], epoch_ns: u64, scenario: Option<Arc<ScenarioCtx>>, journal: Journal) -> Store<PluginState> {
     use rand_core::SeedableRng;
     let wasi_seed = u64::from_le_bytes(stream_seed[..8].try_into().unwrap_or_default());
     let state = PluginState {
@@ -50,6 +61,7 @@ fn new_store(engine: &Engine, plugin: &str, grants: Grants, limits: &Limits, str
         rng: rand_chacha::ChaCha20Rng::from_seed(stream_seed),
         scenario,
         opened: Vec::new(),
+        journal,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
@@ -80,8 +92,8 @@ fn classify(plugin: &str, limits: &Limits, e: wasmtime::Error) -> PluginError {
     PluginError::Trap { plugin: plugin.to_string(), message }
 }
 
-pub(super) async fn inject(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str, grants: Grants, injection: &Injection, call: ChaosCall) -> Result<Outcome, PluginError> {
-    let mut store = new_store(engine, plugin, grants, &call.limits, call.stream_seed, call.epoch_ns, Some(call.scenario));
+pub(super) async fn inject(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str, grants: Grants, injection: &Injection, call: ChaosCall) -> ChaosReturn {
+    let mut store = new_store(engine, plugin, grants, &call.limits, call.stream_seed, call.epoch_ns, Some(call.scenario), call.journal);
     let result = bounded(plugin, &call.limits, async {
         let instance = pre.instantiate_async(&mut store).await?;
         instance.clnrm_chaos_chaos().call_inject(&mut store, injection).await
@@ -95,12 +107,15 @@ pub(super) async fn inject(engine: &Engine, pre: &ChaosPluginPre<PluginState>, p
         Ok(Ok(_)) => "span left open by its plugin".to_string(),
     };
     store.data().close_open_spans(&why);
-    result?.map_err(|message| PluginError::Failed { plugin: plugin.to_string(), message })
+    let mut journal = std::mem::take(&mut store.data_mut().journal);
+    let divergence = journal.finish();
+    let result = result.and_then(|r| r.map_err(|message| PluginError::Failed { plugin: plugin.to_string(), message }));
+    ChaosReturn { result, journal, divergence }
 }
 
 pub(super) async fn describe_chaos(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str) -> Result<super::bindings::WitPluginInfo, PluginError> {
     let limits = Limits::chaos(std::time::Duration::from_secs(5));
-    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None);
+    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None, Journal::Live);
     bounded(plugin, &limits, async {
         let instance = pre.instantiate_async(&mut store).await?;
         instance.clnrm_chaos_chaos().call_describe(&mut store).await
@@ -110,7 +125,7 @@ pub(super) async fn describe_chaos(engine: &Engine, pre: &ChaosPluginPre<PluginS
 
 pub(super) async fn describe_validator(engine: &Engine, pre: &ValidatorPluginPre<PluginState>, plugin: &str) -> Result<super::bindings::WitPluginInfo, PluginError> {
     let limits = Limits { deadline: std::time::Duration::from_secs(5), ..Limits::VALIDATOR };
-    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None);
+    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None, Journal::Live);
     bounded(plugin, &limits, async {
         let instance = pre.instantiate_async(&mut store).await?;
         instance.clnrm_chaos_validator().call_describe(&mut store).await
@@ -119,7 +134,7 @@ pub(super) async fn describe_validator(engine: &Engine, pre: &ValidatorPluginPre
 }
 
 pub(super) async fn validate(engine: &Engine, pre: &ValidatorPluginPre<PluginState>, plugin: &str, table: &str, config_json: &str, trace: &[SpanRecord], call: ValidateCall) -> Result<Vec<Finding>, PluginError> {
-    let mut store = new_store(engine, plugin, Grants::default(), &call.limits, [0; 32], 0, None);
+    let mut store = new_store(engine, plugin, Grants::default(), &call.limits, [0; 32], 0, None, Journal::Live);
     let result = bounded(plugin, &call.limits, async {
         let instance = pre.instantiate_async(&mut store).await?;
         instance.clnrm_chaos_validator().call_validate(&mut store, table, config_json, trace).await
@@ -131,7 +146,7 @@ pub(super) async fn validate(engine: &Engine, pre: &ValidatorPluginPre<PluginSta
 /// Ask a plugin whether a configuration is valid (no side effects).
 pub(super) async fn check_chaos(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str, fault_type: &str, config_json: &str) -> Result<Result<(), String>, PluginError> {
     let limits = Limits::chaos(std::time::Duration::from_secs(5));
-    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None);
+    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None, Journal::Live);
     bounded(plugin, &limits, async {
         let instance = pre.instantiate_async(&mut store).await?;
         instance.clnrm_chaos_chaos().call_check(&mut store, fault_type, config_json).await
@@ -141,7 +156,7 @@ pub(super) async fn check_chaos(engine: &Engine, pre: &ChaosPluginPre<PluginStat
 
 pub(super) async fn check_validator(engine: &Engine, pre: &ValidatorPluginPre<PluginState>, plugin: &str, table: &str, config_json: &str) -> Result<Result<(), String>, PluginError> {
     let limits = Limits { deadline: std::time::Duration::from_secs(5), ..Limits::VALIDATOR };
-    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None);
+    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None, Journal::Live);
     bounded(plugin, &limits, async {
         let instance = pre.instantiate_async(&mut store).await?;
         instance.clnrm_chaos_validator().call_check(&mut store, table, config_json).await

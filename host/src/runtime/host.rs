@@ -6,6 +6,10 @@ use super::bindings::chaos::clnrm::chaos::{clock, container, log, rng, spans, ty
 use super::bindings::{AttrValue as WitAttr, SpanKind as WitKind, SpanStatus as WitStatus};
 use crate::backend::Docker;
 use crate::trace::{AttrValue, SpanId, SpanKind, SpanStatus, Trace};
+use super::journal::{Journal, Step};
+use serde_json::json;
+
+type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 use wasmtime::format_err as anyhow;
 use rand_core::Rng;
 use std::collections::HashMap;
@@ -17,7 +21,8 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// What a chaos plugin acts on: one scenario's containers and trace.
 pub struct ScenarioCtx {
-    pub docker: Docker,
+    /// None when replaying: every Docker call is answered from the recording.
+    pub docker: Option<Docker>,
     /// Service id -> container id.
     pub containers: HashMap<String, String>,
     /// The network the run created for this scenario.
@@ -38,6 +43,14 @@ pub enum FaultKind {
     Signal,
     Pause,
     NetworkCut,
+    /// Not a fault (e.g. unpause, reconnect).
+    None,
+}
+
+impl ScenarioCtx {
+    fn docker(&self) -> wasmtime::Result<&Docker> {
+        self.docker.as_ref().ok_or_else(|| anyhow!("no Docker in this run (replaying without a recorded answer)"))
+    }
 }
 
 impl FaultLog {
@@ -73,6 +86,8 @@ pub struct PluginState {
     pub(super) scenario: Option<Arc<ScenarioCtx>>,
     /// Spans this call opened, so the host can close them if the plugin dies.
     pub(super) opened: Vec<SpanId>,
+    /// Live, recording, or replaying host calls.
+    pub(super) journal: Journal,
 }
 
 impl WasiView for PluginState {
@@ -86,14 +101,18 @@ impl PluginState {
         self.scenario.as_deref().ok_or_else(|| anyhow!("plugin `{}` called a scenario interface outside a scenario", self.plugin))
     }
 
-    /// Container id for a service, after checking the grant.
-    fn container_of(&self, service: &str) -> wasmtime::Result<Result<(&ScenarioCtx, String), String>> {
+    fn grant_container(&self) -> wasmtime::Result<()> {
         if !self.grants.container {
             return Err(anyhow!("plugin `{}` called clnrm:chaos/container without declaring the \"container\" capability", self.plugin));
         }
-        let ctx = self.scenario()?;
+        Ok(())
+    }
+
+    /// The scenario and the container id for a service.
+    fn container_of(&self, service: &str) -> wasmtime::Result<Result<(Arc<ScenarioCtx>, String), String>> {
+        let ctx = self.scenario.clone().ok_or_else(|| anyhow!("plugin `{}` called a scenario interface outside a scenario", self.plugin))?;
         Ok(match ctx.containers.get(service) {
-            Some(id) => Ok((ctx, id.clone())),
+            Some(id) => Ok((ctx.clone(), id.clone())),
             None => Err(format!("no service `{service}` in this scenario (services: {})", ctx.containers.keys().cloned().collect::<Vec<_>>().join(", "))),
         })
     }
@@ -121,131 +140,186 @@ impl PluginState {
 
 impl types::Host for PluginState {}
 
+/// Run a Docker operation on a service's container and, when it is a fault
+/// and took effect, note it in the fault log. `op` gets the Docker client,
+/// the container id and the scenario's network (checked present when
+/// `needs_network`). Owns what it uses: the store is not held across awaits.
+async fn live<F>(target: Result<(Arc<ScenarioCtx>, String), String>, service: String, kind: FaultKind, needs_network: bool, op: F) -> wasmtime::Result<Result<String, String>>
+where
+    F: FnOnce(Docker, String, Option<crate::backend::Network>) -> BoxFuture<Result<String, crate::backend::DockerError>>,
+{
+    let (ctx, id) = match target {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e)),
+    };
+    if needs_network && ctx.network.is_none() {
+        return Ok(Err("this scenario has no network of its own".into()));
+    }
+    let r = op(ctx.docker()?.clone(), id, ctx.network.clone()).await.map_err(|e| e.to_string());
+    if r.is_ok() && kind != FaultKind::None {
+        ctx.faults.record(&service, kind, ctx.trace.clock().elapsed_ns());
+    }
+    Ok(r)
+}
+
+/// Answer from the replay, or run `$live` and record it.
+macro_rules! journaled {
+    ($self:ident, $call:literal, [$($arg:expr),*], $live:expr) => {{
+        let args = json!([$($arg),*]);
+        if let Step::Answered(r) = $self.journal.answer($call, &args)? {
+            return Ok(r);
+        }
+        let r = $live;
+        $self.journal.after($call, args, &r, None)?;
+        Ok(r)
+    }};
+}
+
 impl container::Host for PluginState {
     async fn kill(&mut self, service: String, signal: String) -> wasmtime::Result<Result<(), String>> {
-        let (ctx, id) = match self.container_of(&service)? {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        };
-        tracing::debug!(plugin = %self.plugin, %service, %signal, "kill");
-        let r = ctx.docker.kill(&id, &signal).await.map_err(|e| e.to_string());
-        if r.is_ok() {
-            ctx.faults.record(&service, FaultKind::Signal, ctx.trace.clock().elapsed_ns());
-        }
-        Ok(r)
+        self.grant_container()?;
+        journaled!(self, "container.kill", [service, signal], live(self.container_of(&service)?, service.clone(), FaultKind::Signal, false, |d, id, _| Box::pin(async move { d.kill(&id, &signal).await.map(|_| String::new()) })).await?.map(|_| ()))
     }
 
     async fn pause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
-        let (ctx, id) = match self.container_of(&service)? {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        };
-        let r = ctx.docker.pause(&id).await.map_err(|e| e.to_string());
-        if r.is_ok() {
-            ctx.faults.record(&service, FaultKind::Pause, ctx.trace.clock().elapsed_ns());
-        }
-        Ok(r)
+        self.grant_container()?;
+        journaled!(self, "container.pause", [service], live(self.container_of(&service)?, service.clone(), FaultKind::Pause, false, |d, id, _| Box::pin(async move { d.pause(&id).await.map(|_| String::new()) })).await?.map(|_| ()))
     }
 
     async fn unpause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
-        let (ctx, id) = match self.container_of(&service)? {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        };
-        Ok(ctx.docker.unpause(&id).await.map_err(|e| e.to_string()))
+        self.grant_container()?;
+        journaled!(self, "container.unpause", [service], live(self.container_of(&service)?, service.clone(), FaultKind::None, false, |d, id, _| Box::pin(async move { d.unpause(&id).await.map(|_| String::new()) })).await?.map(|_| ()))
     }
 
     async fn network_disconnect(&mut self, service: String) -> wasmtime::Result<Result<String, String>> {
-        let (ctx, id) = match self.container_of(&service)? {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        };
-        let Some(net) = ctx.network.clone() else { return Ok(Err("this scenario has no network of its own".into())) };
-        let r = ctx.docker.network_disconnect(&net.id, &id).await.map_err(|e| e.to_string());
-        if r.is_ok() {
-            ctx.faults.record(&service, FaultKind::NetworkCut, ctx.trace.clock().elapsed_ns());
-        }
-        Ok(r.map(|()| net.name))
+        self.grant_container()?;
+        journaled!(
+            self,
+            "container.network-disconnect",
+            [service],
+            live(self.container_of(&service)?, service.clone(), FaultKind::NetworkCut, true, |d, id, net| Box::pin(async move {
+                let net = net.unwrap_or_default();
+                d.network_disconnect(&net.id, &id).await.map(|_| net.name)
+            }))
+            .await?
+        )
     }
 
     async fn network_connect(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
-        let (ctx, id) = match self.container_of(&service)? {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        };
-        let Some(net) = ctx.network.clone() else { return Ok(Err("this scenario has no network of its own".into())) };
-        Ok(ctx.docker.network_connect(&net.id, &id, &service).await.map_err(|e| e.to_string()))
+        self.grant_container()?;
+        let alias = service.clone();
+        journaled!(
+            self,
+            "container.network-connect",
+            [service],
+            live(self.container_of(&service)?, service.clone(), FaultKind::None, true, |d, id, net| Box::pin(async move {
+                let net = net.unwrap_or_default();
+                d.network_connect(&net.id, &id, &alias).await.map(|_| String::new())
+            }))
+            .await?
+            .map(|_| ())
+        )
     }
 
     async fn network_attached(&mut self, service: String) -> wasmtime::Result<Result<bool, String>> {
-        let (ctx, id) = match self.container_of(&service)? {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        };
-        let Some(net) = ctx.network.clone() else { return Ok(Err("this scenario has no network of its own".into())) };
-        Ok(ctx.docker.network_attached(&net.name, &id).await.map_err(|e| e.to_string()))
+        self.grant_container()?;
+        journaled!(
+            self,
+            "container.network-attached",
+            [service],
+            live(self.container_of(&service)?, service.clone(), FaultKind::None, true, |d, id, net| Box::pin(async move {
+                let net = net.unwrap_or_default();
+                d.network_attached(&net.name, &id).await.map(|a| a.to_string())
+            }))
+            .await?
+            .map(|a| a == "true")
+        )
     }
 
     async fn inspect(&mut self, service: String) -> wasmtime::Result<Result<container::ContainerState, String>> {
-        let (ctx, id) = match self.container_of(&service)? {
-            Ok(v) => v,
-            Err(e) => return Ok(Err(e)),
-        };
-        Ok(ctx.docker.inspect(&id).await.map_err(|e| e.to_string()).map(|s| container::ContainerState {
-            status: s.status,
-            running: s.running,
-            exit_code: s.exit_code.map(|c| c as i32),
-            oom_killed: s.oom_killed,
-        }))
+        self.grant_container()?;
+        journaled!(self, "container.inspect", [service], {
+            match self.container_of(&service)? {
+                Err(e) => Err(e),
+                Ok((ctx, id)) => ctx.docker()?.clone().inspect(&id).await.map_err(|e| e.to_string()).map(|s| container::ContainerState {
+                    status: s.status,
+                    running: s.running,
+                    exit_code: s.exit_code.map(|c| c as i32),
+                    oom_killed: s.oom_killed,
+                }),
+            }
+        })
     }
 }
 
 impl clock::Host for PluginState {
     async fn now_ms(&mut self) -> wasmtime::Result<u64> {
-        Ok(self.scenario()?.trace.clock().now_unix_ms())
+        let now = self.scenario()?.trace.clock().now_unix_ms();
+        journaled!(self, "clock.now-ms", [], now)
     }
 
     async fn sleep_ms(&mut self, ms: u64) -> wasmtime::Result<()> {
-        tokio::time::sleep(Duration::from_millis(ms)).await;
-        Ok(())
+        // Replay answers without sleeping: a recording replays fast.
+        journaled!(self, "clock.sleep-ms", [ms], tokio::time::sleep(Duration::from_millis(ms)).await)
     }
 }
 
 impl rng::Host for PluginState {
     async fn next_u64(&mut self) -> wasmtime::Result<u64> {
-        Ok(self.rng.next_u64())
+        let recorded = self.journal.check("rng.next-u64", &json!([]))?;
+        let v = self.rng.next_u64();
+        self.journal.after("rng.next-u64", json!([]), &v, recorded)?;
+        Ok(v)
     }
 
     async fn next_f64(&mut self) -> wasmtime::Result<f64> {
+        let recorded = self.journal.check("rng.next-f64", &json!([]))?;
         // 53 random bits -> [0, 1).
-        Ok((self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64))
+        let v = (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
+        self.journal.after("rng.next-f64", json!([]), &v, recorded)?;
+        Ok(v)
     }
 }
 
+/// Span calls are executed in every mode (a replayed plugin rebuilds its own
+/// spans); in replay their arguments and results are checked as well.
 impl spans::Host for PluginState {
     async fn start(&mut self, name: String, parent: u64, kind: WitKind) -> wasmtime::Result<u64> {
-        let (trace, parent) = self.span(parent)?;
-        let id = trace.start_kind(name, Some(parent), kind.into());
+        let args = json!([name, parent, kind]);
+        let recorded = self.journal.check("spans.start", &args)?;
+        let (trace, parent_id) = self.span(parent)?;
+        let id = match recorded.as_ref().and_then(|v| v.as_u64()) {
+            // Replay: the span goes back into the slot it had.
+            Some(h) => trace.start_at(SpanId(h as u32), name, Some(parent_id), kind.into(), &self.plugin),
+            None => trace.start_plugin(name, Some(parent_id), kind.into(), &self.plugin),
+        };
         self.opened.push(id);
+        self.journal.after("spans.start", args, &(id.0 as u64), recorded)?;
         Ok(id.0 as u64)
     }
 
     async fn set_attribute(&mut self, span: u64, key: String, value: WitAttr) -> wasmtime::Result<()> {
+        let args = json!([span, key, value]);
+        let recorded = self.journal.check("spans.set-attribute", &args)?;
         let (trace, id) = self.span(span)?;
         trace.set_attr(id, key, AttrValue::from(value));
-        Ok(())
+        self.journal.after("spans.set-attribute", args, &(), recorded)
     }
 
     async fn add_event(&mut self, span: u64, name: String, attributes: Vec<types::Attribute>) -> wasmtime::Result<()> {
+        let args = json!([span, name, attributes]);
+        let recorded = self.journal.check("spans.add-event", &args)?;
         let (trace, id) = self.span(span)?;
         trace.add_event(id, name, attributes.into_iter().map(|a| (a.key, a.value.into())).collect());
-        Ok(())
+        self.journal.after("spans.add-event", args, &(), recorded)
     }
 
     async fn end(&mut self, span: u64, status: WitStatus, message: Option<String>) -> wasmtime::Result<()> {
+        let args = json!([span, status, message]);
+        let recorded = self.journal.check("spans.end", &args)?;
         let (trace, id) = self.span(span)?;
         trace.end(id, status.into(), message);
-        Ok(())
+        self.journal.after("spans.end", args, &(), recorded)
     }
 }
 

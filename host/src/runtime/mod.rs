@@ -7,10 +7,11 @@ mod bindings;
 mod cache;
 mod call;
 mod host;
+pub mod journal;
 mod registry;
 mod sandbox;
 
-pub use call::{ChaosCall, PluginError, ValidateCall};
+pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
 pub use host::{FaultKind, FaultLog, ScenarioCtx};
 pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};
 pub use sandbox::Limits;

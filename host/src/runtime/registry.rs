@@ -4,18 +4,19 @@
 //! `[plugins]` table. Each is compiled once (cached), described once, and
 //! checked for a compatible WIT version.
 
-use super::bindings::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
+use super::bindings::chaos::exports::clnrm::chaos::chaos::Injection;
 use super::bindings::chaos::{ChaosPlugin, ChaosPluginPre};
 use super::bindings::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
 use super::bindings::validator::{ValidatorPlugin, ValidatorPluginPre};
 use super::cache::Cache;
-use super::call::{self, ChaosCall, PluginError, ValidateCall};
+use super::call::{self, ChaosCall, ChaosReturn, PluginError, ValidateCall};
 use super::host::{Grants, PluginState};
 use super::sandbox::{self, EpochTicker};
 use crate::suite::{nearest, Suite, SuiteError};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use sha2::Digest;
 use thiserror::Error;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::Engine;
@@ -37,13 +38,15 @@ pub enum RegistryError {
 }
 
 /// What a plugin says about itself (host-side copy of the WIT record).
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PluginInfo {
     pub name: String,
     pub version: String,
     pub wit_version: String,
     pub handles: Vec<String>,
     pub capabilities: Vec<String>,
+    /// SHA-256 of the component file (recordings note which build ran).
+    pub sha256: String,
 }
 
 enum Pre {
@@ -135,7 +138,8 @@ impl Registry {
         } else {
             return Err(fail(format!("exports neither {WIT_PACKAGE}/chaos nor {WIT_PACKAGE}/validator")));
         };
-        let info = PluginInfo { name: info.name, version: info.version, wit_version: info.wit_version, handles: info.handles, capabilities: info.capabilities };
+        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+        let info = PluginInfo { name: info.name, version: info.version, wit_version: info.wit_version, handles: info.handles, capabilities: info.capabilities, sha256 };
         if !compatible(&info.wit_version) {
             return Err(fail(format!("was built for {WIT_PACKAGE}@{}; this host accepts {}", info.wit_version, accepted())));
         }
@@ -267,10 +271,14 @@ impl Registry {
         Ok(found)
     }
 
-    pub async fn inject(&self, plugin: &LoadedPlugin, injection: &Injection, call: ChaosCall) -> Result<Outcome, PluginError> {
+    pub async fn inject(&self, plugin: &LoadedPlugin, injection: &Injection, call: ChaosCall) -> ChaosReturn {
         match &plugin.pre {
             Pre::Chaos(pre) => call::inject(&self.engine, pre, &plugin.info.name, plugin.grants, injection, call).await,
-            Pre::Validator(_) => Err(PluginError::Failed { plugin: plugin.info.name.clone(), message: "is a validator, not a chaos plugin".into() }),
+            Pre::Validator(_) => ChaosReturn {
+                result: Err(PluginError::Failed { plugin: plugin.info.name.clone(), message: "is a validator, not a chaos plugin".into() }),
+                journal: call.journal,
+                divergence: None,
+            },
         }
     }
 

@@ -52,6 +52,54 @@ impl Trace {
         id
     }
 
+    /// Open a span on behalf of a plugin (recorded as its origin).
+    pub fn start_plugin(&self, name: impl Into<String>, parent: Option<SpanId>, kind: SpanKind, plugin: &str) -> SpanId {
+        let id = self.start_kind(name, parent, kind);
+        if let Some(s) = self.lock().get_mut(id.0 as usize) {
+            s.plugin = Some(plugin.to_string());
+        }
+        id
+    }
+
+    /// A trace rebuilt from a recording for replay: the engine's spans as
+    /// recorded, each plugin span reduced to a placeholder that keeps only its
+    /// times, for the replayed plugin to fill with [`Trace::start_at`].
+    pub fn for_replay(spans: Vec<SpanData>, clock: RunClock) -> Self {
+        let spans = spans
+            .into_iter()
+            .map(|s| match &s.plugin {
+                Some(p) => SpanData { name: String::new(), attrs: Vec::new(), events: Vec::new(), status: SpanStatus::Unset, status_message: None, plugin: Some(format!("{p} (not replayed)")), ..s },
+                None => s,
+            })
+            .collect();
+        Trace { spans: Arc::new(Mutex::new(spans)), clock }
+    }
+
+    /// Replay: a plugin opens the span it opened when recorded, in the same
+    /// slot; recorded times are kept (times are recorded data, like clock answers).
+    pub fn start_at(&self, id: SpanId, name: String, parent: Option<SpanId>, kind: SpanKind, plugin: &str) -> SpanId {
+        let mut spans = self.lock();
+        match spans.get_mut(id.0 as usize) {
+            Some(slot) => {
+                slot.name = name;
+                slot.parent = parent;
+                slot.kind = kind;
+                slot.plugin = Some(plugin.to_string());
+                slot.replayed_times();
+                id
+            }
+            None => {
+                drop(spans);
+                self.start_plugin(name, parent, kind, plugin)
+            }
+        }
+    }
+
+    /// Spans left as placeholders after a replay (the plugin emitted fewer).
+    pub fn unreplayed(&self) -> Vec<SpanId> {
+        self.lock().iter().filter(|s| s.plugin.as_deref().is_some_and(|p| p.ends_with(" (not replayed)"))).map(|s| s.id).collect()
+    }
+
     /// Whether `id` names a span of this trace.
     pub fn contains(&self, id: SpanId) -> bool {
         (id.0 as usize) < self.lock().len()
@@ -66,7 +114,9 @@ impl Trace {
     pub fn add_event(&self, id: SpanId, name: impl Into<String>, attrs: Vec<(String, AttrValue)>) {
         let now = self.clock.elapsed_ns();
         if let Some(s) = self.lock().get_mut(id.0 as usize) {
-            s.events.push(Event { name: name.into(), time_ns: now, attrs });
+            // Replayed events are stamped with their span's recorded start.
+            let time_ns = if s.replaying { s.start_ns } else { now };
+            s.events.push(Event { name: name.into(), time_ns, attrs });
         }
     }
 
@@ -74,7 +124,12 @@ impl Trace {
     pub fn end(&self, id: SpanId, status: SpanStatus, message: Option<String>) {
         let now = self.clock.elapsed_ns();
         if let Some(s) = self.lock().get_mut(id.0 as usize) {
-            if s.end_ns.is_none() {
+            if s.replaying {
+                // Replay: keep the recorded end time, take the new status.
+                s.replaying = false;
+                s.status = status;
+                s.status_message = message;
+            } else if s.end_ns.is_none() {
                 s.end_ns = Some(now);
                 s.status = status;
                 s.status_message = message;

@@ -4,13 +4,15 @@ use super::SpanId;
 use std::fmt;
 
 /// An attribute value, as in OpenTelemetry (and the WIT `attr-value`).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum AttrValue {
-    Str(String),
+    // Deserialization tries these in order: a JSON bool, then an integer,
+    // then a float, then a string.
+    Bool(bool),
     Int(i64),
     Float(f64),
-    Bool(bool),
+    Str(String),
 }
 
 impl fmt::Display for AttrValue {
@@ -65,7 +67,7 @@ impl From<bool> for AttrValue {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum SpanStatus {
     Unset,
@@ -73,7 +75,7 @@ pub enum SpanStatus {
     Error,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SpanKind {
     Internal,
@@ -83,7 +85,7 @@ pub enum SpanKind {
     Consumer,
 }
 
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Event {
     pub name: String,
     /// Nanoseconds since the run's start.
@@ -92,7 +94,7 @@ pub struct Event {
 }
 
 /// One span. Times are nanoseconds since the run clock's start.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SpanData {
     pub id: SpanId,
     pub parent: Option<SpanId>,
@@ -105,11 +107,23 @@ pub struct SpanData {
     /// In insertion order; setting a key again overwrites in place.
     pub attrs: Vec<(String, AttrValue)>,
     pub events: Vec<Event>,
+    /// The plugin that emitted it; None for the engine's own spans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<String>,
+    /// Being rebuilt by a replayed plugin: times come from the recording.
+    #[serde(skip)]
+    pub(super) replaying: bool,
 }
 
 impl serde::Serialize for SpanId {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_u32(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SpanId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u32::deserialize(d).map(SpanId)
     }
 }
 
@@ -126,7 +140,16 @@ impl SpanData {
             end_ns: None,
             attrs: Vec::new(),
             events: Vec::new(),
+            plugin: None,
+            replaying: false,
         }
+    }
+
+    /// Replay: keep the recorded start and end; `end` takes only the status.
+    pub(super) fn replayed_times(&mut self) {
+        self.replaying = true;
+        self.attrs.clear();
+        self.events.clear();
     }
 
     pub(super) fn set_attr(&mut self, key: String, value: AttrValue) {
