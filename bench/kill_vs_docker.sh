@@ -2,14 +2,17 @@
 # Wall time of `clnrm run` on a suite with only the kill scenario (SIGKILL 500 ms into a 30 s
 # step) vs the same steps by hand with the docker CLI:
 #   docker run -d (keep-alive) ; docker exec sh -c 'sleep 30' & ; sleep 0.5 ;
-#   docker kill -s KILL ; docker wait (exit code must be 137) ; docker rm -f
-# Runs alternate (the order flips every round), one untimed warm-up of each first.
+#   docker kill -s KILL ; docker wait (exit code must be 137, checked) ; docker rm -f
+# and a second by-hand variant that also does what clnrm does per scenario besides that:
+# `docker network create` first, `--network` on the container, `docker network rm` last.
+# Runs alternate (the order rotates every round), one untimed warm-up of each first.
 # Prints every run, the medians, the ratio clnrm/by-hand and the overhead, then
 # `@bench <key> <value>` lines for `cargo xtask bench`.
 #
 # Usage: bench/kill_vs_docker.sh            (needs target/release/clnrm, target/plugins,
 #                                            clnrm-base:latest: `cargo xtask bench` does all)
 # Env:   CLNRM=path/to/clnrm  RUNS=5  IMAGE=clnrm-base:latest
+# Everything started by hand is labelled clnrm.bench=1 and removed, also on failure or Ctrl-C.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,9 +28,11 @@ die() { echo "kill_vs_docker: $*" >&2; exit 1; }
 docker image inspect "$image" >/dev/null 2>&1 || die "image $image missing; run \`cargo xtask image\`"
 
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/clnrm-bench-kill.XXXXXX")"
-current=""   # the by-hand container in flight, removed on any exit
+current=""       # the by-hand container in flight, removed on any exit
+current_net=""   # the by-hand network in flight, likewise
 cleanup() {
-    [ -n "$current" ] && docker rm -f "$current" >/dev/null 2>&1 || true
+    if [ -n "$current" ]; then docker rm -f "$current" >/dev/null 2>&1 || true; fi
+    if [ -n "$current_net" ]; then docker network rm "$current_net" >/dev/null 2>&1 || true; fi
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -57,7 +62,10 @@ export CLNRM_CACHE_DIR="$tmp/cache"
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-# One clnrm run; sets $took to its wall time in ms (no subshell, so traps and $current work). Fails if clnrm fails or leaves a container.
+# The functions below set $took (ms) and $phases instead of printing: no subshell, so the
+# EXIT trap sees $current / $current_net and removes them if anything fails.
+
+# One clnrm run. Fails if clnrm fails or leaves a container behind.
 run_clnrm() {
     local i="$1" t0 t1 pid rc=0 left
     t0=$(now_ms)
@@ -77,11 +85,18 @@ run_clnrm() {
     took=$((t1 - t0))
 }
 
-# The same steps by hand; sets $took in ms. Fails unless the exit code is 137.
+# The same steps by hand; with "net", on a network of its own like clnrm's scenarios.
+# Fails unless the container's exit code is 137 (docker wait and docker inspect agree).
 run_by_hand() {
-    local t0 t1 t2 t3 t4 exec_pid code state id
+    local mode="${1:-}" t0 tn t1 t2 t3 t4 t5 exec_pid code state id net_args=()
     t0=$(now_ms)
-    current="$(docker run -d --label clnrm.bench=1 "$image" sh -c "$keepalive")"
+    if [ "$mode" = net ]; then
+        current_net="clnrm-bench-$$-$RANDOM"
+        docker network create --label clnrm.bench=1 "$current_net" >/dev/null
+        net_args=(--network "$current_net")
+    fi
+    tn=$(now_ms)
+    current="$(docker run -d --label clnrm.bench=1 "${net_args[@]}" "$image" sh -c "$keepalive")"
     t1=$(now_ms)
     docker exec "$current" sh -c "$step_cmd" >/dev/null 2>&1 &
     exec_pid=$!
@@ -93,13 +108,19 @@ run_by_hand() {
     t3=$(now_ms)
     state="$(docker inspect -f '{{.State.ExitCode}} {{.State.Running}}' "$current")"
     docker rm -f "$current" >/dev/null
-    t4=$(now_ms)
     id="$current"
     current=""
+    t4=$(now_ms)
+    if [ -n "$current_net" ]; then
+        docker network rm "$current_net" >/dev/null
+        current_net=""
+    fi
+    t5=$(now_ms)
     [ "$code" = 137 ] || die "by hand: docker wait said exit code $code, expected 137 ($id)"
     [ "$state" = "137 false" ] || die "by hand: docker inspect said '$state', expected '137 false' ($id)"
-    took=$((t4 - t0))
-    phases="run -d $((t1 - t0)), exec+sleep $((t2 - t1)), kill+wait $((t3 - t2)), inspect+rm $((t4 - t3))"
+    took=$((t5 - t0))
+    phases="run -d $((t1 - tn)), exec+sleep $((t2 - t1)), kill+wait $((t3 - t2)), inspect+rm $((t4 - t3))"
+    [ "$mode" != net ] || phases="net create $((tn - t0)), $phases, net rm $((t5 - t4))"
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -109,26 +130,44 @@ echo "warm-up (untimed): fills the plugin cache and Docker's page cache"
 took=0 phases=""
 run_clnrm warmup
 run_by_hand
+run_by_hand net
 
-ours=() raw=()
+ours=() raw=() rawnet=()
 for i in $(seq 1 "$runs"); do
-    if [ $((i % 2)) -eq 1 ]; then
-        run_clnrm "$i"; a=$took; run_by_hand; b=$took
-    else
-        run_by_hand; b=$took; run_clnrm "$i"; a=$took
-    fi
-    ours+=("$a") raw+=("$b")
-    printf '  run %d: clnrm %5d ms   by hand %5d ms (exit 137 verified; %s)\n' "$i" "$a" "$b" "$phases"
+    # Rotate the order so no variant always runs first (or right after another one).
+    for k in 0 1 2; do
+        case $(( (i + k) % 3 )) in
+            0) run_clnrm "$i"; a=$took ;;
+            1) run_by_hand; b=$took; pb="$phases" ;;
+            2) run_by_hand net; c=$took; pc="$phases" ;;
+        esac
+    done
+    ours+=("$a") raw+=("$b") rawnet+=("$c")
+    printf '  run %d: clnrm %5d ms | by hand %5d ms (%s) | by hand + network %5d ms (%s)  [exit 137 verified]\n' \
+        "$i" "$a" "$b" "$pb" "$c" "$pc"
 done
+
+# Fixed cost of a clnrm process without Docker: start, parse, resolve plugins (cache hits).
+startup=()
+for i in $(seq 1 "$runs"); do
+    t0=$(now_ms)
+    "$clnrm" validate "$tmp/kill.clnrm.toml" >/dev/null 2>&1 || die "clnrm validate failed"
+    startup+=($(( $(now_ms) - t0 )))
+done
+m_startup=$(printf '%s\n' "${startup[@]}" | median)
+echo "clnrm validate on the same suite (process start + parse + plugin resolve, no Docker): median ${m_startup} ms"
 
 m_ours=$(printf '%s\n' "${ours[@]}" | median)
 m_raw=$(printf '%s\n' "${raw[@]}" | median)
-awk -v a="$m_ours" -v b="$m_raw" 'BEGIN {
-    printf "median: clnrm %.0f ms, by hand (docker CLI) %.0f ms, ratio clnrm/by-hand %.2fx, overhead %+.0f ms\n", a, b, a / b, a - b
-    printf "@bench kill_clnrm_ms %.0f\n@bench kill_docker_ms %.0f\n", a, b
+m_rawnet=$(printf '%s\n' "${rawnet[@]}" | median)
+awk -v a="$m_ours" -v b="$m_raw" -v c="$m_rawnet" 'BEGIN {
+    printf "median: clnrm %.0f ms, by hand (docker CLI) %.0f ms: ratio clnrm/by-hand %.2fx, overhead %+.0f ms\n", a, b, a / b, a - b
+    printf "        by hand with a network of its own %.0f ms: ratio %.2fx, overhead %+.0f ms\n", c, a / c, a - c
+    printf "@bench kill_clnrm_ms %.0f\n@bench kill_docker_ms %.0f\n@bench kill_docker_net_ms %.0f\n", a, b, c
 }'
+echo "@bench clnrm_validate_ms $m_startup"
 echo "  (the clnrm report of the last run says where its time went:)"
 sed -n 's/^/    /p' "$tmp/clnrm-$runs.log"
 
-left="$(docker ps -aq -f label=clnrm.bench=1)"
-[ -z "$left" ] || die "by-hand containers left behind: $left"
+left="$(docker ps -aq -f label=clnrm.bench=1) $(docker network ls -q -f label=clnrm.bench=1)"
+[ -z "${left// /}" ] || die "by-hand containers or networks left behind: $left"

@@ -94,3 +94,138 @@ fn invalid_span_expectation_config_is_reported_before_running() {
     let r = run_bad(&GOOD.replace("name = \"clnrm.cleanup\"", "name = \"clnrm.cleanup\"\nstauts = \"OK\""));
     assert!(r.stderr.contains("stauts"), "{}", r.stderr);
 }
+
+/// TOML 1.1: inline tables over several lines, with comments and trailing commas.
+#[test]
+fn multiline_inline_tables_validate() {
+    let text = GOOD.replace(
+        "chaos_injection = { type = \"kill_container\", delay_ms = 100 }",
+        "chaos_injection = {\n  type = \"kill_container\",  # the fault\n  delay_ms = 100,           # after the step started\n}",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "t.clnrm.toml", &text);
+    let r = run(clnrm().arg("validate").arg(&p).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// Every section of the dialect at once, with `[vars]` used in strings of several tables.
+#[test]
+fn the_whole_dialect_validates() {
+    let text = r#"
+[meta]
+name = "dialect"
+version = "1.0.0"
+description = "every key"
+author = "qa"
+tags = ["chaos"]
+
+[determinism]
+seed = 666
+freeze_clock = "2025-01-01T00:00:00Z"
+
+[vars]
+image = "clnrm-base:latest"
+pause = 2
+
+[otel]
+exporter = "otlp"
+endpoint = "http://localhost:4318"
+sample_ratio = 0.5
+resources = { "service.name" = "clnrm", "image" = "{{ image }}" }
+
+[limits]
+cpu_millicores = 1000
+memory_mb = 512
+max_duration_seconds = 60
+
+[report]
+name = "dialect"
+json = true
+junit = true
+digest = true
+cleanup = false
+
+[cleanup]
+containers = "always"
+networks = "always"
+volumes = "on_success"
+on_failure = "cleanup"
+verify_cleanup = true
+cleanup_timeout_ms = 30000
+
+[service.app]
+type = "generic_container"
+image = "{{ image }}"
+env = { PAUSE = "{{ pause }}" }
+limits = { memory_mb = 64, cpu_millicores = 500, max_file_descriptors = 256, pids = 64, tmpfs = { "/data" = 8 } }
+capabilities = ["NET_ADMIN"]
+wait_for_span = "clnrm.service.start"
+
+[service.peer]
+image = "{{image}}"
+
+[[scenario]]
+name = "steps"
+service = "app"
+steps = [
+  { name = "first", run = "sleep {{ pause }}", timeout_ms = 5000 },
+  { run = "true" },
+]
+timeout_strategy = "graceful"
+grace_period_ms = 1000
+deadline_ms = 20000
+artifacts = { collect = ["/data/out.log"] }
+
+[[scenario]]
+name = "together"
+parallel_services = ["peer"]
+run = [
+  { service = "app", command = "sleep 30", timeout_ms = 10000 },
+  { name = "peer-ok", service = "peer", command = "true" },
+]
+expect_partial_failure = true
+chaos_injection = [
+  { type = "kill_container", target = "app", delay_ms = 200 },
+]
+
+[[expect.span]]
+name = "clnrm.step:first"
+attrs.all = { "result" = "pass" }
+
+[expect.status]
+cleanup_must_succeed = true
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "t.clnrm.toml", text);
+    let r = run(clnrm().arg("validate").arg(&p).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("(2 scenarios, 2 expectations)"), "{}", r.stdout);
+}
+
+#[test]
+fn undefined_variable_is_pointed_at() {
+    let text = format!("[vars]\nimage = \"clnrm-base:latest\"\n{}", GOOD.replace("image = \"clnrm-base:latest\"", "image = \"{{ imgae }}\""));
+    let r = run_bad(&text);
+    assert!(r.stderr.contains("t.clnrm.toml:4:10") && r.stderr.contains("undefined variable `imgae`"), "{}", r.stderr);
+    assert!(r.stderr.contains("did you mean `{{ image }}`"), "{}", r.stderr);
+}
+
+#[test]
+fn run_entry_typo_is_pointed_at_with_suggestion() {
+    let r = run_bad(&GOOD.replace("run = \"sleep 5\"", "run = [\n  { service = \"app\", comand = \"sleep 5\" },\n]"));
+    assert!(r.stderr.contains("t.clnrm.toml:8:22") && r.stderr.contains("did you mean `command`"), "{}", r.stderr);
+    let r = run_bad(&GOOD.replace("run = \"sleep 5\"", "run = 5"));
+    assert!(r.stderr.contains("t.clnrm.toml:7:7") && r.stderr.contains("a command string, or an array of { service, command } tables"), "{}", r.stderr);
+}
+
+#[test]
+fn service_plugins_are_refused_honestly() {
+    let r = run_bad(&GOOD.replace("image = \"clnrm-base:latest\"", "image = \"clnrm-base:latest\"\nplugin = \"postgres\""));
+    assert!(r.stderr.contains("t.clnrm.toml:3:10") && r.stderr.contains("service plugins are not supported yet"), "{}", r.stderr);
+}
+
+#[test]
+fn grace_period_needs_the_graceful_strategy() {
+    let r = run_bad(&GOOD.replace("expect_failure = true", "expect_failure = true\ngrace_period_ms = 500"));
+    assert!(r.stderr.contains("t.clnrm.toml:9:19") && r.stderr.contains("timeout_strategy = \"graceful\""), "{}", r.stderr);
+}

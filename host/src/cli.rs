@@ -5,7 +5,7 @@
 use crate::backend::Docker;
 use crate::engine::{self, RunCtx};
 use crate::runtime::{Registry, RegistryError};
-use crate::suite::{self, Suite};
+use crate::suite::{self, Exporter, Suite};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,6 +41,11 @@ pub enum Command {
         /// Store every plugin host call (and what replay needs) in FILE.
         #[arg(long, value_name = "FILE")]
         record: Option<PathBuf>,
+        /// Override `[otel] exporter`. `stdout` given here prints OTLP/JSON
+        /// lines on stdout; from the file it writes `<name>.otlp.jsonl` into
+        /// the report dir.
+        #[arg(long, value_enum, value_name = "EXPORTER")]
+        otel_exporter: Option<OtelExporterArg>,
     },
     /// Re-run a recording's plugins without Docker: every host call answered
     /// from the recording; prints the digest and the first divergence.
@@ -62,7 +67,7 @@ pub enum Command {
 
 pub async fn main(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run { files, seed, report_dir, record } => run(&files, seed, &report_dir, record.as_deref()).await,
+        Command::Run { files, seed, report_dir, record, otel_exporter } => run(&files, seed, &report_dir, record.as_deref(), otel_exporter.map(Exporter::from)).await,
         Command::Replay { file, seed } => replay(&file, seed).await,
         Command::Validate { files } => validate(&files).await,
         Command::Gc => gc().await,
@@ -224,7 +229,66 @@ async fn replay(file: &std::path::Path, seed: Option<u64>) -> i32 {
     if all_match { EXIT_PASS } else { EXIT_FAIL }
 }
 
-async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::path::Path, record: Option<&std::path::Path>) -> i32 {
+/// `--otel-exporter`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OtelExporterArg {
+    Stdout,
+    Otlp,
+    None,
+}
+
+impl From<OtelExporterArg> for Exporter {
+    fn from(a: OtelExporterArg) -> Self {
+        match a {
+            OtelExporterArg::Stdout => Exporter::Stdout,
+            OtelExporterArg::Otlp => Exporter::Otlp,
+            OtelExporterArg::None => Exporter::None,
+        }
+    }
+}
+
+/// Write the suite's report files and export its spans. Prints one line per
+/// file (`report: <path>`) and one for the export (`otel: ...`); false when
+/// something could not be written or sent (the run then exits 2).
+async fn report_and_export(out: &mut impl std::io::Write, s: &Suite, outcome: &engine::SuiteOutcome, report_dir: &std::path::Path, exporter_override: Option<Exporter>) -> bool {
+    use crate::trace::export::{self as otel, RunIdentity, Sink};
+    let mut ok = true;
+    match crate::report::write_all(report_dir, outcome, &s.report) {
+        Ok(paths) => {
+            for p in paths {
+                let _ = writeln_flush(out, &format!("report: {}", p.display()));
+            }
+        }
+        Err(e) => {
+            eprintln!("error: cannot write the reports into {}: {e}", report_dir.display());
+            ok = false;
+        }
+    }
+    let sink = match (exporter_override, s.otel.exporter) {
+        (Some(Exporter::Stdout), _) => Some(Sink::Stdout),
+        (Some(Exporter::Otlp), _) | (None, Exporter::Otlp) => Some(Sink::Otlp(s.otel.endpoint.clone())),
+        (Some(Exporter::None), _) | (None, Exporter::None) => None,
+        (None, Exporter::Stdout) => Some(Sink::JsonFile(report_dir.join(format!("{}.otlp.jsonl", outcome.name)))),
+    };
+    if let Some(sink) = sink {
+        let run = RunIdentity { suite: &outcome.name, seed: outcome.seed, epoch_unix_ns: outcome.epoch_unix_ns };
+        match otel::export(&outcome.spans, &run, &s.otel.resources, s.otel.sample_ratio, &sink).await {
+            Ok(x) if x.sampled => {
+                let _ = writeln_flush(out, &format!("otel: {} span(s) of trace {} exported to {}", x.spans, x.trace_id, x.destination));
+            }
+            Ok(x) => {
+                let _ = writeln_flush(out, &format!("otel: trace {} not sampled (sample_ratio {}), nothing exported", x.trace_id, s.otel.sample_ratio));
+            }
+            Err(e) => {
+                eprintln!("error: OTEL export failed: {e}");
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::path::Path, record: Option<&std::path::Path>, exporter_override: Option<Exporter>) -> i32 {
     let suites = match load_all(files) {
         Ok(s) => s,
         Err(code) => return code,
@@ -262,26 +326,22 @@ async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::pat
         Ok(_) => {}
         Err(e) => tracing::warn!("gc of dead runs failed: {e}"),
     }
-    let ctx = RunCtx { registry, docker, run_id: engine::seed::new_run_id(), interrupt: engine::Interrupt::install(), record: record.is_some() };
+    let ctx = RunCtx { registry, docker, run_id: engine::seed::new_run_id(), interrupt: engine::Interrupt::install(), record: record.is_some(), artifacts_dir: report_dir.join("artifacts") };
     let mut recordings = Vec::new();
     tracing::info!(run_id = %ctx.run_id, "run started");
     let mut all_passed = true;
     let mut invalid = false;
     let mut environment = false;
+    // A report or export that could not be written is an environment error.
+    let mut output_failed = false;
     for (s, p) in suites.iter().zip(&plugins) {
         if ctx.interrupt.is_set() || environment {
             break;
         }
         let seed = seed_override.or(s.seed).unwrap_or_else(engine::seed::random_seed);
         let outcome = engine::run_suite(&ctx, s, p, seed).await;
-        let mut stdout = std::io::stdout().lock();
-        let _ = crate::report::print_summary(&mut stdout, &outcome);
-        match crate::report::write_json(report_dir, &outcome) {
-            Ok(path) => {
-                let _ = writeln_flush(&mut stdout, &format!("report: {}", path.display()));
-            }
-            Err(e) => eprintln!("error: cannot write report into {}: {e}", report_dir.display()),
-        }
+        let _ = crate::report::print_summary(&mut std::io::stdout().lock(), &outcome);
+        output_failed |= !report_and_export(&mut std::io::stdout(), s, &outcome, report_dir, exporter_override).await;
         if record.is_some() {
             recordings.push(crate::replay::SuiteRecording::of(s, &outcome));
         }
@@ -300,7 +360,7 @@ async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::pat
     }
     if ctx.interrupt.is_set() {
         EXIT_INTERRUPTED
-    } else if invalid || environment {
+    } else if invalid || environment || output_failed {
         EXIT_BAD_INPUT
     } else if all_passed {
         EXIT_PASS

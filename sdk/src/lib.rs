@@ -13,7 +13,7 @@
 //! See `docs/plugin-guide.md` for a walk-through.
 
 /// The WIT package version this SDK builds plugins for.
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.2.0";
 
 /// Bindings for the `chaos-plugin` world.
 pub mod chaos {

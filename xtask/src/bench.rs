@@ -57,6 +57,15 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
     println!(
         "release build of clnrm (`cargo build --release -p clnrm`, this run): {build_secs:.1}s"
     );
+    // Shared 2-core machines: say how busy it was, the figures mean little without it.
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        let load: Vec<&str> = load.split_whitespace().take(3).collect();
+        println!(
+            "load average at the end: {} (cores: {})",
+            load.join(" "),
+            std::thread::available_parallelism().map_or(0, |n| n.get())
+        );
+    }
     if failed.is_empty() {
         Ok(())
     } else {
@@ -122,6 +131,19 @@ fn table(f: &Figures) -> String {
             get("kill_docker_ms").map(|v| format!("{} (docker CLI)", ms(v))),
             get("kill_clnrm_ms"),
             get("kill_docker_ms"),
+        ),
+        pair(
+            "  vs by hand + own network",
+            get("kill_clnrm_ms").map(ms),
+            get("kill_docker_net_ms").map(|v| format!("{} (docker CLI)", ms(v))),
+            get("kill_clnrm_ms"),
+            get("kill_docker_net_ms"),
+        ),
+        row(
+            "  clnrm validate (no Docker)",
+            get("clnrm_validate_ms").map(ms),
+            None,
+            None,
         ),
     ];
     let mut s = format!(

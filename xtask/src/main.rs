@@ -1,12 +1,13 @@
 //! `cargo xtask <command>`: project automation for clnrm (std only).
 //!
-//! setup = toolchain + plugins + image; chaos and test run setup first.
+//! setup = toolchain + plugins + image + python; chaos and test run setup first.
 
 mod bench;
 mod busybox;
 mod image;
 mod plugins;
 mod proc;
+mod python;
 mod toolchain;
 mod workspace;
 
@@ -20,11 +21,13 @@ const USAGE: &str = "\
 usage: cargo xtask <command> [args]
 
 commands:
-  setup             toolchain + plugins + image (idempotent; fast when done)
+  setup             toolchain + plugins + image + python (idempotent; fast when done)
   toolchain         add the wasm32-wasip2 target with rustup if it is missing
   plugins           build the guest crates (plugins/*, tests/plugins/*) for wasm32-wasip2
                     and copy them to target/plugins/<package>.wasm
   image             build the local Docker image clnrm-base:latest from busybox-static
+  python            pip install junitparser, opentelemetry-proto, protobuf (read by the
+                    report tests) unless python3 can import them already
   chaos [args]      setup, build clnrm, run tests/chaos/*.clnrm.toml
                     (--report-dir target/chaos-reports); args go to `clnrm run`
   test [args]       setup, then `cargo test` (host, sdk, xtask); args go to cargo test
@@ -58,8 +61,7 @@ fn main() -> ExitCode {
 
 fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let takes_args = matches!(cmd, "chaos" | "test");
-    let known =
-        matches!(cmd, "setup" | "toolchain" | "plugins" | "image" | "bench") || takes_args;
+    let known = matches!(cmd, "setup" | "toolchain" | "plugins" | "image" | "python" | "bench") || takes_args;
     if !known {
         eprintln!("xtask: unknown command `{cmd}`\n\n{USAGE}");
         return Err(Failure::silent(2));
@@ -77,6 +79,7 @@ fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
         "toolchain" => toolchain::ensure(&ws),
         "plugins" => plugins::build(&ws),
         "image" => image::check_docker().and_then(|()| image::ensure(&ws)),
+        "python" => python::ensure(&ws),
         "chaos" => chaos(&ws, rest),
         "test" => test(&ws, rest),
         "bench" => setup(&ws).and_then(|()| bench::run(&ws)),
@@ -91,6 +94,7 @@ fn setup(ws: &Workspace) -> Result<(), Failure> {
     toolchain::ensure(ws)?;
     plugins::build(ws)?;
     image::ensure(ws)?;
+    python::ensure(ws)?;
     step(format_args!(
         "setup done in {:.1}s",
         started.elapsed().as_secs_f64()

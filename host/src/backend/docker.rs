@@ -160,6 +160,17 @@ impl Docker {
         Ok(self.client.unpause_container(id).await?)
     }
 
+    /// A file or directory of a container (running or stopped) as a tar archive.
+    pub async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, DockerError> {
+        let opts = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default().path(path).build();
+        let mut stream = self.client.download_from_container(id, Some(opts));
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk?);
+        }
+        Ok(out)
+    }
+
     /// Number of processes running in a container (0 when it is not running).
     pub async fn process_count(&self, id: &str) -> Result<usize, DockerError> {
         match self.client.top_processes(id, None::<bollard::query_parameters::TopOptions>).await {

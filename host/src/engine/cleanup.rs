@@ -80,7 +80,8 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, s
     // (less what the policy kept on purpose).
     let rec = trace.start("clnrm.recovery", Some(span));
     trace.set_attr(rec, "recovery.success", out.success);
-    trace.set_attr(rec, "recovery.verified", policy.verify);
+    // Verified = verification ran and found nothing unexpected.
+    trace.set_attr(rec, "recovery.verified", policy.verify && out.success);
     if out.success { trace.end_ok(rec) } else { trace.end_error(rec, "resources remain after cleanup") }
     out.duration_ms = started.elapsed().as_millis() as u64;
     out

@@ -7,6 +7,8 @@ mod outcome;
 mod scenario;
 pub mod seed;
 mod step;
+mod timeout;
+mod artifacts;
 mod validate;
 
 pub use interrupt::Interrupt;
@@ -29,6 +31,8 @@ pub struct RunCtx {
     pub interrupt: Interrupt,
     /// `--record`: keep every plugin host call.
     pub record: bool,
+    /// Where `artifacts.collect` puts what it copies out (`--report-dir`).
+    pub artifacts_dir: std::path::PathBuf,
 }
 
 /// Run one suite end to end. Each scenario cleans itself up before the next

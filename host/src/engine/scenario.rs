@@ -4,6 +4,8 @@
 use super::cleanup::{self, Created};
 use super::outcome::{InjectionOutcome, InjectionRecording, ScenarioOutcome, StepOutcome};
 use crate::runtime::journal::Journal;
+use super::step::StepRun;
+use super::timeout::Bound;
 use super::{seed, step, RunCtx};
 use crate::runtime::{ChaosCall, FaultLog, Limits, ResolvedPlugins, ScenarioCtx};
 use crate::suite::{InjectionSpec, ScenarioSpec, StepSpec, Suite};
@@ -66,11 +68,19 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
     let mut interrupted = ctx.interrupt.is_set();
     let (steps, injected) = if setup_error.is_none() && !interrupted {
         let work = tokio::time::timeout(sc.max_duration + OUTER_SLACK, async {
-            tokio::join!(run_steps(ctx, trace, span, sc, &scenario_ctx), run_injections(ctx, span, sc, plugins, run_seed, &scenario_ctx))
+            let steps = async {
+                wait_for_spans(trace, span, sc, suite).await?;
+                Ok::<_, String>(run_steps(ctx, trace, span, sc, &scenario_ctx).await)
+            };
+            tokio::join!(steps, run_injections(ctx, span, sc, plugins, run_seed, &scenario_ctx))
         });
         tokio::select! {
             r = work => match r {
-                Ok(r) => r,
+                Ok((Ok(steps), injected)) => (steps, injected),
+                Ok((Err(e), injected)) => {
+                    setup_error = Some(e);
+                    (Vec::new(), injected)
+                }
                 Err(_) => {
                     setup_error = Some(format!("scenario exceeded [limits] max_duration_seconds ({} s)", sc.max_duration.as_secs()));
                     (Vec::new(), Vec::new())
@@ -89,27 +99,35 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
     // Cleanup reacts to the event that ended the scenario: a failed step (its
     // child), else the scenario itself.
     let (injections, recordings): (Vec<InjectionOutcome>, Vec<InjectionRecording>) = injected.into_iter().unzip();
-    let failed_step = steps.iter().find(|(o, _)| o.failed());
+    // Artifacts come out before cleanup removes the containers.
+    if !sc.artifacts.is_empty() {
+        if let Some(main) = sc.services.first().and_then(|s| created.containers.get(s)) {
+            for e in super::artifacts::collect(&ctx.docker, trace, span, &ctx.artifacts_dir, &sc.name, main, &sc.artifacts).await {
+                tracing::warn!(scenario = %sc.name, "artifact not collected: {e}");
+            }
+        }
+    }
+    let failed_step = steps.iter().find(|s| s.outcome.failed());
     let injection_error = injections.iter().find_map(|i| i.error.clone().or_else(|| (!i.observed).then(|| format!("{}: fault not observed: {}", i.fault_type, i.summary))));
     let triggered = if interrupted {
         "interrupt"
     } else {
         match (&setup_error, failed_step, &injection_error) {
             (Some(_), _, _) => "error",
-            (_, Some((o, _)), _) if o.error_type.as_deref() == Some("timeout") => "timeout",
+            (_, Some(s), _) if s.outcome.error_type.as_deref() == Some("timeout") => "timeout",
             (_, Some(_), _) => "failure",
             (_, None, Some(_)) => "error",
             _ => "success",
         }
     };
-    let any_step_failed = steps.iter().any(|(s, _)| s.failed());
-    let verdict_before_cleanup = verdict(sc, interrupted, &setup_error, &injection_error, any_step_failed, &steps);
-    let cleanup_parent = failed_step.map(|(_, s)| *s).unwrap_or(span);
+    let outcomes: Vec<StepOutcome> = steps.iter().map(|s| s.outcome.clone()).collect();
+    let verdict_before_cleanup = verdict(sc, interrupted, &setup_error, &injection_error, &outcomes);
+    let cleanup_parent = failed_step.map(|s| s.cause).unwrap_or(span);
     let triggered = triggered.to_string();
     let cleanup = cleanup::run(&ctx.docker, trace, cleanup_parent, &ctx.run_id, &sc.name, &created, &triggered, &suite.cleanup, verdict_before_cleanup.is_none()).await;
 
     // Failures that are really Docker going away are environment errors (exit 2).
-    let docker_trouble = !cleanup.success || steps.iter().any(|(s, _)| s.failed()) || setup_error.is_some();
+    let docker_trouble = !cleanup.success || outcomes.iter().any(StepOutcome::failed) || setup_error.is_some();
     if environment_error.is_none() && docker_trouble {
         if let Err(e) = ctx.docker.ping().await {
             environment_error = Some(e.to_string());
@@ -128,7 +146,7 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
         reason,
         duration_ms: started.elapsed().as_millis() as u64,
         environment_error,
-        steps: steps.into_iter().map(|(o, _)| o).collect(),
+        steps: outcomes,
         injections,
         cleanup,
         recordings: if ctx.record { recordings } else { Vec::new() },
@@ -136,7 +154,9 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
 }
 
 /// Why the scenario failed before cleanup is looked at; None when it passed.
-fn verdict(sc: &ScenarioSpec, interrupted: bool, setup_error: &Option<String>, injection_error: &Option<String>, any_step_failed: bool, steps: &[(StepOutcome, SpanId)]) -> Option<String> {
+fn verdict(sc: &ScenarioSpec, interrupted: bool, setup_error: &Option<String>, injection_error: &Option<String>, steps: &[StepOutcome]) -> Option<String> {
+    let failed = steps.iter().filter(|s| s.failed()).count();
+    let any_step_failed = failed > 0;
     if interrupted {
         return Some("interrupted".into());
     }
@@ -146,11 +166,15 @@ fn verdict(sc: &ScenarioSpec, interrupted: bool, setup_error: &Option<String>, i
     if let Some(e) = injection_error {
         return Some(e.clone());
     }
+    if sc.expect_partial_failure {
+        let total = steps.len();
+        return (failed == 0 || failed == total).then(|| format!("expected a partial failure (expect_partial_failure = true): {failed} of {total} steps failed"));
+    }
     if sc.expect_failure && !any_step_failed {
         return Some("expected a failure (expect_failure = true) but every step passed".into());
     }
     if !sc.expect_failure && any_step_failed {
-        return steps.iter().map(|(s, _)| s).find(|s| s.failed()).map(|s| {
+        return steps.iter().find(|s| s.failed()).map(|s| {
             format!("step `{}` failed: {}{}", s.name, s.error_type.as_deref().unwrap_or("error"), s.exit_code.map(|c| format!(" (exit code {c})")).unwrap_or_default())
         });
     }
@@ -195,12 +219,14 @@ async fn start_services(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &Scenario
 }
 
 /// Steps in order, or all at once for `run = [{ service, command }, ...]`.
-async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec, sctx: &Arc<ScenarioCtx>) -> Vec<(StepOutcome, SpanId)> {
+async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec, sctx: &Arc<ScenarioCtx>) -> Vec<StepRun> {
+    let started = Instant::now();
     let one = |st: &StepSpec| {
         let container = sctx.containers.get(&st.service).cloned().unwrap_or_default();
-        let mut st = st.clone();
-        st.timeout = Some(st.timeout.map_or(sc.max_duration, |t| t.min(sc.max_duration)));
-        async move { step::run(&ctx.docker, trace, span, &st, &container, &sctx.faults).await }
+        let deadline_left = sc.deadline.map(|d| d.saturating_sub(started.elapsed()));
+        let bound = Bound::tightest(st.timeout, deadline_left, sc.max_duration, sc.timeout_strategy, sc.grace_period);
+        let st = st.clone();
+        async move { step::run(&ctx.docker, trace, span, &st, &container, &sctx.faults, bound).await }
     };
     if sc.parallel {
         return join_all(sc.steps.iter().map(one)).await;
@@ -208,13 +234,35 @@ async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec,
     let mut out = Vec::new();
     for st in &sc.steps {
         let r = one(st).await;
-        let failed = r.0.failed();
+        let failed = r.outcome.failed();
         out.push(r);
         if failed {
             break;
         }
     }
     out
+}
+
+/// `wait_for_span`: hold the steps until a span of that name is in the trace
+/// (e.g. a chaos plugin's), bounded by the scenario's max duration.
+async fn wait_for_spans(trace: &Trace, span: SpanId, sc: &ScenarioSpec, suite: &Suite) -> Result<(), String> {
+    for sid in &sc.services {
+        let Some(name) = suite.services.get(sid).and_then(|s| s.wait_for_span.as_ref()) else { continue };
+        let w = trace.start("clnrm.service.wait", Some(span));
+        trace.set_attr(w, "service.id", sid.as_str());
+        trace.set_attr(w, "wait_for_span", name.as_str());
+        let until = Instant::now() + sc.max_duration;
+        while !trace.has_span_named(name) {
+            if Instant::now() >= until {
+                let msg = format!("service `{sid}`: span `{name}` (wait_for_span) did not appear within {} s", sc.max_duration.as_secs());
+                trace.end_error(w, msg.clone());
+                return Err(msg);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        trace.end_ok(w);
+    }
+    Ok(())
 }
 
 async fn run_injections(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, sctx: &Arc<ScenarioCtx>) -> Vec<(InjectionOutcome, InjectionRecording)> {

@@ -2,6 +2,7 @@
 //! from what Docker reports (exit code, container state, OOMKilled).
 
 use super::outcome::StepOutcome;
+use super::timeout::{self, Bound};
 use crate::backend::Docker;
 use crate::runtime::{FaultKind, FaultLog};
 use crate::suite::StepSpec;
@@ -12,12 +13,20 @@ use std::time::{Duration, Instant};
 /// exec ended abnormally (a kill lands in the exec before the container state).
 const DEATH_SETTLE: Duration = Duration::from_secs(2);
 
-pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec, container: &str, faults: &FaultLog) -> (StepOutcome, SpanId) {
+/// A finished step: its outcome and the span cleanup reacts to (the step's
+/// own, or the timeout enforcement that ended it).
+pub struct StepRun {
+    pub outcome: StepOutcome,
+    pub cause: SpanId,
+}
+
+pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec, container: &str, faults: &FaultLog, bound: Bound) -> StepRun {
     let span = trace.start(format!("clnrm.step:{}", step.name), Some(parent));
     trace.set_attr(span, "step.name", &step.name);
     trace.set_attr(span, "service.id", &step.service);
     trace.set_attr(span, "container.id", container);
     let started = Instant::now();
+    let started_ns = trace.clock().elapsed_ns();
     let mut out = StepOutcome {
         name: step.name.clone(),
         service: step.service.clone(),
@@ -31,7 +40,8 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
     // The cgroup's OOM-kill counter before the step: the only evidence of an
     // OOM kill inside a container that survives it.
     let oom_before = oom_kills(docker, container).await;
-    match docker.exec(container, &step.command, step.timeout).await {
+    let mut cause = span;
+    match docker.exec(container, &step.command, Some(bound.after)).await {
         Err(e) => {
             out.error_type = Some(if e.is_unreachable() { "docker_unreachable" } else { "exec_failed" }.into());
             out.stderr = e.to_string();
@@ -42,9 +52,10 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
             out.exit_code = exec.exit_code;
             if exec.timed_out {
                 out.error_type = Some("timeout".into());
-                if let Some(t) = step.timeout {
-                    trace.set_attr(span, "timeout.ms", t.as_millis() as i64);
-                }
+                trace.set_attr(span, "timeout.ms", bound.after.as_millis() as i64);
+                let (enforced, code) = timeout::enforce(docker, trace, span, container, &bound).await;
+                cause = enforced;
+                out.exit_code = code;
             } else {
                 let oom_after = oom_kills(docker, container).await;
                 let oom = matches!((oom_before, oom_after), (Some(a), Some(b)) if b > a);
@@ -65,6 +76,10 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
         out.result = "error".into();
     }
     trace.set_attr(span, "result", out.result.as_str());
+    // Graceful degradation: the step passed although a fault hit its service
+    // while it ran.
+    let degraded = !out.failed() && faults.any_during(&step.service, started_ns, trace.clock().elapsed_ns());
+    trace.set_attr(span, "degraded", degraded);
     if let Some(code) = out.exit_code {
         trace.set_attr(span, "exit.code", code);
     }
@@ -75,7 +90,7 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
         }
         None => trace.end_ok(span),
     }
-    (out, span)
+    StepRun { outcome: out, cause }
 }
 
 /// Decide what happened from Docker's own account, never from assumptions.

@@ -1,7 +1,160 @@
-//! Reports: what a run found, for machines (JSON) and for people (summary).
+//! Reports: what a run found, for machines and for people. Each is a view of
+//! the [`SuiteOutcome`]; docs/reports.md describes every file.
+//!
+//! - `<name>.report.json`: the whole outcome with its spans (json.rs)
+//! - `<name>.junit.xml`: scenarios and expectations as JUnit test cases (junit.rs)
+//! - `<name>.trace.sha256`: the canonical trace digest (digest.rs)
+//! - `<name>.cleanup.json`: what each scenario created, removed, kept, left (cleanup.rs)
+//! - the human summary on stdout (summary.rs)
 
+mod cleanup;
+mod digest;
 mod json;
+mod junit;
 mod summary;
 
+pub use cleanup::{cleanup_report, write_cleanup};
+pub use digest::write_digest;
 pub use json::write_json;
+pub use junit::{junit_report, write_junit};
 pub use summary::print_summary;
+
+use crate::engine::SuiteOutcome;
+use crate::suite::ReportSpec;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Write every report file `spec` asks for into `dir` (created if missing),
+/// in the order json, junit, digest, cleanup. Returns the paths written. The
+/// first failure stops it; its message names the file.
+pub fn write_all(dir: &Path, outcome: &SuiteOutcome, spec: &ReportSpec) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).map_err(|e| with_path(dir, e))?;
+    type Writer = fn(&Path, &SuiteOutcome) -> io::Result<PathBuf>;
+    let writers: [(bool, Writer); 4] = [(spec.json, write_json), (spec.junit, write_junit), (spec.digest, write_digest), (spec.cleanup, write_cleanup)];
+    let mut written = Vec::new();
+    for (_, write) in writers.iter().filter(|(on, _)| *on) {
+        written.push(write(dir, outcome)?);
+    }
+    Ok(written)
+}
+
+/// `dir/<name>.<suffix>`.
+fn report_path(dir: &Path, outcome: &SuiteOutcome, suffix: &str) -> PathBuf {
+    dir.join(format!("{}.{suffix}", outcome.name))
+}
+
+fn with_path(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// Write `text` to `path`, naming the path on error.
+fn write_file(path: &Path, text: impl AsRef<[u8]>) -> io::Result<()> {
+    std::fs::write(path, text).map_err(|e| with_path(path, e))
+}
+
+/// Unix nanoseconds as RFC 3339 UTC with millisecond precision.
+fn rfc3339(unix_ns: u64) -> String {
+    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(unix_ns)).to_string()
+}
+
+/// The `clnrm.scenario` span of a scenario, by its `scenario.name` attribute.
+fn scenario_span<'a>(outcome: &'a SuiteOutcome, scenario: &str) -> Option<&'a crate::trace::SpanData> {
+    outcome.spans.iter().find(|s| s.name == "clnrm.scenario" && s.attr("scenario.name").is_some_and(|v| v.to_string() == scenario))
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    //! A small finished outcome (no Docker): a killed step, an exit-42 step,
+    //! one passing and one failing expectation.
+    use crate::backend::Leftovers;
+    use crate::engine::{CleanupOutcome, ExpectationOutcome, ScenarioOutcome, StepOutcome, SuiteOutcome};
+    use crate::trace::{AttrValue, RunClock, Trace};
+
+    pub fn outcome() -> SuiteOutcome {
+        let t = Trace::new(RunClock::new(Some(1_700_000_000_000_000_000)));
+        let root = t.start("clnrm.run", None);
+        let mut scenarios = Vec::new();
+        for (name, code, err) in [("killed", 137, "container_killed"), ("exit_42", 42, "nonzero_exit")] {
+            let sc = t.start("clnrm.scenario", Some(root));
+            t.set_attr(sc, "scenario.name", name);
+            let st = t.start(format!("clnrm.step:{name}"), Some(sc));
+            t.set_attr(st, "exit.code", code);
+            t.end_error(st, err);
+            let cl = t.start("clnrm.cleanup", Some(st));
+            t.set_attr(cl, "scenario.name", name);
+            let attrs = |removed: bool| vec![("service.id".to_string(), AttrValue::from("app")), ("container.id".to_string(), AttrValue::from(format!("c-{name}"))), ("removed".to_string(), AttrValue::from(removed))];
+            t.add_event(cl, "container.remove", attrs(true));
+            let v = t.start("clnrm.cleanup.verification", Some(cl));
+            t.set_attr(v, "scenario.name", name);
+            t.set_attr(v, "containers.remaining", 0);
+            t.set_attr(v, "processes.remaining", 0);
+            t.end_ok(v);
+            t.end_ok(cl);
+            t.end_ok(sc);
+            scenarios.push(ScenarioOutcome {
+                name: name.into(),
+                passed: name == "killed",
+                expect_failure: name == "killed",
+                reason: (name != "killed").then(|| format!("step `{name}` failed: nonzero_exit (exit code 42)")),
+                duration_ms: 900,
+                environment_error: None,
+                steps: vec![StepOutcome { name: name.into(), service: "app".into(), result: "error".into(), exit_code: Some(code), error_type: Some(err.into()), stdout: "started\n".into(), stderr: String::new(), duration_ms: 600 }],
+                injections: Vec::new(),
+                cleanup: CleanupOutcome {
+                    triggered: "failure".into(),
+                    created: vec![format!("c-{name}")],
+                    containers_removed: 1,
+                    networks_removed: 0,
+                    kept: Vec::new(),
+                    success: true,
+                    remaining: Leftovers::default(),
+                    duration_ms: 12,
+                    errors: Vec::new(),
+                },
+                recordings: Vec::new(),
+            });
+        }
+        t.end_error(root, "a scenario failed");
+        let spans = t.snapshot();
+        SuiteOutcome {
+            name: "demo".into(),
+            path: "demo.clnrm.toml".into(),
+            meta: Default::default(),
+            run_id: "0123456789abcdef".into(),
+            seed: 42,
+            epoch_unix_ns: 1_700_000_000_000_000_000,
+            digest: crate::trace::digest(&spans),
+            passed: false,
+            interrupted: false,
+            environment_error: None,
+            invalid: None,
+            duration_ms: 2000,
+            scenarios,
+            expectations: vec![
+                ExpectationOutcome { expectation: "expect.span[0] clnrm.step:killed".into(), table: "span".into(), plugin: "validate-span".into(), passed: true, message: "matched 1 span(s) (span ids 2)".into() },
+                ExpectationOutcome { expectation: "expect.span[1] clnrm.step:exit_42".into(), table: "span".into(), plugin: "validate-span".into(), passed: false, message: "no span matched; closest clnrm.step:exit_42: exit.code = 42, expected \"41\"".into() },
+            ],
+            plugins: Default::default(),
+            spans,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_all_honours_the_spec_and_names_files_after_the_suite() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = fixture::outcome();
+        let all = write_all(dir.path(), &o, &ReportSpec::default()).unwrap();
+        let names: Vec<String> = all.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        assert_eq!(names, ["demo.report.json", "demo.junit.xml", "demo.trace.sha256", "demo.cleanup.json"]);
+        let sub = tempfile::tempdir().unwrap();
+        let only = write_all(&sub.path().join("new/dir"), &o, &ReportSpec { json: false, junit: true, digest: true, cleanup: false }).unwrap();
+        assert_eq!(only.len(), 2);
+        assert!(!sub.path().join("new/dir/demo.report.json").exists());
+        assert_eq!(std::fs::read_to_string(sub.path().join("new/dir/demo.trace.sha256")).unwrap(), format!("{}\n", o.digest));
+    }
+}

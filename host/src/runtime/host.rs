@@ -58,6 +58,11 @@ impl FaultLog {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).push((service.to_string(), kind, at_ns));
     }
 
+    /// Whether any fault hit `service` between `from_ns` and `to_ns`.
+    pub fn any_during(&self, service: &str, from_ns: u64, to_ns: u64) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|(s, k, t)| s == service && *k != FaultKind::None && (from_ns..=to_ns).contains(t))
+    }
+
     /// Whether `kind` hit `service` before `before_ns`.
     pub fn hit(&self, service: &str, kind: FaultKind, before_ns: u64) -> bool {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|(s, k, t)| s == service && *k == kind && *t <= before_ns)

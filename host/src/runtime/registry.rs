@@ -23,7 +23,7 @@ use wasmtime::Engine;
 
 /// The WIT package this host implements.
 pub const WIT_PACKAGE: &str = "clnrm:chaos";
-pub const WIT_VERSION: &str = "0.1.0";
+pub const WIT_VERSION: &str = "0.2.0";
 
 #[derive(Debug, Error)]
 pub enum RegistryError {
@@ -333,11 +333,12 @@ mod tests {
 
     #[test]
     fn version_compatibility() {
-        assert!(compatible("0.1.0"));
-        assert!(compatible("0.1.7"));
-        assert!(!compatible("0.2.0"));
+        assert!(compatible("0.2.0"));
+        assert!(compatible("0.2.7"));
+        assert!(!compatible("0.1.0"));
+        assert!(!compatible("0.3.0"));
         assert!(!compatible("1.0.0"));
         assert!(!compatible("garbage"));
-        assert_eq!(accepted(), "clnrm:chaos@0.1.x");
+        assert_eq!(accepted(), "clnrm:chaos@0.2.x");
     }
 }

@@ -58,23 +58,40 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// The candidate closest to `word`, if it is close enough to be a likely typo.
+/// The candidate closest to `word`, if it is close enough to be a likely typo
+/// (an edit that rewrites the whole of the shorter word is no suggestion).
 pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let len = word.chars().count();
     candidates
         .into_iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= 3.max(c.len() / 3))
+        .filter(|(d, c)| *d <= 3.max(c.len() / 3) && *d < len.min(c.chars().count()))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
-/// Turn serde's "unknown field `x`, expected one of `a`, `b`" into a hint.
+/// A hint for serde's messages: the nearest valid key for "unknown field `x`,
+/// expected one of `a`, `b`", the nearest valid value for "unknown variant",
+/// what to add for "missing field".
 pub fn hint_for_serde_message(message: &str) -> Option<String> {
-    let unknown = between(message, "unknown field `", "`")?;
-    let expected: Vec<&str> = message.split("expected ").nth(1)?.split('`').skip(1).step_by(2).collect();
+    if let Some(missing) = between(message, "missing field `", "`") {
+        return Some(format!("this table needs `{missing}`: add {missing} = ..."));
+    }
+    let (unknown, what) = match between(message, "unknown field `", "`") {
+        Some(u) => (u, "keys"),
+        None => (between(message, "unknown variant `", "`")?, "values"),
+    };
+    let rest = message.split("expected ").nth(1)?;
+    let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    if expected.is_empty() {
+        return None;
+    }
+    let shown = |v: &str| if what == "values" { format!("\"{v}\"") } else { v.to_string() };
+    let all = expected.iter().map(|v| shown(v)).collect::<Vec<_>>().join(", ");
     match nearest(unknown, expected.iter().copied()) {
-        Some(n) => Some(format!("did you mean `{n}`? valid keys here: {}", expected.join(", "))),
-        None => Some(format!("valid keys here: {}", expected.join(", "))),
+        Some(n) if what == "values" => Some(format!("did you mean \"{n}\"? valid values here: {all}")),
+        Some(n) => Some(format!("did you mean `{n}`? valid keys here: {all}")),
+        None => Some(format!("valid {what} here: {all}")),
     }
 }
 
@@ -100,5 +117,18 @@ mod tests {
         let m = "unknown field `servce`, expected one of `meta`, `service`, `scenario`";
         let h = hint_for_serde_message(m).unwrap();
         assert!(h.starts_with("did you mean `service`?"), "{h}");
+        let h = hint_for_serde_message("unknown variant `jaegr`, expected one of `stdout`, `otlp`, `none`").unwrap();
+        assert_eq!(h, "valid values here: \"stdout\", \"otlp\", \"none\"");
+        let h = hint_for_serde_message("unknown variant `otpl`, expected one of `stdout`, `otlp`, `none`").unwrap();
+        assert!(h.starts_with("did you mean \"otlp\"?"), "{h}");
+        let h = hint_for_serde_message("unknown variant `gracefull`, expected `hard` or `graceful`").unwrap();
+        assert!(h.starts_with("did you mean \"graceful\"?"), "{h}");
+        assert_eq!(hint_for_serde_message("missing field `image`").unwrap(), "this table needs `image`: add image = ...");
+        assert_eq!(hint_for_serde_message("unknown field `x`, there are no fields"), None);
+        let h = hint_for_serde_message("unknown field `xml`, expected one of `name`, `json`, `junit`").unwrap();
+        assert!(h.starts_with("valid keys here"), "{h}");
+        assert_eq!(nearest("c", ["a", "b"]), None);
+        assert_eq!(nearest("ap", ["app"]), Some("app"));
+        assert_eq!(hint_for_serde_message("invalid type: string \"5\", expected u64"), None);
     }
 }

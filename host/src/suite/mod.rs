@@ -2,9 +2,16 @@
 //! engine can run. Everything wrong is reported as a [`SuiteError`] with
 //! file:line:col; nothing is ignored.
 
+// A `SuiteError` carries the file's text for its snippet: large, but only on
+// the cold path, once per bad file.
+#![allow(clippy::result_large_err)]
+
+mod clock;
+mod de;
 mod diag;
 mod load;
 mod model;
+mod vars;
 
 pub use diag::{line_col, nearest, SuiteError};
 pub use load::{load, load_str};
@@ -34,6 +41,79 @@ pub struct Suite {
     pub scenarios: Vec<ScenarioSpec>,
     pub expectations: Vec<ExpectSpec>,
     pub cleanup: CleanupSpec,
+    /// `[vars]`, rendered to strings (already substituted everywhere).
+    pub vars: BTreeMap<String, String>,
+    /// `[otel]`: where the run's spans are exported.
+    pub otel: OtelSpec,
+    /// `[report]`: which report files to write.
+    pub report: ReportSpec,
+}
+
+/// `[otel]`, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtelSpec {
+    pub exporter: Exporter,
+    /// Collector endpoint; always `Some` when `exporter` is `Otlp`.
+    pub endpoint: Option<String>,
+    /// Fraction of traces exported, 0.0..=1.0.
+    pub sample_ratio: f64,
+    /// Resource attributes added to every exported span.
+    pub resources: BTreeMap<String, String>,
+}
+
+impl Default for OtelSpec {
+    fn default() -> Self {
+        OtelSpec { exporter: Exporter::Stdout, endpoint: None, sample_ratio: 1.0, resources: BTreeMap::new() }
+    }
+}
+
+/// `[otel] exporter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Exporter {
+    Stdout,
+    Otlp,
+    None,
+}
+
+impl Exporter {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Exporter::Stdout => "stdout",
+            Exporter::Otlp => "otlp",
+            Exporter::None => "none",
+        }
+    }
+}
+
+/// `[report]`: which of the four report files to write (all by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportSpec {
+    /// `<name>.report.json`
+    pub json: bool,
+    /// `<name>.junit.xml`
+    pub junit: bool,
+    /// `<name>.trace.sha256`
+    pub digest: bool,
+    /// `<name>.cleanup.json`
+    pub cleanup: bool,
+}
+
+impl Default for ReportSpec {
+    fn default() -> Self {
+        ReportSpec { json: true, junit: true, digest: true, cleanup: true }
+    }
+}
+
+/// `[[scenario]] timeout_strategy`: what happens to a step whose bound passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TimeoutStrategy {
+    /// Kill at once (SIGKILL).
+    #[default]
+    Hard,
+    /// SIGTERM, then SIGKILL after `grace_period`.
+    Graceful,
 }
 
 /// The `[cleanup]` policy, resolved.
@@ -76,6 +156,8 @@ pub struct ServiceSpec {
     pub max_file_descriptors: Option<u64>,
     pub tmpfs: BTreeMap<String, u64>,
     pub capabilities: Vec<String>,
+    /// `wait_for_span`: a span that must exist before the scenario's steps start.
+    pub wait_for_span: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -88,9 +170,18 @@ pub struct ScenarioSpec {
     pub parallel: bool,
     pub injections: Vec<InjectionSpec>,
     pub expect_failure: bool,
+    /// Some steps fail and some pass (exclusive with `expect_failure`).
+    pub expect_partial_failure: bool,
     pub parallel_services: bool,
     /// Bound on the whole scenario (steps and injections), from `[limits]`.
     pub max_duration: Duration,
+    pub timeout_strategy: TimeoutStrategy,
+    /// `grace_period_ms`: SIGTERM-to-SIGKILL delay (only with `Graceful`).
+    pub grace_period: Option<Duration>,
+    /// `deadline_ms`: absolute bound from scenario start across all steps.
+    pub deadline: Option<Duration>,
+    /// `artifacts.collect`: absolute paths to copy out of the containers.
+    pub artifacts: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -106,7 +197,8 @@ pub struct InjectionSpec {
     pub fault_type: String,
     /// The `chaos_injection` table as JSON.
     pub config_json: String,
-    /// Where the table is in the file (for "unknown chaos type" errors).
+    /// Where the table is in the file (for "unknown chaos type" errors): the
+    /// whole value, or this entry of an array of them.
     pub span: Range<usize>,
 }
 

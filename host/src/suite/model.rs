@@ -1,6 +1,11 @@
 //! The `*.clnrm.toml` dialect as Rust types. Every table denies unknown keys:
-//! a typo is an error with a suggestion, never silently ignored.
+//! a typo is an error with a suggestion, never silently ignored. Values whose
+//! position a later check may need to report are kept `Spanned`. The shapes
+//! that are "this or that" (`run`, `parallel_services`, `chaos_injection`)
+//! have hand-written deserializers in `de.rs` that say what was expected.
 
+use super::de::{ChaosInjection, ParallelServices, Run, TableOf};
+use super::{Exporter, TimeoutStrategy};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
@@ -12,13 +17,19 @@ pub struct SuiteFile {
     pub meta: Meta,
     #[serde(default)]
     pub determinism: Determinism,
+    /// `[vars]`: substituted before deserializing (see `vars.rs`); kept here
+    /// only so the key is known.
+    #[allow(dead_code)]
+    pub vars: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    pub otel: Otel,
     /// Third-party plugins: name = path to a `.wasm` component (relative to the suite file).
     #[serde(default)]
     pub plugins: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
-    pub service: BTreeMap<String, Service>,
+    pub service: BTreeMap<String, TableOf<Service>>,
     #[serde(default)]
-    pub scenario: Vec<Scenario>,
+    pub scenario: Vec<TableOf<Scenario>>,
     /// `[expect.<validator>]` tables, handed as JSON to the plugin named after the table.
     #[serde(default)]
     pub expect: BTreeMap<String, Spanned<toml::Value>>,
@@ -45,17 +56,30 @@ pub struct Meta {
 #[serde(deny_unknown_fields)]
 pub struct Determinism {
     pub seed: Option<u64>,
-    /// RFC 3339 instant that span timestamps start from.
-    pub freeze_clock: Option<Spanned<String>>,
+    /// RFC 3339 instant that span timestamps start from: a string or a TOML
+    /// offset/local datetime (checked in `load.rs`).
+    pub freeze_clock: Option<Spanned<toml::Value>>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Otel {
+    pub exporter: Option<Spanned<Exporter>>,
+    pub endpoint: Option<Spanned<String>>,
+    pub sample_ratio: Option<Spanned<f64>>,
+    #[serde(default)]
+    pub resources: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
     /// Only "generic_container" for now.
-    #[serde(rename = "type", default = "generic_container")]
-    pub kind: Spanned<String>,
-    pub image: String,
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    /// A service plugin by name: not supported yet (an error says so).
+    pub plugin: Option<Spanned<String>>,
+    pub image: Spanned<String>,
     /// The container's command. Default: a keep-alive (`sleep`) so steps can exec into it.
     #[serde(default)]
     pub args: Vec<String>,
@@ -66,10 +90,8 @@ pub struct Service {
     /// Linux capabilities to add, e.g. ["NET_ADMIN"].
     #[serde(default)]
     pub capabilities: Vec<String>,
-}
-
-fn generic_container() -> Spanned<String> {
-    Spanned::new(0..0, "generic_container".to_string())
+    /// A span that must exist before the scenario's steps start.
+    pub wait_for_span: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, Default, Clone)]
@@ -87,44 +109,42 @@ pub struct ServiceLimits {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
-    pub name: String,
+    pub name: Spanned<String>,
     /// The scenario's main service (the one `run` and `steps` execute in).
     pub service: Option<Spanned<String>>,
     /// A command, or commands run at once in several services.
-    pub run: Option<Run>,
+    pub run: Option<Spanned<Run>>,
     /// Commands run one after another in the main service.
-    #[serde(default)]
-    pub steps: Vec<StepDef>,
+    pub steps: Option<Spanned<Vec<Spanned<TableOf<StepDef>>>>>,
     /// One injection table or an array of them.
-    pub chaos_injection: Option<Spanned<toml::Value>>,
-    #[serde(default)]
-    pub expect_failure: bool,
+    pub chaos_injection: Option<Spanned<ChaosInjection>>,
+    pub expect_failure: Option<Spanned<bool>>,
+    /// Some steps fail, some pass.
+    pub expect_partial_failure: Option<Spanned<bool>>,
     /// `true`: start the scenario's services at once instead of one after
     /// another; a list: also start these services (peers), all at once.
-    pub parallel_services: Option<ParallelServices>,
+    pub parallel_services: Option<Spanned<ParallelServices>>,
     /// Bound on each step, in milliseconds (the step is killed when it passes).
     pub timeout_ms: Option<u64>,
+    pub timeout_strategy: Option<Spanned<TimeoutStrategy>>,
+    pub grace_period_ms: Option<Spanned<u64>>,
+    /// Absolute bound from scenario start, across all steps.
+    pub deadline_ms: Option<Spanned<u64>>,
+    pub artifacts: Option<Artifacts>,
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum ParallelServices {
-    All(bool),
-    These(Vec<String>),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum Run {
-    Command(String),
-    Parallel(Vec<RunEntry>),
+#[serde(deny_unknown_fields)]
+pub struct Artifacts {
+    #[serde(default)]
+    pub collect: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunEntry {
     pub name: Option<String>,
-    pub service: String,
+    pub service: Spanned<String>,
     pub command: String,
     pub timeout_ms: Option<u64>,
 }
@@ -143,7 +163,7 @@ pub struct Limits {
     pub cpu_millicores: Option<u64>,
     pub memory_mb: Option<u64>,
     /// Bound on each scenario (steps and injections).
-    pub max_duration_seconds: Option<u64>,
+    pub max_duration_seconds: Option<Spanned<u64>>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -151,6 +171,10 @@ pub struct Limits {
 pub struct Report {
     /// Base name of the report files (default: `meta.name`, else the file's stem).
     pub name: Option<String>,
+    pub json: Option<bool>,
+    pub junit: Option<bool>,
+    pub digest: Option<bool>,
+    pub cleanup: Option<bool>,
 }
 
 /// `[cleanup]`: what to remove after each scenario, and how to check it.
@@ -184,4 +208,22 @@ pub enum Policy {
 pub enum OnFailure {
     Cleanup,
     Keep,
+}
+
+/// Names the table shapes in "expected ..." messages (see `de::TableOf`).
+pub trait TableShape {
+    const EXPECTING: &'static str;
+}
+
+impl TableShape for Service {
+    const EXPECTING: &'static str = "a [service.<id>] table (image = \"...\", ...)";
+}
+impl TableShape for Scenario {
+    const EXPECTING: &'static str = "a [[scenario]] table (name, service, run or steps, ...)";
+}
+impl TableShape for StepDef {
+    const EXPECTING: &'static str = "a step table { name, run, timeout_ms }";
+}
+impl TableShape for RunEntry {
+    const EXPECTING: &'static str = "a { service, command } table (name and timeout_ms optional)";
 }

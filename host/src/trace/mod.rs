@@ -6,6 +6,8 @@
 
 mod clock;
 pub mod digest;
+pub mod export;
+pub mod ids;
 mod span;
 
 pub use clock::RunClock;
@@ -98,6 +100,11 @@ impl Trace {
     /// Spans left as placeholders after a replay (the plugin emitted fewer).
     pub fn unreplayed(&self) -> Vec<SpanId> {
         self.lock().iter().filter(|s| s.plugin.as_deref().is_some_and(|p| p.ends_with(" (not replayed)"))).map(|s| s.id).collect()
+    }
+
+    /// Whether any span of this name exists (open or closed).
+    pub fn has_span_named(&self, name: &str) -> bool {
+        self.lock().iter().any(|s| s.name == name)
     }
 
     /// Whether `id` names a span of this trace.

@@ -14,7 +14,11 @@ pub struct Kill {
     pub delay_ms: u64,
     #[serde(default = "sigkill")]
     pub signal: String,
-    /// Service to act on; default the scenario's main service.
+    /// Add a seeded random 0..=jitter_ms to the delay (reproducible from the seed).
+    #[serde(default)]
+    pub jitter_ms: u64,
+    /// Service to act on; default the scenario's main service; "random"
+    /// picks one of the scenario's services from the seeded stream.
     pub target: Option<String>,
     /// How long to watch for the effect before calling the fault unobserved.
     #[serde(default = "observe_ms")]
@@ -89,8 +93,16 @@ pub fn parse<T: for<'de> Deserialize<'de>>(json: &str) -> Result<T, String> {
 }
 
 /// The target service: the configured one (which must belong to the
-/// scenario) or the scenario's main service.
+/// scenario), one drawn from the seeded stream for "random", or the
+/// scenario's main service.
 pub fn target(configured: &Option<String>, services: &[String], scenario: &str) -> Result<String, String> {
+    if configured.as_deref() == Some("random") && !services.iter().any(|s| s == "random") {
+        if services.is_empty() {
+            return Err("the scenario has no service to act on".into());
+        }
+        let i = clnrm_sdk::chaos::clnrm::chaos::rng::next_u64() % services.len() as u64;
+        return Ok(services[i as usize].clone());
+    }
     let t = configured.clone().or_else(|| services.first().cloned()).ok_or("the scenario has no service to act on")?;
     if !services.contains(&t) {
         return Err(format!("target `{t}` is not a service of scenario `{scenario}` (services: {})", services.join(", ")));

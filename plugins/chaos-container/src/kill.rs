@@ -2,7 +2,7 @@
 
 use crate::config::{self, Kill};
 use crate::observe::{self, FaultSpan};
-use clnrm_sdk::chaos::clnrm::chaos::{clock, container};
+use clnrm_sdk::chaos::clnrm::chaos::{clock, container, rng};
 use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
 
 /// Parse and check the table; the signal's number with it.
@@ -17,11 +17,20 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let target = config::target(&cfg.target, &inj.services, &inj.scenario)?;
     let span = FaultSpan::start("clnrm.chaos.kill", inj.parent, "kill_container", &target, cfg.delay_ms);
     span.str("signal", &cfg.signal);
+    let jitter = if cfg.jitter_ms > 0 { rng::next_u64() % (cfg.jitter_ms + 1) } else { 0 };
+    if cfg.jitter_ms > 0 {
+        // Drawn from the seeded stream: part of what the digest proves.
+        span.int("delay.jitter_ms", jitter as i64);
+    }
 
-    clock::sleep_ms(cfg.delay_ms);
+    clock::sleep_ms(cfg.delay_ms + jitter);
     observe::require_running(&span, &target)?;
     let sent_at = clock::now_ms();
-    if let Err(e) = container::kill(&target, &cfg.signal) {
+    // tests/plugins/kill-variant builds this file with `test-variant`: a
+    // deliberately changed plugin (SIGTERM for SIGKILL) for replay's
+    // divergence test. Never on in the shipped plugin.
+    let signal = if cfg!(feature = "test-variant") { "SIGTERM".to_string() } else { cfg.signal.clone() };
+    if let Err(e) = container::kill(&target, &signal) {
         return span.fail(format!("kill `{target}` with {}: {e}", cfg.signal));
     }
     span.event("signal.sent");
@@ -42,6 +51,6 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     span.observed();
     Ok(Outcome {
         observed: true,
-        summary: format!("sent {} to {target} after {} ms; container stopped with exit code {code} {after} ms later", cfg.signal, cfg.delay_ms),
+        summary: format!("sent {} to {target} after {} ms; container stopped with exit code {code} {after} ms later", cfg.signal, cfg.delay_ms + jitter),
     })
 }

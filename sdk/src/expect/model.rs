@@ -195,16 +195,23 @@ impl Span {
 pub struct Trace {
     spans: Vec<Span>,
     by_id: HashMap<u32, usize>,
+    /// Parent id -> indices of its children, in trace order (so `children`
+    /// is O(children), not a scan of the trace).
+    children: HashMap<u32, Vec<usize>>,
 }
 
 impl Trace {
     /// Builds the trace. If two spans share an id, lookups by id find the first one.
     pub fn new(spans: Vec<Span>) -> Self {
         let mut by_id = HashMap::with_capacity(spans.len());
+        let mut children: HashMap<u32, Vec<usize>> = HashMap::new();
         for (i, s) in spans.iter().enumerate() {
             by_id.entry(s.id).or_insert(i);
+            if let Some(p) = s.parent {
+                children.entry(p).or_default().push(i);
+            }
         }
-        Trace { spans, by_id }
+        Trace { spans, by_id, children }
     }
 
     /// All spans, in the order given.
@@ -228,7 +235,7 @@ impl Trace {
 
     /// Direct children of span `id`, in trace order.
     pub fn children(&self, id: u32) -> impl Iterator<Item = &Span> + '_ {
-        self.spans.iter().filter(move |s| s.parent == Some(id))
+        self.children.get(&id).into_iter().flatten().map(move |&i| &self.spans[i])
     }
 
     /// Spans called `name`, in trace order.

@@ -164,22 +164,22 @@ pub(crate) fn finding(label: String, (passed, message): (bool, String)) -> Findi
     }
 }
 
-/// Whether span `id` has an ancestor with id `ancestor` (cycle-safe: a malformed trace
-/// whose parents loop stops after as many steps as there are spans).
-pub(crate) fn descends_from(trace: &Trace, span: &Span, ancestor: u32) -> bool {
+/// The nearest ancestor of `span` named `name` (cycle-safe: a malformed trace whose parents
+/// loop stops after as many steps as there are spans).
+pub(crate) fn nearest_ancestor_named<'a>(trace: &'a Trace, span: &Span, name: &str) -> Option<&'a Span> {
     let mut cur = trace.parent(span);
     let mut steps = 0;
     while let Some(p) = cur {
-        if p.id == ancestor {
-            return true;
+        if p.name == name {
+            return Some(p);
         }
         steps += 1;
         if steps > trace.spans().len() {
-            return false;
+            return None;
         }
         cur = trace.parent(p);
     }
-    false
+    None
 }
 
 /// The verification spans, with the failure message for when there are none.

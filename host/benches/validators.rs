@@ -1,0 +1,371 @@
+//! Every first-party validator on a 100,000-span trace, as a WASM plugin through the public
+//! `clnrm::runtime::Registry` (fresh store + instantiate + the trace lowered into the guest +
+//! the check, exactly as the engine calls it) vs the same check natively with
+//! `clnrm_sdk::expect::check_*`.
+//!
+//! The trace is shaped like many runs of the chaos suites: 9,999 scenarios of ten spans each
+//! under one `clnrm.run` root: a service start, a step (half killed, a quarter degraded),
+//! an injection span, a cleanup (under the killed step, or the scenario), its recovery and
+//! its cleanup verification, retries and a plugin span. Every validator's config is one that
+//! holds on it, and wasm and native must return the same findings before anything is timed.
+//!
+//! Figures per validator: the wasm call; natively, "full" (decode the config JSON, convert
+//! the records to the sdk model, check: what the plugin does inside the sandbox) and
+//! "check" (the check alone on a ready `Trace`); spans/s; and the ratio wasm / native full.
+//! Medians of `CLNRM_BENCH_N` runs (default 3) after one warm-up. Then one
+//! `@bench <key> <value>` line per figure.
+//!
+//! Needs `cargo xtask plugins` first. Run: `cargo bench -p clnrm --bench validators`
+//! (spans: `CLNRM_BENCH_SPANS`, default 100000).
+
+use clnrm::runtime::{Limits, Registry, SpanEvent, SpanRecord, ValidateCall, WitAttribute};
+use clnrm::trace::{AttrValue, SpanKind, SpanStatus};
+use clnrm_sdk::expect::{self, Finding, Trace};
+use serde_json::Value;
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+type Check = fn(&Value, &Trace) -> Result<Vec<Finding>, String>;
+
+/// `(table, config as JSON, native checker)`: every config holds on the generated trace.
+fn validators(scenarios: usize, spans: usize) -> Vec<(&'static str, String, Check)> {
+    let killed = scenarios.div_ceil(2);
+    vec![
+        (
+            "span",
+            serde_json::json!([
+                { "name": "clnrm.cleanup", "status": "OK", "attrs": { "all": { "cleanup.success": "true" } }, "events": { "all": ["container.stop", "container.remove"] } },
+                { "name": "clnrm.recovery", "parent": "clnrm.cleanup", "attrs": { "all": { "recovery.success": true } }, "count": { "eq": scenarios } },
+                { "name": "clnrm.cleanup.verification", "attrs": { "all": { "containers.remaining": 0, "processes.remaining": { "lte": 0 } } }, "count": { "gte": 1 } },
+                { "name": "clnrm.chaos.kill", "attrs": { "any": { "signal": ["SIGKILL", "9"], "exit.code": { "matches": "^13" } } }, "duration_ms": { "max": 10 } },
+            ])
+            .to_string(),
+            expect::check_spans,
+        ),
+        (
+            "graph",
+            serde_json::json!({
+                "must_include": [["clnrm.run", "clnrm.scenario"], ["clnrm.cleanup", "clnrm.recovery"], ["clnrm.scenario", "clnrm.service.start"]],
+                "must_not_cross": [["clnrm.recovery", "clnrm.scenario"]],
+                "acyclic": true,
+            })
+            .to_string(),
+            expect::check_graph,
+        ),
+        (
+            "counts",
+            serde_json::json!({
+                "spans_total": spans,
+                "errors_total": killed,
+                "events_total": { "gte": 1 },
+                "by_name": { "clnrm.cleanup": scenarios, "clnrm.scenario": { "eq": scenarios } },
+            })
+            .to_string(),
+            expect::check_counts,
+        ),
+        (
+            "window",
+            serde_json::json!([
+                { "outer": "clnrm.scenario", "contains": ["clnrm.cleanup", "clnrm.recovery"] },
+                { "outer": "clnrm.run", "contains": ["clnrm.cleanup.verification"], "max_duration_ms": 5 },
+            ])
+            .to_string(),
+            expect::check_window,
+        ),
+        (
+            "order",
+            serde_json::json!({
+                "must_precede": [["clnrm.service.start", "clnrm.cleanup"], ["clnrm.cleanup", "clnrm.cleanup.verification"]],
+                "must_follow": [["clnrm.recovery", "clnrm.service.start"]],
+            })
+            .to_string(),
+            expect::check_order,
+        ),
+        (
+            "status",
+            serde_json::json!({
+                "by_name": { "clnrm.cleanup*": "OK", "clnrm.recovery": "ok" },
+                "errors_allowed": killed,
+                "cleanup_must_succeed": true,
+            })
+            .to_string(),
+            expect::check_status,
+        ),
+        (
+            "hermeticity",
+            serde_json::json!({
+                "no_container_leakage": true,
+                "no_network_leakage": true,
+                "no_volume_leakage": true,
+                "no_process_leakage": true,
+                "resource_attrs": { "must_match": { "service.name": "clnrm", "clnrm.version": { "exists": true } } },
+                "span_attrs": { "forbid_keys": ["db.password", "http.request.header.authorization"] },
+                "no_external_services": true,
+            })
+            .to_string(),
+            expect::check_hermeticity,
+        ),
+        (
+            "isolation",
+            serde_json::json!({ "unique_container_ids": true, "no_persistent_state": true, "cleanup_verified": true }).to_string(),
+            expect::check_isolation,
+        ),
+        (
+            "chaos",
+            serde_json::json!({
+                "cleanup_spans_match_failures": true,
+                "zombie_processes": "none",
+                "resource_cleanup": true,
+                "recovery_verified": true,
+                "graceful_degradation": true,
+                "injections_observed": true,
+                "min_injections": 1,
+            })
+            .to_string(),
+            expect::check_chaos,
+        ),
+    ]
+}
+
+fn main() {
+    let n: usize = std::env::var("CLNRM_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
+    let want: usize = std::env::var("CLNRM_BENCH_SPANS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000).max(11);
+    let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let registry = Registry::new().expect("registry");
+
+    let (records, scenarios) = trace(want);
+    let spans = records.len();
+    let trace_native = Trace::new(records.iter().cloned().map(to_sdk).collect());
+    println!("validators: {spans} spans ({scenarios} scenarios), N={n}, plugins from {}", plugins.display());
+    println!("{:<12} {:>11} {:>13} {:>12} {:>12} {:>13} {:>9}", "validator", "wasm ms", "wasm spans/s", "native ms", "check ms", "native sp/s", "wasm/nat");
+
+    let mut totals = (0.0, 0.0);
+    let mut figures = Vec::new();
+    for (table, config, check) in validators(scenarios, spans) {
+        let wasm = plugins.join(format!("validate-{table}.wasm"));
+        if !wasm.is_file() {
+            eprintln!("validators: {} not found; run `cargo xtask plugins` first", wasm.display());
+            std::process::exit(2);
+        }
+        let plugin = rt.block_on(registry.load(&format!("validate-{table}"), &wasm)).unwrap_or_else(|e| panic!("load {table}: {e}"));
+        // Production limits first; a trace this big may not fit them (that is a finding too).
+        let mut limits = Limits::VALIDATOR;
+        let first = match rt.block_on(registry.validate(&plugin, table, &config, &records, ValidateCall { limits })) {
+            Ok(f) => f,
+            Err(e) => {
+                println!("  {table}: under Limits::VALIDATOR ({} MiB, {:?}) the call fails: {e}; measuring with 2 GiB / 300 s", limits.memory_bytes >> 20, limits.deadline);
+                limits = Limits { deadline: Duration::from_secs(300), memory_bytes: 2 << 30 };
+                rt.block_on(registry.validate(&plugin, table, &config, &records, ValidateCall { limits })).unwrap_or_else(|e| panic!("{table}: {e}"))
+            }
+        };
+        let native_findings = native(check, &config, &records).unwrap_or_else(|e| panic!("{table}: native: {e}"));
+        let failed: Vec<String> = first.iter().filter(|f| !f.passed).map(|f| format!("{}: {}", f.expectation, f.message)).collect();
+        assert!(failed.is_empty(), "{table}: the config must hold on the bench trace: {failed:#?}");
+        assert_eq!(
+            first.iter().map(|f| (&f.expectation, f.passed, &f.message)).collect::<Vec<_>>(),
+            native_findings.iter().map(|f| (&f.expectation, f.passed, &f.message)).collect::<Vec<_>>(),
+            "{table}: wasm and native disagree"
+        );
+
+        let wasm_t = median(
+            (0..n)
+                .map(|_| {
+                    let t = Instant::now();
+                    black_box(rt.block_on(registry.validate(&plugin, table, &config, black_box(&records), ValidateCall { limits })).expect("validate"));
+                    t.elapsed()
+                })
+                .collect(),
+        );
+        black_box(native(check, &config, &records).expect("warm-up"));
+        let full_t = median(
+            (0..n)
+                .map(|_| {
+                    let t = Instant::now();
+                    black_box(native(check, black_box(&config), black_box(&records)).expect("native"));
+                    t.elapsed()
+                })
+                .collect(),
+        );
+        let parsed: Value = serde_json::from_str(&config).expect("config");
+        let check_t = median(
+            (0..n)
+                .map(|_| {
+                    let t = Instant::now();
+                    black_box(check(black_box(&parsed), black_box(&trace_native)).expect("check"));
+                    t.elapsed()
+                })
+                .collect(),
+        );
+        let (w, f, c) = (ms(wasm_t), ms(full_t), ms(check_t));
+        println!("{table:<12} {w:>11.1} {:>13} {f:>12.1} {c:>12.1} {:>13} {:>8.1}x", rate(spans, wasm_t), rate(spans, full_t), w / f);
+        totals.0 += w;
+        totals.1 += f;
+        figures.push((table, w, f, c));
+    }
+    println!("{:<12} {:>11.1} {:>13} {:>12.1} {:>12} {:>13} {:>8.1}x", "all nine", totals.0, rate_ms(spans, totals.0), totals.1, "", rate_ms(spans, totals.1), totals.0 / totals.1);
+    println!("(native ms = decode config + convert records + check, as the plugin does; check ms = the check alone)");
+    println!();
+    println!("@bench validators_spans {spans}");
+    for (table, w, f, c) in &figures {
+        println!("@bench validate_{table}_wasm_ms {w:.2}");
+        println!("@bench validate_{table}_native_ms {f:.2}");
+        println!("@bench validate_{table}_check_ms {c:.2}");
+    }
+    println!("@bench validators_all_wasm_ms {:.2}", totals.0);
+    println!("@bench validators_all_native_ms {:.2}", totals.1);
+}
+
+/// What a validator plugin does, natively: decode the config, convert the records, check.
+fn native(check: Check, config: &str, records: &[SpanRecord]) -> Result<Vec<Finding>, String> {
+    let config: Value = serde_json::from_str(config).map_err(|e| e.to_string())?;
+    let trace = Trace::new(records.iter().cloned().map(to_sdk).collect());
+    check(&config, &trace)
+}
+
+fn to_sdk(r: SpanRecord) -> expect::Span {
+    expect::Span {
+        id: r.id,
+        parent: r.parent,
+        name: r.name,
+        kind: match SpanKind::from(r.kind) {
+            SpanKind::Internal => expect::Kind::Internal,
+            SpanKind::Server => expect::Kind::Server,
+            SpanKind::Client => expect::Kind::Client,
+            SpanKind::Producer => expect::Kind::Producer,
+            SpanKind::Consumer => expect::Kind::Consumer,
+        },
+        status: match SpanStatus::from(r.status) {
+            SpanStatus::Unset => expect::Status::Unset,
+            SpanStatus::Ok => expect::Status::Ok,
+            SpanStatus::Error => expect::Status::Error,
+        },
+        status_message: r.status_message,
+        start_ns: r.start_ns,
+        end_ns: r.end_ns,
+        attrs: sdk_attrs(r.attributes),
+        events: r.events.into_iter().map(|e| expect::Event { name: e.name, time_ns: e.time_ns, attrs: sdk_attrs(e.attributes) }).collect(),
+    }
+}
+
+fn sdk_attrs(list: Vec<WitAttribute>) -> Vec<(String, expect::AttrValue)> {
+    list.into_iter()
+        .map(|a| {
+            let v = match AttrValue::from(a.value) {
+                AttrValue::Str(s) => expect::AttrValue::Str(s),
+                AttrValue::Int(i) => expect::AttrValue::Int(i),
+                AttrValue::Float(x) => expect::AttrValue::Float(x),
+                AttrValue::Bool(b) => expect::AttrValue::Bool(b),
+            };
+            (a.key, v)
+        })
+        .collect()
+}
+
+/// About `want` spans: one `clnrm.run` root, then scenarios of ten spans each.
+fn trace(want: usize) -> (Vec<SpanRecord>, usize) {
+    let scenarios = (want - 1) / 10;
+    let mut spans: Vec<SpanRecord> = Vec::with_capacity(1 + scenarios * 10);
+    let ms = 1_000_000u64;
+    let s = |x: &str| AttrValue::Str(x.to_string());
+    let b = AttrValue::Bool;
+    let i = AttrValue::Int;
+    let mut add = |parent: Option<u32>, name: String, status: SpanStatus, start: u64, end: u64, attrs: Vec<(&str, AttrValue)>, events: &[&str]| -> u32 {
+        let id = spans.len() as u32 + 1;
+        spans.push(SpanRecord {
+            id,
+            parent,
+            name,
+            kind: SpanKind::Internal.into(),
+            status: status.into(),
+            status_message: (status == SpanStatus::Error).then(|| "container killed by SIGKILL (exit 137)".to_string()),
+            start_ns: start,
+            end_ns: end,
+            attributes: attrs.iter().map(|(k, v)| WitAttribute { key: k.to_string(), value: v.into() }).collect(),
+            events: events.iter().enumerate().map(|(n, e)| SpanEvent { name: e.to_string(), time_ns: start + n as u64 * 100_000, attributes: vec![] }).collect(),
+        });
+        id
+    };
+    use SpanStatus::{Error, Ok};
+    let total_end = (scenarios as u64 + 1) * 20 * ms;
+    let run = add(None, "clnrm.run".into(), Ok, 0, total_end, vec![("service.name", s("clnrm")), ("clnrm.version", s("0.1.0")), ("suite.name", s("bench")), ("seed", i(666))], &[]);
+    for n in 0..scenarios {
+        let t = (n as u64 + 1) * 20 * ms;
+        let name = format!("scenario_{n}");
+        let killed = n % 2 == 0;
+        let degraded = n % 4 == 1;
+        let sc = add(Some(run), "clnrm.scenario".into(), Ok, t, t + 19 * ms, vec![("scenario.name", s(&name)), ("expect_failure", b(killed))], &[]);
+        add(
+            Some(sc),
+            "clnrm.service.start".into(),
+            Ok,
+            t,
+            t + ms,
+            vec![("service.id", s("app")), ("service.image", s("clnrm-base:latest")), ("container.id", s(&format!("{:064x}", n + 1)))],
+            &["container.create", "container.start"],
+        );
+        let step_attrs = if killed {
+            vec![("result", s("error")), ("error.type", s("container_killed")), ("exit.code", i(137)), ("container.id", s(&format!("{:064x}", n + 1)))]
+        } else {
+            vec![("result", s("pass")), ("exit.code", i(0)), ("degraded", b(degraded))]
+        };
+        let step = add(Some(sc), format!("clnrm.step:{name}"), if killed { Error } else { Ok }, t + ms, t + 8 * ms, step_attrs, &["exec.start"]);
+        if killed {
+            add(Some(sc), "clnrm.chaos.kill".into(), Ok, t + 2 * ms, t + 3 * ms, vec![("chaos.type", s("kill_container")), ("chaos.observed", b(true)), ("signal", s("SIGKILL")), ("exit.code", i(137))], &["kill.sent"]);
+        } else {
+            add(Some(sc), "clnrm.resource.cpu_throttle".into(), Ok, t + 2 * ms, t + 7 * ms, vec![("chaos.type", s("cpu_throttle")), ("chaos.observed", b(true)), ("pressure.level", s("high"))], &[]);
+        }
+        let cleanup_parent = if killed { step } else { sc };
+        let cleanup = add(
+            Some(cleanup_parent),
+            "clnrm.cleanup".into(),
+            Ok,
+            t + 9 * ms,
+            t + 12 * ms,
+            vec![("cleanup.success", s("true")), ("cleanup.triggered", s(if killed { "failure" } else { "success" }))],
+            &["container.stop", "container.remove", "cleanup.complete"],
+        );
+        add(Some(cleanup), "clnrm.recovery".into(), Ok, t + 10 * ms, t + 11 * ms, vec![("recovery.success", b(true))], &[]);
+        add(
+            Some(cleanup),
+            "clnrm.cleanup.verification".into(),
+            Ok,
+            t + 12 * ms,
+            t + 13 * ms,
+            vec![("containers.remaining", i(0)), ("networks.remaining", i(0)), ("volumes.remaining", i(0)), ("processes.remaining", i(0)), ("verification.clean", b(true))],
+            &[],
+        );
+        add(Some(sc), "clnrm.retry.attempt".into(), Ok, t + 13 * ms, t + 14 * ms, vec![("retry.attempt", i(1)), ("server.address", s("app:8080"))], &[]);
+        add(Some(sc), "clnrm.retry.backoff".into(), Ok, t + 14 * ms, t + 16 * ms, vec![("backoff.ms", i(100))], &[]);
+        add(Some(sc), "clnrm.plugin:chaos-container".into(), Ok, t + 2 * ms, t + 3 * ms, vec![("plugin", s("chaos-container"))], &[]);
+    }
+    (spans, scenarios)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn rate(spans: usize, d: Duration) -> String {
+    rate_ms(spans, ms(d))
+}
+
+fn rate_ms(spans: usize, ms: f64) -> String {
+    let per_s = spans as f64 / (ms / 1e3);
+    if per_s >= 1e6 {
+        format!("{:.1} M", per_s / 1e6)
+    } else {
+        format!("{:.0} k", per_s / 1e3)
+    }
+}

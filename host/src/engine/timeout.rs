@@ -1,0 +1,112 @@
+//! Enforcing a step's time bound: the step's own `timeout_ms`, the
+//! scenario's `deadline_ms` (absolute, from scenario start) or `[limits]
+//! max_duration_seconds`, whichever ends first. Enforcement acts on the
+//! step's container (hard: SIGKILL; graceful: SIGTERM, `grace_period_ms`,
+//! then SIGKILL) and is observed: the span says which signal stopped it.
+
+use crate::backend::Docker;
+use crate::suite::TimeoutStrategy;
+use crate::trace::{SpanId, Trace};
+use std::time::Duration;
+
+/// Which bound a step runs under.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoundKind {
+    StepTimeout,
+    Deadline,
+    MaxDuration,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Bound {
+    pub after: Duration,
+    pub kind: BoundKind,
+    pub strategy: TimeoutStrategy,
+    pub grace: Duration,
+}
+
+impl Bound {
+    /// The tightest of the step timeout, what is left of the deadline, and
+    /// the scenario's max duration.
+    pub fn tightest(step: Option<Duration>, deadline_left: Option<Duration>, max: Duration, strategy: TimeoutStrategy, grace: Option<Duration>) -> Bound {
+        let mut b = Bound { after: max, kind: BoundKind::MaxDuration, strategy, grace: grace.unwrap_or(Duration::from_secs(5)) };
+        for (d, kind) in [(step, BoundKind::StepTimeout), (deadline_left, BoundKind::Deadline)] {
+            if let Some(d) = d.filter(|d| *d <= b.after) {
+                b.after = d;
+                b.kind = kind;
+            }
+        }
+        b
+    }
+}
+
+/// Stop the step's container as the strategy says, with spans that show what
+/// happened. Returns the enforcement span (cleanup reacts to it) and the exit
+/// code Docker reported.
+pub async fn enforce(docker: &Docker, trace: &Trace, step_span: SpanId, container: &str, bound: &Bound) -> (SpanId, Option<i64>) {
+    let name = if bound.kind == BoundKind::Deadline { "clnrm.deadline.enforced" } else { "clnrm.timeout.enforced" };
+    let span = trace.start(name, Some(step_span));
+    let ms = bound.after.as_millis() as i64;
+    trace.set_attr(span, if bound.kind == BoundKind::Deadline { "deadline.ms" } else { "timeout.ms" }, ms);
+    trace.set_attr(span, "timeout.strategy", if bound.strategy == TimeoutStrategy::Graceful { "graceful" } else { "hard" });
+    trace.set_attr(span, "timeout.source", match bound.kind {
+        BoundKind::StepTimeout => "timeout_ms",
+        BoundKind::Deadline => "deadline_ms",
+        BoundKind::MaxDuration => "max_duration_seconds",
+    });
+    let mut stopped = None;
+    if bound.strategy == TimeoutStrategy::Graceful {
+        let g = trace.start("clnrm.timeout.graceful", Some(span));
+        trace.set_attr(g, "signal", "SIGTERM");
+        trace.set_attr(g, "grace_period_ms", bound.grace.as_millis() as i64);
+        stopped = match docker.kill(container, "SIGTERM").await {
+            Ok(()) => docker.wait_stopped(container, bound.grace).await.ok().filter(|s| !s.running),
+            Err(_) => None,
+        };
+        trace.set_attr(g, "stopped", stopped.is_some());
+        match &stopped {
+            Some(_) => trace.end_ok(g),
+            None => trace.end_error(g, "still running after the grace period"),
+        }
+    }
+    if stopped.is_none() {
+        let h = trace.start("clnrm.timeout.hard", Some(span));
+        trace.set_attr(h, "signal", "SIGKILL");
+        stopped = match docker.kill(container, "SIGKILL").await {
+            Ok(()) => docker.wait_stopped(container, Duration::from_secs(5)).await.ok().filter(|s| !s.running),
+            Err(_) => None,
+        };
+        trace.set_attr(h, "stopped", stopped.is_some());
+        match &stopped {
+            Some(_) => trace.end_ok(h),
+            None => trace.end_error(h, "still running after SIGKILL"),
+        }
+    }
+    let code = stopped.as_ref().and_then(|s| s.exit_code);
+    trace.set_attr(span, "timeout.observed", stopped.is_some());
+    if let Some(c) = code {
+        trace.set_attr(span, "container.exit_code", c);
+    }
+    // Enforcement that worked is OK; the step it ended carries the ERROR.
+    match stopped {
+        Some(_) => trace.end_ok(span),
+        None => trace.end_error(span, "the container could not be stopped"),
+    }
+    (span, code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tightest_bound_wins() {
+        let s = Duration::from_secs;
+        let b = Bound::tightest(Some(s(5)), Some(s(3)), s(60), TimeoutStrategy::Hard, None);
+        assert_eq!((b.after, b.kind), (s(3), BoundKind::Deadline));
+        let b = Bound::tightest(Some(s(2)), Some(s(3)), s(60), TimeoutStrategy::Hard, None);
+        assert_eq!((b.after, b.kind), (s(2), BoundKind::StepTimeout));
+        let b = Bound::tightest(None, None, s(60), TimeoutStrategy::Hard, None);
+        assert_eq!((b.after, b.kind), (s(60), BoundKind::MaxDuration));
+    }
+}

@@ -1,0 +1,169 @@
+//! `<name>.junit.xml` through `quick-junit`: one `<testsuite>` per suite, one
+//! `<testcase>` per scenario (a `<failure>` carrying the scenario's reason),
+//! then one per expectation (a `<failure>` carrying the validator's message).
+//! The suite's properties hold the seed, the trace digest, the run id and
+//! the OTEL trace id. Times are seconds; timestamps come from the run clock,
+//! so with `freeze_clock` they are the frozen instant plus elapsed time.
+
+use super::{report_path, scenario_span, write_file};
+use crate::engine::{ScenarioOutcome, SuiteOutcome};
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn timestamp(unix_ns: u64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_nanos(i64::try_from(unix_ns).unwrap_or(i64::MAX))
+}
+
+/// What the scenario did, one line each (the failure's body).
+fn details(sc: &ScenarioOutcome) -> String {
+    let mut out = String::new();
+    for st in &sc.steps {
+        let _ = write!(out, "step {}: {}", st.name, st.result);
+        if let Some(t) = &st.error_type {
+            let _ = write!(out, " {t}");
+        }
+        if let Some(c) = st.exit_code {
+            let _ = write!(out, " (exit code {c})");
+        }
+        out.push('\n');
+    }
+    for inj in &sc.injections {
+        match &inj.error {
+            Some(e) => {
+                let _ = writeln!(out, "chaos {} ({}): ERROR {e}", inj.fault_type, inj.plugin);
+            }
+            None => {
+                let _ = writeln!(out, "chaos {} ({}): {}{}", inj.fault_type, inj.plugin, inj.summary, if inj.observed { "" } else { " [NOT OBSERVED]" });
+            }
+        }
+    }
+    let c = &sc.cleanup;
+    let _ = writeln!(out, "cleanup ({}): {} container(s) and {} network(s) removed in {} ms, success {}", c.triggered, c.containers_removed, c.networks_removed, c.duration_ms, c.success);
+    for e in &c.errors {
+        let _ = writeln!(out, "cleanup error: {e}");
+    }
+    out
+}
+
+/// The steps' output, labelled, for `<system-out>` / `<system-err>`.
+fn output(sc: &ScenarioOutcome, err: bool) -> String {
+    let mut out = String::new();
+    for st in &sc.steps {
+        let text = if err { &st.stderr } else { &st.stdout };
+        if !text.is_empty() {
+            let _ = writeln!(out, "--- step {} ---\n{}", st.name, text.trim_end());
+        }
+    }
+    out
+}
+
+fn scenario_case(outcome: &SuiteOutcome, sc: &ScenarioOutcome) -> TestCase {
+    let status = if sc.passed {
+        TestCaseStatus::success()
+    } else {
+        let kind = if sc.environment_error.is_some() { NonSuccessKind::Error } else { NonSuccessKind::Failure };
+        let mut s = TestCaseStatus::non_success(kind);
+        s.set_message(sc.reason.clone().unwrap_or_else(|| "scenario failed".into()));
+        let ty = sc.steps.iter().find_map(|st| st.error_type.clone()).unwrap_or_else(|| "scenario".into());
+        s.set_type(ty);
+        s.set_description(details(sc));
+        s
+    };
+    let mut case = TestCase::new(sc.name.as_str(), status);
+    case.set_classname(outcome.name.as_str()).set_time(Duration::from_millis(sc.duration_ms));
+    if let Some(span) = scenario_span(outcome, &sc.name) {
+        case.set_timestamp(timestamp(outcome.epoch_unix_ns.saturating_add(span.start_ns)));
+    }
+    case.add_property(Property::new("expect_failure", sc.expect_failure.to_string()));
+    let (out, err) = (output(sc, false), output(sc, true));
+    if !out.is_empty() {
+        case.set_system_out(out);
+    }
+    if !err.is_empty() {
+        case.set_system_err(err);
+    }
+    case
+}
+
+/// Build the JUnit model (also used by tests).
+pub fn junit_report(outcome: &SuiteOutcome) -> Report {
+    let started = timestamp(outcome.epoch_unix_ns);
+    let mut suite = TestSuite::new(outcome.name.as_str());
+    suite.set_timestamp(started).set_time(Duration::from_millis(outcome.duration_ms));
+    suite.add_properties([
+        Property::new("seed", outcome.seed.to_string()),
+        Property::new("digest", outcome.digest.as_str()),
+        Property::new("run_id", outcome.run_id.as_str()),
+        Property::new("trace_id", hex::encode(crate::trace::ids::trace_id(outcome.seed, &outcome.name))),
+        Property::new("path", outcome.path.display().to_string()),
+    ]);
+    for sc in &outcome.scenarios {
+        suite.add_test_case(scenario_case(outcome, sc));
+    }
+    for e in &outcome.expectations {
+        let status = if e.passed {
+            TestCaseStatus::success()
+        } else {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(e.message.as_str()).set_type(format!("expect.{}", e.table));
+            s
+        };
+        let mut case = TestCase::new(e.expectation.as_str(), status);
+        case.set_classname(format!("{}.expect.{}", outcome.name, e.table));
+        case.add_property(Property::new("plugin", e.plugin.as_str()));
+        if e.passed {
+            // The evidence of a pass, where CI shows a test's output.
+            case.set_system_out(e.message.as_str());
+        }
+        suite.add_test_case(case);
+    }
+    // A suite that could not be judged, or did not finish, is an error case:
+    // CI must not show it green because the cases that ran passed.
+    let mut problems: Vec<(&str, String)> = Vec::new();
+    if let Some(msg) = &outcome.invalid {
+        problems.push(("invalid", msg.clone()));
+    }
+    if let Some(msg) = &outcome.environment_error {
+        problems.push(("environment", format!("Docker became unreachable during the run: {msg}")));
+    }
+    if outcome.interrupted {
+        problems.push(("interrupted", format!("the run was interrupted after {} scenario(s)", outcome.scenarios.len())));
+    }
+    for (name, msg) in problems {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+        s.set_message(msg).set_type(name);
+        let mut case = TestCase::new(format!("suite {name}"), s);
+        case.set_classname(outcome.name.as_str());
+        suite.add_test_case(case);
+    }
+    let mut report = Report::new("clnrm");
+    report.set_timestamp(started).set_time(Duration::from_millis(outcome.duration_ms));
+    report.add_test_suite(suite);
+    report
+}
+
+pub fn write_junit(dir: &Path, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
+    let path = report_path(dir, outcome, "junit.xml");
+    let text = junit_report(outcome).to_string().map_err(std::io::Error::other)?;
+    write_file(&path, text)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenarios_and_expectations_are_cases_with_failures_and_properties() {
+        let o = crate::report::fixture::outcome();
+        let xml = junit_report(&o).to_string().unwrap();
+        assert!(xml.contains(r#"<testsuite name="demo" tests="4" skipped="0" errors="0" failures="2""#), "{xml}");
+        assert!(xml.contains(r#"<property name="seed" value="42"/>"#), "{xml}");
+        assert!(xml.contains(&format!(r#"<property name="digest" value="{}"/>"#, o.digest)), "{xml}");
+        assert!(xml.contains("step `exit_42` failed: nonzero_exit (exit code 42)"), "{xml}");
+        assert!(xml.contains("exit.code = 42, expected &quot;41&quot;"), "{xml}");
+        assert!(xml.contains(r#"timestamp="2023-11-14T22:13:20"#), "frozen clock gives the timestamp: {xml}");
+    }
+}
