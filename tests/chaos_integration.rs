@@ -153,3 +153,30 @@ fn missing_image_is_exit_2_before_anything_starts() {
     assert!(r.stderr.contains("no-such-image:never") && r.stderr.contains("not present locally"), "{}", r.stderr);
     assert!(!dir.path().join("noimage.report.json").exists(), "nothing ran");
 }
+
+#[test]
+fn cleanup_policy_keeps_a_failed_scenario_for_debugging_until_gc() {
+    let _alone = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{BASE}\n[cleanup]\ncontainers = \"on_success\"\nnetworks = \"on_success\"\n\n[[scenario]]\nname = \"passes\"\nservice = \"app\"\nrun = \"true\"\n\n[[scenario]]\nname = \"fails\"\nservice = \"app\"\nrun = \"exit 3\"\n"
+    );
+    let p = suite(dir.path(), "keep.clnrm.toml", &text);
+    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    assert_eq!(r.code, 1, "the failing scenario fails the suite");
+    let rep = read_report(dir.path(), "keep");
+    let run_id = rep["run_id"].as_str().unwrap();
+    // The passing scenario was removed; the failing one kept, on purpose.
+    let kept = docker_ls("container", &format!("clnrm={run_id}"));
+    assert_eq!(kept.len(), 1, "the failed scenario's container is kept: {kept:?}");
+    assert_eq!(docker_ls("network", &format!("clnrm={run_id}")).len(), 1, "and its network");
+    let cleanup: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("keep.cleanup.json")).unwrap()).unwrap();
+    let fails = cleanup["scenarios"].as_array().unwrap().iter().find(|s| s["scenario"] == "fails").unwrap();
+    assert_eq!(fails["kept"].as_array().unwrap().len(), 2, "container and network listed as kept");
+    assert_eq!(fails["unexpected"].as_array().unwrap().len(), 0, "nothing else remains");
+    assert_eq!(fails["success"], true);
+    // The run is over: gc takes what it kept.
+    let g = run(clnrm().arg("gc"));
+    assert_eq!(g.code, 0);
+    assert_no_leftovers(run_id);
+}

@@ -71,6 +71,9 @@ fn gc() -> Run {
 
 #[test]
 fn sigkill_at_several_points_then_gc_leaves_nothing() {
+    // Every clnrm run collects dead runs: these tests look at what a dead run
+    // left, so they run one at a time.
+    let _alone = exclusive();
     // After start-up, mid-start of services, mid-step, and near the end.
     for delay_ms in [300u64, 900, 2500, 4800] {
         let dir = tempfile::tempdir().unwrap();
@@ -90,6 +93,9 @@ fn sigkill_at_several_points_then_gc_leaves_nothing() {
 
 #[test]
 fn sigkill_mid_step_leaves_resources_that_gc_removes() {
+    // Every clnrm run collects dead runs: these tests look at what a dead run
+    // left, so they run one at a time.
+    let _alone = exclusive();
     // The proof that the test above tests something: a killed run does leak.
     let dir = tempfile::tempdir().unwrap();
     let mut child = spawn_run(dir.path(), None);
@@ -106,6 +112,9 @@ fn sigkill_mid_step_leaves_resources_that_gc_removes() {
 
 #[test]
 fn a_new_run_collects_dead_runs_first() {
+    // Every clnrm run collects dead runs: these tests look at what a dead run
+    // left, so they run one at a time.
+    let _alone = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let mut child = spawn_run(dir.path(), None);
     let pid = child.id();
@@ -122,6 +131,9 @@ fn a_new_run_collects_dead_runs_first() {
 
 #[test]
 fn gc_never_touches_a_live_run() {
+    // Every clnrm run collects dead runs: these tests look at what a dead run
+    // left, so they run one at a time.
+    let _alone = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let child = spawn_run(dir.path(), None);
     let pid = child.id();
@@ -138,6 +150,9 @@ fn gc_never_touches_a_live_run() {
 
 #[test]
 fn sigint_mid_run_cleans_up_and_exits_130() {
+    // Every clnrm run collects dead runs: these tests look at what a dead run
+    // left, so they run one at a time.
+    let _alone = exclusive();
     for signal in ["INT", "TERM"] {
         let dir = tempfile::tempdir().unwrap();
         let child = spawn_run(dir.path(), None);
@@ -209,6 +224,9 @@ fn pipe(from: &mut impl Read, to: &mut impl std::io::Write) {
 
 #[test]
 fn docker_vanishing_mid_run_is_exit_2_and_gc_recovers() {
+    // Every clnrm run collects dead runs: these tests look at what a dead run
+    // left, so they run one at a time.
+    let _alone = exclusive();
     let proxy = DockerProxy::start();
     let dir = tempfile::tempdir().unwrap();
     let child = spawn_run(dir.path(), Some(&format!("tcp://127.0.0.1:{}", proxy.port)));

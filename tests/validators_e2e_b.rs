@@ -55,6 +55,13 @@ cleanup_verified = true
 "#;
 
 const CHAOS_OK: &str = r#"
+# Frozen mid-step and still passing: the degraded step graceful_degradation needs.
+[[scenario]]
+name = "degraded"
+service = "app"
+run = "sleep 1.5"
+chaos_injection = { type = "pause_container", delay_ms = 200, duration_ms = 500 }
+
 [expect.chaos]
 cleanup_spans_match_failures = true
 zombie_processes = "none"
@@ -137,11 +144,15 @@ fn all_four_pass_on_a_real_run_with_a_killed_container() {
     );
     assert_line_has(
         finding_line(&r, "expect.isolation.unique_container_ids", true),
-        &["2 clnrm.service.start span(s) carry distinct container.id values"],
+        &["3 clnrm.service.start span(s) carry distinct container.id values"],
     );
     assert_line_has(
         finding_line(&r, "expect.hermeticity.no_process_leakage", true),
-        &["2 clnrm.cleanup.verification span(s) report processes.remaining = 0"],
+        &["3 clnrm.cleanup.verification span(s) report processes.remaining = 0"],
+    );
+    assert_line_has(
+        finding_line(&r, "expect.chaos.graceful_degradation", true),
+        &["1 step span(s) with degraded = true have result = \"pass\""],
     );
     assert!(
         r.stdout.contains(&format!("{}/{} expectations passed", labels.len(), labels.len())),

@@ -355,7 +355,10 @@ async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::pat
     if let Some(path) = record {
         match crate::replay::Recording::new(recordings).write(path) {
             Ok(()) => println!("recording: {}", path.display()),
-            Err(e) => eprintln!("error: cannot write the recording {}: {e}", path.display()),
+            Err(e) => {
+                eprintln!("error: cannot write the recording {}: {e}", path.display());
+                environment = true;
+            }
         }
     }
     if ctx.interrupt.is_set() {

@@ -33,7 +33,32 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// Every `clnrm run` collects what dead runs left; a test that inspects
+/// what a finished run kept must not race with that. Such a test holds
+/// [`exclusive`]; every other command run here holds the shared side.
+static DOCKER_STATE: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+thread_local! {
+    static EXCLUSIVE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+pub struct Exclusive(#[allow(dead_code)] std::sync::RwLockWriteGuard<'static, ()>);
+
+impl Drop for Exclusive {
+    fn drop(&mut self) {
+        EXCLUSIVE.with(|e| e.set(false));
+    }
+}
+
+/// No other clnrm process of this test binary runs while this is held.
+pub fn exclusive() -> Exclusive {
+    let g = DOCKER_STATE.write().unwrap_or_else(|e| e.into_inner());
+    EXCLUSIVE.with(|e| e.set(true));
+    Exclusive(g)
+}
+
 pub fn run(cmd: &mut Command) -> Run {
+    let _shared = (!EXCLUSIVE.with(|e| e.get())).then(|| DOCKER_STATE.read().unwrap_or_else(|e| e.into_inner()));
     let Output { status, stdout, stderr } = cmd.output().expect("clnrm runs");
     let r = Run { code: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() };
     eprintln!("--- exit {}\n--- stdout\n{}\n--- stderr\n{}", r.code, r.stdout, r.stderr);

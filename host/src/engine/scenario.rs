@@ -70,7 +70,7 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
         let work = tokio::time::timeout(sc.max_duration + OUTER_SLACK, async {
             let steps = async {
                 wait_for_spans(trace, span, sc, suite).await?;
-                Ok::<_, String>(run_steps(ctx, trace, span, sc, &scenario_ctx).await)
+                Ok::<_, String>(run_steps(ctx, trace, span, sc, &scenario_ctx, started).await)
             };
             tokio::join!(steps, run_injections(ctx, span, sc, plugins, run_seed, &scenario_ctx))
         });
@@ -95,6 +95,10 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
     } else {
         (Vec::new(), Vec::new())
     };
+    if interrupted || setup_error.is_some() {
+        // Spans of work that was cut off end as errors, not as UNSET.
+        trace.close_open_after(span, if interrupted { "interrupted" } else { "cut off" });
+    }
 
     // Cleanup reacts to the event that ended the scenario: a failed step (its
     // child), else the scenario itself.
@@ -219,8 +223,8 @@ async fn start_services(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &Scenario
 }
 
 /// Steps in order, or all at once for `run = [{ service, command }, ...]`.
-async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec, sctx: &Arc<ScenarioCtx>) -> Vec<StepRun> {
-    let started = Instant::now();
+/// `started`: the scenario's start, which `deadline_ms` counts from.
+async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec, sctx: &Arc<ScenarioCtx>, started: Instant) -> Vec<StepRun> {
     let one = |st: &StepSpec| {
         let container = sctx.containers.get(&st.service).cloned().unwrap_or_default();
         let deadline_left = sc.deadline.map(|d| d.saturating_sub(started.elapsed()));
@@ -252,7 +256,7 @@ async fn wait_for_spans(trace: &Trace, span: SpanId, sc: &ScenarioSpec, suite: &
         trace.set_attr(w, "service.id", sid.as_str());
         trace.set_attr(w, "wait_for_span", name.as_str());
         let until = Instant::now() + sc.max_duration;
-        while !trace.has_span_named(name) {
+        while !trace.has_span_named_after(name, span) {
             if Instant::now() >= until {
                 let msg = format!("service `{sid}`: span `{name}` (wait_for_span) did not appear within {} s", sc.max_duration.as_secs());
                 trace.end_error(w, msg.clone());

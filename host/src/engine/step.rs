@@ -53,6 +53,7 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
             if exec.timed_out {
                 out.error_type = Some("timeout".into());
                 trace.set_attr(span, "timeout.ms", bound.after.as_millis() as i64);
+                trace.set_attr(span, "timeout.source", bound.kind.key());
                 let (enforced, code) = timeout::enforce(docker, trace, span, container, &bound).await;
                 cause = enforced;
                 out.exit_code = code;

@@ -17,6 +17,17 @@ pub enum BoundKind {
     MaxDuration,
 }
 
+impl BoundKind {
+    /// The suite key the bound came from.
+    pub fn key(self) -> &'static str {
+        match self {
+            BoundKind::StepTimeout => "timeout_ms",
+            BoundKind::Deadline => "deadline_ms",
+            BoundKind::MaxDuration => "max_duration_seconds",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug)]
 pub struct Bound {
     pub after: Duration,
@@ -49,11 +60,7 @@ pub async fn enforce(docker: &Docker, trace: &Trace, step_span: SpanId, containe
     let ms = bound.after.as_millis() as i64;
     trace.set_attr(span, if bound.kind == BoundKind::Deadline { "deadline.ms" } else { "timeout.ms" }, ms);
     trace.set_attr(span, "timeout.strategy", if bound.strategy == TimeoutStrategy::Graceful { "graceful" } else { "hard" });
-    trace.set_attr(span, "timeout.source", match bound.kind {
-        BoundKind::StepTimeout => "timeout_ms",
-        BoundKind::Deadline => "deadline_ms",
-        BoundKind::MaxDuration => "max_duration_seconds",
-    });
+    trace.set_attr(span, "timeout.source", bound.kind.key());
     let mut stopped = None;
     if bound.strategy == TimeoutStrategy::Graceful {
         let g = trace.start("clnrm.timeout.graceful", Some(span));

@@ -27,8 +27,9 @@ pub struct ReplayReport {
 }
 
 impl ReplayReport {
+    /// Same plugin behaviour, same digest, same verdicts.
     pub fn matches(&self) -> bool {
-        self.divergence.is_none() && self.digest == self.recorded_digest
+        self.divergence.is_none() && self.digest == self.recorded_digest && self.verdict_changes.is_empty()
     }
 }
 

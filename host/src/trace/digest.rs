@@ -14,9 +14,9 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// Attribute keys whose values vary run to run.
-const VOLATILE_KEYS: &[&str] = &["container.id", "network.name", "clnrm.version"];
+const VOLATILE_KEYS: &[&str] = &["container.id", "network.name", "clnrm.version", "artifacts.bytes"];
 /// Suffixes of volatile keys (times, durations, ids, pids, ports).
-const VOLATILE_SUFFIXES: &[&str] = &[".id", ".pid", ".port", "_at", ".time", ".timestamp", "after_ms", "observed_ms", "duration_ms", "elapsed_ms", ".duration"];
+const VOLATILE_SUFFIXES: &[&str] = &[".id", ".pid", ".port", "_at", ".time", ".timestamp", "after_ms", "observed_ms", "elapsed_ms", ".duration"];
 
 pub fn is_volatile(key: &str) -> bool {
     VOLATILE_KEYS.contains(&key) || VOLATILE_SUFFIXES.iter().any(|s| key.ends_with(s))

@@ -102,9 +102,21 @@ impl Trace {
         self.lock().iter().filter(|s| s.plugin.as_deref().is_some_and(|p| p.ends_with(" (not replayed)"))).map(|s| s.id).collect()
     }
 
-    /// Whether any span of this name exists (open or closed).
-    pub fn has_span_named(&self, name: &str) -> bool {
-        self.lock().iter().any(|s| s.name == name)
+    /// Whether a span of this name was opened after `since` (spans are
+    /// appended in order, so a later id means a later start).
+    pub fn has_span_named_after(&self, name: &str, since: SpanId) -> bool {
+        self.lock().iter().any(|s| s.id > since && s.name == name)
+    }
+
+    /// Close, with an error, every span opened after `since` that is still
+    /// open (work cut off by an interrupt or a safety bound).
+    pub fn close_open_after(&self, since: SpanId, message: &str) {
+        let now = self.clock.elapsed_ns();
+        for s in self.lock().iter_mut().filter(|s| s.id > since && s.end_ns.is_none()) {
+            s.end_ns = Some(now);
+            s.status = SpanStatus::Error;
+            s.status_message = Some(message.to_string());
+        }
     }
 
     /// Whether `id` names a span of this trace.
@@ -165,15 +177,6 @@ impl Trace {
             .collect()
     }
 
-    /// Close every span still open (e.g. after an interrupt), with an error.
-    pub fn close_open(&self, message: &str) {
-        let now = self.clock.elapsed_ns();
-        for s in self.lock().iter_mut().filter(|s| s.end_ns.is_none()) {
-            s.end_ns = Some(now);
-            s.status = SpanStatus::Error;
-            s.status_message = Some(message.to_string());
-        }
-    }
 }
 
 #[cfg(test)]

@@ -89,7 +89,13 @@ fn pause_ms() -> u64 {
 }
 
 pub fn parse<T: for<'de> Deserialize<'de>>(json: &str) -> Result<T, String> {
-    serde_json::from_str(json).map_err(|e| format!("invalid chaos_injection: {e}"))
+    serde_json::from_str(json).map_err(|e| {
+        // The position is in the JSON the host made of the table, not in the
+        // user's file (the host reports the table's own position): drop it.
+        let msg = e.to_string();
+        let msg = msg.rsplit_once(" at line ").map(|(m, _)| m.to_string()).unwrap_or(msg);
+        format!("invalid chaos_injection: {msg}")
+    })
 }
 
 /// The target service: the configured one (which must belong to the
