@@ -188,6 +188,36 @@ async fn validate(files: &[String]) -> i32 {
     EXIT_PASS
 }
 
+/// A one-line progress bar on stderr when it is a terminal (indicatif hides
+/// itself otherwise, so CI logs stay clean).
+fn progress_bar() -> Option<Box<dyn Fn(&str, &str, usize, usize) + Send + Sync>> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    // One bar per suite, cleared before the suite's summary is printed.
+    let current: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
+    Some(Box::new(move |suite: &str, scenario: &str, i: usize, n: usize| {
+        let mut slot = current.lock().unwrap_or_else(|e| e.into_inner());
+        if i >= n {
+            if let Some(bar) = slot.take() {
+                bar.finish_and_clear();
+            }
+            return;
+        }
+        let bar = slot.get_or_insert_with(|| {
+            let bar = indicatif::ProgressBar::new(n as u64);
+            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} {msg}") {
+                bar.set_style(style);
+            }
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            bar
+        });
+        bar.set_position(i as u64);
+        bar.set_message(format!("{suite}: {scenario}"));
+    }))
+}
+
 async fn replay(file: &std::path::Path, seed: Option<u64>) -> i32 {
     let rec = match crate::replay::Recording::read(file) {
         Ok(r) => r,
@@ -326,7 +356,7 @@ async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::pat
         Ok(_) => {}
         Err(e) => tracing::warn!("gc of dead runs failed: {e}"),
     }
-    let ctx = RunCtx { registry, docker, run_id: engine::seed::new_run_id(), interrupt: engine::Interrupt::install(), record: record.is_some(), artifacts_dir: report_dir.join("artifacts") };
+    let ctx = RunCtx { registry, docker, run_id: engine::seed::new_run_id(), interrupt: engine::Interrupt::install(), record: record.is_some(), artifacts_dir: report_dir.join("artifacts"), progress: progress_bar() };
     let mut recordings = Vec::new();
     tracing::info!(run_id = %ctx.run_id, "run started");
     let mut all_passed = true;

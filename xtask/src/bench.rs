@@ -5,7 +5,9 @@
 //! - `host/benches/plugin_call.rs` (`cargo bench -p clnrm --bench plugin_call`): plugin load
 //!   cold vs cache hit, one validate-span call vs the same check natively;
 //! - `bench/kill_vs_docker.sh`: the kill scenario through `clnrm run` vs by hand with the
-//!   docker CLI.
+//!   docker CLI;
+//! - `host/benches/validators.rs`: 100k spans through every validator, wasm vs native;
+//! - `bench/cleanup_vs_docker.sh`: cleanup of 1 and 5 containers vs `docker rm -f`.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -25,7 +27,7 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
     let build_secs = started.elapsed().as_secs_f64();
     step(format_args!("release build took {build_secs:.1}s"));
     ws.cargo()
-        .args(["bench", "-p", "clnrm", "--bench", "plugin_call", "--no-run"])
+        .args(["bench", "-p", "clnrm", "--bench", "plugin_call", "--bench", "validators", "--no-run"])
         .run_checked()?;
 
     let mut figures = Figures::new();
@@ -50,6 +52,26 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
     collect(&out, &mut figures);
     if code != 0 {
         failed.push(format!("kill_vs_docker (exit code {code})"));
+    }
+
+    step("benchmark: validators (100k spans) ...");
+    let (code, out) = ws
+        .cargo()
+        .args(["bench", "-p", "clnrm", "--bench", "validators"])
+        .run_tee()?;
+    collect(&out, &mut figures);
+    if code != 0 {
+        failed.push(format!("validators (exit code {code})"));
+    }
+
+    step("benchmark: cleanup_vs_docker ...");
+    let (code, out) = ws
+        .command(ws.root.join("bench").join("cleanup_vs_docker.sh"))
+        .env("CLNRM", &clnrm.to_string_lossy())
+        .run_tee()?;
+    collect(&out, &mut figures);
+    if code != 0 {
+        failed.push(format!("cleanup_vs_docker (exit code {code})"));
     }
 
     println!();
@@ -124,6 +146,27 @@ fn table(f: &Figures) -> String {
             get("validate6_native_us").map(|v| format!("{} (native)", us(v))),
             get("validate6_wasm_us"),
             get("validate6_native_us"),
+        ),
+        pair(
+            "all 9 validators, 100k spans",
+            get("validators_all_wasm_ms").map(ms),
+            get("validators_all_native_ms").map(|v| format!("{} (native)", ms(v))),
+            get("validators_all_wasm_ms"),
+            get("validators_all_native_ms"),
+        ),
+        pair(
+            "cleanup, 1 container + network",
+            get("cleanup_1_clnrm_ms").map(ms),
+            get("cleanup_1_docker_ms").map(|v| format!("{} (docker CLI)", ms(v))),
+            get("cleanup_1_clnrm_ms"),
+            get("cleanup_1_docker_ms"),
+        ),
+        pair(
+            "cleanup, 5 containers + network",
+            get("cleanup_5_clnrm_ms").map(ms),
+            get("cleanup_5_docker_ms").map(|v| format!("{} (docker CLI)", ms(v))),
+            get("cleanup_5_clnrm_ms"),
+            get("cleanup_5_docker_ms"),
         ),
         pair(
             "kill scenario (wall)",

@@ -33,6 +33,10 @@ pub struct RunCtx {
     pub record: bool,
     /// Where `artifacts.collect` puts what it copies out (`--report-dir`).
     pub artifacts_dir: std::path::PathBuf,
+    /// Told when a scenario starts (suite, scenario, index, count) and once
+    /// more when the suite is done (index = count): the CLI's progress bar.
+    /// The engine itself prints nothing.
+    pub progress: Option<Box<dyn Fn(&str, &str, usize, usize) + Send + Sync>>,
 }
 
 /// Run one suite end to end. Each scenario cleans itself up before the next
@@ -45,9 +49,12 @@ pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, s
     trace.set_attr(root, "clnrm.version", env!("CARGO_PKG_VERSION"));
     trace.set_attr(root, "determinism.seed", seed as i64);
     let mut scenarios = Vec::new();
-    for sc in &suite.scenarios {
+    for (i, sc) in suite.scenarios.iter().enumerate() {
         if ctx.interrupt.is_set() {
             break;
+        }
+        if let Some(p) = &ctx.progress {
+            p(&suite.name, &sc.name, i, suite.scenarios.len());
         }
         let outcome = scenario::run(ctx, &trace, root, sc, suite, plugins, seed).await;
         let stop = outcome.environment_error.is_some();
@@ -55,6 +62,9 @@ pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, s
         if stop {
             break;
         }
+    }
+    if let Some(p) = &ctx.progress {
+        p(&suite.name, "", suite.scenarios.len(), suite.scenarios.len());
     }
     let interrupted = ctx.interrupt.is_set();
     let environment_error = scenarios.iter().find_map(|s| s.environment_error.clone());
