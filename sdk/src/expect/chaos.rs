@@ -224,7 +224,7 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String
         let listed = if found.is_empty() {
             String::new()
         } else {
-            format!(" (span ids {})", rules::ids(&found))
+            format!(" (span ids {})", super::common::ids(found.iter().copied()))
         };
         let verdict = if n >= min {
             (
@@ -309,7 +309,7 @@ fn cleanup_matches_failures(trace: &Trace) -> (bool, String) {
         format!(
             "{} failed step span(s) each have a {CLEANUP} child (span ids {})",
             failed_steps.len(),
-            rules::ids(&failed_steps)
+            super::common::ids(failed_steps.iter().copied())
         ),
     )
 }

@@ -94,6 +94,11 @@ pub(crate) fn interval(span: &Span) -> String {
 /// Span ids listed in one message at most.
 pub(crate) const MAX_IDS: usize = 20;
 
+/// `["a", "b"]`: names as a message shows them.
+pub(crate) fn quoted_list(items: &[String]) -> String {
+    format!("[{}]", items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "))
+}
+
 /// `4, 9, 12`, capped at [`MAX_IDS`].
 pub(crate) fn ids<'a>(spans: impl IntoIterator<Item = &'a Span>) -> String {
     let spans: Vec<&Span> = spans.into_iter().collect();

@@ -184,7 +184,7 @@ pub fn check_hermeticity(config: &Value, trace: &Trace) -> Result<Vec<Finding>, 
             "span(s)",
             &format!(
                 "carry none of the attribute keys {}",
-                quoted(&e.forbid_keys)
+                super::common::quoted_list(&e.forbid_keys)
             ),
             Some("the trace is empty; nothing proves the run was checked".into()),
             |s| forbidden_in(s, &e.forbid_keys),
@@ -291,16 +291,6 @@ fn external_call(s: &Span, services: &[String]) -> Result<(), String> {
     }
 }
 
-fn quoted(items: &[String]) -> String {
-    format!(
-        "[{}]",
-        items
-            .iter()
-            .map(|s| format!("{s:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-}
 
 #[cfg(test)]
 #[path = "hermeticity_tests.rs"]

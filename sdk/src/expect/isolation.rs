@@ -172,7 +172,7 @@ fn unique_container_ids(trace: &Trace) -> (bool, String) {
             format!(
                 "{} {SERVICE_START} span(s) carry distinct container.id values (span ids {})",
                 spans.len(),
-                rules::ids(&spans)
+                super::common::ids(spans.iter().copied())
             ),
         );
     }

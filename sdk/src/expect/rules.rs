@@ -9,8 +9,6 @@ use super::model::{AttrValue, Finding, Span, Trace};
 
 /// Offending spans listed in one message at most.
 pub(crate) const MAX_LISTED: usize = 10;
-/// Span ids listed in one message at most.
-const MAX_IDS: usize = 20;
 
 /// The verification span the engine emits after every cleanup.
 pub(crate) const VERIFICATION: &str = "clnrm.cleanup.verification";
@@ -114,7 +112,7 @@ pub(crate) fn every<'a>(
             format!(
                 "{} {what} {holds} (span ids {})",
                 candidates.len(),
-                ids(&candidates)
+                super::common::ids(candidates.iter().copied())
             ),
         );
     }
@@ -142,18 +140,6 @@ pub(crate) fn offenders(trace: &Trace, failures: &[(&Span, String)]) -> String {
     parts.join("; ")
 }
 
-/// `4, 9, 12`, capped at [`MAX_IDS`].
-pub(crate) fn ids(spans: &[&Span]) -> String {
-    let mut s: Vec<String> = spans
-        .iter()
-        .take(MAX_IDS)
-        .map(|s| s.id.to_string())
-        .collect();
-    if spans.len() > MAX_IDS {
-        s.push(format!("... ({} more)", spans.len() - MAX_IDS));
-    }
-    s.join(", ")
-}
 
 /// A finding labelled `expect.<table>.<rule>`.
 pub(crate) fn finding(label: String, (passed, message): (bool, String)) -> Finding {

@@ -30,8 +30,6 @@ const EVENTS_KEYS: [&str; 2] = ["any", "all"];
 const DURATION_KEYS: [&str; 2] = ["min", "max"];
 const COUNT_KEYS: [&str; 3] = ["eq", "gte", "lte"];
 
-/// Span ids listed in one message at most; traces can hold thousands of matches.
-const MAX_IDS: usize = 20;
 
 /// `duration_ms = { min, max }`, inclusive, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -256,7 +254,7 @@ impl SpanExpectation {
         if !self.events_any.is_empty() && !self.events_any.iter().any(|e| span.has_event(e)) {
             unmet.push(format!(
                 "none of events {} present ({})",
-                quoted_list(&self.events_any),
+                super::common::quoted_list(&self.events_any),
                 events_of(span)
             ));
         }
@@ -299,7 +297,7 @@ impl SpanExpectation {
         match self.count {
             None if found > 0 => (
                 true,
-                format!("matched {found} span(s) (span ids {})", ids(&matched)),
+                format!("matched {found} span(s) (span ids {})", super::common::ids(matched.iter().copied())),
             ),
             None => (false, self.no_match(trace, &misses)),
             Some(c) if c.holds(found) && found == 0 => (
@@ -311,13 +309,13 @@ impl SpanExpectation {
                 format!(
                     "count {} holds: matched {found} span(s) (span ids {})",
                     c.describe(),
-                    ids(&matched)
+                    super::common::ids(matched.iter().copied())
                 ),
             ),
             Some(c) => {
                 let mut msg = format!("expected count {}, found {found}", c.describe());
                 if found > 0 {
-                    msg.push_str(&format!(" (span ids {})", ids(&matched)));
+                    msg.push_str(&format!(" (span ids {})", super::common::ids(matched.iter().copied())));
                 }
                 // Too few: say why the others did not match. Too many: the ids say it all.
                 if c.too_few(found) && found == 0 {
@@ -450,16 +448,6 @@ fn one_of<const N: usize>(path: &str, valid: [&str; N], found: &Value) -> String
     wrong_type(path, &format!("one of {}", valid.join(", ")), found)
 }
 
-fn quoted_list(items: &[String]) -> String {
-    format!(
-        "[{}]",
-        items
-            .iter()
-            .map(|s| format!("{s:?}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    )
-}
 
 /// `span has events "a", "b"` or `span has no events`: shows what was there instead.
 fn events_of(span: &Span) -> String {
@@ -480,15 +468,3 @@ fn fmt_ms(ms: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
-/// `4, 9, 12`, capped at [`MAX_IDS`].
-fn ids(spans: &[&Span]) -> String {
-    let mut s: Vec<String> = spans
-        .iter()
-        .take(MAX_IDS)
-        .map(|s| s.id.to_string())
-        .collect();
-    if spans.len() > MAX_IDS {
-        s.push(format!("... ({} more)", spans.len() - MAX_IDS));
-    }
-    s.join(", ")
-}

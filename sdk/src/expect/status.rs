@@ -129,7 +129,7 @@ pub fn check_status(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Strin
             let listed = if errors.is_empty() {
                 String::new()
             } else {
-                format!(" (span ids {})", rules::ids(&errors))
+                format!(" (span ids {})", super::common::ids(errors.iter().copied()))
             };
             (
                 true,
