@@ -249,7 +249,20 @@ impl Registry {
             let Pre::Validator(pre) = &p.pre else { continue };
             match call::check_validator(&self.engine, pre, &p.info.name, &exp.table, &exp.config_json).await {
                 Ok(Ok(())) => {}
-                Ok(Err(m)) => return Err(bad(exp.span.clone(), format!("[expect.{}]", exp.table), m)),
+                Ok(Err(m)) => {
+                    // "expect.span[2]: ..." names an entry: point at that entry.
+                    let entry = m.strip_prefix(&format!("expect.{}[", exp.table)).and_then(|r| r.split(']').next()).and_then(|n| n.parse::<usize>().ok());
+                    let mut span = entry.and_then(|i| suite.expect_entry_span(&exp.table, i)).unwrap_or_else(|| exp.span.clone());
+                    // ... and at the unknown key itself when it is in that entry.
+                    if let Some(key) = m.split("unknown key \"").nth(1).and_then(|r| r.split('"').next()) {
+                        let rest = &suite.source[span.start.min(suite.source.len())..];
+                        let entry_text = &rest[..rest[1..].find("\n[").map(|i| i + 1).unwrap_or(rest.len())];
+                        if let Some(at) = entry_text.find(key) {
+                            span = span.start + at..span.start + at + key.len();
+                        }
+                    }
+                    return Err(bad(span, format!("[expect.{}]", exp.table), m));
+                }
                 Err(e) => return Err(bad(exp.span.clone(), format!("[expect.{}]", exp.table), e.to_string())),
             }
         }
