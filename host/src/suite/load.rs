@@ -70,7 +70,15 @@ impl Checker<'_> {
                 let (line, _) = super::line_col(self.source, first.start);
                 return Err(self.err(name.span(), format!("duplicate scenario name `{}`", name.get_ref()), Some(format!("first used on line {line}; scenario names must be unique: they name step spans and report entries"))));
             }
-            scenarios.push(self.scenario(sc, &services, max_duration)?);
+            let spec = self.scenario(sc, &services, max_duration)?;
+            // Step names name spans (`clnrm.step:<name>`): two alike would make
+            // every expectation about them ambiguous.
+            for st in &spec.steps {
+                if let Some(other) = scenarios.iter().flat_map(|o: &ScenarioSpec| o.steps.iter().map(move |s| (o, s))).find(|(_, s)| s.name == st.name).map(|(o, _)| o.name.clone()).or_else(|| (spec.steps.iter().filter(|s| s.name == st.name).count() > 1).then(|| spec.name.clone())) {
+                    return Err(self.err(name.span(), format!("duplicate step name `{}` (also in scenario `{other}`)", st.name), Some("step names must be unique in a suite: they name the `clnrm.step:<name>` spans; give the step a `name`".into())));
+                }
+            }
+            scenarios.push(spec);
         }
         if scenarios.is_empty() {
             return Err(self.err(0..0, "the suite has no [[scenario]]", Some("add at least one [[scenario]] with a name, a service and a run command".into())));
