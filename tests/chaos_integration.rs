@@ -180,3 +180,31 @@ fn cleanup_policy_keeps_a_failed_scenario_for_debugging_until_gc() {
     assert_eq!(g.code, 0);
     assert_no_leftovers(run_id);
 }
+
+/// A plugin that traps or bloats fails its scenario with a message that says
+/// which, and the scenario is still cleaned up.
+#[test]
+fn trapping_and_bloating_plugins_fail_clearly_and_cleanup_still_runs() {
+    let looper = plugin_dir().join("looper.wasm");
+    for (fault, expected) in [
+        ("trap", "plugin `looper` trapped: wasm trap: wasm `unreachable` instruction executed (plugin stderr: "),
+        ("bloat", "plugin `looper` exceeded its memory limit of 64 MiB and was stopped"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "[plugins]\nlooper = \"{}\"\n{BASE}\n[[scenario]]\nname = \"bad_{fault}\"\nservice = \"app\"\nrun = \"sleep 1\"\nchaos_injection = {{ type = \"{fault}\" }}\n",
+            looper.display()
+        );
+        let p = suite(dir.path(), "bad.clnrm.toml", &text);
+        let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+        assert_eq!(r.code, 1, "{fault}: the scenario fails");
+        assert!(r.stdout.contains(expected), "{fault}: clear error in: {}", r.stdout);
+        if fault == "trap" {
+            assert!(r.stdout.contains("looper: deliberate trap"), "the panic message is carried: {}", r.stdout);
+        }
+        let rep = read_report(dir.path(), "bad");
+        assert_eq!(rep["scenarios"][0]["cleanup"]["success"], true, "{fault}: cleanup ran");
+        assert_eq!(rep["scenarios"][0]["cleanup"]["containers_removed"], 1);
+        assert_no_leftovers(rep["run_id"].as_str().unwrap());
+    }
+}

@@ -93,6 +93,8 @@ pub struct PluginState {
     pub(super) opened: Vec<SpanId>,
     /// Live, recording, or replaying host calls.
     pub(super) journal: Journal,
+    /// The plugin's stderr (kept in memory for trap messages).
+    pub(super) stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
 }
 
 impl WasiView for PluginState {

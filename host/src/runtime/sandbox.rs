@@ -78,9 +78,13 @@ pub fn store_limits(limits: &Limits) -> StoreLimits {
 }
 
 /// WASI with no authority, clocks pinned to `epoch_ns`, randomness from `seed`.
-pub fn wasi_ctx(seed: u64, epoch_ns: u64) -> WasiCtx {
+///
+/// `stderr` captures what the plugin prints there (a panic's message), so a
+/// trap can say why.
+pub fn wasi_ctx(seed: u64, epoch_ns: u64, stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe) -> WasiCtx {
     use rand_core::SeedableRng;
     let mut b = WasiCtxBuilder::new();
+    b.stderr(stderr);
     b.allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)

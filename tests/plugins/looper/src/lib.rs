@@ -1,5 +1,9 @@
-//! A deliberately bad chaos plugin: `inject` spins forever. The host must stop it
-//! with its deadline and still clean the scenario up.
+//! A deliberately bad chaos plugin for the sandbox tests. Each fault type
+//! misbehaves in one way the host must contain, and the scenario's cleanup
+//! must still run:
+//! - `loop_forever`: spins without calling the host (the deadline stops it);
+//! - `trap`: panics (a wasm trap);
+//! - `bloat`: allocates until the memory cap stops it.
 #![cfg(target_family = "wasm")]
 
 use clnrm_sdk::chaos::clnrm::chaos::types::PluginInfo;
@@ -13,7 +17,7 @@ impl Guest for Looper {
             name: "looper".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             wit_version: clnrm_sdk::WIT_VERSION.into(),
-            handles: vec!["loop_forever".into()],
+            handles: vec!["loop_forever".into(), "trap".into(), "bloat".into()],
             capabilities: vec![],
         }
     }
@@ -22,10 +26,23 @@ impl Guest for Looper {
         Ok(())
     }
 
-    fn inject(_injection: Injection) -> Result<Outcome, String> {
-        let mut x: u64 = 1;
-        loop {
-            x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+    fn inject(injection: Injection) -> Result<Outcome, String> {
+        match injection.fault_type.as_str() {
+            "trap" => panic!("looper: deliberate trap"),
+            "bloat" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    // Touch every page so the memory is really committed.
+                    hoard.push(vec![1u8; 1 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            _ => {
+                let mut x: u64 = 1;
+                loop {
+                    x = std::hint::black_box(x.wrapping_mul(6364136223846793005).wrapping_add(1));
+                }
+            }
         }
     }
 }
