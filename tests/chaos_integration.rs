@@ -208,3 +208,22 @@ fn trapping_and_bloating_plugins_fail_clearly_and_cleanup_still_runs() {
         assert_no_leftovers(rep["run_id"].as_str().unwrap());
     }
 }
+
+#[test]
+fn timeout_suite_enforces_every_bound_and_cleans_up_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = workspace().join("tests/chaos/timeout_scenarios.clnrm.toml");
+    let r = run(clnrm().arg("run").arg(&suite).arg("--report-dir").arg(dir.path()));
+    assert_eq!(r.code, 0, "the timeout suite passes");
+    let rep = read_report(dir.path(), "chaos_timeout_scenarios");
+    // Graceful where the container honoured SIGTERM, hard where it did not.
+    let graceful = spans_named(&rep, "clnrm.timeout.graceful");
+    assert_eq!(graceful.iter().filter(|s| s["status"] == "OK").count(), 1);
+    assert_eq!(graceful.iter().filter(|s| s["status"] == "ERROR").count(), 1, "the stubborn one ignored SIGTERM");
+    for cleanup in spans_named(&rep, "clnrm.cleanup") {
+        let parent = parent_name(&rep, cleanup).unwrap_or_default();
+        assert!(parent.ends_with(".enforced"), "cleanup reacts to the enforcement, not the step: {parent}");
+        assert_eq!(attr(cleanup, "cleanup.triggered"), Some(&serde_json::json!("timeout")));
+    }
+    assert_no_leftovers(rep["run_id"].as_str().unwrap());
+}
