@@ -14,7 +14,11 @@ image = "clnrm-base:latest"
 fn kill_mid_step_is_observed_and_cleaned_up() {
     let dir = tempfile::tempdir().unwrap();
     let suite = workspace().join("tests/chaos/container_failures.clnrm.toml");
-    let r = run(clnrm().arg("run").arg(&suite).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&suite)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 0, "the container_failures suite passes");
     let rep = read_report(dir.path(), "chaos_container_failures");
     let run_id = rep["run_id"].as_str().unwrap();
@@ -24,7 +28,10 @@ fn kill_mid_step_is_observed_and_cleaned_up() {
     assert_eq!(step.len(), 1);
     assert_eq!(step[0]["status"], "ERROR");
     assert_eq!(attr(step[0], "exit.code"), Some(&serde_json::json!(137)));
-    assert_eq!(attr(step[0], "error.type"), Some(&serde_json::json!("container_killed")));
+    assert_eq!(
+        attr(step[0], "error.type"),
+        Some(&serde_json::json!("container_killed"))
+    );
     let sc = &rep["scenarios"][0];
     assert_eq!(sc["steps"][0]["exit_code"], 137);
     assert_eq!(sc["injections"][0]["observed"], true);
@@ -32,13 +39,22 @@ fn kill_mid_step_is_observed_and_cleaned_up() {
     // The kill span carries the exit code it observed.
     let kill = spans_named(&rep, "clnrm.chaos.kill");
     assert_eq!(kill[0]["status"], "OK");
-    assert_eq!(attr(kill[0], "container.exit_code"), Some(&serde_json::json!(137)));
+    assert_eq!(
+        attr(kill[0], "container.exit_code"),
+        Some(&serde_json::json!(137))
+    );
 
     // Cleanup is a child of the killed step, recovery a child of cleanup; both OK.
     let cleanup = spans_named(&rep, "clnrm.cleanup");
-    let after_kill = cleanup.iter().find(|c| parent_name(&rep, c).as_deref() == Some("clnrm.step:container_killed_mid_step")).expect("cleanup under the killed step");
+    let after_kill = cleanup
+        .iter()
+        .find(|c| parent_name(&rep, c).as_deref() == Some("clnrm.step:container_killed_mid_step"))
+        .expect("cleanup under the killed step");
     assert_eq!(after_kill["status"], "OK");
-    assert!(after_kill["start_ns"].as_u64() >= step[0]["end_ns"].as_u64(), "cleanup starts after the step ended");
+    assert!(
+        after_kill["start_ns"].as_u64() >= step[0]["end_ns"].as_u64(),
+        "cleanup starts after the step ended"
+    );
     for rec in spans_named(&rep, "clnrm.recovery") {
         assert_eq!(rec["status"], "OK");
         assert_eq!(parent_name(&rep, rec).as_deref(), Some("clnrm.cleanup"));
@@ -71,11 +87,25 @@ attrs.all = {{ "exit.code" = "41" }}
 "#
     );
     let p = suite(dir.path(), "false.clnrm.toml", &text);
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 1, "a false expectation is a failed test");
-    let line = r.stdout.lines().find(|l| l.contains("✗ expect.span[0]")).expect("the failed expectation is reported");
-    assert!(line.contains("clnrm.step:exit_42"), "names the span: {line}");
-    assert!(line.contains("exit.code = 42") && line.contains("\"41\""), "names the attribute, its value and the expected one: {line}");
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("✗ expect.span[0]"))
+        .expect("the failed expectation is reported");
+    assert!(
+        line.contains("clnrm.step:exit_42"),
+        "names the span: {line}"
+    );
+    assert!(
+        line.contains("exit.code = 42") && line.contains("\"41\""),
+        "names the attribute, its value and the expected one: {line}"
+    );
     assert!(r.stdout.contains("FAIL"), "summary says FAIL");
     let rep = read_report(dir.path(), "false");
     assert_eq!(rep["passed"], false);
@@ -87,7 +117,11 @@ fn expect_failure_scenario_that_passes_is_a_failure() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!("{BASE}\n[[scenario]]\nname = \"fine\"\nservice = \"app\"\nrun = \"true\"\nexpect_failure = true\n");
     let p = suite(dir.path(), "nofail.clnrm.toml", &text);
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 1);
     assert!(r.stdout.contains("expected a failure"), "{}", r.stdout);
 }
@@ -96,7 +130,10 @@ fn expect_failure_scenario_that_passes_is_a_failure() {
 fn looping_plugin_is_stopped_by_its_deadline_and_cleanup_still_runs() {
     let dir = tempfile::tempdir().unwrap();
     let looper = plugin_dir().join("looper.wasm");
-    assert!(looper.is_file(), "looper test plugin missing: run `cargo xtask plugins`");
+    assert!(
+        looper.is_file(),
+        "looper test plugin missing: run `cargo xtask plugins`"
+    );
     let text = format!(
         r#"[plugins]
 looper = "{}"
@@ -119,15 +156,34 @@ attrs.all = {{ "cleanup.success" = "true" }}
     );
     let p = suite(dir.path(), "looper.clnrm.toml", &text);
     let started = std::time::Instant::now();
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 1, "the scenario fails");
-    assert!(started.elapsed().as_secs() < 20, "the deadline stopped the loop ({:?})", started.elapsed());
-    assert!(r.stdout.contains("plugin `looper` did not finish within its deadline of 2000 ms"), "clear error: {}", r.stdout);
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "the deadline stopped the loop ({:?})",
+        started.elapsed()
+    );
+    assert!(
+        r.stdout
+            .contains("plugin `looper` did not finish within its deadline of 2000 ms"),
+        "clear error: {}",
+        r.stdout
+    );
     let rep = read_report(dir.path(), "looper");
     let sc = &rep["scenarios"][0];
-    assert_eq!(sc["cleanup"]["success"], true, "cleanup ran despite the plugin");
+    assert_eq!(
+        sc["cleanup"]["success"], true,
+        "cleanup ran despite the plugin"
+    );
     assert_eq!(sc["cleanup"]["containers_removed"], 1);
-    assert!(rep["expectations"][0]["passed"] == true, "the cleanup span is there and OK");
+    assert!(
+        rep["expectations"][0]["passed"] == true,
+        "the cleanup span is there and OK"
+    );
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
 }
 
@@ -136,7 +192,10 @@ fn docker_unreachable_is_exit_2_in_one_line() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!("{BASE}\n[[scenario]]\nname = \"x\"\nservice = \"app\"\nrun = \"true\"\n");
     let p = suite(dir.path(), "nodocker.clnrm.toml", &text);
-    let r = run(clnrm().arg("run").arg(&p).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 2);
     let lines: Vec<&str> = r.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line: {:?}", lines);
@@ -148,10 +207,21 @@ fn missing_image_is_exit_2_before_anything_starts() {
     let dir = tempfile::tempdir().unwrap();
     let text = "[service.app]\nimage = \"no-such-image:never\"\n[[scenario]]\nname = \"x\"\nservice = \"app\"\nrun = \"true\"\n";
     let p = suite(dir.path(), "noimage.clnrm.toml", text);
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no-such-image:never") && r.stderr.contains("not present locally"), "{}", r.stderr);
-    assert!(!dir.path().join("noimage.report.json").exists(), "nothing ran");
+    assert!(
+        r.stderr.contains("no-such-image:never") && r.stderr.contains("not present locally"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !dir.path().join("noimage.report.json").exists(),
+        "nothing ran"
+    );
 }
 
 #[test]
@@ -162,18 +232,46 @@ fn cleanup_policy_keeps_a_failed_scenario_for_debugging_until_gc() {
         "{BASE}\n[cleanup]\ncontainers = \"on_success\"\nnetworks = \"on_success\"\n\n[[scenario]]\nname = \"passes\"\nservice = \"app\"\nrun = \"true\"\n\n[[scenario]]\nname = \"fails\"\nservice = \"app\"\nrun = \"exit 3\"\n"
     );
     let p = suite(dir.path(), "keep.clnrm.toml", &text);
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 1, "the failing scenario fails the suite");
     let rep = read_report(dir.path(), "keep");
     let run_id = rep["run_id"].as_str().unwrap();
     // The passing scenario was removed; the failing one kept, on purpose.
     let kept = docker_ls("container", &format!("clnrm={run_id}"));
-    assert_eq!(kept.len(), 1, "the failed scenario's container is kept: {kept:?}");
-    assert_eq!(docker_ls("network", &format!("clnrm={run_id}")).len(), 1, "and its network");
-    let cleanup: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("keep.cleanup.json")).unwrap()).unwrap();
-    let fails = cleanup["scenarios"].as_array().unwrap().iter().find(|s| s["scenario"] == "fails").unwrap();
-    assert_eq!(fails["kept"].as_array().unwrap().len(), 2, "container and network listed as kept");
-    assert_eq!(fails["unexpected"].as_array().unwrap().len(), 0, "nothing else remains");
+    assert_eq!(
+        kept.len(),
+        1,
+        "the failed scenario's container is kept: {kept:?}"
+    );
+    assert_eq!(
+        docker_ls("network", &format!("clnrm={run_id}")).len(),
+        1,
+        "and its network"
+    );
+    let cleanup: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("keep.cleanup.json")).unwrap(),
+    )
+    .unwrap();
+    let fails = cleanup["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["scenario"] == "fails")
+        .unwrap();
+    assert_eq!(
+        fails["kept"].as_array().unwrap().len(),
+        2,
+        "container and network listed as kept"
+    );
+    assert_eq!(
+        fails["unexpected"].as_array().unwrap().len(),
+        0,
+        "nothing else remains"
+    );
     assert_eq!(fails["success"], true);
     // The run is over: gc takes what it kept.
     let g = run(clnrm().arg("gc"));
@@ -213,17 +311,31 @@ fn trapping_and_bloating_plugins_fail_clearly_and_cleanup_still_runs() {
 fn timeout_suite_enforces_every_bound_and_cleans_up_after_it() {
     let dir = tempfile::tempdir().unwrap();
     let suite = workspace().join("tests/chaos/timeout_scenarios.clnrm.toml");
-    let r = run(clnrm().arg("run").arg(&suite).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&suite)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 0, "the timeout suite passes");
     let rep = read_report(dir.path(), "chaos_timeout_scenarios");
     // Graceful where the container honoured SIGTERM, hard where it did not.
     let graceful = spans_named(&rep, "clnrm.timeout.graceful");
     assert_eq!(graceful.iter().filter(|s| s["status"] == "OK").count(), 1);
-    assert_eq!(graceful.iter().filter(|s| s["status"] == "ERROR").count(), 1, "the stubborn one ignored SIGTERM");
+    assert_eq!(
+        graceful.iter().filter(|s| s["status"] == "ERROR").count(),
+        1,
+        "the stubborn one ignored SIGTERM"
+    );
     for cleanup in spans_named(&rep, "clnrm.cleanup") {
         let parent = parent_name(&rep, cleanup).unwrap_or_default();
-        assert!(parent.ends_with(".enforced"), "cleanup reacts to the enforcement, not the step: {parent}");
-        assert_eq!(attr(cleanup, "cleanup.triggered"), Some(&serde_json::json!("timeout")));
+        assert!(
+            parent.ends_with(".enforced"),
+            "cleanup reacts to the enforcement, not the step: {parent}"
+        );
+        assert_eq!(
+            attr(cleanup, "cleanup.triggered"),
+            Some(&serde_json::json!("timeout"))
+        );
     }
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
 }

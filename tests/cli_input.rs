@@ -9,7 +9,10 @@ use support::*;
 fn run_bad(text: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "t.clnrm.toml", text);
-    let r = run(clnrm().arg("run").arg(&p).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 2, "bad input is exit 2");
     assert!(!r.stderr.contains("panicked"), "no panic");
     r
@@ -33,7 +36,10 @@ name = "clnrm.cleanup"
 fn the_good_suite_validates_without_docker() {
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "t.clnrm.toml", GOOD);
-    let r = run(clnrm().arg("validate").arg(&p).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    let r = run(clnrm()
+        .arg("validate")
+        .arg(&p)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("ok "));
 }
@@ -42,28 +48,48 @@ fn the_good_suite_validates_without_docker() {
 fn unknown_key_has_line_col_and_suggestion() {
     let r = run_bad(&GOOD.replace("expect_failure", "expect_falure"));
     assert!(r.stderr.contains("t.clnrm.toml:8:1"), "{}", r.stderr);
-    assert!(r.stderr.contains("did you mean `expect_failure`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `expect_failure`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn unknown_chaos_type_has_line_col_and_suggestion() {
     let r = run_bad(&GOOD.replace("kill_container", "kill_containr"));
-    assert!(r.stderr.contains("unknown chaos type `kill_containr`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown chaos type `kill_containr`"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("t.clnrm.toml:9:19"), "{}", r.stderr);
-    assert!(r.stderr.contains("did you mean `kill_container`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean `kill_container`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn unknown_expectation_table_is_named() {
     let r = run_bad(&GOOD.replace("[[expect.span]]", "[[expect.spam]]"));
     assert!(r.stderr.contains("[expect.spam]"), "{}", r.stderr);
-    assert!(r.stderr.contains("did you mean [expect.span]"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("did you mean [expect.span]"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn unknown_service_reference() {
     let r = run_bad(&GOOD.replace("service = \"app\"", "service = \"api\""));
-    assert!(r.stderr.contains("t.clnrm.toml:6:11") && r.stderr.contains("unknown service `api`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("t.clnrm.toml:6:11") && r.stderr.contains("unknown service `api`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -91,7 +117,10 @@ fn missing_file_and_empty_glob() {
 #[test]
 fn invalid_span_expectation_config_is_reported_before_running() {
     // Unknown key inside [[expect.span]] is caught by the validator's config check.
-    let r = run_bad(&GOOD.replace("name = \"clnrm.cleanup\"", "name = \"clnrm.cleanup\"\nstauts = \"OK\""));
+    let r = run_bad(&GOOD.replace(
+        "name = \"clnrm.cleanup\"",
+        "name = \"clnrm.cleanup\"\nstauts = \"OK\"",
+    ));
     assert!(r.stderr.contains("stauts"), "{}", r.stderr);
 }
 
@@ -104,7 +133,10 @@ fn multiline_inline_tables_validate() {
     );
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "t.clnrm.toml", &text);
-    let r = run(clnrm().arg("validate").arg(&p).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    let r = run(clnrm()
+        .arg("validate")
+        .arg(&p)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
@@ -197,35 +229,82 @@ cleanup_must_succeed = true
 "#;
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "t.clnrm.toml", text);
-    let r = run(clnrm().arg("validate").arg(&p).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    let r = run(clnrm()
+        .arg("validate")
+        .arg(&p)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("(2 scenarios, 2 expectations)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("(2 scenarios, 2 expectations)"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn undefined_variable_is_pointed_at() {
-    let text = format!("[vars]\nimage = \"clnrm-base:latest\"\n{}", GOOD.replace("image = \"clnrm-base:latest\"", "image = \"{{ imgae }}\""));
+    let text = format!(
+        "[vars]\nimage = \"clnrm-base:latest\"\n{}",
+        GOOD.replace("image = \"clnrm-base:latest\"", "image = \"{{ imgae }}\"")
+    );
     let r = run_bad(&text);
-    assert!(r.stderr.contains("t.clnrm.toml:4:10") && r.stderr.contains("undefined variable `imgae`"), "{}", r.stderr);
-    assert!(r.stderr.contains("did you mean `{{ image }}`"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("t.clnrm.toml:4:10") && r.stderr.contains("undefined variable `imgae`"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("did you mean `{{ image }}`"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn run_entry_typo_is_pointed_at_with_suggestion() {
-    let r = run_bad(&GOOD.replace("run = \"sleep 5\"", "run = [\n  { service = \"app\", comand = \"sleep 5\" },\n]"));
-    assert!(r.stderr.contains("t.clnrm.toml:8:22") && r.stderr.contains("did you mean `command`"), "{}", r.stderr);
+    let r = run_bad(&GOOD.replace(
+        "run = \"sleep 5\"",
+        "run = [\n  { service = \"app\", comand = \"sleep 5\" },\n]",
+    ));
+    assert!(
+        r.stderr.contains("t.clnrm.toml:8:22") && r.stderr.contains("did you mean `command`"),
+        "{}",
+        r.stderr
+    );
     let r = run_bad(&GOOD.replace("run = \"sleep 5\"", "run = 5"));
-    assert!(r.stderr.contains("t.clnrm.toml:7:7") && r.stderr.contains("a command string, or an array of { service, command } tables"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("t.clnrm.toml:7:7")
+            && r.stderr
+                .contains("a command string, or an array of { service, command } tables"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn service_plugins_are_refused_honestly() {
-    let r = run_bad(&GOOD.replace("image = \"clnrm-base:latest\"", "image = \"clnrm-base:latest\"\nplugin = \"postgres\""));
-    assert!(r.stderr.contains("t.clnrm.toml:3:10") && r.stderr.contains("service plugins are not supported yet"), "{}", r.stderr);
+    let r = run_bad(&GOOD.replace(
+        "image = \"clnrm-base:latest\"",
+        "image = \"clnrm-base:latest\"\nplugin = \"postgres\"",
+    ));
+    assert!(
+        r.stderr.contains("t.clnrm.toml:3:10")
+            && r.stderr.contains("service plugins are not supported yet"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
 fn grace_period_needs_the_graceful_strategy() {
-    let r = run_bad(&GOOD.replace("expect_failure = true", "expect_failure = true\ngrace_period_ms = 500"));
-    assert!(r.stderr.contains("t.clnrm.toml:9:19") && r.stderr.contains("timeout_strategy = \"graceful\""), "{}", r.stderr);
+    let r = run_bad(&GOOD.replace(
+        "expect_failure = true",
+        "expect_failure = true\ngrace_period_ms = 500",
+    ));
+    assert!(
+        r.stderr.contains("t.clnrm.toml:9:19")
+            && r.stderr.contains("timeout_strategy = \"graceful\""),
+        "{}",
+        r.stderr
+    );
 }

@@ -41,7 +41,12 @@ run = "sleep 2"
 fn spawn_run(dir: &std::path::Path, docker_host: Option<&str>) -> Child {
     let p = suite(dir, "crash.clnrm.toml", SUITE);
     let mut cmd = clnrm();
-    cmd.arg("run").arg(&p).arg("--report-dir").arg(dir).stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     if let Some(h) = docker_host {
         cmd.env("DOCKER_HOST", h);
     }
@@ -51,7 +56,10 @@ fn spawn_run(dir: &std::path::Path, docker_host: Option<&str>) -> Child {
 /// Everything labelled as owned by process `pid`.
 fn owned_by(pid: u32) -> Vec<String> {
     let label = format!("clnrm.pid={pid}");
-    ["container", "network", "volume"].iter().flat_map(|w| docker_ls(w, &label)).collect()
+    ["container", "network", "volume"]
+        .iter()
+        .flat_map(|w| docker_ls(w, &label))
+        .collect()
 }
 
 fn wait_for_resources(pid: u32, at_least: usize, bound: Duration) -> bool {
@@ -83,11 +91,17 @@ fn sigkill_at_several_points_then_gc_leaves_nothing() {
         child.kill().expect("SIGKILL clnrm");
         let _ = child.wait();
         let left_before = owned_by(pid);
-        eprintln!("killed after {delay_ms} ms; it left {} resource(s)", left_before.len());
+        eprintln!(
+            "killed after {delay_ms} ms; it left {} resource(s)",
+            left_before.len()
+        );
         let r = gc();
         assert_eq!(r.code, 0, "gc succeeds");
         let left = owned_by(pid);
-        assert!(left.is_empty(), "after gc, run of pid {pid} (killed at {delay_ms} ms) still has {left:?}");
+        assert!(
+            left.is_empty(),
+            "after gc, run of pid {pid} (killed at {delay_ms} ms) still has {left:?}"
+        );
     }
 }
 
@@ -100,11 +114,17 @@ fn sigkill_mid_step_leaves_resources_that_gc_removes() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = spawn_run(dir.path(), None);
     let pid = child.id();
-    assert!(wait_for_resources(pid, 4, Duration::from_secs(20)), "the run started its network and containers");
+    assert!(
+        wait_for_resources(pid, 4, Duration::from_secs(20)),
+        "the run started its network and containers"
+    );
     child.kill().unwrap();
     let _ = child.wait();
     let leaked = owned_by(pid);
-    assert!(leaked.len() >= 4, "SIGKILL leaves the run's containers and network behind: {leaked:?}");
+    assert!(
+        leaked.len() >= 4,
+        "SIGKILL leaves the run's containers and network behind: {leaked:?}"
+    );
     let r = gc();
     assert!(r.stdout.contains("dead run"), "{}", r.stdout);
     assert!(owned_by(pid).is_empty());
@@ -123,10 +143,21 @@ fn a_new_run_collects_dead_runs_first() {
     let _ = child.wait();
     assert!(!owned_by(pid).is_empty());
     let quick = suite(dir.path(), "quick.clnrm.toml", "[service.app]\nimage = \"clnrm-base:latest\"\n[[scenario]]\nname = \"q\"\nservice = \"app\"\nrun = \"true\"\n");
-    let r = run(clnrm().arg("run").arg(&quick).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&quick)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 0);
-    assert!(owned_by(pid).is_empty(), "the next run removed what the dead one left");
-    assert!(r.stderr.contains("left by") && r.stderr.contains("dead run"), "{}", r.stderr);
+    assert!(
+        owned_by(pid).is_empty(),
+        "the next run removed what the dead one left"
+    );
+    assert!(
+        r.stderr.contains("left by") && r.stderr.contains("dead run"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -142,9 +173,18 @@ fn gc_never_touches_a_live_run() {
     let r = gc();
     assert_eq!(r.code, 0);
     let after = owned_by(pid);
-    assert_eq!(before.len(), after.len(), "a live run's resources are left alone");
+    assert_eq!(
+        before.len(),
+        after.len(),
+        "a live run's resources are left alone"
+    );
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "the live run still passes: {}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the live run still passes: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(owned_by(pid).is_empty());
 }
 
@@ -157,19 +197,39 @@ fn sigint_mid_run_cleans_up_and_exits_130() {
         let dir = tempfile::tempdir().unwrap();
         let child = spawn_run(dir.path(), None);
         let pid = child.id();
-        assert!(wait_for_resources(pid, 4, Duration::from_secs(20)), "the run is mid-step");
+        assert!(
+            wait_for_resources(pid, 4, Duration::from_secs(20)),
+            "the run is mid-step"
+        );
         std::thread::sleep(Duration::from_millis(300));
-        let st = Command::new("kill").arg(format!("-{signal}")).arg(pid.to_string()).status().unwrap();
+        let st = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .unwrap();
         assert!(st.success());
         let out = child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(130), "SIG{signal}: exit 130; stdout: {stdout} stderr: {}", String::from_utf8_lossy(&out.stderr));
-        assert!(owned_by(pid).is_empty(), "SIG{signal}: everything removed: {:?}", owned_by(pid));
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "SIG{signal}: exit 130; stdout: {stdout} stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            owned_by(pid).is_empty(),
+            "SIG{signal}: everything removed: {:?}",
+            owned_by(pid)
+        );
         let rep = read_report(dir.path(), "crash");
         assert_eq!(rep["interrupted"], true);
         assert_eq!(rep["scenarios"][0]["cleanup"]["triggered"], "interrupt");
         assert_eq!(rep["scenarios"][0]["cleanup"]["success"], true);
-        assert_eq!(rep["scenarios"].as_array().unwrap().len(), 1, "no scenario starts after the interrupt");
+        assert_eq!(
+            rep["scenarios"].as_array().unwrap().len(),
+            1,
+            "no scenario starts after the interrupt"
+        );
     }
 }
 
@@ -195,11 +255,18 @@ impl DockerProxy {
                     let _ = tcp.shutdown(Shutdown::Both);
                     continue;
                 }
-                let Ok(unix) = UnixStream::connect("/var/run/docker.sock") else { continue };
+                let Ok(unix) = UnixStream::connect("/var/run/docker.sock") else {
+                    continue;
+                };
                 c.lock().unwrap().push(tcp.try_clone().unwrap());
                 let (mut t2, u2) = (tcp.try_clone().unwrap(), unix.try_clone().unwrap());
                 std::thread::spawn(move || pipe(&mut t2, &mut u2.try_clone().unwrap()));
-                std::thread::spawn(move || pipe(&mut unix.try_clone().unwrap(), &mut tcp.try_clone().unwrap()));
+                std::thread::spawn(move || {
+                    pipe(
+                        &mut unix.try_clone().unwrap(),
+                        &mut tcp.try_clone().unwrap(),
+                    )
+                });
             }
         });
         DockerProxy { port, dead, conns }
@@ -231,16 +298,32 @@ fn docker_vanishing_mid_run_is_exit_2_and_gc_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let child = spawn_run(dir.path(), Some(&format!("tcp://127.0.0.1:{}", proxy.port)));
     let pid = child.id();
-    assert!(wait_for_resources(pid, 4, Duration::from_secs(20)), "the run is mid-step");
+    assert!(
+        wait_for_resources(pid, 4, Duration::from_secs(20)),
+        "the run is mid-step"
+    );
     proxy.kill();
     let t = Instant::now();
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "environment failure is exit 2: {stderr}");
-    assert!(t.elapsed() < Duration::from_secs(60), "it gives up promptly");
-    assert!(stderr.contains("Docker became unreachable"), "says so: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "environment failure is exit 2: {stderr}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(60),
+        "it gives up promptly"
+    );
+    assert!(
+        stderr.contains("Docker became unreachable"),
+        "says so: {stderr}"
+    );
     // Docker is back (the real socket): the next gc removes the leftovers.
-    assert!(!owned_by(pid).is_empty(), "with Docker gone nothing could be removed");
+    assert!(
+        !owned_by(pid).is_empty(),
+        "with Docker gone nothing could be removed"
+    );
     let r = gc();
     assert_eq!(r.code, 0);
     assert!(owned_by(pid).is_empty());

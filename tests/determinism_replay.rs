@@ -51,16 +51,35 @@ struct Outcome {
 
 fn run_once(dir: &Path, extra: &[&str]) -> Outcome {
     let p = suite(dir, "determinism.clnrm.toml", SUITE);
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir).args(extra));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir)
+        .args(extra));
     assert_eq!(r.code, 0, "the suite passes");
     let rep = read_report(dir, "determinism");
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
     let kill = spans_named(&rep, "clnrm.chaos.kill")[0].clone();
-    let jitter = attr(&kill, "delay.jitter_ms").and_then(|v| v.as_i64()).expect("jitter drawn");
-    let target = attr(&kill, "target.service").and_then(|v| v.as_str()).expect("target drawn").to_string();
-    let digest = std::fs::read_to_string(dir.join("determinism.trace.sha256")).map(|s| s.trim().to_string()).unwrap_or_else(|_| rep["digest"].as_str().unwrap().to_string());
-    assert_eq!(digest, rep["digest"].as_str().unwrap(), "the .trace.sha256 file and the report agree");
-    Outcome { digest, draws: (jitter, target) }
+    let jitter = attr(&kill, "delay.jitter_ms")
+        .and_then(|v| v.as_i64())
+        .expect("jitter drawn");
+    let target = attr(&kill, "target.service")
+        .and_then(|v| v.as_str())
+        .expect("target drawn")
+        .to_string();
+    let digest = std::fs::read_to_string(dir.join("determinism.trace.sha256"))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| rep["digest"].as_str().unwrap().to_string());
+    assert_eq!(
+        digest,
+        rep["digest"].as_str().unwrap(),
+        "the .trace.sha256 file and the report agree"
+    );
+    Outcome {
+        digest,
+        draws: (jitter, target),
+    }
 }
 
 #[test]
@@ -69,12 +88,22 @@ fn same_seed_five_times_one_digest_other_seed_other_digest() {
     let first = run_once(dir.path(), &[]);
     for i in 1..5 {
         let again = run_once(dir.path(), &[]);
-        assert_eq!(again.draws, first.draws, "run {i}: the same draws from the same seed");
+        assert_eq!(
+            again.draws, first.draws,
+            "run {i}: the same draws from the same seed"
+        );
         assert_eq!(again.digest, first.digest, "run {i}: the same digest");
     }
     // Another seed draws differently (a coincidence would be 1 in ~800; try a few).
-    let other = ["7", "8", "9"].iter().map(|s| run_once(dir.path(), &["--seed", s])).find(|o| o.draws != first.draws).expect("another seed draws differently");
-    assert_ne!(other.digest, first.digest, "different draws, different digest");
+    let other = ["7", "8", "9"]
+        .iter()
+        .map(|s| run_once(dir.path(), &["--seed", s]))
+        .find(|o| o.draws != first.draws)
+        .expect("another seed draws differently");
+    assert_ne!(
+        other.digest, first.digest,
+        "different draws, different digest"
+    );
 }
 
 #[test]
@@ -82,16 +111,37 @@ fn record_replays_without_docker_to_the_same_digest() {
     let dir = tempfile::tempdir().unwrap();
     let rec = dir.path().join("run.recording.json");
     let p = suite(dir.path(), "determinism.clnrm.toml", SUITE);
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()).arg("--record").arg(&rec));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path())
+        .arg("--record")
+        .arg(&rec));
     assert_eq!(r.code, 0);
-    let digest = read_report(dir.path(), "determinism")["digest"].as_str().unwrap().to_string();
+    let digest = read_report(dir.path(), "determinism")["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let started = std::time::Instant::now();
-    let r = run(clnrm().arg("replay").arg(&rec).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    let r = run(clnrm()
+        .arg("replay")
+        .arg(&rec)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 0, "replay matches");
-    assert!(r.stdout.contains(&format!("digest {digest} (same as recorded)")), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains(&format!("digest {digest} (same as recorded)")),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("no divergence"));
-    assert!(started.elapsed().as_secs() < 10, "no real sleeping in replay ({:?})", started.elapsed());
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "no real sleeping in replay ({:?})",
+        started.elapsed()
+    );
 
     // A changed plugin: built from the same source with one deliberate change.
     let plugins = tempfile::tempdir().unwrap();
@@ -101,16 +151,47 @@ fn record_replays_without_docker_to_the_same_digest() {
             std::fs::copy(f.path(), plugins.path().join(&name)).unwrap();
         }
     }
-    std::fs::copy(plugin_dir().join("kill-variant.wasm"), plugins.path().join("chaos-container.wasm")).unwrap();
-    let r = run(clnrm().arg("replay").arg(&rec).env("CLNRM_PLUGIN_DIR", plugins.path()).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    std::fs::copy(
+        plugin_dir().join("kill-variant.wasm"),
+        plugins.path().join("chaos-container.wasm"),
+    )
+    .unwrap();
+    let r = run(clnrm()
+        .arg("replay")
+        .arg(&rec)
+        .env("CLNRM_PLUGIN_DIR", plugins.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 1, "divergence is a failure");
-    assert!(r.stdout.contains("plugin changed since the recording: chaos-container"), "{}", r.stdout);
-    let line = r.stdout.lines().find(|l| l.contains("DIVERGED")).expect("divergence reported");
-    assert!(line.contains("host call #") && line.contains("\"SIGKILL\"), got container.kill(") && line.contains("\"SIGTERM\")"), "names the call, expected and actual: {line}");
+    assert!(
+        r.stdout
+            .contains("plugin changed since the recording: chaos-container"),
+        "{}",
+        r.stdout
+    );
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("DIVERGED"))
+        .expect("divergence reported");
+    assert!(
+        line.contains("host call #")
+            && line.contains("\"SIGKILL\"), got container.kill(")
+            && line.contains("\"SIGTERM\")"),
+        "names the call, expected and actual: {line}"
+    );
 
     // Another seed: the plugin's first draw differs from the recorded one.
-    let r = run(clnrm().arg("replay").arg(&rec).arg("--seed").arg("9999").env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    let r = run(clnrm()
+        .arg("replay")
+        .arg(&rec)
+        .arg("--seed")
+        .arg("9999")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 1);
-    let line = r.stdout.lines().find(|l| l.contains("DIVERGED")).expect("divergence reported");
+    let line = r
+        .stdout
+        .lines()
+        .find(|l| l.contains("DIVERGED"))
+        .expect("divergence reported");
     assert!(line.contains("rng.next-u64"), "{line}");
 }

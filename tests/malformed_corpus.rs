@@ -28,20 +28,29 @@ fn corpus() -> Vec<PathBuf> {
 
 /// `(line, col)` from the first line's `-- expect LINE:COL`.
 fn expected_position(path: &Path) -> (usize, usize) {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let first = text.lines().next().unwrap_or_default();
     let pos = first
         .strip_prefix('#')
         .and_then(|l| l.rsplit_once("-- expect "))
         .map(|(_, p)| p.trim())
         .unwrap_or_else(|| panic!("{}: the first line must be `# <what is wrong> -- expect LINE:COL`, found {first:?}", path.display()));
-    let (l, c) = pos.split_once(':').unwrap_or_else(|| panic!("{}: bad position {pos:?}", path.display()));
-    (l.parse().expect("line number"), c.parse().expect("column number"))
+    let (l, c) = pos
+        .split_once(':')
+        .unwrap_or_else(|| panic!("{}: bad position {pos:?}", path.display()));
+    (
+        l.parse().expect("line number"),
+        c.parse().expect("column number"),
+    )
 }
 
 /// What is wrong with one command's result, if anything.
 fn judge(path: &Path, command: &str, r: &Run) -> Option<String> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let (line, col) = expected_position(path);
     let at = format!("{name}:{line}:{col}");
     let mut problems = Vec::new();
@@ -60,22 +69,39 @@ fn judge(path: &Path, command: &str, r: &Run) -> Option<String> {
     if command == "run" && r.stdout.contains("report:") {
         problems.push("wrote a report".to_string());
     }
-    (!problems.is_empty()).then(|| format!("{name} ({command}): {}\n{}", problems.join("; "), indent(&r.stderr)))
+    (!problems.is_empty()).then(|| {
+        format!(
+            "{name} ({command}): {}\n{}",
+            problems.join("; "),
+            indent(&r.stderr)
+        )
+    })
 }
 
 fn indent(s: &str) -> String {
-    s.lines().map(|l| format!("    | {l}")).collect::<Vec<_>>().join("\n")
+    s.lines()
+        .map(|l| format!("    | {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn quiet(cmd: &mut std::process::Command) -> Run {
     let out = cmd.output().expect("clnrm runs");
-    Run { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into(), stderr: String::from_utf8_lossy(&out.stderr).into() }
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
 }
 
 #[test]
 fn corpus_has_at_least_30_suites_each_with_a_position() {
     let files = corpus();
-    assert!(files.len() >= 30, "only {} malformed suites in tests/malformed", files.len());
+    assert!(
+        files.len() >= 30,
+        "only {} malformed suites in tests/malformed",
+        files.len()
+    );
     for f in &files {
         expected_position(f);
     }
@@ -89,12 +115,30 @@ fn every_malformed_suite_is_exit_2_at_its_line_and_column_without_docker() {
     for f in &files {
         let r = quiet(clnrm().arg("validate").arg(f).env("DOCKER_HOST", NOWHERE));
         failures.extend(judge(f, "validate", &r));
-        let r = quiet(clnrm().arg("run").arg(f).arg("--report-dir").arg(reports.path()).env("DOCKER_HOST", NOWHERE));
+        let r = quiet(
+            clnrm()
+                .arg("run")
+                .arg(f)
+                .arg("--report-dir")
+                .arg(reports.path())
+                .env("DOCKER_HOST", NOWHERE),
+        );
         failures.extend(judge(f, "run", &r));
     }
-    let written: Vec<_> = std::fs::read_dir(reports.path()).map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect()).unwrap_or_default();
-    assert!(written.is_empty(), "reports were written for malformed suites: {written:?}");
-    assert!(failures.is_empty(), "{} of {} checks failed:\n{}", failures.len(), files.len() * 2, failures.join("\n"));
+    let written: Vec<_> = std::fs::read_dir(reports.path())
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(
+        written.is_empty(),
+        "reports were written for malformed suites: {written:?}"
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} checks failed:\n{}",
+        failures.len(),
+        files.len() * 2,
+        failures.join("\n")
+    );
 }
 
 /// A valid suite that loads the chaos plugin and every first-party validator.
@@ -196,19 +240,46 @@ injections_observed = true
 #[test]
 fn ten_valid_suites_validate_in_under_a_second() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let files: Vec<PathBuf> = (0..10).map(|i| suite(dir.path(), &format!("valid_{i}.clnrm.toml"), &valid_suite(i))).collect();
+    let files: Vec<PathBuf> = (0..10)
+        .map(|i| {
+            suite(
+                dir.path(),
+                &format!("valid_{i}.clnrm.toml"),
+                &valid_suite(i),
+            )
+        })
+        .collect();
     // Warm the precompiled plugin cache (CLNRM_CACHE_DIR, set by `clnrm()`).
-    let r = run(clnrm().arg("validate").args(&files).env("DOCKER_HOST", NOWHERE));
+    let r = run(clnrm()
+        .arg("validate")
+        .args(&files)
+        .env("DOCKER_HOST", NOWHERE));
     assert_eq!(r.code, 0, "the ten suites must be valid");
-    assert_eq!(r.stdout.lines().filter(|l| l.starts_with("ok ")).count(), 10, "{}", r.stdout);
+    assert_eq!(
+        r.stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        10,
+        "{}",
+        r.stdout
+    );
     let mut best = Duration::MAX;
     for _ in 0..3 {
         let t = Instant::now();
-        let r = quiet(clnrm().arg("validate").args(&files).env("DOCKER_HOST", NOWHERE));
+        let r = quiet(
+            clnrm()
+                .arg("validate")
+                .args(&files)
+                .env("DOCKER_HOST", NOWHERE),
+        );
         let took = t.elapsed();
         assert_eq!(r.code, 0, "{}", r.stderr);
         best = best.min(took);
     }
-    eprintln!("clnrm validate, 10 suites, warm cache: best of 3 = {} ms", best.as_millis());
-    assert!(best < Duration::from_secs(1), "validate of ten suites took {best:?} (warm cache)");
+    eprintln!(
+        "clnrm validate, 10 suites, warm cache: best of 3 = {} ms",
+        best.as_millis()
+    );
+    assert!(
+        best < Duration::from_secs(1),
+        "validate of ten suites took {best:?} (warm cache)"
+    );
 }

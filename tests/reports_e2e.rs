@@ -28,10 +28,20 @@ image = "clnrm-base:latest"
 
 /// Run a Python snippet (argv[1..] = args) and parse the JSON it prints.
 fn python_json(script: &str, args: &[&Path]) -> Value {
-    let out = Command::new("python3").arg("-c").arg(script).args(args).output().expect("python3 runs (cargo xtask setup installs its packages)");
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 runs (cargo xtask setup installs its packages)");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "python failed: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("python printed no JSON ({e}): {stdout}"))
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{stdout}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("python printed no JSON ({e}): {stdout}"))
 }
 
 /// junitparser's view of a JUnit file.
@@ -130,10 +140,22 @@ attrs.all = {{ "exit.code" = "41" }}
     let p = suite(dir.path(), "four.clnrm.toml", &text);
     let out = dir.path().join("reports");
     let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(&out));
-    assert_eq!(r.code, 1, "a failed scenario and a false expectation fail the run");
-    for f in ["four.report.json", "four.junit.xml", "four.trace.sha256", "four.cleanup.json", "four.otlp.jsonl"] {
+    assert_eq!(
+        r.code, 1,
+        "a failed scenario and a false expectation fail the run"
+    );
+    for f in [
+        "four.report.json",
+        "four.junit.xml",
+        "four.trace.sha256",
+        "four.cleanup.json",
+        "four.otlp.jsonl",
+    ] {
         assert!(out.join(f).is_file(), "{f} written");
-        assert!(r.stdout.contains(&format!("{}", out.join(f).display())), "{f} announced on stdout");
+        assert!(
+            r.stdout.contains(&format!("{}", out.join(f).display())),
+            "{f} announced on stdout"
+        );
     }
 
     // JSON report: digest, seed, time, plugins, verdicts with messages.
@@ -145,7 +167,12 @@ attrs.all = {{ "exit.code" = "41" }}
     assert_eq!(rep["trace_id"].as_str().unwrap().len(), 32);
     let digest = rep["digest"].as_str().unwrap().to_string();
     assert_eq!(digest.len(), 64);
-    assert_eq!(rep["plugins"]["chaos-container"]["version"].as_str().map(|v| !v.is_empty()), Some(true));
+    assert_eq!(
+        rep["plugins"]["chaos-container"]["version"]
+            .as_str()
+            .map(|v| !v.is_empty()),
+        Some(true)
+    );
     assert_eq!(rep["scenarios"][0]["passed"], true);
     assert_eq!(rep["scenarios"][1]["passed"], false);
     let ex = rep["expectations"].as_array().unwrap();
@@ -161,25 +188,62 @@ attrs.all = {{ "exit.code" = "41" }}
     // JUnit, through junitparser.
     let j = python_json(JUNITPARSER, &[&out.join("four.junit.xml")]);
     let s = &j["suites"][0];
-    assert_eq!(j["suites"].as_array().unwrap().len(), 1, "one testsuite per suite");
+    assert_eq!(
+        j["suites"].as_array().unwrap().len(),
+        1,
+        "one testsuite per suite"
+    );
     assert_eq!(s["name"], "four");
-    assert_eq!((s["tests"].as_u64(), s["failures"].as_u64(), s["errors"].as_u64()), (Some(4), Some(2), Some(0)), "2 scenarios + 2 expectations, 2 failed: {s}");
+    assert_eq!(
+        (
+            s["tests"].as_u64(),
+            s["failures"].as_u64(),
+            s["errors"].as_u64()
+        ),
+        (Some(4), Some(2), Some(0)),
+        "2 scenarios + 2 expectations, 2 failed: {s}"
+    );
     assert_eq!(s["properties"]["seed"], "4242");
     assert_eq!(s["properties"]["digest"], digest.as_str());
     assert_eq!(s["properties"]["run_id"], run_id.as_str());
-    assert!(s["timestamp"].as_str().unwrap().starts_with("2026-01-01T00:00:00"), "frozen clock: {}", s["timestamp"]);
-    let case = |name: &str| s["cases"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("no case {name}: {s}")).clone();
+    assert!(
+        s["timestamp"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-01-01T00:00:00"),
+        "frozen clock: {}",
+        s["timestamp"]
+    );
+    let case = |name: &str| {
+        s["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no case {name}: {s}"))
+            .clone()
+    };
     let killed = case("killed");
     assert_eq!(killed["passed"], true);
-    assert!(killed["time"].as_f64().unwrap() > 0.2, "scenario time in seconds: {killed}");
+    assert!(
+        killed["time"].as_f64().unwrap() > 0.2,
+        "scenario time in seconds: {killed}"
+    );
     let e42 = case("exit_42");
     assert_eq!(e42["passed"], false);
     assert_eq!(e42["results"][0]["kind"], "Failure");
-    assert_eq!(e42["results"][0]["message"], "step `exit_42` failed: nonzero_exit (exit code 42)");
+    assert_eq!(
+        e42["results"][0]["message"],
+        "step `exit_42` failed: nonzero_exit (exit code 42)"
+    );
     assert_eq!(e42["results"][0]["type"], "nonzero_exit");
     let exp = case(ex[1]["expectation"].as_str().unwrap());
     assert_eq!(exp["classname"], "four.expect.span");
-    assert_eq!(exp["results"][0]["message"], false_msg.as_str(), "the validator's message, unchanged");
+    assert_eq!(
+        exp["results"][0]["message"],
+        false_msg.as_str(),
+        "the validator's message, unchanged"
+    );
     assert_eq!(case(ex[0]["expectation"].as_str().unwrap())["passed"], true);
 
     // Cleanup report: what was created was removed, nothing remains.
@@ -189,16 +253,32 @@ attrs.all = {{ "exit.code" = "41" }}
     let scs = c["scenarios"].as_array().unwrap();
     assert_eq!(scs.len(), 2);
     for sc in scs {
-        let created: Vec<&str> = sc["created"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let created: Vec<&str> = sc["created"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
         assert!(!created.is_empty(), "{sc}");
-        let removed: Vec<&str> = sc["removed"]["container_ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
-        assert_eq!(sc["removed"]["containers"].as_u64(), Some(removed.len() as u64));
+        let removed: Vec<&str> = sc["removed"]["container_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            sc["removed"]["containers"].as_u64(),
+            Some(removed.len() as u64)
+        );
         for id in &removed {
             assert!(created.contains(id), "removed {id} was created: {sc}");
         }
         assert!(!removed.is_empty(), "{sc}");
         assert_eq!(sc["kept"], serde_json::json!([]));
-        assert_eq!(sc["remaining"], serde_json::json!({"containers": [], "networks": [], "volumes": []}));
+        assert_eq!(
+            sc["remaining"],
+            serde_json::json!({"containers": [], "networks": [], "volumes": []})
+        );
         assert_eq!(sc["unexpected"], serde_json::json!([]));
         assert_eq!(sc["verified"], true);
         assert_eq!(sc["verification"]["counts"]["containers.remaining"], 0);
@@ -228,7 +308,11 @@ run = "true"
 "#
     );
     let p = suite(dir.path(), "some.clnrm.toml", &text);
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 0);
     assert!(dir.path().join("some.junit.xml").is_file());
     assert!(dir.path().join("some.trace.sha256").is_file());
@@ -263,26 +347,60 @@ chaos_injection = {{ type = "kill_container", delay_ms = 200 }}
     let by_file = dir.path().join("file");
     let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(&by_file));
     assert_eq!(r.code, 0);
-    assert!(!r.stdout.lines().any(|l| l.starts_with('{')), "no JSON on stdout by default");
+    assert!(
+        !r.stdout.lines().any(|l| l.starts_with('{')),
+        "no JSON on stdout by default"
+    );
     let rep = read_report(&by_file, "lines");
     let trace_id = rep["trace_id"].as_str().unwrap().to_string();
     let n_spans = rep["spans"].as_array().unwrap().len();
     let jsonl = by_file.join("lines.otlp.jsonl");
-    assert_eq!(read(&by_file, "lines.otlp.jsonl").lines().count(), 1, "one request per line");
+    assert_eq!(
+        read(&by_file, "lines.otlp.jsonl").lines().count(),
+        1,
+        "one request per line"
+    );
     let v = python_json(OTLP_JSON, &[&jsonl]);
     let req = &v[0];
-    assert_eq!(req["spans"].as_u64(), Some(n_spans as u64), "every span of the trace");
-    assert_eq!(req["trace_ids"], serde_json::json!([trace_id]), "one trace, the report's id");
+    assert_eq!(
+        req["spans"].as_u64(),
+        Some(n_spans as u64),
+        "every span of the trace"
+    );
+    assert_eq!(
+        req["trace_ids"],
+        serde_json::json!([trace_id]),
+        "one trace, the report's id"
+    );
     assert_eq!(req["roots"], serde_json::json!(["clnrm.run"]));
     assert_eq!(req["dangling_parents"], 0);
-    assert!(req["min_start"].as_u64().unwrap() >= FROZEN_NS, "times on the frozen epoch");
+    assert!(
+        req["min_start"].as_u64().unwrap() >= FROZEN_NS,
+        "times on the frozen epoch"
+    );
     assert!(req["min_start"].as_u64().unwrap() < FROZEN_NS + 60_000_000_000);
-    assert_eq!(req["resource"], serde_json::json!({"service.name": "json-check", "team": "chaos"}));
-    assert!(req["error_spans"].as_array().unwrap().iter().any(|n| n == "clnrm.step:killed"), "status carried: {req}");
+    assert_eq!(
+        req["resource"],
+        serde_json::json!({"service.name": "json-check", "team": "chaos"})
+    );
+    assert!(
+        req["error_spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "clnrm.step:killed"),
+        "status carried: {req}"
+    );
 
     // --otel-exporter stdout: the same request as a line on stdout, no file.
     let by_stdout = dir.path().join("stdout");
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(&by_stdout).arg("--otel-exporter").arg("stdout"));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(&by_stdout)
+        .arg("--otel-exporter")
+        .arg("stdout"));
     assert_eq!(r.code, 0);
     assert!(!by_stdout.join("lines.otlp.jsonl").exists());
     let lines: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with('{')).collect();
@@ -290,12 +408,22 @@ chaos_injection = {{ type = "kill_container", delay_ms = 200 }}
     let captured = dir.path().join("captured.jsonl");
     std::fs::write(&captured, lines[0]).unwrap();
     let v = python_json(OTLP_JSON, &[&captured]);
-    assert_eq!(v[0]["trace_ids"], serde_json::json!([trace_id]), "same seed, same trace id");
+    assert_eq!(
+        v[0]["trace_ids"],
+        serde_json::json!([trace_id]),
+        "same seed, same trace id"
+    );
     assert_eq!(v[0]["spans"].as_u64(), Some(n_spans as u64));
 
     // --otel-exporter none: nothing.
     let by_none = dir.path().join("none");
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(&by_none).arg("--otel-exporter").arg("none"));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(&by_none)
+        .arg("--otel-exporter")
+        .arg("none"));
     assert_eq!(r.code, 0);
     assert!(!by_none.join("lines.otlp.jsonl").exists());
     assert!(!r.stdout.contains("otel:"));
@@ -303,7 +431,11 @@ chaos_injection = {{ type = "kill_container", delay_ms = 200 }}
     // sample_ratio = 0: the whole trace is left out, and says so.
     let p0 = suite(dir.path(), "lines.clnrm.toml", &text("sample_ratio = 0.0"));
     let by_sample = dir.path().join("sample");
-    let r = run(clnrm().arg("run").arg(&p0).arg("--report-dir").arg(&by_sample));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p0)
+        .arg("--report-dir")
+        .arg(&by_sample));
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("not sampled"), "{}", r.stdout);
     assert_eq!(read(&by_sample, "lines.otlp.jsonl"), "", "no request");
@@ -327,12 +459,18 @@ impl Receiver {
             .spawn()
             .expect("python3 runs the OTLP receiver");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped stdout")).read_line(&mut line).expect("the receiver prints its port");
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("the receiver prints its port");
         let port = line.trim().parse().unwrap_or_else(|_| {
             let _ = child.kill();
             panic!("the receiver did not start (is opentelemetry-proto installed? run `cargo xtask setup`): {line:?}")
         });
-        Receiver { child, port, summary }
+        Receiver {
+            child,
+            port,
+            summary,
+        }
     }
 
     /// The requests received so far, waiting up to 5 s for `n`.
@@ -385,8 +523,18 @@ chaos_injection = {{ type = "kill_container", delay_ms = 200 }}
         let out = dir.path().join(format!("run{i}"));
         let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(&out));
         assert_eq!(r.code, 0);
-        assert!(r.stdout.contains(&format!("exported to http://127.0.0.1:{}/v1/traces", rx.port)), "{}", r.stdout);
-        assert!(!out.join("otlp.otlp.jsonl").exists(), "otlp replaces the file export");
+        assert!(
+            r.stdout.contains(&format!(
+                "exported to http://127.0.0.1:{}/v1/traces",
+                rx.port
+            )),
+            "{}",
+            r.stdout
+        );
+        assert!(
+            !out.join("otlp.otlp.jsonl").exists(),
+            "otlp replaces the file export"
+        );
         reports.push(read_report(&out, "otlp"));
     }
     let reqs = rx.requests(2);
@@ -397,13 +545,28 @@ chaos_injection = {{ type = "kill_container", delay_ms = 200 }}
         assert_eq!(req["resource"]["service.name"], "checkout-chaos");
         assert_eq!(req["resource"]["deployment.environment"], "ci");
         let spans = req["spans"].as_array().unwrap();
-        assert_eq!(spans.len(), rep["spans"].as_array().unwrap().len(), "every span arrived");
-        let traces: std::collections::BTreeSet<&str> = spans.iter().map(|s| s["trace_id"].as_str().unwrap()).collect();
+        assert_eq!(
+            spans.len(),
+            rep["spans"].as_array().unwrap().len(),
+            "every span arrived"
+        );
+        let traces: std::collections::BTreeSet<&str> = spans
+            .iter()
+            .map(|s| s["trace_id"].as_str().unwrap())
+            .collect();
         assert_eq!(traces.len(), 1, "one trace");
         assert_eq!(traces.iter().next().copied(), rep["trace_id"].as_str());
         let by_id = |id: &str| spans.iter().find(|s| s["span_id"] == id);
-        let named = |n: &str| spans.iter().find(|s| s["name"] == n).unwrap_or_else(|| panic!("no span {n}"));
-        let parent_name = |s: &Value| by_id(s["parent_span_id"].as_str().unwrap()).map(|p| p["name"].as_str().unwrap().to_string());
+        let named = |n: &str| {
+            spans
+                .iter()
+                .find(|s| s["name"] == n)
+                .unwrap_or_else(|| panic!("no span {n}"))
+        };
+        let parent_name = |s: &Value| {
+            by_id(s["parent_span_id"].as_str().unwrap())
+                .map(|p| p["name"].as_str().unwrap().to_string())
+        };
         let root = named("clnrm.run");
         assert_eq!(root["parent_span_id"], "");
         assert_eq!(root["attributes"]["determinism.seed"], 4242);
@@ -413,23 +576,55 @@ chaos_injection = {{ type = "kill_container", delay_ms = 200 }}
         assert_eq!(parent_name(step).as_deref(), Some("clnrm.scenario"));
         assert_eq!(step["status_code"], 2, "ERROR");
         assert_eq!(step["attributes"]["exit.code"], 137);
-        let cleanup = spans.iter().find(|s| s["name"] == "clnrm.cleanup" && parent_name(s).as_deref() == Some("clnrm.step:killed")).expect("cleanup under the killed step");
+        let cleanup = spans
+            .iter()
+            .find(|s| {
+                s["name"] == "clnrm.cleanup"
+                    && parent_name(s).as_deref() == Some("clnrm.step:killed")
+            })
+            .expect("cleanup under the killed step");
         assert_eq!(cleanup["status_code"], 1, "OK");
-        assert!(cleanup["events"].as_array().unwrap().iter().any(|e| e == "container.remove"));
-        assert_eq!(parent_name(named("clnrm.recovery")).as_deref(), Some("clnrm.cleanup"));
-        assert!(spans.iter().all(|s| s["parent_span_id"] == "" || by_id(s["parent_span_id"].as_str().unwrap()).is_some()), "every parent is in the batch");
-        assert!(spans.iter().all(|s| s["start_time_unix_nano"].as_u64().unwrap() >= FROZEN_NS), "times on the frozen epoch");
+        assert!(cleanup["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "container.remove"));
+        assert_eq!(
+            parent_name(named("clnrm.recovery")).as_deref(),
+            Some("clnrm.cleanup")
+        );
+        assert!(
+            spans.iter().all(|s| s["parent_span_id"] == ""
+                || by_id(s["parent_span_id"].as_str().unwrap()).is_some()),
+            "every parent is in the batch"
+        );
+        assert!(
+            spans
+                .iter()
+                .all(|s| s["start_time_unix_nano"].as_u64().unwrap() >= FROZEN_NS),
+            "times on the frozen epoch"
+        );
         assert_no_leftovers(rep["run_id"].as_str().unwrap());
     }
-    assert_eq!(reqs[0]["spans"][0]["trace_id"], reqs[1]["spans"][0]["trace_id"], "the same seed gives the same trace id");
-    assert_eq!(reqs[0]["spans"][0]["span_id"], reqs[1]["spans"][0]["span_id"], "and the same span ids");
+    assert_eq!(
+        reqs[0]["spans"][0]["trace_id"], reqs[1]["spans"][0]["trace_id"],
+        "the same seed gives the same trace id"
+    );
+    assert_eq!(
+        reqs[0]["spans"][0]["span_id"], reqs[1]["spans"][0]["span_id"],
+        "and the same span ids"
+    );
 }
 
 #[test]
 fn an_unreachable_collector_is_exit_2_naming_the_endpoint_and_reports_are_still_written() {
     let dir = tempfile::tempdir().unwrap();
     // A port nobody listens on: bind, note it, close.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let text = format!(
         r#"{BASE}
 [otel]
@@ -443,10 +638,24 @@ run = "true"
 "#
     );
     let p = suite(dir.path(), "nocollector.clnrm.toml", &text);
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 2, "a failed export is an environment error");
-    let line = r.stderr.lines().find(|l| l.contains("OTEL export failed")).expect("one error line");
-    assert!(line.contains(&format!("http://127.0.0.1:{port}/v1/traces")), "{line}");
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.contains("OTEL export failed"))
+        .expect("one error line");
+    assert!(
+        line.contains(&format!("http://127.0.0.1:{port}/v1/traces")),
+        "{line}"
+    );
     assert!(r.stdout.contains("PASS"), "the tests themselves passed");
-    assert!(dir.path().join("nocollector.report.json").is_file(), "reports come first");
+    assert!(
+        dir.path().join("nocollector.report.json").is_file(),
+        "reports come first"
+    );
 }

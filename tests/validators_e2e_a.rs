@@ -56,7 +56,11 @@ must_follow = [["clnrm.cleanup", "clnrm.service.start"]]
 fn run_suite(expectations: &str) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "t.clnrm.toml", &format!("{BASE}{expectations}"));
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert!(!r.stderr.contains("panicked"), "no panic");
     r
 }
@@ -98,10 +102,22 @@ fn all_four_pass_on_a_real_run() {
         "expect.order.must_precede[1] clnrm.step:s before clnrm.cleanup",
         "expect.order.must_follow[0] clnrm.cleanup after clnrm.service.start",
     ] {
-        assert!(r.stdout.contains(&format!("✓ {label}: ")), "no passed finding `{label}` in:\n{}", r.stdout);
+        assert!(
+            r.stdout.contains(&format!("✓ {label}: ")),
+            "no passed finding `{label}` in:\n{}",
+            r.stdout
+        );
     }
-    assert!(r.stdout.contains("errors_total: eq 0 holds, found 0"), "{}", r.stdout);
-    assert!(r.stdout.contains("17/17 expectations passed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("errors_total: eq 0 holds, found 0"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("17/17 expectations passed"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -130,7 +146,11 @@ fn window_failure_names_the_span_and_the_closest_outer() {
     assert_fails(
         "\n[[expect.window]]\nouter = \"clnrm.step:s\"\ncontains = [\"clnrm.cleanup\"]\n",
         "expect.window[0].contains[0] clnrm.cleanup in clnrm.step:s",
-        &["span(s) named \"clnrm.cleanup\" fail; first: span #", "not inside any \"clnrm.step:s\" span; closest is span #", "ends "],
+        &[
+            "span(s) named \"clnrm.cleanup\" fail; first: span #",
+            "not inside any \"clnrm.step:s\" span; closest is span #",
+            "ends ",
+        ],
     );
 }
 
@@ -139,24 +159,50 @@ fn order_failure_names_the_early_span() {
     assert_fails(
         "\n[expect.order]\nmust_precede = [[\"clnrm.cleanup\", \"clnrm.step:s\"]]\n",
         "expect.order.must_precede[0] clnrm.cleanup before clnrm.step:s",
-        &["span(s) named \"clnrm.step:s\" start before any \"clnrm.cleanup\" span has ended", "the earliest \"clnrm.cleanup\" to end"],
+        &[
+            "span(s) named \"clnrm.step:s\" start before any \"clnrm.cleanup\" span has ended",
+            "the earliest \"clnrm.cleanup\" to end",
+        ],
     );
 }
 
 #[test]
 fn unknown_keys_are_bad_input_with_a_suggestion() {
     for (table, typo, hint) in [
-        ("\n[expect.graph]\nacyclc = true\n", "acyclc", "did you mean \"acyclic\"?"),
-        ("\n[expect.counts]\nspan_total = 3\n", "span_total", "did you mean \"spans_total\"?"),
-        ("\n[[expect.window]]\nouter = \"a\"\ncontain = [\"b\"]\n", "contain", "did you mean \"contains\"?"),
-        ("\n[expect.order]\nmust_preceed = [[\"a\", \"b\"]]\n", "must_preceed", "did you mean \"must_precede\"?"),
+        (
+            "\n[expect.graph]\nacyclc = true\n",
+            "acyclc",
+            "did you mean \"acyclic\"?",
+        ),
+        (
+            "\n[expect.counts]\nspan_total = 3\n",
+            "span_total",
+            "did you mean \"spans_total\"?",
+        ),
+        (
+            "\n[[expect.window]]\nouter = \"a\"\ncontain = [\"b\"]\n",
+            "contain",
+            "did you mean \"contains\"?",
+        ),
+        (
+            "\n[expect.order]\nmust_preceed = [[\"a\", \"b\"]]\n",
+            "must_preceed",
+            "did you mean \"must_precede\"?",
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let p = suite(dir.path(), "t.clnrm.toml", &format!("{BASE}{table}"));
-        let r = run(clnrm().arg("validate").arg(&p).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+        let r = run(clnrm()
+            .arg("validate")
+            .arg(&p)
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
         assert_eq!(r.code, 2, "an unknown key is bad input: {table}");
         assert!(!r.stderr.contains("panicked"), "no panic");
-        assert!(r.stderr.contains(&format!("unknown key \"{typo}\"")), "{}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("unknown key \"{typo}\"")),
+            "{}",
+            r.stderr
+        );
         assert!(r.stderr.contains(hint), "{}", r.stderr);
     }
 }

@@ -76,10 +76,17 @@ min_injections = 1
 fn run_suite(extra: &str) -> (Run, String) {
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "t.clnrm.toml", &format!("{BASE}{extra}"));
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert!(!r.stderr.contains("panicked"), "no panic");
     let rep = read_report(dir.path(), "t");
-    let run_id = rep["run_id"].as_str().expect("run_id in the report").to_string();
+    let run_id = rep["run_id"]
+        .as_str()
+        .expect("run_id in the report")
+        .to_string();
     (r, run_id)
 }
 
@@ -155,7 +162,11 @@ fn all_four_pass_on_a_real_run_with_a_killed_container() {
         &["1 step span(s) with degraded = true have result = \"pass\""],
     );
     assert!(
-        r.stdout.contains(&format!("{}/{} expectations passed", labels.len(), labels.len())),
+        r.stdout.contains(&format!(
+            "{}/{} expectations passed",
+            labels.len(),
+            labels.len()
+        )),
         "{}",
         r.stdout
     );
@@ -168,11 +179,18 @@ fn status_failure_names_the_killed_step() {
     assert_eq!(r.code, 1, "a failed expectation is exit 1");
     assert_line_has(
         finding_line(&r, "expect.status.all", false),
-        &["span(s) fail: span #", "\"clnrm.step:killed\" (parent \"clnrm.scenario\"): status is ERROR", "expected OK"],
+        &[
+            "span(s) fail: span #",
+            "\"clnrm.step:killed\" (parent \"clnrm.scenario\"): status is ERROR",
+            "expected OK",
+        ],
     );
     assert_line_has(
         finding_line(&r, "expect.status.errors_allowed", false),
-        &["1 span(s) with status ERROR, at most 0 allowed: span #", "\"clnrm.step:killed\""],
+        &[
+            "1 span(s) with status ERROR, at most 0 allowed: span #",
+            "\"clnrm.step:killed\"",
+        ],
     );
     assert_no_leftovers(&run_id);
 }
@@ -209,14 +227,18 @@ fn isolation_failure_when_containers_are_kept() {
     );
     assert_line_has(
         finding_line(&r, "expect.isolation.cleanup_verified", false),
-        &["2 of 2 clnrm.scenario span(s) fail: span #", "has verification.clean = false, expected true (scenario \"ok\")"],
+        &[
+            "2 of 2 clnrm.scenario span(s) fail: span #",
+            "has verification.clean = false, expected true (scenario \"ok\")",
+        ],
     );
     assert_no_leftovers(&run_id);
 }
 
 #[test]
 fn chaos_failure_when_fewer_injections_than_required() {
-    let (r, run_id) = run_suite("\n[expect.chaos]\ninjections_observed = true\nmin_injections = 2\n");
+    let (r, run_id) =
+        run_suite("\n[expect.chaos]\ninjections_observed = true\nmin_injections = 2\n");
     assert_eq!(r.code, 1, "a failed expectation is exit 1");
     assert_line_has(
         finding_line(&r, "expect.chaos.injections_observed", true),
@@ -232,20 +254,57 @@ fn chaos_failure_when_fewer_injections_than_required() {
 #[test]
 fn unknown_keys_and_wrong_types_are_bad_input() {
     for (table, needles) in [
-        ("\n[expect.status]\nerrors_alowed = 1\n", &["unknown key \"errors_alowed\"", "did you mean \"errors_allowed\"?"][..]),
-        ("\n[expect.hermeticity]\nno_proces_leakage = true\n", &["unknown key \"no_proces_leakage\"", "did you mean \"no_process_leakage\"?"][..]),
-        ("\n[expect.isolation]\ncleanup_verifed = true\n", &["unknown key \"cleanup_verifed\"", "did you mean \"cleanup_verified\"?"][..]),
-        ("\n[expect.chaos]\nmin_injection = 1\n", &["unknown key \"min_injection\"", "did you mean \"min_injections\"?"][..]),
-        ("\n[expect.chaos]\nzombie_processes = \"some\"\n", &["expect.chaos.zombie_processes: expected false or \"none\", found string \"some\""][..]),
-        ("\n[expect.status]\nall = \"GREEN\"\n", &["expect.status.all: expected one of UNSET, OK, ERROR, found string \"GREEN\""][..]),
+        (
+            "\n[expect.status]\nerrors_alowed = 1\n",
+            &[
+                "unknown key \"errors_alowed\"",
+                "did you mean \"errors_allowed\"?",
+            ][..],
+        ),
+        (
+            "\n[expect.hermeticity]\nno_proces_leakage = true\n",
+            &[
+                "unknown key \"no_proces_leakage\"",
+                "did you mean \"no_process_leakage\"?",
+            ][..],
+        ),
+        (
+            "\n[expect.isolation]\ncleanup_verifed = true\n",
+            &[
+                "unknown key \"cleanup_verifed\"",
+                "did you mean \"cleanup_verified\"?",
+            ][..],
+        ),
+        (
+            "\n[expect.chaos]\nmin_injection = 1\n",
+            &[
+                "unknown key \"min_injection\"",
+                "did you mean \"min_injections\"?",
+            ][..],
+        ),
+        (
+            "\n[expect.chaos]\nzombie_processes = \"some\"\n",
+            &["expect.chaos.zombie_processes: expected false or \"none\", found string \"some\""][..],
+        ),
+        (
+            "\n[expect.status]\nall = \"GREEN\"\n",
+            &["expect.status.all: expected one of UNSET, OK, ERROR, found string \"GREEN\""][..],
+        ),
     ] {
         let dir = tempfile::tempdir().unwrap();
         let p = suite(dir.path(), "t.clnrm.toml", &format!("{BASE}{table}"));
-        let r = run(clnrm().arg("validate").arg(&p).env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+        let r = run(clnrm()
+            .arg("validate")
+            .arg(&p)
+            .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
         assert_eq!(r.code, 2, "bad input: {table}");
         assert!(!r.stderr.contains("panicked"), "no panic");
         for n in needles {
-            assert!(r.stderr.contains(n), "{table}: stderr lacks {n:?}:\n{}", r.stderr);
+            assert!(
+                r.stderr.contains(n),
+                "{table}: stderr lacks {n:?}:\n{}",
+                r.stderr
+            );
         }
     }
 }
@@ -255,14 +314,26 @@ fn remove_leftovers(run_id: &str) {
     let label = format!("clnrm={run_id}");
     let containers = docker_ls("container", &label);
     if !containers.is_empty() {
-        std::process::Command::new("docker").args(["rm", "-f", "-v"]).args(&containers).output().expect("docker rm");
+        std::process::Command::new("docker")
+            .args(["rm", "-f", "-v"])
+            .args(&containers)
+            .output()
+            .expect("docker rm");
     }
     let networks = docker_ls("network", &label);
     if !networks.is_empty() {
-        std::process::Command::new("docker").args(["network", "rm"]).args(&networks).output().expect("docker network rm");
+        std::process::Command::new("docker")
+            .args(["network", "rm"])
+            .args(&networks)
+            .output()
+            .expect("docker network rm");
     }
     let volumes = docker_ls("volume", &label);
     if !volumes.is_empty() {
-        std::process::Command::new("docker").args(["volume", "rm", "-f"]).args(&volumes).output().expect("docker volume rm");
+        std::process::Command::new("docker")
+            .args(["volume", "rm", "-f"])
+            .args(&volumes)
+            .output()
+            .expect("docker volume rm");
     }
 }

@@ -14,10 +14,10 @@
 
 mod common;
 
-use common::to_sdk;
 use clnrm::runtime::{Limits, Registry, SpanEvent, SpanRecord, ValidateCall, WitAttribute};
 use clnrm::trace::{AttrValue, SpanKind, SpanStatus};
 use clnrm_sdk::expect;
+use common::to_sdk;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -44,20 +44,38 @@ const SUITE_CONFIG: &str = r#"[
 ]"#;
 
 fn main() {
-    let n: usize = std::env::var("CLNRM_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
+    let n: usize = std::env::var("CLNRM_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
     let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins");
     let wasm = plugins.join("validate-span.wasm");
     if !wasm.is_file() {
-        eprintln!("plugin_call: {} not found; run `cargo xtask plugins` first", wasm.display());
+        eprintln!(
+            "plugin_call: {} not found; run `cargo xtask plugins` first",
+            wasm.display()
+        );
         std::process::exit(2);
     }
     let wasm = wasm.canonicalize().expect("canonical plugin path");
     // Set before any thread that could read the environment exists.
-    std::env::set_var("CLNRM_PLUGIN_DIR", plugins.canonicalize().expect("canonical plugin dir"));
+    std::env::set_var(
+        "CLNRM_PLUGIN_DIR",
+        plugins.canonicalize().expect("canonical plugin dir"),
+    );
     let scratch = Scratch::new();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
 
-    println!("plugin_call: {} ({} KB), N={n}", wasm.display(), std::fs::metadata(&wasm).map(|m| m.len() / 1024).unwrap_or(0));
+    println!(
+        "plugin_call: {} ({} KB), N={n}",
+        wasm.display(),
+        std::fs::metadata(&wasm)
+            .map(|m| m.len() / 1024)
+            .unwrap_or(0)
+    );
 
     // 1a. Cold: every load compiles (a fresh, empty cache dir each time).
     let cold_n = 12;
@@ -70,7 +88,9 @@ fn main() {
         let registry = Registry::new().expect("registry");
         new_registry.push(t.elapsed());
         let t = Instant::now();
-        let p = rt.block_on(registry.load("validate-span", &wasm)).expect("cold load");
+        let p = rt
+            .block_on(registry.load("validate-span", &wasm))
+            .expect("cold load");
         cold.push(t.elapsed());
         assert!(!p.from_cache, "cold load came from the cache");
     }
@@ -80,48 +100,106 @@ fn main() {
     std::env::set_var("CLNRM_CACHE_DIR", &warm_dir);
     {
         let registry = Registry::new().expect("registry");
-        rt.block_on(registry.load("validate-span", &wasm)).expect("fill cache");
+        rt.block_on(registry.load("validate-span", &wasm))
+            .expect("fill cache");
     }
     let warm_n = 200;
     let mut warm = Vec::new();
     for _ in 0..warm_n {
         let registry = Registry::new().expect("registry");
         let t = Instant::now();
-        let p = rt.block_on(registry.load("validate-span", &wasm)).expect("warm load");
+        let p = rt
+            .block_on(registry.load("validate-span", &wasm))
+            .expect("warm load");
         warm.push(t.elapsed());
         assert!(p.from_cache, "warm load missed the cache");
     }
     report("plugin load, cold (compile + write cache)", "ms", &mut cold);
     report("plugin load, warm (cache hit)", "ms", &mut warm);
-    report("Registry::new (engine, linkers, ticker)", "ms", &mut new_registry);
+    report(
+        "Registry::new (engine, linkers, ticker)",
+        "ms",
+        &mut new_registry,
+    );
 
     // 2. One validate call vs native.
     let registry = Registry::new().expect("registry");
-    let plugin = rt.block_on(registry.load("validate-span", &wasm)).expect("load");
+    let plugin = rt
+        .block_on(registry.load("validate-span", &wasm))
+        .expect("load");
     let trace = sample_trace();
     println!("trace: {} spans", trace.len());
     let mut results = Vec::new();
-    for (label, config) in [("simple: 1 expectation", SIMPLE_CONFIG), ("suite: 6 expectations", SUITE_CONFIG)] {
+    for (label, config) in [
+        ("simple: 1 expectation", SIMPLE_CONFIG),
+        ("suite: 6 expectations", SUITE_CONFIG),
+    ] {
         let expected = config_len(config);
         // Same answer both ways, or the timing means nothing.
-        let wasm_findings = rt.block_on(registry.validate(&plugin, "span", config, &trace, ValidateCall { limits: Limits::VALIDATOR })).expect("validate");
+        let wasm_findings = rt
+            .block_on(registry.validate(
+                &plugin,
+                "span",
+                config,
+                &trace,
+                ValidateCall {
+                    limits: Limits::VALIDATOR,
+                },
+            ))
+            .expect("validate");
         let native_findings = native(config, &trace);
-        assert_eq!(wasm_findings.len(), expected, "{label}: findings {wasm_findings:?}");
-        assert!(wasm_findings.iter().all(|f| f.passed), "{label}: wasm findings {wasm_findings:?}");
         assert_eq!(
-            wasm_findings.iter().map(|f| (&f.expectation, f.passed)).collect::<Vec<_>>(),
-            native_findings.iter().map(|f| (&f.expectation, f.passed)).collect::<Vec<_>>(),
+            wasm_findings.len(),
+            expected,
+            "{label}: findings {wasm_findings:?}"
+        );
+        assert!(
+            wasm_findings.iter().all(|f| f.passed),
+            "{label}: wasm findings {wasm_findings:?}"
+        );
+        assert_eq!(
+            wasm_findings
+                .iter()
+                .map(|f| (&f.expectation, f.passed))
+                .collect::<Vec<_>>(),
+            native_findings
+                .iter()
+                .map(|f| (&f.expectation, f.passed))
+                .collect::<Vec<_>>(),
             "{label}: wasm and native disagree"
         );
 
         let mut wasm_t = Vec::with_capacity(n);
         rt.block_on(async {
             for _ in 0..n.min(50) {
-                black_box(registry.validate(&plugin, "span", config, &trace, ValidateCall { limits: Limits::VALIDATOR }).await.unwrap());
+                black_box(
+                    registry
+                        .validate(
+                            &plugin,
+                            "span",
+                            config,
+                            &trace,
+                            ValidateCall {
+                                limits: Limits::VALIDATOR,
+                            },
+                        )
+                        .await
+                        .unwrap(),
+                );
             }
             for _ in 0..n {
                 let t = Instant::now();
-                let f = registry.validate(&plugin, "span", config, &trace, ValidateCall { limits: Limits::VALIDATOR }).await;
+                let f = registry
+                    .validate(
+                        &plugin,
+                        "span",
+                        config,
+                        &trace,
+                        ValidateCall {
+                            limits: Limits::VALIDATOR,
+                        },
+                    )
+                    .await;
                 wasm_t.push(t.elapsed());
                 black_box(f.unwrap());
             }
@@ -136,9 +214,21 @@ fn main() {
             native_t.push(t.elapsed());
             black_box(f);
         }
-        let w = report(&format!("validate-span wasm call ({label})"), "us", &mut wasm_t);
-        let nat = report(&format!("native check_spans ({label})"), "us", &mut native_t);
-        println!("  ratio wasm/native (median): {:.1}x, overhead {:.1} us", w.median / nat.median, w.median - nat.median);
+        let w = report(
+            &format!("validate-span wasm call ({label})"),
+            "us",
+            &mut wasm_t,
+        );
+        let nat = report(
+            &format!("native check_spans ({label})"),
+            "us",
+            &mut native_t,
+        );
+        println!(
+            "  ratio wasm/native (median): {:.1}x, overhead {:.1} us",
+            w.median / nat.median,
+            w.median - nat.median
+        );
         results.push((w, nat));
     }
 
@@ -162,20 +252,29 @@ fn native(config: &str, trace: &[SpanRecord]) -> Vec<expect::Finding> {
     expect::check_spans(&config, &trace).expect("valid config")
 }
 
-
-
 fn config_len(config: &str) -> usize {
-    serde_json::from_str::<serde_json::Value>(config).ok().and_then(|v| v.as_array().map(Vec::len)).unwrap_or(0)
+    serde_json::from_str::<serde_json::Value>(config)
+        .ok()
+        .and_then(|v| v.as_array().map(Vec::len))
+        .unwrap_or(0)
 }
 
 /// A 20-span trace shaped like a run of container_failures.clnrm.toml.
 fn sample_trace() -> Vec<SpanRecord> {
     let mut spans: Vec<SpanRecord> = Vec::new();
     let mut t = 0u64;
-    let mut add = |parent: Option<u32>, name: &str, status: SpanStatus, attrs: &[(&str, AttrValue)], events: &[&str]| -> u32 {
+    let mut add = |parent: Option<u32>,
+                   name: &str,
+                   status: SpanStatus,
+                   attrs: &[(&str, AttrValue)],
+                   events: &[&str]|
+     -> u32 {
         let id = spans.len() as u32;
         t += 1_000_000;
-        let attr = |(k, v): &(&str, AttrValue)| WitAttribute { key: k.to_string(), value: v.into() };
+        let attr = |(k, v): &(&str, AttrValue)| WitAttribute {
+            key: k.to_string(),
+            value: v.into(),
+        };
         spans.push(SpanRecord {
             id,
             parent,
@@ -186,40 +285,187 @@ fn sample_trace() -> Vec<SpanRecord> {
             start_ns: t,
             end_ns: t + 500_000,
             attributes: attrs.iter().map(attr).collect(),
-            events: events.iter().map(|e| SpanEvent { name: e.to_string(), time_ns: t + 100_000, attributes: vec![WitAttribute { key: "container.id".into(), value: (&AttrValue::from("abc123")).into() }] }).collect(),
+            events: events
+                .iter()
+                .map(|e| SpanEvent {
+                    name: e.to_string(),
+                    time_ns: t + 100_000,
+                    attributes: vec![WitAttribute {
+                        key: "container.id".into(),
+                        value: (&AttrValue::from("abc123")).into(),
+                    }],
+                })
+                .collect(),
         });
         id
     };
     use SpanStatus::{Error, Ok};
     let s = AttrValue::from;
-    let run = add(None, "clnrm.run", Ok, &[("suite", s("chaos_container_failures")), ("seed", AttrValue::Int(666))], &[]);
+    let run = add(
+        None,
+        "clnrm.run",
+        Ok,
+        &[
+            ("suite", s("chaos_container_failures")),
+            ("seed", AttrValue::Int(666)),
+        ],
+        &[],
+    );
     // Scenario 1: killed mid-step.
-    let sc1 = add(Some(run), "clnrm.scenario", Ok, &[("scenario", s("container_killed_mid_step"))], &[]);
-    add(Some(sc1), "clnrm.service.start", Ok, &[("service", s("app")), ("image", s("clnrm-base:latest"))], &["container.create", "container.start"]);
+    let sc1 = add(
+        Some(run),
+        "clnrm.scenario",
+        Ok,
+        &[("scenario", s("container_killed_mid_step"))],
+        &[],
+    );
+    add(
+        Some(sc1),
+        "clnrm.service.start",
+        Ok,
+        &[("service", s("app")), ("image", s("clnrm-base:latest"))],
+        &["container.create", "container.start"],
+    );
     let step1 = add(
         Some(sc1),
         "clnrm.step:container_killed_mid_step",
         Error,
-        &[("result", s("error")), ("error.type", s("container_killed")), ("exit.code", s("137"))],
+        &[
+            ("result", s("error")),
+            ("error.type", s("container_killed")),
+            ("exit.code", s("137")),
+        ],
         &["exec.start"],
     );
-    add(Some(sc1), "clnrm.chaos.kill", Ok, &[("chaos.observed", s("true")), ("container.exit_code", AttrValue::Int(137)), ("signal", s("SIGKILL"))], &["kill.sent"]);
-    add(Some(sc1), "clnrm.plugin:chaos-container", Ok, &[("plugin", s("chaos-container"))], &[]);
-    let cl1 = add(Some(step1), "clnrm.cleanup", Ok, &[("cleanup.success", s("true")), ("cleanup.triggered", s("failure"))], &["container.remove"]);
-    add(Some(cl1), "clnrm.recovery", Ok, &[("recovery.success", s("true"))], &[]);
-    add(Some(cl1), "clnrm.recovery", Ok, &[("recovery.success", s("true"))], &[]);
-    add(Some(sc1), "clnrm.cleanup.verification", Ok, &[("containers.remaining", AttrValue::Int(0)), ("networks.remaining", AttrValue::Int(0)), ("volumes.remaining", AttrValue::Int(0))], &[]);
+    add(
+        Some(sc1),
+        "clnrm.chaos.kill",
+        Ok,
+        &[
+            ("chaos.observed", s("true")),
+            ("container.exit_code", AttrValue::Int(137)),
+            ("signal", s("SIGKILL")),
+        ],
+        &["kill.sent"],
+    );
+    add(
+        Some(sc1),
+        "clnrm.plugin:chaos-container",
+        Ok,
+        &[("plugin", s("chaos-container"))],
+        &[],
+    );
+    let cl1 = add(
+        Some(step1),
+        "clnrm.cleanup",
+        Ok,
+        &[
+            ("cleanup.success", s("true")),
+            ("cleanup.triggered", s("failure")),
+        ],
+        &["container.remove"],
+    );
+    add(
+        Some(cl1),
+        "clnrm.recovery",
+        Ok,
+        &[("recovery.success", s("true"))],
+        &[],
+    );
+    add(
+        Some(cl1),
+        "clnrm.recovery",
+        Ok,
+        &[("recovery.success", s("true"))],
+        &[],
+    );
+    add(
+        Some(sc1),
+        "clnrm.cleanup.verification",
+        Ok,
+        &[
+            ("containers.remaining", AttrValue::Int(0)),
+            ("networks.remaining", AttrValue::Int(0)),
+            ("volumes.remaining", AttrValue::Int(0)),
+        ],
+        &[],
+    );
     // Scenario 2: non-zero exit.
-    let sc2 = add(Some(run), "clnrm.scenario", Ok, &[("scenario", s("nonzero_exit_code"))], &[]);
-    add(Some(sc2), "clnrm.service.start", Ok, &[("service", s("worker")), ("image", s("clnrm-base:latest"))], &["container.create", "container.start"]);
-    let step2 = add(Some(sc2), "clnrm.step:nonzero_exit_code", Error, &[("exit.code", s("42")), ("error.type", s("nonzero_exit")), ("result", s("error"))], &["exec.start"]);
-    let cl2 = add(Some(step2), "clnrm.cleanup.step", Ok, &[("cleanup.success", s("true")), ("cleanup.triggered", s("failure"))], &["container.remove"]);
-    add(Some(cl2), "clnrm.recovery.step", Ok, &[("recovery.success", s("true"))], &[]);
-    add(Some(sc2), "clnrm.cleanup.verification", Ok, &[("containers.remaining", AttrValue::Int(0)), ("networks.remaining", AttrValue::Int(0)), ("volumes.remaining", AttrValue::Int(0))], &[]);
-    add(Some(run), "clnrm.validate", Ok, &[("validators", AttrValue::Int(1))], &[]);
+    let sc2 = add(
+        Some(run),
+        "clnrm.scenario",
+        Ok,
+        &[("scenario", s("nonzero_exit_code"))],
+        &[],
+    );
+    add(
+        Some(sc2),
+        "clnrm.service.start",
+        Ok,
+        &[("service", s("worker")), ("image", s("clnrm-base:latest"))],
+        &["container.create", "container.start"],
+    );
+    let step2 = add(
+        Some(sc2),
+        "clnrm.step:nonzero_exit_code",
+        Error,
+        &[
+            ("exit.code", s("42")),
+            ("error.type", s("nonzero_exit")),
+            ("result", s("error")),
+        ],
+        &["exec.start"],
+    );
+    let cl2 = add(
+        Some(step2),
+        "clnrm.cleanup.step",
+        Ok,
+        &[
+            ("cleanup.success", s("true")),
+            ("cleanup.triggered", s("failure")),
+        ],
+        &["container.remove"],
+    );
+    add(
+        Some(cl2),
+        "clnrm.recovery.step",
+        Ok,
+        &[("recovery.success", s("true"))],
+        &[],
+    );
+    add(
+        Some(sc2),
+        "clnrm.cleanup.verification",
+        Ok,
+        &[
+            ("containers.remaining", AttrValue::Int(0)),
+            ("networks.remaining", AttrValue::Int(0)),
+            ("volumes.remaining", AttrValue::Int(0)),
+        ],
+        &[],
+    );
+    add(
+        Some(run),
+        "clnrm.validate",
+        Ok,
+        &[("validators", AttrValue::Int(1))],
+        &[],
+    );
     add(Some(run), "clnrm.report", Ok, &[("format", s("json"))], &[]);
-    add(Some(run), "clnrm.digest", Ok, &[("sha256", s("0123456789abcdef"))], &[]);
-    add(Some(run), "clnrm.teardown", Ok, &[("containers.removed", AttrValue::Int(2))], &[]);
+    add(
+        Some(run),
+        "clnrm.digest",
+        Ok,
+        &[("sha256", s("0123456789abcdef"))],
+        &[],
+    );
+    add(
+        Some(run),
+        "clnrm.teardown",
+        Ok,
+        &[("containers.removed", AttrValue::Int(2))],
+        &[],
+    );
     spans
 }
 
@@ -231,8 +477,19 @@ struct Stats {
 /// Print min/median/p90/max in `unit` ("ms" or "us"); returns median and p90 in that unit.
 fn report(label: &str, unit: &str, samples: &mut [Duration]) -> Stats {
     samples.sort();
-    let conv = |d: Duration| if unit == "ms" { ms(d) } else { d.as_secs_f64() * 1e6 };
-    let (min, med, p90, max) = (conv(samples[0]), conv(median(samples)), conv(pct(samples, 0.9)), conv(samples[samples.len() - 1]));
+    let conv = |d: Duration| {
+        if unit == "ms" {
+            ms(d)
+        } else {
+            d.as_secs_f64() * 1e6
+        }
+    };
+    let (min, med, p90, max) = (
+        conv(samples[0]),
+        conv(median(samples)),
+        conv(pct(samples, 0.9)),
+        conv(samples[samples.len() - 1]),
+    );
     let u = if unit == "us" { "µs" } else { unit };
     println!("{label:<52} n={:<5} median {med:>9.3} {u}  p90 {p90:>9.3} {u}  min {min:>9.3}  max {max:>9.3}", samples.len());
     Stats { median: med, p90 }

@@ -20,10 +20,10 @@
 
 mod common;
 
-use common::to_sdk;
 use clnrm::runtime::{Limits, Registry, SpanEvent, SpanRecord, ValidateCall, WitAttribute};
 use clnrm::trace::{AttrValue, SpanKind, SpanStatus};
 use clnrm_sdk::expect::{self, Finding, Trace};
+use common::to_sdk;
 use serde_json::Value;
 use std::hint::black_box;
 use std::path::Path;
@@ -132,43 +132,95 @@ fn validators(scenarios: usize, spans: usize) -> Vec<(&'static str, String, Chec
 }
 
 fn main() {
-    let n: usize = std::env::var("CLNRM_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(3).max(1);
-    let want: usize = std::env::var("CLNRM_BENCH_SPANS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000).max(11);
+    let n: usize = std::env::var("CLNRM_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3)
+        .max(1);
+    let want: usize = std::env::var("CLNRM_BENCH_SPANS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000)
+        .max(11);
     let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     let registry = Registry::new().expect("registry");
 
     let (records, scenarios) = trace(want);
     let spans = records.len();
     let trace_native = Trace::new(records.iter().cloned().map(to_sdk).collect());
-    println!("validators: {spans} spans ({scenarios} scenarios), N={n}, plugins from {}", plugins.display());
-    println!("{:<12} {:>11} {:>13} {:>12} {:>12} {:>13} {:>9}", "validator", "wasm ms", "wasm spans/s", "native ms", "check ms", "native sp/s", "wasm/nat");
+    println!(
+        "validators: {spans} spans ({scenarios} scenarios), N={n}, plugins from {}",
+        plugins.display()
+    );
+    println!(
+        "{:<12} {:>11} {:>13} {:>12} {:>12} {:>13} {:>9}",
+        "validator", "wasm ms", "wasm spans/s", "native ms", "check ms", "native sp/s", "wasm/nat"
+    );
 
     let mut totals = (0.0, 0.0);
     let mut figures = Vec::new();
     for (table, config, check) in validators(scenarios, spans) {
         let wasm = plugins.join(format!("validate-{table}.wasm"));
         if !wasm.is_file() {
-            eprintln!("validators: {} not found; run `cargo xtask plugins` first", wasm.display());
+            eprintln!(
+                "validators: {} not found; run `cargo xtask plugins` first",
+                wasm.display()
+            );
             std::process::exit(2);
         }
-        let plugin = rt.block_on(registry.load(&format!("validate-{table}"), &wasm)).unwrap_or_else(|e| panic!("load {table}: {e}"));
+        let plugin = rt
+            .block_on(registry.load(&format!("validate-{table}"), &wasm))
+            .unwrap_or_else(|e| panic!("load {table}: {e}"));
         // Production limits first; a trace this big may not fit them (that is a finding too).
         let mut limits = Limits::VALIDATOR;
-        let first = match rt.block_on(registry.validate(&plugin, table, &config, &records, ValidateCall { limits })) {
+        let first = match rt.block_on(registry.validate(
+            &plugin,
+            table,
+            &config,
+            &records,
+            ValidateCall { limits },
+        )) {
             Ok(f) => f,
             Err(e) => {
                 println!("  {table}: under Limits::VALIDATOR ({} MiB, {:?}) the call fails: {e}; measuring with 2 GiB / 300 s", limits.memory_bytes >> 20, limits.deadline);
-                limits = Limits { deadline: Duration::from_secs(300), memory_bytes: 2 << 30 };
-                rt.block_on(registry.validate(&plugin, table, &config, &records, ValidateCall { limits })).unwrap_or_else(|e| panic!("{table}: {e}"))
+                limits = Limits {
+                    deadline: Duration::from_secs(300),
+                    memory_bytes: 2 << 30,
+                };
+                rt.block_on(registry.validate(
+                    &plugin,
+                    table,
+                    &config,
+                    &records,
+                    ValidateCall { limits },
+                ))
+                .unwrap_or_else(|e| panic!("{table}: {e}"))
             }
         };
-        let native_findings = native(check, &config, &records).unwrap_or_else(|e| panic!("{table}: native: {e}"));
-        let failed: Vec<String> = first.iter().filter(|f| !f.passed).map(|f| format!("{}: {}", f.expectation, f.message)).collect();
-        assert!(failed.is_empty(), "{table}: the config must hold on the bench trace: {failed:#?}");
+        let native_findings =
+            native(check, &config, &records).unwrap_or_else(|e| panic!("{table}: native: {e}"));
+        let failed: Vec<String> = first
+            .iter()
+            .filter(|f| !f.passed)
+            .map(|f| format!("{}: {}", f.expectation, f.message))
+            .collect();
+        assert!(
+            failed.is_empty(),
+            "{table}: the config must hold on the bench trace: {failed:#?}"
+        );
         assert_eq!(
-            first.iter().map(|f| (&f.expectation, f.passed, &f.message)).collect::<Vec<_>>(),
-            native_findings.iter().map(|f| (&f.expectation, f.passed, &f.message)).collect::<Vec<_>>(),
+            first
+                .iter()
+                .map(|f| (&f.expectation, f.passed, &f.message))
+                .collect::<Vec<_>>(),
+            native_findings
+                .iter()
+                .map(|f| (&f.expectation, f.passed, &f.message))
+                .collect::<Vec<_>>(),
             "{table}: wasm and native disagree"
         );
 
@@ -176,7 +228,16 @@ fn main() {
             (0..n)
                 .map(|_| {
                     let t = Instant::now();
-                    black_box(rt.block_on(registry.validate(&plugin, table, &config, black_box(&records), ValidateCall { limits })).expect("validate"));
+                    black_box(
+                        rt.block_on(registry.validate(
+                            &plugin,
+                            table,
+                            &config,
+                            black_box(&records),
+                            ValidateCall { limits },
+                        ))
+                        .expect("validate"),
+                    );
                     t.elapsed()
                 })
                 .collect(),
@@ -186,7 +247,9 @@ fn main() {
             (0..n)
                 .map(|_| {
                     let t = Instant::now();
-                    black_box(native(check, black_box(&config), black_box(&records)).expect("native"));
+                    black_box(
+                        native(check, black_box(&config), black_box(&records)).expect("native"),
+                    );
                     t.elapsed()
                 })
                 .collect(),
@@ -202,12 +265,26 @@ fn main() {
                 .collect(),
         );
         let (w, f, c) = (ms(wasm_t), ms(full_t), ms(check_t));
-        println!("{table:<12} {w:>11.1} {:>13} {f:>12.1} {c:>12.1} {:>13} {:>8.1}x", rate(spans, wasm_t), rate(spans, full_t), w / f);
+        println!(
+            "{table:<12} {w:>11.1} {:>13} {f:>12.1} {c:>12.1} {:>13} {:>8.1}x",
+            rate(spans, wasm_t),
+            rate(spans, full_t),
+            w / f
+        );
         totals.0 += w;
         totals.1 += f;
         figures.push((table, w, f, c));
     }
-    println!("{:<12} {:>11.1} {:>13} {:>12.1} {:>12} {:>13} {:>8.1}x", "all nine", totals.0, rate_ms(spans, totals.0), totals.1, "", rate_ms(spans, totals.1), totals.0 / totals.1);
+    println!(
+        "{:<12} {:>11.1} {:>13} {:>12.1} {:>12} {:>13} {:>8.1}x",
+        "all nine",
+        totals.0,
+        rate_ms(spans, totals.0),
+        totals.1,
+        "",
+        rate_ms(spans, totals.1),
+        totals.0 / totals.1
+    );
     println!("(native ms = decode config + convert records + check, as the plugin does; check ms = the check alone)");
     println!();
     println!("@bench validators_spans {spans}");
@@ -227,8 +304,6 @@ fn native(check: Check, config: &str, records: &[SpanRecord]) -> Result<Vec<Find
     check(&config, &trace)
 }
 
-
-
 /// About `want` spans: one `clnrm.run` root, then scenarios of ten spans each.
 fn trace(want: usize) -> (Vec<SpanRecord>, usize) {
     let scenarios = (want - 1) / 10;
@@ -237,7 +312,14 @@ fn trace(want: usize) -> (Vec<SpanRecord>, usize) {
     let s = |x: &str| AttrValue::Str(x.to_string());
     let b = AttrValue::Bool;
     let i = AttrValue::Int;
-    let mut add = |parent: Option<u32>, name: String, status: SpanStatus, start: u64, end: u64, attrs: Vec<(&str, AttrValue)>, events: &[&str]| -> u32 {
+    let mut add = |parent: Option<u32>,
+                   name: String,
+                   status: SpanStatus,
+                   start: u64,
+                   end: u64,
+                   attrs: Vec<(&str, AttrValue)>,
+                   events: &[&str]|
+     -> u32 {
         let id = spans.len() as u32 + 1;
         spans.push(SpanRecord {
             id,
@@ -245,42 +327,124 @@ fn trace(want: usize) -> (Vec<SpanRecord>, usize) {
             name,
             kind: SpanKind::Internal.into(),
             status: status.into(),
-            status_message: (status == SpanStatus::Error).then(|| "container killed by SIGKILL (exit 137)".to_string()),
+            status_message: (status == SpanStatus::Error)
+                .then(|| "container killed by SIGKILL (exit 137)".to_string()),
             start_ns: start,
             end_ns: end,
-            attributes: attrs.iter().map(|(k, v)| WitAttribute { key: k.to_string(), value: v.into() }).collect(),
-            events: events.iter().enumerate().map(|(n, e)| SpanEvent { name: e.to_string(), time_ns: start + n as u64 * 100_000, attributes: vec![] }).collect(),
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| WitAttribute {
+                    key: k.to_string(),
+                    value: v.into(),
+                })
+                .collect(),
+            events: events
+                .iter()
+                .enumerate()
+                .map(|(n, e)| SpanEvent {
+                    name: e.to_string(),
+                    time_ns: start + n as u64 * 100_000,
+                    attributes: vec![],
+                })
+                .collect(),
         });
         id
     };
     use SpanStatus::{Error, Ok};
     let total_end = (scenarios as u64 + 1) * 20 * ms;
-    let run = add(None, "clnrm.run".into(), Ok, 0, total_end, vec![("service.name", s("clnrm")), ("clnrm.version", s("0.1.0")), ("suite.name", s("bench")), ("seed", i(666))], &[]);
+    let run = add(
+        None,
+        "clnrm.run".into(),
+        Ok,
+        0,
+        total_end,
+        vec![
+            ("service.name", s("clnrm")),
+            ("clnrm.version", s("0.1.0")),
+            ("suite.name", s("bench")),
+            ("seed", i(666)),
+        ],
+        &[],
+    );
     for n in 0..scenarios {
         let t = (n as u64 + 1) * 20 * ms;
         let name = format!("scenario_{n}");
         let killed = n % 2 == 0;
         let degraded = n % 4 == 1;
-        let sc = add(Some(run), "clnrm.scenario".into(), Ok, t, t + 19 * ms, vec![("scenario.name", s(&name)), ("expect_failure", b(killed))], &[]);
+        let sc = add(
+            Some(run),
+            "clnrm.scenario".into(),
+            Ok,
+            t,
+            t + 19 * ms,
+            vec![("scenario.name", s(&name)), ("expect_failure", b(killed))],
+            &[],
+        );
         add(
             Some(sc),
             "clnrm.service.start".into(),
             Ok,
             t,
             t + ms,
-            vec![("service.id", s("app")), ("service.image", s("clnrm-base:latest")), ("container.id", s(&format!("{:064x}", n + 1)))],
+            vec![
+                ("service.id", s("app")),
+                ("service.image", s("clnrm-base:latest")),
+                ("container.id", s(&format!("{:064x}", n + 1))),
+            ],
             &["container.create", "container.start"],
         );
         let step_attrs = if killed {
-            vec![("result", s("error")), ("error.type", s("container_killed")), ("exit.code", i(137)), ("container.id", s(&format!("{:064x}", n + 1)))]
+            vec![
+                ("result", s("error")),
+                ("error.type", s("container_killed")),
+                ("exit.code", i(137)),
+                ("container.id", s(&format!("{:064x}", n + 1))),
+            ]
         } else {
-            vec![("result", s("pass")), ("exit.code", i(0)), ("degraded", b(degraded))]
+            vec![
+                ("result", s("pass")),
+                ("exit.code", i(0)),
+                ("degraded", b(degraded)),
+            ]
         };
-        let step = add(Some(sc), format!("clnrm.step:{name}"), if killed { Error } else { Ok }, t + ms, t + 8 * ms, step_attrs, &["exec.start"]);
+        let step = add(
+            Some(sc),
+            format!("clnrm.step:{name}"),
+            if killed { Error } else { Ok },
+            t + ms,
+            t + 8 * ms,
+            step_attrs,
+            &["exec.start"],
+        );
         if killed {
-            add(Some(sc), "clnrm.chaos.kill".into(), Ok, t + 2 * ms, t + 3 * ms, vec![("chaos.type", s("kill_container")), ("chaos.observed", b(true)), ("signal", s("SIGKILL")), ("exit.code", i(137))], &["kill.sent"]);
+            add(
+                Some(sc),
+                "clnrm.chaos.kill".into(),
+                Ok,
+                t + 2 * ms,
+                t + 3 * ms,
+                vec![
+                    ("chaos.type", s("kill_container")),
+                    ("chaos.observed", b(true)),
+                    ("signal", s("SIGKILL")),
+                    ("exit.code", i(137)),
+                ],
+                &["kill.sent"],
+            );
         } else {
-            add(Some(sc), "clnrm.resource.cpu_throttle".into(), Ok, t + 2 * ms, t + 7 * ms, vec![("chaos.type", s("cpu_throttle")), ("chaos.observed", b(true)), ("pressure.level", s("high"))], &[]);
+            add(
+                Some(sc),
+                "clnrm.resource.cpu_throttle".into(),
+                Ok,
+                t + 2 * ms,
+                t + 7 * ms,
+                vec![
+                    ("chaos.type", s("cpu_throttle")),
+                    ("chaos.observed", b(true)),
+                    ("pressure.level", s("high")),
+                ],
+                &[],
+            );
         }
         let cleanup_parent = if killed { step } else { sc };
         let cleanup = add(
@@ -289,22 +453,66 @@ fn trace(want: usize) -> (Vec<SpanRecord>, usize) {
             Ok,
             t + 9 * ms,
             t + 12 * ms,
-            vec![("cleanup.success", s("true")), ("cleanup.triggered", s(if killed { "failure" } else { "success" }))],
+            vec![
+                ("cleanup.success", s("true")),
+                (
+                    "cleanup.triggered",
+                    s(if killed { "failure" } else { "success" }),
+                ),
+            ],
             &["container.stop", "container.remove", "cleanup.complete"],
         );
-        add(Some(cleanup), "clnrm.recovery".into(), Ok, t + 10 * ms, t + 11 * ms, vec![("recovery.success", b(true))], &[]);
+        add(
+            Some(cleanup),
+            "clnrm.recovery".into(),
+            Ok,
+            t + 10 * ms,
+            t + 11 * ms,
+            vec![("recovery.success", b(true))],
+            &[],
+        );
         add(
             Some(cleanup),
             "clnrm.cleanup.verification".into(),
             Ok,
             t + 12 * ms,
             t + 13 * ms,
-            vec![("containers.remaining", i(0)), ("networks.remaining", i(0)), ("volumes.remaining", i(0)), ("processes.remaining", i(0)), ("verification.clean", b(true))],
+            vec![
+                ("containers.remaining", i(0)),
+                ("networks.remaining", i(0)),
+                ("volumes.remaining", i(0)),
+                ("processes.remaining", i(0)),
+                ("verification.clean", b(true)),
+            ],
             &[],
         );
-        add(Some(sc), "clnrm.retry.attempt".into(), Ok, t + 13 * ms, t + 14 * ms, vec![("retry.attempt", i(1)), ("server.address", s("app:8080"))], &[]);
-        add(Some(sc), "clnrm.retry.backoff".into(), Ok, t + 14 * ms, t + 16 * ms, vec![("backoff.ms", i(100))], &[]);
-        add(Some(sc), "clnrm.plugin:chaos-container".into(), Ok, t + 2 * ms, t + 3 * ms, vec![("plugin", s("chaos-container"))], &[]);
+        add(
+            Some(sc),
+            "clnrm.retry.attempt".into(),
+            Ok,
+            t + 13 * ms,
+            t + 14 * ms,
+            vec![("retry.attempt", i(1)), ("server.address", s("app:8080"))],
+            &[],
+        );
+        add(
+            Some(sc),
+            "clnrm.retry.backoff".into(),
+            Ok,
+            t + 14 * ms,
+            t + 16 * ms,
+            vec![("backoff.ms", i(100))],
+            &[],
+        );
+        add(
+            Some(sc),
+            "clnrm.plugin:chaos-container".into(),
+            Ok,
+            t + 2 * ms,
+            t + 3 * ms,
+            vec![("plugin", s("chaos-container"))],
+            &[],
+        );
     }
     (spans, scenarios)
 }

@@ -17,7 +17,11 @@ pub const EXIT_BAD_INPUT: i32 = 2;
 pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Parser, Debug)]
-#[command(name = "clnrm", version, about = "Chaos-engineering test runner: real faults in real containers, proven by OpenTelemetry spans")]
+#[command(
+    name = "clnrm",
+    version,
+    about = "Chaos-engineering test runner: real faults in real containers, proven by OpenTelemetry spans"
+)]
 pub struct Cli {
     /// More logging (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -67,7 +71,22 @@ pub enum Command {
 
 pub async fn main(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run { files, seed, report_dir, record, otel_exporter } => run(&files, seed, &report_dir, record.as_deref(), otel_exporter.map(Exporter::from)).await,
+        Command::Run {
+            files,
+            seed,
+            report_dir,
+            record,
+            otel_exporter,
+        } => {
+            run(
+                &files,
+                seed,
+                &report_dir,
+                record.as_deref(),
+                otel_exporter.map(Exporter::from),
+            )
+            .await
+        }
         Command::Replay { file, seed } => replay(&file, seed).await,
         Command::Validate { files } => validate(&files).await,
         Command::Gc => gc().await,
@@ -95,7 +114,11 @@ async fn gc() -> i32 {
             for e in &r.errors {
                 eprintln!("gc: {e}");
             }
-            if r.errors.is_empty() { EXIT_PASS } else { EXIT_FAIL }
+            if r.errors.is_empty() {
+                EXIT_PASS
+            } else {
+                EXIT_FAIL
+            }
         }
         Err(e) => {
             eprintln!("error: {e}");
@@ -109,7 +132,10 @@ fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in patterns {
         if p.contains(['*', '?', '[']) {
-            let matches: Vec<PathBuf> = glob::glob(p).map_err(|e| format!("bad pattern `{p}`: {e}"))?.filter_map(Result::ok).collect();
+            let matches: Vec<PathBuf> = glob::glob(p)
+                .map_err(|e| format!("bad pattern `{p}`: {e}"))?
+                .filter_map(Result::ok)
+                .collect();
             if matches.is_empty() {
                 return Err(format!("no file matches `{p}`"));
             }
@@ -149,7 +175,10 @@ fn load_all(patterns: &[String]) -> Result<Vec<Suite>, i32> {
     }
 }
 
-async fn resolve_all(registry: &Registry, suites: &[Suite]) -> Result<Vec<crate::runtime::ResolvedPlugins>, i32> {
+async fn resolve_all(
+    registry: &Registry,
+    suites: &[Suite],
+) -> Result<Vec<crate::runtime::ResolvedPlugins>, i32> {
     let mut out = Vec::new();
     for s in suites {
         match registry.resolve(s).await {
@@ -184,40 +213,58 @@ async fn validate(files: &[String]) -> i32 {
     }
     for s in &suites {
         // `[[expect.span]]` entries count one by one.
-        let expectations: usize = s.expectations.iter().map(|e| serde_json::from_str::<serde_json::Value>(&e.config_json).ok().and_then(|v| v.as_array().map(Vec::len)).unwrap_or(1)).sum();
-        println!("ok {} ({} scenarios, {} expectations)", s.path.display(), s.scenarios.len(), expectations);
+        let expectations: usize = s
+            .expectations
+            .iter()
+            .map(|e| {
+                serde_json::from_str::<serde_json::Value>(&e.config_json)
+                    .ok()
+                    .and_then(|v| v.as_array().map(Vec::len))
+                    .unwrap_or(1)
+            })
+            .sum();
+        println!(
+            "ok {} ({} scenarios, {} expectations)",
+            s.path.display(),
+            s.scenarios.len(),
+            expectations
+        );
     }
     EXIT_PASS
 }
 
 /// A one-line progress bar on stderr when it is a terminal (indicatif hides
 /// itself otherwise, so CI logs stay clean).
-fn progress_bar() -> Option<Box<dyn Fn(&str, &str, usize, usize) + Send + Sync>> {
+fn progress_bar() -> Option<engine::Progress> {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return None;
     }
     // One bar per suite, cleared before the suite's summary is printed.
     let current: std::sync::Mutex<Option<indicatif::ProgressBar>> = std::sync::Mutex::new(None);
-    Some(Box::new(move |suite: &str, scenario: &str, i: usize, n: usize| {
-        let mut slot = current.lock().unwrap_or_else(|e| e.into_inner());
-        if i >= n {
-            if let Some(bar) = slot.take() {
-                bar.finish_and_clear();
+    Some(Box::new(
+        move |suite: &str, scenario: &str, i: usize, n: usize| {
+            let mut slot = current.lock().unwrap_or_else(|e| e.into_inner());
+            if i >= n {
+                if let Some(bar) = slot.take() {
+                    bar.finish_and_clear();
+                }
+                return;
             }
-            return;
-        }
-        let bar = slot.get_or_insert_with(|| {
-            let bar = indicatif::ProgressBar::new(n as u64);
-            if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{pos}/{len}] {elapsed} {msg}") {
-                bar.set_style(style);
-            }
-            bar.enable_steady_tick(std::time::Duration::from_millis(120));
-            bar
-        });
-        bar.set_position(i as u64);
-        bar.set_message(format!("{suite}: {scenario}"));
-    }))
+            let bar = slot.get_or_insert_with(|| {
+                let bar = indicatif::ProgressBar::new(n as u64);
+                if let Ok(style) = indicatif::ProgressStyle::with_template(
+                    "{spinner} [{pos}/{len}] {elapsed} {msg}",
+                ) {
+                    bar.set_style(style);
+                }
+                bar.enable_steady_tick(std::time::Duration::from_millis(120));
+                bar
+            });
+            bar.set_position(i as u64);
+            bar.set_message(format!("{suite}: {scenario}"));
+        },
+    ))
 }
 
 async fn replay(file: &std::path::Path, seed: Option<u64>) -> i32 {
@@ -245,20 +292,42 @@ async fn replay(file: &std::path::Path, seed: Option<u64>) -> i32 {
             }
         };
         for c in &r.changed_plugins {
-            println!("replay {}: note: plugin changed since the recording: {c}", r.name);
+            println!(
+                "replay {}: note: plugin changed since the recording: {c}",
+                r.name
+            );
         }
         match &r.divergence {
             Some(d) => println!("replay {}: DIVERGED: {d}", r.name),
-            None => println!("replay {}: {} host calls in {} injections replayed, no divergence", r.name, r.calls, r.injections),
+            None => println!(
+                "replay {}: {} host calls in {} injections replayed, no divergence",
+                r.name, r.calls, r.injections
+            ),
         }
         for v in &r.verdict_changes {
             println!("replay {}: verdict changed: {v}", r.name);
         }
-        println!("replay {}: expectations {}/{} passed", r.name, r.expectations_passed, r.expectations);
-        println!("replay {}: digest {} ({})", r.name, r.digest, if r.digest == r.recorded_digest { "same as recorded".to_string() } else { format!("recorded {}", r.recorded_digest) });
+        println!(
+            "replay {}: expectations {}/{} passed",
+            r.name, r.expectations_passed, r.expectations
+        );
+        println!(
+            "replay {}: digest {} ({})",
+            r.name,
+            r.digest,
+            if r.digest == r.recorded_digest {
+                "same as recorded".to_string()
+            } else {
+                format!("recorded {}", r.recorded_digest)
+            }
+        );
         all_match &= r.matches();
     }
-    if all_match { EXIT_PASS } else { EXIT_FAIL }
+    if all_match {
+        EXIT_PASS
+    } else {
+        EXIT_FAIL
+    }
 }
 
 /// `--otel-exporter`.
@@ -282,7 +351,13 @@ impl From<OtelExporterArg> for Exporter {
 /// Write the suite's report files and export its spans. Prints one line per
 /// file (`report: <path>`) and one for the export (`otel: ...`); false when
 /// something could not be written or sent (the run then exits 2).
-async fn report_and_export(out: &mut impl std::io::Write, s: &Suite, outcome: &engine::SuiteOutcome, report_dir: &std::path::Path, exporter_override: Option<Exporter>) -> bool {
+async fn report_and_export(
+    out: &mut impl std::io::Write,
+    s: &Suite,
+    outcome: &engine::SuiteOutcome,
+    report_dir: &std::path::Path,
+    exporter_override: Option<Exporter>,
+) -> bool {
     use crate::trace::export::{self as otel, RunIdentity, Sink};
     let mut ok = true;
     match crate::report::write_all(report_dir, outcome, &s.report) {
@@ -292,24 +367,55 @@ async fn report_and_export(out: &mut impl std::io::Write, s: &Suite, outcome: &e
             }
         }
         Err(e) => {
-            eprintln!("error: cannot write the reports into {}: {e}", report_dir.display());
+            eprintln!(
+                "error: cannot write the reports into {}: {e}",
+                report_dir.display()
+            );
             ok = false;
         }
     }
     let sink = match (exporter_override, s.otel.exporter) {
         (Some(Exporter::Stdout), _) => Some(Sink::Stdout),
-        (Some(Exporter::Otlp), _) | (None, Exporter::Otlp) => Some(Sink::Otlp(s.otel.endpoint.clone())),
+        (Some(Exporter::Otlp), _) | (None, Exporter::Otlp) => {
+            Some(Sink::Otlp(s.otel.endpoint.clone()))
+        }
         (Some(Exporter::None), _) | (None, Exporter::None) => None,
-        (None, Exporter::Stdout) => Some(Sink::JsonFile(report_dir.join(format!("{}.otlp.jsonl", outcome.name)))),
+        (None, Exporter::Stdout) => Some(Sink::JsonFile(
+            report_dir.join(format!("{}.otlp.jsonl", outcome.name)),
+        )),
     };
     if let Some(sink) = sink {
-        let run = RunIdentity { suite: &outcome.name, seed: outcome.seed, epoch_unix_ns: outcome.epoch_unix_ns };
-        match otel::export(&outcome.spans, &run, &s.otel.resources, s.otel.sample_ratio, &sink).await {
+        let run = RunIdentity {
+            suite: &outcome.name,
+            seed: outcome.seed,
+            epoch_unix_ns: outcome.epoch_unix_ns,
+        };
+        match otel::export(
+            &outcome.spans,
+            &run,
+            &s.otel.resources,
+            s.otel.sample_ratio,
+            &sink,
+        )
+        .await
+        {
             Ok(x) if x.sampled => {
-                let _ = writeln_flush(out, &format!("otel: {} span(s) of trace {} exported to {}", x.spans, x.trace_id, x.destination));
+                let _ = writeln_flush(
+                    out,
+                    &format!(
+                        "otel: {} span(s) of trace {} exported to {}",
+                        x.spans, x.trace_id, x.destination
+                    ),
+                );
             }
             Ok(x) => {
-                let _ = writeln_flush(out, &format!("otel: trace {} not sampled (sample_ratio {}), nothing exported", x.trace_id, s.otel.sample_ratio));
+                let _ = writeln_flush(
+                    out,
+                    &format!(
+                        "otel: trace {} not sampled (sample_ratio {}), nothing exported",
+                        x.trace_id, s.otel.sample_ratio
+                    ),
+                );
             }
             Err(e) => {
                 eprintln!("error: OTEL export failed: {e}");
@@ -320,7 +426,13 @@ async fn report_and_export(out: &mut impl std::io::Write, s: &Suite, outcome: &e
     ok
 }
 
-async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::path::Path, record: Option<&std::path::Path>, exporter_override: Option<Exporter>) -> i32 {
+async fn run(
+    files: &[String],
+    seed_override: Option<u64>,
+    report_dir: &std::path::Path,
+    record: Option<&std::path::Path>,
+    exporter_override: Option<Exporter>,
+) -> i32 {
     let suites = match load_all(files) {
         Ok(s) => s,
         Err(code) => return code,
@@ -354,11 +466,23 @@ async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::pat
     }
     // What dead runs left behind goes before we add anything.
     match crate::backend::gc::collect(&docker).await {
-        Ok(r) if r.removed() > 0 => eprintln!("clnrm: removed {} resource(s) left by {} dead run(s)", r.removed(), r.dead_runs.len()),
+        Ok(r) if r.removed() > 0 => eprintln!(
+            "clnrm: removed {} resource(s) left by {} dead run(s)",
+            r.removed(),
+            r.dead_runs.len()
+        ),
         Ok(_) => {}
         Err(e) => tracing::warn!("gc of dead runs failed: {e}"),
     }
-    let ctx = RunCtx { registry, docker, run_id: engine::seed::new_run_id(), interrupt: engine::Interrupt::install(), record: record.is_some(), artifacts_dir: report_dir.join("artifacts"), progress: progress_bar() };
+    let ctx = RunCtx {
+        registry,
+        docker,
+        run_id: engine::seed::new_run_id(),
+        interrupt: engine::Interrupt::install(),
+        record: record.is_some(),
+        artifacts_dir: report_dir.join("artifacts"),
+        progress: progress_bar(),
+    };
     let mut recordings = Vec::new();
     tracing::info!(run_id = %ctx.run_id, "run started");
     let mut all_passed = true;
@@ -370,10 +494,19 @@ async fn run(files: &[String], seed_override: Option<u64>, report_dir: &std::pat
         if ctx.interrupt.is_set() || environment {
             break;
         }
-        let seed = seed_override.or(s.seed).unwrap_or_else(engine::seed::random_seed);
+        let seed = seed_override
+            .or(s.seed)
+            .unwrap_or_else(engine::seed::random_seed);
         let outcome = engine::run_suite(&ctx, s, p, seed).await;
         let _ = crate::report::print_summary(&mut std::io::stdout().lock(), &outcome);
-        output_failed |= !report_and_export(&mut std::io::stdout(), s, &outcome, report_dir, exporter_override).await;
+        output_failed |= !report_and_export(
+            &mut std::io::stdout(),
+            s,
+            &outcome,
+            report_dir,
+            exporter_override,
+        )
+        .await;
         if record.is_some() {
             recordings.push(crate::replay::SuiteRecording::of(s, &outcome));
         }

@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
 }
 
 pub fn plugin_dir() -> PathBuf {
@@ -23,7 +26,9 @@ pub fn plugin_dir() -> PathBuf {
 /// `clnrm` with the workspace's plugins and a cache inside target/.
 pub fn clnrm() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_clnrm"));
-    c.env("CLNRM_PLUGIN_DIR", plugin_dir()).env("CLNRM_CACHE_DIR", workspace().join("target/plugin-cache")).env_remove("RUST_LOG");
+    c.env("CLNRM_PLUGIN_DIR", plugin_dir())
+        .env("CLNRM_CACHE_DIR", workspace().join("target/plugin-cache"))
+        .env_remove("RUST_LOG");
     c
 }
 
@@ -58,10 +63,22 @@ pub fn exclusive() -> Exclusive {
 }
 
 pub fn run(cmd: &mut Command) -> Run {
-    let _shared = (!EXCLUSIVE.with(|e| e.get())).then(|| DOCKER_STATE.read().unwrap_or_else(|e| e.into_inner()));
-    let Output { status, stdout, stderr } = cmd.output().expect("clnrm runs");
-    let r = Run { code: status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&stdout).into(), stderr: String::from_utf8_lossy(&stderr).into() };
-    eprintln!("--- exit {}\n--- stdout\n{}\n--- stderr\n{}", r.code, r.stdout, r.stderr);
+    let _shared = (!EXCLUSIVE.with(|e| e.get()))
+        .then(|| DOCKER_STATE.read().unwrap_or_else(|e| e.into_inner()));
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("clnrm runs");
+    let r = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into(),
+        stderr: String::from_utf8_lossy(&stderr).into(),
+    };
+    eprintln!(
+        "--- exit {}\n--- stdout\n{}\n--- stderr\n{}",
+        r.code, r.stdout, r.stderr
+    );
     r
 }
 
@@ -80,33 +97,61 @@ pub fn docker_ls(what: &str, label: &str) -> Vec<String> {
         "volume" => vec!["volume", "ls", "-q", "-f"],
         _ => panic!("unknown resource kind {what}"),
     };
-    let out = Command::new("docker").args(args).arg(format!("label={label}")).output().expect("docker CLI runs");
-    String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
+    let out = Command::new("docker")
+        .args(args)
+        .arg(format!("label={label}"))
+        .output()
+        .expect("docker CLI runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 /// Assert nothing labelled for this run survives.
 pub fn assert_no_leftovers(run_id: &str) {
     for what in ["container", "network", "volume"] {
         let left = docker_ls(what, &format!("clnrm={run_id}"));
-        assert!(left.is_empty(), "run {run_id} left {what}s behind: {left:?}");
+        assert!(
+            left.is_empty(),
+            "run {run_id} left {what}s behind: {left:?}"
+        );
     }
 }
 
 pub fn read_report(dir: &Path, name: &str) -> serde_json::Value {
     let p = dir.join(format!("{name}.report.json"));
-    serde_json::from_str(&std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))).expect("report is JSON")
+    serde_json::from_str(
+        &std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display())),
+    )
+    .expect("report is JSON")
 }
 
 /// The spans of a report with this name.
 pub fn spans_named<'a>(report: &'a serde_json::Value, name: &str) -> Vec<&'a serde_json::Value> {
-    report["spans"].as_array().expect("spans").iter().filter(|s| s["name"] == name).collect()
+    report["spans"]
+        .as_array()
+        .expect("spans")
+        .iter()
+        .filter(|s| s["name"] == name)
+        .collect()
 }
 
 pub fn attr<'a>(span: &'a serde_json::Value, key: &str) -> Option<&'a serde_json::Value> {
-    span["attrs"].as_array()?.iter().find(|kv| kv[0] == key).map(|kv| &kv[1])
+    span["attrs"]
+        .as_array()?
+        .iter()
+        .find(|kv| kv[0] == key)
+        .map(|kv| &kv[1])
 }
 
 pub fn parent_name(report: &serde_json::Value, span: &serde_json::Value) -> Option<String> {
     let pid = span["parent"].as_u64()?;
-    report["spans"].as_array()?.iter().find(|s| s["id"].as_u64() == Some(pid)).and_then(|s| s["name"].as_str()).map(str::to_string)
+    report["spans"]
+        .as_array()?
+        .iter()
+        .find(|s| s["id"].as_u64() == Some(pid))
+        .and_then(|s| s["name"].as_str())
+        .map(str::to_string)
 }

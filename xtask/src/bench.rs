@@ -27,7 +27,16 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
     let build_secs = started.elapsed().as_secs_f64();
     step(format_args!("release build took {build_secs:.1}s"));
     ws.cargo()
-        .args(["bench", "-p", "clnrm", "--bench", "plugin_call", "--bench", "validators", "--no-run"])
+        .args([
+            "bench",
+            "-p",
+            "clnrm",
+            "--bench",
+            "plugin_call",
+            "--bench",
+            "validators",
+            "--no-run",
+        ])
         .run_checked()?;
 
     let mut figures = Figures::new();

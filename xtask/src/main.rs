@@ -61,7 +61,10 @@ fn main() -> ExitCode {
 
 fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let takes_args = matches!(cmd, "chaos" | "test");
-    let known = matches!(cmd, "setup" | "toolchain" | "plugins" | "image" | "python" | "bench") || takes_args;
+    let known = matches!(
+        cmd,
+        "setup" | "toolchain" | "plugins" | "image" | "python" | "bench"
+    ) || takes_args;
     if !known {
         eprintln!("xtask: unknown command `{cmd}`\n\n{USAGE}");
         return Err(Failure::silent(2));

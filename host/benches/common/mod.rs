@@ -26,7 +26,15 @@ pub fn to_sdk(r: SpanRecord) -> expect::Span {
         start_ns: r.start_ns,
         end_ns: r.end_ns,
         attrs: sdk_attrs(r.attributes),
-        events: r.events.into_iter().map(|e| expect::Event { name: e.name, time_ns: e.time_ns, attrs: sdk_attrs(e.attributes) }).collect(),
+        events: r
+            .events
+            .into_iter()
+            .map(|e| expect::Event {
+                name: e.name,
+                time_ns: e.time_ns,
+                attrs: sdk_attrs(e.attributes),
+            })
+            .collect(),
     }
 }
 

@@ -15,13 +15,19 @@ pub fn oom_kills(pid: u32) -> Option<u64> {
         if controllers.split(',').any(|c| c == "memory") {
             Some(memory_mount_v1()?.join(rel).join("memory.oom_control"))
         } else if controllers.is_empty() {
-            Some(PathBuf::from("/sys/fs/cgroup").join(rel).join("memory.events"))
+            Some(
+                PathBuf::from("/sys/fs/cgroup")
+                    .join(rel)
+                    .join("memory.events"),
+            )
         } else {
             None
         }
     })?;
     let text = std::fs::read_to_string(file).ok()?;
-    text.lines().find_map(|l| l.strip_prefix("oom_kill ")).and_then(|n| n.trim().parse().ok())
+    text.lines()
+        .find_map(|l| l.strip_prefix("oom_kill "))
+        .and_then(|n| n.trim().parse().ok())
 }
 
 /// Where the v1 memory controller is mounted (usually /sys/fs/cgroup/memory).

@@ -5,10 +5,13 @@ use super::labels;
 use crate::suite::ServiceSpec;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
-use bollard::models::{ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig, ResourcesUlimits};
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkCreateRequest,
+    NetworkDisconnectRequest, NetworkingConfig, ResourcesUlimits,
+};
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder, ListNetworksOptionsBuilder,
-    ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
+    ListNetworksOptionsBuilder, ListVolumesOptionsBuilder, RemoveContainerOptionsBuilder,
 };
 use futures_util::StreamExt;
 use std::collections::HashMap;
@@ -20,7 +23,11 @@ const OUTPUT_CAP: usize = 64 * 1024;
 
 /// The container command when a service sets no `args`: stay alive, exit on
 /// SIGTERM so a graceful stop is quick.
-const KEEP_ALIVE: [&str; 3] = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"];
+const KEEP_ALIVE: [&str; 3] = [
+    "sh",
+    "-c",
+    "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done",
+];
 
 #[derive(Debug, Error)]
 pub enum DockerError {
@@ -39,7 +46,9 @@ impl DockerError {
             DockerError::Unreachable(_) => true,
             DockerError::Api(e) => matches!(
                 e,
-                bollard::errors::Error::IOError { .. } | bollard::errors::Error::HyperResponseError { .. } | bollard::errors::Error::RequestTimeoutError
+                bollard::errors::Error::IOError { .. }
+                    | bollard::errors::Error::HyperResponseError { .. }
+                    | bollard::errors::Error::RequestTimeoutError
             ),
             _ => false,
         }
@@ -90,12 +99,16 @@ impl Docker {
     /// Connect (DOCKER_HOST or the local socket), check the daemon answers,
     /// and agree on an API version it speaks.
     pub async fn connect() -> Result<Self, DockerError> {
-        let client = bollard::Docker::connect_with_defaults().map_err(|e| DockerError::Unreachable(e.to_string()))?;
+        let client = bollard::Docker::connect_with_defaults()
+            .map_err(|e| DockerError::Unreachable(e.to_string()))?;
         let client = tokio::time::timeout(Duration::from_secs(10), client.negotiate_version())
             .await
             .map_err(|_| DockerError::Unreachable("no answer in 10 s".into()))?
             .map_err(|e| DockerError::Unreachable(e.to_string()))?;
-        client.ping().await.map_err(|e| DockerError::Unreachable(e.to_string()))?;
+        client
+            .ping()
+            .await
+            .map_err(|e| DockerError::Unreachable(e.to_string()))?;
         Ok(Docker { client })
     }
 
@@ -111,45 +124,88 @@ impl Docker {
     pub async fn ensure_image(&self, image: &str) -> Result<(), DockerError> {
         match self.client.inspect_image(image).await {
             Ok(_) => Ok(()),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Err(DockerError::ImageMissing(image.to_string())),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Err(DockerError::ImageMissing(image.to_string())),
             Err(e) => Err(e.into()),
         }
     }
 
     /// Create the scenario's own bridge network, labelled for the run; its
     /// services find each other there by service id.
-    pub async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, DockerError> {
-        let name = format!("clnrm-{}-{}", &run_id[..run_id.len().min(12)], sanitize(scenario));
+    pub async fn create_network(
+        &self,
+        run_id: &str,
+        scenario: &str,
+    ) -> Result<Network, DockerError> {
+        let name = format!(
+            "clnrm-{}-{}",
+            &run_id[..run_id.len().min(12)],
+            sanitize(scenario)
+        );
         let mut lbl = labels::for_run(run_id);
         lbl.insert(labels::SCENARIO.to_string(), scenario.to_string());
-        let req = NetworkCreateRequest { name: name.clone(), driver: Some("bridge".into()), labels: Some(lbl), ..Default::default() };
+        let req = NetworkCreateRequest {
+            name: name.clone(),
+            driver: Some("bridge".into()),
+            labels: Some(lbl),
+            ..Default::default()
+        };
         let created = self.client.create_network(req).await?;
-        Ok(Network { id: created.id, name })
+        Ok(Network {
+            id: created.id,
+            name,
+        })
     }
 
     /// Remove a network; Ok(false) when it was already gone.
     pub async fn remove_network(&self, name: &str) -> Result<bool, DockerError> {
         match self.client.remove_network(name).await {
             Ok(()) => Ok(true),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
 
     pub async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), DockerError> {
-        let req = NetworkDisconnectRequest { container: Some(id.to_string()), force: Some(true) };
+        let req = NetworkDisconnectRequest {
+            container: Some(id.to_string()),
+            force: Some(true),
+        };
         Ok(self.client.disconnect_network(network, req).await?)
     }
 
-    pub async fn network_connect(&self, network: &str, id: &str, alias: &str) -> Result<(), DockerError> {
-        let req = NetworkConnectRequest { container: Some(id.to_string()), endpoint_config: Some(EndpointSettings { aliases: Some(vec![alias.to_string()]), ..Default::default() }) };
+    pub async fn network_connect(
+        &self,
+        network: &str,
+        id: &str,
+        alias: &str,
+    ) -> Result<(), DockerError> {
+        let req = NetworkConnectRequest {
+            container: Some(id.to_string()),
+            endpoint_config: Some(EndpointSettings {
+                aliases: Some(vec![alias.to_string()]),
+                ..Default::default()
+            }),
+        };
         Ok(self.client.connect_network(network, req).await?)
     }
 
     /// Whether Docker lists the container as attached to `network`.
     pub async fn network_attached(&self, network: &str, id: &str) -> Result<bool, DockerError> {
-        let info = self.client.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>).await?;
-        Ok(info.network_settings.and_then(|n| n.networks).is_some_and(|n| n.contains_key(network)))
+        let info = self
+            .client
+            .inspect_container(
+                id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await?;
+        Ok(info
+            .network_settings
+            .and_then(|n| n.networks)
+            .is_some_and(|n| n.contains_key(network)))
     }
 
     pub async fn pause(&self, id: &str) -> Result<(), DockerError> {
@@ -162,7 +218,9 @@ impl Docker {
 
     /// A file or directory of a container (running or stopped) as a tar archive.
     pub async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, DockerError> {
-        let opts = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default().path(path).build();
+        let opts = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default()
+            .path(path)
+            .build();
         let mut stream = self.client.download_from_container(id, Some(opts));
         let mut out = Vec::new();
         while let Some(chunk) = stream.next().await {
@@ -173,33 +231,67 @@ impl Docker {
 
     /// Number of processes running in a container (0 when it is not running).
     pub async fn process_count(&self, id: &str) -> Result<usize, DockerError> {
-        match self.client.top_processes(id, None::<bollard::query_parameters::TopOptions>).await {
+        match self
+            .client
+            .top_processes(id, None::<bollard::query_parameters::TopOptions>)
+            .await
+        {
             Ok(top) => Ok(top.processes.map(|p| p.len()).unwrap_or(0)),
             // 409: not running; 404: gone. Either way nothing runs in it.
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404 | 409, .. }) => Ok(0),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404 | 409,
+                ..
+            }) => Ok(0),
             Err(e) => Err(e.into()),
         }
     }
 
     /// Create and start a service's container, labelled for the run, attached
     /// to `network` (when given) under its service id.
-    pub async fn start_service(&self, run_id: &str, scenario: &str, spec: &ServiceSpec, network: Option<&str>) -> Result<String, DockerError> {
+    pub async fn start_service(
+        &self,
+        run_id: &str,
+        scenario: &str,
+        spec: &ServiceSpec,
+        network: Option<&str>,
+    ) -> Result<String, DockerError> {
         self.ensure_image(&spec.image).await?;
-        let cmd: Vec<String> = if spec.args.is_empty() { KEEP_ALIVE.iter().map(|s| s.to_string()).collect() } else { spec.args.clone() };
+        let cmd: Vec<String> = if spec.args.is_empty() {
+            KEEP_ALIVE.iter().map(|s| s.to_string()).collect()
+        } else {
+            spec.args.clone()
+        };
         let host_config = HostConfig {
             memory: spec.memory_mb.map(|mb| (mb * 1024 * 1024) as i64),
             // Same as memory: no swap, so a limit really means OOM.
             memory_swap: spec.memory_mb.map(|mb| (mb * 1024 * 1024) as i64),
             nano_cpus: spec.cpu_millicores.map(|m| (m * 1_000_000) as i64),
             pids_limit: spec.pids,
-            ulimits: spec.max_file_descriptors.map(|n| vec![ResourcesUlimits { name: Some("nofile".into()), soft: Some(n as i64), hard: Some(n as i64) }]),
-            tmpfs: (!spec.tmpfs.is_empty()).then(|| spec.tmpfs.iter().map(|(p, mb)| (p.clone(), format!("size={mb}m"))).collect::<HashMap<_, _>>()),
+            ulimits: spec.max_file_descriptors.map(|n| {
+                vec![ResourcesUlimits {
+                    name: Some("nofile".into()),
+                    soft: Some(n as i64),
+                    hard: Some(n as i64),
+                }]
+            }),
+            tmpfs: (!spec.tmpfs.is_empty()).then(|| {
+                spec.tmpfs
+                    .iter()
+                    .map(|(p, mb)| (p.clone(), format!("size={mb}m")))
+                    .collect::<HashMap<_, _>>()
+            }),
             cap_add: (!spec.capabilities.is_empty()).then(|| spec.capabilities.clone()),
             network_mode: network.map(str::to_string),
             ..Default::default()
         };
         let networking_config = network.map(|n| NetworkingConfig {
-            endpoints_config: Some(HashMap::from([(n.to_string(), EndpointSettings { aliases: Some(vec![spec.id.clone()]), ..Default::default() })])),
+            endpoints_config: Some(HashMap::from([(
+                n.to_string(),
+                EndpointSettings {
+                    aliases: Some(vec![spec.id.clone()]),
+                    ..Default::default()
+                },
+            )])),
         });
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
@@ -210,10 +302,22 @@ impl Docker {
             networking_config,
             ..Default::default()
         };
-        let name = format!("clnrm-{}-{}-{}", &run_id[..run_id.len().min(12)], sanitize(scenario), sanitize(&spec.id));
+        let name = format!(
+            "clnrm-{}-{}-{}",
+            &run_id[..run_id.len().min(12)],
+            sanitize(scenario),
+            sanitize(&spec.id)
+        );
         let opts = CreateContainerOptionsBuilder::default().name(&name).build();
         let created = self.client.create_container(Some(opts), body).await?;
-        if let Err(e) = self.client.start_container(&created.id, None::<bollard::query_parameters::StartContainerOptions>).await {
+        if let Err(e) = self
+            .client
+            .start_container(
+                &created.id,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            )
+            .await
+        {
             // Nobody will know this id: remove it now (verification and gc
             // would still find it by label if this fails too).
             let _ = self.remove(&created.id).await;
@@ -224,16 +328,28 @@ impl Docker {
 
     /// Run `sh -c command` in the container; collect exit code and output.
     /// `timeout`: stop waiting (the caller kills the container).
-    pub async fn exec(&self, id: &str, command: &str, timeout: Option<Duration>) -> Result<ExecOutcome, DockerError> {
+    pub async fn exec(
+        &self,
+        id: &str,
+        command: &str,
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, DockerError> {
         let exec = self
             .client
             .create_exec(
                 id,
-                CreateExecOptions { cmd: Some(vec!["sh", "-c", command]), attach_stdout: Some(true), attach_stderr: Some(true), ..Default::default() },
+                CreateExecOptions {
+                    cmd: Some(vec!["sh", "-c", command]),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
             )
             .await?;
         let mut out = ExecOutcome::default();
-        if let StartExecResults::Attached { mut output, .. } = self.client.start_exec(&exec.id, None).await? {
+        if let StartExecResults::Attached { mut output, .. } =
+            self.client.start_exec(&exec.id, None).await?
+        {
             let collect = async {
                 while let Some(chunk) = output.next().await {
                     match chunk {
@@ -269,10 +385,19 @@ impl Docker {
     }
 
     pub async fn inspect(&self, id: &str) -> Result<ContainerState, DockerError> {
-        let info = self.client.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>).await?;
+        let info = self
+            .client
+            .inspect_container(
+                id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await?;
         let st = info.state.unwrap_or_default();
         Ok(ContainerState {
-            status: st.status.map(|s| s.to_string()).unwrap_or_else(|| "unknown".into()),
+            status: st
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "unknown".into()),
             running: st.running.unwrap_or(false),
             exit_code: (st.running != Some(true)).then_some(st.exit_code).flatten(),
             oom_killed: st.oom_killed.unwrap_or(false),
@@ -281,7 +406,11 @@ impl Docker {
     }
 
     /// Wait (bounded) until the container is no longer running; its last state.
-    pub async fn wait_stopped(&self, id: &str, bound: Duration) -> Result<ContainerState, DockerError> {
+    pub async fn wait_stopped(
+        &self,
+        id: &str,
+        bound: Duration,
+    ) -> Result<ContainerState, DockerError> {
         let deadline = tokio::time::Instant::now() + bound;
         loop {
             let st = self.inspect(id).await?;
@@ -293,19 +422,29 @@ impl Docker {
     }
 
     pub async fn kill(&self, id: &str, signal: &str) -> Result<(), DockerError> {
-        let opts = KillContainerOptionsBuilder::default().signal(signal).build();
+        let opts = KillContainerOptionsBuilder::default()
+            .signal(signal)
+            .build();
         Ok(self.client.kill_container(id, Some(opts)).await?)
     }
 
     /// Remove a container (and its anonymous volumes), killing it if needed.
     /// Ok(false) when it was already gone.
     pub async fn remove(&self, id: &str) -> Result<bool, DockerError> {
-        let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
+        let opts = RemoveContainerOptionsBuilder::default()
+            .force(true)
+            .v(true)
+            .build();
         match self.client.remove_container(id, Some(opts)).await {
             Ok(()) => Ok(true),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
             // Someone else is removing it right now (e.g. its own run's cleanup).
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 409, message }) if message.contains("already in progress") => Ok(false),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409,
+                message,
+            }) if message.contains("already in progress") => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
@@ -313,13 +452,40 @@ impl Docker {
     /// Everything still carrying all of the given `label` filters.
     pub async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, DockerError> {
         let filters = HashMap::from([("label".to_string(), label_filters)]);
-        let containers = self.client.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build())).await?;
-        let networks = self.client.list_networks(Some(ListNetworksOptionsBuilder::default().filters(&filters).build())).await?;
-        let volumes = self.client.list_volumes(Some(ListVolumesOptionsBuilder::default().filters(&filters).build())).await?;
+        let containers = self
+            .client
+            .list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await?;
+        let networks = self
+            .client
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await?;
+        let volumes = self
+            .client
+            .list_volumes(Some(
+                ListVolumesOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await?;
         Ok(Leftovers {
             containers: containers.into_iter().filter_map(|c| c.id).collect(),
             networks: networks.into_iter().filter_map(|n| n.id).collect(),
-            volumes: volumes.volumes.unwrap_or_default().into_iter().map(|v| v.name).collect(),
+            volumes: volumes
+                .volumes
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| v.name)
+                .collect(),
         })
     }
 }
@@ -352,22 +518,67 @@ impl Docker {
     pub async fn list_owned(&self) -> Result<Vec<Owned>, DockerError> {
         let filters = HashMap::from([("label".to_string(), vec![labels::RUN.to_string()])]);
         let mut out = Vec::new();
-        for c in self.client.list_containers(Some(ListContainersOptionsBuilder::default().all(true).filters(&filters).build())).await? {
-            out.push(Owned { kind: ResourceKind::Container, id: c.id.unwrap_or_default(), labels: c.labels.unwrap_or_default() });
+        for c in self
+            .client
+            .list_containers(Some(
+                ListContainersOptionsBuilder::default()
+                    .all(true)
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await?
+        {
+            out.push(Owned {
+                kind: ResourceKind::Container,
+                id: c.id.unwrap_or_default(),
+                labels: c.labels.unwrap_or_default(),
+            });
         }
-        for n in self.client.list_networks(Some(ListNetworksOptionsBuilder::default().filters(&filters).build())).await? {
-            out.push(Owned { kind: ResourceKind::Network, id: n.id.unwrap_or_default(), labels: n.labels.unwrap_or_default() });
+        for n in self
+            .client
+            .list_networks(Some(
+                ListNetworksOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await?
+        {
+            out.push(Owned {
+                kind: ResourceKind::Network,
+                id: n.id.unwrap_or_default(),
+                labels: n.labels.unwrap_or_default(),
+            });
         }
-        for v in self.client.list_volumes(Some(ListVolumesOptionsBuilder::default().filters(&filters).build())).await?.volumes.unwrap_or_default() {
-            out.push(Owned { kind: ResourceKind::Volume, id: v.name, labels: v.labels });
+        for v in self
+            .client
+            .list_volumes(Some(
+                ListVolumesOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await?
+            .volumes
+            .unwrap_or_default()
+        {
+            out.push(Owned {
+                kind: ResourceKind::Volume,
+                id: v.name,
+                labels: v.labels,
+            });
         }
         Ok(out)
     }
 
     pub async fn remove_volume(&self, name: &str) -> Result<bool, DockerError> {
-        match self.client.remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>).await {
+        match self
+            .client
+            .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)
+            .await
+        {
             Ok(()) => Ok(true),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(false),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }
@@ -377,12 +588,22 @@ fn push_capped(buf: &mut String, bytes: &[u8]) {
     buf.push_str(&String::from_utf8_lossy(bytes));
     if buf.len() > OUTPUT_CAP {
         let cut = buf.len() - OUTPUT_CAP;
-        let cut = (cut..buf.len()).find(|i| buf.is_char_boundary(*i)).unwrap_or(buf.len());
+        let cut = (cut..buf.len())
+            .find(|i| buf.is_char_boundary(*i))
+            .unwrap_or(buf.len());
         buf.drain(..cut);
     }
 }
 
 /// Docker names allow [a-zA-Z0-9_.-].
 fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' { c } else { '-' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }

@@ -50,9 +50,17 @@ pub async fn collect(docker: &Docker) -> Result<GcReport, DockerError> {
             None => continue,
         }
         let r = match o.kind {
-            ResourceKind::Container => docker.remove(&o.id).await.map(|r| report.containers += r as usize),
-            ResourceKind::Network => remove_network_patiently(docker, &o.id).await.map(|r| report.networks += r as usize),
-            ResourceKind::Volume => docker.remove_volume(&o.id).await.map(|r| report.volumes += r as usize),
+            ResourceKind::Container => docker
+                .remove(&o.id)
+                .await
+                .map(|r| report.containers += r as usize),
+            ResourceKind::Network => remove_network_patiently(docker, &o.id)
+                .await
+                .map(|r| report.networks += r as usize),
+            ResourceKind::Volume => docker
+                .remove_volume(&o.id)
+                .await
+                .map(|r| report.volumes += r as usize),
         };
         match r {
             Ok(()) => {
@@ -73,7 +81,10 @@ async fn remove_network_patiently(docker: &Docker, id: &str) -> Result<bool, Doc
     let mut attempt = 0;
     loop {
         match docker.remove_network(id).await {
-            Err(DockerError::Api(bollard::errors::Error::DockerResponseServerError { status_code: 403 | 409, .. })) if attempt < 10 => {
+            Err(DockerError::Api(bollard::errors::Error::DockerResponseServerError {
+                status_code: 403 | 409,
+                ..
+            })) if attempt < 10 => {
                 attempt += 1;
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }

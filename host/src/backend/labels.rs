@@ -20,7 +20,10 @@ pub const STARTED: &str = "clnrm.started";
 
 /// Labels every resource of a run carries.
 pub fn for_run(run_id: &str) -> HashMap<String, String> {
-    let mut l = HashMap::from([(RUN.to_string(), run_id.to_string()), (PID.to_string(), std::process::id().to_string())]);
+    let mut l = HashMap::from([
+        (RUN.to_string(), run_id.to_string()),
+        (PID.to_string(), std::process::id().to_string()),
+    ]);
     if let Some(t) = super::liveness::own_start_time() {
         l.insert(STARTED.to_string(), t.to_string());
     }

@@ -32,7 +32,10 @@ mod tests {
         let me = std::process::id();
         let t = own_start_time().expect("/proc is mounted");
         assert!(is_alive(me, Some(t)));
-        assert!(!is_alive(me, Some(t + 1)), "same pid, other start time: another process");
+        assert!(
+            !is_alive(me, Some(t + 1)),
+            "same pid, other start time: another process"
+        );
         assert!(!is_alive(u32::MAX - 1, None));
     }
 }

@@ -6,7 +6,15 @@ use crate::backend::Docker;
 use crate::trace::{SpanId, Trace};
 use std::path::Path;
 
-pub async fn collect(docker: &Docker, trace: &Trace, parent: SpanId, dir: &Path, scenario: &str, container: &str, paths: &[String]) -> Vec<String> {
+pub async fn collect(
+    docker: &Docker,
+    trace: &Trace,
+    parent: SpanId,
+    dir: &Path,
+    scenario: &str,
+    container: &str,
+    paths: &[String],
+) -> Vec<String> {
     let span = trace.start("clnrm.artifacts.collect", Some(parent));
     trace.set_attr(span, "artifacts.requested", paths.len());
     let (mut collected, mut bytes, mut errors) = (0usize, 0usize, Vec::new());
@@ -14,7 +22,10 @@ pub async fn collect(docker: &Docker, trace: &Trace, parent: SpanId, dir: &Path,
     for p in paths {
         let file = dest.join(format!("{}.tar", sanitize(p.trim_start_matches('/'))));
         let r = match docker.archive(container, p).await {
-            Ok(tar) => std::fs::create_dir_all(&dest).and_then(|_| std::fs::write(&file, &tar)).map(|_| tar.len()).map_err(|e| format!("{p}: cannot write {}: {e}", file.display())),
+            Ok(tar) => std::fs::create_dir_all(&dest)
+                .and_then(|_| std::fs::write(&file, &tar))
+                .map(|_| tar.len())
+                .map_err(|e| format!("{p}: cannot write {}: {e}", file.display())),
             Err(e) => Err(format!("{p}: {e}")),
         };
         match r {
@@ -36,5 +47,14 @@ pub async fn collect(docker: &Docker, trace: &Trace, parent: SpanId, dir: &Path,
 }
 
 fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect::<String>().replace("..", "_")
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect::<String>()
+        .replace("..", "_")
 }

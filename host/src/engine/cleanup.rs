@@ -20,13 +20,31 @@ pub struct Created {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, scenario: &str, created: &Created, triggered: &str, policy: &CleanupSpec, passed: bool) -> CleanupOutcome {
+pub async fn run(
+    docker: &Docker,
+    trace: &Trace,
+    parent: SpanId,
+    run_id: &str,
+    scenario: &str,
+    created: &Created,
+    triggered: &str,
+    policy: &CleanupSpec,
+    passed: bool,
+) -> CleanupOutcome {
     let started = Instant::now();
     let span = trace.start("clnrm.cleanup", Some(parent));
     trace.set_attr(span, "cleanup.triggered", triggered);
     trace.set_attr(span, "scenario.name", scenario);
-    let mut out = CleanupOutcome { triggered: triggered.to_string(), ..Default::default() };
-    out.created = created.containers.values().cloned().chain(created.network.as_ref().map(|n| n.id.clone())).collect();
+    let mut out = CleanupOutcome {
+        triggered: triggered.to_string(),
+        ..Default::default()
+    };
+    out.created = created
+        .containers
+        .values()
+        .cloned()
+        .chain(created.network.as_ref().map(|n| n.id.clone()))
+        .collect();
 
     let remove_containers = CleanupSpec::removes(policy.containers, passed);
     let remove_network = CleanupSpec::removes(policy.networks, passed);
@@ -34,14 +52,19 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, s
         let mut errors = Vec::new();
         let (mut removed, mut nets) = (0, 0);
         if remove_containers {
-            (removed, errors) = remove_containers_parallel(docker, trace, span, &created.containers).await;
+            (removed, errors) =
+                remove_containers_parallel(docker, trace, span, &created.containers).await;
         }
         // The network goes last: Docker refuses to remove one with endpoints.
         if let (true, Some(net)) = (remove_network, &created.network) {
             match docker.remove_network(&net.id).await {
                 Ok(r) => {
                     nets += r as usize;
-                    trace.add_event(span, "network.remove", vec![("network.name".into(), net.name.as_str().into())]);
+                    trace.add_event(
+                        span,
+                        "network.remove",
+                        vec![("network.name".into(), net.name.as_str().into())],
+                    );
                 }
                 Err(e) => errors.push(format!("remove network {}: {e}", net.name)),
             }
@@ -54,27 +77,51 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, s
             out.networks_removed = nets;
             out.errors = errors;
         }
-        Err(_) => out.errors.push(format!("cleanup exceeded cleanup_timeout_ms ({} ms)", policy.timeout.as_millis())),
+        Err(_) => out.errors.push(format!(
+            "cleanup exceeded cleanup_timeout_ms ({} ms)",
+            policy.timeout.as_millis()
+        )),
     }
     if !remove_containers {
         out.kept.extend(created.containers.values().cloned());
     }
     if !remove_network {
-        out.kept.extend(created.network.as_ref().map(|n| n.id.clone()));
+        out.kept
+            .extend(created.network.as_ref().map(|n| n.id.clone()));
     }
     if !out.kept.is_empty() {
         trace.set_attr(span, "cleanup.kept", out.kept.len());
     }
 
     if policy.verify {
-        out.remaining = verify(docker, trace, span, run_id, scenario, &out.kept, &mut out.errors).await;
+        out.remaining = verify(
+            docker,
+            trace,
+            span,
+            run_id,
+            scenario,
+            &out.kept,
+            &mut out.errors,
+        )
+        .await;
     }
     out.success = out.errors.is_empty();
-    trace.add_event(span, "cleanup.complete", vec![("containers.removed".into(), AttrValue::from(out.containers_removed))]);
+    trace.add_event(
+        span,
+        "cleanup.complete",
+        vec![(
+            "containers.removed".into(),
+            AttrValue::from(out.containers_removed),
+        )],
+    );
     trace.set_attr(span, "cleanup.success", out.success);
     trace.set_attr(span, "containers.removed", out.containers_removed);
     trace.set_attr(span, "networks.removed", out.networks_removed);
-    if out.success { trace.end_ok(span) } else { trace.end_error(span, out.errors.join("; ")) }
+    if out.success {
+        trace.end_ok(span)
+    } else {
+        trace.end_error(span, out.errors.join("; "))
+    }
 
     // Recovery: the environment is back to its state before the scenario
     // (less what the policy kept on purpose).
@@ -82,13 +129,22 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, s
     trace.set_attr(rec, "recovery.success", out.success);
     // Verified = verification ran and found nothing unexpected.
     trace.set_attr(rec, "recovery.verified", policy.verify && out.success);
-    if out.success { trace.end_ok(rec) } else { trace.end_error(rec, "resources remain after cleanup") }
+    if out.success {
+        trace.end_ok(rec)
+    } else {
+        trace.end_error(rec, "resources remain after cleanup")
+    }
     out.duration_ms = started.elapsed().as_millis() as u64;
     out
 }
 
 /// Remove every container at once; one span groups them when there are several.
-async fn remove_containers_parallel(docker: &Docker, trace: &Trace, span: SpanId, containers: &HashMap<String, String>) -> (usize, Vec<String>) {
+async fn remove_containers_parallel(
+    docker: &Docker,
+    trace: &Trace,
+    span: SpanId,
+    containers: &HashMap<String, String>,
+) -> (usize, Vec<String>) {
     let group = (containers.len() > 1).then(|| {
         let g = trace.start("clnrm.cleanup.concurrent", Some(span));
         trace.set_attr(g, "cleanup.parallel", true);
@@ -96,7 +152,12 @@ async fn remove_containers_parallel(docker: &Docker, trace: &Trace, span: SpanId
     });
     let mut sorted: Vec<(&String, &String)> = containers.iter().collect();
     sorted.sort();
-    let results = join_all(sorted.iter().map(|(service, id)| remove_one(docker, trace, span, service, id))).await;
+    let results = join_all(
+        sorted
+            .iter()
+            .map(|(service, id)| remove_one(docker, trace, span, service, id)),
+    )
+    .await;
     let (mut removed, mut errors) = (0, Vec::new());
     for r in results {
         match r {
@@ -107,14 +168,27 @@ async fn remove_containers_parallel(docker: &Docker, trace: &Trace, span: SpanId
     }
     if let Some(g) = group {
         trace.set_attr(g, "containers.cleaned", removed);
-        if errors.is_empty() { trace.end_ok(g) } else { trace.end_error(g, errors.join("; ")) }
+        if errors.is_empty() {
+            trace.end_ok(g)
+        } else {
+            trace.end_error(g, errors.join("; "))
+        }
     }
     (removed, errors)
 }
 
-async fn remove_one(docker: &Docker, trace: &Trace, span: SpanId, service: &str, id: &str) -> Result<bool, String> {
+async fn remove_one(
+    docker: &Docker,
+    trace: &Trace,
+    span: SpanId,
+    service: &str,
+    id: &str,
+) -> Result<bool, String> {
     let ev = |name: &str, extra: Vec<(String, AttrValue)>| {
-        let mut attrs = vec![("service.id".to_string(), AttrValue::from(service)), ("container.id".to_string(), AttrValue::from(id))];
+        let mut attrs = vec![
+            ("service.id".to_string(), AttrValue::from(service)),
+            ("container.id".to_string(), AttrValue::from(id)),
+        ];
         attrs.extend(extra);
         trace.add_event(span, name, attrs);
     };
@@ -122,24 +196,47 @@ async fn remove_one(docker: &Docker, trace: &Trace, span: SpanId, service: &str,
     // its own observed event.
     if let Ok(st) = docker.inspect(id).await {
         if st.status == "paused" {
-            docker.unpause(id).await.map_err(|e| format!("unpause {service}: {e}"))?;
+            docker
+                .unpause(id)
+                .await
+                .map_err(|e| format!("unpause {service}: {e}"))?;
         }
         if st.running {
-            docker.kill(id, "SIGKILL").await.map_err(|e| format!("stop {service}: {e}"))?;
+            docker
+                .kill(id, "SIGKILL")
+                .await
+                .map_err(|e| format!("stop {service}: {e}"))?;
         }
-        ev("container.stop", vec![("was_running".into(), st.running.into())]);
+        ev(
+            "container.stop",
+            vec![("was_running".into(), st.running.into())],
+        );
     }
-    let removed = docker.remove(id).await.map_err(|e| format!("remove {service}: {e}"))?;
+    let removed = docker
+        .remove(id)
+        .await
+        .map_err(|e| format!("remove {service}: {e}"))?;
     ev("container.remove", vec![("removed".into(), removed.into())]);
     Ok(removed)
 }
 
 /// Count what Docker still holds for this scenario; the count is a span.
 /// Resources the policy kept on purpose are counted but are no error.
-async fn verify(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, scenario: &str, kept: &[String], errors: &mut Vec<String>) -> Leftovers {
+async fn verify(
+    docker: &Docker,
+    trace: &Trace,
+    parent: SpanId,
+    run_id: &str,
+    scenario: &str,
+    kept: &[String],
+    errors: &mut Vec<String>,
+) -> Leftovers {
     let span = trace.start("clnrm.cleanup.verification", Some(parent));
     trace.set_attr(span, "scenario.name", scenario);
-    let left = match docker.leftovers(labels::scenario_filter(run_id, scenario)).await {
+    let left = match docker
+        .leftovers(labels::scenario_filter(run_id, scenario))
+        .await
+    {
         Ok(left) => left,
         Err(e) => {
             let msg = format!("cannot verify cleanup: {e}");
@@ -158,15 +255,29 @@ async fn verify(docker: &Docker, trace: &Trace, parent: SpanId, run_id: &str, sc
     trace.set_attr(span, "volumes.remaining", left.volumes.len());
     trace.set_attr(span, "processes.remaining", processes);
     trace.set_attr(span, "verification.clean", left.is_empty());
-    let is_kept = |id: &String| kept.iter().any(|k| k == id || k.starts_with(id.as_str()) || id.starts_with(k.as_str()));
-    let unexpected = left.containers.iter().chain(&left.networks).chain(&left.volumes).filter(|id| !is_kept(id)).count();
+    let is_kept = |id: &String| {
+        kept.iter()
+            .any(|k| k == id || k.starts_with(id.as_str()) || id.starts_with(k.as_str()))
+    };
+    let unexpected = left
+        .containers
+        .iter()
+        .chain(&left.networks)
+        .chain(&left.volumes)
+        .filter(|id| !is_kept(id))
+        .count();
     if left.is_empty() {
         trace.end_ok(span);
     } else if unexpected == 0 {
         trace.set_attr(span, "verification.kept_by_policy", true);
         trace.end_ok(span);
     } else {
-        let msg = format!("left behind: {} container(s), {} network(s), {} volume(s)", left.containers.len(), left.networks.len(), left.volumes.len());
+        let msg = format!(
+            "left behind: {} container(s), {} network(s), {} volume(s)",
+            left.containers.len(),
+            left.networks.len(),
+            left.volumes.len()
+        );
         errors.push(msg.clone());
         trace.end_error(span, msg);
     }

@@ -15,7 +15,10 @@ impl Interrupt {
         let (tx, rx) = watch::channel(false);
         tokio::spawn(async move {
             use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+            let (Ok(mut int), Ok(mut term)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
                 tracing::warn!("cannot install signal handlers; Ctrl-C will not clean up");
                 return;
             };

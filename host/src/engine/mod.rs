@@ -1,6 +1,7 @@
 //! The engine: run a suite's scenarios (services, steps, injections, cleanup,
 //! verification), then hand the finished trace to the validators.
 
+mod artifacts;
 mod cleanup;
 mod interrupt;
 mod outcome;
@@ -8,11 +9,13 @@ mod scenario;
 pub mod seed;
 mod step;
 mod timeout;
-mod artifacts;
 mod validate;
 
 pub use interrupt::Interrupt;
-pub use outcome::{CleanupOutcome, ExpectationOutcome, InjectionOutcome, InjectionRecording, ScenarioOutcome, StepOutcome, SuiteOutcome};
+pub use outcome::{
+    CleanupOutcome, ExpectationOutcome, InjectionOutcome, InjectionRecording, ScenarioOutcome,
+    StepOutcome, SuiteOutcome,
+};
 pub use scenario::outcome_of;
 pub use validate::{run as validate, to_records};
 
@@ -36,12 +39,20 @@ pub struct RunCtx {
     /// Told when a scenario starts (suite, scenario, index, count) and once
     /// more when the suite is done (index = count): the CLI's progress bar.
     /// The engine itself prints nothing.
-    pub progress: Option<Box<dyn Fn(&str, &str, usize, usize) + Send + Sync>>,
+    pub progress: Option<Progress>,
 }
+
+/// The progress callback: (suite, scenario, index, count).
+pub type Progress = Box<dyn Fn(&str, &str, usize, usize) + Send + Sync>;
 
 /// Run one suite end to end. Each scenario cleans itself up before the next
 /// begins; after an interrupt or the loss of Docker no further scenario starts.
-pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, seed: u64) -> SuiteOutcome {
+pub async fn run_suite(
+    ctx: &RunCtx,
+    suite: &Suite,
+    plugins: &ResolvedPlugins,
+    seed: u64,
+) -> SuiteOutcome {
     let started = Instant::now();
     let trace = Trace::new(RunClock::new(suite.freeze_clock_unix_ns));
     let root = trace.start("clnrm.run", None);
@@ -64,7 +75,12 @@ pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, s
         }
     }
     if let Some(p) = &ctx.progress {
-        p(&suite.name, "", suite.scenarios.len(), suite.scenarios.len());
+        p(
+            &suite.name,
+            "",
+            suite.scenarios.len(),
+            suite.scenarios.len(),
+        );
     }
     let interrupted = ctx.interrupt.is_set();
     let environment_error = scenarios.iter().find_map(|s| s.environment_error.clone());
@@ -73,10 +89,21 @@ pub async fn run_suite(ctx: &RunCtx, suite: &Suite, plugins: &ResolvedPlugins, s
     if all_passed {
         trace.end_ok(root);
     } else {
-        trace.end_error(root, if interrupted { "interrupted" } else { "a scenario failed" });
+        trace.end_error(
+            root,
+            if interrupted {
+                "interrupted"
+            } else {
+                "a scenario failed"
+            },
+        );
     }
     let spans = trace.snapshot();
-    let (expectations, invalid) = if interrupted || environment_error.is_some() { (Vec::new(), None) } else { validate::run(&ctx.registry, suite, plugins, &spans).await };
+    let (expectations, invalid) = if interrupted || environment_error.is_some() {
+        (Vec::new(), None)
+    } else {
+        validate::run(&ctx.registry, suite, plugins, &spans).await
+    };
     SuiteOutcome {
         name: suite.name.clone(),
         path: suite.path.clone(),

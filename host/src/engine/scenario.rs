@@ -3,10 +3,10 @@
 
 use super::cleanup::{self, Created};
 use super::outcome::{InjectionOutcome, InjectionRecording, ScenarioOutcome, StepOutcome};
-use crate::runtime::journal::Journal;
 use super::step::StepRun;
 use super::timeout::Bound;
 use super::{seed, step, RunCtx};
+use crate::runtime::journal::Journal;
 use crate::runtime::{ChaosCall, FaultLog, Limits, ResolvedPlugins, ScenarioCtx};
 use crate::suite::{InjectionSpec, ScenarioSpec, StepSpec, Suite};
 use crate::trace::{SpanId, Trace};
@@ -18,7 +18,15 @@ use std::time::{Duration, Instant};
 /// is a safety net that still leaves room to report them.
 const OUTER_SLACK: Duration = Duration::from_secs(10);
 
-pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, suite: &Suite, plugins: &ResolvedPlugins, run_seed: u64) -> ScenarioOutcome {
+pub async fn run(
+    ctx: &RunCtx,
+    trace: &Trace,
+    root: SpanId,
+    sc: &ScenarioSpec,
+    suite: &Suite,
+    plugins: &ResolvedPlugins,
+    run_seed: u64,
+) -> ScenarioOutcome {
     let started = Instant::now();
     let span = trace.start("clnrm.scenario", Some(root));
     trace.set_attr(span, "scenario.name", &sc.name);
@@ -42,7 +50,15 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
         // Not raced with Ctrl-C: a start cut off halfway would leave a
         // container nobody knows about. Starting is short; the interrupt is
         // honoured right after.
-        let starts = start_services(ctx, trace, span, sc, suite, created.network.as_ref().map(|n| n.name.as_str())).await;
+        let starts = start_services(
+            ctx,
+            trace,
+            span,
+            sc,
+            suite,
+            created.network.as_ref().map(|n| n.name.as_str()),
+        )
+        .await;
         for (sid, r) in starts {
             match r {
                 Ok(id) => {
@@ -72,7 +88,10 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
                 wait_for_spans(trace, span, sc, suite).await?;
                 Ok::<_, String>(run_steps(ctx, trace, span, sc, &scenario_ctx, started).await)
             };
-            tokio::join!(steps, run_injections(ctx, span, sc, plugins, run_seed, &scenario_ctx))
+            tokio::join!(
+                steps,
+                run_injections(ctx, span, sc, plugins, run_seed, &scenario_ctx)
+            )
         });
         tokio::select! {
             r = work => match r {
@@ -97,22 +116,44 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
     };
     if interrupted || setup_error.is_some() {
         // Spans of work that was cut off end as errors, not as UNSET.
-        trace.close_open_after(span, if interrupted { "interrupted" } else { "cut off" });
+        trace.close_open_after(
+            span,
+            if interrupted {
+                "interrupted"
+            } else {
+                "cut off"
+            },
+        );
     }
 
     // Cleanup reacts to the event that ended the scenario: a failed step (its
     // child), else the scenario itself.
-    let (injections, recordings): (Vec<InjectionOutcome>, Vec<InjectionRecording>) = injected.into_iter().unzip();
+    let (injections, recordings): (Vec<InjectionOutcome>, Vec<InjectionRecording>) =
+        injected.into_iter().unzip();
     // Artifacts come out before cleanup removes the containers.
     if !sc.artifacts.is_empty() {
         if let Some(main) = sc.services.first().and_then(|s| created.containers.get(s)) {
-            for e in super::artifacts::collect(&ctx.docker, trace, span, &ctx.artifacts_dir, &sc.name, main, &sc.artifacts).await {
+            for e in super::artifacts::collect(
+                &ctx.docker,
+                trace,
+                span,
+                &ctx.artifacts_dir,
+                &sc.name,
+                main,
+                &sc.artifacts,
+            )
+            .await
+            {
                 tracing::warn!(scenario = %sc.name, "artifact not collected: {e}");
             }
         }
     }
     let failed_step = steps.iter().find(|s| s.outcome.failed());
-    let injection_error = injections.iter().find_map(|i| i.error.clone().or_else(|| (!i.observed).then(|| format!("{}: fault not observed: {}", i.fault_type, i.summary))));
+    let injection_error = injections.iter().find_map(|i| {
+        i.error.clone().or_else(|| {
+            (!i.observed).then(|| format!("{}: fault not observed: {}", i.fault_type, i.summary))
+        })
+    });
     let triggered = if interrupted {
         "interrupt"
     } else {
@@ -125,20 +166,39 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
         }
     };
     let outcomes: Vec<StepOutcome> = steps.iter().map(|s| s.outcome.clone()).collect();
-    let verdict_before_cleanup = verdict(sc, interrupted, &setup_error, &injection_error, &outcomes);
+    let verdict_before_cleanup =
+        verdict(sc, interrupted, &setup_error, &injection_error, &outcomes);
     let cleanup_parent = failed_step.map(|s| s.cause).unwrap_or(span);
     let triggered = triggered.to_string();
-    let cleanup = cleanup::run(&ctx.docker, trace, cleanup_parent, &ctx.run_id, &sc.name, &created, &triggered, &suite.cleanup, verdict_before_cleanup.is_none()).await;
+    let cleanup = cleanup::run(
+        &ctx.docker,
+        trace,
+        cleanup_parent,
+        &ctx.run_id,
+        &sc.name,
+        &created,
+        &triggered,
+        &suite.cleanup,
+        verdict_before_cleanup.is_none(),
+    )
+    .await;
 
     // Failures that are really Docker going away are environment errors (exit 2).
-    let docker_trouble = !cleanup.success || outcomes.iter().any(StepOutcome::failed) || setup_error.is_some();
+    let docker_trouble =
+        !cleanup.success || outcomes.iter().any(StepOutcome::failed) || setup_error.is_some();
     if environment_error.is_none() && docker_trouble {
         if let Err(e) = ctx.docker.ping().await {
             environment_error = Some(e.to_string());
         }
     }
-    let reason = verdict_before_cleanup.or_else(|| (!cleanup.success).then(|| format!("cleanup failed: {}", cleanup.errors.join("; "))));
-    trace.set_attr(span, "scenario.result", if reason.is_none() { "pass" } else { "fail" });
+    let reason = verdict_before_cleanup.or_else(|| {
+        (!cleanup.success).then(|| format!("cleanup failed: {}", cleanup.errors.join("; ")))
+    });
+    trace.set_attr(
+        span,
+        "scenario.result",
+        if reason.is_none() { "pass" } else { "fail" },
+    );
     match &reason {
         None => trace.end_ok(span),
         Some(r) => trace.end_error(span, r.clone()),
@@ -158,7 +218,13 @@ pub async fn run(ctx: &RunCtx, trace: &Trace, root: SpanId, sc: &ScenarioSpec, s
 }
 
 /// Why the scenario failed before cleanup is looked at; None when it passed.
-fn verdict(sc: &ScenarioSpec, interrupted: bool, setup_error: &Option<String>, injection_error: &Option<String>, steps: &[StepOutcome]) -> Option<String> {
+fn verdict(
+    sc: &ScenarioSpec,
+    interrupted: bool,
+    setup_error: &Option<String>,
+    injection_error: &Option<String>,
+    steps: &[StepOutcome],
+) -> Option<String> {
     let failed = steps.iter().filter(|s| s.failed()).count();
     let any_step_failed = failed > 0;
     if interrupted {
@@ -179,7 +245,14 @@ fn verdict(sc: &ScenarioSpec, interrupted: bool, setup_error: &Option<String>, i
     }
     if !sc.expect_failure && any_step_failed {
         return steps.iter().find(|s| s.failed()).map(|s| {
-            format!("step `{}` failed: {}{}", s.name, s.error_type.as_deref().unwrap_or("error"), s.exit_code.map(|c| format!(" (exit code {c})")).unwrap_or_default())
+            format!(
+                "step `{}` failed: {}{}",
+                s.name,
+                s.error_type.as_deref().unwrap_or("error"),
+                s.exit_code
+                    .map(|c| format!(" (exit code {c})"))
+                    .unwrap_or_default()
+            )
         });
     }
     None
@@ -188,16 +261,31 @@ fn verdict(sc: &ScenarioSpec, interrupted: bool, setup_error: &Option<String>, i
 type StartResult = (String, Result<String, crate::backend::DockerError>);
 
 /// Start the scenario's services, one after another or all at once.
-async fn start_services(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec, suite: &Suite, network: Option<&str>) -> Vec<StartResult> {
+async fn start_services(
+    ctx: &RunCtx,
+    trace: &Trace,
+    span: SpanId,
+    sc: &ScenarioSpec,
+    suite: &Suite,
+    network: Option<&str>,
+) -> Vec<StartResult> {
     let one = |sid: String| async move {
         let s = trace.start("clnrm.service.start", Some(span));
         trace.set_attr(s, "service.id", sid.as_str());
         let Some(spec) = suite.services.get(&sid) else {
             trace.end_error(s, "unknown service");
-            return (sid, Err(crate::backend::DockerError::Unreachable("unknown service".into())));
+            return (
+                sid,
+                Err(crate::backend::DockerError::Unreachable(
+                    "unknown service".into(),
+                )),
+            );
         };
         trace.set_attr(s, "service.image", spec.image.as_str());
-        let r = ctx.docker.start_service(&ctx.run_id, &sc.name, spec, network).await;
+        let r = ctx
+            .docker
+            .start_service(&ctx.run_id, &sc.name, spec, network)
+            .await;
         match &r {
             Ok(id) => {
                 trace.set_attr(s, "container.id", id.as_str());
@@ -224,13 +312,41 @@ async fn start_services(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &Scenario
 
 /// Steps in order, or all at once for `run = [{ service, command }, ...]`.
 /// `started`: the scenario's start, which `deadline_ms` counts from.
-async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec, sctx: &Arc<ScenarioCtx>, started: Instant) -> Vec<StepRun> {
+async fn run_steps(
+    ctx: &RunCtx,
+    trace: &Trace,
+    span: SpanId,
+    sc: &ScenarioSpec,
+    sctx: &Arc<ScenarioCtx>,
+    started: Instant,
+) -> Vec<StepRun> {
     let one = |st: &StepSpec| {
-        let container = sctx.containers.get(&st.service).cloned().unwrap_or_default();
+        let container = sctx
+            .containers
+            .get(&st.service)
+            .cloned()
+            .unwrap_or_default();
         let deadline_left = sc.deadline.map(|d| d.saturating_sub(started.elapsed()));
-        let bound = Bound::tightest(st.timeout, deadline_left, sc.max_duration, sc.timeout_strategy, sc.grace_period);
+        let bound = Bound::tightest(
+            st.timeout,
+            deadline_left,
+            sc.max_duration,
+            sc.timeout_strategy,
+            sc.grace_period,
+        );
         let st = st.clone();
-        async move { step::run(&ctx.docker, trace, span, &st, &container, &sctx.faults, bound).await }
+        async move {
+            step::run(
+                &ctx.docker,
+                trace,
+                span,
+                &st,
+                &container,
+                &sctx.faults,
+                bound,
+            )
+            .await
+        }
     };
     if sc.parallel {
         return join_all(sc.steps.iter().map(one)).await;
@@ -249,16 +365,30 @@ async fn run_steps(ctx: &RunCtx, trace: &Trace, span: SpanId, sc: &ScenarioSpec,
 
 /// `wait_for_span`: hold the steps until a span of that name is in the trace
 /// (e.g. a chaos plugin's), bounded by the scenario's max duration.
-async fn wait_for_spans(trace: &Trace, span: SpanId, sc: &ScenarioSpec, suite: &Suite) -> Result<(), String> {
+async fn wait_for_spans(
+    trace: &Trace,
+    span: SpanId,
+    sc: &ScenarioSpec,
+    suite: &Suite,
+) -> Result<(), String> {
     for sid in &sc.services {
-        let Some(name) = suite.services.get(sid).and_then(|s| s.wait_for_span.as_ref()) else { continue };
+        let Some(name) = suite
+            .services
+            .get(sid)
+            .and_then(|s| s.wait_for_span.as_ref())
+        else {
+            continue;
+        };
         let w = trace.start("clnrm.service.wait", Some(span));
         trace.set_attr(w, "service.id", sid.as_str());
         trace.set_attr(w, "wait_for_span", name.as_str());
         let until = Instant::now() + sc.max_duration;
         while !trace.has_span_named_after(name, span) {
             if Instant::now() >= until {
-                let msg = format!("service `{sid}`: span `{name}` (wait_for_span) did not appear within {} s", sc.max_duration.as_secs());
+                let msg = format!(
+                    "service `{sid}`: span `{name}` (wait_for_span) did not appear within {} s",
+                    sc.max_duration.as_secs()
+                );
                 trace.end_error(w, msg.clone());
                 return Err(msg);
             }
@@ -269,12 +399,34 @@ async fn wait_for_spans(trace: &Trace, span: SpanId, sc: &ScenarioSpec, suite: &
     Ok(())
 }
 
-async fn run_injections(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, sctx: &Arc<ScenarioCtx>) -> Vec<(InjectionOutcome, InjectionRecording)> {
-    join_all(sc.injections.iter().enumerate().map(|(i, inj)| inject_one(ctx, span, sc, plugins, run_seed, sctx, i, inj))).await
+async fn run_injections(
+    ctx: &RunCtx,
+    span: SpanId,
+    sc: &ScenarioSpec,
+    plugins: &ResolvedPlugins,
+    run_seed: u64,
+    sctx: &Arc<ScenarioCtx>,
+) -> Vec<(InjectionOutcome, InjectionRecording)> {
+    join_all(
+        sc.injections
+            .iter()
+            .enumerate()
+            .map(|(i, inj)| inject_one(ctx, span, sc, plugins, run_seed, sctx, i, inj)),
+    )
+    .await
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn inject_one(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &ResolvedPlugins, run_seed: u64, sctx: &Arc<ScenarioCtx>, index: usize, inj: &InjectionSpec) -> (InjectionOutcome, InjectionRecording) {
+async fn inject_one(
+    ctx: &RunCtx,
+    span: SpanId,
+    sc: &ScenarioSpec,
+    plugins: &ResolvedPlugins,
+    run_seed: u64,
+    sctx: &Arc<ScenarioCtx>,
+    index: usize,
+    inj: &InjectionSpec,
+) -> (InjectionOutcome, InjectionRecording) {
     let injection = crate::runtime::Injection {
         fault_type: inj.fault_type.clone(),
         config_json: inj.config_json.clone(),
@@ -291,7 +443,13 @@ async fn inject_one(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &Res
         services: sc.services.clone(),
         parent: injection.parent,
         calls: Vec::new(),
-        outcome: InjectionOutcome { fault_type: inj.fault_type.clone(), plugin: String::new(), observed: false, summary: String::new(), error: None },
+        outcome: InjectionOutcome {
+            fault_type: inj.fault_type.clone(),
+            plugin: String::new(),
+            observed: false,
+            summary: String::new(),
+            error: None,
+        },
     };
     let Some(plugin) = plugins.chaos.get(&inj.fault_type) else {
         recording.outcome.error = Some(format!("no plugin handles `{}`", inj.fault_type));
@@ -302,7 +460,11 @@ async fn inject_one(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &Res
         epoch_ns: sctx.trace.clock().epoch_unix_ns(),
         limits: Limits::chaos(sc.max_duration),
         scenario: sctx.clone(),
-        journal: if ctx.record { Journal::Record(Vec::new()) } else { Journal::Live },
+        journal: if ctx.record {
+            Journal::Record(Vec::new())
+        } else {
+            Journal::Live
+        },
     };
     let ret = ctx.registry.inject(plugin, &injection, call).await;
     recording.plugin = plugin.info.name.clone();
@@ -312,9 +474,25 @@ async fn inject_one(ctx: &RunCtx, span: SpanId, sc: &ScenarioSpec, plugins: &Res
 }
 
 /// The engine's view of what an injection did.
-pub fn outcome_of(fault_type: &str, plugin: &str, result: Result<crate::runtime::Outcome, crate::runtime::PluginError>) -> InjectionOutcome {
+pub fn outcome_of(
+    fault_type: &str,
+    plugin: &str,
+    result: Result<crate::runtime::Outcome, crate::runtime::PluginError>,
+) -> InjectionOutcome {
     match result {
-        Ok(o) => InjectionOutcome { fault_type: fault_type.to_string(), plugin: plugin.to_string(), observed: o.observed, summary: o.summary, error: None },
-        Err(e) => InjectionOutcome { fault_type: fault_type.to_string(), plugin: plugin.to_string(), observed: false, summary: String::new(), error: Some(e.to_string()) },
+        Ok(o) => InjectionOutcome {
+            fault_type: fault_type.to_string(),
+            plugin: plugin.to_string(),
+            observed: o.observed,
+            summary: o.summary,
+            error: None,
+        },
+        Err(e) => InjectionOutcome {
+            fault_type: fault_type.to_string(),
+            plugin: plugin.to_string(),
+            observed: false,
+            summary: String::new(),
+            error: Some(e.to_string()),
+        },
     }
 }

@@ -20,7 +20,10 @@ pub fn stream_seed(seed: u64, scenario: &str, plugin: &str, index: usize) -> [u8
 /// A fresh run id: unique per invocation (it labels Docker resources, so it
 /// must not repeat across runs), never part of the trace digest.
 pub fn new_run_id() -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     let mut h = Sha256::new();
     h.update(now.to_le_bytes());
     h.update(std::process::id().to_le_bytes());

@@ -20,7 +20,15 @@ pub struct StepRun {
     pub cause: SpanId,
 }
 
-pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec, container: &str, faults: &FaultLog, bound: Bound) -> StepRun {
+pub async fn run(
+    docker: &Docker,
+    trace: &Trace,
+    parent: SpanId,
+    step: &StepSpec,
+    container: &str,
+    faults: &FaultLog,
+    bound: Bound,
+) -> StepRun {
     let span = trace.start(format!("clnrm.step:{}", step.name), Some(parent));
     trace.set_attr(span, "step.name", &step.name);
     trace.set_attr(span, "service.id", &step.service);
@@ -41,9 +49,19 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
     // OOM kill inside a container that survives it.
     let oom_before = oom_kills(docker, container).await;
     let mut cause = span;
-    match docker.exec(container, &step.command, Some(bound.after)).await {
+    match docker
+        .exec(container, &step.command, Some(bound.after))
+        .await
+    {
         Err(e) => {
-            out.error_type = Some(if e.is_unreachable() { "docker_unreachable" } else { "exec_failed" }.into());
+            out.error_type = Some(
+                if e.is_unreachable() {
+                    "docker_unreachable"
+                } else {
+                    "exec_failed"
+                }
+                .into(),
+            );
             out.stderr = e.to_string();
         }
         Ok(exec) => {
@@ -54,19 +72,30 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
                 out.error_type = Some("timeout".into());
                 trace.set_attr(span, "timeout.ms", bound.after.as_millis() as i64);
                 trace.set_attr(span, "timeout.source", bound.kind.key());
-                let (enforced, code) = timeout::enforce(docker, trace, span, container, &bound).await;
+                let (enforced, code) =
+                    timeout::enforce(docker, trace, span, container, &bound).await;
                 cause = enforced;
                 out.exit_code = code;
             } else {
                 let oom_after = oom_kills(docker, container).await;
                 let oom = matches!((oom_before, oom_after), (Some(a), Some(b)) if b > a);
                 if oom {
-                    trace.set_attr(span, "oom.kills", oom_after.unwrap_or(0) - oom_before.unwrap_or(0));
+                    trace.set_attr(
+                        span,
+                        "oom.kills",
+                        oom_after.unwrap_or(0) - oom_before.unwrap_or(0),
+                    );
                 }
                 classify(docker, container, &mut out, oom).await;
                 // A step that failed on its own terms after its network was
                 // cut failed because of the cut.
-                if out.error_type.as_deref() == Some("nonzero_exit") && faults.hit(&step.service, FaultKind::NetworkCut, trace.clock().elapsed_ns()) {
+                if out.error_type.as_deref() == Some("nonzero_exit")
+                    && faults.hit(
+                        &step.service,
+                        FaultKind::NetworkCut,
+                        trace.clock().elapsed_ns(),
+                    )
+                {
                     out.error_type = Some("network_failure".into());
                 }
             }
@@ -79,7 +108,8 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
     trace.set_attr(span, "result", out.result.as_str());
     // Graceful degradation: the step passed although a fault hit its service
     // while it ran.
-    let degraded = !out.failed() && faults.any_during(&step.service, started_ns, trace.clock().elapsed_ns());
+    let degraded =
+        !out.failed() && faults.any_during(&step.service, started_ns, trace.clock().elapsed_ns());
     trace.set_attr(span, "degraded", degraded);
     if let Some(code) = out.exit_code {
         trace.set_attr(span, "exit.code", code);
@@ -91,13 +121,20 @@ pub async fn run(docker: &Docker, trace: &Trace, parent: SpanId, step: &StepSpec
         }
         None => trace.end_ok(span),
     }
-    StepRun { outcome: out, cause }
+    StepRun {
+        outcome: out,
+        cause,
+    }
 }
 
 /// Decide what happened from Docker's own account, never from assumptions.
 async fn classify(docker: &Docker, container: &str, out: &mut StepOutcome, oom_in_cgroup: bool) {
     let abnormal = out.exit_code.is_none_or(|c| c >= 128) && !oom_in_cgroup;
-    let state = if abnormal { docker.wait_stopped(container, DEATH_SETTLE).await } else { docker.inspect(container).await };
+    let state = if abnormal {
+        docker.wait_stopped(container, DEATH_SETTLE).await
+    } else {
+        docker.inspect(container).await
+    };
     let Ok(state) = state else {
         // The container is gone entirely: something removed it under us.
         out.error_type = Some("container_killed".into());
@@ -107,7 +144,16 @@ async fn classify(docker: &Docker, container: &str, out: &mut StepOutcome, oom_i
         out.exit_code = state.exit_code.or(out.exit_code);
         // Killed by a signal (128 + n) or stopped in an orderly way (trap, exit 0).
         let killed = state.exit_code.is_none_or(|c| c >= 128);
-        out.error_type = Some(if state.oom_killed { "oom_killed" } else if killed { "container_killed" } else { "container_stopped" }.into());
+        out.error_type = Some(
+            if state.oom_killed {
+                "oom_killed"
+            } else if killed {
+                "container_killed"
+            } else {
+                "container_stopped"
+            }
+            .into(),
+        );
     } else if (state.oom_killed || oom_in_cgroup) && out.exit_code == Some(137) {
         // The step's process was OOM-killed inside a container that lives on.
         out.error_type = Some("oom_killed".into());

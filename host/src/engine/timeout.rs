@@ -39,9 +39,23 @@ pub struct Bound {
 impl Bound {
     /// The tightest of the step timeout, what is left of the deadline, and
     /// the scenario's max duration.
-    pub fn tightest(step: Option<Duration>, deadline_left: Option<Duration>, max: Duration, strategy: TimeoutStrategy, grace: Option<Duration>) -> Bound {
-        let mut b = Bound { after: max, kind: BoundKind::MaxDuration, strategy, grace: grace.unwrap_or(Duration::from_secs(5)) };
-        for (d, kind) in [(step, BoundKind::StepTimeout), (deadline_left, BoundKind::Deadline)] {
+    pub fn tightest(
+        step: Option<Duration>,
+        deadline_left: Option<Duration>,
+        max: Duration,
+        strategy: TimeoutStrategy,
+        grace: Option<Duration>,
+    ) -> Bound {
+        let mut b = Bound {
+            after: max,
+            kind: BoundKind::MaxDuration,
+            strategy,
+            grace: grace.unwrap_or(Duration::from_secs(5)),
+        };
+        for (d, kind) in [
+            (step, BoundKind::StepTimeout),
+            (deadline_left, BoundKind::Deadline),
+        ] {
             if let Some(d) = d.filter(|d| *d <= b.after) {
                 b.after = d;
                 b.kind = kind;
@@ -54,12 +68,38 @@ impl Bound {
 /// Stop the step's container as the strategy says, with spans that show what
 /// happened. Returns the enforcement span (cleanup reacts to it) and the exit
 /// code Docker reported.
-pub async fn enforce(docker: &Docker, trace: &Trace, step_span: SpanId, container: &str, bound: &Bound) -> (SpanId, Option<i64>) {
-    let name = if bound.kind == BoundKind::Deadline { "clnrm.deadline.enforced" } else { "clnrm.timeout.enforced" };
+pub async fn enforce(
+    docker: &Docker,
+    trace: &Trace,
+    step_span: SpanId,
+    container: &str,
+    bound: &Bound,
+) -> (SpanId, Option<i64>) {
+    let name = if bound.kind == BoundKind::Deadline {
+        "clnrm.deadline.enforced"
+    } else {
+        "clnrm.timeout.enforced"
+    };
     let span = trace.start(name, Some(step_span));
     let ms = bound.after.as_millis() as i64;
-    trace.set_attr(span, if bound.kind == BoundKind::Deadline { "deadline.ms" } else { "timeout.ms" }, ms);
-    trace.set_attr(span, "timeout.strategy", if bound.strategy == TimeoutStrategy::Graceful { "graceful" } else { "hard" });
+    trace.set_attr(
+        span,
+        if bound.kind == BoundKind::Deadline {
+            "deadline.ms"
+        } else {
+            "timeout.ms"
+        },
+        ms,
+    );
+    trace.set_attr(
+        span,
+        "timeout.strategy",
+        if bound.strategy == TimeoutStrategy::Graceful {
+            "graceful"
+        } else {
+            "hard"
+        },
+    );
     trace.set_attr(span, "timeout.source", bound.kind.key());
     let mut stopped = None;
     if bound.strategy == TimeoutStrategy::Graceful {
@@ -67,7 +107,11 @@ pub async fn enforce(docker: &Docker, trace: &Trace, step_span: SpanId, containe
         trace.set_attr(g, "signal", "SIGTERM");
         trace.set_attr(g, "grace_period_ms", bound.grace.as_millis() as i64);
         stopped = match docker.kill(container, "SIGTERM").await {
-            Ok(()) => docker.wait_stopped(container, bound.grace).await.ok().filter(|s| !s.running),
+            Ok(()) => docker
+                .wait_stopped(container, bound.grace)
+                .await
+                .ok()
+                .filter(|s| !s.running),
             Err(_) => None,
         };
         trace.set_attr(g, "stopped", stopped.is_some());
@@ -80,7 +124,11 @@ pub async fn enforce(docker: &Docker, trace: &Trace, step_span: SpanId, containe
         let h = trace.start("clnrm.timeout.hard", Some(span));
         trace.set_attr(h, "signal", "SIGKILL");
         stopped = match docker.kill(container, "SIGKILL").await {
-            Ok(()) => docker.wait_stopped(container, Duration::from_secs(5)).await.ok().filter(|s| !s.running),
+            Ok(()) => docker
+                .wait_stopped(container, Duration::from_secs(5))
+                .await
+                .ok()
+                .filter(|s| !s.running),
             Err(_) => None,
         };
         trace.set_attr(h, "stopped", stopped.is_some());

@@ -1,19 +1,33 @@
 //! Hand the finished trace to the validator plugin of each `[expect.X]` table.
 
 use super::outcome::ExpectationOutcome;
-use crate::runtime::{Limits, Registry, ResolvedPlugins, SpanEvent, SpanRecord, ValidateCall, WitAttribute};
+use crate::runtime::{
+    Limits, Registry, ResolvedPlugins, SpanEvent, SpanRecord, ValidateCall, WitAttribute,
+};
 use crate::suite::Suite;
 use crate::trace::SpanData;
 
 /// Findings for every expectation, and Some(message) when an expectation
 /// itself is invalid (bad input: the suite cannot be judged).
-pub async fn run(registry: &Registry, suite: &Suite, plugins: &ResolvedPlugins, spans: &[SpanData]) -> (Vec<ExpectationOutcome>, Option<String>) {
+pub async fn run(
+    registry: &Registry,
+    suite: &Suite,
+    plugins: &ResolvedPlugins,
+    spans: &[SpanData],
+) -> (Vec<ExpectationOutcome>, Option<String>) {
     let records = to_records(spans);
     let mut out = Vec::new();
     for exp in &suite.expectations {
-        let Some(plugin) = plugins.validators.get(&exp.table) else { continue };
-        let call = ValidateCall { limits: Limits::VALIDATOR };
-        match registry.validate(plugin, &exp.table, &exp.config_json, &records, call).await {
+        let Some(plugin) = plugins.validators.get(&exp.table) else {
+            continue;
+        };
+        let call = ValidateCall {
+            limits: Limits::VALIDATOR,
+        };
+        match registry
+            .validate(plugin, &exp.table, &exp.config_json, &records, call)
+            .await
+        {
             Ok(findings) => out.extend(findings.into_iter().map(|f| ExpectationOutcome {
                 expectation: f.expectation,
                 table: exp.table.clone(),
@@ -23,9 +37,22 @@ pub async fn run(registry: &Registry, suite: &Suite, plugins: &ResolvedPlugins, 
             })),
             Err(crate::runtime::PluginError::Failed { message, .. }) => {
                 let (line, col) = crate::suite::line_col(&suite.source, exp.span.start);
-                return (out, Some(format!("{}:{line}:{col}: invalid [expect.{}]: {message}", suite.path.display(), exp.table)));
+                return (
+                    out,
+                    Some(format!(
+                        "{}:{line}:{col}: invalid [expect.{}]: {message}",
+                        suite.path.display(),
+                        exp.table
+                    )),
+                );
             }
-            Err(e) => out.push(ExpectationOutcome { expectation: format!("expect.{}", exp.table), table: exp.table.clone(), plugin: plugin.info.name.clone(), passed: false, message: e.to_string() }),
+            Err(e) => out.push(ExpectationOutcome {
+                expectation: format!("expect.{}", exp.table),
+                table: exp.table.clone(),
+                plugin: plugin.info.name.clone(),
+                passed: false,
+                message: e.to_string(),
+            }),
         }
     }
     (out, None)
@@ -44,11 +71,29 @@ pub fn to_records(spans: &[SpanData]) -> Vec<SpanRecord> {
             status_message: s.status_message.clone(),
             start_ns: s.start_ns,
             end_ns: s.end_ns.unwrap_or(s.start_ns),
-            attributes: s.attrs.iter().map(|(k, v)| WitAttribute { key: k.clone(), value: v.into() }).collect(),
+            attributes: s
+                .attrs
+                .iter()
+                .map(|(k, v)| WitAttribute {
+                    key: k.clone(),
+                    value: v.into(),
+                })
+                .collect(),
             events: s
                 .events
                 .iter()
-                .map(|e| SpanEvent { name: e.name.clone(), time_ns: e.time_ns, attributes: e.attrs.iter().map(|(k, v)| WitAttribute { key: k.clone(), value: v.into() }).collect() })
+                .map(|e| SpanEvent {
+                    name: e.name.clone(),
+                    time_ns: e.time_ns,
+                    attributes: e
+                        .attrs
+                        .iter()
+                        .map(|(k, v)| WitAttribute {
+                            key: k.clone(),
+                            value: v.into(),
+                        })
+                        .collect(),
+                })
                 .collect(),
         })
         .collect()

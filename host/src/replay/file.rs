@@ -44,7 +44,11 @@ impl SuiteRecording {
             digest: outcome.digest.clone(),
             plugins: outcome.plugins.clone(),
             spans: outcome.spans.clone(),
-            injections: outcome.scenarios.iter().flat_map(|s| s.recordings.iter().cloned()).collect(),
+            injections: outcome
+                .scenarios
+                .iter()
+                .flat_map(|s| s.recordings.iter().cloned())
+                .collect(),
             expectations: outcome.expectations.clone(),
         }
     }
@@ -52,7 +56,11 @@ impl SuiteRecording {
 
 impl Recording {
     pub fn new(suites: Vec<SuiteRecording>) -> Recording {
-        Recording { format: FORMAT.into(), clnrm_version: env!("CARGO_PKG_VERSION").into(), suites }
+        Recording {
+            format: FORMAT.into(),
+            clnrm_version: env!("CARGO_PKG_VERSION").into(),
+            suites,
+        }
     }
 
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
@@ -63,10 +71,16 @@ impl Recording {
     }
 
     pub fn read(path: &Path) -> Result<Recording, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read recording {}: {e}", path.display()))?;
-        let rec: Recording = serde_json::from_str(&text).map_err(|e| format!("{}: not a clnrm recording: {e}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read recording {}: {e}", path.display()))?;
+        let rec: Recording = serde_json::from_str(&text)
+            .map_err(|e| format!("{}: not a clnrm recording: {e}", path.display()))?;
         if rec.format != FORMAT {
-            return Err(format!("{}: recording format `{}`; this clnrm reads `{FORMAT}`", path.display(), rec.format));
+            return Err(format!(
+                "{}: recording format `{}`; this clnrm reads `{FORMAT}`",
+                path.display(),
+                rec.format
+            ));
         }
         Ok(rec)
     }

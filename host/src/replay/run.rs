@@ -29,21 +29,34 @@ pub struct ReplayReport {
 impl ReplayReport {
     /// Same plugin behaviour, same digest, same verdicts.
     pub fn matches(&self) -> bool {
-        self.divergence.is_none() && self.digest == self.recorded_digest && self.verdict_changes.is_empty()
+        self.divergence.is_none()
+            && self.digest == self.recorded_digest
+            && self.verdict_changes.is_empty()
     }
 }
 
 /// Replay one suite. Err: the recording cannot be replayed at all (its suite
 /// no longer loads, a plugin is missing): bad input.
-pub async fn replay(registry: &Registry, rec: &SuiteRecording, seed_override: Option<u64>) -> Result<ReplayReport, String> {
-    let suite = crate::suite::load_str(&rec.path, rec.source.clone()).map_err(|e| format!("{:?}", miette::Report::new(e)))?;
+pub async fn replay(
+    registry: &Registry,
+    rec: &SuiteRecording,
+    seed_override: Option<u64>,
+) -> Result<ReplayReport, String> {
+    let suite = crate::suite::load_str(&rec.path, rec.source.clone())
+        .map_err(|e| format!("{:?}", miette::Report::new(e)))?;
     let plugins = registry.resolve(&suite).await.map_err(|e| e.to_string())?;
     let changed_plugins = rec
         .plugins
         .iter()
         .filter_map(|(name, then)| {
             let now = plugins.infos().get(name).map(|p| p.sha256.clone());
-            (now.as_deref() != Some(then.sha256.as_str())).then(|| format!("{name}: sha256 {} at recording, {} now", short(&then.sha256), now.as_deref().map(short).unwrap_or("missing")))
+            (now.as_deref() != Some(then.sha256.as_str())).then(|| {
+                format!(
+                    "{name}: sha256 {} at recording, {} now",
+                    short(&then.sha256),
+                    now.as_deref().map(short).unwrap_or("missing")
+                )
+            })
         })
         .collect();
     let seed = seed_override.unwrap_or(rec.seed);
@@ -52,11 +65,20 @@ pub async fn replay(registry: &Registry, rec: &SuiteRecording, seed_override: Op
     let mut calls = 0;
     for inj in &rec.injections {
         let Some(plugin) = plugins.chaos.get(&inj.fault_type) else {
-            divergence = Some(format!("scenario `{}`: no plugin handles `{}` any more", inj.scenario, inj.fault_type));
+            divergence = Some(format!(
+                "scenario `{}`: no plugin handles `{}` any more",
+                inj.scenario, inj.fault_type
+            ));
             break;
         };
         calls += inj.calls.len();
-        let sctx = Arc::new(ScenarioCtx { docker: None, containers: Default::default(), network: None, trace: trace.clone(), faults: FaultLog::default() });
+        let sctx = Arc::new(ScenarioCtx {
+            docker: None,
+            containers: Default::default(),
+            network: None,
+            trace: trace.clone(),
+            faults: FaultLog::default(),
+        });
         let call = ChaosCall {
             stream_seed: seed::stream_seed(seed, &inj.scenario, &plugin.info.name, inj.index),
             epoch_ns: rec.epoch_unix_ns,
@@ -64,23 +86,46 @@ pub async fn replay(registry: &Registry, rec: &SuiteRecording, seed_override: Op
             scenario: sctx,
             journal: Journal::replay(inj.calls.clone()),
         };
-        let injection = Injection { fault_type: inj.fault_type.clone(), config_json: inj.config_json.clone(), scenario: inj.scenario.clone(), services: inj.services.clone(), parent: inj.parent };
+        let injection = Injection {
+            fault_type: inj.fault_type.clone(),
+            config_json: inj.config_json.clone(),
+            scenario: inj.scenario.clone(),
+            services: inj.services.clone(),
+            parent: inj.parent,
+        };
         let ret = registry.inject(plugin, &injection, call).await;
-        let place = format!("plugin `{}`, scenario `{}`, injection {}", plugin.info.name, inj.scenario, inj.index);
-        if let Some(Divergence { index, expected, actual }) = ret.divergence {
-            divergence = Some(format!("{place}: host call #{index}: expected {expected}, got {actual}"));
+        let place = format!(
+            "plugin `{}`, scenario `{}`, injection {}",
+            plugin.info.name, inj.scenario, inj.index
+        );
+        if let Some(Divergence {
+            index,
+            expected,
+            actual,
+        }) = ret.divergence
+        {
+            divergence = Some(format!(
+                "{place}: host call #{index}: expected {expected}, got {actual}"
+            ));
             break;
         }
         let outcome = engine::outcome_of(&inj.fault_type, &plugin.info.name, ret.result);
         if outcome != inj.outcome {
-            divergence = Some(format!("{place}: the plugin returned {:?}, the recording has {:?}", outcome, inj.outcome));
+            divergence = Some(format!(
+                "{place}: the plugin returned {:?}, the recording has {:?}",
+                outcome, inj.outcome
+            ));
             break;
         }
     }
     if divergence.is_none() {
         let left = trace.unreplayed();
         if !left.is_empty() {
-            divergence = Some(format!("{} recorded plugin span(s) were not emitted again (span ids {:?})", left.len(), left.iter().map(|s| s.0).collect::<Vec<_>>()));
+            divergence = Some(format!(
+                "{} recorded plugin span(s) were not emitted again (span ids {:?})",
+                left.len(),
+                left.iter().map(|s| s.0).collect::<Vec<_>>()
+            ));
         }
     }
     let spans = trace.snapshot();
@@ -92,8 +137,19 @@ pub async fn replay(registry: &Registry, rec: &SuiteRecording, seed_override: Op
     let verdict_changes = findings
         .iter()
         .filter_map(|f| {
-            let then = rec.expectations.iter().find(|r| r.expectation == f.expectation)?;
-            (then.passed != f.passed).then(|| format!("{}: {} at recording, {} now ({})", f.expectation, verdict(then.passed), verdict(f.passed), f.message))
+            let then = rec
+                .expectations
+                .iter()
+                .find(|r| r.expectation == f.expectation)?;
+            (then.passed != f.passed).then(|| {
+                format!(
+                    "{}: {} at recording, {} now ({})",
+                    f.expectation,
+                    verdict(then.passed),
+                    verdict(f.passed),
+                    f.message
+                )
+            })
         })
         .collect();
     Ok(ReplayReport {
@@ -111,7 +167,11 @@ pub async fn replay(registry: &Registry, rec: &SuiteRecording, seed_override: Op
 }
 
 fn verdict(passed: bool) -> &'static str {
-    if passed { "pass" } else { "fail" }
+    if passed {
+        "pass"
+    } else {
+        "fail"
+    }
 }
 
 fn short(sha: &str) -> &str {

@@ -68,32 +68,77 @@ pub struct Verification {
 }
 
 fn attr_str(attrs: &[(String, AttrValue)], key: &str) -> Option<String> {
-    attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.to_string())
+    attrs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.to_string())
 }
 
-fn for_scenario<'a>(spans: &'a [SpanData], name: &'a str, scenario: &'a str) -> impl Iterator<Item = &'a SpanData> {
-    spans.iter().filter(move |s| s.name == name && s.attr("scenario.name").is_some_and(|v| v.to_string() == scenario))
+fn for_scenario<'a>(
+    spans: &'a [SpanData],
+    name: &'a str,
+    scenario: &'a str,
+) -> impl Iterator<Item = &'a SpanData> {
+    spans.iter().filter(move |s| {
+        s.name == name
+            && s.attr("scenario.name")
+                .is_some_and(|v| v.to_string() == scenario)
+    })
 }
 
 fn scenario_cleanup<'a>(outcome: &'a SuiteOutcome, sc: &'a ScenarioOutcome) -> ScenarioCleanup<'a> {
     let c = &sc.cleanup;
-    let mut removed = Removed { containers: c.containers_removed, networks: c.networks_removed, ..Default::default() };
+    let mut removed = Removed {
+        containers: c.containers_removed,
+        networks: c.networks_removed,
+        ..Default::default()
+    };
     for span in for_scenario(&outcome.spans, "clnrm.cleanup", &sc.name) {
         for ev in &span.events {
             match ev.name.as_str() {
-                "container.remove" if attr_str(&ev.attrs, "removed").as_deref() == Some("true") => removed.container_ids.extend(attr_str(&ev.attrs, "container.id")),
-                "network.remove" => removed.network_names.extend(attr_str(&ev.attrs, "network.name")),
+                "container.remove" if attr_str(&ev.attrs, "removed").as_deref() == Some("true") => {
+                    removed
+                        .container_ids
+                        .extend(attr_str(&ev.attrs, "container.id"))
+                }
+                "network.remove" => removed
+                    .network_names
+                    .extend(attr_str(&ev.attrs, "network.name")),
                 _ => {}
             }
         }
     }
-    let verification = for_scenario(&outcome.spans, "clnrm.cleanup.verification", &sc.name).last().map(|v| Verification {
-        status: v.status,
-        counts: v.attrs.iter().filter(|(k, _)| k.ends_with(".remaining")).filter_map(|(k, val)| if let AttrValue::Int(i) = val { Some((k.clone(), *i)) } else { None }).collect(),
-    });
-    let is_kept = |id: &String| c.kept.iter().any(|k| k == id || k.starts_with(id.as_str()) || id.starts_with(k.as_str()));
+    let verification = for_scenario(&outcome.spans, "clnrm.cleanup.verification", &sc.name)
+        .last()
+        .map(|v| Verification {
+            status: v.status,
+            counts: v
+                .attrs
+                .iter()
+                .filter(|(k, _)| k.ends_with(".remaining"))
+                .filter_map(|(k, val)| {
+                    if let AttrValue::Int(i) = val {
+                        Some((k.clone(), *i))
+                    } else {
+                        None
+                    }
+                })
+                .collect(),
+        });
+    let is_kept = |id: &String| {
+        c.kept
+            .iter()
+            .any(|k| k == id || k.starts_with(id.as_str()) || id.starts_with(k.as_str()))
+    };
     let r = &c.remaining;
-    let unexpected: Vec<String> = r.containers.iter().chain(&r.networks).chain(&r.volumes).filter(|id| !is_kept(id)).cloned().collect();
+    let unexpected: Vec<String> = r
+        .containers
+        .iter()
+        .chain(&r.networks)
+        .chain(&r.volumes)
+        .filter(|id| !is_kept(id))
+        .cloned()
+        .collect();
     ScenarioCleanup {
         scenario: &sc.name,
         triggered: &c.triggered,
@@ -104,28 +149,37 @@ fn scenario_cleanup<'a>(outcome: &'a SuiteOutcome, sc: &'a ScenarioOutcome) -> S
         kept: &c.kept,
         remaining: r,
         unexpected,
-        verified: verification.as_ref().is_some_and(|v| v.counts.contains_key("containers.remaining")),
+        verified: verification
+            .as_ref()
+            .is_some_and(|v| v.counts.contains_key("containers.remaining")),
         verification,
         errors: &c.errors,
     }
 }
 
 pub fn cleanup_report(outcome: &SuiteOutcome) -> CleanupReport<'_> {
-    let scenarios: Vec<ScenarioCleanup<'_>> = outcome.scenarios.iter().map(|sc| scenario_cleanup(outcome, sc)).collect();
+    let scenarios: Vec<ScenarioCleanup<'_>> = outcome
+        .scenarios
+        .iter()
+        .map(|sc| scenario_cleanup(outcome, sc))
+        .collect();
     CleanupReport {
         schema: "clnrm.cleanup/1",
         name: &outcome.name,
         run_id: &outcome.run_id,
         seed: outcome.seed,
         digest: &outcome.digest,
-        hermetic: scenarios.iter().all(|s| s.verified && s.unexpected.is_empty()),
+        hermetic: scenarios
+            .iter()
+            .all(|s| s.verified && s.unexpected.is_empty()),
         scenarios,
     }
 }
 
 pub fn write_cleanup(dir: &Path, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
     let path = report_path(dir, outcome, "cleanup.json");
-    let text = serde_json::to_string_pretty(&cleanup_report(outcome)).map_err(std::io::Error::other)?;
+    let text =
+        serde_json::to_string_pretty(&cleanup_report(outcome)).map_err(std::io::Error::other)?;
     write_file(&path, text)?;
     Ok(path)
 }
@@ -142,7 +196,10 @@ mod tests {
         let sc = &v["scenarios"][1];
         assert_eq!(sc["scenario"], "exit_42");
         assert_eq!(sc["created"], serde_json::json!(["c-exit_42"]));
-        assert_eq!(sc["removed"]["container_ids"], serde_json::json!(["c-exit_42"]));
+        assert_eq!(
+            sc["removed"]["container_ids"],
+            serde_json::json!(["c-exit_42"])
+        );
         assert_eq!(sc["removed"]["containers"], 1);
         assert_eq!(sc["verification"]["counts"]["containers.remaining"], 0);
         assert_eq!(sc["verification"]["status"], "OK");
@@ -152,8 +209,16 @@ mod tests {
     #[test]
     fn a_leftover_not_kept_by_policy_is_unexpected() {
         let mut o = crate::report::fixture::outcome();
-        o.scenarios[0].cleanup.remaining.containers.push("deadbeef".into());
-        o.scenarios[0].cleanup.remaining.networks.push("net1".into());
+        o.scenarios[0]
+            .cleanup
+            .remaining
+            .containers
+            .push("deadbeef".into());
+        o.scenarios[0]
+            .cleanup
+            .remaining
+            .networks
+            .push("net1".into());
         o.scenarios[0].cleanup.kept.push("net1".into());
         let r = cleanup_report(&o);
         assert_eq!(r.scenarios[0].unexpected, ["deadbeef"]);

@@ -35,12 +35,23 @@ fn details(sc: &ScenarioOutcome) -> String {
                 let _ = writeln!(out, "chaos {} ({}): ERROR {e}", inj.fault_type, inj.plugin);
             }
             None => {
-                let _ = writeln!(out, "chaos {} ({}): {}{}", inj.fault_type, inj.plugin, inj.summary, if inj.observed { "" } else { " [NOT OBSERVED]" });
+                let _ = writeln!(
+                    out,
+                    "chaos {} ({}): {}{}",
+                    inj.fault_type,
+                    inj.plugin,
+                    inj.summary,
+                    if inj.observed { "" } else { " [NOT OBSERVED]" }
+                );
             }
         }
     }
     let c = &sc.cleanup;
-    let _ = writeln!(out, "cleanup ({}): {} container(s) and {} network(s) removed in {} ms, success {}", c.triggered, c.containers_removed, c.networks_removed, c.duration_ms, c.success);
+    let _ = writeln!(
+        out,
+        "cleanup ({}): {} container(s) and {} network(s) removed in {} ms, success {}",
+        c.triggered, c.containers_removed, c.networks_removed, c.duration_ms, c.success
+    );
     for e in &c.errors {
         let _ = writeln!(out, "cleanup error: {e}");
     }
@@ -63,20 +74,38 @@ fn scenario_case(outcome: &SuiteOutcome, sc: &ScenarioOutcome) -> TestCase {
     let status = if sc.passed {
         TestCaseStatus::success()
     } else {
-        let kind = if sc.environment_error.is_some() { NonSuccessKind::Error } else { NonSuccessKind::Failure };
+        let kind = if sc.environment_error.is_some() {
+            NonSuccessKind::Error
+        } else {
+            NonSuccessKind::Failure
+        };
         let mut s = TestCaseStatus::non_success(kind);
-        s.set_message(sc.reason.clone().unwrap_or_else(|| "scenario failed".into()));
-        let ty = sc.steps.iter().find_map(|st| st.error_type.clone()).unwrap_or_else(|| "scenario".into());
+        s.set_message(
+            sc.reason
+                .clone()
+                .unwrap_or_else(|| "scenario failed".into()),
+        );
+        let ty = sc
+            .steps
+            .iter()
+            .find_map(|st| st.error_type.clone())
+            .unwrap_or_else(|| "scenario".into());
         s.set_type(ty);
         s.set_description(details(sc));
         s
     };
     let mut case = TestCase::new(sc.name.as_str(), status);
-    case.set_classname(outcome.name.as_str()).set_time(Duration::from_millis(sc.duration_ms));
+    case.set_classname(outcome.name.as_str())
+        .set_time(Duration::from_millis(sc.duration_ms));
     if let Some(span) = scenario_span(outcome, &sc.name) {
-        case.set_timestamp(timestamp(outcome.epoch_unix_ns.saturating_add(span.start_ns)));
+        case.set_timestamp(timestamp(
+            outcome.epoch_unix_ns.saturating_add(span.start_ns),
+        ));
     }
-    case.add_property(Property::new("expect_failure", sc.expect_failure.to_string()));
+    case.add_property(Property::new(
+        "expect_failure",
+        sc.expect_failure.to_string(),
+    ));
     let (out, err) = (output(sc, false), output(sc, true));
     if !out.is_empty() {
         case.set_system_out(out);
@@ -91,12 +120,17 @@ fn scenario_case(outcome: &SuiteOutcome, sc: &ScenarioOutcome) -> TestCase {
 pub fn junit_report(outcome: &SuiteOutcome) -> Report {
     let started = timestamp(outcome.epoch_unix_ns);
     let mut suite = TestSuite::new(outcome.name.as_str());
-    suite.set_timestamp(started).set_time(Duration::from_millis(outcome.duration_ms));
+    suite
+        .set_timestamp(started)
+        .set_time(Duration::from_millis(outcome.duration_ms));
     suite.add_properties([
         Property::new("seed", outcome.seed.to_string()),
         Property::new("digest", outcome.digest.as_str()),
         Property::new("run_id", outcome.run_id.as_str()),
-        Property::new("trace_id", hex::encode(crate::trace::ids::trace_id(outcome.seed, &outcome.name))),
+        Property::new(
+            "trace_id",
+            hex::encode(crate::trace::ids::trace_id(outcome.seed, &outcome.name)),
+        ),
         Property::new("path", outcome.path.display().to_string()),
     ]);
     for sc in &outcome.scenarios {
@@ -107,7 +141,8 @@ pub fn junit_report(outcome: &SuiteOutcome) -> Report {
             TestCaseStatus::success()
         } else {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(e.message.as_str()).set_type(format!("expect.{}", e.table));
+            s.set_message(e.message.as_str())
+                .set_type(format!("expect.{}", e.table));
             s
         };
         let mut case = TestCase::new(e.expectation.as_str(), status);
@@ -126,10 +161,19 @@ pub fn junit_report(outcome: &SuiteOutcome) -> Report {
         problems.push(("invalid", msg.clone()));
     }
     if let Some(msg) = &outcome.environment_error {
-        problems.push(("environment", format!("Docker became unreachable during the run: {msg}")));
+        problems.push((
+            "environment",
+            format!("Docker became unreachable during the run: {msg}"),
+        ));
     }
     if outcome.interrupted {
-        problems.push(("interrupted", format!("the run was interrupted after {} scenario(s)", outcome.scenarios.len())));
+        problems.push((
+            "interrupted",
+            format!(
+                "the run was interrupted after {} scenario(s)",
+                outcome.scenarios.len()
+            ),
+        ));
     }
     for (name, msg) in problems {
         let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
@@ -139,14 +183,18 @@ pub fn junit_report(outcome: &SuiteOutcome) -> Report {
         suite.add_test_case(case);
     }
     let mut report = Report::new("clnrm");
-    report.set_timestamp(started).set_time(Duration::from_millis(outcome.duration_ms));
+    report
+        .set_timestamp(started)
+        .set_time(Duration::from_millis(outcome.duration_ms));
     report.add_test_suite(suite);
     report
 }
 
 pub fn write_junit(dir: &Path, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
     let path = report_path(dir, outcome, "junit.xml");
-    let text = junit_report(outcome).to_string().map_err(std::io::Error::other)?;
+    let text = junit_report(outcome)
+        .to_string()
+        .map_err(std::io::Error::other)?;
     write_file(&path, text)?;
     Ok(path)
 }
@@ -159,11 +207,32 @@ mod tests {
     fn scenarios_and_expectations_are_cases_with_failures_and_properties() {
         let o = crate::report::fixture::outcome();
         let xml = junit_report(&o).to_string().unwrap();
-        assert!(xml.contains(r#"<testsuite name="demo" tests="4" skipped="0" errors="0" failures="2""#), "{xml}");
-        assert!(xml.contains(r#"<property name="seed" value="42"/>"#), "{xml}");
-        assert!(xml.contains(&format!(r#"<property name="digest" value="{}"/>"#, o.digest)), "{xml}");
-        assert!(xml.contains("step `exit_42` failed: nonzero_exit (exit code 42)"), "{xml}");
-        assert!(xml.contains("exit.code = 42, expected &quot;41&quot;"), "{xml}");
-        assert!(xml.contains(r#"timestamp="2023-11-14T22:13:20"#), "frozen clock gives the timestamp: {xml}");
+        assert!(
+            xml.contains(r#"<testsuite name="demo" tests="4" skipped="0" errors="0" failures="2""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<property name="seed" value="42"/>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(&format!(
+                r#"<property name="digest" value="{}"/>"#,
+                o.digest
+            )),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("step `exit_42` failed: nonzero_exit (exit code 42)"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("exit.code = 42, expected &quot;41&quot;"),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"timestamp="2023-11-14T22:13:20"#),
+            "frozen clock gives the timestamp: {xml}"
+        );
     }
 }

@@ -27,10 +27,19 @@ use std::path::{Path, PathBuf};
 /// Write every report file `spec` asks for into `dir` (created if missing),
 /// in the order json, junit, digest, cleanup. Returns the paths written. The
 /// first failure stops it; its message names the file.
-pub fn write_all(dir: &Path, outcome: &SuiteOutcome, spec: &ReportSpec) -> io::Result<Vec<PathBuf>> {
+pub fn write_all(
+    dir: &Path,
+    outcome: &SuiteOutcome,
+    spec: &ReportSpec,
+) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| with_path(dir, e))?;
     type Writer = fn(&Path, &SuiteOutcome) -> io::Result<PathBuf>;
-    let writers: [(bool, Writer); 4] = [(spec.json, write_json), (spec.junit, write_junit), (spec.digest, write_digest), (spec.cleanup, write_cleanup)];
+    let writers: [(bool, Writer); 4] = [
+        (spec.json, write_json),
+        (spec.junit, write_junit),
+        (spec.digest, write_digest),
+        (spec.cleanup, write_cleanup),
+    ];
     let mut written = Vec::new();
     for (_, write) in writers.iter().filter(|(on, _)| *on) {
         written.push(write(dir, outcome)?);
@@ -54,12 +63,22 @@ fn write_file(path: &Path, text: impl AsRef<[u8]>) -> io::Result<()> {
 
 /// Unix nanoseconds as RFC 3339 UTC with millisecond precision.
 fn rfc3339(unix_ns: u64) -> String {
-    humantime::format_rfc3339_millis(std::time::UNIX_EPOCH + std::time::Duration::from_nanos(unix_ns)).to_string()
+    humantime::format_rfc3339_millis(
+        std::time::UNIX_EPOCH + std::time::Duration::from_nanos(unix_ns),
+    )
+    .to_string()
 }
 
 /// The `clnrm.scenario` span of a scenario, by its `scenario.name` attribute.
-fn scenario_span<'a>(outcome: &'a SuiteOutcome, scenario: &str) -> Option<&'a crate::trace::SpanData> {
-    outcome.spans.iter().find(|s| s.name == "clnrm.scenario" && s.attr("scenario.name").is_some_and(|v| v.to_string() == scenario))
+fn scenario_span<'a>(
+    outcome: &'a SuiteOutcome,
+    scenario: &str,
+) -> Option<&'a crate::trace::SpanData> {
+    outcome.spans.iter().find(|s| {
+        s.name == "clnrm.scenario"
+            && s.attr("scenario.name")
+                .is_some_and(|v| v.to_string() == scenario)
+    })
 }
 
 #[cfg(test)]
@@ -67,14 +86,19 @@ pub(crate) mod fixture {
     //! A small finished outcome (no Docker): a killed step, an exit-42 step,
     //! one passing and one failing expectation.
     use crate::backend::Leftovers;
-    use crate::engine::{CleanupOutcome, ExpectationOutcome, ScenarioOutcome, StepOutcome, SuiteOutcome};
+    use crate::engine::{
+        CleanupOutcome, ExpectationOutcome, ScenarioOutcome, StepOutcome, SuiteOutcome,
+    };
     use crate::trace::{AttrValue, RunClock, Trace};
 
     pub fn outcome() -> SuiteOutcome {
         let t = Trace::new(RunClock::new(Some(1_700_000_000_000_000_000)));
         let root = t.start("clnrm.run", None);
         let mut scenarios = Vec::new();
-        for (name, code, err) in [("killed", 137, "container_killed"), ("exit_42", 42, "nonzero_exit")] {
+        for (name, code, err) in [
+            ("killed", 137, "container_killed"),
+            ("exit_42", 42, "nonzero_exit"),
+        ] {
             let sc = t.start("clnrm.scenario", Some(root));
             t.set_attr(sc, "scenario.name", name);
             let st = t.start(format!("clnrm.step:{name}"), Some(sc));
@@ -82,7 +106,16 @@ pub(crate) mod fixture {
             t.end_error(st, err);
             let cl = t.start("clnrm.cleanup", Some(st));
             t.set_attr(cl, "scenario.name", name);
-            let attrs = |removed: bool| vec![("service.id".to_string(), AttrValue::from("app")), ("container.id".to_string(), AttrValue::from(format!("c-{name}"))), ("removed".to_string(), AttrValue::from(removed))];
+            let attrs = |removed: bool| {
+                vec![
+                    ("service.id".to_string(), AttrValue::from("app")),
+                    (
+                        "container.id".to_string(),
+                        AttrValue::from(format!("c-{name}")),
+                    ),
+                    ("removed".to_string(), AttrValue::from(removed)),
+                ]
+            };
             t.add_event(cl, "container.remove", attrs(true));
             let v = t.start("clnrm.cleanup.verification", Some(cl));
             t.set_attr(v, "scenario.name", name);
@@ -95,10 +128,20 @@ pub(crate) mod fixture {
                 name: name.into(),
                 passed: name == "killed",
                 expect_failure: name == "killed",
-                reason: (name != "killed").then(|| format!("step `{name}` failed: nonzero_exit (exit code 42)")),
+                reason: (name != "killed")
+                    .then(|| format!("step `{name}` failed: nonzero_exit (exit code 42)")),
                 duration_ms: 900,
                 environment_error: None,
-                steps: vec![StepOutcome { name: name.into(), service: "app".into(), result: "error".into(), exit_code: Some(code), error_type: Some(err.into()), stdout: "started\n".into(), stderr: String::new(), duration_ms: 600 }],
+                steps: vec![StepOutcome {
+                    name: name.into(),
+                    service: "app".into(),
+                    result: "error".into(),
+                    exit_code: Some(code),
+                    error_type: Some(err.into()),
+                    stdout: "started\n".into(),
+                    stderr: String::new(),
+                    duration_ms: 600,
+                }],
                 injections: Vec::new(),
                 cleanup: CleanupOutcome {
                     triggered: "failure".into(),
@@ -149,12 +192,36 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let o = fixture::outcome();
         let all = write_all(dir.path(), &o, &ReportSpec::default()).unwrap();
-        let names: Vec<String> = all.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-        assert_eq!(names, ["demo.report.json", "demo.junit.xml", "demo.trace.sha256", "demo.cleanup.json"]);
+        let names: Vec<String> = all
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "demo.report.json",
+                "demo.junit.xml",
+                "demo.trace.sha256",
+                "demo.cleanup.json"
+            ]
+        );
         let sub = tempfile::tempdir().unwrap();
-        let only = write_all(&sub.path().join("new/dir"), &o, &ReportSpec { json: false, junit: true, digest: true, cleanup: false }).unwrap();
+        let only = write_all(
+            &sub.path().join("new/dir"),
+            &o,
+            &ReportSpec {
+                json: false,
+                junit: true,
+                digest: true,
+                cleanup: false,
+            },
+        )
+        .unwrap();
         assert_eq!(only.len(), 2);
         assert!(!sub.path().join("new/dir/demo.report.json").exists());
-        assert_eq!(std::fs::read_to_string(sub.path().join("new/dir/demo.trace.sha256")).unwrap(), format!("{}\n", o.digest));
+        assert_eq!(
+            std::fs::read_to_string(sub.path().join("new/dir/demo.trace.sha256")).unwrap(),
+            format!("{}\n", o.digest)
+        );
     }
 }

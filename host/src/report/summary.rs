@@ -4,10 +4,20 @@ use crate::engine::SuiteOutcome;
 use std::io::Write;
 
 pub fn print_summary(out: &mut impl Write, s: &SuiteOutcome) -> std::io::Result<()> {
-    writeln!(out, "suite {} ({}) seed {}", s.name, s.path.display(), s.seed)?;
+    writeln!(
+        out,
+        "suite {} ({}) seed {}",
+        s.name,
+        s.path.display(),
+        s.seed
+    )?;
     for sc in &s.scenarios {
         let mark = if sc.passed { "✓" } else { "✗" };
-        let expect = if sc.expect_failure { " [expect failure]" } else { "" };
+        let expect = if sc.expect_failure {
+            " [expect failure]"
+        } else {
+            ""
+        };
         writeln!(out, "  {mark} {}{expect} ({} ms)", sc.name, sc.duration_ms)?;
         for st in &sc.steps {
             let detail = match (&st.error_type, st.exit_code) {
@@ -20,8 +30,19 @@ pub fn print_summary(out: &mut impl Write, s: &SuiteOutcome) -> std::io::Result<
         }
         for inj in &sc.injections {
             match &inj.error {
-                Some(e) => writeln!(out, "      chaos {} ({}): ERROR {}", inj.fault_type, inj.plugin, e)?,
-                None => writeln!(out, "      chaos {} ({}): {}{}", inj.fault_type, inj.plugin, inj.summary, if inj.observed { "" } else { " [NOT OBSERVED]" })?,
+                Some(e) => writeln!(
+                    out,
+                    "      chaos {} ({}): ERROR {}",
+                    inj.fault_type, inj.plugin, e
+                )?,
+                None => writeln!(
+                    out,
+                    "      chaos {} ({}): {}{}",
+                    inj.fault_type,
+                    inj.plugin,
+                    inj.summary,
+                    if inj.observed { "" } else { " [NOT OBSERVED]" }
+                )?,
             }
         }
         let c = &sc.cleanup;

@@ -27,4 +27,6 @@ pub mod validator {
     });
 }
 
-pub use chaos::clnrm::chaos::types::{AttrValue, PluginInfo as WitPluginInfo, SpanKind, SpanStatus};
+pub use chaos::clnrm::chaos::types::{
+    AttrValue, PluginInfo as WitPluginInfo, SpanKind, SpanStatus,
+};

@@ -17,7 +17,10 @@ impl Cache {
     pub fn new() -> Cache {
         let dir = std::env::var_os("CLNRM_CACHE_DIR")
             .map(PathBuf::from)
-            .or_else(|| directories::ProjectDirs::from("", "", "clnrm").map(|d| d.cache_dir().join("plugins")));
+            .or_else(|| {
+                directories::ProjectDirs::from("", "", "clnrm")
+                    .map(|d| d.cache_dir().join("plugins"))
+            });
         Cache { dir }
     }
 
@@ -47,14 +50,25 @@ impl Cache {
 fn key(engine: &Engine, bytes: &[u8]) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
-    format!("{}-{:016x}-{}.cwasm", hex::encode(&Sha256::digest(bytes)[..16]), h.finish(), env!("CARGO_PKG_VERSION"))
+    format!(
+        "{}-{:016x}-{}.cwasm",
+        hex::encode(&Sha256::digest(bytes)[..16]),
+        h.finish(),
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// Write atomically: a concurrent run never reads half a file.
 fn store(path: &Path, component: &Component) -> wasmtime::Result<()> {
-    let dir = path.parent().ok_or_else(|| wasmtime::format_err!("cache path has no parent"))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| wasmtime::format_err!("cache path has no parent"))?;
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.{}", std::process::id(), path.file_name().and_then(|f| f.to_str()).unwrap_or("tmp")));
+    let tmp = dir.join(format!(
+        ".{}.{}",
+        std::process::id(),
+        path.file_name().and_then(|f| f.to_str()).unwrap_or("tmp")
+    ));
     std::fs::write(&tmp, component.serialize()?)?;
     std::fs::rename(&tmp, path)?;
     Ok(())

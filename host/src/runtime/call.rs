@@ -53,7 +53,17 @@ pub struct ValidateCall {
     pub limits: Limits,
 }
 
-fn new_store(engine: &Engine, plugin: &str, grants: Grants, limits: &Limits, stream_seed: [u8; 32], epoch_ns: u64, scenario: Option<Arc<ScenarioCtx>>, journal: Journal) -> Store<PluginState> {
+#[allow(clippy::too_many_arguments)] // each is one knob of the sandbox; a struct would only rename them
+fn new_store(
+    engine: &Engine,
+    plugin: &str,
+    grants: Grants,
+    limits: &Limits,
+    stream_seed: [u8; 32],
+    epoch_ns: u64,
+    scenario: Option<Arc<ScenarioCtx>>,
+    journal: Journal,
+) -> Store<PluginState> {
     use rand_core::SeedableRng;
     let wasi_seed = u64::from_le_bytes(stream_seed[..8].try_into().unwrap_or_default());
     let stderr = MemoryOutputPipe::new(STDERR_CAP);
@@ -80,18 +90,36 @@ fn new_store(engine: &Engine, plugin: &str, grants: Grants, limits: &Limits, str
 
 /// Run `fut` under the call's deadline and turn failures into [`PluginError`]s.
 /// `stderr`: the plugin's captured stderr, to say why it trapped.
-async fn bounded<T>(plugin: &str, limits: &Limits, stderr: MemoryOutputPipe, fut: impl Future<Output = wasmtime::Result<T>>) -> Result<T, PluginError> {
+async fn bounded<T>(
+    plugin: &str,
+    limits: &Limits,
+    stderr: MemoryOutputPipe,
+    fut: impl Future<Output = wasmtime::Result<T>>,
+) -> Result<T, PluginError> {
     match tokio::time::timeout(limits.deadline, fut).await {
-        Err(_) => Err(PluginError::Deadline { plugin: plugin.to_string(), ms: limits.deadline.as_millis() }),
-        Ok(Err(e)) => Err(classify(plugin, limits, e, &String::from_utf8_lossy(&stderr.contents()))),
+        Err(_) => Err(PluginError::Deadline {
+            plugin: plugin.to_string(),
+            ms: limits.deadline.as_millis(),
+        }),
+        Ok(Err(e)) => Err(classify(
+            plugin,
+            limits,
+            e,
+            &String::from_utf8_lossy(&stderr.contents()),
+        )),
         Ok(Ok(v)) => Ok(v),
     }
 }
 
 fn classify(plugin: &str, limits: &Limits, e: wasmtime::Error, stderr: &str) -> PluginError {
     let chain = format!("{e:#}");
-    if chain.contains("forcing trap when growing memory") || chain.contains("forcing a memory growth failure") {
-        return PluginError::Memory { plugin: plugin.to_string(), mib: limits.memory_bytes >> 20 };
+    if chain.contains("forcing trap when growing memory")
+        || chain.contains("forcing a memory growth failure")
+    {
+        return PluginError::Memory {
+            plugin: plugin.to_string(),
+            mib: limits.memory_bytes >> 20,
+        };
     }
     // The wasm backtrace (function names) goes to the log; the message says
     // what trapped and, for a panic, the plugin's own last words.
@@ -99,20 +127,46 @@ fn classify(plugin: &str, limits: &Limits, e: wasmtime::Error, stderr: &str) -> 
     let mut message = e.root_cause().to_string();
     // A Rust panic prints "panicked at <where>:" then the message, then a
     // RUST_BACKTRACE hint: keep the first two.
-    let said: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("note: run with")).collect();
+    let said: Vec<&str> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("note: run with"))
+        .collect();
     if !said.is_empty() {
         let tail = &said[said.len().saturating_sub(2)..];
         message.push_str(&format!(" (plugin stderr: {})", tail.join(" ")));
     }
-    PluginError::Trap { plugin: plugin.to_string(), message }
+    PluginError::Trap {
+        plugin: plugin.to_string(),
+        message,
+    }
 }
 
-pub(super) async fn inject(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str, grants: Grants, injection: &Injection, call: ChaosCall) -> ChaosReturn {
-    let mut store = new_store(engine, plugin, grants, &call.limits, call.stream_seed, call.epoch_ns, Some(call.scenario), call.journal);
+pub(super) async fn inject(
+    engine: &Engine,
+    pre: &ChaosPluginPre<PluginState>,
+    plugin: &str,
+    grants: Grants,
+    injection: &Injection,
+    call: ChaosCall,
+) -> ChaosReturn {
+    let mut store = new_store(
+        engine,
+        plugin,
+        grants,
+        &call.limits,
+        call.stream_seed,
+        call.epoch_ns,
+        Some(call.scenario),
+        call.journal,
+    );
     let stderr = store.data().stderr.clone();
     let result = bounded(plugin, &call.limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;
-        instance.clnrm_chaos_chaos().call_inject(&mut store, injection).await
+        instance
+            .clnrm_chaos_chaos()
+            .call_inject(&mut store, injection)
+            .await
     })
     .await;
     // A plugin stopped mid-flight leaves its spans open: end them as errors
@@ -125,13 +179,35 @@ pub(super) async fn inject(engine: &Engine, pre: &ChaosPluginPre<PluginState>, p
     store.data().close_open_spans(&why);
     let mut journal = std::mem::take(&mut store.data_mut().journal);
     let divergence = journal.finish();
-    let result = result.and_then(|r| r.map_err(|message| PluginError::Failed { plugin: plugin.to_string(), message }));
-    ChaosReturn { result, journal, divergence }
+    let result = result.and_then(|r| {
+        r.map_err(|message| PluginError::Failed {
+            plugin: plugin.to_string(),
+            message,
+        })
+    });
+    ChaosReturn {
+        result,
+        journal,
+        divergence,
+    }
 }
 
-pub(super) async fn describe_chaos(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str) -> Result<super::bindings::WitPluginInfo, PluginError> {
+pub(super) async fn describe_chaos(
+    engine: &Engine,
+    pre: &ChaosPluginPre<PluginState>,
+    plugin: &str,
+) -> Result<super::bindings::WitPluginInfo, PluginError> {
     let limits = Limits::chaos(std::time::Duration::from_secs(5));
-    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None, Journal::Live);
+    let mut store = new_store(
+        engine,
+        plugin,
+        Grants::default(),
+        &limits,
+        [0; 32],
+        0,
+        None,
+        Journal::Live,
+    );
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;
@@ -140,47 +216,128 @@ pub(super) async fn describe_chaos(engine: &Engine, pre: &ChaosPluginPre<PluginS
     .await
 }
 
-pub(super) async fn describe_validator(engine: &Engine, pre: &ValidatorPluginPre<PluginState>, plugin: &str) -> Result<super::bindings::WitPluginInfo, PluginError> {
-    let limits = Limits { deadline: std::time::Duration::from_secs(5), ..Limits::VALIDATOR };
-    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None, Journal::Live);
+pub(super) async fn describe_validator(
+    engine: &Engine,
+    pre: &ValidatorPluginPre<PluginState>,
+    plugin: &str,
+) -> Result<super::bindings::WitPluginInfo, PluginError> {
+    let limits = Limits {
+        deadline: std::time::Duration::from_secs(5),
+        ..Limits::VALIDATOR
+    };
+    let mut store = new_store(
+        engine,
+        plugin,
+        Grants::default(),
+        &limits,
+        [0; 32],
+        0,
+        None,
+        Journal::Live,
+    );
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;
-        instance.clnrm_chaos_validator().call_describe(&mut store).await
+        instance
+            .clnrm_chaos_validator()
+            .call_describe(&mut store)
+            .await
     })
     .await
 }
 
-pub(super) async fn validate(engine: &Engine, pre: &ValidatorPluginPre<PluginState>, plugin: &str, table: &str, config_json: &str, trace: &[SpanRecord], call: ValidateCall) -> Result<Vec<Finding>, PluginError> {
-    let mut store = new_store(engine, plugin, Grants::default(), &call.limits, [0; 32], 0, None, Journal::Live);
+pub(super) async fn validate(
+    engine: &Engine,
+    pre: &ValidatorPluginPre<PluginState>,
+    plugin: &str,
+    table: &str,
+    config_json: &str,
+    trace: &[SpanRecord],
+    call: ValidateCall,
+) -> Result<Vec<Finding>, PluginError> {
+    let mut store = new_store(
+        engine,
+        plugin,
+        Grants::default(),
+        &call.limits,
+        [0; 32],
+        0,
+        None,
+        Journal::Live,
+    );
     let stderr = store.data().stderr.clone();
     let result = bounded(plugin, &call.limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;
-        instance.clnrm_chaos_validator().call_validate(&mut store, table, config_json, trace).await
+        instance
+            .clnrm_chaos_validator()
+            .call_validate(&mut store, table, config_json, trace)
+            .await
     })
     .await?;
-    result.map_err(|message| PluginError::Failed { plugin: plugin.to_string(), message })
+    result.map_err(|message| PluginError::Failed {
+        plugin: plugin.to_string(),
+        message,
+    })
 }
 
 /// Ask a plugin whether a configuration is valid (no side effects).
-pub(super) async fn check_chaos(engine: &Engine, pre: &ChaosPluginPre<PluginState>, plugin: &str, fault_type: &str, config_json: &str) -> Result<Result<(), String>, PluginError> {
+pub(super) async fn check_chaos(
+    engine: &Engine,
+    pre: &ChaosPluginPre<PluginState>,
+    plugin: &str,
+    fault_type: &str,
+    config_json: &str,
+) -> Result<Result<(), String>, PluginError> {
     let limits = Limits::chaos(std::time::Duration::from_secs(5));
-    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None, Journal::Live);
+    let mut store = new_store(
+        engine,
+        plugin,
+        Grants::default(),
+        &limits,
+        [0; 32],
+        0,
+        None,
+        Journal::Live,
+    );
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;
-        instance.clnrm_chaos_chaos().call_check(&mut store, fault_type, config_json).await
+        instance
+            .clnrm_chaos_chaos()
+            .call_check(&mut store, fault_type, config_json)
+            .await
     })
     .await
 }
 
-pub(super) async fn check_validator(engine: &Engine, pre: &ValidatorPluginPre<PluginState>, plugin: &str, table: &str, config_json: &str) -> Result<Result<(), String>, PluginError> {
-    let limits = Limits { deadline: std::time::Duration::from_secs(5), ..Limits::VALIDATOR };
-    let mut store = new_store(engine, plugin, Grants::default(), &limits, [0; 32], 0, None, Journal::Live);
+pub(super) async fn check_validator(
+    engine: &Engine,
+    pre: &ValidatorPluginPre<PluginState>,
+    plugin: &str,
+    table: &str,
+    config_json: &str,
+) -> Result<Result<(), String>, PluginError> {
+    let limits = Limits {
+        deadline: std::time::Duration::from_secs(5),
+        ..Limits::VALIDATOR
+    };
+    let mut store = new_store(
+        engine,
+        plugin,
+        Grants::default(),
+        &limits,
+        [0; 32],
+        0,
+        None,
+        Journal::Live,
+    );
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;
-        instance.clnrm_chaos_validator().call_check(&mut store, table, config_json).await
+        instance
+            .clnrm_chaos_validator()
+            .call_check(&mut store, table, config_json)
+            .await
     })
     .await
 }

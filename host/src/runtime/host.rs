@@ -4,18 +4,18 @@
 
 use super::bindings::chaos::clnrm::chaos::{clock, container, log, rng, spans, types};
 use super::bindings::{AttrValue as WitAttr, SpanKind as WitKind, SpanStatus as WitStatus};
+use super::journal::{Journal, Step};
 use crate::backend::Docker;
 use crate::trace::{AttrValue, SpanId, SpanKind, SpanStatus, Trace};
-use super::journal::{Journal, Step};
 use serde_json::json;
 
 type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
-use wasmtime::format_err as anyhow;
 use rand_core::Rng;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::ResourceTable;
+use wasmtime::format_err as anyhow;
 use wasmtime::StoreLimits;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -49,23 +49,36 @@ pub enum FaultKind {
 
 impl ScenarioCtx {
     fn docker(&self) -> wasmtime::Result<&Docker> {
-        self.docker.as_ref().ok_or_else(|| anyhow!("no Docker in this run (replaying without a recorded answer)"))
+        self.docker
+            .as_ref()
+            .ok_or_else(|| anyhow!("no Docker in this run (replaying without a recorded answer)"))
     }
 }
 
 impl FaultLog {
     pub fn record(&self, service: &str, kind: FaultKind, at_ns: u64) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).push((service.to_string(), kind, at_ns));
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((service.to_string(), kind, at_ns));
     }
 
     /// Whether any fault hit `service` between `from_ns` and `to_ns`.
     pub fn any_during(&self, service: &str, from_ns: u64, to_ns: u64) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|(s, k, t)| s == service && *k != FaultKind::None && (from_ns..=to_ns).contains(t))
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|(s, k, t)| s == service && *k != FaultKind::None && (from_ns..=to_ns).contains(t))
     }
 
     /// Whether `kind` hit `service` before `before_ns`.
     pub fn hit(&self, service: &str, kind: FaultKind, before_ns: u64) -> bool {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|(s, k, t)| s == service && *k == kind && *t <= before_ns)
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|(s, k, t)| s == service && *k == kind && *t <= before_ns)
     }
 }
 
@@ -77,7 +90,9 @@ pub struct Grants {
 
 impl Grants {
     pub fn from_declared(caps: &[String]) -> Grants {
-        Grants { container: caps.iter().any(|c| c == "container") }
+        Grants {
+            container: caps.iter().any(|c| c == "container"),
+        }
     }
 }
 
@@ -99,13 +114,21 @@ pub struct PluginState {
 
 impl WasiView for PluginState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
 impl PluginState {
     fn scenario(&self) -> wasmtime::Result<&ScenarioCtx> {
-        self.scenario.as_deref().ok_or_else(|| anyhow!("plugin `{}` called a scenario interface outside a scenario", self.plugin))
+        self.scenario.as_deref().ok_or_else(|| {
+            anyhow!(
+                "plugin `{}` called a scenario interface outside a scenario",
+                self.plugin
+            )
+        })
     }
 
     fn grant_container(&self) -> wasmtime::Result<()> {
@@ -116,19 +139,39 @@ impl PluginState {
     }
 
     /// The scenario and the container id for a service.
-    fn container_of(&self, service: &str) -> wasmtime::Result<Result<(Arc<ScenarioCtx>, String), String>> {
-        let ctx = self.scenario.clone().ok_or_else(|| anyhow!("plugin `{}` called a scenario interface outside a scenario", self.plugin))?;
+    fn container_of(
+        &self,
+        service: &str,
+    ) -> wasmtime::Result<Result<(Arc<ScenarioCtx>, String), String>> {
+        let ctx = self.scenario.clone().ok_or_else(|| {
+            anyhow!(
+                "plugin `{}` called a scenario interface outside a scenario",
+                self.plugin
+            )
+        })?;
         Ok(match ctx.containers.get(service) {
             Some(id) => Ok((ctx.clone(), id.clone())),
-            None => Err(format!("no service `{service}` in this scenario (services: {})", ctx.containers.keys().cloned().collect::<Vec<_>>().join(", "))),
+            None => Err(format!(
+                "no service `{service}` in this scenario (services: {})",
+                ctx.containers
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
         })
     }
 
     fn span(&self, handle: u64) -> wasmtime::Result<(&Trace, SpanId)> {
         let trace = &self.scenario()?.trace;
-        let id = SpanId(u32::try_from(handle).map_err(|_| anyhow!("span handle {handle} out of range"))?);
+        let id = SpanId(
+            u32::try_from(handle).map_err(|_| anyhow!("span handle {handle} out of range"))?,
+        );
         if !trace.contains(id) {
-            return Err(anyhow!("plugin `{}` used span handle {handle}, which does not exist", self.plugin));
+            return Err(anyhow!(
+                "plugin `{}` used span handle {handle}, which does not exist",
+                self.plugin
+            ));
         }
         Ok((trace, id))
     }
@@ -151,9 +194,19 @@ impl types::Host for PluginState {}
 /// and took effect, note it in the fault log. `op` gets the Docker client,
 /// the container id and the scenario's network (checked present when
 /// `needs_network`). Owns what it uses: the store is not held across awaits.
-async fn live<F>(target: Result<(Arc<ScenarioCtx>, String), String>, service: String, kind: FaultKind, needs_network: bool, op: F) -> wasmtime::Result<Result<String, String>>
+async fn live<F>(
+    target: Result<(Arc<ScenarioCtx>, String), String>,
+    service: String,
+    kind: FaultKind,
+    needs_network: bool,
+    op: F,
+) -> wasmtime::Result<Result<String, String>>
 where
-    F: FnOnce(Docker, String, Option<crate::backend::Network>) -> BoxFuture<Result<String, crate::backend::DockerError>>,
+    F: FnOnce(
+        Docker,
+        String,
+        Option<crate::backend::Network>,
+    ) -> BoxFuture<Result<String, crate::backend::DockerError>>,
 {
     let (ctx, id) = match target {
         Ok(v) => v,
@@ -162,9 +215,12 @@ where
     if needs_network && ctx.network.is_none() {
         return Ok(Err("this scenario has no network of its own".into()));
     }
-    let r = op(ctx.docker()?.clone(), id, ctx.network.clone()).await.map_err(|e| e.to_string());
+    let r = op(ctx.docker()?.clone(), id, ctx.network.clone())
+        .await
+        .map_err(|e| e.to_string());
     if r.is_ok() && kind != FaultKind::None {
-        ctx.faults.record(&service, kind, ctx.trace.clock().elapsed_ns());
+        ctx.faults
+            .record(&service, kind, ctx.trace.clock().elapsed_ns());
     }
     Ok(r)
 }
@@ -183,31 +239,85 @@ macro_rules! journaled {
 }
 
 impl container::Host for PluginState {
-    async fn kill(&mut self, service: String, signal: String) -> wasmtime::Result<Result<(), String>> {
+    async fn kill(
+        &mut self,
+        service: String,
+        signal: String,
+    ) -> wasmtime::Result<Result<(), String>> {
         self.grant_container()?;
-        journaled!(self, "container.kill", [service, signal], live(self.container_of(&service)?, service.clone(), FaultKind::Signal, false, |d, id, _| Box::pin(async move { d.kill(&id, &signal).await.map(|_| String::new()) })).await?.map(|_| ()))
+        journaled!(
+            self,
+            "container.kill",
+            [service, signal],
+            live(
+                self.container_of(&service)?,
+                service.clone(),
+                FaultKind::Signal,
+                false,
+                |d, id, _| Box::pin(
+                    async move { d.kill(&id, &signal).await.map(|_| String::new()) }
+                )
+            )
+            .await?
+            .map(|_| ())
+        )
     }
 
     async fn pause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
         self.grant_container()?;
-        journaled!(self, "container.pause", [service], live(self.container_of(&service)?, service.clone(), FaultKind::Pause, false, |d, id, _| Box::pin(async move { d.pause(&id).await.map(|_| String::new()) })).await?.map(|_| ()))
+        journaled!(
+            self,
+            "container.pause",
+            [service],
+            live(
+                self.container_of(&service)?,
+                service.clone(),
+                FaultKind::Pause,
+                false,
+                |d, id, _| Box::pin(async move { d.pause(&id).await.map(|_| String::new()) })
+            )
+            .await?
+            .map(|_| ())
+        )
     }
 
     async fn unpause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
         self.grant_container()?;
-        journaled!(self, "container.unpause", [service], live(self.container_of(&service)?, service.clone(), FaultKind::None, false, |d, id, _| Box::pin(async move { d.unpause(&id).await.map(|_| String::new()) })).await?.map(|_| ()))
+        journaled!(
+            self,
+            "container.unpause",
+            [service],
+            live(
+                self.container_of(&service)?,
+                service.clone(),
+                FaultKind::None,
+                false,
+                |d, id, _| Box::pin(async move { d.unpause(&id).await.map(|_| String::new()) })
+            )
+            .await?
+            .map(|_| ())
+        )
     }
 
-    async fn network_disconnect(&mut self, service: String) -> wasmtime::Result<Result<String, String>> {
+    async fn network_disconnect(
+        &mut self,
+        service: String,
+    ) -> wasmtime::Result<Result<String, String>> {
         self.grant_container()?;
         journaled!(
             self,
             "container.network-disconnect",
             [service],
-            live(self.container_of(&service)?, service.clone(), FaultKind::NetworkCut, true, |d, id, net| Box::pin(async move {
-                let net = net.unwrap_or_default();
-                d.network_disconnect(&net.id, &id).await.map(|_| net.name)
-            }))
+            live(
+                self.container_of(&service)?,
+                service.clone(),
+                FaultKind::NetworkCut,
+                true,
+                |d, id, net| Box::pin(async move {
+                    let net = net.unwrap_or_default();
+                    d.network_disconnect(&net.id, &id).await.map(|_| net.name)
+                })
+            )
             .await?
         )
     }
@@ -219,41 +329,69 @@ impl container::Host for PluginState {
             self,
             "container.network-connect",
             [service],
-            live(self.container_of(&service)?, service.clone(), FaultKind::None, true, |d, id, net| Box::pin(async move {
-                let net = net.unwrap_or_default();
-                d.network_connect(&net.id, &id, &alias).await.map(|_| String::new())
-            }))
+            live(
+                self.container_of(&service)?,
+                service.clone(),
+                FaultKind::None,
+                true,
+                |d, id, net| Box::pin(async move {
+                    let net = net.unwrap_or_default();
+                    d.network_connect(&net.id, &id, &alias)
+                        .await
+                        .map(|_| String::new())
+                })
+            )
             .await?
             .map(|_| ())
         )
     }
 
-    async fn network_attached(&mut self, service: String) -> wasmtime::Result<Result<bool, String>> {
+    async fn network_attached(
+        &mut self,
+        service: String,
+    ) -> wasmtime::Result<Result<bool, String>> {
         self.grant_container()?;
         journaled!(
             self,
             "container.network-attached",
             [service],
-            live(self.container_of(&service)?, service.clone(), FaultKind::None, true, |d, id, net| Box::pin(async move {
-                let net = net.unwrap_or_default();
-                d.network_attached(&net.name, &id).await.map(|a| a.to_string())
-            }))
+            live(
+                self.container_of(&service)?,
+                service.clone(),
+                FaultKind::None,
+                true,
+                |d, id, net| Box::pin(async move {
+                    let net = net.unwrap_or_default();
+                    d.network_attached(&net.name, &id)
+                        .await
+                        .map(|a| a.to_string())
+                })
+            )
             .await?
             .map(|a| a == "true")
         )
     }
 
-    async fn inspect(&mut self, service: String) -> wasmtime::Result<Result<container::ContainerState, String>> {
+    async fn inspect(
+        &mut self,
+        service: String,
+    ) -> wasmtime::Result<Result<container::ContainerState, String>> {
         self.grant_container()?;
         journaled!(self, "container.inspect", [service], {
             match self.container_of(&service)? {
                 Err(e) => Err(e),
-                Ok((ctx, id)) => ctx.docker()?.clone().inspect(&id).await.map_err(|e| e.to_string()).map(|s| container::ContainerState {
-                    status: s.status,
-                    running: s.running,
-                    exit_code: s.exit_code.map(|c| c as i32),
-                    oom_killed: s.oom_killed,
-                }),
+                Ok((ctx, id)) => ctx
+                    .docker()?
+                    .clone()
+                    .inspect(&id)
+                    .await
+                    .map_err(|e| e.to_string())
+                    .map(|s| container::ContainerState {
+                        status: s.status,
+                        running: s.running,
+                        exit_code: s.exit_code.map(|c| c as i32),
+                        oom_killed: s.oom_killed,
+                    }),
             }
         })
     }
@@ -267,7 +405,12 @@ impl clock::Host for PluginState {
 
     async fn sleep_ms(&mut self, ms: u64) -> wasmtime::Result<()> {
         // Replay answers without sleeping: a recording replays fast.
-        journaled!(self, "clock.sleep-ms", [ms], tokio::time::sleep(Duration::from_millis(ms)).await)
+        journaled!(
+            self,
+            "clock.sleep-ms",
+            [ms],
+            tokio::time::sleep(Duration::from_millis(ms)).await
+        )
     }
 }
 
@@ -275,7 +418,8 @@ impl rng::Host for PluginState {
     async fn next_u64(&mut self) -> wasmtime::Result<u64> {
         let recorded = self.journal.check("rng.next-u64", &json!([]))?;
         let v = self.rng.next_u64();
-        self.journal.after("rng.next-u64", json!([]), &v, recorded)?;
+        self.journal
+            .after("rng.next-u64", json!([]), &v, recorded)?;
         Ok(v)
     }
 
@@ -283,7 +427,8 @@ impl rng::Host for PluginState {
         let recorded = self.journal.check("rng.next-f64", &json!([]))?;
         // 53 random bits -> [0, 1).
         let v = (self.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64);
-        self.journal.after("rng.next-f64", json!([]), &v, recorded)?;
+        self.journal
+            .after("rng.next-f64", json!([]), &v, recorded)?;
         Ok(v)
     }
 }
@@ -297,31 +442,61 @@ impl spans::Host for PluginState {
         let (trace, parent_id) = self.span(parent)?;
         let id = match recorded.as_ref().and_then(|v| v.as_u64()) {
             // Replay: the span goes back into the slot it had.
-            Some(h) => trace.start_at(SpanId(h as u32), name, Some(parent_id), kind.into(), &self.plugin),
+            Some(h) => trace.start_at(
+                SpanId(h as u32),
+                name,
+                Some(parent_id),
+                kind.into(),
+                &self.plugin,
+            ),
             None => trace.start_plugin(name, Some(parent_id), kind.into(), &self.plugin),
         };
         self.opened.push(id);
-        self.journal.after("spans.start", args, &(id.0 as u64), recorded)?;
+        self.journal
+            .after("spans.start", args, &(id.0 as u64), recorded)?;
         Ok(id.0 as u64)
     }
 
-    async fn set_attribute(&mut self, span: u64, key: String, value: WitAttr) -> wasmtime::Result<()> {
+    async fn set_attribute(
+        &mut self,
+        span: u64,
+        key: String,
+        value: WitAttr,
+    ) -> wasmtime::Result<()> {
         let args = json!([span, key, value]);
         let recorded = self.journal.check("spans.set-attribute", &args)?;
         let (trace, id) = self.span(span)?;
         trace.set_attr(id, key, AttrValue::from(value));
-        self.journal.after("spans.set-attribute", args, &(), recorded)
+        self.journal
+            .after("spans.set-attribute", args, &(), recorded)
     }
 
-    async fn add_event(&mut self, span: u64, name: String, attributes: Vec<types::Attribute>) -> wasmtime::Result<()> {
+    async fn add_event(
+        &mut self,
+        span: u64,
+        name: String,
+        attributes: Vec<types::Attribute>,
+    ) -> wasmtime::Result<()> {
         let args = json!([span, name, attributes]);
         let recorded = self.journal.check("spans.add-event", &args)?;
         let (trace, id) = self.span(span)?;
-        trace.add_event(id, name, attributes.into_iter().map(|a| (a.key, a.value.into())).collect());
+        trace.add_event(
+            id,
+            name,
+            attributes
+                .into_iter()
+                .map(|a| (a.key, a.value.into()))
+                .collect(),
+        );
         self.journal.after("spans.add-event", args, &(), recorded)
     }
 
-    async fn end(&mut self, span: u64, status: WitStatus, message: Option<String>) -> wasmtime::Result<()> {
+    async fn end(
+        &mut self,
+        span: u64,
+        status: WitStatus,
+        message: Option<String>,
+    ) -> wasmtime::Result<()> {
         let args = json!([span, status, message]);
         let recorded = self.journal.check("spans.end", &args)?;
         let (trace, id) = self.span(span)?;

@@ -26,7 +26,11 @@ pub struct CallRecord {
 impl CallRecord {
     fn show(call: &str, args: &Value) -> String {
         let args = match args {
-            Value::Array(a) => a.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
+            Value::Array(a) => a
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
             other => other.to_string(),
         };
         format!("{call}({args})")
@@ -48,7 +52,11 @@ pub enum Journal {
     #[default]
     Live,
     Record(Vec<CallRecord>),
-    Replay { calls: Vec<CallRecord>, next: usize, divergence: Option<Divergence> },
+    Replay {
+        calls: Vec<CallRecord>,
+        next: usize,
+        divergence: Option<Divergence>,
+    },
 }
 
 /// What `before` decided for a call.
@@ -61,7 +69,11 @@ pub enum Step<T> {
 
 impl Journal {
     pub fn replay(calls: Vec<CallRecord>) -> Journal {
-        Journal::Replay { calls, next: 0, divergence: None }
+        Journal::Replay {
+            calls,
+            next: 0,
+            divergence: None,
+        }
     }
 
     pub fn is_replay(&self) -> bool {
@@ -69,8 +81,15 @@ impl Journal {
     }
 
     fn diverge(&mut self, expected: String, actual: String) -> wasmtime::Error {
-        if let Journal::Replay { next, divergence, .. } = self {
-            let d = Divergence { index: *next + 1, expected, actual };
+        if let Journal::Replay {
+            next, divergence, ..
+        } = self
+        {
+            let d = Divergence {
+                index: *next + 1,
+                expected,
+                actual,
+            };
             let msg = format!("replay divergence: {d}");
             divergence.get_or_insert(d);
             return wasmtime::format_err!("{msg}");
@@ -80,11 +99,15 @@ impl Journal {
 
     /// The next recorded call, checked against what the plugin asks now.
     fn take(&mut self, call: &str, args: &Value) -> wasmtime::Result<CallRecord> {
-        let Journal::Replay { calls, next, .. } = self else { return Err(wasmtime::format_err!("not replaying")) };
+        let Journal::Replay { calls, next, .. } = self else {
+            return Err(wasmtime::format_err!("not replaying"));
+        };
         let actual = CallRecord::show(call, args);
         match calls.get(*next).cloned() {
             None => Err(self.diverge("the end of the recording".into(), actual)),
-            Some(rec) if rec.call != call || rec.args != *args => Err(self.diverge(CallRecord::show(&rec.call, &rec.args), actual)),
+            Some(rec) if rec.call != call || rec.args != *args => {
+                Err(self.diverge(CallRecord::show(&rec.call, &rec.args), actual))
+            }
             Some(rec) => {
                 if let Journal::Replay { next, .. } = self {
                     *next += 1;
@@ -96,12 +119,23 @@ impl Journal {
 
     /// For calls replay answers (Docker, clock): the recorded result, or
     /// `Run` when not replaying.
-    pub fn answer<T: DeserializeOwned>(&mut self, call: &str, args: &Value) -> wasmtime::Result<Step<T>> {
+    pub fn answer<T: DeserializeOwned>(
+        &mut self,
+        call: &str,
+        args: &Value,
+    ) -> wasmtime::Result<Step<T>> {
         if !self.is_replay() {
             return Ok(Step::Run);
         }
         let rec = self.take(call, args)?;
-        serde_json::from_value(rec.result.clone()).map(Step::Answered).map_err(|e| self.diverge(format!("a result of another shape ({e})"), CallRecord::show(call, args)))
+        serde_json::from_value(rec.result.clone())
+            .map(Step::Answered)
+            .map_err(|e| {
+                self.diverge(
+                    format!("a result of another shape ({e})"),
+                    CallRecord::show(call, args),
+                )
+            })
     }
 
     /// For calls replay executes (rng, spans): check the call now, and the
@@ -115,17 +149,30 @@ impl Journal {
 
     /// After a call ran: record it, or (replay) compare its result with the
     /// recorded one.
-    pub fn after<T: Serialize>(&mut self, call: &str, args: Value, result: &T, recorded: Option<Value>) -> wasmtime::Result<()> {
+    pub fn after<T: Serialize>(
+        &mut self,
+        call: &str,
+        args: Value,
+        result: &T,
+        recorded: Option<Value>,
+    ) -> wasmtime::Result<()> {
         let value = serde_json::to_value(result).unwrap_or(Value::Null);
         match self {
-            Journal::Record(calls) => calls.push(CallRecord { call: call.to_string(), args, result: value }),
+            Journal::Record(calls) => calls.push(CallRecord {
+                call: call.to_string(),
+                args,
+                result: value,
+            }),
             Journal::Replay { .. } => {
                 if let Some(rec) = recorded {
                     if rec != value {
                         if let Journal::Replay { next, .. } = self {
                             *next -= 1;
                         }
-                        return Err(self.diverge(format!("{} -> {rec}", CallRecord::show(call, &args)), format!("{} -> {value}", CallRecord::show(call, &args))));
+                        return Err(self.diverge(
+                            format!("{} -> {rec}", CallRecord::show(call, &args)),
+                            format!("{} -> {value}", CallRecord::show(call, &args)),
+                        ));
                     }
                 }
             }
@@ -137,10 +184,19 @@ impl Journal {
     /// At the end of a replayed plugin call: calls left over are a divergence
     /// (the plugin stopped early).
     pub fn finish(&mut self) -> Option<Divergence> {
-        if let Journal::Replay { calls, next, divergence } = self {
+        if let Journal::Replay {
+            calls,
+            next,
+            divergence,
+        } = self
+        {
             if divergence.is_none() {
                 if let Some(rec) = calls.get(*next) {
-                    *divergence = Some(Divergence { index: *next + 1, expected: CallRecord::show(&rec.call, &rec.args), actual: "the plugin returning".into() });
+                    *divergence = Some(Divergence {
+                        index: *next + 1,
+                        expected: CallRecord::show(&rec.call, &rec.args),
+                        actual: "the plugin returning".into(),
+                    });
                 }
             }
             return divergence.clone();
@@ -165,17 +221,32 @@ mod tests {
     #[test]
     fn record_then_replay_answers_and_detects_divergence() {
         let mut j = Journal::Record(Vec::new());
-        j.after("container.kill", json!(["app", "SIGKILL"]), &Ok::<(), String>(()), None).unwrap();
+        j.after(
+            "container.kill",
+            json!(["app", "SIGKILL"]),
+            &Ok::<(), String>(()),
+            None,
+        )
+        .unwrap();
         j.after("clock.now-ms", json!([]), &1234u64, None).unwrap();
         let calls = j.into_calls();
 
         let mut r = Journal::replay(calls.clone());
-        assert!(matches!(r.answer::<Result<(), String>>("container.kill", &json!(["app", "SIGKILL"])).unwrap(), Step::Answered(Ok(()))));
-        assert!(matches!(r.answer::<u64>("clock.now-ms", &json!([])).unwrap(), Step::Answered(1234)));
+        assert!(matches!(
+            r.answer::<Result<(), String>>("container.kill", &json!(["app", "SIGKILL"]))
+                .unwrap(),
+            Step::Answered(Ok(()))
+        ));
+        assert!(matches!(
+            r.answer::<u64>("clock.now-ms", &json!([])).unwrap(),
+            Step::Answered(1234)
+        ));
         assert_eq!(r.finish(), None);
 
         let mut r = Journal::replay(calls);
-        assert!(r.answer::<Result<(), String>>("container.kill", &json!(["app", "SIGTERM"])).is_err());
+        assert!(r
+            .answer::<Result<(), String>>("container.kill", &json!(["app", "SIGTERM"]))
+            .is_err());
         let d = r.finish().unwrap();
         assert_eq!(d.index, 1);
         assert_eq!(d.expected, r#"container.kill("app", "SIGKILL")"#);
@@ -184,10 +255,24 @@ mod tests {
 
     #[test]
     fn executed_calls_compare_results_and_leftovers_diverge() {
-        let calls = vec![CallRecord { call: "rng.next-u64".into(), args: json!([]), result: json!(7) }, CallRecord { call: "clock.now-ms".into(), args: json!([]), result: json!(1) }];
+        let calls = vec![
+            CallRecord {
+                call: "rng.next-u64".into(),
+                args: json!([]),
+                result: json!(7),
+            },
+            CallRecord {
+                call: "clock.now-ms".into(),
+                args: json!([]),
+                result: json!(1),
+            },
+        ];
         let mut r = Journal::replay(calls.clone());
         let rec = r.check("rng.next-u64", &json!([])).unwrap();
-        assert!(r.after("rng.next-u64", json!([]), &8u64, rec).is_err(), "another value: another seed");
+        assert!(
+            r.after("rng.next-u64", json!([]), &8u64, rec).is_err(),
+            "another value: another seed"
+        );
         assert_eq!(r.finish().unwrap().index, 1);
 
         let mut r = Journal::replay(calls);

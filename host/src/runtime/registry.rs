@@ -13,10 +13,10 @@ use super::call::{self, ChaosCall, ChaosReturn, PluginError, ValidateCall};
 use super::host::{Grants, PluginState};
 use super::sandbox::{self, EpochTicker};
 use crate::suite::{nearest, Suite, SuiteError};
+use sha2::Digest;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use sha2::Digest;
 use thiserror::Error;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::Engine;
@@ -32,7 +32,11 @@ pub enum RegistryError {
     #[error("no plugin directory found (looked in {0}); run `cargo xtask plugins` or set CLNRM_PLUGIN_DIR")]
     NoPluginDir(String),
     #[error("plugin `{name}` ({path}): {message}")]
-    Load { name: String, path: String, message: String },
+    Load {
+        name: String,
+        path: String,
+        message: String,
+    },
     #[error(transparent)]
     Suite(#[from] Box<SuiteError>),
 }
@@ -73,7 +77,11 @@ pub struct ResolvedPlugins {
 impl ResolvedPlugins {
     /// Every plugin used, by name (for the report).
     pub fn infos(&self) -> BTreeMap<String, PluginInfo> {
-        self.chaos.values().chain(self.validators.values()).map(|p| (p.info.name.clone(), p.info.clone())).collect()
+        self.chaos
+            .values()
+            .chain(self.validators.values())
+            .map(|p| (p.info.name.clone(), p.info.clone()))
+            .collect()
     }
 }
 
@@ -90,13 +98,18 @@ pub struct Registry {
 
 impl Registry {
     pub fn new() -> Result<Registry, RegistryError> {
-        let engine = Engine::new(&sandbox::engine_config()).map_err(|e| RegistryError::Engine(e.to_string()))?;
+        let engine = Engine::new(&sandbox::engine_config())
+            .map_err(|e| RegistryError::Engine(e.to_string()))?;
         let mut chaos_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut chaos_linker).map_err(|e| RegistryError::Engine(e.to_string()))?;
-        ChaosPlugin::add_to_linker::<_, HasSelf<_>>(&mut chaos_linker, |s| s).map_err(|e| RegistryError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut chaos_linker)
+            .map_err(|e| RegistryError::Engine(e.to_string()))?;
+        ChaosPlugin::add_to_linker::<_, HasSelf<_>>(&mut chaos_linker, |s| s)
+            .map_err(|e| RegistryError::Engine(e.to_string()))?;
         let mut validator_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut validator_linker).map_err(|e| RegistryError::Engine(e.to_string()))?;
-        ValidatorPlugin::add_to_linker::<_, HasSelf<_>>(&mut validator_linker, |s| s).map_err(|e| RegistryError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut validator_linker)
+            .map_err(|e| RegistryError::Engine(e.to_string()))?;
+        ValidatorPlugin::add_to_linker::<_, HasSelf<_>>(&mut validator_linker, |s| s)
+            .map_err(|e| RegistryError::Engine(e.to_string()))?;
         let searched = plugin_dir_candidates();
         let plugin_dir = searched.iter().find(|d| d.is_dir()).cloned();
         Ok(Registry {
@@ -112,57 +125,131 @@ impl Registry {
     }
 
     fn first_party_dir(&self) -> Result<&Path, RegistryError> {
-        self.plugin_dir.as_deref().ok_or_else(|| RegistryError::NoPluginDir(self.searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")))
+        self.plugin_dir.as_deref().ok_or_else(|| {
+            RegistryError::NoPluginDir(
+                self.searched
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+        })
     }
 
     /// Load (compile or fetch from cache), check and describe one plugin.
     pub async fn load(&self, name: &str, path: &Path) -> Result<Arc<LoadedPlugin>, RegistryError> {
         let key = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
-        if let Some(p) = self.loaded.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        if let Some(p) = self
+            .loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
             return Ok(p.clone());
         }
-        let fail = |message: String| RegistryError::Load { name: name.to_string(), path: path.display().to_string(), message };
+        let fail = |message: String| RegistryError::Load {
+            name: name.to_string(),
+            path: path.display().to_string(),
+            message,
+        };
         let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-        let (component, from_cache) = self.cache.component(&self.engine, &bytes).map_err(|e| fail(format!("not a valid WebAssembly component: {e:#}")))?;
+        let (component, from_cache) = self
+            .cache
+            .component(&self.engine, &bytes)
+            .map_err(|e| fail(format!("not a valid WebAssembly component: {e:#}")))?;
         let (exports_chaos, exports_validator) = self.check_version(&component).map_err(fail)?;
         let (pre, info) = if exports_chaos {
-            let pre = self.chaos_linker.instantiate_pre(&component).map_err(|e| fail(format!("cannot link: {e:#}")))?;
-            let pre = ChaosPluginPre::new(pre).map_err(|e| fail(format!("does not implement the chaos-plugin world: {e:#}")))?;
-            let info = call::describe_chaos(&self.engine, &pre, name).await.map_err(|e| fail(e.to_string()))?;
+            let pre = self
+                .chaos_linker
+                .instantiate_pre(&component)
+                .map_err(|e| fail(format!("cannot link: {e:#}")))?;
+            let pre = ChaosPluginPre::new(pre)
+                .map_err(|e| fail(format!("does not implement the chaos-plugin world: {e:#}")))?;
+            let info = call::describe_chaos(&self.engine, &pre, name)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
             (Pre::Chaos(pre), info)
         } else if exports_validator {
-            let pre = self.validator_linker.instantiate_pre(&component).map_err(|e| fail(format!("cannot link: {e:#}")))?;
-            let pre = ValidatorPluginPre::new(pre).map_err(|e| fail(format!("does not implement the validator-plugin world: {e:#}")))?;
-            let info = call::describe_validator(&self.engine, &pre, name).await.map_err(|e| fail(e.to_string()))?;
+            let pre = self
+                .validator_linker
+                .instantiate_pre(&component)
+                .map_err(|e| fail(format!("cannot link: {e:#}")))?;
+            let pre = ValidatorPluginPre::new(pre).map_err(|e| {
+                fail(format!(
+                    "does not implement the validator-plugin world: {e:#}"
+                ))
+            })?;
+            let info = call::describe_validator(&self.engine, &pre, name)
+                .await
+                .map_err(|e| fail(e.to_string()))?;
             (Pre::Validator(pre), info)
         } else {
-            return Err(fail(format!("exports neither {WIT_PACKAGE}/chaos nor {WIT_PACKAGE}/validator")));
+            return Err(fail(format!(
+                "exports neither {WIT_PACKAGE}/chaos nor {WIT_PACKAGE}/validator"
+            )));
         };
         let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
-        let info = PluginInfo { name: info.name, version: info.version, wit_version: info.wit_version, handles: info.handles, capabilities: info.capabilities, sha256 };
+        let info = PluginInfo {
+            name: info.name,
+            version: info.version,
+            wit_version: info.wit_version,
+            handles: info.handles,
+            capabilities: info.capabilities,
+            sha256,
+        };
         if !compatible(&info.wit_version) {
-            return Err(fail(format!("was built for {WIT_PACKAGE}@{}; this host accepts {}", info.wit_version, accepted())));
+            return Err(fail(format!(
+                "was built for {WIT_PACKAGE}@{}; this host accepts {}",
+                info.wit_version,
+                accepted()
+            )));
         }
-        let loaded = Arc::new(LoadedPlugin { grants: Grants::from_declared(&info.capabilities), info, path: path.to_path_buf(), from_cache, pre });
-        self.loaded.lock().unwrap_or_else(|e| e.into_inner()).insert(key, loaded.clone());
+        let loaded = Arc::new(LoadedPlugin {
+            grants: Grants::from_declared(&info.capabilities),
+            info,
+            path: path.to_path_buf(),
+            from_cache,
+            pre,
+        });
+        self.loaded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, loaded.clone());
         Ok(loaded)
     }
 
     /// Which worlds the component exports; refuses incompatible WIT versions
     /// before linking, with a message that says which versions we accept.
-    fn check_version(&self, component: &wasmtime::component::Component) -> Result<(bool, bool), String> {
+    fn check_version(
+        &self,
+        component: &wasmtime::component::Component,
+    ) -> Result<(bool, bool), String> {
         let ty = component.component_type();
-        let names: Vec<String> = ty.imports(&self.engine).map(|(n, _)| n.to_string()).chain(ty.exports(&self.engine).map(|(n, _)| n.to_string())).collect();
+        let names: Vec<String> = ty
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .chain(ty.exports(&self.engine).map(|(n, _)| n.to_string()))
+            .collect();
         for n in &names {
             if let Some(rest) = n.strip_prefix(&format!("{WIT_PACKAGE}/")) {
                 let version = rest.split('@').nth(1).unwrap_or("");
                 if !compatible(version) {
-                    return Err(format!("was built for {WIT_PACKAGE}@{version} (uses {n}); this host accepts {}", accepted()));
+                    return Err(format!(
+                        "was built for {WIT_PACKAGE}@{version} (uses {n}); this host accepts {}",
+                        accepted()
+                    ));
                 }
             }
         }
-        let exports: Vec<String> = ty.exports(&self.engine).map(|(n, _)| n.to_string()).collect();
-        let has = |iface: &str| exports.iter().any(|n| n.starts_with(&format!("{WIT_PACKAGE}/{iface}@")));
+        let exports: Vec<String> = ty
+            .exports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let has = |iface: &str| {
+            exports
+                .iter()
+                .any(|n| n.starts_with(&format!("{WIT_PACKAGE}/{iface}@")))
+        };
         Ok((has("chaos"), has("validator")))
     }
 
@@ -174,14 +261,26 @@ impl Registry {
             match self.load(name, path).await {
                 Ok(p) => third_party.push(p),
                 Err(RegistryError::Load { message, .. }) => {
-                    return Err(Box::new(suite.error_at(span.clone(), format!("cannot load plugin `{name}` from {}: {message}", path.display()), Some("paths in [plugins] are relative to the suite file".into()))).into())
+                    return Err(Box::new(suite.error_at(
+                        span.clone(),
+                        format!(
+                            "cannot load plugin `{name}` from {}: {message}",
+                            path.display()
+                        ),
+                        Some("paths in [plugins] are relative to the suite file".into()),
+                    ))
+                    .into())
                 }
                 Err(e) => return Err(e),
             }
         }
         let mut out = ResolvedPlugins::default();
         let needs_chaos = suite.scenarios.iter().any(|s| !s.injections.is_empty());
-        let mut chaos_candidates: Vec<Arc<LoadedPlugin>> = third_party.iter().filter(|p| matches!(p.pre, Pre::Chaos(_))).cloned().collect();
+        let mut chaos_candidates: Vec<Arc<LoadedPlugin>> = third_party
+            .iter()
+            .filter(|p| matches!(p.pre, Pre::Chaos(_)))
+            .cloned()
+            .collect();
         if needs_chaos {
             for (name, path) in self.first_party("chaos-")? {
                 chaos_candidates.push(self.load(&name, &path).await?);
@@ -191,26 +290,42 @@ impl Registry {
             if out.chaos.contains_key(&inj.fault_type) {
                 continue;
             }
-            match chaos_candidates.iter().find(|p| p.info.handles.contains(&inj.fault_type)) {
+            match chaos_candidates
+                .iter()
+                .find(|p| p.info.handles.contains(&inj.fault_type))
+            {
                 Some(p) => {
                     out.chaos.insert(inj.fault_type.clone(), p.clone());
                 }
                 None => {
-                    let known: Vec<&str> = chaos_candidates.iter().flat_map(|p| p.info.handles.iter().map(String::as_str)).collect();
+                    let known: Vec<&str> = chaos_candidates
+                        .iter()
+                        .flat_map(|p| p.info.handles.iter().map(String::as_str))
+                        .collect();
                     let help = match nearest(&inj.fault_type, known.iter().copied()) {
                         Some(n) => format!("did you mean `{n}`? known fault types: {}", known.join(", ")),
                         None => format!("known fault types: {}; a third-party type needs its plugin in [plugins]", known.join(", ")),
                     };
-                    return Err(Box::new(suite.error_at(inj.span.clone(), format!("unknown chaos type `{}`", inj.fault_type), Some(help))).into());
+                    return Err(Box::new(suite.error_at(
+                        inj.span.clone(),
+                        format!("unknown chaos type `{}`", inj.fault_type),
+                        Some(help),
+                    ))
+                    .into());
                 }
             }
         }
         for exp in &suite.expectations {
-            if let Some(p) = third_party.iter().find(|p| matches!(p.pre, Pre::Validator(_)) && p.info.handles.contains(&exp.table)) {
+            if let Some(p) = third_party
+                .iter()
+                .find(|p| matches!(p.pre, Pre::Validator(_)) && p.info.handles.contains(&exp.table))
+            {
                 out.validators.insert(exp.table.clone(), p.clone());
                 continue;
             }
-            let path = self.first_party_dir()?.join(format!("validate-{}.wasm", exp.table));
+            let path = self
+                .first_party_dir()?
+                .join(format!("validate-{}.wasm", exp.table));
             if path.is_file() {
                 let p = self.load(&format!("validate-{}", exp.table), &path).await?;
                 if matches!(p.pre, Pre::Validator(_)) && p.info.handles.contains(&exp.table) {
@@ -218,12 +333,27 @@ impl Registry {
                     continue;
                 }
             }
-            let known: Vec<String> = self.first_party("validate-")?.into_iter().map(|(n, _)| n.trim_start_matches("validate-").to_string()).collect();
+            let known: Vec<String> = self
+                .first_party("validate-")?
+                .into_iter()
+                .map(|(n, _)| n.trim_start_matches("validate-").to_string())
+                .collect();
             let help = match nearest(&exp.table, known.iter().map(String::as_str)) {
-                Some(n) => format!("did you mean [expect.{n}]? validators available: {}", known.join(", ")),
+                Some(n) => format!(
+                    "did you mean [expect.{n}]? validators available: {}",
+                    known.join(", ")
+                ),
                 None => format!("validators available: {}", known.join(", ")),
             };
-            return Err(Box::new(suite.error_at(exp.span.clone(), format!("unknown expectation table [expect.{}]: no validator plugin handles it", exp.table), Some(help))).into());
+            return Err(Box::new(suite.error_at(
+                exp.span.clone(),
+                format!(
+                    "unknown expectation table [expect.{}]: no validator plugin handles it",
+                    exp.table
+                ),
+                Some(help),
+            ))
+            .into());
         }
         self.check_configs(suite, &out).await?;
         Ok(out)
@@ -231,39 +361,93 @@ impl Registry {
 
     /// Let each plugin check its own tables before anything starts, so a bad
     /// key is an error with a file position, not a failure mid-run.
-    async fn check_configs(&self, suite: &Suite, plugins: &ResolvedPlugins) -> Result<(), RegistryError> {
+    async fn check_configs(
+        &self,
+        suite: &Suite,
+        plugins: &ResolvedPlugins,
+    ) -> Result<(), RegistryError> {
         let bad = |span: std::ops::Range<usize>, what: String, message: String| -> RegistryError {
             Box::new(suite.error_at(span, format!("invalid {what}: {message}"), None)).into()
         };
         for inj in suite.scenarios.iter().flat_map(|s| &s.injections) {
-            let Some(p) = plugins.chaos.get(&inj.fault_type) else { continue };
+            let Some(p) = plugins.chaos.get(&inj.fault_type) else {
+                continue;
+            };
             let Pre::Chaos(pre) = &p.pre else { continue };
-            match call::check_chaos(&self.engine, pre, &p.info.name, &inj.fault_type, &inj.config_json).await {
+            match call::check_chaos(
+                &self.engine,
+                pre,
+                &p.info.name,
+                &inj.fault_type,
+                &inj.config_json,
+            )
+            .await
+            {
                 Ok(Ok(())) => {}
-                Ok(Err(m)) => return Err(bad(inj.span.clone(), format!("chaos_injection `{}`", inj.fault_type), m)),
-                Err(e) => return Err(bad(inj.span.clone(), format!("chaos_injection `{}`", inj.fault_type), e.to_string())),
+                Ok(Err(m)) => {
+                    return Err(bad(
+                        inj.span.clone(),
+                        format!("chaos_injection `{}`", inj.fault_type),
+                        m,
+                    ))
+                }
+                Err(e) => {
+                    return Err(bad(
+                        inj.span.clone(),
+                        format!("chaos_injection `{}`", inj.fault_type),
+                        e.to_string(),
+                    ))
+                }
             }
         }
         for exp in &suite.expectations {
-            let Some(p) = plugins.validators.get(&exp.table) else { continue };
-            let Pre::Validator(pre) = &p.pre else { continue };
-            match call::check_validator(&self.engine, pre, &p.info.name, &exp.table, &exp.config_json).await {
+            let Some(p) = plugins.validators.get(&exp.table) else {
+                continue;
+            };
+            let Pre::Validator(pre) = &p.pre else {
+                continue;
+            };
+            match call::check_validator(
+                &self.engine,
+                pre,
+                &p.info.name,
+                &exp.table,
+                &exp.config_json,
+            )
+            .await
+            {
                 Ok(Ok(())) => {}
                 Ok(Err(m)) => {
                     // "expect.span[2]: ..." names an entry: point at that entry.
-                    let entry = m.strip_prefix(&format!("expect.{}[", exp.table)).and_then(|r| r.split(']').next()).and_then(|n| n.parse::<usize>().ok());
-                    let mut span = entry.and_then(|i| suite.expect_entry_span(&exp.table, i)).unwrap_or_else(|| exp.span.clone());
+                    let entry = m
+                        .strip_prefix(&format!("expect.{}[", exp.table))
+                        .and_then(|r| r.split(']').next())
+                        .and_then(|n| n.parse::<usize>().ok());
+                    let mut span = entry
+                        .and_then(|i| suite.expect_entry_span(&exp.table, i))
+                        .unwrap_or_else(|| exp.span.clone());
                     // ... and at the unknown key itself when it is in that entry.
-                    if let Some(key) = m.split("unknown key \"").nth(1).and_then(|r| r.split('"').next()) {
+                    if let Some(key) = m
+                        .split("unknown key \"")
+                        .nth(1)
+                        .and_then(|r| r.split('"').next())
+                    {
                         let rest = &suite.source[span.start.min(suite.source.len())..];
-                        let entry_text = &rest[..rest[1..].find("\n[").map(|i| i + 1).unwrap_or(rest.len())];
+                        let entry_text =
+                            &rest[..rest[1..].find("\n[").map(|i| i + 1).unwrap_or(rest.len())];
                         if let Some(at) = entry_text.find(key) {
                             span = span.start + at..span.start + at + key.len();
                         }
                     }
                     return Err(bad(span, format!("[expect.{}]", exp.table), m));
                 }
-                Err(e) => return Err(bad(exp.span.clone(), format!("[expect.{}]", exp.table), e.to_string())),
+                Err(e) => {
+                    return Err(bad(
+                        exp.span.clone(),
+                        format!("[expect.{}]", exp.table),
+                        e.to_string(),
+                    ))
+                }
             }
         }
         Ok(())
@@ -284,21 +468,60 @@ impl Registry {
         Ok(found)
     }
 
-    pub async fn inject(&self, plugin: &LoadedPlugin, injection: &Injection, call: ChaosCall) -> ChaosReturn {
+    pub async fn inject(
+        &self,
+        plugin: &LoadedPlugin,
+        injection: &Injection,
+        call: ChaosCall,
+    ) -> ChaosReturn {
         match &plugin.pre {
-            Pre::Chaos(pre) => call::inject(&self.engine, pre, &plugin.info.name, plugin.grants, injection, call).await,
+            Pre::Chaos(pre) => {
+                call::inject(
+                    &self.engine,
+                    pre,
+                    &plugin.info.name,
+                    plugin.grants,
+                    injection,
+                    call,
+                )
+                .await
+            }
             Pre::Validator(_) => ChaosReturn {
-                result: Err(PluginError::Failed { plugin: plugin.info.name.clone(), message: "is a validator, not a chaos plugin".into() }),
+                result: Err(PluginError::Failed {
+                    plugin: plugin.info.name.clone(),
+                    message: "is a validator, not a chaos plugin".into(),
+                }),
                 journal: call.journal,
                 divergence: None,
             },
         }
     }
 
-    pub async fn validate(&self, plugin: &LoadedPlugin, table: &str, config_json: &str, trace: &[SpanRecord], call: ValidateCall) -> Result<Vec<Finding>, PluginError> {
+    pub async fn validate(
+        &self,
+        plugin: &LoadedPlugin,
+        table: &str,
+        config_json: &str,
+        trace: &[SpanRecord],
+        call: ValidateCall,
+    ) -> Result<Vec<Finding>, PluginError> {
         match &plugin.pre {
-            Pre::Validator(pre) => call::validate(&self.engine, pre, &plugin.info.name, table, config_json, trace, call).await,
-            Pre::Chaos(_) => Err(PluginError::Failed { plugin: plugin.info.name.clone(), message: "is a chaos plugin, not a validator".into() }),
+            Pre::Validator(pre) => {
+                call::validate(
+                    &self.engine,
+                    pre,
+                    &plugin.info.name,
+                    table,
+                    config_json,
+                    trace,
+                    call,
+                )
+                .await
+            }
+            Pre::Chaos(_) => Err(PluginError::Failed {
+                plugin: plugin.info.name.clone(),
+                message: "is a chaos plugin, not a validator".into(),
+            }),
         }
     }
 }
@@ -309,7 +532,10 @@ fn plugin_dir_candidates() -> Vec<PathBuf> {
         dirs.push(PathBuf::from(d));
         return dirs;
     }
-    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
+    if let Some(exe_dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
         dirs.push(exe_dir.join("plugins"));
         if let Some(up) = exe_dir.parent() {
             dirs.push(up.join("plugins"));

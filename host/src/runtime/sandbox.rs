@@ -23,9 +23,15 @@ pub struct Limits {
 }
 
 impl Limits {
-    pub const VALIDATOR: Limits = Limits { deadline: Duration::from_secs(30), memory_bytes: 256 << 20 };
+    pub const VALIDATOR: Limits = Limits {
+        deadline: Duration::from_secs(30),
+        memory_bytes: 256 << 20,
+    };
     pub fn chaos(deadline: Duration) -> Limits {
-        Limits { deadline, memory_bytes: 64 << 20 }
+        Limits {
+            deadline,
+            memory_bytes: 64 << 20,
+        }
     }
 }
 
@@ -49,12 +55,14 @@ impl EpochTicker {
         let (flag, engine) = (stop.clone(), engine.clone());
         // If the thread cannot be spawned, deadlines still hold for plugins that
         // call the host (tokio's timer fires at their next await).
-        let _ = std::thread::Builder::new().name("clnrm-epoch".into()).spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(EPOCH_TICK);
-                engine.increment_epoch();
-            }
-        });
+        let _ = std::thread::Builder::new()
+            .name("clnrm-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            });
         EpochTicker { stop }
     }
 }
@@ -81,7 +89,11 @@ pub fn store_limits(limits: &Limits) -> StoreLimits {
 ///
 /// `stderr` captures what the plugin prints there (a panic's message), so a
 /// trap can say why.
-pub fn wasi_ctx(seed: u64, epoch_ns: u64, stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe) -> WasiCtx {
+pub fn wasi_ctx(
+    seed: u64,
+    epoch_ns: u64,
+    stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+) -> WasiCtx {
     use rand_core::SeedableRng;
     let mut b = WasiCtxBuilder::new();
     b.stderr(stderr);
@@ -89,8 +101,8 @@ pub fn wasi_ctx(seed: u64, epoch_ns: u64, stderr: wasmtime_wasi::p2::pipe::Memor
         .allow_udp(false)
         .allow_ip_name_lookup(false)
         .socket_addr_check(|_, _| Box::pin(async { false }))
-        .secure_random(rand_chacha::ChaCha12Rng::seed_from_u64(seed ^ 0x5EC0_4E))
-        .insecure_random(rand_chacha::ChaCha12Rng::seed_from_u64(seed ^ 0x1A5E_C0))
+        .secure_random(rand_chacha::ChaCha12Rng::seed_from_u64(seed ^ 0x005E_C04E))
+        .insecure_random(rand_chacha::ChaCha12Rng::seed_from_u64(seed ^ 0x001A_5EC0))
         .insecure_random_seed(seed as u128)
         .wall_clock(FrozenWall(epoch_ns))
         .monotonic_clock(FrozenMonotonic);

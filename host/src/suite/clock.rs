@@ -11,22 +11,43 @@ use toml::value::{Datetime, Offset};
 pub fn parse(value: &toml::Value) -> Result<u64, String> {
     let dt: Datetime = match value {
         toml::Value::Datetime(d) => *d,
-        toml::Value::String(s) => s.trim().parse().map_err(|_| format!("`{s}` is not an RFC 3339 instant"))?,
-        other => return Err(format!("`freeze_clock` must be an RFC 3339 instant, found {}", other.type_str())),
+        toml::Value::String(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{s}` is not an RFC 3339 instant"))?,
+        other => {
+            return Err(format!(
+                "`freeze_clock` must be an RFC 3339 instant, found {}",
+                other.type_str()
+            ))
+        }
     };
     let (Some(date), Some(time)) = (dt.date, dt.time) else {
-        return Err(format!("`{dt}` is not an instant: freeze_clock needs a date and a time"));
+        return Err(format!(
+            "`{dt}` is not an instant: freeze_clock needs a date and a time"
+        ));
     };
-    let days = days_from_civil(i64::from(date.year), i64::from(date.month), i64::from(date.day));
+    let days = days_from_civil(
+        i64::from(date.year),
+        i64::from(date.month),
+        i64::from(date.day),
+    );
     let offset_s = match dt.offset {
         None | Some(Offset::Z) => 0,
         Some(Offset::Custom { minutes }) => i64::from(minutes) * 60,
     };
-    let secs = days * 86_400 + i64::from(time.hour) * 3600 + i64::from(time.minute) * 60 + i64::from(time.second) - offset_s;
+    let secs = days * 86_400
+        + i64::from(time.hour) * 3600
+        + i64::from(time.minute) * 60
+        + i64::from(time.second)
+        - offset_s;
     if secs < 0 {
         return Err(format!("`{dt}` is before 1970-01-01T00:00:00Z"));
     }
-    (secs as u64).checked_mul(1_000_000_000).and_then(|ns| ns.checked_add(u64::from(time.nanosecond))).ok_or_else(|| format!("`{dt}` is too far in the future"))
+    (secs as u64)
+        .checked_mul(1_000_000_000)
+        .and_then(|ns| ns.checked_add(u64::from(time.nanosecond)))
+        .ok_or_else(|| format!("`{dt}` is too far in the future"))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -64,11 +85,21 @@ mod tests {
 
     #[test]
     fn rejects() {
-        assert!(s("yesterday").unwrap_err().contains("not an RFC 3339 instant"));
-        assert!(s("2025-01-01").unwrap_err().contains("needs a date and a time"));
-        assert!(s("12:00:00").unwrap_err().contains("needs a date and a time"));
+        assert!(s("yesterday")
+            .unwrap_err()
+            .contains("not an RFC 3339 instant"));
+        assert!(s("2025-01-01")
+            .unwrap_err()
+            .contains("needs a date and a time"));
+        assert!(s("12:00:00")
+            .unwrap_err()
+            .contains("needs a date and a time"));
         assert!(s("2025-13-01T00:00:00Z").is_err());
-        assert!(s("1969-12-31T23:59:59Z").unwrap_err().contains("before 1970"));
-        assert!(parse(&toml::Value::Integer(5)).unwrap_err().contains("found integer"));
+        assert!(s("1969-12-31T23:59:59Z")
+            .unwrap_err()
+            .contains("before 1970"));
+        assert!(parse(&toml::Value::Integer(5))
+            .unwrap_err()
+            .contains("found integer"));
     }
 }

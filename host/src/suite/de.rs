@@ -55,7 +55,9 @@ impl<'de> Deserialize<'de> for Run {
         impl<'de> Visitor<'de> for V {
             type Value = Run;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("`run` to be a command string, or an array of { service, command } tables")
+                f.write_str(
+                    "`run` to be a command string, or an array of { service, command } tables",
+                )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Run, E> {
                 Ok(Run::Command(v.to_string()))
@@ -93,7 +95,10 @@ impl<'de> Deserialize<'de> for ParallelServices {
             fn visit_bool<E: de::Error>(self, v: bool) -> Result<ParallelServices, E> {
                 Ok(ParallelServices::All(v))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ParallelServices, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ParallelServices, A::Error> {
                 let mut out = Vec::new();
                 while let Some(e) = seq.next_element::<Spanned<ServiceName>>()? {
                     let span = e.span();
@@ -169,7 +174,10 @@ impl<'de> Deserialize<'de> for ChaosInjection {
         impl<'de> Visitor<'de> for V {
             type Value = ChaosInjection;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "`chaos_injection` to be {CHAOS_TABLE}, or an array of them")
+                write!(
+                    f,
+                    "`chaos_injection` to be {CHAOS_TABLE}, or an array of them"
+                )
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ChaosInjection, A::Error> {
                 chaos_entries(map).map(ChaosInjection::One)

@@ -23,7 +23,13 @@ pub struct SuiteError {
 }
 
 impl SuiteError {
-    pub fn at(path: &str, source: &str, span: Range<usize>, message: impl Into<String>, help: Option<String>) -> Self {
+    pub fn at(
+        path: &str,
+        source: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> Self {
         let span = clamp(span, source.len());
         let (line, col) = line_col(source, span.start);
         let message = message.into();
@@ -54,7 +60,12 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
     let before = &source[..source.floor_char_boundary(offset)];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -86,10 +97,22 @@ pub fn hint_for_serde_message(message: &str) -> Option<String> {
     if expected.is_empty() {
         return None;
     }
-    let shown = |v: &str| if what == "values" { format!("\"{v}\"") } else { v.to_string() };
-    let all = expected.iter().map(|v| shown(v)).collect::<Vec<_>>().join(", ");
+    let shown = |v: &str| {
+        if what == "values" {
+            format!("\"{v}\"")
+        } else {
+            v.to_string()
+        }
+    };
+    let all = expected
+        .iter()
+        .map(|v| shown(v))
+        .collect::<Vec<_>>()
+        .join(", ");
     match nearest(unknown, expected.iter().copied()) {
-        Some(n) if what == "values" => Some(format!("did you mean \"{n}\"? valid values here: {all}")),
+        Some(n) if what == "values" => {
+            Some(format!("did you mean \"{n}\"? valid values here: {all}"))
+        }
         Some(n) => Some(format!("did you mean `{n}`? valid keys here: {all}")),
         None => Some(format!("valid {what} here: {all}")),
     }
@@ -117,18 +140,37 @@ mod tests {
         let m = "unknown field `servce`, expected one of `meta`, `service`, `scenario`";
         let h = hint_for_serde_message(m).unwrap();
         assert!(h.starts_with("did you mean `service`?"), "{h}");
-        let h = hint_for_serde_message("unknown variant `jaegr`, expected one of `stdout`, `otlp`, `none`").unwrap();
+        let h = hint_for_serde_message(
+            "unknown variant `jaegr`, expected one of `stdout`, `otlp`, `none`",
+        )
+        .unwrap();
         assert_eq!(h, "valid values here: \"stdout\", \"otlp\", \"none\"");
-        let h = hint_for_serde_message("unknown variant `otpl`, expected one of `stdout`, `otlp`, `none`").unwrap();
+        let h = hint_for_serde_message(
+            "unknown variant `otpl`, expected one of `stdout`, `otlp`, `none`",
+        )
+        .unwrap();
         assert!(h.starts_with("did you mean \"otlp\"?"), "{h}");
-        let h = hint_for_serde_message("unknown variant `gracefull`, expected `hard` or `graceful`").unwrap();
+        let h =
+            hint_for_serde_message("unknown variant `gracefull`, expected `hard` or `graceful`")
+                .unwrap();
         assert!(h.starts_with("did you mean \"graceful\"?"), "{h}");
-        assert_eq!(hint_for_serde_message("missing field `image`").unwrap(), "this table needs `image`: add image = ...");
-        assert_eq!(hint_for_serde_message("unknown field `x`, there are no fields"), None);
-        let h = hint_for_serde_message("unknown field `xml`, expected one of `name`, `json`, `junit`").unwrap();
+        assert_eq!(
+            hint_for_serde_message("missing field `image`").unwrap(),
+            "this table needs `image`: add image = ..."
+        );
+        assert_eq!(
+            hint_for_serde_message("unknown field `x`, there are no fields"),
+            None
+        );
+        let h =
+            hint_for_serde_message("unknown field `xml`, expected one of `name`, `json`, `junit`")
+                .unwrap();
         assert!(h.starts_with("valid keys here"), "{h}");
         assert_eq!(nearest("c", ["a", "b"]), None);
         assert_eq!(nearest("ap", ["app"]), Some("app"));
-        assert_eq!(hint_for_serde_message("invalid type: string \"5\", expected u64"), None);
+        assert_eq!(
+            hint_for_serde_message("invalid type: string \"5\", expected u64"),
+            None
+        );
     }
 }

@@ -11,7 +11,10 @@ use super::de::{ChaosInjection, ChaosTable, ParallelServices, Run};
 use super::diag::{hint_for_serde_message, nearest, SuiteError};
 use super::model::{self, SuiteFile};
 use super::{clock, vars};
-use super::{CleanupSpec, ExpectSpec, Exporter, InjectionSpec, OtelSpec, ReportSpec, ScenarioSpec, ServiceSpec, StepSpec, Suite, TimeoutStrategy};
+use super::{
+    CleanupSpec, ExpectSpec, Exporter, InjectionSpec, OtelSpec, ReportSpec, ScenarioSpec,
+    ServiceSpec, StepSpec, Suite, TimeoutStrategy,
+};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -24,7 +27,13 @@ const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(300);
 
 pub fn load(path: &Path) -> Result<Suite, SuiteError> {
     let source = std::fs::read_to_string(path).map_err(|e| {
-        SuiteError::at(&path.display().to_string(), "", 0..0, format!("cannot read suite file: {e}"), None)
+        SuiteError::at(
+            &path.display().to_string(),
+            "",
+            0..0,
+            format!("cannot read suite file: {e}"),
+            None,
+        )
     })?;
     load_str(path, source)
 }
@@ -39,7 +48,11 @@ pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
     let mut doc = toml::de::DeTable::parse(&source).map_err(toml_err)?;
     let vars = vars::expand(doc.get_mut(), &shown, &source)?;
     let file = SuiteFile::deserialize(toml::de::Deserializer::from(doc)).map_err(toml_err)?;
-    let mut suite = Checker { path, source: &source }.check(file)?;
+    let mut suite = Checker {
+        path,
+        source: &source,
+    }
+    .check(file)?;
     suite.vars = vars;
     suite.source = source;
     Ok(suite)
@@ -52,13 +65,25 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn err(&self, span: Range<usize>, msg: impl Into<String>, help: Option<String>) -> SuiteError {
-        SuiteError::at(&self.path.display().to_string(), self.source, span, msg, help)
+        SuiteError::at(
+            &self.path.display().to_string(),
+            self.source,
+            span,
+            msg,
+            help,
+        )
     }
 
     fn check(&self, file: SuiteFile) -> Result<Suite, SuiteError> {
         let services = self.services(&file)?;
         let max_duration = match &file.limits.max_duration_seconds {
-            Some(s) if *s.get_ref() == 0 => return Err(self.err(s.span(), "`max_duration_seconds` must be at least 1", Some("it bounds every scenario; leave it out for the default of 300".into()))),
+            Some(s) if *s.get_ref() == 0 => {
+                return Err(self.err(
+                    s.span(),
+                    "`max_duration_seconds` must be at least 1",
+                    Some("it bounds every scenario; leave it out for the default of 300".into()),
+                ))
+            }
             Some(s) => Duration::from_secs(*s.get_ref()),
             None => DEFAULT_MAX_DURATION,
         };
@@ -74,40 +99,80 @@ impl Checker<'_> {
             // Step names name spans (`clnrm.step:<name>`): two alike would make
             // every expectation about them ambiguous.
             for st in &spec.steps {
-                if let Some(other) = scenarios.iter().flat_map(|o: &ScenarioSpec| o.steps.iter().map(move |s| (o, s))).find(|(_, s)| s.name == st.name).map(|(o, _)| o.name.clone()).or_else(|| (spec.steps.iter().filter(|s| s.name == st.name).count() > 1).then(|| spec.name.clone())) {
+                if let Some(other) = scenarios
+                    .iter()
+                    .flat_map(|o: &ScenarioSpec| o.steps.iter().map(move |s| (o, s)))
+                    .find(|(_, s)| s.name == st.name)
+                    .map(|(o, _)| o.name.clone())
+                    .or_else(|| {
+                        (spec.steps.iter().filter(|s| s.name == st.name).count() > 1)
+                            .then(|| spec.name.clone())
+                    })
+                {
                     return Err(self.err(name.span(), format!("duplicate step name `{}` (also in scenario `{other}`)", st.name), Some("step names must be unique in a suite: they name the `clnrm.step:<name>` spans; give the step a `name`".into())));
                 }
             }
             scenarios.push(spec);
         }
         if scenarios.is_empty() {
-            return Err(self.err(0..0, "the suite has no [[scenario]]", Some("add at least one [[scenario]] with a name, a service and a run command".into())));
+            return Err(self.err(
+                0..0,
+                "the suite has no [[scenario]]",
+                Some(
+                    "add at least one [[scenario]] with a name, a service and a run command".into(),
+                ),
+            ));
         }
         let freeze_clock_unix_ns = match &file.determinism.freeze_clock {
-            Some(fc) => Some(clock::parse(fc.get_ref()).map_err(|m| self.err(fc.span(), m, Some("write e.g. freeze_clock = \"2025-01-01T00:00:00Z\"".into())))?),
+            Some(fc) => Some(clock::parse(fc.get_ref()).map_err(|m| {
+                self.err(
+                    fc.span(),
+                    m,
+                    Some("write e.g. freeze_clock = \"2025-01-01T00:00:00Z\"".into()),
+                )
+            })?),
             None => None,
         };
         let base = self.path.parent().unwrap_or(Path::new("."));
         let mut plugins = Vec::new();
         for (name, p) in &file.plugins {
             if p.get_ref().trim().is_empty() {
-                return Err(self.err(p.span(), format!("plugin `{name}` has an empty path"), Some("write name = \"path/to/plugin.wasm\" (relative to this file)".into())));
+                return Err(self.err(
+                    p.span(),
+                    format!("plugin `{name}` has an empty path"),
+                    Some("write name = \"path/to/plugin.wasm\" (relative to this file)".into()),
+                ));
             }
             plugins.push((name.clone(), base.join(p.get_ref()), p.span()));
         }
         let expectations = file
             .expect
             .iter()
-            .map(|(table, v)| ExpectSpec { table: table.clone(), config_json: toml_to_json(v.get_ref()).to_string(), span: v.span() })
+            .map(|(table, v)| ExpectSpec {
+                table: table.clone(),
+                config_json: toml_to_json(v.get_ref()).to_string(),
+                span: v.span(),
+            })
             .collect();
-        let stem = self.path.file_name().and_then(|f| f.to_str()).unwrap_or("suite");
-        let stem = stem.strip_suffix(".clnrm.toml").or_else(|| stem.strip_suffix(".toml")).unwrap_or(stem);
+        let stem = self
+            .path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or("suite");
+        let stem = stem
+            .strip_suffix(".clnrm.toml")
+            .or_else(|| stem.strip_suffix(".toml"))
+            .unwrap_or(stem);
         let d = ReportSpec::default();
         let r = &file.report;
         Ok(Suite {
             path: self.path.to_path_buf(),
             source: String::new(),
-            name: r.name.clone().or(file.meta.name.clone()).unwrap_or_else(|| stem.to_string()),
+            name: r
+                .name
+                .clone()
+                .or(file.meta.name.clone())
+                .unwrap_or_else(|| stem.to_string()),
             meta: file.meta.clone(),
             seed: file.determinism.seed,
             freeze_clock_unix_ns,
@@ -118,13 +183,22 @@ impl Checker<'_> {
             cleanup: cleanup_spec(&file.cleanup),
             vars: BTreeMap::new(),
             otel: self.otel(&file.otel)?,
-            report: ReportSpec { json: r.json.unwrap_or(d.json), junit: r.junit.unwrap_or(d.junit), digest: r.digest.unwrap_or(d.digest), cleanup: r.cleanup.unwrap_or(d.cleanup) },
+            report: ReportSpec {
+                json: r.json.unwrap_or(d.json),
+                junit: r.junit.unwrap_or(d.junit),
+                digest: r.digest.unwrap_or(d.digest),
+                cleanup: r.cleanup.unwrap_or(d.cleanup),
+            },
         })
     }
 
     fn otel(&self, o: &model::Otel) -> Result<OtelSpec, SuiteError> {
         let d = OtelSpec::default();
-        let exporter = o.exporter.as_ref().map(|e| *e.get_ref()).unwrap_or(d.exporter);
+        let exporter = o
+            .exporter
+            .as_ref()
+            .map(|e| *e.get_ref())
+            .unwrap_or(d.exporter);
         match (&o.exporter, &o.endpoint) {
             (Some(e), None) if *e.get_ref() == Exporter::Otlp => {
                 return Err(self.err(e.span(), "exporter \"otlp\" needs an `endpoint`", Some("add endpoint = \"http://localhost:4318\" (the collector's OTLP/HTTP address) to [otel]".into())));
@@ -133,18 +207,34 @@ impl Checker<'_> {
                 return Err(self.err(ep.span(), format!("`endpoint` is only used with exporter = \"otlp\"; the exporter here is \"{}\"", exporter.as_str()), Some("set exporter = \"otlp\", or remove `endpoint`".into())));
             }
             (_, Some(ep)) if ep.get_ref().trim().is_empty() => {
-                return Err(self.err(ep.span(), "`endpoint` is empty", Some("write e.g. endpoint = \"http://localhost:4318\"".into())));
+                return Err(self.err(
+                    ep.span(),
+                    "`endpoint` is empty",
+                    Some("write e.g. endpoint = \"http://localhost:4318\"".into()),
+                ));
             }
             _ => {}
         }
         let sample_ratio = match &o.sample_ratio {
             Some(r) if !(0.0..=1.0).contains(r.get_ref()) => {
-                return Err(self.err(r.span(), format!("`sample_ratio` is {}, expected a number from 0.0 to 1.0", r.get_ref()), Some("1.0 exports every trace, 0.0 none".into())));
+                return Err(self.err(
+                    r.span(),
+                    format!(
+                        "`sample_ratio` is {}, expected a number from 0.0 to 1.0",
+                        r.get_ref()
+                    ),
+                    Some("1.0 exports every trace, 0.0 none".into()),
+                ));
             }
             Some(r) => *r.get_ref(),
             None => d.sample_ratio,
         };
-        Ok(OtelSpec { exporter, endpoint: o.endpoint.as_ref().map(|e| e.get_ref().clone()), sample_ratio, resources: o.resources.clone() })
+        Ok(OtelSpec {
+            exporter,
+            endpoint: o.endpoint.as_ref().map(|e| e.get_ref().clone()),
+            sample_ratio,
+            resources: o.resources.clone(),
+        })
     }
 
     fn services(&self, file: &SuiteFile) -> Result<BTreeMap<String, ServiceSpec>, SuiteError> {
@@ -156,7 +246,11 @@ impl Checker<'_> {
                         Some(n) => format!("did you mean \"{n}\"? it is the only service type"),
                         None => "the only service type is \"generic_container\"".to_string(),
                     };
-                    return Err(self.err(kind.span(), format!("unknown service type `{}`", kind.get_ref()), Some(hint)));
+                    return Err(self.err(
+                        kind.span(),
+                        format!("unknown service type `{}`", kind.get_ref()),
+                        Some(hint),
+                    ));
                 }
             }
             if let Some(p) = &s.plugin {
@@ -167,7 +261,11 @@ impl Checker<'_> {
                 ));
             }
             if s.image.get_ref().trim().is_empty() {
-                return Err(self.err(s.image.span(), format!("service `{id}` has an empty `image`"), Some("write image = \"name:tag\" (an image present locally)".into())));
+                return Err(self.err(
+                    s.image.span(),
+                    format!("service `{id}` has an empty `image`"),
+                    Some("write image = \"name:tag\" (an image present locally)".into()),
+                ));
             }
             if let Some(w) = &s.wait_for_span {
                 if w.get_ref().trim().is_empty() {
@@ -194,60 +292,123 @@ impl Checker<'_> {
         Ok(out)
     }
 
-    fn service_ref(&self, r: &Spanned<String>, services: &BTreeMap<String, ServiceSpec>) -> Result<String, SuiteError> {
+    fn service_ref(
+        &self,
+        r: &Spanned<String>,
+        services: &BTreeMap<String, ServiceSpec>,
+    ) -> Result<String, SuiteError> {
         let id = r.get_ref();
         if services.contains_key(id) {
             return Ok(id.clone());
         }
         let help = match nearest(id, services.keys().map(String::as_str)) {
-            Some(n) => format!("did you mean `{n}`? services defined: {}", list(services.keys())),
-            None if services.is_empty() => "define it with a [service.<id>] table (image = ...)".to_string(),
+            Some(n) => format!(
+                "did you mean `{n}`? services defined: {}",
+                list(services.keys())
+            ),
+            None if services.is_empty() => {
+                "define it with a [service.<id>] table (image = ...)".to_string()
+            }
             None => format!("services defined: {}", list(services.keys())),
         };
         Err(self.err(r.span(), format!("unknown service `{id}`"), Some(help)))
     }
 
-    fn scenario(&self, sc: &model::Scenario, services: &BTreeMap<String, ServiceSpec>, max_duration: Duration) -> Result<ScenarioSpec, SuiteError> {
+    fn scenario(
+        &self,
+        sc: &model::Scenario,
+        services: &BTreeMap<String, ServiceSpec>,
+        max_duration: Duration,
+    ) -> Result<ScenarioSpec, SuiteError> {
         let name = sc.name.get_ref();
         let name_span = sc.name.span();
         if name.trim().is_empty() {
-            return Err(self.err(name_span, "a scenario name must not be empty", Some("it names the scenario span, its steps and its report entry".into())));
+            return Err(self.err(
+                name_span,
+                "a scenario name must not be empty",
+                Some("it names the scenario span, its steps and its report entry".into()),
+            ));
         }
-        let main = sc.service.as_ref().map(|s| self.service_ref(s, services)).transpose()?;
+        let main = sc
+            .service
+            .as_ref()
+            .map(|s| self.service_ref(s, services))
+            .transpose()?;
         let timeout = sc.timeout_ms.map(Duration::from_millis);
         let need_main = |what: &str| {
-            main.clone().ok_or_else(|| self.err(name_span.clone(), format!("scenario `{name}` has {what} but no `service`"), Some("add service = \"<id>\" naming a [service.<id>] table".into())))
+            main.clone().ok_or_else(|| {
+                self.err(
+                    name_span.clone(),
+                    format!("scenario `{name}` has {what} but no `service`"),
+                    Some("add service = \"<id>\" naming a [service.<id>] table".into()),
+                )
+            })
         };
         let mut steps = Vec::new();
         let mut parallel = false;
         match (&sc.run, &sc.steps) {
             (Some(run), Some(_)) => {
-                return Err(self.err(run.span(), format!("scenario `{name}` has both `run` and `steps`"), Some("use `run` for one command (or commands at once), `steps` for a sequence".into())));
+                return Err(self.err(
+                    run.span(),
+                    format!("scenario `{name}` has both `run` and `steps`"),
+                    Some(
+                        "use `run` for one command (or commands at once), `steps` for a sequence"
+                            .into(),
+                    ),
+                ));
             }
             (None, None) => {
-                return Err(self.err(name_span, format!("scenario `{name}` has nothing to run"), Some("add run = \"<command>\" or steps = [{ run = \"...\" }]".into())));
+                return Err(self.err(
+                    name_span,
+                    format!("scenario `{name}` has nothing to run"),
+                    Some("add run = \"<command>\" or steps = [{ run = \"...\" }]".into()),
+                ));
             }
             (Some(run), None) => match run.get_ref() {
-                Run::Command(cmd) => steps.push(StepSpec { name: name.clone(), service: need_main("`run`")?, command: cmd.clone(), timeout }),
+                Run::Command(cmd) => steps.push(StepSpec {
+                    name: name.clone(),
+                    service: need_main("`run`")?,
+                    command: cmd.clone(),
+                    timeout,
+                }),
                 Run::Parallel(entries) => {
                     if entries.is_empty() {
-                        return Err(self.err(run.span(), format!("scenario `{name}`: `run = []` has nothing to run"), Some("write run = [{ service = \"<id>\", command = \"...\" }, ...]".into())));
+                        return Err(self.err(
+                            run.span(),
+                            format!("scenario `{name}`: `run = []` has nothing to run"),
+                            Some(
+                                "write run = [{ service = \"<id>\", command = \"...\" }, ...]"
+                                    .into(),
+                            ),
+                        ));
                     }
                     parallel = true;
                     for e in entries {
                         let service = self.service_ref(&e.get_ref().service, services)?;
                         steps.push(StepSpec {
-                            name: e.get_ref().name.clone().unwrap_or_else(|| format!("{name}/{service}")),
+                            name: e
+                                .get_ref()
+                                .name
+                                .clone()
+                                .unwrap_or_else(|| format!("{name}/{service}")),
                             service,
                             command: e.get_ref().command.clone(),
-                            timeout: e.get_ref().timeout_ms.map(Duration::from_millis).or(timeout),
+                            timeout: e
+                                .get_ref()
+                                .timeout_ms
+                                .map(Duration::from_millis)
+                                .or(timeout),
                         });
                     }
                 }
             },
             (None, Some(list)) => {
                 if list.get_ref().is_empty() {
-                    return Err(self.err(list.span(), format!("scenario `{name}`: `steps = []` has nothing to run"), Some("write steps = [{ run = \"...\" }, ...]".into())));
+                    return Err(self.err(
+                        list.span(),
+                        format!("scenario `{name}`: `steps = []` has nothing to run"),
+                        Some("write steps = [{ run = \"...\" }, ...]".into()),
+                    ));
                 }
                 let service = need_main("`steps`")?;
                 for (i, s) in list.get_ref().iter().enumerate() {
@@ -282,24 +443,42 @@ impl Checker<'_> {
         let expect_failure = flag(&sc.expect_failure);
         let expect_partial_failure = flag(&sc.expect_partial_failure);
         if expect_failure && expect_partial_failure {
-            let span = sc.expect_partial_failure.as_ref().map(Spanned::span).unwrap_or(name_span.clone());
+            let span = sc
+                .expect_partial_failure
+                .as_ref()
+                .map(Spanned::span)
+                .unwrap_or(name_span.clone());
             return Err(self.err(
                 span,
                 format!("scenario `{name}` sets both `expect_failure` and `expect_partial_failure`"),
                 Some("expect_failure: some step must fail; expect_partial_failure: some steps fail and others pass. Keep one".into()),
             ));
         }
-        let timeout_strategy = sc.timeout_strategy.as_ref().map(|t| *t.get_ref()).unwrap_or_default();
+        let timeout_strategy = sc
+            .timeout_strategy
+            .as_ref()
+            .map(|t| *t.get_ref())
+            .unwrap_or_default();
         let grace_period = match &sc.grace_period_ms {
             Some(g) if timeout_strategy == TimeoutStrategy::Hard => {
-                let how = if sc.timeout_strategy.is_some() { "timeout_strategy = \"hard\"" } else { "the default timeout_strategy (\"hard\")" };
+                let how = if sc.timeout_strategy.is_some() {
+                    "timeout_strategy = \"hard\""
+                } else {
+                    "the default timeout_strategy (\"hard\")"
+                };
                 return Err(self.err(g.span(), format!("`grace_period_ms` has no effect with {how}: a hard timeout kills at once"), Some("add timeout_strategy = \"graceful\" (SIGTERM, then SIGKILL after grace_period_ms), or remove grace_period_ms".into())));
             }
             Some(g) => Some(Duration::from_millis(*g.get_ref())),
             None => None,
         };
         let deadline = match &sc.deadline_ms {
-            Some(d) if *d.get_ref() == 0 => return Err(self.err(d.span(), "`deadline_ms` must be at least 1", Some("it bounds the whole scenario from its start, across all steps".into()))),
+            Some(d) if *d.get_ref() == 0 => {
+                return Err(self.err(
+                    d.span(),
+                    "`deadline_ms` must be at least 1",
+                    Some("it bounds the whole scenario from its start, across all steps".into()),
+                ))
+            }
             Some(d) => Some(Duration::from_millis(*d.get_ref())),
             None => None,
         };
@@ -328,7 +507,9 @@ impl Checker<'_> {
     }
 
     fn injections(&self, sc: &model::Scenario) -> Result<Vec<InjectionSpec>, SuiteError> {
-        let Some(ci) = &sc.chaos_injection else { return Ok(Vec::new()) };
+        let Some(ci) = &sc.chaos_injection else {
+            return Ok(Vec::new());
+        };
         let tables: Vec<(&ChaosTable, Range<usize>)> = match ci.get_ref() {
             ChaosInjection::One(t) => vec![(t, ci.span())],
             ChaosInjection::Many(list) => list.iter().map(|t| (t.get_ref(), t.span())).collect(),
@@ -338,12 +519,31 @@ impl Checker<'_> {
             .map(|(t, span)| match t.0.get("type") {
                 Some(ty) => match ty.get_ref() {
                     toml::Value::String(s) if !s.is_empty() => {
-                        let json = serde_json::Value::Object(t.0.iter().map(|(k, v)| (k.clone(), toml_to_json(v.get_ref()))).collect());
-                        Ok(InjectionSpec { fault_type: s.clone(), config_json: json.to_string(), span })
+                        let json = serde_json::Value::Object(
+                            t.0.iter()
+                                .map(|(k, v)| (k.clone(), toml_to_json(v.get_ref())))
+                                .collect(),
+                        );
+                        Ok(InjectionSpec {
+                            fault_type: s.clone(),
+                            config_json: json.to_string(),
+                            span,
+                        })
                     }
-                    other => Err(self.err(ty.span(), format!("`type` must be a fault type name, found {}", describe(other)), Some("e.g. type = \"kill_container\"".into()))),
+                    other => Err(self.err(
+                        ty.span(),
+                        format!(
+                            "`type` must be a fault type name, found {}",
+                            describe(other)
+                        ),
+                        Some("e.g. type = \"kill_container\"".into()),
+                    )),
                 },
-                None => Err(self.err(span, "a `chaos_injection` table needs `type` (a string)", Some("e.g. { type = \"kill_container\", delay_ms = 500 }".into()))),
+                None => Err(self.err(
+                    span,
+                    "a `chaos_injection` table needs `type` (a string)",
+                    Some("e.g. { type = \"kill_container\", delay_ms = 500 }".into()),
+                )),
             })
             .collect()
     }
@@ -360,19 +560,31 @@ fn cleanup_spec(c: &model::Cleanup) -> CleanupSpec {
     use model::{OnFailure, Policy};
     let keep = c.on_failure == Some(OnFailure::Keep);
     // on_failure = "keep" turns every unset policy into on_success.
-    let policy = |p: Option<Policy>| p.unwrap_or(if keep { Policy::OnSuccess } else { Policy::Always });
+    let policy = |p: Option<Policy>| {
+        p.unwrap_or(if keep {
+            Policy::OnSuccess
+        } else {
+            Policy::Always
+        })
+    };
     let d = CleanupSpec::default();
     CleanupSpec {
         containers: policy(c.containers),
         networks: policy(c.networks),
         volumes: policy(c.volumes),
         verify: c.verify_cleanup.unwrap_or(d.verify),
-        timeout: c.cleanup_timeout_ms.map(Duration::from_millis).unwrap_or(d.timeout),
+        timeout: c
+            .cleanup_timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(d.timeout),
     }
 }
 
 fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
-    names.map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+    names
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// TOML to JSON, 1:1 (datetimes become their RFC 3339 text).
@@ -381,11 +593,17 @@ pub fn toml_to_json(v: &toml::Value) -> serde_json::Value {
     match v {
         toml::Value::String(s) => J::String(s.clone()),
         toml::Value::Integer(i) => J::from(*i),
-        toml::Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+        toml::Value::Float(f) => serde_json::Number::from_f64(*f)
+            .map(J::Number)
+            .unwrap_or(J::Null),
         toml::Value::Boolean(b) => J::Bool(*b),
         toml::Value::Datetime(d) => J::String(d.to_string()),
         toml::Value::Array(a) => J::Array(a.iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => J::Object(t.iter().map(|(k, v)| (k.clone(), toml_to_json(v))).collect()),
+        toml::Value::Table(t) => J::Object(
+            t.iter()
+                .map(|(k, v)| (k.clone(), toml_to_json(v)))
+                .collect(),
+        ),
     }
 }
 
@@ -401,7 +619,12 @@ mod tests {
     fn fails(text: &str) -> (usize, usize, String, String) {
         match load_text(text) {
             Ok(_) => panic!("loaded, but should not have:\n{text}"),
-            Err(e) => (e.line, e.col, e.message.clone(), e.help.clone().unwrap_or_default()),
+            Err(e) => (
+                e.line,
+                e.col,
+                e.message.clone(),
+                e.help.clone().unwrap_or_default(),
+            ),
         }
     }
 
@@ -439,26 +662,42 @@ chaos_injection = { type = "kill_container", delay_ms = 500 }
     fn unknown_key_names_line_col_and_suggests() {
         let e = load_text(&OK.replace("expect_failure", "expect_failur")).unwrap_err();
         assert_eq!((e.line, e.col), (10, 1), "{e}");
-        assert!(e.help.as_deref().unwrap_or("").contains("expect_failure"), "{:?}", e.help);
+        assert!(
+            e.help.as_deref().unwrap_or("").contains("expect_failure"),
+            "{:?}",
+            e.help
+        );
     }
 
     #[test]
     fn unknown_service_is_an_error() {
         let e = load_text(&OK.replace("service = \"app\"", "service = \"ap\"")).unwrap_err();
         assert!(e.message.contains("unknown service `ap`"), "{e}");
-        assert!(e.help.as_deref().unwrap_or("").contains("did you mean `app`"));
+        assert!(e
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains("did you mean `app`"));
         assert_eq!(e.line, 8);
     }
 
     #[test]
     fn freeze_clock_parses() {
-        let s = load_text(&format!("[determinism]\nseed = 7\nfreeze_clock = \"2025-01-01T00:00:00Z\"\n{OK}")).unwrap();
+        let s = load_text(&format!(
+            "[determinism]\nseed = 7\nfreeze_clock = \"2025-01-01T00:00:00Z\"\n{OK}"
+        ))
+        .unwrap();
         assert_eq!(s.freeze_clock_unix_ns, Some(1_735_689_600_000_000_000));
         assert_eq!(s.seed, Some(7));
         // An unquoted TOML datetime is the same instant.
-        let s = load_text(&format!("[determinism]\nfreeze_clock = 2025-01-01T00:00:00Z\n{OK}")).unwrap();
+        let s = load_text(&format!(
+            "[determinism]\nfreeze_clock = 2025-01-01T00:00:00Z\n{OK}"
+        ))
+        .unwrap();
         assert_eq!(s.freeze_clock_unix_ns, Some(1_735_689_600_000_000_000));
-        let (l, c, m, _) = fails(&format!("[determinism]\nfreeze_clock = \"2025-13-01T00:00:00Z\"\n{OK}"));
+        let (l, c, m, _) = fails(&format!(
+            "[determinism]\nfreeze_clock = \"2025-13-01T00:00:00Z\"\n{OK}"
+        ));
         assert_eq!((l, c), (2, 16), "{m}");
         assert!(m.contains("not an RFC 3339 instant"), "{m}");
     }
@@ -579,7 +818,15 @@ acyclic = true
         assert_eq!(s.otel.endpoint.as_deref(), Some("http://collector:4318"));
         assert_eq!(s.otel.sample_ratio, 0.25);
         assert_eq!(s.otel.resources["service.name"], "clnrm-clnrm-base:latest");
-        assert_eq!(s.report, ReportSpec { json: true, junit: false, digest: true, cleanup: false });
+        assert_eq!(
+            s.report,
+            ReportSpec {
+                json: true,
+                junit: false,
+                digest: true,
+                cleanup: false
+            }
+        );
         assert_eq!(s.cleanup.networks, super::super::Policy::OnSuccess);
         assert_eq!(s.cleanup.timeout, Duration::from_secs(10));
 
@@ -587,13 +834,31 @@ acyclic = true
         assert_eq!(app.image, "clnrm-base:latest");
         assert_eq!(app.args, vec!["sh", "-c", "sleep 250"]);
         assert_eq!(app.env["MODE"], "strict=true");
-        assert_eq!((app.memory_mb, app.cpu_millicores, app.pids, app.max_file_descriptors), (Some(64), Some(100), Some(32), Some(64)));
+        assert_eq!(
+            (
+                app.memory_mb,
+                app.cpu_millicores,
+                app.pids,
+                app.max_file_descriptors
+            ),
+            (Some(64), Some(100), Some(32), Some(64))
+        );
         assert_eq!(app.tmpfs["/data"], 16);
         assert_eq!(app.wait_for_span.as_deref(), Some("clnrm.service.start"));
-        assert_eq!(s.services["db"].memory_mb, Some(256), "[limits] memory_mb is the default");
+        assert_eq!(
+            s.services["db"].memory_mb,
+            Some(256),
+            "[limits] memory_mb is the default"
+        );
 
         let seq = &s.scenarios[0];
-        assert_eq!(seq.steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["first", "seq/1"]);
+        assert_eq!(
+            seq.steps
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>(),
+            ["first", "seq/1"]
+        );
         assert_eq!(seq.steps[0].timeout, Some(Duration::from_millis(100)));
         assert_eq!(seq.steps[1].timeout, Some(Duration::from_millis(5000)));
         assert!(!seq.parallel);
@@ -602,15 +867,27 @@ acyclic = true
         assert_eq!(seq.grace_period, Some(Duration::from_secs(2)));
         assert_eq!(seq.deadline, Some(Duration::from_secs(9)));
         assert_eq!(seq.max_duration, Duration::from_secs(60));
-        assert_eq!(seq.artifacts, vec!["/var/log/app.log", "/tmp/clnrm-base:latest"]);
+        assert_eq!(
+            seq.artifacts,
+            vec!["/var/log/app.log", "/tmp/clnrm-base:latest"]
+        );
         assert_eq!(seq.injections.len(), 1);
         let cfg: serde_json::Value = serde_json::from_str(&seq.injections[0].config_json).unwrap();
-        assert_eq!(cfg, serde_json::json!({ "type": "kill_container", "delay_ms": 500, "target": "app" }));
+        assert_eq!(
+            cfg,
+            serde_json::json!({ "type": "kill_container", "delay_ms": 500, "target": "app" })
+        );
 
         let par = &s.scenarios[1];
         assert!(par.parallel && par.parallel_services && par.expect_failure);
         assert_eq!(par.services, vec!["app", "db"]);
-        assert_eq!(par.steps.iter().map(|s| (s.name.as_str(), s.service.as_str(), s.command.as_str())).collect::<Vec<_>>(), [("par/app", "app", "sleep 250"), ("on-db", "db", "true")]);
+        assert_eq!(
+            par.steps
+                .iter()
+                .map(|s| (s.name.as_str(), s.service.as_str(), s.command.as_str()))
+                .collect::<Vec<_>>(),
+            [("par/app", "app", "sleep 250"), ("on-db", "db", "true")]
+        );
         assert_eq!(par.steps[0].timeout, Some(Duration::from_millis(700)));
         assert_eq!(par.injections.len(), 2);
         // Each entry of an array keeps its own position.
@@ -621,8 +898,18 @@ acyclic = true
         assert!(s.scenarios[2].parallel_services);
 
         assert_eq!(s.expectations.len(), 2);
-        let span: serde_json::Value = serde_json::from_str(&s.expectations.iter().find(|e| e.table == "span").unwrap().config_json).unwrap();
-        assert_eq!(span, serde_json::json!([{ "name": "clnrm.step:clnrm-base:latest", "attrs": { "all": { "delay": "250" } } }]));
+        let span: serde_json::Value = serde_json::from_str(
+            &s.expectations
+                .iter()
+                .find(|e| e.table == "span")
+                .unwrap()
+                .config_json,
+        )
+        .unwrap();
+        assert_eq!(
+            span,
+            serde_json::json!([{ "name": "clnrm.step:clnrm-base:latest", "attrs": { "all": { "delay": "250" } } }])
+        );
     }
 
     #[test]
@@ -633,7 +920,10 @@ acyclic = true
         );
         let s = load_text(&text).unwrap();
         assert_eq!(s.scenarios[0].injections[0].fault_type, "kill_container");
-        let arr = OK.replace("run = \"sleep 5\"", "run = [\n  {\n    service = \"app\",  # main\n    command = \"sleep 5\",\n  },\n]");
+        let arr = OK.replace(
+            "run = \"sleep 5\"",
+            "run = [\n  {\n    service = \"app\",  # main\n    command = \"sleep 5\",\n  },\n]",
+        );
         let s = load_text(&arr).unwrap();
         assert_eq!(s.scenarios[0].steps[0].name, "killed/app");
     }
@@ -644,7 +934,10 @@ acyclic = true
         let (l, c, m, h) = fails(text);
         assert_eq!((l, c), (8, 13), "{m}");
         assert!(m.contains("undefined variable `imgae`"), "{m}");
-        assert!(h.contains("did you mean `{{ image }}`") && h.contains("`image`"), "{h}");
+        assert!(
+            h.contains("did you mean `{{ image }}`") && h.contains("`image`"),
+            "{h}"
+        );
         let (l, c, m, _) = fails(&text.replace("{{ imgae }}", "{{ image"));
         assert_eq!((l, c), (8, 13), "{m}");
         assert!(m.contains("unclosed placeholder"), "{m}");
@@ -657,24 +950,41 @@ acyclic = true
         assert!(m.contains("invalid type: string \"5\""), "{m}");
         // Not a placeholder: kept as written.
         let s = load_text(&OK.replace("sleep 5", "docker inspect -f '{{.State.Pid}}' x")).unwrap();
-        assert_eq!(s.scenarios[0].steps[0].command, "docker inspect -f '{{.State.Pid}}' x");
+        assert_eq!(
+            s.scenarios[0].steps[0].command,
+            "docker inspect -f '{{.State.Pid}}' x"
+        );
     }
 
     #[test]
     fn run_entries_say_what_was_expected() {
-        let (l, c, m, h) = fails(&OK.replace("run = \"sleep 5\"", "run = [\n  { service = \"app\", comand = \"x\" },\n]"));
+        let (l, c, m, h) = fails(&OK.replace(
+            "run = \"sleep 5\"",
+            "run = [\n  { service = \"app\", comand = \"x\" },\n]",
+        ));
         assert_eq!((l, c), (10, 22), "{m}");
         assert!(h.contains("did you mean `command`"), "{h}");
         let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = 5"));
         assert_eq!((l, c), (9, 7), "{m}");
-        assert!(m.contains("expected `run` to be a command string, or an array of { service, command } tables"), "{m}");
+        assert!(
+            m.contains(
+                "expected `run` to be a command string, or an array of { service, command } tables"
+            ),
+            "{m}"
+        );
         let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = [\"sleep 5\"]"));
         assert_eq!((l, c), (9, 8), "{m}");
         assert!(m.contains("expected a { service, command } table"), "{m}");
         let (l, c, m, h) = fails(&OK.replace("run = \"sleep 5\"", "run = [{ service = \"app\" }]"));
         assert_eq!((l, c), (9, 8), "{m}");
-        assert!(m.contains("missing field `command`") && h.contains("add command"), "{m} / {h}");
-        let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = [{ service = \"db\", command = \"x\" }]"));
+        assert!(
+            m.contains("missing field `command`") && h.contains("add command"),
+            "{m} / {h}"
+        );
+        let (l, c, m, _) = fails(&OK.replace(
+            "run = \"sleep 5\"",
+            "run = [{ service = \"db\", command = \"x\" }]",
+        ));
         assert_eq!((l, c), (9, 20), "{m}");
         assert!(m.contains("unknown service `db`"), "{m}");
         let (l, c, m, h) = fails(&OK.replace("run = \"sleep 5\"", "steps = [{ rn = \"x\" }]"));
@@ -686,19 +996,33 @@ acyclic = true
 
     #[test]
     fn parallel_services_errors() {
-        let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = \"x\"\nparallel_services = [\"app\", \"ap2\"]"));
+        let (l, c, m, _) = fails(&OK.replace(
+            "run = \"sleep 5\"",
+            "run = \"x\"\nparallel_services = [\"app\", \"ap2\"]",
+        ));
         assert_eq!((l, c), (10, 29), "{m}");
         assert!(m.contains("unknown service `ap2`"), "{m}");
-        let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = \"x\"\nparallel_services = \"yes\""));
+        let (l, c, m, _) = fails(&OK.replace(
+            "run = \"sleep 5\"",
+            "run = \"x\"\nparallel_services = \"yes\"",
+        ));
         assert_eq!((l, c), (10, 21), "{m}");
-        assert!(m.contains("expected `parallel_services` to be true, false, or an array of service names"), "{m}");
+        assert!(
+            m.contains(
+                "expected `parallel_services` to be true, false, or an array of service names"
+            ),
+            "{m}"
+        );
     }
 
     #[test]
     fn otel_errors() {
         let (l, c, m, h) = fails(&format!("[otel]\nexporter = \"otlp\"\n{OK}"));
         assert_eq!((l, c), (2, 12), "{m}");
-        assert!(m.contains("needs an `endpoint`") && h.contains("endpoint ="), "{m}");
+        assert!(
+            m.contains("needs an `endpoint`") && h.contains("endpoint ="),
+            "{m}"
+        );
         let (l, c, m, h) = fails(&format!("[otel]\nexporter = \"otpl\"\n{OK}"));
         assert_eq!((l, c), (2, 12), "{m}");
         assert!(h.contains("did you mean \"otlp\""), "{h}");
@@ -707,26 +1031,50 @@ acyclic = true
         let (l, _, m, _) = fails(&format!("[otel]\nendpoint = \"http://x\"\n{OK}"));
         assert_eq!(l, 2, "{m}");
         assert!(m.contains("only used with exporter = \"otlp\""), "{m}");
-        let s = load_text(&format!("[otel]\nexporter = \"none\"\nsample_ratio = 0\n{OK}")).unwrap();
-        assert_eq!((s.otel.exporter, s.otel.sample_ratio), (Exporter::None, 0.0));
+        let s = load_text(&format!(
+            "[otel]\nexporter = \"none\"\nsample_ratio = 0\n{OK}"
+        ))
+        .unwrap();
+        assert_eq!(
+            (s.otel.exporter, s.otel.sample_ratio),
+            (Exporter::None, 0.0)
+        );
     }
 
     #[test]
     fn scenario_combinations() {
-        let (l, c, m, _) = fails(&OK.replace("expect_failure = true", "expect_failure = true\nexpect_partial_failure = true"));
+        let (l, c, m, _) = fails(&OK.replace(
+            "expect_failure = true",
+            "expect_failure = true\nexpect_partial_failure = true",
+        ));
         assert_eq!((l, c), (11, 26), "{m}");
-        assert!(m.contains("both `expect_failure` and `expect_partial_failure`"), "{m}");
+        assert!(
+            m.contains("both `expect_failure` and `expect_partial_failure`"),
+            "{m}"
+        );
         let (l, c, m, h) = fails(&OK.replace("expect_failure = true", "grace_period_ms = 500"));
         assert_eq!((l, c), (10, 19), "{m}");
-        assert!(m.contains("the default timeout_strategy") && h.contains("timeout_strategy = \"graceful\""), "{m} / {h}");
-        let (_, _, m, _) = fails(&OK.replace("expect_failure = true", "timeout_strategy = \"hard\"\ngrace_period_ms = 500"));
+        assert!(
+            m.contains("the default timeout_strategy")
+                && h.contains("timeout_strategy = \"graceful\""),
+            "{m} / {h}"
+        );
+        let (_, _, m, _) = fails(&OK.replace(
+            "expect_failure = true",
+            "timeout_strategy = \"hard\"\ngrace_period_ms = 500",
+        ));
         assert!(m.contains("timeout_strategy = \"hard\""), "{m}");
-        let (l, c, m, h) = fails(&OK.replace("expect_failure = true", "timeout_strategy = \"gracefull\""));
+        let (l, c, m, h) =
+            fails(&OK.replace("expect_failure = true", "timeout_strategy = \"gracefull\""));
         assert_eq!((l, c), (10, 20), "{m}");
         assert!(h.contains("did you mean \"graceful\""), "{h}");
-        let (l, c, m, _) = fails(&OK.replace("expect_failure = true", "artifacts = { collect = [\"logs/x\"] }"));
+        let (l, c, m, _) = fails(&OK.replace(
+            "expect_failure = true",
+            "artifacts = { collect = [\"logs/x\"] }",
+        ));
         assert_eq!((l, c), (10, 26), "{m}");
-        let (l, c, m, h) = fails(&OK.replace("expect_failure = true", "artifacts = { colect = [] }"));
+        let (l, c, m, h) =
+            fails(&OK.replace("expect_failure = true", "artifacts = { colect = [] }"));
         assert_eq!((l, c), (10, 15), "{m}");
         assert!(h.contains("did you mean `collect`"), "{h}");
         let (l, c, m, _) = fails(&OK.replace("expect_failure = true", "deadline_ms = 0"));
@@ -735,20 +1083,30 @@ acyclic = true
 
     #[test]
     fn services() {
-        let (l, c, m, _) = fails(&OK.replace("image = \"clnrm-base:latest\"", "image = \"clnrm-base:latest\"\nplugin = \"postgres\""));
+        let (l, c, m, _) = fails(&OK.replace(
+            "image = \"clnrm-base:latest\"",
+            "image = \"clnrm-base:latest\"\nplugin = \"postgres\"",
+        ));
         assert_eq!((l, c), (6, 10), "{m}");
         assert!(m.contains("service plugins are not supported yet"), "{m}");
-        let (l, c, m, h) = fails(&OK.replace("image = \"clnrm-base:latest\"", "image = \"clnrm-base:latest\"\ntype = \"generic\""));
+        let (l, c, m, h) = fails(&OK.replace(
+            "image = \"clnrm-base:latest\"",
+            "image = \"clnrm-base:latest\"\ntype = \"generic\"",
+        ));
         assert_eq!((l, c), (6, 8), "{m}");
         assert!(h.contains("generic_container"), "{h}");
         let (l, c, m, h) = fails(&OK.replace("image = \"clnrm-base:latest\"", "args = []"));
         assert_eq!((l, c), (4, 1), "{m}");
-        assert!(m.contains("missing field `image`") && h.contains("add image"), "{m}");
+        assert!(
+            m.contains("missing field `image`") && h.contains("add image"),
+            "{m}"
+        );
     }
 
     #[test]
     fn duplicate_scenario_names_point_at_the_second() {
-        let text = format!("{OK}[[scenario]]\nname = \"killed\"\nservice = \"app\"\nrun = \"true\"\n");
+        let text =
+            format!("{OK}[[scenario]]\nname = \"killed\"\nservice = \"app\"\nrun = \"true\"\n");
         let (l, c, m, h) = fails(&text);
         assert_eq!((l, c), (13, 8), "{m}");
         assert!(h.contains("first used on line 7"), "{h}");
@@ -759,7 +1117,10 @@ acyclic = true
         let (l, c, m, _) = fails(&OK.replace("type = \"kill_container\"", "type = 5"));
         assert_eq!((l, c), (11, 28), "{m}");
         assert!(m.contains("found integer `5`"), "{m}");
-        let (l, c, m, _) = fails(&OK.replace("chaos_injection = {", "chaos_injection = [{").replace("delay_ms = 500 }", "delay_ms = 500 }, 7]"));
+        let (l, c, m, _) = fails(
+            &OK.replace("chaos_injection = {", "chaos_injection = [{")
+                .replace("delay_ms = 500 }", "delay_ms = 500 }, 7]"),
+        );
         assert_eq!((l, c), (11, 65), "{m}");
         assert!(m.contains("expected a chaos_injection table"), "{m}");
     }

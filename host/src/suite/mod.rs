@@ -63,7 +63,12 @@ pub struct OtelSpec {
 
 impl Default for OtelSpec {
     fn default() -> Self {
-        OtelSpec { exporter: Exporter::Stdout, endpoint: None, sample_ratio: 1.0, resources: BTreeMap::new() }
+        OtelSpec {
+            exporter: Exporter::Stdout,
+            endpoint: None,
+            sample_ratio: 1.0,
+            resources: BTreeMap::new(),
+        }
     }
 }
 
@@ -101,7 +106,12 @@ pub struct ReportSpec {
 
 impl Default for ReportSpec {
     fn default() -> Self {
-        ReportSpec { json: true, junit: true, digest: true, cleanup: true }
+        ReportSpec {
+            json: true,
+            junit: true,
+            digest: true,
+            cleanup: true,
+        }
     }
 }
 
@@ -128,7 +138,13 @@ pub struct CleanupSpec {
 
 impl Default for CleanupSpec {
     fn default() -> Self {
-        CleanupSpec { containers: Policy::Always, networks: Policy::Always, volumes: Policy::Always, verify: true, timeout: Duration::from_secs(30) }
+        CleanupSpec {
+            containers: Policy::Always,
+            networks: Policy::Always,
+            volumes: Policy::Always,
+            verify: true,
+            timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -232,7 +248,18 @@ impl Suite {
     }
 
     /// An error pointing into this suite's source.
-    pub fn error_at(&self, span: Range<usize>, message: impl Into<String>, help: Option<String>) -> SuiteError {
-        SuiteError::at(&self.path.display().to_string(), &self.source, span, message, help)
+    pub fn error_at(
+        &self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> SuiteError {
+        SuiteError::at(
+            &self.path.display().to_string(),
+            &self.source,
+            span,
+            message,
+            help,
+        )
     }
 }

@@ -18,12 +18,22 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 /// Collect `[vars]` and substitute them everywhere else in `root`.
-pub fn expand(root: &mut DeTable<'_>, path: &str, source: &str) -> Result<BTreeMap<String, String>, SuiteError> {
-    let err = |span: Range<usize>, msg: String, help: Option<String>| SuiteError::at(path, source, span, msg, help);
+pub fn expand(
+    root: &mut DeTable<'_>,
+    path: &str,
+    source: &str,
+) -> Result<BTreeMap<String, String>, SuiteError> {
+    let err = |span: Range<usize>, msg: String, help: Option<String>| {
+        SuiteError::at(path, source, span, msg, help)
+    };
     let mut vars = BTreeMap::new();
     if let Some(v) = root.get("vars") {
         let DeValue::Table(t) = v.get_ref() else {
-            return Err(err(v.span(), "`vars` must be a table of name = value".into(), Some("write [vars] with one name = \"value\" per line".into())));
+            return Err(err(
+                v.span(),
+                "`vars` must be a table of name = value".into(),
+                Some("write [vars] with one name = \"value\" per line".into()),
+            ));
         };
         for (k, v) in t.iter() {
             let name = k.get_ref().as_ref();
@@ -36,13 +46,17 @@ pub fn expand(root: &mut DeTable<'_>, path: &str, source: &str) -> Result<BTreeM
                 DeValue::Float(f) => f.as_str().replace('_', ""),
                 DeValue::Boolean(b) => b.to_string(),
                 DeValue::Datetime(d) => d.to_string(),
-                other => {
-                    return Err(err(
-                        v.span(),
-                        format!("variable `{name}` is {}, expected a string, number or boolean", a(other.type_str())),
-                        Some("variables are substituted into strings as text: write name = \"value\"".into()),
-                    ))
-                }
+                other => return Err(err(
+                    v.span(),
+                    format!(
+                        "variable `{name}` is {}, expected a string, number or boolean",
+                        a(other.type_str())
+                    ),
+                    Some(
+                        "variables are substituted into strings as text: write name = \"value\""
+                            .into(),
+                    ),
+                )),
             };
             vars.insert(name.to_string(), text);
         }
@@ -56,7 +70,11 @@ pub fn expand(root: &mut DeTable<'_>, path: &str, source: &str) -> Result<BTreeM
 }
 
 fn a(t: &str) -> String {
-    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    let article = if t.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
     format!("{article} {t}")
 }
 
@@ -71,11 +89,18 @@ fn is_name_char(c: char) -> bool {
 
 type ErrFn<'a> = dyn Fn(Range<usize>, String, Option<String>) -> SuiteError + 'a;
 
-fn substitute_value(v: &mut Spanned<DeValue<'_>>, vars: &BTreeMap<String, String>, err: &ErrFn<'_>, source: &str) -> Result<(), SuiteError> {
+fn substitute_value(
+    v: &mut Spanned<DeValue<'_>>,
+    vars: &BTreeMap<String, String>,
+    err: &ErrFn<'_>,
+    source: &str,
+) -> Result<(), SuiteError> {
     let span = v.span();
     match v.get_mut() {
         DeValue::String(s) => {
-            if let Some(out) = substitute(s, vars).map_err(|e| e.into_error(span, source, vars, err))? {
+            if let Some(out) =
+                substitute(s, vars).map_err(|e| e.into_error(span, source, vars, err))?
+            {
                 *s = Cow::Owned(out);
             }
         }
@@ -103,7 +128,13 @@ enum Problem {
 }
 
 impl Problem {
-    fn into_error(self, span: Range<usize>, source: &str, vars: &BTreeMap<String, String>, err: &ErrFn<'_>) -> SuiteError {
+    fn into_error(
+        self,
+        span: Range<usize>,
+        source: &str,
+        vars: &BTreeMap<String, String>,
+        err: &ErrFn<'_>,
+    ) -> SuiteError {
         // Point at the placeholder itself when its text is in the literal as written
         // (it is, unless escapes are involved), else at the whole string.
         let locate = |text: &str| {
@@ -115,14 +146,33 @@ impl Problem {
         };
         match self {
             Problem::Undefined { text, name } => {
-                let defined = if vars.is_empty() { "none ([vars] is absent or empty)".to_string() } else { vars.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ") };
-                let help = match nearest(&name, vars.keys().map(String::as_str)) {
-                    Some(n) => format!("did you mean `{{{{ {n} }}}}`? variables defined: {defined}"),
-                    None => format!("define it in [vars] ({name} = \"...\"); variables defined: {defined}"),
+                let defined = if vars.is_empty() {
+                    "none ([vars] is absent or empty)".to_string()
+                } else {
+                    vars.keys()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 };
-                err(locate(&text), format!("undefined variable `{name}` in `{text}`"), Some(help))
+                let help = match nearest(&name, vars.keys().map(String::as_str)) {
+                    Some(n) => {
+                        format!("did you mean `{{{{ {n} }}}}`? variables defined: {defined}")
+                    }
+                    None => format!(
+                        "define it in [vars] ({name} = \"...\"); variables defined: {defined}"
+                    ),
+                };
+                err(
+                    locate(&text),
+                    format!("undefined variable `{name}` in `{text}`"),
+                    Some(help),
+                )
             }
-            Problem::Unclosed { text } => err(locate(&text), format!("unclosed placeholder `{text}`: expected `}}}}`"), Some("write {{ name }}".into())),
+            Problem::Unclosed { text } => err(
+                locate(&text),
+                format!("unclosed placeholder `{text}`: expected `}}}}`"),
+                Some("write {{ name }}".into()),
+            ),
         }
     }
 }
@@ -139,7 +189,9 @@ fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Result<Option<String>
         out.push_str(&rest[..i]);
         let after = &rest[i + 2..];
         let inner = after.trim_start_matches([' ', '\t']);
-        let name_len = inner.find(|c: char| !is_name_char(c)).unwrap_or(inner.len());
+        let name_len = inner
+            .find(|c: char| !is_name_char(c))
+            .unwrap_or(inner.len());
         let name = &inner[..name_len];
         let tail = inner[name_len..].trim_start_matches([' ', '\t']);
         if !is_name(name) {
@@ -151,12 +203,17 @@ fn substitute(s: &str, vars: &BTreeMap<String, String>) -> Result<Option<String>
         let head_len = rest.len() - i - tail.len();
         if let Some(t) = tail.strip_prefix("}}") {
             let text = &rest[i..rest.len() - t.len()];
-            let value = vars.get(name).ok_or_else(|| Problem::Undefined { text: text.to_string(), name: name.to_string() })?;
+            let value = vars.get(name).ok_or_else(|| Problem::Undefined {
+                text: text.to_string(),
+                name: name.to_string(),
+            })?;
             out.push_str(value);
             changed = true;
             rest = t;
         } else if tail.is_empty() || (tail.starts_with('}') && !tail.starts_with("}}")) {
-            return Err(Problem::Unclosed { text: rest[i..i + head_len].trim_end().to_string() });
+            return Err(Problem::Unclosed {
+                text: rest[i..i + head_len].trim_end().to_string(),
+            });
         } else {
             // `{{ name something`: not ours (a template of another tool).
             out.push_str("{{");
@@ -172,30 +229,67 @@ mod tests {
     use super::*;
 
     fn vars() -> BTreeMap<String, String> {
-        [("image", "clnrm-base:latest"), ("delay", "500"), ("a_b-c", "x")].into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        [
+            ("image", "clnrm-base:latest"),
+            ("delay", "500"),
+            ("a_b-c", "x"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
     }
 
     #[test]
     fn substitutes_with_and_without_spaces() {
         let v = vars();
-        assert_eq!(substitute("{{image}}", &v).unwrap().as_deref(), Some("clnrm-base:latest"));
-        assert_eq!(substitute("sleep {{ delay }}ms; {{  a_b-c\t}}", &v).unwrap().as_deref(), Some("sleep 500ms; x"));
+        assert_eq!(
+            substitute("{{image}}", &v).unwrap().as_deref(),
+            Some("clnrm-base:latest")
+        );
+        assert_eq!(
+            substitute("sleep {{ delay }}ms; {{  a_b-c\t}}", &v)
+                .unwrap()
+                .as_deref(),
+            Some("sleep 500ms; x")
+        );
         assert_eq!(substitute("no placeholders", &v).unwrap(), None);
     }
 
     #[test]
     fn leaves_other_templates_alone() {
         let v = vars();
-        assert_eq!(substitute("docker inspect -f '{{.State.Pid}}'", &v).unwrap(), None);
+        assert_eq!(
+            substitute("docker inspect -f '{{.State.Pid}}'", &v).unwrap(),
+            None
+        );
         assert_eq!(substitute("{{ range .Items }}", &v).unwrap(), None);
-        assert_eq!(substitute("{{ {{image}}", &v).unwrap().as_deref(), Some("{{ clnrm-base:latest"));
+        assert_eq!(
+            substitute("{{ {{image}}", &v).unwrap().as_deref(),
+            Some("{{ clnrm-base:latest")
+        );
     }
 
     #[test]
     fn undefined_and_unclosed() {
         let v = vars();
-        assert_eq!(substitute("x {{ imag }} y", &v), Err(Problem::Undefined { text: "{{ imag }}".into(), name: "imag".into() }));
-        assert_eq!(substitute("x {{ image", &v), Err(Problem::Unclosed { text: "{{ image".into() }));
-        assert_eq!(substitute("x {{image} y", &v), Err(Problem::Unclosed { text: "{{image".into() }));
+        assert_eq!(
+            substitute("x {{ imag }} y", &v),
+            Err(Problem::Undefined {
+                text: "{{ imag }}".into(),
+                name: "imag".into()
+            })
+        );
+        assert_eq!(
+            substitute("x {{ image", &v),
+            Err(Problem::Unclosed {
+                text: "{{ image".into()
+            })
+        );
+        assert_eq!(
+            substitute("x {{image} y", &v),
+            Err(Problem::Unclosed {
+                text: "{{image".into()
+            })
+        );
     }
 }

@@ -16,8 +16,15 @@ pub struct RunClock {
 impl RunClock {
     /// `frozen_epoch_unix_ns`: the `freeze_clock` instant, if any.
     pub fn new(frozen_epoch_unix_ns: Option<u64>) -> Self {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
-        RunClock { start: Instant::now(), epoch_unix_ns: frozen_epoch_unix_ns.unwrap_or(now), frozen: frozen_epoch_unix_ns.is_some() }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        RunClock {
+            start: Instant::now(),
+            epoch_unix_ns: frozen_epoch_unix_ns.unwrap_or(now),
+            frozen: frozen_epoch_unix_ns.is_some(),
+        }
     }
 
     pub fn elapsed_ns(&self) -> u64 {

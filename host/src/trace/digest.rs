@@ -14,9 +14,25 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// Attribute keys whose values vary run to run.
-const VOLATILE_KEYS: &[&str] = &["container.id", "network.name", "clnrm.version", "artifacts.bytes"];
+const VOLATILE_KEYS: &[&str] = &[
+    "container.id",
+    "network.name",
+    "clnrm.version",
+    "artifacts.bytes",
+];
 /// Suffixes of volatile keys (times, durations, ids, pids, ports).
-const VOLATILE_SUFFIXES: &[&str] = &[".id", ".pid", ".port", "_at", ".time", ".timestamp", "after_ms", "observed_ms", "elapsed_ms", ".duration"];
+const VOLATILE_SUFFIXES: &[&str] = &[
+    ".id",
+    ".pid",
+    ".port",
+    "_at",
+    ".time",
+    ".timestamp",
+    "after_ms",
+    "observed_ms",
+    "elapsed_ms",
+    ".duration",
+];
 
 pub fn is_volatile(key: &str) -> bool {
     VOLATILE_KEYS.contains(&key) || VOLATILE_SUFFIXES.iter().any(|s| key.ends_with(s))
@@ -56,7 +72,12 @@ fn value_form(v: &AttrValue) -> String {
 }
 
 fn span_line(s: &SpanData) -> String {
-    let mut attrs: Vec<String> = s.attrs.iter().filter(|(k, _)| !is_volatile(k)).map(|(k, v)| format!("{k}={}", value_form(v))).collect();
+    let mut attrs: Vec<String> = s
+        .attrs
+        .iter()
+        .filter(|(k, _)| !is_volatile(k))
+        .map(|(k, v)| format!("{k}={}", value_form(v)))
+        .collect();
     attrs.sort();
     let mut events: Vec<&str> = s.events.iter().map(|e| e.name.as_str()).collect();
     events.sort();
@@ -65,7 +86,13 @@ fn span_line(s: &SpanData) -> String {
         SpanStatus::Ok => "OK",
         SpanStatus::Error => "ERROR",
     };
-    format!("{}|{:?}|{status}|{}|{}", normalise(&s.name), s.kind, attrs.join(","), events.join(","))
+    format!(
+        "{}|{:?}|{status}|{}|{}",
+        normalise(&s.name),
+        s.kind,
+        attrs.join(","),
+        events.join(",")
+    )
 }
 
 /// The canonical text of the trace (what is hashed), one span per line,
@@ -74,12 +101,23 @@ pub fn canonical(spans: &[SpanData]) -> String {
     let mut children: BTreeMap<Option<u32>, Vec<&SpanData>> = BTreeMap::new();
     for s in spans {
         // A parent outside the trace is treated as a root.
-        let parent = s.parent.map(|p| p.0).filter(|p| spans.iter().any(|x| x.id.0 == *p));
+        let parent = s
+            .parent
+            .map(|p| p.0)
+            .filter(|p| spans.iter().any(|x| x.id.0 == *p));
         children.entry(parent).or_default().push(s);
     }
-    fn render(node: &SpanData, depth: usize, children: &BTreeMap<Option<u32>, Vec<&SpanData>>, guard: usize) -> String {
+    fn render(
+        node: &SpanData,
+        depth: usize,
+        children: &BTreeMap<Option<u32>, Vec<&SpanData>>,
+        guard: usize,
+    ) -> String {
         let mut kids: Vec<String> = match children.get(&Some(node.id.0)) {
-            Some(list) if guard > 0 => list.iter().map(|c| render(c, depth + 1, children, guard - 1)).collect(),
+            Some(list) if guard > 0 => list
+                .iter()
+                .map(|c| render(c, depth + 1, children, guard - 1))
+                .collect(),
             _ => Vec::new(),
         };
         kids.sort();
@@ -89,7 +127,10 @@ pub fn canonical(spans: &[SpanData]) -> String {
         }
         out
     }
-    let mut roots: Vec<String> = children.get(&None).map(|r| r.iter().map(|s| render(s, 0, &children, 10_000)).collect()).unwrap_or_default();
+    let mut roots: Vec<String> = children
+        .get(&None)
+        .map(|r| r.iter().map(|s| render(s, 0, &children, 10_000)).collect())
+        .unwrap_or_default();
     roots.sort();
     roots.concat()
 }

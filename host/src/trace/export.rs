@@ -31,7 +31,9 @@ use opentelemetry::{InstrumentationScope, KeyValue, Value};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::transform::common::tonic::ResourceAttributesWithSchema;
 use opentelemetry_proto::transform::trace::tonic::group_spans_by_resource_and_scope;
-use opentelemetry_sdk::trace::{SamplingDecision, ShouldSample, SpanEvents, SpanExporter as _, SpanLinks};
+use opentelemetry_sdk::trace::{
+    SamplingDecision, ShouldSample, SpanEvents, SpanExporter as _, SpanLinks,
+};
 use opentelemetry_sdk::Resource;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -94,7 +96,10 @@ pub struct Exported {
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("cannot write {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("cannot encode the trace as OTLP/JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("OTLP endpoint `{endpoint}`: {message}")]
@@ -105,7 +110,10 @@ pub enum ExportError {
 /// unless given. Nothing from the environment (OTEL_RESOURCE_ATTRIBUTES,
 /// host detectors): the export is a function of the suite and the seed.
 pub fn resource(resources: &BTreeMap<String, String>) -> Resource {
-    let mut attrs: Vec<KeyValue> = resources.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())).collect();
+    let mut attrs: Vec<KeyValue> = resources
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
+        .collect();
     if !resources.contains_key("service.name") {
         attrs.insert(0, KeyValue::new("service.name", DEFAULT_SERVICE_NAME));
     }
@@ -115,7 +123,14 @@ pub fn resource(resources: &BTreeMap<String, String>) -> Resource {
 /// Whether this run's trace is exported under `sample_ratio`.
 pub fn sampled(run: &RunIdentity<'_>, sample_ratio: f64) -> bool {
     let sampler = opentelemetry_sdk::trace::Sampler::TraceIdRatioBased(sample_ratio);
-    let r = sampler.should_sample(None, run.trace_id(), "clnrm.run", &opentelemetry::trace::SpanKind::Internal, &[], &[]);
+    let r = sampler.should_sample(
+        None,
+        run.trace_id(),
+        "clnrm.run",
+        &opentelemetry::trace::SpanKind::Internal,
+        &[],
+        &[],
+    );
     matches!(r.decision, SamplingDecision::RecordAndSample)
 }
 
@@ -129,7 +144,10 @@ fn value(v: &AttrValue) -> Value {
 }
 
 fn attributes(attrs: &[(String, AttrValue)]) -> Vec<KeyValue> {
-    attrs.iter().map(|(k, v)| KeyValue::new(k.clone(), value(v))).collect()
+    attrs
+        .iter()
+        .map(|(k, v)| KeyValue::new(k.clone(), value(v)))
+        .collect()
 }
 
 fn kind(k: SpanKind) -> opentelemetry::trace::SpanKind {
@@ -146,17 +164,32 @@ fn kind(k: SpanKind) -> opentelemetry::trace::SpanKind {
 /// The trace as SDK spans, in trace order. A parent outside the trace (it
 /// cannot happen for a finished run, but a hand-made trace might) makes the
 /// span a root rather than pointing at an id nobody exports.
-pub fn to_sdk(spans: &[SpanData], run: &RunIdentity<'_>) -> Vec<opentelemetry_sdk::trace::SpanData> {
+pub fn to_sdk(
+    spans: &[SpanData],
+    run: &RunIdentity<'_>,
+) -> Vec<opentelemetry_sdk::trace::SpanData> {
     let trace_id = run.trace_id();
-    let scope = InstrumentationScope::builder("clnrm").with_version(env!("CARGO_PKG_VERSION")).build();
+    let scope = InstrumentationScope::builder("clnrm")
+        .with_version(env!("CARGO_PKG_VERSION"))
+        .build();
     let known = |id: u32| spans.iter().any(|s| s.id.0 == id);
     spans
         .iter()
         .map(|s| {
             let end = s.end_ns.unwrap_or(s.start_ns).max(s.start_ns);
             opentelemetry_sdk::trace::SpanData {
-                span_context: SpanContext::new(trace_id, run.span_id(s.id.0), TraceFlags::SAMPLED, false, TraceState::NONE),
-                parent_span_id: s.parent.filter(|p| known(p.0)).map(|p| run.span_id(p.0)).unwrap_or(SpanId::INVALID),
+                span_context: SpanContext::new(
+                    trace_id,
+                    run.span_id(s.id.0),
+                    TraceFlags::SAMPLED,
+                    false,
+                    TraceState::NONE,
+                ),
+                parent_span_id: s
+                    .parent
+                    .filter(|p| known(p.0))
+                    .map(|p| run.span_id(p.0))
+                    .unwrap_or(SpanId::INVALID),
                 parent_span_is_remote: false,
                 span_kind: kind(s.kind),
                 name: Cow::Owned(s.name.clone()),
@@ -167,14 +200,27 @@ pub fn to_sdk(spans: &[SpanData], run: &RunIdentity<'_>) -> Vec<opentelemetry_sd
                 events: {
                     // `SpanEvents` is non-exhaustive: fill a default.
                     let mut ev = SpanEvents::default();
-                    ev.events = s.events.iter().map(|e| opentelemetry::trace::Event::new(e.name.clone(), run.at(e.time_ns), attributes(&e.attrs), 0)).collect();
+                    ev.events = s
+                        .events
+                        .iter()
+                        .map(|e| {
+                            opentelemetry::trace::Event::new(
+                                e.name.clone(),
+                                run.at(e.time_ns),
+                                attributes(&e.attrs),
+                                0,
+                            )
+                        })
+                        .collect();
                     ev
                 },
                 links: SpanLinks::default(),
                 status: match s.status {
                     SpanStatus::Unset => Status::Unset,
                     SpanStatus::Ok => Status::Ok,
-                    SpanStatus::Error => Status::error(s.status_message.clone().unwrap_or_default()),
+                    SpanStatus::Error => {
+                        Status::error(s.status_message.clone().unwrap_or_default())
+                    }
                 },
                 instrumentation_scope: scope.clone(),
             }
@@ -183,8 +229,16 @@ pub fn to_sdk(spans: &[SpanData], run: &RunIdentity<'_>) -> Vec<opentelemetry_sd
 }
 
 /// One OTLP/JSON `ExportTraceServiceRequest` (no newline).
-pub fn otlp_json(spans: Vec<opentelemetry_sdk::trace::SpanData>, resource: &Resource) -> serde_json::Result<String> {
-    let mut request = ExportTraceServiceRequest { resource_spans: group_spans_by_resource_and_scope(spans, &ResourceAttributesWithSchema::from(resource)) };
+pub fn otlp_json(
+    spans: Vec<opentelemetry_sdk::trace::SpanData>,
+    resource: &Resource,
+) -> serde_json::Result<String> {
+    let mut request = ExportTraceServiceRequest {
+        resource_spans: group_spans_by_resource_and_scope(
+            spans,
+            &ResourceAttributesWithSchema::from(resource),
+        ),
+    };
     // The SDK's resource is a hash map: sort its attributes so the same run
     // gives the same line.
     for rs in &mut request.resource_spans {
@@ -208,37 +262,70 @@ pub fn traces_url(endpoint: &str) -> String {
 }
 
 /// Export `spans` to `sink`, honouring `sample_ratio`.
-pub async fn export(spans: &[SpanData], run: &RunIdentity<'_>, resources: &BTreeMap<String, String>, sample_ratio: f64, sink: &Sink) -> Result<Exported, ExportError> {
+pub async fn export(
+    spans: &[SpanData],
+    run: &RunIdentity<'_>,
+    resources: &BTreeMap<String, String>,
+    sample_ratio: f64,
+    sink: &Sink,
+) -> Result<Exported, ExportError> {
     let trace_id = run.trace_id().to_string();
     let destination = match sink {
         Sink::JsonFile(p) => p.display().to_string(),
         Sink::Stdout => "stdout".to_string(),
         Sink::Otlp(Some(e)) => traces_url(e),
-        Sink::Otlp(None) => "OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318/v1/traces".to_string(),
+        Sink::Otlp(None) => {
+            "OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4318/v1/traces".to_string()
+        }
     };
     let is_sampled = sampled(run, sample_ratio);
-    let batch = if is_sampled { to_sdk(spans, run) } else { Vec::new() };
+    let batch = if is_sampled {
+        to_sdk(spans, run)
+    } else {
+        Vec::new()
+    };
     let count = batch.len();
     let resource = resource(resources);
     match sink {
         Sink::JsonFile(path) => {
             // Sampled out: an empty file, so a stale export cannot pass for this run's.
-            let text = if is_sampled { format!("{}\n", otlp_json(batch, &resource)?) } else { String::new() };
+            let text = if is_sampled {
+                format!("{}\n", otlp_json(batch, &resource)?)
+            } else {
+                String::new()
+            };
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| ExportError::Io { path: dir.display().to_string(), source })?;
+                std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
+                    path: dir.display().to_string(),
+                    source,
+                })?;
             }
-            std::fs::write(path, text).map_err(|source| ExportError::Io { path: path.display().to_string(), source })?;
+            std::fs::write(path, text).map_err(|source| ExportError::Io {
+                path: path.display().to_string(),
+                source,
+            })?;
         }
         Sink::Stdout if is_sampled => {
             let line = otlp_json(batch, &resource)?;
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{line}").and_then(|()| out.flush()).map_err(|source| ExportError::Io { path: "stdout".into(), source })?;
+            writeln!(out, "{line}")
+                .and_then(|()| out.flush())
+                .map_err(|source| ExportError::Io {
+                    path: "stdout".into(),
+                    source,
+                })?;
         }
         Sink::Stdout => {}
         Sink::Otlp(endpoint) if is_sampled => {
             use opentelemetry_otlp::{Protocol, WithExportConfig};
-            let err = |message: String| ExportError::Otlp { endpoint: destination.clone(), message };
-            let mut builder = opentelemetry_otlp::SpanExporter::builder().with_http().with_protocol(Protocol::HttpBinary).with_timeout(OTLP_TIMEOUT);
+            let err = |message: String| ExportError::Otlp {
+                endpoint: destination.clone(),
+                message,
+            };
+            let mut builder = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_protocol(Protocol::HttpBinary)
+                .with_timeout(OTLP_TIMEOUT);
             if let Some(e) = endpoint {
                 builder = builder.with_endpoint(traces_url(e));
             }
@@ -250,7 +337,12 @@ pub async fn export(spans: &[SpanData], run: &RunIdentity<'_>, resources: &BTree
         }
         Sink::Otlp(_) => {}
     }
-    Ok(Exported { spans: count, sampled: is_sampled, trace_id, destination })
+    Ok(Exported {
+        spans: count,
+        sampled: is_sampled,
+        trace_id,
+        destination,
+    })
 }
 
 #[cfg(test)]
@@ -264,7 +356,11 @@ mod tests {
         let step = t.start("clnrm.step:a", Some(root));
         t.set_attr(step, "exit.code", 137);
         t.set_attr(step, "degraded", false);
-        t.add_event(step, "container.stop", vec![("service.id".into(), "app".into())]);
+        t.add_event(
+            step,
+            "container.stop",
+            vec![("service.id".into(), "app".into())],
+        );
         t.end_error(step, "killed");
         t.end_ok(root);
         t.snapshot()
@@ -273,31 +369,69 @@ mod tests {
     #[test]
     fn sdk_spans_carry_seeded_ids_parents_status_and_absolute_times() {
         let spans = trace();
-        let run = RunIdentity { suite: "s", seed: 9, epoch_unix_ns: 1_000_000_000 };
+        let run = RunIdentity {
+            suite: "s",
+            seed: 9,
+            epoch_unix_ns: 1_000_000_000,
+        };
         let sdk = to_sdk(&spans, &run);
         assert_eq!(sdk.len(), 2);
         assert_eq!(sdk[0].parent_span_id, SpanId::INVALID);
         assert_eq!(sdk[1].parent_span_id, sdk[0].span_context.span_id());
-        assert_eq!(sdk[0].span_context.trace_id(), sdk[1].span_context.trace_id());
+        assert_eq!(
+            sdk[0].span_context.trace_id(),
+            sdk[1].span_context.trace_id()
+        );
         assert_eq!(sdk[1].status, Status::error("killed"));
         assert!(sdk[0].start_time >= UNIX_EPOCH + Duration::from_secs(1));
-        assert_eq!(to_sdk(&spans, &run)[1].span_context, sdk[1].span_context, "ids are a function of (seed, suite, index)");
+        assert_eq!(
+            to_sdk(&spans, &run)[1].span_context,
+            sdk[1].span_context,
+            "ids are a function of (seed, suite, index)"
+        );
     }
 
     #[test]
     fn otlp_json_uses_hex_ids_string_times_and_typed_values() {
-        let run = RunIdentity { suite: "s", seed: 9, epoch_unix_ns: 1_000_000_000 };
-        let res = resource(&BTreeMap::from([("deployment.environment".to_string(), "ci".to_string())]));
+        let run = RunIdentity {
+            suite: "s",
+            seed: 9,
+            epoch_unix_ns: 1_000_000_000,
+        };
+        let res = resource(&BTreeMap::from([(
+            "deployment.environment".to_string(),
+            "ci".to_string(),
+        )]));
         let line = otlp_json(to_sdk(&trace(), &run), &res).unwrap();
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         let rs = &v["resourceSpans"][0];
-        let keys: Vec<&str> = rs["resource"]["attributes"].as_array().unwrap().iter().map(|a| a["key"].as_str().unwrap()).collect();
-        assert_eq!(keys, ["deployment.environment", "service.name"], "sorted, service.name added");
+        let keys: Vec<&str> = rs["resource"]["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            keys,
+            ["deployment.environment", "service.name"],
+            "sorted, service.name added"
+        );
         let span = &rs["scopeSpans"][0]["spans"][1];
-        assert_eq!(span["traceId"].as_str().unwrap(), hex::encode(ids::trace_id(9, "s")));
-        assert_eq!(span["parentSpanId"].as_str().unwrap(), hex::encode(ids::span_id(9, "s", 0)));
+        assert_eq!(
+            span["traceId"].as_str().unwrap(),
+            hex::encode(ids::trace_id(9, "s"))
+        );
+        assert_eq!(
+            span["parentSpanId"].as_str().unwrap(),
+            hex::encode(ids::span_id(9, "s", 0))
+        );
         assert!(span["startTimeUnixNano"].is_string());
-        let code = span["attributes"].as_array().unwrap().iter().find(|a| a["key"] == "exit.code").unwrap();
+        let code = span["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == "exit.code")
+            .unwrap();
         assert_eq!(code["value"]["intValue"], "137");
         assert_eq!(span["status"]["code"], 2);
         assert_eq!(span["events"][0]["name"], "container.stop");
@@ -305,18 +439,34 @@ mod tests {
 
     #[test]
     fn sampling_is_all_or_nothing_and_fixed_by_the_seed() {
-        let run = |seed| RunIdentity { suite: "s", seed, epoch_unix_ns: 0 };
+        let run = |seed| RunIdentity {
+            suite: "s",
+            seed,
+            epoch_unix_ns: 0,
+        };
         assert!(sampled(&run(1), 1.0));
         assert!(!sampled(&run(1), 0.0));
         let kept = (0..1000).filter(|s| sampled(&run(*s), 0.25)).count();
-        assert!((150..350).contains(&kept), "about a quarter of seeds are kept: {kept}");
+        assert!(
+            (150..350).contains(&kept),
+            "about a quarter of seeds are kept: {kept}"
+        );
         assert_eq!(sampled(&run(77), 0.5), sampled(&run(77), 0.5));
     }
 
     #[test]
     fn collector_base_urls_get_the_traces_path() {
-        assert_eq!(traces_url("http://127.0.0.1:4318"), "http://127.0.0.1:4318/v1/traces");
-        assert_eq!(traces_url("http://127.0.0.1:4318/"), "http://127.0.0.1:4318/v1/traces");
-        assert_eq!(traces_url("http://c:4318/custom/path"), "http://c:4318/custom/path");
+        assert_eq!(
+            traces_url("http://127.0.0.1:4318"),
+            "http://127.0.0.1:4318/v1/traces"
+        );
+        assert_eq!(
+            traces_url("http://127.0.0.1:4318/"),
+            "http://127.0.0.1:4318/v1/traces"
+        );
+        assert_eq!(
+            traces_url("http://c:4318/custom/path"),
+            "http://c:4318/custom/path"
+        );
     }
 }

@@ -58,7 +58,10 @@ mod tests {
         assert_ne!(span_id(7, "s", 3), span_id(8, "s", 3));
         // Pinned: exported ids are a contract (dashboards link runs by them).
         // (Computed independently: python3 hashlib over the same bytes.)
-        assert_eq!(hex::encode(trace_id(42, "demo")), "799685d9235bc80966fad39e0de60f78");
+        assert_eq!(
+            hex::encode(trace_id(42, "demo")),
+            "799685d9235bc80966fad39e0de60f78"
+        );
         assert_eq!(hex::encode(span_id(42, "demo", 0)), "bd3070bbf9c33314");
     }
 }

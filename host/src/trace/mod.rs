@@ -29,7 +29,10 @@ pub struct Trace {
 
 impl Trace {
     pub fn new(clock: RunClock) -> Self {
-        Trace { spans: Arc::new(Mutex::new(Vec::new())), clock }
+        Trace {
+            spans: Arc::new(Mutex::new(Vec::new())),
+            clock,
+        }
     }
 
     pub fn clock(&self) -> &RunClock {
@@ -46,7 +49,12 @@ impl Trace {
         self.start_kind(name, parent, SpanKind::Internal)
     }
 
-    pub fn start_kind(&self, name: impl Into<String>, parent: Option<SpanId>, kind: SpanKind) -> SpanId {
+    pub fn start_kind(
+        &self,
+        name: impl Into<String>,
+        parent: Option<SpanId>,
+        kind: SpanKind,
+    ) -> SpanId {
         let now = self.clock.elapsed_ns();
         let mut spans = self.lock();
         let id = SpanId(spans.len() as u32);
@@ -55,7 +63,13 @@ impl Trace {
     }
 
     /// Open a span on behalf of a plugin (recorded as its origin).
-    pub fn start_plugin(&self, name: impl Into<String>, parent: Option<SpanId>, kind: SpanKind, plugin: &str) -> SpanId {
+    pub fn start_plugin(
+        &self,
+        name: impl Into<String>,
+        parent: Option<SpanId>,
+        kind: SpanKind,
+        plugin: &str,
+    ) -> SpanId {
         let id = self.start_kind(name, parent, kind);
         if let Some(s) = self.lock().get_mut(id.0 as usize) {
             s.plugin = Some(plugin.to_string());
@@ -70,16 +84,34 @@ impl Trace {
         let spans = spans
             .into_iter()
             .map(|s| match &s.plugin {
-                Some(p) => SpanData { name: String::new(), attrs: Vec::new(), events: Vec::new(), status: SpanStatus::Unset, status_message: None, plugin: Some(format!("{p} (not replayed)")), ..s },
+                Some(p) => SpanData {
+                    name: String::new(),
+                    attrs: Vec::new(),
+                    events: Vec::new(),
+                    status: SpanStatus::Unset,
+                    status_message: None,
+                    plugin: Some(format!("{p} (not replayed)")),
+                    ..s
+                },
                 None => s,
             })
             .collect();
-        Trace { spans: Arc::new(Mutex::new(spans)), clock }
+        Trace {
+            spans: Arc::new(Mutex::new(spans)),
+            clock,
+        }
     }
 
     /// Replay: a plugin opens the span it opened when recorded, in the same
     /// slot; recorded times are kept (times are recorded data, like clock answers).
-    pub fn start_at(&self, id: SpanId, name: String, parent: Option<SpanId>, kind: SpanKind, plugin: &str) -> SpanId {
+    pub fn start_at(
+        &self,
+        id: SpanId,
+        name: String,
+        parent: Option<SpanId>,
+        kind: SpanKind,
+        plugin: &str,
+    ) -> SpanId {
         let mut spans = self.lock();
         match spans.get_mut(id.0 as usize) {
             Some(slot) => {
@@ -99,7 +131,15 @@ impl Trace {
 
     /// Spans left as placeholders after a replay (the plugin emitted fewer).
     pub fn unreplayed(&self) -> Vec<SpanId> {
-        self.lock().iter().filter(|s| s.plugin.as_deref().is_some_and(|p| p.ends_with(" (not replayed)"))).map(|s| s.id).collect()
+        self.lock()
+            .iter()
+            .filter(|s| {
+                s.plugin
+                    .as_deref()
+                    .is_some_and(|p| p.ends_with(" (not replayed)"))
+            })
+            .map(|s| s.id)
+            .collect()
     }
 
     /// Whether a span of this name was opened after `since` (spans are
@@ -112,7 +152,11 @@ impl Trace {
     /// open (work cut off by an interrupt or a safety bound).
     pub fn close_open_after(&self, since: SpanId, message: &str) {
         let now = self.clock.elapsed_ns();
-        for s in self.lock().iter_mut().filter(|s| s.id > since && s.end_ns.is_none()) {
+        for s in self
+            .lock()
+            .iter_mut()
+            .filter(|s| s.id > since && s.end_ns.is_none())
+        {
             s.end_ns = Some(now);
             s.status = SpanStatus::Error;
             s.status_message = Some(message.to_string());
@@ -135,7 +179,11 @@ impl Trace {
         if let Some(s) = self.lock().get_mut(id.0 as usize) {
             // Replayed events are stamped with their span's recorded start.
             let time_ns = if s.replaying { s.start_ns } else { now };
-            s.events.push(Event { name: name.into(), time_ns, attrs });
+            s.events.push(Event {
+                name: name.into(),
+                time_ns,
+                attrs,
+            });
         }
     }
 
@@ -176,7 +224,6 @@ impl Trace {
             })
             .collect()
     }
-
 }
 
 #[cfg(test)]
@@ -195,6 +242,9 @@ mod tests {
         let spans = t.snapshot();
         assert_eq!(spans[1].parent, Some(root));
         assert_eq!(spans[1].status, SpanStatus::Error);
-        assert_eq!(spans[1].attr("scenario.name").map(|v| v.to_string()), Some("a".into()));
+        assert_eq!(
+            spans[1].attr("scenario.name").map(|v| v.to_string()),
+            Some("a".into())
+        );
     }
 }

@@ -128,7 +128,13 @@ impl<'de> serde::Deserialize<'de> for SpanId {
 }
 
 impl SpanData {
-    pub(super) fn new(id: SpanId, parent: Option<SpanId>, name: String, kind: SpanKind, start_ns: u64) -> Self {
+    pub(super) fn new(
+        id: SpanId,
+        parent: Option<SpanId>,
+        name: String,
+        kind: SpanKind,
+        start_ns: u64,
+    ) -> Self {
         SpanData {
             id,
             parent,
@@ -164,6 +170,8 @@ impl SpanData {
     }
 
     pub fn duration_ns(&self) -> u64 {
-        self.end_ns.unwrap_or(self.start_ns).saturating_sub(self.start_ns)
+        self.end_ns
+            .unwrap_or(self.start_ns)
+            .saturating_sub(self.start_ns)
     }
 }

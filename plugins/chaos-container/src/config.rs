@@ -93,7 +93,10 @@ pub fn parse<T: for<'de> Deserialize<'de>>(json: &str) -> Result<T, String> {
         // The position is in the JSON the host made of the table, not in the
         // user's file (the host reports the table's own position): drop it.
         let msg = e.to_string();
-        let msg = msg.rsplit_once(" at line ").map(|(m, _)| m.to_string()).unwrap_or(msg);
+        let msg = msg
+            .rsplit_once(" at line ")
+            .map(|(m, _)| m.to_string())
+            .unwrap_or(msg);
         format!("invalid chaos_injection: {msg}")
     })
 }
@@ -101,7 +104,11 @@ pub fn parse<T: for<'de> Deserialize<'de>>(json: &str) -> Result<T, String> {
 /// The target service: the configured one (which must belong to the
 /// scenario), one drawn from the seeded stream for "random", or the
 /// scenario's main service.
-pub fn target(configured: &Option<String>, services: &[String], scenario: &str) -> Result<String, String> {
+pub fn target(
+    configured: &Option<String>,
+    services: &[String],
+    scenario: &str,
+) -> Result<String, String> {
     if configured.as_deref() == Some("random") && !services.iter().any(|s| s == "random") {
         if services.is_empty() {
             return Err("the scenario has no service to act on".into());
@@ -109,9 +116,15 @@ pub fn target(configured: &Option<String>, services: &[String], scenario: &str) 
         let i = clnrm_sdk::chaos::clnrm::chaos::rng::next_u64() % services.len() as u64;
         return Ok(services[i as usize].clone());
     }
-    let t = configured.clone().or_else(|| services.first().cloned()).ok_or("the scenario has no service to act on")?;
+    let t = configured
+        .clone()
+        .or_else(|| services.first().cloned())
+        .ok_or("the scenario has no service to act on")?;
     if !services.contains(&t) {
-        return Err(format!("target `{t}` is not a service of scenario `{scenario}` (services: {})", services.join(", ")));
+        return Err(format!(
+            "target `{t}` is not a service of scenario `{scenario}` (services: {})",
+            services.join(", ")
+        ));
     }
     Ok(t)
 }
@@ -140,5 +153,7 @@ pub fn signal_number(signal: &str) -> Option<i32> {
 }
 
 pub fn check_signal(signal: &str) -> Result<i32, String> {
-    signal_number(signal).ok_or_else(|| format!("unknown signal `{signal}` (use e.g. \"SIGKILL\", \"SIGTERM\" or a number)"))
+    signal_number(signal).ok_or_else(|| {
+        format!("unknown signal `{signal}` (use e.g. \"SIGKILL\", \"SIGTERM\" or a number)")
+    })
 }

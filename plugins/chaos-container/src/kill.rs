@@ -15,9 +15,19 @@ pub fn check(config_json: &str) -> Result<(Kill, i32), String> {
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let (cfg, signum) = check(&inj.config_json)?;
     let target = config::target(&cfg.target, &inj.services, &inj.scenario)?;
-    let span = FaultSpan::start("clnrm.chaos.kill", inj.parent, "kill_container", &target, cfg.delay_ms);
+    let span = FaultSpan::start(
+        "clnrm.chaos.kill",
+        inj.parent,
+        "kill_container",
+        &target,
+        cfg.delay_ms,
+    );
     span.str("signal", &cfg.signal);
-    let jitter = if cfg.jitter_ms > 0 { rng::next_u64() % (cfg.jitter_ms + 1) } else { 0 };
+    let jitter = if cfg.jitter_ms > 0 {
+        rng::next_u64() % (cfg.jitter_ms + 1)
+    } else {
+        0
+    };
     if cfg.jitter_ms > 0 {
         // Drawn from the seeded stream: part of what the digest proves.
         span.int("delay.jitter_ms", jitter as i64);
@@ -29,15 +39,24 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     // tests/plugins/kill-variant builds this file with `test-variant`: a
     // deliberately changed plugin (SIGTERM for SIGKILL) for replay's
     // divergence test. Never on in the shipped plugin.
-    let signal = if cfg!(feature = "test-variant") { "SIGTERM".to_string() } else { cfg.signal.clone() };
+    let signal = if cfg!(feature = "test-variant") {
+        "SIGTERM".to_string()
+    } else {
+        cfg.signal.clone()
+    };
     if let Err(e) = container::kill(&target, &signal) {
         return span.fail(format!("kill `{target}` with {}: {e}", cfg.signal));
     }
     span.event("signal.sent");
 
     // Only the death Docker reports counts.
-    let Some((state, _)) = observe::wait_state(&target, cfg.observe_timeout_ms, |s| !s.running).or_else(|e| span.fail(e))? else {
-        return span.fail(format!("`{target}` still running {} ms after {}", cfg.observe_timeout_ms, cfg.signal));
+    let Some((state, _)) = observe::wait_state(&target, cfg.observe_timeout_ms, |s| !s.running)
+        .or_else(|e| span.fail(e))?
+    else {
+        return span.fail(format!(
+            "`{target}` still running {} ms after {}",
+            cfg.observe_timeout_ms, cfg.signal
+        ));
     };
     let after = clock::now_ms().saturating_sub(sent_at);
     let code = state.exit_code.unwrap_or(-1);
@@ -46,7 +65,9 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     span.int("observed.after_ms", after as i64);
     // SIGKILL cannot be caught: the only honest evidence is 128 + 9.
     if signum == 9 && code != 137 {
-        return span.fail(format!("`{target}` stopped with exit code {code}, not 137, after SIGKILL"));
+        return span.fail(format!(
+            "`{target}` stopped with exit code {code}, not 137, after SIGKILL"
+        ));
     }
     span.observed();
     Ok(Outcome {

@@ -22,7 +22,12 @@ use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Guest, Injection, Outcome};
 
 struct ChaosContainer;
 
-const TYPES: [&str; 4] = ["kill_container", "stop_container", "pause_container", "network_disconnect"];
+const TYPES: [&str; 4] = [
+    "kill_container",
+    "stop_container",
+    "pause_container",
+    "network_disconnect",
+];
 
 impl Guest for ChaosContainer {
     fn describe() -> PluginInfo {

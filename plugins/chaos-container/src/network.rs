@@ -14,7 +14,13 @@ pub fn check(config_json: &str) -> Result<Disconnect, String> {
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let cfg = check(&inj.config_json)?;
     let target = config::target(&cfg.target, &inj.services, &inj.scenario)?;
-    let span = FaultSpan::start("clnrm.chaos.network_disconnect", inj.parent, "network_disconnect", &target, cfg.delay_ms);
+    let span = FaultSpan::start(
+        "clnrm.chaos.network_disconnect",
+        inj.parent,
+        "network_disconnect",
+        &target,
+        cfg.delay_ms,
+    );
 
     clock::sleep_ms(cfg.delay_ms);
     observe::require_running(&span, &target)?;
@@ -23,8 +29,13 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         Err(e) => return span.fail(format!("disconnect `{target}`: {e}")),
     };
     span.str("network.name", &network);
-    let Some(after) = observe::wait_attached(&target, false, cfg.observe_timeout_ms).or_else(|e| span.fail(e))? else {
-        return span.fail(format!("`{target}` still attached to {network} {} ms after the disconnect", cfg.observe_timeout_ms));
+    let Some(after) =
+        observe::wait_attached(&target, false, cfg.observe_timeout_ms).or_else(|e| span.fail(e))?
+    else {
+        return span.fail(format!(
+            "`{target}` still attached to {network} {} ms after the disconnect",
+            cfg.observe_timeout_ms
+        ));
     };
     span.event("network.disconnected");
     span.int("observed.after_ms", after as i64);
@@ -34,13 +45,22 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         if let Err(e) = container::network_connect(&target) {
             return span.fail(format!("reconnect `{target}`: {e}"));
         }
-        if observe::wait_attached(&target, true, cfg.observe_timeout_ms).or_else(|e| span.fail(e))?.is_none() {
-            return span.fail(format!("`{target}` not attached to {network} again within {} ms", cfg.observe_timeout_ms));
+        if observe::wait_attached(&target, true, cfg.observe_timeout_ms)
+            .or_else(|e| span.fail(e))?
+            .is_none()
+        {
+            return span.fail(format!(
+                "`{target}` not attached to {network} again within {} ms",
+                cfg.observe_timeout_ms
+            ));
         }
         span.event("network.reconnected");
         span.bool("reconnected", true);
         summary.push_str(&format!(", reconnected {d} ms later"));
     }
     span.observed();
-    Ok(Outcome { observed: true, summary })
+    Ok(Outcome {
+        observed: true,
+        summary,
+    })
 }

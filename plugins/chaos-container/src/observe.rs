@@ -12,7 +12,13 @@ pub const POLL_MS: u64 = 20;
 pub struct FaultSpan(pub u64);
 
 impl FaultSpan {
-    pub fn start(name: &str, parent: u64, fault_type: &str, target: &str, delay_ms: u64) -> FaultSpan {
+    pub fn start(
+        name: &str,
+        parent: u64,
+        fault_type: &str,
+        target: &str,
+        delay_ms: u64,
+    ) -> FaultSpan {
         let s = FaultSpan(spans::start(name, parent, SpanKind::Internal));
         s.str("chaos.type", fault_type);
         s.str("target.service", target);
@@ -50,10 +56,15 @@ impl FaultSpan {
 
 /// Poll `inspect` until `done(state)` or `timeout_ms`; the last state and
 /// how long it took, or None on timeout.
-pub fn wait_state(target: &str, timeout_ms: u64, done: impl Fn(&ContainerState) -> bool) -> Result<Option<(ContainerState, u64)>, String> {
+pub fn wait_state(
+    target: &str,
+    timeout_ms: u64,
+    done: impl Fn(&ContainerState) -> bool,
+) -> Result<Option<(ContainerState, u64)>, String> {
     let start = clock::now_ms();
     loop {
-        let st = container::inspect(target).map_err(|e| format!("cannot inspect `{target}`: {e}"))?;
+        let st =
+            container::inspect(target).map_err(|e| format!("cannot inspect `{target}`: {e}"))?;
         let waited = clock::now_ms().saturating_sub(start);
         if done(&st) {
             return Ok(Some((st, waited)));
@@ -69,7 +80,8 @@ pub fn wait_state(target: &str, timeout_ms: u64, done: impl Fn(&ContainerState) 
 pub fn wait_attached(target: &str, want: bool, timeout_ms: u64) -> Result<Option<u64>, String> {
     let start = clock::now_ms();
     loop {
-        let attached = container::network_attached(target).map_err(|e| format!("cannot inspect `{target}`'s network: {e}"))?;
+        let attached = container::network_attached(target)
+            .map_err(|e| format!("cannot inspect `{target}`'s network: {e}"))?;
         let waited = clock::now_ms().saturating_sub(start);
         if attached == want {
             return Ok(Some(waited));
@@ -86,7 +98,10 @@ pub fn wait_attached(target: &str, want: bool, timeout_ms: u64) -> Result<Option
 pub fn require_running(span: &FaultSpan, target: &str) -> Result<(), String> {
     match container::inspect(target) {
         Ok(st) if st.running && st.status != "paused" => Ok(()),
-        Ok(st) => span.fail(format!("`{target}` was already {} before the fault (exit code {:?})", st.status, st.exit_code)),
+        Ok(st) => span.fail(format!(
+            "`{target}` was already {} before the fault (exit code {:?})",
+            st.status, st.exit_code
+        )),
         Err(e) => span.fail(format!("cannot inspect `{target}`: {e}")),
     }
 }

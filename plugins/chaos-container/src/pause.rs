@@ -13,7 +13,13 @@ pub fn check(config_json: &str) -> Result<Pause, String> {
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let cfg = check(&inj.config_json)?;
     let target = config::target(&cfg.target, &inj.services, &inj.scenario)?;
-    let span = FaultSpan::start("clnrm.chaos.pause", inj.parent, "pause_container", &target, cfg.delay_ms);
+    let span = FaultSpan::start(
+        "clnrm.chaos.pause",
+        inj.parent,
+        "pause_container",
+        &target,
+        cfg.delay_ms,
+    );
     span.int("duration_ms", cfg.duration_ms as i64);
 
     clock::sleep_ms(cfg.delay_ms);
@@ -21,8 +27,14 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     if let Err(e) = container::pause(&target) {
         return span.fail(format!("pause `{target}`: {e}"));
     }
-    if observe::wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "paused").or_else(|e| span.fail(e))?.is_none() {
-        return span.fail(format!("`{target}` not reported paused within {} ms", cfg.observe_timeout_ms));
+    if observe::wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "paused")
+        .or_else(|e| span.fail(e))?
+        .is_none()
+    {
+        return span.fail(format!(
+            "`{target}` not reported paused within {} ms",
+            cfg.observe_timeout_ms
+        ));
     }
     span.event("container.paused");
     let paused_at = clock::now_ms();
@@ -30,12 +42,21 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     if let Err(e) = container::unpause(&target) {
         return span.fail(format!("unpause `{target}`: {e}"));
     }
-    if observe::wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "running").or_else(|e| span.fail(e))?.is_none() {
-        return span.fail(format!("`{target}` not reported running again within {} ms", cfg.observe_timeout_ms));
+    if observe::wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "running")
+        .or_else(|e| span.fail(e))?
+        .is_none()
+    {
+        return span.fail(format!(
+            "`{target}` not reported running again within {} ms",
+            cfg.observe_timeout_ms
+        ));
     }
     let held = clock::now_ms().saturating_sub(paused_at);
     span.event("container.resumed");
     span.int("paused.observed_ms", held as i64);
     span.observed();
-    Ok(Outcome { observed: true, summary: format!("froze {target} for {held} ms (observed paused, then running)") })
+    Ok(Outcome {
+        observed: true,
+        summary: format!("froze {target} for {held} ms (observed paused, then running)"),
+    })
 }

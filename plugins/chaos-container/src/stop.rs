@@ -15,7 +15,13 @@ pub fn check(config_json: &str) -> Result<Stop, String> {
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let cfg = check(&inj.config_json)?;
     let target = config::target(&cfg.target, &inj.services, &inj.scenario)?;
-    let span = FaultSpan::start("clnrm.chaos.stop", inj.parent, "stop_container", &target, cfg.delay_ms);
+    let span = FaultSpan::start(
+        "clnrm.chaos.stop",
+        inj.parent,
+        "stop_container",
+        &target,
+        cfg.delay_ms,
+    );
     span.str("signal", &cfg.signal);
     span.int("grace_period_ms", cfg.grace_period_ms as i64);
 
@@ -26,7 +32,8 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         return span.fail(format!("signal `{target}` with {}: {e}", cfg.signal));
     }
     span.event("signal.sent");
-    let graceful = observe::wait_state(&target, cfg.grace_period_ms, |s| !s.running).or_else(|e| span.fail(e))?;
+    let graceful = observe::wait_state(&target, cfg.grace_period_ms, |s| !s.running)
+        .or_else(|e| span.fail(e))?;
     let (state, graceful) = match graceful {
         Some((st, _)) => (st, true),
         None => {
@@ -34,7 +41,9 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
             if let Err(e) = container::kill(&target, "SIGKILL") {
                 return span.fail(format!("SIGKILL `{target}` after the grace period: {e}"));
             }
-            match observe::wait_state(&target, cfg.observe_timeout_ms, |s| !s.running).or_else(|e| span.fail(e))? {
+            match observe::wait_state(&target, cfg.observe_timeout_ms, |s| !s.running)
+                .or_else(|e| span.fail(e))?
+            {
                 Some((st, _)) => (st, false),
                 None => return span.fail(format!("`{target}` still running after SIGKILL")),
             }
@@ -46,9 +55,21 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     span.int("container.exit_code", code as i64);
     span.int("observed.after_ms", after as i64);
     if !graceful && code != 137 {
-        return span.fail(format!("`{target}` stopped with exit code {code}, not 137, after SIGKILL"));
+        return span.fail(format!(
+            "`{target}` stopped with exit code {code}, not 137, after SIGKILL"
+        ));
     }
     span.observed();
-    let how = if graceful { format!("exited on {} within the grace period", cfg.signal) } else { format!("ignored {} for {} ms and was SIGKILLed", cfg.signal, cfg.grace_period_ms) };
-    Ok(Outcome { observed: true, summary: format!("{target} {how}: exit code {code} after {after} ms") })
+    let how = if graceful {
+        format!("exited on {} within the grace period", cfg.signal)
+    } else {
+        format!(
+            "ignored {} for {} ms and was SIGKILLed",
+            cfg.signal, cfg.grace_period_ms
+        )
+    };
+    Ok(Outcome {
+        observed: true,
+        summary: format!("{target} {how}: exit code {code} after {after} ms"),
+    })
 }

@@ -259,13 +259,21 @@ fn cleanup_matches_failures(trace: &Trace) -> (bool, String) {
     // A cleanup reacts to a failed step as its child, or as the child of
     // the timeout/deadline enforcement that ended it.
     let cleanup_below = |step: &Span| {
-        trace.children(step.id).any(|c| c.name == CLEANUP || (c.name.ends_with(".enforced") && trace.children(c.id).any(|g| g.name == CLEANUP)))
+        trace.children(step.id).any(|c| {
+            c.name == CLEANUP
+                || (c.name.ends_with(".enforced")
+                    && trace.children(c.id).any(|g| g.name == CLEANUP))
+        })
     };
     let mut bad: Vec<(&Span, String)> = Vec::new();
     for step in &failed_steps {
         // Steps that failed together (one scenario, e.g. `run = [...]` at
         // once) share the one cleanup under the first of them.
-        let shared = || failed_steps.iter().any(|o| o.parent == step.parent && cleanup_below(o));
+        let shared = || {
+            failed_steps
+                .iter()
+                .any(|o| o.parent == step.parent && cleanup_below(o))
+        };
         if !cleanup_below(step) && !shared() {
             bad.push((step, format!("result = \"error\" but no {CLEANUP} below it or below a step that failed with it")));
         }

@@ -96,7 +96,14 @@ pub(crate) const MAX_IDS: usize = 20;
 
 /// `["a", "b"]`: names as a message shows them.
 pub(crate) fn quoted_list(items: &[String]) -> String {
-    format!("[{}]", items.iter().map(|s| format!("{s:?}")).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        items
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// `4, 9, 12`, capped at [`MAX_IDS`].

@@ -291,7 +291,6 @@ fn external_call(s: &Span, services: &[String]) -> Result<(), String> {
     }
 }
 
-
 #[cfg(test)]
 #[path = "hermeticity_tests.rs"]
 mod tests;

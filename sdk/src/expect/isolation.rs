@@ -100,7 +100,8 @@ pub fn check_isolation(config: &Value, trace: &Trace) -> Result<Vec<Finding>, St
     if e.cleanup_verified {
         // Each verification under its nearest scenario, found with one walk
         // up per verification (not one per scenario and verification).
-        let mut by_scenario: std::collections::HashMap<u32, Vec<&Span>> = std::collections::HashMap::new();
+        let mut by_scenario: std::collections::HashMap<u32, Vec<&Span>> =
+            std::collections::HashMap::new();
         for v in trace.named(VERIFICATION) {
             if let Some(sc) = rules::nearest_ancestor_named(trace, v, SCENARIO) {
                 by_scenario.entry(sc.id).or_default().push(v);
@@ -115,7 +116,10 @@ pub fn check_isolation(config: &Value, trace: &Trace) -> Result<Vec<Finding>, St
                 "no {SCENARIO:?} span in the trace: no scenario to verify"
             )),
             |sc| {
-                let mine: Vec<&&Span> = by_scenario.get(&sc.id).map(|v| v.iter().collect()).unwrap_or_default();
+                let mine: Vec<&&Span> = by_scenario
+                    .get(&sc.id)
+                    .map(|v| v.iter().collect())
+                    .unwrap_or_default();
                 if mine
                     .iter()
                     .any(|v| rules::is_true(v.attr("verification.clean")))

@@ -211,7 +211,11 @@ impl Trace {
                 children.entry(p).or_default().push(i);
             }
         }
-        Trace { spans, by_id, children }
+        Trace {
+            spans,
+            by_id,
+            children,
+        }
     }
 
     /// All spans, in the order given.
@@ -235,7 +239,11 @@ impl Trace {
 
     /// Direct children of span `id`, in trace order.
     pub fn children(&self, id: u32) -> impl Iterator<Item = &Span> + '_ {
-        self.children.get(&id).into_iter().flatten().map(move |&i| &self.spans[i])
+        self.children
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .map(move |&i| &self.spans[i])
     }
 
     /// Spans called `name`, in trace order.

@@ -140,7 +140,6 @@ pub(crate) fn offenders(trace: &Trace, failures: &[(&Span, String)]) -> String {
     parts.join("; ")
 }
 
-
 /// A finding labelled `expect.<table>.<rule>`.
 pub(crate) fn finding(label: String, (passed, message): (bool, String)) -> Finding {
     Finding {
@@ -152,7 +151,11 @@ pub(crate) fn finding(label: String, (passed, message): (bool, String)) -> Findi
 
 /// The nearest ancestor of `span` named `name` (cycle-safe: a malformed trace whose parents
 /// loop stops after as many steps as there are spans).
-pub(crate) fn nearest_ancestor_named<'a>(trace: &'a Trace, span: &Span, name: &str) -> Option<&'a Span> {
+pub(crate) fn nearest_ancestor_named<'a>(
+    trace: &'a Trace,
+    span: &Span,
+    name: &str,
+) -> Option<&'a Span> {
     let mut cur = trace.parent(span);
     let mut steps = 0;
     while let Some(p) = cur {

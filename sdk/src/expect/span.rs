@@ -30,7 +30,6 @@ const EVENTS_KEYS: [&str; 2] = ["any", "all"];
 const DURATION_KEYS: [&str; 2] = ["min", "max"];
 const COUNT_KEYS: [&str; 3] = ["eq", "gte", "lte"];
 
-
 /// `duration_ms = { min, max }`, inclusive, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct DurationBounds {
@@ -297,7 +296,10 @@ impl SpanExpectation {
         match self.count {
             None if found > 0 => (
                 true,
-                format!("matched {found} span(s) (span ids {})", super::common::ids(matched.iter().copied())),
+                format!(
+                    "matched {found} span(s) (span ids {})",
+                    super::common::ids(matched.iter().copied())
+                ),
             ),
             None => (false, self.no_match(trace, &misses)),
             Some(c) if c.holds(found) && found == 0 => (
@@ -315,7 +317,10 @@ impl SpanExpectation {
             Some(c) => {
                 let mut msg = format!("expected count {}, found {found}", c.describe());
                 if found > 0 {
-                    msg.push_str(&format!(" (span ids {})", super::common::ids(matched.iter().copied())));
+                    msg.push_str(&format!(
+                        " (span ids {})",
+                        super::common::ids(matched.iter().copied())
+                    ));
                 }
                 // Too few: say why the others did not match. Too many: the ids say it all.
                 if c.too_few(found) && found == 0 {
@@ -448,7 +453,6 @@ fn one_of<const N: usize>(path: &str, valid: [&str; N], found: &Value) -> String
     wrong_type(path, &format!("one of {}", valid.join(", ")), found)
 }
 
-
 /// `span has events "a", "b"` or `span has no events`: shows what was there instead.
 fn events_of(span: &Span) -> String {
     if span.events.is_empty() {
@@ -467,4 +471,3 @@ fn fmt_ms(ms: f64) -> String {
     let s = format!("{ms:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
-
