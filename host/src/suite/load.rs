@@ -168,11 +168,20 @@ impl Checker<'_> {
         Ok(Suite {
             path: self.path.to_path_buf(),
             source: String::new(),
-            name: r
-                .name
-                .clone()
-                .or(file.meta.name.clone())
-                .unwrap_or_else(|| stem.to_string()),
+            name: match &r.name {
+                // An explicit base name must be a plain file name: the
+                // reports go into --report-dir, never beside or above it.
+                Some(n) if !is_plain_file_name(n.get_ref()) => {
+                    return Err(self.err(
+                        n.span(),
+                        format!("`{}` is not a plain file name", n.get_ref()),
+                        Some("[report] name is the base name of the report files: letters, digits, `.`, `_`, `-`; no `/` and no leading `.`".into()),
+                    ))
+                }
+                Some(n) => n.get_ref().clone(),
+                // meta.name is prose: make a file name of it.
+                None => file.meta.name.as_deref().map(to_file_name).unwrap_or_else(|| stem.to_string()),
+            },
             meta: file.meta.clone(),
             seed: file.determinism.seed,
             freeze_clock_unix_ns,
@@ -1123,5 +1132,48 @@ acyclic = true
         );
         assert_eq!((l, c), (11, 65), "{m}");
         assert!(m.contains("expected a chaos_injection table"), "{m}");
+    }
+}
+
+fn is_plain_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// `meta.name` as a report base name: anything but letters, digits, `.`,
+/// `_` and `-` becomes `_`, and no leading dot.
+fn to_file_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let s = s.trim_start_matches('.');
+    if s.is_empty() {
+        "suite".to_string()
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod file_name_tests {
+    use super::*;
+
+    #[test]
+    fn report_names_stay_in_the_report_dir() {
+        assert!(is_plain_file_name("chaos_container_failures"));
+        assert!(!is_plain_file_name("../../tmp/evil"));
+        assert!(!is_plain_file_name(".hidden"));
+        assert_eq!(to_file_name("My suite/../x"), "My_suite_.._x");
+        assert_eq!(to_file_name("../up"), "_up");
     }
 }

@@ -170,7 +170,7 @@ pub struct Limits {
 #[serde(deny_unknown_fields)]
 pub struct Report {
     /// Base name of the report files (default: `meta.name`, else the file's stem).
-    pub name: Option<String>,
+    pub name: Option<Spanned<String>>,
     pub json: Option<bool>,
     pub junit: Option<bool>,
     pub digest: Option<bool>,
