@@ -89,6 +89,28 @@ fn new_store(
 }
 
 /// Run `fut` under the call's deadline and turn failures into [`PluginError`]s.
+/// Bounds of the calls that only answer a question (describe, check).
+const QUICK_CHAOS: Limits = Limits::chaos(std::time::Duration::from_secs(5));
+const QUICK_VALIDATOR: Limits = Limits {
+    deadline: std::time::Duration::from_secs(5),
+    ..Limits::VALIDATOR
+};
+
+/// A store for a call that touches no scenario: no grants, no random
+/// stream, nothing journaled (describe, check, validate).
+fn pure_store(engine: &Engine, plugin: &str, limits: &Limits) -> Store<PluginState> {
+    new_store(
+        engine,
+        plugin,
+        Grants::default(),
+        limits,
+        [0; 32],
+        0,
+        None,
+        Journal::Live,
+    )
+}
+
 /// `stderr`: the plugin's captured stderr, to say why it trapped.
 async fn bounded<T>(
     plugin: &str,
@@ -197,17 +219,8 @@ pub(super) async fn describe_chaos(
     pre: &ChaosPluginPre<PluginState>,
     plugin: &str,
 ) -> Result<super::bindings::WitPluginInfo, PluginError> {
-    let limits = Limits::chaos(std::time::Duration::from_secs(5));
-    let mut store = new_store(
-        engine,
-        plugin,
-        Grants::default(),
-        &limits,
-        [0; 32],
-        0,
-        None,
-        Journal::Live,
-    );
+    let limits = QUICK_CHAOS;
+    let mut store = pure_store(engine, plugin, &limits);
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;
@@ -221,20 +234,8 @@ pub(super) async fn describe_validator(
     pre: &ValidatorPluginPre<PluginState>,
     plugin: &str,
 ) -> Result<super::bindings::WitPluginInfo, PluginError> {
-    let limits = Limits {
-        deadline: std::time::Duration::from_secs(5),
-        ..Limits::VALIDATOR
-    };
-    let mut store = new_store(
-        engine,
-        plugin,
-        Grants::default(),
-        &limits,
-        [0; 32],
-        0,
-        None,
-        Journal::Live,
-    );
+    let limits = QUICK_VALIDATOR;
+    let mut store = pure_store(engine, plugin, &limits);
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;
@@ -255,16 +256,7 @@ pub(super) async fn validate(
     trace: &[SpanRecord],
     call: ValidateCall,
 ) -> Result<Vec<Finding>, PluginError> {
-    let mut store = new_store(
-        engine,
-        plugin,
-        Grants::default(),
-        &call.limits,
-        [0; 32],
-        0,
-        None,
-        Journal::Live,
-    );
+    let mut store = pure_store(engine, plugin, &call.limits);
     let stderr = store.data().stderr.clone();
     let result = bounded(plugin, &call.limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;
@@ -288,17 +280,8 @@ pub(super) async fn check_chaos(
     fault_type: &str,
     config_json: &str,
 ) -> Result<Result<(), String>, PluginError> {
-    let limits = Limits::chaos(std::time::Duration::from_secs(5));
-    let mut store = new_store(
-        engine,
-        plugin,
-        Grants::default(),
-        &limits,
-        [0; 32],
-        0,
-        None,
-        Journal::Live,
-    );
+    let limits = QUICK_CHAOS;
+    let mut store = pure_store(engine, plugin, &limits);
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;
@@ -317,20 +300,8 @@ pub(super) async fn check_validator(
     table: &str,
     config_json: &str,
 ) -> Result<Result<(), String>, PluginError> {
-    let limits = Limits {
-        deadline: std::time::Duration::from_secs(5),
-        ..Limits::VALIDATOR
-    };
-    let mut store = new_store(
-        engine,
-        plugin,
-        Grants::default(),
-        &limits,
-        [0; 32],
-        0,
-        None,
-        Journal::Live,
-    );
+    let limits = QUICK_VALIDATOR;
+    let mut store = pure_store(engine, plugin, &limits);
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
         let instance = pre.instantiate_async(&mut store).await?;

@@ -27,7 +27,7 @@ impl Limits {
         deadline: Duration::from_secs(30),
         memory_bytes: 256 << 20,
     };
-    pub fn chaos(deadline: Duration) -> Limits {
+    pub const fn chaos(deadline: Duration) -> Limits {
         Limits {
             deadline,
             memory_bytes: 64 << 20,
