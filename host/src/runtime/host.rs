@@ -5,82 +5,19 @@
 use super::bindings::chaos::clnrm::chaos::{clock, container, log, rng, spans, types};
 use super::bindings::{AttrValue as WitAttr, SpanKind as WitKind, SpanStatus as WitStatus};
 use super::journal::{Journal, Step};
+use super::scenario::{FaultKind, ScenarioCtx};
 use crate::backend::Docker;
 use crate::trace::{AttrValue, SpanId, SpanKind, SpanStatus, Trace};
 use serde_json::json;
 
 type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
 use rand_core::Rng;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime::format_err as anyhow;
 use wasmtime::StoreLimits;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-
-/// What a chaos plugin acts on: one scenario's containers and trace.
-pub struct ScenarioCtx {
-    /// None when replaying: every Docker call is answered from the recording.
-    pub docker: Option<Docker>,
-    /// Service id -> container id.
-    pub containers: HashMap<String, String>,
-    /// The network the run created for this scenario.
-    pub network: Option<crate::backend::Network>,
-    pub trace: Trace,
-    /// Disruptive operations that took effect, so the engine can attribute a
-    /// step's failure to the fault that caused it.
-    pub faults: FaultLog,
-}
-
-/// Which disruptive host operation succeeded on which service, and when (run
-/// clock, ns).
-#[derive(Default)]
-pub struct FaultLog(std::sync::Mutex<Vec<(String, FaultKind, u64)>>);
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FaultKind {
-    Signal,
-    Pause,
-    NetworkCut,
-    /// Not a fault (e.g. unpause, reconnect).
-    None,
-}
-
-impl ScenarioCtx {
-    fn docker(&self) -> wasmtime::Result<&Docker> {
-        self.docker
-            .as_ref()
-            .ok_or_else(|| anyhow!("no Docker in this run (replaying without a recorded answer)"))
-    }
-}
-
-impl FaultLog {
-    pub fn record(&self, service: &str, kind: FaultKind, at_ns: u64) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((service.to_string(), kind, at_ns));
-    }
-
-    /// Whether any fault hit `service` between `from_ns` and `to_ns`.
-    pub fn any_during(&self, service: &str, from_ns: u64, to_ns: u64) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .any(|(s, k, t)| s == service && *k != FaultKind::None && (from_ns..=to_ns).contains(t))
-    }
-
-    /// Whether `kind` hit `service` before `before_ns`.
-    pub fn hit(&self, service: &str, kind: FaultKind, before_ns: u64) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .any(|(s, k, t)| s == service && *k == kind && *t <= before_ns)
-    }
-}
 
 /// Host capabilities a plugin can be granted (declared in `plugin-info`).
 #[derive(Clone, Copy, Debug, Default)]

@@ -10,9 +10,10 @@ mod host;
 pub mod journal;
 mod registry;
 mod sandbox;
+mod scenario;
 
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
-pub use host::{FaultKind, FaultLog, ScenarioCtx};
+pub use scenario::{FaultKind, FaultLog, ScenarioCtx};
 pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};
 pub use sandbox::Limits;
 

@@ -152,6 +152,7 @@ impl Checker<'_> {
                 table: table.clone(),
                 config_json: toml_to_json(v.get_ref()).to_string(),
                 span: v.span(),
+                positions: Default::default(),
             })
             .collect();
         let stem = self
@@ -537,6 +538,7 @@ impl Checker<'_> {
                             fault_type: s.clone(),
                             config_json: json.to_string(),
                             span,
+                            positions: Default::default(),
                         })
                     }
                     other => Err(self.err(

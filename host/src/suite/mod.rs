@@ -11,11 +11,13 @@ mod de;
 mod diag;
 mod load;
 mod model;
+mod positions;
 mod vars;
 
 pub use diag::{line_col, nearest, SuiteError};
 pub use load::{load, load_str};
 pub use model::{Meta, Policy};
+pub use positions::{KeyPath, Positions};
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -216,6 +218,8 @@ pub struct InjectionSpec {
     /// Where the table is in the file (for "unknown chaos type" errors): the
     /// whole value, or this entry of an array of them.
     pub span: Range<usize>,
+    /// Every key and value inside the table (for a plugin's `check` errors).
+    pub positions: Positions,
 }
 
 #[derive(Debug, Clone)]
@@ -224,6 +228,9 @@ pub struct ExpectSpec {
     pub table: String,
     pub config_json: String,
     pub span: Range<usize>,
+    /// Every key and value inside `[expect.X]`; for `[[expect.X]]` the first
+    /// path segment is the entry's index.
+    pub positions: Positions,
 }
 
 impl Suite {
