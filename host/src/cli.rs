@@ -3,6 +3,7 @@
 //! (0 all passed, 1 a test failed, 2 bad input or environment).
 
 use crate::backend::Docker;
+use crate::confined::ConfinedDir;
 use crate::engine::{self, RunCtx};
 use crate::runtime::{Registry, RegistryError};
 use crate::suite::{self, Exporter, Suite};
@@ -355,7 +356,7 @@ async fn report_and_export(
     out: &mut impl std::io::Write,
     s: &Suite,
     outcome: &engine::SuiteOutcome,
-    report_dir: &std::path::Path,
+    report_dir: &Arc<ConfinedDir>,
     exporter_override: Option<Exporter>,
 ) -> bool {
     use crate::trace::export::{self as otel, RunIdentity, Sink};
@@ -369,7 +370,7 @@ async fn report_and_export(
         Err(e) => {
             eprintln!(
                 "error: cannot write the reports into {}: {e}",
-                report_dir.display()
+                report_dir.path().display()
             );
             ok = false;
         }
@@ -380,9 +381,10 @@ async fn report_and_export(
             Some(Sink::Otlp(s.otel.endpoint.clone()))
         }
         (Some(Exporter::None), _) | (None, Exporter::None) => None,
-        (None, Exporter::Stdout) => Some(Sink::JsonFile(
-            report_dir.join(format!("{}.otlp.jsonl", outcome.name)),
-        )),
+        (None, Exporter::Stdout) => Some(Sink::JsonFile {
+            dir: report_dir.clone(),
+            name: format!("{}.otlp.jsonl", outcome.name),
+        }),
     };
     if let Some(sink) = sink {
         let run = RunIdentity {
@@ -437,6 +439,14 @@ async fn run(
         Ok(s) => s,
         Err(code) => return code,
     };
+    // Every report, export and artifact is written through this one handle.
+    let reports = match ConfinedDir::create(report_dir) {
+        Ok(d) => Arc::new(d),
+        Err(e) => {
+            eprintln!("error: cannot create the report directory: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
     let registry = match Registry::new() {
         Ok(r) => Arc::new(r),
         Err(e) => {
@@ -480,7 +490,7 @@ async fn run(
         run_id: engine::seed::new_run_id(),
         interrupt: engine::Interrupt::install(),
         record: record.is_some(),
-        artifacts_dir: report_dir.join("artifacts"),
+        reports: reports.clone(),
         progress: progress_bar(),
     };
     let mut recordings = Vec::new();
@@ -503,7 +513,7 @@ async fn run(
             &mut std::io::stdout(),
             s,
             &outcome,
-            report_dir,
+            &reports,
             exporter_override,
         )
         .await;

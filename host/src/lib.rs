@@ -4,6 +4,7 @@
 
 pub mod backend;
 pub mod cli;
+pub mod confined;
 pub mod engine;
 pub mod replay;
 pub mod report;

@@ -1,16 +1,18 @@
 //! `artifacts.collect`: copy files out of the scenario's main container
 //! (running or stopped, so a killed one's files too) before cleanup removes
-//! it, as tar archives under `<report-dir>/artifacts/<scenario>/`.
+//! it, as tar archives under `<report-dir>/artifacts/<scenario>/`. Names come
+//! from the suite, so they are written through the report directory's
+//! capability: nothing can land outside it.
 
 use crate::backend::Docker;
+use crate::confined::ConfinedDir;
 use crate::trace::{SpanId, Trace};
-use std::path::Path;
 
 pub async fn collect(
     docker: &Docker,
     trace: &Trace,
     parent: SpanId,
-    dir: &Path,
+    reports: &ConfinedDir,
     scenario: &str,
     container: &str,
     paths: &[String],
@@ -18,14 +20,15 @@ pub async fn collect(
     let span = trace.start("clnrm.artifacts.collect", Some(parent));
     trace.set_attr(span, "artifacts.requested", paths.len());
     let (mut collected, mut bytes, mut errors) = (0usize, 0usize, Vec::new());
-    let dest = dir.join(sanitize(scenario));
+    let dest = format!("artifacts/{}", sanitize(scenario));
     for p in paths {
-        let file = dest.join(format!("{}.tar", sanitize(p.trim_start_matches('/'))));
+        let file = format!("{}.tar", sanitize(p.trim_start_matches('/')));
         let r = match docker.archive(container, p).await {
-            Ok(tar) => std::fs::create_dir_all(&dest)
-                .and_then(|_| std::fs::write(&file, &tar))
+            Ok(tar) => reports
+                .subdir(&dest)
+                .and_then(|d| d.write(&file, &tar))
                 .map(|_| tar.len())
-                .map_err(|e| format!("{p}: cannot write {}: {e}", file.display())),
+                .map_err(|e| format!("{p}: cannot write it: {e}")),
             Err(e) => Err(format!("{p}: {e}")),
         };
         match r {

@@ -34,8 +34,9 @@ pub struct RunCtx {
     pub interrupt: Interrupt,
     /// `--record`: keep every plugin host call.
     pub record: bool,
-    /// Where `artifacts.collect` puts what it copies out (`--report-dir`).
-    pub artifacts_dir: std::path::PathBuf,
+    /// `--report-dir`: `artifacts.collect` puts what it copies out under
+    /// its `artifacts/` folder.
+    pub reports: Arc<crate::confined::ConfinedDir>,
     /// Told when a scenario starts (suite, scenario, index, count) and once
     /// more when the suite is done (index = count): the CLI's progress bar.
     /// The engine itself prints nothing.

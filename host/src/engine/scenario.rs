@@ -137,7 +137,7 @@ pub async fn run(
                 &ctx.docker,
                 trace,
                 span,
-                &ctx.artifacts_dir,
+                &ctx.reports,
                 &sc.name,
                 main,
                 &sc.artifacts,

@@ -7,6 +7,7 @@ use crate::suite::Suite;
 use crate::trace::SpanData;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use crate::confined::ConfinedDir;
 use std::path::{Path, PathBuf};
 
 pub const FORMAT: &str = "clnrm.recording/1";
@@ -63,16 +64,18 @@ impl Recording {
         }
     }
 
+    /// Write to the file the user named, atomically (a killed run never
+    /// leaves half a recording), through its folder's capability.
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let text = serde_json::to_string(self).map_err(std::io::Error::other)?;
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, path)
+        let (dir, name) = ConfinedDir::parent_of(path)?;
+        dir.write_atomic(&name, text).map(|_| ())
     }
 
     pub fn read(path: &Path) -> Result<Recording, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read recording {}: {e}", path.display()))?;
+        let text = ConfinedDir::parent_of(path)
+            .and_then(|(dir, name)| dir.read_to_string(&name))
+            .map_err(|e| format!("cannot read the recording: {e}"))?;
         let rec: Recording = serde_json::from_str(&text)
             .map_err(|e| format!("{}: not a clnrm recording: {e}", path.display()))?;
         if rec.format != FORMAT {

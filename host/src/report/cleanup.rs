@@ -6,13 +6,14 @@
 //! `network.remove` events) and `clnrm.cleanup.verification` span, so the
 //! file says exactly what the trace proves.
 
-use super::{report_path, write_file};
+use super::write_report;
+use crate::confined::ConfinedDir;
 use crate::backend::Leftovers;
 use crate::engine::{ScenarioOutcome, SuiteOutcome};
 use crate::trace::{AttrValue, SpanData, SpanStatus};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Serialize)]
 pub struct CleanupReport<'a> {
@@ -176,12 +177,10 @@ pub fn cleanup_report(outcome: &SuiteOutcome) -> CleanupReport<'_> {
     }
 }
 
-pub fn write_cleanup(dir: &Path, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
-    let path = report_path(dir, outcome, "cleanup.json");
+pub fn write_cleanup(dir: &ConfinedDir, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
     let text =
         serde_json::to_string_pretty(&cleanup_report(outcome)).map_err(std::io::Error::other)?;
-    write_file(&path, text)?;
-    Ok(path)
+    write_report(dir, outcome, "cleanup.json", text)
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! `<name>.report.json`: the suite's outcome with its spans. Schema in
 //! docs/reports.md.
 
-use super::{report_path, rfc3339, write_file};
+use super::{rfc3339, write_report};
+use crate::confined::ConfinedDir;
 use crate::engine::SuiteOutcome;
 use serde::Serialize;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -19,8 +20,7 @@ struct Report<'a> {
     spans: &'a [crate::trace::SpanData],
 }
 
-pub fn write_json(dir: &Path, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
-    let path = report_path(dir, outcome, "report.json");
+pub fn write_json(dir: &ConfinedDir, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
     let report = Report {
         schema: "clnrm.report/1",
         clnrm_version: env!("CARGO_PKG_VERSION"),
@@ -30,6 +30,5 @@ pub fn write_json(dir: &Path, outcome: &SuiteOutcome) -> std::io::Result<PathBuf
         spans: &outcome.spans,
     };
     let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
-    write_file(&path, text)?;
-    Ok(path)
+    write_report(dir, outcome, "report.json", text)
 }

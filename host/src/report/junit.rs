@@ -5,11 +5,12 @@
 //! the OTEL trace id. Times are seconds; timestamps come from the run clock,
 //! so with `freeze_clock` they are the frozen instant plus elapsed time.
 
-use super::{report_path, scenario_span, write_file};
+use super::{scenario_span, write_report};
+use crate::confined::ConfinedDir;
 use crate::engine::{ScenarioOutcome, SuiteOutcome};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 fn timestamp(unix_ns: u64) -> chrono::DateTime<chrono::Utc> {
@@ -190,13 +191,11 @@ pub fn junit_report(outcome: &SuiteOutcome) -> Report {
     report
 }
 
-pub fn write_junit(dir: &Path, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
-    let path = report_path(dir, outcome, "junit.xml");
+pub fn write_junit(dir: &ConfinedDir, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
     let text = junit_report(outcome)
         .to_string()
         .map_err(std::io::Error::other)?;
-    write_file(&path, text)?;
-    Ok(path)
+    write_report(dir, outcome, "junit.xml", text)
 }
 
 #[cfg(test)]

@@ -19,21 +19,21 @@ pub use json::write_json;
 pub use junit::{junit_report, write_junit};
 pub use summary::print_summary;
 
+use crate::confined::ConfinedDir;
 use crate::engine::SuiteOutcome;
 use crate::suite::ReportSpec;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// Write every report file `spec` asks for into `dir` (created if missing),
-/// in the order json, junit, digest, cleanup. Returns the paths written. The
-/// first failure stops it; its message names the file.
+/// Write every report file `spec` asks for into `dir`, in the order json,
+/// junit, digest, cleanup. Returns the paths written. The first failure
+/// stops it; its message names the file.
 pub fn write_all(
-    dir: &Path,
+    dir: &ConfinedDir,
     outcome: &SuiteOutcome,
     spec: &ReportSpec,
 ) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| with_path(dir, e))?;
-    type Writer = fn(&Path, &SuiteOutcome) -> io::Result<PathBuf>;
+    type Writer = fn(&ConfinedDir, &SuiteOutcome) -> io::Result<PathBuf>;
     let writers: [(bool, Writer); 4] = [
         (spec.json, write_json),
         (spec.junit, write_junit),
@@ -47,18 +47,14 @@ pub fn write_all(
     Ok(written)
 }
 
-/// `dir/<name>.<suffix>`.
-fn report_path(dir: &Path, outcome: &SuiteOutcome, suffix: &str) -> PathBuf {
-    dir.join(format!("{}.{suffix}", outcome.name))
-}
-
-fn with_path(path: &Path, e: io::Error) -> io::Error {
-    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-}
-
-/// Write `text` to `path`, naming the path on error.
-fn write_file(path: &Path, text: impl AsRef<[u8]>) -> io::Result<()> {
-    std::fs::write(path, text).map_err(|e| with_path(path, e))
+/// Write `<name>.<suffix>` into `dir`; returns its path.
+fn write_report(
+    dir: &ConfinedDir,
+    outcome: &SuiteOutcome,
+    suffix: &str,
+    text: impl AsRef<[u8]>,
+) -> io::Result<PathBuf> {
+    dir.write(&format!("{}.{suffix}", outcome.name), text)
 }
 
 /// Unix nanoseconds as RFC 3339 UTC with millisecond precision.
@@ -191,7 +187,12 @@ mod tests {
     fn write_all_honours_the_spec_and_names_files_after_the_suite() {
         let dir = tempfile::tempdir().unwrap();
         let o = fixture::outcome();
-        let all = write_all(dir.path(), &o, &ReportSpec::default()).unwrap();
+        let all = write_all(
+            &ConfinedDir::create(dir.path()).unwrap(),
+            &o,
+            &ReportSpec::default(),
+        )
+        .unwrap();
         let names: Vec<String> = all
             .iter()
             .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
@@ -207,7 +208,7 @@ mod tests {
         );
         let sub = tempfile::tempdir().unwrap();
         let only = write_all(
-            &sub.path().join("new/dir"),
+            &ConfinedDir::create(&sub.path().join("new/dir")).unwrap(),
             &o,
             &ReportSpec {
                 json: false,

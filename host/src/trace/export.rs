@@ -38,7 +38,6 @@ use opentelemetry_sdk::Resource;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// `service.name` when `[otel] resources` does not set one.
@@ -72,8 +71,11 @@ impl RunIdentity<'_> {
 /// Where the spans go.
 #[derive(Debug, Clone)]
 pub enum Sink {
-    /// OTLP/JSON lines into this file (created or replaced).
-    JsonFile(PathBuf),
+    /// OTLP/JSON lines into the file `name` of `dir` (created or replaced).
+    JsonFile {
+        dir: std::sync::Arc<crate::confined::ConfinedDir>,
+        name: String,
+    },
     /// OTLP/JSON lines on stdout.
     Stdout,
     /// OTLP/HTTP protobuf POST. `None`: the OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT
@@ -100,6 +102,8 @@ pub enum ExportError {
         path: String,
         source: std::io::Error,
     },
+    #[error("cannot write the export: {0}")]
+    File(std::io::Error),
     #[error("cannot encode the trace as OTLP/JSON: {0}")]
     Json(#[from] serde_json::Error),
     #[error("OTLP endpoint `{endpoint}`: {message}")]
@@ -271,7 +275,7 @@ pub async fn export(
 ) -> Result<Exported, ExportError> {
     let trace_id = run.trace_id().to_string();
     let destination = match sink {
-        Sink::JsonFile(p) => p.display().to_string(),
+        Sink::JsonFile { dir, name } => dir.display_path(name).display().to_string(),
         Sink::Stdout => "stdout".to_string(),
         Sink::Otlp(Some(e)) => traces_url(e),
         Sink::Otlp(None) => {
@@ -287,23 +291,15 @@ pub async fn export(
     let count = batch.len();
     let resource = resource(resources);
     match sink {
-        Sink::JsonFile(path) => {
+        Sink::JsonFile { dir, name } => {
             // Sampled out: an empty file, so a stale export cannot pass for this run's.
             let text = if is_sampled {
                 format!("{}\n", otlp_json(batch, &resource)?)
             } else {
                 String::new()
             };
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|source| ExportError::Io {
-                    path: dir.display().to_string(),
-                    source,
-                })?;
-            }
-            std::fs::write(path, text).map_err(|source| ExportError::Io {
-                path: path.display().to_string(),
-                source,
-            })?;
+            // The error already names the file.
+            dir.write(name, text).map_err(ExportError::File)?;
         }
         Sink::Stdout if is_sampled => {
             let line = otlp_json(batch, &resource)?;

@@ -1,5 +1,5 @@
 //! OpenTelemetry trace and span ids derived from the seed, not from OS
-//! randomness (DESIGN.md §5): the same suite with the same seed exports the
+//! randomness (see `[determinism]` in docs/toml-reference.md): the same suite with the same seed exports the
 //! same ids, run after run, so two runs can be lined up in any OTEL backend.
 //!
 //! trace id = SHA-256("clnrm.trace" 0 seed_be suite_name)[..16]
