@@ -118,6 +118,7 @@ pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::suite::testing::{fails, load_text, OK};
     use crate::suite::{Exporter, OtelSpec, ReportSpec, TimeoutStrategy};
     use std::time::Duration;
@@ -402,5 +403,61 @@ acyclic = true
             s.scenarios[0].steps[0].command,
             "docker inspect -f '{{.State.Pid}}' x"
         );
+    }
+
+    /// Every JSON path (keys, array indices) below `v`, the empty one included.
+    fn json_paths(v: &serde_json::Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(at.clone());
+        let children: Vec<(String, &serde_json::Value)> = match v {
+            serde_json::Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v)).collect(),
+            serde_json::Value::Array(a) => a
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v))
+                .collect(),
+            _ => Vec::new(),
+        };
+        for (k, v) in children {
+            at.push(k);
+            json_paths(v, at, out);
+            at.pop();
+        }
+    }
+
+    /// Every key and value a plugin is handed has its own position: the
+    /// paths of the JSON and of the positions are the same, in the chaos
+    /// suites and in the whole dialect.
+    #[test]
+    fn every_plugin_owned_key_has_a_position() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/chaos");
+        let mut suites: Vec<Suite> = std::fs::read_dir(&root)
+            .unwrap()
+            .map(|e| load(&e.unwrap().path()).unwrap())
+            .collect();
+        suites.push(load_text(FULL).unwrap());
+        let mut checked = 0;
+        for s in &suites {
+            let tables = s
+                .scenarios
+                .iter()
+                .flat_map(|sc| &sc.injections)
+                .map(|i| (&i.config_json, &i.positions, &i.span))
+                .chain(
+                    s.expectations
+                        .iter()
+                        .map(|e| (&e.config_json, &e.positions, &e.span)),
+                );
+            for (json, positions, span) in tables {
+                let v: serde_json::Value = serde_json::from_str(json).unwrap();
+                let mut want = Vec::new();
+                json_paths(&v, &mut Vec::new(), &mut want);
+                want.sort();
+                let got: Vec<Vec<String>> = positions.paths().cloned().collect();
+                assert_eq!(got, want, "{}: {json}", s.path.display());
+                assert_eq!(positions.value(&[]).as_ref(), Some(span));
+                checked += want.len();
+            }
+        }
+        assert!(checked > 50, "only {checked} paths");
     }
 }

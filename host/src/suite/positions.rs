@@ -60,6 +60,11 @@ impl Positions {
         self.spans.insert(path, (key, value));
     }
 
+    /// Every path that has a span, in order.
+    pub fn paths(&self) -> impl Iterator<Item = &KeyPath> {
+        self.spans.keys()
+    }
+
     /// Span of the key at `path`, else of the nearest enclosing key that is
     /// known (so an unknown key inside `attrs.all` points at `attrs.all`).
     pub fn key(&self, path: &[String]) -> Option<Range<usize>> {
