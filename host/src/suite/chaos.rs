@@ -86,7 +86,8 @@ pub struct InjectionSpec {
     pub span: Range<usize>,
     /// Every key and value inside the table (for a plugin's `check` errors),
     /// by path relative to the table (`["signal"]`, `["targets", "0"]`); the
-    /// empty path is the table itself.
+    /// empty path is the table itself (its key: `chaos_injection` for a lone
+    /// table, the entry itself for an entry of an array).
     pub positions: Positions,
 }
 
