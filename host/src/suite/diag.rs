@@ -3,6 +3,7 @@
 
 use miette::{Diagnostic, NamedSource, SourceSpan};
 use std::ops::Range;
+use std::path::Path;
 use thiserror::Error;
 
 #[derive(Debug, Error, Diagnostic)]
@@ -43,6 +44,30 @@ impl SuiteError {
             span: span.into(),
             help,
         }
+    }
+}
+
+/// What every check needs to report an error: the file's name and its text.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub path: &'a Path,
+    pub source: &'a str,
+}
+
+impl Ctx<'_> {
+    pub fn err(
+        &self,
+        span: Range<usize>,
+        msg: impl Into<String>,
+        help: Option<String>,
+    ) -> SuiteError {
+        SuiteError::at(
+            &self.path.display().to_string(),
+            self.source,
+            span,
+            msg,
+            help,
+        )
     }
 }
 

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use toml::de::DeValue;
+use toml::Spanned;
 
 /// A path into a table: keys by name, array entries by their decimal index
 /// ("0", "1", ...), exactly as plugins report them in a WIT `config-error`.
@@ -20,8 +22,47 @@ pub struct Positions {
 }
 
 impl Positions {
+    /// Every key and value of `value` (the parsed document's own spans, so
+    /// they point into the file as written, also after `[vars]`
+    /// substitution). `key` is the span of the key that names `value` (for
+    /// an array entry, which has none, pass the entry's own span).
+    ///
+    /// toml's spans: a `[table]` or `[[table]]` value is its header; a table
+    /// made by a dotted key (`attrs.all = ...`) is that key segment.
+    pub fn of(key: Range<usize>, value: &Spanned<DeValue<'_>>) -> Positions {
+        let mut out = Positions::default();
+        out.walk(&mut Vec::new(), key, value);
+        out
+    }
+
+    fn walk(&mut self, path: &mut KeyPath, key: Range<usize>, value: &Spanned<DeValue<'_>>) {
+        self.insert(path.clone(), key, value.span());
+        match value.get_ref() {
+            DeValue::Array(a) => {
+                for (i, e) in a.iter().enumerate() {
+                    path.push(i.to_string());
+                    self.walk(path, e.span(), e);
+                    path.pop();
+                }
+            }
+            DeValue::Table(t) => {
+                for (k, e) in t.iter() {
+                    path.push(k.get_ref().to_string());
+                    self.walk(path, k.span(), e);
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+
     pub fn insert(&mut self, path: KeyPath, key: Range<usize>, value: Range<usize>) {
         self.spans.insert(path, (key, value));
+    }
+
+    /// Every path that has a span, in order.
+    pub fn paths(&self) -> impl Iterator<Item = &KeyPath> {
+        self.spans.keys()
     }
 
     /// Span of the key at `path`, else of the nearest enclosing key that is

@@ -1,14 +1,43 @@
-//! `[determinism] freeze_clock`: an RFC 3339 instant, as a string or as a TOML
-//! datetime, to Unix nanoseconds.
+//! `[determinism]`: the seed and `freeze_clock`.
 //!
-//! Accepted: `2025-01-01T00:00:00Z`, a space instead of `T`, fractional
-//! seconds, an offset (`+02:00`), or no offset at all (read as UTC). Rejected:
-//! a date or a time alone, anything before 1970.
+//! `freeze_clock` is an RFC 3339 instant, as a string or as a TOML datetime,
+//! turned into Unix nanoseconds. Accepted: `2025-01-01T00:00:00Z`, a space
+//! instead of `T`, fractional seconds, an offset (`+02:00`), or no offset at
+//! all (read as UTC). Rejected: a date or a time alone, anything before 1970.
 
+use super::diag::{Ctx, SuiteError};
+use serde::Deserialize;
 use toml::value::{Datetime, Offset};
+use toml::Spanned;
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Determinism {
+    /// None lets the CLI pick (and report) one.
+    pub seed: Option<u64>,
+    /// RFC 3339 instant that span timestamps start from: a string or a TOML
+    /// offset/local datetime.
+    pub freeze_clock: Option<Spanned<toml::Value>>,
+}
+
+impl Determinism {
+    /// `freeze_clock` as Unix nanoseconds.
+    pub fn freeze_clock_unix_ns(&self, cx: &Ctx) -> Result<Option<u64>, SuiteError> {
+        let Some(fc) = &self.freeze_clock else {
+            return Ok(None);
+        };
+        parse(fc.get_ref()).map(Some).map_err(|m| {
+            cx.err(
+                fc.span(),
+                m,
+                Some("write e.g. freeze_clock = \"2025-01-01T00:00:00Z\"".into()),
+            )
+        })
+    }
+}
 
 /// Unix nanoseconds of the instant, or why it is not one.
-pub fn parse(value: &toml::Value) -> Result<u64, String> {
+fn parse(value: &toml::Value) -> Result<u64, String> {
     let dt: Datetime = match value {
         toml::Value::Datetime(d) => *d,
         toml::Value::String(s) => s
@@ -64,6 +93,7 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::testing::{fails, load_text, OK};
 
     fn s(x: &str) -> Result<u64, String> {
         parse(&toml::Value::String(x.into()))
@@ -101,5 +131,28 @@ mod tests {
         assert!(parse(&toml::Value::Integer(5))
             .unwrap_err()
             .contains("found integer"));
+    }
+
+    #[test]
+    fn freeze_clock_parses() {
+        let s = load_text(&format!(
+            "[determinism]\nseed = 7\nfreeze_clock = \"2025-01-01T00:00:00Z\"\n{OK}"
+        ))
+        .unwrap();
+        assert_eq!(s.freeze_clock_unix_ns, Some(1_735_689_600_000_000_000));
+        assert_eq!(s.seed, Some(7));
+        // An unquoted TOML datetime is the same instant.
+        let s = load_text(&format!(
+            "[determinism]\nfreeze_clock = 2025-01-01T00:00:00Z\n{OK}"
+        ))
+        .unwrap();
+        assert_eq!(s.freeze_clock_unix_ns, Some(1_735_689_600_000_000_000));
+        let (l, c, m, _) = fails(&format!(
+            "[determinism]\nfreeze_clock = \"2025-13-01T00:00:00Z\"\n{OK}"
+        ));
+        assert_eq!((l, c), (2, 16), "{m}");
+        assert!(m.contains("not an RFC 3339 instant"), "{m}");
+        let (l, c, m, _) = fails(&format!("[determinism]\nseed = -1\n{OK}"));
+        assert_eq!((l, c), (2, 8), "{m}");
     }
 }

@@ -1,0 +1,60 @@
+//! `[limits]`: the bound on each scenario, and the resource limits every
+//! service gets unless its own `limits` say otherwise (see `service.rs`).
+
+use super::diag::{Ctx, SuiteError};
+use serde::Deserialize;
+use std::time::Duration;
+use toml::Spanned;
+
+/// Bound on a scenario when `[limits] max_duration_seconds` is absent.
+pub const DEFAULT_MAX_DURATION: Duration = Duration::from_secs(300);
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Limits {
+    pub cpu_millicores: Option<u64>,
+    pub memory_mb: Option<u64>,
+    /// Bound on each scenario (steps and injections).
+    pub max_duration_seconds: Option<Spanned<u64>>,
+}
+
+impl Limits {
+    /// The bound on each scenario (`ScenarioSpec::max_duration`).
+    pub fn max_duration(&self, cx: &Ctx) -> Result<Duration, SuiteError> {
+        match &self.max_duration_seconds {
+            Some(s) if *s.get_ref() == 0 => Err(cx.err(
+                s.span(),
+                "`max_duration_seconds` must be at least 1",
+                Some("it bounds every scenario; leave it out for the default of 300".into()),
+            )),
+            Some(s) => Ok(Duration::from_secs(*s.get_ref())),
+            None => Ok(DEFAULT_MAX_DURATION),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::suite::testing::{fails, load_text, OK};
+
+    #[test]
+    fn max_duration_and_service_defaults() {
+        let s = load_text(OK).unwrap();
+        assert_eq!(s.scenarios[0].max_duration, DEFAULT_MAX_DURATION);
+        assert_eq!(s.services["app"].memory_mb, None);
+        let s = load_text(&format!(
+            "[limits]\nmax_duration_seconds = 7\nmemory_mb = 64\ncpu_millicores = 250\n{OK}"
+        ))
+        .unwrap();
+        assert_eq!(s.scenarios[0].max_duration, Duration::from_secs(7));
+        let app = &s.services["app"];
+        assert_eq!((app.memory_mb, app.cpu_millicores), (Some(64), Some(250)));
+        let (l, c, m, h) = fails(&format!("[limits]\nmax_duration_seconds = 0\n{OK}"));
+        assert_eq!((l, c), (2, 24), "{m}");
+        assert!(m.contains("at least 1") && h.contains("300"), "{m} / {h}");
+        let (l, c, _, h) = fails(&format!("[limits]\nmemory = 1\n{OK}"));
+        assert_eq!((l, c), (2, 1));
+        assert!(h.contains("did you mean `memory_mb`"), "{h}");
+    }
+}

@@ -1,0 +1,222 @@
+//! `[service.<id>]`: the containers a scenario starts, and the check that a
+//! name used elsewhere (`service`, `run` entries, `parallel_services`) is one
+//! of them.
+
+use super::de::{TableOf, TableShape};
+use super::diag::{nearest, Ctx, SuiteError};
+use super::limits::Limits;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Only "generic_container" for now.
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
+    /// A service plugin by name: not supported yet (an error says so).
+    pub plugin: Option<Spanned<String>>,
+    pub image: Spanned<String>,
+    /// The container's command. Default: a keep-alive (`sleep`) so steps can exec into it.
+    #[serde(default)]
+    pub args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default)]
+    pub limits: ServiceLimits,
+    /// Linux capabilities to add, e.g. ["NET_ADMIN"].
+    #[serde(default)]
+    pub capabilities: Vec<String>,
+    /// A span that must exist before the scenario's steps start.
+    pub wait_for_span: Option<Spanned<String>>,
+}
+
+impl TableShape for Service {
+    const EXPECTING: &'static str = "a [service.<id>] table (image = \"...\", ...)";
+}
+
+/// A service's own `limits = { ... }`.
+#[derive(Debug, Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceLimits {
+    pub memory_mb: Option<u64>,
+    pub cpu_millicores: Option<u64>,
+    pub pids: Option<i64>,
+    pub max_file_descriptors: Option<u64>,
+    /// tmpfs mounts: path = size in MB.
+    #[serde(default)]
+    pub tmpfs: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    pub id: String,
+    pub image: String,
+    pub args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub memory_mb: Option<u64>,
+    pub cpu_millicores: Option<u64>,
+    pub pids: Option<i64>,
+    pub max_file_descriptors: Option<u64>,
+    pub tmpfs: BTreeMap<String, u64>,
+    pub capabilities: Vec<String>,
+    /// `wait_for_span`: a span that must exist before the scenario's steps start.
+    pub wait_for_span: Option<String>,
+}
+
+/// The services by id, `[limits]` filling in what a service's own `limits`
+/// leave out.
+pub fn check_all(
+    cx: &Ctx,
+    raw: &BTreeMap<String, TableOf<Service>>,
+    defaults: &Limits,
+) -> Result<BTreeMap<String, ServiceSpec>, SuiteError> {
+    let mut out = BTreeMap::new();
+    for (id, s) in raw {
+        out.insert(id.clone(), s.check(cx, id, defaults)?);
+    }
+    Ok(out)
+}
+
+impl Service {
+    fn check(&self, cx: &Ctx, id: &str, defaults: &Limits) -> Result<ServiceSpec, SuiteError> {
+        if let Some(kind) = &self.kind {
+            if kind.get_ref() != "generic_container" {
+                let hint = match nearest(kind.get_ref(), ["generic_container"]) {
+                    Some(n) => format!("did you mean \"{n}\"? it is the only service type"),
+                    None => "the only service type is \"generic_container\"".to_string(),
+                };
+                return Err(cx.err(
+                    kind.span(),
+                    format!("unknown service type `{}`", kind.get_ref()),
+                    Some(hint),
+                ));
+            }
+        }
+        if let Some(p) = &self.plugin {
+            return Err(cx.err(
+                p.span(),
+                format!(
+                    "service `{id}`: service plugins are not supported yet (plugin = \"{}\")",
+                    p.get_ref()
+                ),
+                Some(
+                    "remove `plugin`: every service is a generic_container started from `image`"
+                        .into(),
+                ),
+            ));
+        }
+        if self.image.get_ref().trim().is_empty() {
+            return Err(cx.err(
+                self.image.span(),
+                format!("service `{id}` has an empty `image`"),
+                Some("write image = \"name:tag\" (an image present locally)".into()),
+            ));
+        }
+        if let Some(w) = &self.wait_for_span {
+            if w.get_ref().trim().is_empty() {
+                return Err(cx.err(w.span(), "`wait_for_span` is empty", Some("name the span that must exist before steps start, e.g. \"clnrm.service.start\"".into())));
+            }
+        }
+        Ok(ServiceSpec {
+            id: id.to_string(),
+            image: self.image.get_ref().clone(),
+            args: self.args.clone(),
+            env: self.env.clone(),
+            memory_mb: self.limits.memory_mb.or(defaults.memory_mb),
+            cpu_millicores: self.limits.cpu_millicores.or(defaults.cpu_millicores),
+            pids: self.limits.pids,
+            max_file_descriptors: self.limits.max_file_descriptors,
+            tmpfs: self.limits.tmpfs.clone(),
+            capabilities: self.capabilities.clone(),
+            wait_for_span: self.wait_for_span.as_ref().map(|w| w.get_ref().clone()),
+        })
+    }
+}
+
+/// `r` names a defined service; the error suggests the nearest one.
+pub fn service_ref(
+    cx: &Ctx,
+    r: &Spanned<String>,
+    services: &BTreeMap<String, ServiceSpec>,
+) -> Result<String, SuiteError> {
+    let id = r.get_ref();
+    if services.contains_key(id) {
+        return Ok(id.clone());
+    }
+    let help = match nearest(id, services.keys().map(String::as_str)) {
+        Some(n) => format!(
+            "did you mean `{n}`? services defined: {}",
+            list(services.keys())
+        ),
+        None if services.is_empty() => {
+            "define it with a [service.<id>] table (image = ...)".to_string()
+        }
+        None => format!("services defined: {}", list(services.keys())),
+    };
+    Err(cx.err(r.span(), format!("unknown service `{id}`"), Some(help)))
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    names
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::suite::testing::{fails, load_text, OK};
+
+    #[test]
+    fn services() {
+        let (l, c, m, _) = fails(&OK.replace(
+            "image = \"clnrm-base:latest\"",
+            "image = \"clnrm-base:latest\"\nplugin = \"postgres\"",
+        ));
+        assert_eq!((l, c), (6, 10), "{m}");
+        assert!(m.contains("service plugins are not supported yet"), "{m}");
+        let (l, c, m, h) = fails(&OK.replace(
+            "image = \"clnrm-base:latest\"",
+            "image = \"clnrm-base:latest\"\ntype = \"generic\"",
+        ));
+        assert_eq!((l, c), (6, 8), "{m}");
+        assert!(h.contains("generic_container"), "{h}");
+        let (l, c, m, h) = fails(&OK.replace("image = \"clnrm-base:latest\"", "args = []"));
+        assert_eq!((l, c), (4, 1), "{m}");
+        assert!(
+            m.contains("missing field `image`") && h.contains("add image"),
+            "{m}"
+        );
+        let (l, c, m, _) = fails(&OK.replace("image = \"clnrm-base:latest\"", "image = \"\""));
+        assert_eq!((l, c), (5, 9), "{m}");
+        assert!(m.contains("empty `image`"), "{m}");
+        let (l, c, m, _) = fails(&OK.replace(
+            "image = \"clnrm-base:latest\"",
+            "image = \"x\"\nwait_for_span = \"\"",
+        ));
+        assert_eq!((l, c), (6, 17), "{m}");
+        assert!(m.contains("`wait_for_span` is empty"), "{m}");
+        let (l, c, m, _) = fails(&OK.replace(
+            "[service.app]\nimage = \"clnrm-base:latest\"",
+            "[service]\napp = 5",
+        ));
+        assert_eq!((l, c), (5, 7), "{m}");
+        assert!(m.contains("expected a [service.<id>] table"), "{m}");
+    }
+
+    #[test]
+    fn unknown_service_is_an_error() {
+        let e = load_text(&OK.replace("service = \"app\"", "service = \"ap\"")).unwrap_err();
+        assert!(e.message.contains("unknown service `ap`"), "{e}");
+        assert!(e
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .contains("did you mean `app`"));
+        assert_eq!(e.line, 8);
+        let e = load_text(&OK.replace("service = \"app\"", "service = \"zzzzz\"")).unwrap_err();
+        assert_eq!(e.help.as_deref(), Some("services defined: `app`"));
+    }
+}

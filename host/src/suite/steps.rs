@@ -1,0 +1,280 @@
+//! A scenario's commands: `run` (one command in the main service, or
+//! commands run at once in several services) or `steps` (commands one after
+//! another in the main service), exactly one of the two.
+
+use super::de::{TableOf, TableShape};
+use super::diag::{Ctx, SuiteError};
+use super::service::{service_ref, ServiceSpec};
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+use toml::Spanned;
+
+/// `run`: one command in the main service, or commands run at once.
+#[derive(Debug)]
+pub enum Run {
+    Command(String),
+    Parallel(Vec<Spanned<TableOf<RunEntry>>>),
+}
+
+impl<'de> Deserialize<'de> for Run {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Run;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "`run` to be a command string, or an array of { service, command } tables",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Run, E> {
+                Ok(Run::Command(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Run, E> {
+                Ok(Run::Command(v))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Run, A::Error> {
+                let mut out = Vec::new();
+                while let Some(e) = seq.next_element::<Spanned<TableOf<RunEntry>>>()? {
+                    out.push(e);
+                }
+                Ok(Run::Parallel(out))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// One entry of `run = [...]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunEntry {
+    pub name: Option<String>,
+    pub service: Spanned<String>,
+    pub command: String,
+    pub timeout_ms: Option<u64>,
+}
+
+impl TableShape for RunEntry {
+    const EXPECTING: &'static str = "a { service, command } table (name and timeout_ms optional)";
+}
+
+/// One entry of `steps = [...]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepDef {
+    pub name: Option<String>,
+    pub run: String,
+    pub timeout_ms: Option<u64>,
+}
+
+impl TableShape for StepDef {
+    const EXPECTING: &'static str = "a step table { name, run, timeout_ms }";
+}
+
+/// `steps`, as written.
+pub type StepList = Spanned<Vec<Spanned<TableOf<StepDef>>>>;
+
+#[derive(Debug, Clone)]
+pub struct StepSpec {
+    pub name: String,
+    pub service: String,
+    pub command: String,
+    pub timeout: Option<Duration>,
+}
+
+/// What the steps of one scenario are resolved against.
+pub struct Scope<'a> {
+    /// The scenario's name: the default step names derive from it, and
+    /// errors about the scenario as a whole point at it.
+    pub name: &'a Spanned<String>,
+    /// The scenario's main service, checked.
+    pub main: Option<&'a String>,
+    /// The scenario's `timeout_ms`, the default bound on each step.
+    pub timeout: Option<Duration>,
+    pub services: &'a BTreeMap<String, ServiceSpec>,
+}
+
+/// The steps, and whether they run at once (`run = [...]`).
+pub fn resolve(
+    cx: &Ctx,
+    at: &Scope,
+    run: Option<&Spanned<Run>>,
+    steps: Option<&StepList>,
+) -> Result<(Vec<StepSpec>, bool), SuiteError> {
+    let name = at.name.get_ref();
+    let need_main = |what: &str| {
+        at.main.cloned().ok_or_else(|| {
+            cx.err(
+                at.name.span(),
+                format!("scenario `{name}` has {what} but no `service`"),
+                Some("add service = \"<id>\" naming a [service.<id>] table".into()),
+            )
+        })
+    };
+    let mut out = Vec::new();
+    match (run, steps) {
+        (Some(run), Some(_)) => Err(cx.err(
+            run.span(),
+            format!("scenario `{name}` has both `run` and `steps`"),
+            Some("use `run` for one command (or commands at once), `steps` for a sequence".into()),
+        )),
+        (None, None) => Err(cx.err(
+            at.name.span(),
+            format!("scenario `{name}` has nothing to run"),
+            Some("add run = \"<command>\" or steps = [{ run = \"...\" }]".into()),
+        )),
+        (Some(run), None) => match run.get_ref() {
+            Run::Command(cmd) => {
+                out.push(StepSpec {
+                    name: name.clone(),
+                    service: need_main("`run`")?,
+                    command: cmd.clone(),
+                    timeout: at.timeout,
+                });
+                Ok((out, false))
+            }
+            Run::Parallel(entries) => {
+                if entries.is_empty() {
+                    return Err(cx.err(
+                        run.span(),
+                        format!("scenario `{name}`: `run = []` has nothing to run"),
+                        Some("write run = [{ service = \"<id>\", command = \"...\" }, ...]".into()),
+                    ));
+                }
+                for e in entries {
+                    let e = e.get_ref();
+                    let service = service_ref(cx, &e.service, at.services)?;
+                    out.push(StepSpec {
+                        name: e
+                            .name
+                            .clone()
+                            .unwrap_or_else(|| format!("{name}/{service}")),
+                        service,
+                        command: e.command.clone(),
+                        timeout: e.timeout_ms.map(Duration::from_millis).or(at.timeout),
+                    });
+                }
+                Ok((out, true))
+            }
+        },
+        (None, Some(list)) => {
+            if list.get_ref().is_empty() {
+                return Err(cx.err(
+                    list.span(),
+                    format!("scenario `{name}`: `steps = []` has nothing to run"),
+                    Some("write steps = [{ run = \"...\" }, ...]".into()),
+                ));
+            }
+            let service = need_main("`steps`")?;
+            for (i, s) in list.get_ref().iter().enumerate() {
+                let s = s.get_ref();
+                out.push(StepSpec {
+                    name: s.name.clone().unwrap_or_else(|| format!("{name}/{i}")),
+                    service: service.clone(),
+                    command: s.run.clone(),
+                    timeout: s.timeout_ms.map(Duration::from_millis).or(at.timeout),
+                });
+            }
+            Ok((out, false))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::suite::testing::{fails, load_text, OK};
+    use std::time::Duration;
+
+    #[test]
+    fn run_entries_say_what_was_expected() {
+        let (l, c, m, h) = fails(&OK.replace(
+            "run = \"sleep 5\"",
+            "run = [\n  { service = \"app\", comand = \"x\" },\n]",
+        ));
+        assert_eq!((l, c), (10, 22), "{m}");
+        assert!(h.contains("did you mean `command`"), "{h}");
+        let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = 5"));
+        assert_eq!((l, c), (9, 7), "{m}");
+        assert!(
+            m.contains(
+                "expected `run` to be a command string, or an array of { service, command } tables"
+            ),
+            "{m}"
+        );
+        let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = [\"sleep 5\"]"));
+        assert_eq!((l, c), (9, 8), "{m}");
+        assert!(m.contains("expected a { service, command } table"), "{m}");
+        let (l, c, m, h) = fails(&OK.replace("run = \"sleep 5\"", "run = [{ service = \"app\" }]"));
+        assert_eq!((l, c), (9, 8), "{m}");
+        assert!(
+            m.contains("missing field `command`") && h.contains("add command"),
+            "{m} / {h}"
+        );
+        let (l, c, m, _) = fails(&OK.replace(
+            "run = \"sleep 5\"",
+            "run = [{ service = \"db\", command = \"x\" }]",
+        ));
+        assert_eq!((l, c), (9, 20), "{m}");
+        assert!(m.contains("unknown service `db`"), "{m}");
+        let (l, c, m, h) = fails(&OK.replace("run = \"sleep 5\"", "steps = [{ rn = \"x\" }]"));
+        assert_eq!((l, c), (9, 12), "{m}");
+        assert!(h.contains("did you mean `run`"), "{h}");
+        let (_, _, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = []"));
+        assert!(m.contains("`run = []` has nothing to run"), "{m}");
+        let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "steps = []"));
+        assert_eq!((l, c), (9, 9), "{m}");
+        assert!(m.contains("`steps = []` has nothing to run"), "{m}");
+    }
+
+    #[test]
+    fn run_or_steps_exactly_once_and_a_main_service() {
+        let (l, c, m, _) = fails(&OK.replace(
+            "run = \"sleep 5\"",
+            "run = \"x\"\nsteps = [{ run = \"y\" }]",
+        ));
+        assert_eq!((l, c), (9, 7), "{m}");
+        assert!(m.contains("both `run` and `steps`"), "{m}");
+        let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"\n", ""));
+        assert_eq!((l, c), (7, 8), "{m}");
+        assert!(m.contains("has nothing to run"), "{m}");
+        let (l, c, m, h) = fails(&OK.replace("service = \"app\"\n", ""));
+        assert_eq!((l, c), (7, 8), "{m}");
+        assert!(
+            m.contains("has `run` but no `service`") && h.contains("add service"),
+            "{m}"
+        );
+        let (_, _, m, _) = fails(
+            &OK.replace("service = \"app\"\n", "")
+                .replace("run = \"sleep 5\"", "steps = [{ run = \"y\" }]"),
+        );
+        assert!(m.contains("has `steps` but no `service`"), "{m}");
+    }
+
+    #[test]
+    fn step_names_and_timeouts() {
+        let s = load_text(&OK.replace(
+            "run = \"sleep 5\"",
+            "timeout_ms = 40\nsteps = [{ run = \"a\" }, { name = \"b\", run = \"b\", timeout_ms = 5 }]",
+        ))
+        .unwrap();
+        let st = &s.scenarios[0].steps;
+        assert_eq!(
+            st.iter()
+                .map(|s| (
+                    s.name.as_str(),
+                    s.service.as_str(),
+                    s.command.as_str(),
+                    s.timeout
+                ))
+                .collect::<Vec<_>>(),
+            [
+                ("killed/0", "app", "a", Some(Duration::from_millis(40))),
+                ("b", "app", "b", Some(Duration::from_millis(5))),
+            ]
+        );
+        assert!(!s.scenarios[0].parallel);
+    }
+}
