@@ -69,3 +69,4 @@ impl FaultLog {
             .any(|(s, k, t)| s == service && *k == kind && *t <= before_ns)
     }
 }
+
