@@ -735,8 +735,10 @@ mod tests {
 
     #[test]
     fn the_exports_pick_the_bindings_and_bad_versions_are_refused() {
-        let ok = |all: &[&str], exports: &[&str]| {
-            classify_names(names(all).into_iter(), &names(exports))
+        // As `check_version` calls it: imports and exports, then the exports.
+        let ok = |imports: &[&str], exports: &[&str]| {
+            let all = names(imports).into_iter().chain(names(exports));
+            classify_names(all, &names(exports))
         };
         assert_eq!(
             ok(

@@ -3,8 +3,9 @@
 //! must keep loading and running on the current host
 //! (docs/wit-versioning.md, tests/wit_compat.rs).
 //!
-//! `legacy_kill`: SIGKILL the target service (`target`, default the
-//! scenario's main service), wait until Docker reports it stopped, and emit
+//! `legacy_kill`: after `delay_ms` (default 0), SIGKILL the target service
+//! (`target`, default the scenario's main service), wait until Docker
+//! reports it stopped, and emit
 //! `clnrm.chaos.legacy_kill` with `chaos.type` and `chaos.observed` (true
 //! only on exit code 137).
 #![cfg(target_family = "wasm")]
@@ -18,13 +19,14 @@ use clnrm::chaos::types::{AttrValue, PluginInfo, SpanKind, SpanStatus};
 use clnrm::chaos::{clock, container, spans};
 use exports::clnrm::chaos::chaos::{Guest, Injection, Outcome};
 
-const KEYS: [&str; 2] = ["type", "target"];
+const KEYS: [&str; 3] = ["type", "target", "delay_ms"];
 const OBSERVE_MS: u64 = 10_000;
 
 struct Legacy;
 
-/// The target service named by the table, if any; errors in 0.2's form: a string.
-fn target(config_json: &str) -> Result<Option<String>, String> {
+/// The target service named by the table, if any, and the delay; errors in
+/// 0.2's form: a string.
+fn parse(config_json: &str) -> Result<(Option<String>, u64), String> {
     let v: serde_json::Value =
         serde_json::from_str(config_json).map_err(|e| format!("not JSON: {e}"))?;
     let table = v.as_object().ok_or("legacy_kill takes a table")?;
@@ -34,9 +36,15 @@ fn target(config_json: &str) -> Result<Option<String>, String> {
             KEYS.join(", ")
         ));
     }
+    let delay = match table.get("delay_ms") {
+        None => 0,
+        Some(v) => v
+            .as_u64()
+            .ok_or_else(|| format!("`delay_ms` must be a number of milliseconds, found {v}"))?,
+    };
     match table.get("target") {
-        None => Ok(None),
-        Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+        None => Ok((None, delay)),
+        Some(serde_json::Value::String(s)) => Ok((Some(s.clone()), delay)),
         Some(other) => Err(format!("`target` must be a service name, found {other}")),
     }
 }
@@ -60,11 +68,12 @@ impl Guest for Legacy {
         if fault_type != "legacy_kill" {
             return Err(format!("wit02-fixture does not handle `{fault_type}`"));
         }
-        target(&config_json).map(|_| ())
+        parse(&config_json).map(|_| ())
     }
 
     fn inject(injection: Injection) -> Result<Outcome, String> {
-        let service = match target(&injection.config_json)? {
+        let (target, delay_ms) = parse(&injection.config_json)?;
+        let service = match target {
             Some(s) => s,
             None => injection
                 .services
@@ -79,6 +88,7 @@ impl Guest for Legacy {
         );
         set(span, "chaos.type", AttrValue::Str("legacy_kill".into()));
         set(span, "target.service", AttrValue::Str(service.clone()));
+        clock::sleep_ms(delay_ms);
         let fail = |msg: String| {
             set(span, "chaos.observed", AttrValue::Boolean(false));
             spans::end(span, SpanStatus::Error, Some(&msg));
