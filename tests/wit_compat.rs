@@ -1,7 +1,8 @@
 //! A plugin built against the frozen `clnrm:chaos@0.2.0` WIT
 //! (tests/plugins/wit02-fixture, wit-bindgen directly, not the sdk) loads and
 //! runs on the current host (docs/wit-versioning.md): described and checked
-//! through `[plugins]` without Docker, then run against a real container.
+//! through `[plugins]` without Docker, then run against a real container and
+//! judged by a validator built against 0.2.0 too (tests/plugins/wit02-validator).
 
 mod support;
 
@@ -19,10 +20,21 @@ fn fixture() -> std::path::PathBuf {
     p
 }
 
+fn validator() -> std::path::PathBuf {
+    let p = plugin_dir().join("wit02-validator.wasm");
+    assert!(
+        p.is_file(),
+        "wit02-validator missing in {}: run `cargo xtask plugins`",
+        p.display()
+    );
+    p
+}
+
 fn legacy_suite(injection: &str) -> String {
     format!(
         r#"[plugins]
 legacy = "{}"
+legacy_validator = "{}"
 
 [service.app]
 image = "clnrm-base:latest"
@@ -38,8 +50,12 @@ chaos_injection = {injection}
 name = "clnrm.chaos.legacy_kill"
 status = "OK"
 attrs.all = {{ "chaos.type" = "legacy_kill", "chaos.observed" = "true", "container.exit_code" = "137" }}
+
+[expect.legacy]
+name = "clnrm.chaos.legacy_kill"
 "#,
-        fixture().display()
+        fixture().display(),
+        validator().display()
     )
 }
 
@@ -74,7 +90,7 @@ fn a_0_2_plugin_is_described_and_checked_without_docker() {
         "{}",
         r.stderr
     );
-    assert!(r.stderr.contains("bad.clnrm.toml:12:19"), "{}", r.stderr);
+    assert!(r.stderr.contains("bad.clnrm.toml:13:19"), "{}", r.stderr);
 }
 
 #[test]
@@ -105,5 +121,20 @@ fn a_0_2_plugin_runs_against_a_real_container() {
     );
     assert_eq!(parent_name(&rep, span).as_deref(), Some("clnrm.scenario"));
     assert_eq!(rep["plugins"]["wit02-fixture"]["wit_version"], "0.2.0");
+    // The 0.2 validator saw the trace (converted to its records) and judged it.
+    assert_eq!(rep["plugins"]["wit02-validator"]["wit_version"], "0.2.0");
+    let legacy: Vec<&serde_json::Value> = rep["expectations"]
+        .as_array()
+        .expect("expectations")
+        .iter()
+        .filter(|e| e["expectation"] == "expect.legacy clnrm.chaos.legacy_kill")
+        .collect();
+    assert_eq!(legacy.len(), 1, "{}", rep["expectations"]);
+    assert_eq!(legacy[0]["passed"], true);
+    let msg = legacy[0]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("chaos.observed=true") && msg.contains("container.exit_code=137"),
+        "{msg}"
+    );
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
 }
