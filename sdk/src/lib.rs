@@ -12,14 +12,15 @@
 //!
 //! See `docs/plugin-guide.md` for a walk-through.
 
-/// The WIT package version this SDK builds plugins for.
-pub const WIT_VERSION: &str = "0.2.0";
+/// The WIT package version this SDK builds plugins for: the `package` line of
+/// `wit/clnrm.wit` (the host's tests check that they agree).
+pub const WIT_VERSION: &str = "0.3.0";
 
 /// Bindings for the `chaos-plugin` world.
 pub mod chaos {
     wit_bindgen::generate!({
         world: "chaos-plugin",
-        path: "../wit",
+        path: "../wit/clnrm.wit",
         pub_export_macro: true,
         export_macro_name: "export_chaos_plugin",
         default_bindings_module: "clnrm_sdk::chaos",
@@ -30,7 +31,7 @@ pub mod chaos {
 pub mod validator {
     wit_bindgen::generate!({
         world: "validator-plugin",
-        path: "../wit",
+        path: "../wit/clnrm.wit",
         pub_export_macro: true,
         export_macro_name: "export_validator_plugin",
         default_bindings_module: "clnrm_sdk::validator",

@@ -2,13 +2,13 @@
 //! sandbox limits, the deadline, and errors that say what went wrong.
 
 use super::bindings::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
-use super::bindings::chaos::ChaosPluginPre;
 use super::bindings::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
-use super::bindings::validator::ValidatorPluginPre;
+use super::bindings::{v0_2, ConfigError};
+use super::compat;
 use super::host::{Grants, PluginState};
-use super::scenario::ScenarioCtx;
 use super::journal::{Divergence, Journal};
 use super::sandbox::{self, Limits};
+use super::scenario::ScenarioCtx;
 use std::future::Future;
 use std::sync::Arc;
 use thiserror::Error;
@@ -47,6 +47,19 @@ pub struct ChaosReturn {
     pub result: Result<Outcome, PluginError>,
     pub journal: Journal,
     pub divergence: Option<Divergence>,
+}
+
+/// A chaos plugin ready to instantiate, with the bindings of the WIT version
+/// its exports name.
+pub(super) enum ChaosPre {
+    Current(super::bindings::chaos::ChaosPluginPre<PluginState>),
+    V0_2(v0_2::chaos::ChaosPluginPre<PluginState>),
+}
+
+/// A validator plugin ready to instantiate (see [`ChaosPre`]).
+pub(super) enum ValidatorPre {
+    Current(super::bindings::validator::ValidatorPluginPre<PluginState>),
+    V0_2(v0_2::validator::ValidatorPluginPre<PluginState>),
 }
 
 /// Arguments of a validator call.
@@ -167,7 +180,7 @@ fn classify(plugin: &str, limits: &Limits, e: wasmtime::Error, stderr: &str) -> 
 
 pub(super) async fn inject(
     engine: &Engine,
-    pre: &ChaosPluginPre<PluginState>,
+    pre: &ChaosPre,
     plugin: &str,
     grants: Grants,
     injection: &Injection,
@@ -185,11 +198,23 @@ pub(super) async fn inject(
     );
     let stderr = store.data().stderr.clone();
     let result = bounded(plugin, &call.limits, stderr, async {
-        let instance = pre.instantiate_async(&mut store).await?;
-        instance
-            .clnrm_chaos_chaos()
-            .call_inject(&mut store, injection)
-            .await
+        match pre {
+            ChaosPre::Current(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .clnrm_chaos_chaos()
+                    .call_inject(&mut store, injection)
+                    .await
+            }
+            ChaosPre::V0_2(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                let r = instance
+                    .clnrm_chaos_chaos()
+                    .call_inject(&mut store, &compat::injection(injection))
+                    .await?;
+                Ok(r.map(compat::outcome))
+            }
+        }
     })
     .await;
     // A plugin stopped mid-flight leaves its spans open: end them as errors
@@ -217,40 +242,59 @@ pub(super) async fn inject(
 
 pub(super) async fn describe_chaos(
     engine: &Engine,
-    pre: &ChaosPluginPre<PluginState>,
+    pre: &ChaosPre,
     plugin: &str,
 ) -> Result<super::bindings::WitPluginInfo, PluginError> {
     let limits = QUICK_CHAOS;
     let mut store = pure_store(engine, plugin, &limits);
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
-        let instance = pre.instantiate_async(&mut store).await?;
-        instance.clnrm_chaos_chaos().call_describe(&mut store).await
+        match pre {
+            ChaosPre::Current(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance.clnrm_chaos_chaos().call_describe(&mut store).await
+            }
+            ChaosPre::V0_2(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance.clnrm_chaos_chaos().call_describe(&mut store).await
+            }
+        }
     })
     .await
 }
 
 pub(super) async fn describe_validator(
     engine: &Engine,
-    pre: &ValidatorPluginPre<PluginState>,
+    pre: &ValidatorPre,
     plugin: &str,
 ) -> Result<super::bindings::WitPluginInfo, PluginError> {
     let limits = QUICK_VALIDATOR;
     let mut store = pure_store(engine, plugin, &limits);
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
-        let instance = pre.instantiate_async(&mut store).await?;
-        instance
-            .clnrm_chaos_validator()
-            .call_describe(&mut store)
-            .await
+        match pre {
+            ValidatorPre::Current(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .clnrm_chaos_validator()
+                    .call_describe(&mut store)
+                    .await
+            }
+            ValidatorPre::V0_2(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .clnrm_chaos_validator()
+                    .call_describe(&mut store)
+                    .await
+            }
+        }
     })
     .await
 }
 
 pub(super) async fn validate(
     engine: &Engine,
-    pre: &ValidatorPluginPre<PluginState>,
+    pre: &ValidatorPre,
     plugin: &str,
     table: &str,
     config_json: &str,
@@ -260,11 +304,24 @@ pub(super) async fn validate(
     let mut store = pure_store(engine, plugin, &call.limits);
     let stderr = store.data().stderr.clone();
     let result = bounded(plugin, &call.limits, stderr, async {
-        let instance = pre.instantiate_async(&mut store).await?;
-        instance
-            .clnrm_chaos_validator()
-            .call_validate(&mut store, table, config_json, trace)
-            .await
+        match pre {
+            ValidatorPre::Current(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .clnrm_chaos_validator()
+                    .call_validate(&mut store, table, config_json, trace)
+                    .await
+            }
+            ValidatorPre::V0_2(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                let trace: Vec<_> = trace.iter().map(compat::span_record).collect();
+                let r = instance
+                    .clnrm_chaos_validator()
+                    .call_validate(&mut store, table, config_json, &trace)
+                    .await?;
+                Ok(r.map(|f| f.into_iter().map(compat::finding).collect()))
+            }
+        }
     })
     .await?;
     result.map_err(|message| PluginError::Failed {
@@ -276,40 +333,64 @@ pub(super) async fn validate(
 /// Ask a plugin whether a configuration is valid (no side effects).
 pub(super) async fn check_chaos(
     engine: &Engine,
-    pre: &ChaosPluginPre<PluginState>,
+    pre: &ChaosPre,
     plugin: &str,
     fault_type: &str,
     config_json: &str,
-) -> Result<Result<(), String>, PluginError> {
+) -> Result<Result<(), ConfigError>, PluginError> {
     let limits = QUICK_CHAOS;
     let mut store = pure_store(engine, plugin, &limits);
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
-        let instance = pre.instantiate_async(&mut store).await?;
-        instance
-            .clnrm_chaos_chaos()
-            .call_check(&mut store, fault_type, config_json)
-            .await
+        match pre {
+            ChaosPre::Current(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .clnrm_chaos_chaos()
+                    .call_check(&mut store, fault_type, config_json)
+                    .await
+            }
+            ChaosPre::V0_2(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                let r = instance
+                    .clnrm_chaos_chaos()
+                    .call_check(&mut store, fault_type, config_json)
+                    .await?;
+                Ok(r.map_err(ConfigError::Other))
+            }
+        }
     })
     .await
 }
 
 pub(super) async fn check_validator(
     engine: &Engine,
-    pre: &ValidatorPluginPre<PluginState>,
+    pre: &ValidatorPre,
     plugin: &str,
     table: &str,
     config_json: &str,
-) -> Result<Result<(), String>, PluginError> {
+) -> Result<Result<(), ConfigError>, PluginError> {
     let limits = QUICK_VALIDATOR;
     let mut store = pure_store(engine, plugin, &limits);
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
-        let instance = pre.instantiate_async(&mut store).await?;
-        instance
-            .clnrm_chaos_validator()
-            .call_check(&mut store, table, config_json)
-            .await
+        match pre {
+            ValidatorPre::Current(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                instance
+                    .clnrm_chaos_validator()
+                    .call_check(&mut store, table, config_json)
+                    .await
+            }
+            ValidatorPre::V0_2(pre) => {
+                let instance = pre.instantiate_async(&mut store).await?;
+                let r = instance
+                    .clnrm_chaos_validator()
+                    .call_check(&mut store, table, config_json)
+                    .await?;
+                Ok(r.map_err(ConfigError::Other))
+            }
+        }
     })
     .await
 }

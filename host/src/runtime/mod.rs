@@ -6,6 +6,7 @@
 mod bindings;
 mod cache;
 mod call;
+mod compat;
 mod host;
 pub mod journal;
 mod registry;
@@ -13,9 +14,9 @@ mod sandbox;
 mod scenario;
 
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
-pub use scenario::{FaultKind, FaultLog, ScenarioCtx};
 pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};
 pub use sandbox::Limits;
+pub use scenario::{FaultKind, FaultLog, ScenarioCtx};
 
 pub use bindings::chaos::clnrm::chaos::types::Attribute as WitAttribute;
 pub use bindings::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};

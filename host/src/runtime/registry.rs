@@ -2,19 +2,24 @@
 //! (`$CLNRM_PLUGIN_DIR`, else `plugins/` next to the binary or one level up,
 //! where `cargo xtask plugins` puts them); third-party ones come from a suite's
 //! `[plugins]` table. Each is compiled once (cached), described once, and
-//! checked for a compatible WIT version.
+//! checked for a compatible WIT version: the current one or a frozen older
+//! one (docs/wit-versioning.md), whose bindings are then used for it.
 
 use super::bindings::chaos::exports::clnrm::chaos::chaos::Injection;
 use super::bindings::chaos::{ChaosPlugin, ChaosPluginPre};
 use super::bindings::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
 use super::bindings::validator::{ValidatorPlugin, ValidatorPluginPre};
+use super::bindings::{v0_2, ConfigError};
 use super::cache::Cache;
-use super::call::{self, ChaosCall, ChaosReturn, PluginError, ValidateCall};
+use super::call::{
+    self, ChaosCall, ChaosPre, ChaosReturn, PluginError, ValidateCall, ValidatorPre,
+};
 use super::host::{Grants, PluginState};
 use super::sandbox::{self, EpochTicker};
-use crate::suite::{nearest, Suite, SuiteError};
+use crate::suite::{nearest, Positions, Suite, SuiteError};
 use sha2::Digest;
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
@@ -23,7 +28,21 @@ use wasmtime::Engine;
 
 /// The WIT package this host implements.
 pub const WIT_PACKAGE: &str = "clnrm:chaos";
-pub const WIT_VERSION: &str = "0.2.0";
+/// Its version: the `package` line of `wit/clnrm.wit`, read by build.rs (one
+/// source of truth; a test ties the sdk's constant to it).
+pub const WIT_VERSION: &str = env!("CLNRM_WIT_VERSION");
+/// Older versions the host still implements from their frozen WIT
+/// (`wit/compat/<version>/clnrm.wit`): each stands for its compatible track.
+pub const COMPAT_VERSIONS: &[&str] = &["0.2.0"];
+
+/// Which set of bindings a plugin is driven through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Api {
+    /// `wit/clnrm.wit` (WIT_VERSION's track).
+    Current,
+    /// `wit/compat/0.2.0` (0.2.x).
+    V0_2,
+}
 
 #[derive(Debug, Error)]
 pub enum RegistryError {
@@ -54,8 +73,8 @@ pub struct PluginInfo {
 }
 
 enum Pre {
-    Chaos(ChaosPluginPre<PluginState>),
-    Validator(ValidatorPluginPre<PluginState>),
+    Chaos(ChaosPre),
+    Validator(ValidatorPre),
 }
 
 /// A compiled, described plugin ready to instantiate.
@@ -100,16 +119,24 @@ impl Registry {
     pub fn new() -> Result<Registry, RegistryError> {
         let engine = Engine::new(&sandbox::engine_config())
             .map_err(|e| RegistryError::Engine(e.to_string()))?;
+        let engine_err = |e: wasmtime::Error| RegistryError::Engine(format!("{e:#}"));
+        // Every supported WIT version's imports in the same linkers: their
+        // names differ by version (`...container@0.2.0`, `@0.3.0`).
         let mut chaos_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut chaos_linker)
-            .map_err(|e| RegistryError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut chaos_linker).map_err(engine_err)?;
         ChaosPlugin::add_to_linker::<_, HasSelf<_>>(&mut chaos_linker, |s| s)
-            .map_err(|e| RegistryError::Engine(e.to_string()))?;
+            .map_err(engine_err)?;
+        v0_2::chaos::ChaosPlugin::add_to_linker::<_, HasSelf<_>>(&mut chaos_linker, |s| s)
+            .map_err(engine_err)?;
         let mut validator_linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut validator_linker)
-            .map_err(|e| RegistryError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_async(&mut validator_linker).map_err(engine_err)?;
         ValidatorPlugin::add_to_linker::<_, HasSelf<_>>(&mut validator_linker, |s| s)
-            .map_err(|e| RegistryError::Engine(e.to_string()))?;
+            .map_err(engine_err)?;
+        v0_2::validator::ValidatorPlugin::add_to_linker::<_, HasSelf<_>>(
+            &mut validator_linker,
+            |s| s,
+        )
+        .map_err(engine_err)?;
         let searched = plugin_dir_candidates();
         let plugin_dir = searched.iter().find(|d| d.is_dir()).cloned();
         Ok(Registry {
@@ -157,36 +184,45 @@ impl Registry {
             .cache
             .component(&self.engine, &bytes)
             .map_err(|e| fail(format!("not a valid WebAssembly component: {e:#}")))?;
-        let (exports_chaos, exports_validator) = self.check_version(&component).map_err(fail)?;
-        let (pre, info) = if exports_chaos {
-            let pre = self
-                .chaos_linker
-                .instantiate_pre(&component)
-                .map_err(|e| fail(format!("cannot link: {e:#}")))?;
-            let pre = ChaosPluginPre::new(pre)
-                .map_err(|e| fail(format!("does not implement the chaos-plugin world: {e:#}")))?;
-            let info = call::describe_chaos(&self.engine, &pre, name)
-                .await
-                .map_err(|e| fail(e.to_string()))?;
-            (Pre::Chaos(pre), info)
-        } else if exports_validator {
-            let pre = self
-                .validator_linker
-                .instantiate_pre(&component)
-                .map_err(|e| fail(format!("cannot link: {e:#}")))?;
-            let pre = ValidatorPluginPre::new(pre).map_err(|e| {
-                fail(format!(
-                    "does not implement the validator-plugin world: {e:#}"
-                ))
-            })?;
-            let info = call::describe_validator(&self.engine, &pre, name)
-                .await
-                .map_err(|e| fail(e.to_string()))?;
-            (Pre::Validator(pre), info)
-        } else {
-            return Err(fail(format!(
-                "exports neither {WIT_PACKAGE}/chaos nor {WIT_PACKAGE}/validator"
-            )));
+        let (world, api) = self.check_version(&component).map_err(fail)?;
+        let not_world = |w: &'static str| {
+            move |e: wasmtime::Error| format!("does not implement the {w} world: {e:#}")
+        };
+        let (pre, info) = match world {
+            World::Chaos => {
+                let pre = self
+                    .chaos_linker
+                    .instantiate_pre(&component)
+                    .map_err(|e| fail(format!("cannot link: {e:#}")))?;
+                let pre = match api {
+                    Api::Current => ChaosPluginPre::new(pre).map(ChaosPre::Current),
+                    Api::V0_2 => v0_2::chaos::ChaosPluginPre::new(pre).map(ChaosPre::V0_2),
+                }
+                .map_err(not_world("chaos-plugin"))
+                .map_err(fail)?;
+                let info = call::describe_chaos(&self.engine, &pre, name)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                (Pre::Chaos(pre), info)
+            }
+            World::Validator => {
+                let pre = self
+                    .validator_linker
+                    .instantiate_pre(&component)
+                    .map_err(|e| fail(format!("cannot link: {e:#}")))?;
+                let pre = match api {
+                    Api::Current => ValidatorPluginPre::new(pre).map(ValidatorPre::Current),
+                    Api::V0_2 => {
+                        v0_2::validator::ValidatorPluginPre::new(pre).map(ValidatorPre::V0_2)
+                    }
+                }
+                .map_err(not_world("validator-plugin"))
+                .map_err(fail)?;
+                let info = call::describe_validator(&self.engine, &pre, name)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                (Pre::Validator(pre), info)
+            }
         };
         let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
         let info = PluginInfo {
@@ -197,15 +233,26 @@ impl Registry {
             capabilities: info.capabilities,
             sha256,
         };
-        if !compatible(&info.wit_version) {
-            return Err(fail(format!(
-                "was built for {WIT_PACKAGE}@{}; this host accepts {}",
-                info.wit_version,
-                accepted()
-            )));
+        match api_for(&info.wit_version) {
+            None => {
+                return Err(fail(format!(
+                    "was built for {WIT_PACKAGE}@{}; this host accepts {}",
+                    info.wit_version,
+                    accepted()
+                )))
+            }
+            Some(declared) if declared != api => {
+                return Err(fail(format!(
+                    "says it was built for {WIT_PACKAGE}@{} (plugin-info.wit-version), \
+                     but its exports are from another version of the package",
+                    info.wit_version
+                )))
+            }
+            Some(_) => {}
         }
+        let grants = Grants::from_declared(&info.capabilities).map_err(|e| fail(e.to_string()))?;
         let loaded = Arc::new(LoadedPlugin {
-            grants: Grants::from_declared(&info.capabilities),
+            grants,
             info,
             path: path.to_path_buf(),
             from_cache,
@@ -218,39 +265,20 @@ impl Registry {
         Ok(loaded)
     }
 
-    /// Which worlds the component exports; refuses incompatible WIT versions
+    /// Which world the component exports and which bindings drive it (by the
+    /// WIT version its exports name); refuses incompatible WIT versions
     /// before linking, with a message that says which versions we accept.
     fn check_version(
         &self,
         component: &wasmtime::component::Component,
-    ) -> Result<(bool, bool), String> {
+    ) -> Result<(World, Api), String> {
         let ty = component.component_type();
-        let names: Vec<String> = ty
-            .imports(&self.engine)
-            .map(|(n, _)| n.to_string())
-            .chain(ty.exports(&self.engine).map(|(n, _)| n.to_string()))
-            .collect();
-        for n in &names {
-            if let Some(rest) = n.strip_prefix(&format!("{WIT_PACKAGE}/")) {
-                let version = rest.split('@').nth(1).unwrap_or("");
-                if !compatible(version) {
-                    return Err(format!(
-                        "was built for {WIT_PACKAGE}@{version} (uses {n}); this host accepts {}",
-                        accepted()
-                    ));
-                }
-            }
-        }
+        let imports = ty.imports(&self.engine).map(|(n, _)| n.to_string());
         let exports: Vec<String> = ty
             .exports(&self.engine)
             .map(|(n, _)| n.to_string())
             .collect();
-        let has = |iface: &str| {
-            exports
-                .iter()
-                .any(|n| n.starts_with(&format!("{WIT_PACKAGE}/{iface}@")))
-        };
-        Ok((has("chaos"), has("validator")))
+        classify_names(imports.chain(exports.iter().cloned()), &exports)
     }
 
     /// Resolve every plugin a suite names: its fault types and its
@@ -366,14 +394,19 @@ impl Registry {
         suite: &Suite,
         plugins: &ResolvedPlugins,
     ) -> Result<(), RegistryError> {
-        let bad = |span: std::ops::Range<usize>, what: String, message: String| -> RegistryError {
-            Box::new(suite.error_at(span, format!("invalid {what}: {message}"), None)).into()
+        let bad = |span: Range<usize>, what: String, message: String, help: Option<String>| {
+            RegistryError::from(Box::new(suite.error_at(
+                span,
+                format!("invalid {what}: {message}"),
+                help,
+            )))
         };
         for inj in suite.scenarios.iter().flat_map(|s| &s.injections) {
             let Some(p) = plugins.chaos.get(&inj.fault_type) else {
                 continue;
             };
             let Pre::Chaos(pre) = &p.pre else { continue };
+            let what = format!("chaos_injection `{}`", inj.fault_type);
             match call::check_chaos(
                 &self.engine,
                 pre,
@@ -384,20 +417,12 @@ impl Registry {
             .await
             {
                 Ok(Ok(())) => {}
-                Ok(Err(m)) => {
-                    return Err(bad(
-                        inj.span.clone(),
-                        format!("chaos_injection `{}`", inj.fault_type),
-                        m,
-                    ))
+                Ok(Err(e)) => {
+                    let (span, message, help) =
+                        config_error_report(&e, "chaos_injection", &inj.positions, &inj.span);
+                    return Err(bad(span, what, message, help));
                 }
-                Err(e) => {
-                    return Err(bad(
-                        inj.span.clone(),
-                        format!("chaos_injection `{}`", inj.fault_type),
-                        e.to_string(),
-                    ))
-                }
+                Err(e) => return Err(bad(inj.span.clone(), what, e.to_string(), None)),
             }
         }
         for exp in &suite.expectations {
@@ -407,6 +432,7 @@ impl Registry {
             let Pre::Validator(pre) = &p.pre else {
                 continue;
             };
+            let what = format!("[expect.{}]", exp.table);
             match call::check_validator(
                 &self.engine,
                 pre,
@@ -417,37 +443,13 @@ impl Registry {
             .await
             {
                 Ok(Ok(())) => {}
-                Ok(Err(m)) => {
-                    // "expect.span[2]: ..." names an entry: point at that entry.
-                    let entry = m
-                        .strip_prefix(&format!("expect.{}[", exp.table))
-                        .and_then(|r| r.split(']').next())
-                        .and_then(|n| n.parse::<usize>().ok());
-                    let mut span = entry
-                        .and_then(|i| suite.expect_entry_span(&exp.table, i))
-                        .unwrap_or_else(|| exp.span.clone());
-                    // ... and at the unknown key itself when it is in that entry.
-                    if let Some(key) = m
-                        .split("unknown key \"")
-                        .nth(1)
-                        .and_then(|r| r.split('"').next())
-                    {
-                        let rest = &suite.source[span.start.min(suite.source.len())..];
-                        let entry_text =
-                            &rest[..rest[1..].find("\n[").map(|i| i + 1).unwrap_or(rest.len())];
-                        if let Some(at) = entry_text.find(key) {
-                            span = span.start + at..span.start + at + key.len();
-                        }
-                    }
-                    return Err(bad(span, format!("[expect.{}]", exp.table), m));
+                Ok(Err(e)) => {
+                    let root = format!("expect.{}", exp.table);
+                    let (span, message, help) =
+                        config_error_report(&e, &root, &exp.positions, &exp.span);
+                    return Err(bad(span, what, message, help));
                 }
-                Err(e) => {
-                    return Err(bad(
-                        exp.span.clone(),
-                        format!("[expect.{}]", exp.table),
-                        e.to_string(),
-                    ))
-                }
+                Err(e) => return Err(bad(exp.span.clone(), what, e.to_string(), None)),
             }
         }
         Ok(())
@@ -544,21 +546,93 @@ fn plugin_dir_candidates() -> Vec<PathBuf> {
     dirs
 }
 
-/// 0.x: same minor; 1.x and later: same major.
-fn compatible(version: &str) -> bool {
-    match (parse_major_minor(version), parse_major_minor(WIT_VERSION)) {
+/// The world a component exports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum World {
+    Chaos,
+    Validator,
+}
+
+/// From a component's import and export names: its world and the bindings
+/// for the WIT version its exports name. Every `clnrm:chaos/...@v` name must
+/// be of one accepted track (a plugin cannot mix 0.2 and 0.3 interfaces).
+fn classify_names(
+    all: impl Iterator<Item = String>,
+    exports: &[String],
+) -> Result<(World, Api), String> {
+    let prefix = format!("{WIT_PACKAGE}/");
+    let mut api = None;
+    for n in all {
+        let Some(rest) = n.strip_prefix(&prefix) else {
+            continue;
+        };
+        let version = rest.split('@').nth(1).unwrap_or("");
+        match (api_for(version), &api) {
+            (None, _) => {
+                return Err(format!(
+                    "was built for {WIT_PACKAGE}@{version} (uses {n}); this host accepts {}",
+                    accepted()
+                ))
+            }
+            (Some(a), Some((b, first))) if a != *b => {
+                return Err(format!(
+                    "mixes versions of {WIT_PACKAGE}: {first} and {n}; build it against one WIT"
+                ))
+            }
+            (Some(a), None) => api = Some((a, n)),
+            (Some(_), Some(_)) => {}
+        }
+    }
+    let export = |iface: &str| {
+        exports
+            .iter()
+            .find(|n| n.starts_with(&format!("{prefix}{iface}@")))
+            .map(|n| api_for(n.split('@').nth(1).unwrap_or("")))
+    };
+    match (export("chaos"), export("validator")) {
+        (Some(Some(a)), _) => Ok((World::Chaos, a)),
+        (None, Some(Some(a))) => Ok((World::Validator, a)),
+        _ => Err(format!(
+            "exports neither {WIT_PACKAGE}/chaos nor {WIT_PACKAGE}/validator"
+        )),
+    }
+}
+
+/// Which bindings serve a plugin built for `version`, if any: the current
+/// track or a frozen older one.
+fn api_for(version: &str) -> Option<Api> {
+    if same_track(version, WIT_VERSION) {
+        Some(Api::Current)
+    } else if COMPAT_VERSIONS.iter().any(|c| same_track(version, c)) {
+        Some(Api::V0_2)
+    } else {
+        None
+    }
+}
+
+/// Semver compatibility as wasmtime's linker applies it: 0.x: same minor;
+/// 1.x and later: same major.
+fn same_track(a: &str, b: &str) -> bool {
+    match (parse_major_minor(a), parse_major_minor(b)) {
         (Some((0, a)), Some((0, b))) => a == b,
         (Some((a, _)), Some((b, _))) => a == b,
         _ => false,
     }
 }
 
-fn accepted() -> String {
-    match parse_major_minor(WIT_VERSION) {
+fn track(version: &str) -> String {
+    match parse_major_minor(version) {
         Some((0, m)) => format!("{WIT_PACKAGE}@0.{m}.x"),
         Some((major, _)) => format!("{WIT_PACKAGE}@{major}.x"),
-        None => WIT_VERSION.to_string(),
+        None => format!("{WIT_PACKAGE}@{version}"),
     }
+}
+
+/// "clnrm:chaos@0.2.x or clnrm:chaos@0.3.x": every accepted track, oldest first.
+fn accepted() -> String {
+    let mut v: Vec<&str> = COMPAT_VERSIONS.to_vec();
+    v.push(WIT_VERSION);
+    v.iter().map(|v| track(v)).collect::<Vec<_>>().join(" or ")
 }
 
 fn parse_major_minor(v: &str) -> Option<(u64, u64)> {
@@ -566,18 +640,254 @@ fn parse_major_minor(v: &str) -> Option<(u64, u64)> {
     Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
 }
 
+/// Where and how to report a plugin's `check` error: the span (the key, the
+/// value, or the whole table, by what the error names; `positions` gives the
+/// nearest known enclosing span, `whole` when it knows nothing), the message
+/// and a hint. `root` names the table in messages (`expect.span`).
+fn config_error_report(
+    e: &ConfigError,
+    root: &str,
+    positions: &Positions,
+    whole: &Range<usize>,
+) -> (Range<usize>, String, Option<String>) {
+    let at = |span: Option<Range<usize>>| span.unwrap_or_else(|| whole.clone());
+    let quoted = |keys: &[String]| {
+        keys.iter()
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match e {
+        ConfigError::UnknownKey(u) => {
+            let key = u.path.last().map(String::as_str).unwrap_or_default();
+            let mut help = nearest(key, u.expected.iter().map(String::as_str))
+                .map(|n| format!("did you mean `{n}`? "))
+                .unwrap_or_default();
+            help.push_str(&format!("valid keys here: {}", quoted(&u.expected)));
+            (
+                at(positions.key(&u.path)),
+                format!("unknown key `{}`", show_path(root, &u.path)),
+                Some(help),
+            )
+        }
+        ConfigError::MissingKey(m) => (
+            at(positions.value(&m.path)),
+            format!("`{}` needs the key `{}`", show_path(root, &m.path), m.key),
+            Some(format!("add `{} = ...`", m.key)),
+        ),
+        ConfigError::WrongType(w) => (
+            at(positions.value(&w.path)),
+            format!(
+                "`{}` must be {}, found {}",
+                show_path(root, &w.path),
+                w.expected,
+                w.found
+            ),
+            None,
+        ),
+        ConfigError::InvalidValue(v) => (
+            at(positions.value(&v.path)),
+            format!("`{}`: {}", show_path(root, &v.path), v.message),
+            None,
+        ),
+        ConfigError::Other(m) => (whole.clone(), m.clone(), None),
+    }
+}
+
+/// `expect.span[2].attrs.nmae`: keys dotted, array indices bracketed.
+fn show_path(root: &str, path: &[String]) -> String {
+    let mut out = root.to_string();
+    for seg in path {
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            out.push('.');
+            out.push_str(seg);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::bindings::chaos::clnrm::chaos::types::{
+        InvalidValue, MissingKey, UnknownKey, WrongType,
+    };
 
     #[test]
     fn version_compatibility() {
-        assert!(compatible("0.2.0"));
-        assert!(compatible("0.2.7"));
-        assert!(!compatible("0.1.0"));
-        assert!(!compatible("0.3.0"));
-        assert!(!compatible("1.0.0"));
-        assert!(!compatible("garbage"));
-        assert_eq!(accepted(), "clnrm:chaos@0.2.x");
+        assert_eq!(api_for(WIT_VERSION), Some(Api::Current));
+        assert_eq!(api_for("0.3.0"), Some(Api::Current));
+        assert_eq!(api_for("0.3.9"), Some(Api::Current));
+        assert_eq!(api_for("0.2.0"), Some(Api::V0_2));
+        assert_eq!(api_for("0.2.7"), Some(Api::V0_2));
+        assert_eq!(api_for("0.1.0"), None);
+        assert_eq!(api_for("0.4.0"), None);
+        assert_eq!(api_for("1.0.0"), None);
+        assert_eq!(api_for("garbage"), None);
+        assert_eq!(accepted(), "clnrm:chaos@0.2.x or clnrm:chaos@0.3.x");
+    }
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_exports_pick_the_bindings_and_bad_versions_are_refused() {
+        // As `check_version` calls it: imports and exports, then the exports.
+        let ok = |imports: &[&str], exports: &[&str]| {
+            let all = names(imports).into_iter().chain(names(exports));
+            classify_names(all, &names(exports))
+        };
+        assert_eq!(
+            ok(
+                &["wasi:cli/stdout@0.2.6", "clnrm:chaos/container@0.2.0"],
+                &["clnrm:chaos/chaos@0.2.0"]
+            ),
+            Ok((World::Chaos, Api::V0_2))
+        );
+        assert_eq!(
+            ok(&["clnrm:chaos/log@0.3.0"], &["clnrm:chaos/validator@0.3.0"]),
+            Ok((World::Validator, Api::Current))
+        );
+        for bad in ["0.1.0", "1.0.0"] {
+            let e = ok(&[], &[&format!("clnrm:chaos/chaos@{bad}")]).unwrap_err();
+            assert!(
+                e.contains(&format!("was built for clnrm:chaos@{bad}"))
+                    && e.contains("clnrm:chaos@0.2.x or clnrm:chaos@0.3.x"),
+                "{e}"
+            );
+        }
+        let e = ok(
+            &["clnrm:chaos/container@0.2.0"],
+            &["clnrm:chaos/chaos@0.3.0"],
+        )
+        .unwrap_err();
+        assert!(e.contains("mixes versions"), "{e}");
+        let e = ok(&[], &["wasi:http/handler@0.2.0"]).unwrap_err();
+        assert!(e.contains("exports neither"), "{e}");
+    }
+
+    /// The package line of a WIT file, read independently of build.rs.
+    fn package_version(wit: &str) -> String {
+        let line = wit
+            .lines()
+            .find(|l| l.trim_start().starts_with("package "))
+            .expect("a package line");
+        line.trim()
+            .trim_start_matches("package ")
+            .trim_end_matches(';')
+            .split_once('@')
+            .expect("a versioned package")
+            .1
+            .to_string()
+    }
+
+    #[test]
+    fn host_and_sdk_versions_are_the_wit_files() {
+        let current = package_version(include_str!("../../../wit/clnrm.wit"));
+        assert_eq!(WIT_VERSION, current);
+        assert_eq!(clnrm_sdk::WIT_VERSION, current);
+        assert_eq!(
+            COMPAT_VERSIONS,
+            [package_version(include_str!("../../../wit/compat/0.2.0/clnrm.wit")).as_str()]
+        );
+        assert!(!same_track(COMPAT_VERSIONS[0], WIT_VERSION));
+    }
+
+    fn p(s: &[&str]) -> Vec<String> {
+        s.iter().map(|x| x.to_string()).collect()
+    }
+
+    /// `[[expect.span]]` with two entries; the second has `parnet` and
+    /// `attrs = { nmae = 1 }`.
+    fn positions() -> Positions {
+        let mut pos = Positions::default();
+        pos.insert(p(&[]), 0..200, 0..200);
+        pos.insert(p(&["0"]), 0..80, 0..80);
+        pos.insert(p(&["1"]), 100..200, 100..200);
+        pos.insert(p(&["1", "parnet"]), 120..126, 129..144);
+        pos.insert(p(&["1", "attrs"]), 150..155, 158..170);
+        pos
+    }
+
+    #[test]
+    fn config_errors_point_at_what_they_name() {
+        let whole = 0..200;
+        let pos = positions();
+
+        let e = ConfigError::UnknownKey(UnknownKey {
+            path: p(&["1", "parnet"]),
+            expected: p(&["name", "parent", "status"]),
+        });
+        let (span, msg, help) = config_error_report(&e, "expect.span", &pos, &whole);
+        assert_eq!(span, 120..126, "the key itself");
+        assert_eq!(msg, "unknown key `expect.span[1].parnet`");
+        assert_eq!(
+            help.as_deref(),
+            Some("did you mean `parent`? valid keys here: `name`, `parent`, `status`")
+        );
+
+        // A key inside `attrs` that Positions does not list: the nearest enclosing key.
+        let e = ConfigError::UnknownKey(UnknownKey {
+            path: p(&["1", "attrs", "nmae"]),
+            expected: p(&["zzz"]),
+        });
+        let (span, _, help) = config_error_report(&e, "expect.span", &pos, &whole);
+        assert_eq!(span, 150..155);
+        assert_eq!(help.as_deref(), Some("valid keys here: `zzz`"));
+
+        let e = ConfigError::MissingKey(MissingKey {
+            path: p(&["1"]),
+            key: "name".into(),
+        });
+        let (span, msg, help) = config_error_report(&e, "expect.span", &pos, &whole);
+        assert_eq!(span, 100..200, "the table that lacks it");
+        assert_eq!(msg, "`expect.span[1]` needs the key `name`");
+        assert_eq!(help.as_deref(), Some("add `name = ...`"));
+
+        let e = ConfigError::WrongType(WrongType {
+            path: p(&["1", "parnet"]),
+            expected: "a string".into(),
+            found: "an integer".into(),
+        });
+        let (span, msg, _) = config_error_report(&e, "expect.span", &pos, &whole);
+        assert_eq!(span, 129..144, "the value");
+        assert_eq!(
+            msg,
+            "`expect.span[1].parnet` must be a string, found an integer"
+        );
+
+        let e = ConfigError::InvalidValue(InvalidValue {
+            path: p(&["1", "attrs"]),
+            message: "expected a table of attribute matchers".into(),
+        });
+        let (span, msg, _) = config_error_report(&e, "expect.span", &pos, &whole);
+        assert_eq!(span, 158..170);
+        assert_eq!(
+            msg,
+            "`expect.span[1].attrs`: expected a table of attribute matchers"
+        );
+
+        let e = ConfigError::Other("something else".into());
+        let (span, msg, help) = config_error_report(&e, "expect.span", &pos, &(5..9));
+        assert_eq!((span, msg.as_str(), help), (5..9, "something else", None));
+    }
+
+    #[test]
+    fn config_errors_fall_back_to_the_entry_when_positions_are_unknown() {
+        let e = ConfigError::WrongType(WrongType {
+            path: p(&["signal"]),
+            expected: "a signal name".into(),
+            found: "an integer".into(),
+        });
+        let (span, msg, _) =
+            config_error_report(&e, "chaos_injection", &Positions::default(), &(40..90));
+        assert_eq!(span, 40..90);
+        assert_eq!(
+            msg,
+            "`chaos_injection.signal` must be a signal name, found an integer"
+        );
     }
 }

@@ -17,7 +17,7 @@ mod observe;
 mod pause;
 mod stop;
 
-use clnrm_sdk::chaos::clnrm::chaos::types::PluginInfo;
+use clnrm_sdk::chaos::clnrm::chaos::types::{ConfigError, PluginInfo};
 use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Guest, Injection, Outcome};
 
 struct ChaosContainer;
@@ -40,7 +40,7 @@ impl Guest for ChaosContainer {
         }
     }
 
-    fn check(fault_type: String, config_json: String) -> Result<(), String> {
+    fn check(fault_type: String, config_json: String) -> Result<(), ConfigError> {
         match fault_type.as_str() {
             "kill_container" => kill::check(&config_json).map(|_| ()),
             "stop_container" => stop::check(&config_json).map(|_| ()),
@@ -48,6 +48,7 @@ impl Guest for ChaosContainer {
             "network_disconnect" => network::check(&config_json).map(|_| ()),
             other => Err(format!("chaos-container does not handle `{other}`")),
         }
+        .map_err(ConfigError::Other)
     }
 
     fn inject(injection: Injection) -> Result<Outcome, String> {

@@ -3,7 +3,7 @@
 //! `clnrm_sdk::expect::check_status`, where all the logic (its semantics and its tests) lives.
 
 use clnrm_sdk::expect;
-use clnrm_sdk::validator::clnrm::chaos::types::PluginInfo;
+use clnrm_sdk::validator::clnrm::chaos::types::{ConfigError, PluginInfo};
 use clnrm_sdk::validator::exports::clnrm::chaos::validator::{Finding, Guest, SpanRecord};
 use clnrm_sdk::validator_support as support;
 
@@ -14,8 +14,10 @@ impl Guest for ValidateStatus {
         support::plugin_info("validate-status", env!("CARGO_PKG_VERSION"), &["status"])
     }
 
-    fn check(table: String, config_json: String) -> Result<(), String> {
-        expect::parse_status(&support::config("status", &table, &config_json)?).map(|_| ())
+    fn check(table: String, config_json: String) -> Result<(), ConfigError> {
+        support::config("status", &table, &config_json)
+            .and_then(|c| expect::parse_status(&c).map(|_| ()))
+            .map_err(ConfigError::Other)
     }
 
     fn validate(

@@ -6,7 +6,7 @@
 //! - `bloat`: allocates until the memory cap stops it.
 #![cfg(target_family = "wasm")]
 
-use clnrm_sdk::chaos::clnrm::chaos::types::PluginInfo;
+use clnrm_sdk::chaos::clnrm::chaos::types::{ConfigError, PluginInfo};
 use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Guest, Injection, Outcome};
 
 struct Looper;
@@ -22,7 +22,7 @@ impl Guest for Looper {
         }
     }
 
-    fn check(_fault_type: String, _config_json: String) -> Result<(), String> {
+    fn check(_fault_type: String, _config_json: String) -> Result<(), ConfigError> {
         Ok(())
     }
 

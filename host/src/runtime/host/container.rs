@@ -1,0 +1,188 @@
+//! `clnrm:chaos/container`: faults on the scenario's containers, named by
+//! service id. Needs [`Capability::Container`]. Every call is answered from
+//! the recording in replay.
+
+use super::{Capability, HostCall, PluginState};
+use crate::backend::{Docker, DockerError, Network};
+use crate::runtime::bindings::chaos::clnrm::chaos::container;
+use crate::runtime::scenario::{FaultKind, ScenarioCtx};
+use serde_json::json;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// A service's container: the scenario and the container id, or the answer
+/// the plugin gets for a service that does not exist.
+type Target = Result<(Arc<ScenarioCtx>, String), String>;
+
+impl PluginState {
+    fn container_of(&self, service: &str) -> wasmtime::Result<Target> {
+        let ctx = self.scenario()?.clone();
+        Ok(match ctx.containers.get(service) {
+            Some(id) => Ok((ctx.clone(), id.clone())),
+            None => Err(format!(
+                "no service `{service}` in this scenario (services: {})",
+                ctx.containers
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        })
+    }
+}
+
+/// Run one container operation on a service's container and, when it is a
+/// fault and took effect, note it in the fault log. `op` gets the container
+/// runtime, the container id and the scenario's network (checked present
+/// when `needs_network`). The only place this interface reaches the runtime.
+async fn live<T, F>(
+    target: wasmtime::Result<Target>,
+    service: String,
+    kind: FaultKind,
+    needs_network: bool,
+    op: F,
+) -> wasmtime::Result<Result<T, String>>
+where
+    F: FnOnce(Docker, String, Option<Network>) -> BoxFuture<Result<T, DockerError>>,
+{
+    let (ctx, id) = match target? {
+        Ok(v) => v,
+        Err(e) => return Ok(Err(e)),
+    };
+    if needs_network && ctx.network.is_none() {
+        return Ok(Err("this scenario has no network of its own".into()));
+    }
+    let r = op(ctx.docker()?.clone(), id, ctx.network.clone())
+        .await
+        .map_err(|e| e.to_string());
+    if r.is_ok() && kind != FaultKind::None {
+        ctx.faults
+            .record(&service, kind, ctx.trace.clock().elapsed_ns());
+    }
+    Ok(r)
+}
+
+impl container::Host for PluginState {
+    async fn kill(
+        &mut self,
+        service: String,
+        signal: String,
+    ) -> wasmtime::Result<Result<(), String>> {
+        self.require(Capability::Container)?;
+        let args = json!([service, signal]);
+        self.answered(HostCall::ContainerKill, args, |s| {
+            let target = s.container_of(&service);
+            live(target, service, FaultKind::Signal, false, |d, id, _| {
+                Box::pin(async move { d.kill(&id, &signal).await })
+            })
+        })
+        .await
+    }
+
+    async fn pause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
+        self.require(Capability::Container)?;
+        let args = json!([service]);
+        self.answered(HostCall::ContainerPause, args, |s| {
+            let target = s.container_of(&service);
+            live(target, service, FaultKind::Pause, false, |d, id, _| {
+                Box::pin(async move { d.pause(&id).await })
+            })
+        })
+        .await
+    }
+
+    async fn unpause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
+        self.require(Capability::Container)?;
+        let args = json!([service]);
+        self.answered(HostCall::ContainerUnpause, args, |s| {
+            let target = s.container_of(&service);
+            live(target, service, FaultKind::None, false, |d, id, _| {
+                Box::pin(async move { d.unpause(&id).await })
+            })
+        })
+        .await
+    }
+
+    async fn network_disconnect(
+        &mut self,
+        service: String,
+    ) -> wasmtime::Result<Result<String, String>> {
+        self.require(Capability::Container)?;
+        let args = json!([service]);
+        self.answered(HostCall::ContainerNetworkDisconnect, args, |s| {
+            let target = s.container_of(&service);
+            live(
+                target,
+                service,
+                FaultKind::NetworkCut,
+                true,
+                |d, id, net| {
+                    Box::pin(async move {
+                        let net = net.unwrap_or_default();
+                        d.network_disconnect(&net.id, &id).await.map(|_| net.name)
+                    })
+                },
+            )
+        })
+        .await
+    }
+
+    async fn network_connect(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
+        self.require(Capability::Container)?;
+        let args = json!([service]);
+        self.answered(HostCall::ContainerNetworkConnect, args, |s| {
+            let target = s.container_of(&service);
+            let alias = service.clone();
+            live(target, service, FaultKind::None, true, |d, id, net| {
+                Box::pin(async move {
+                    let net = net.unwrap_or_default();
+                    d.network_connect(&net.id, &id, &alias).await
+                })
+            })
+        })
+        .await
+    }
+
+    async fn network_attached(
+        &mut self,
+        service: String,
+    ) -> wasmtime::Result<Result<bool, String>> {
+        self.require(Capability::Container)?;
+        let args = json!([service]);
+        self.answered(HostCall::ContainerNetworkAttached, args, |s| {
+            let target = s.container_of(&service);
+            live(target, service, FaultKind::None, true, |d, id, net| {
+                Box::pin(async move {
+                    let net = net.unwrap_or_default();
+                    d.network_attached(&net.name, &id).await
+                })
+            })
+        })
+        .await
+    }
+
+    async fn inspect(
+        &mut self,
+        service: String,
+    ) -> wasmtime::Result<Result<container::ContainerState, String>> {
+        self.require(Capability::Container)?;
+        let args = json!([service]);
+        self.answered(HostCall::ContainerInspect, args, |s| {
+            let target = s.container_of(&service);
+            live(target, service, FaultKind::None, false, |d, id, _| {
+                Box::pin(async move {
+                    d.inspect(&id).await.map(|s| container::ContainerState {
+                        status: s.status,
+                        running: s.running,
+                        exit_code: s.exit_code.map(|c| c as i32),
+                        oom_killed: s.oom_killed,
+                    })
+                })
+            })
+        })
+        .await
+    }
+}

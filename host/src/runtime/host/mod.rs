@@ -1,0 +1,311 @@
+//! The host side of the WIT imports: what a plugin may ask the host to do.
+//! One module per WIT interface, as wasmtime-wasi keeps one host file per
+//! interface: [`container`], [`clock`], [`rng`], [`spans`], [`log`]; plugins
+//! built against the frozen 0.2 WIT reach the same code through [`v0_2`].
+//!
+//! Adding an interface (the coming `exec`, `net`, `cgroup`, `compose`):
+//! declare it in `wit/clnrm.wit` (`@since` the next patch version), add a
+//! [`Capability`] variant if it is not granted to everyone, its calls to
+//! [`HostCall`], and a module here whose `Host` impl starts each function with
+//! `self.require(Capability::X)?` and goes through [`PluginState::answered`]
+//! (host effects replay answers) or [`PluginState::executed`] (calls replay
+//! re-runs and compares).
+//!
+//! One `PluginState` per call (a fresh store), holding the plugin's granted
+//! capabilities, its random stream, and the scenario it acts on.
+
+mod clock;
+mod container;
+mod convert;
+mod log;
+mod rng;
+mod spans;
+mod v0_2;
+
+use super::bindings::chaos::clnrm::chaos::types;
+use super::journal::{Journal, Step};
+use super::scenario::ScenarioCtx;
+use crate::trace::{SpanId, SpanStatus, Trace};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use std::future::Future;
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime::format_err as anyhow;
+use wasmtime::StoreLimits;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+/// A host capability a plugin asks for in `plugin-info.capabilities`: one per
+/// WIT interface that is not granted to every plugin (clock, rng, spans and
+/// log are). The name is the interface's name in the WIT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Capability {
+    /// `clnrm:chaos/container`: signals, pause, network of the scenario's containers.
+    Container,
+}
+
+impl Capability {
+    pub const ALL: &'static [Capability] = &[Capability::Container];
+
+    /// The name a plugin declares, e.g. "container".
+    pub const fn name(self) -> &'static str {
+        match self {
+            Capability::Container => "container",
+        }
+    }
+
+    fn bit(self) -> u32 {
+        1 << self as u32
+    }
+}
+
+impl std::fmt::Display for Capability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A capability name this host does not know: a load error, so a typo like
+/// "containers" is not silently ignored (the plugin would trap mid-run).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("asks for capability \"{name}\", which this host does not know{}; known capabilities: {}",
+    .nearest.map(|n| format!(" (did you mean \"{n}\"?)")).unwrap_or_default(),
+    Capability::ALL.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "))]
+pub struct UnknownCapability {
+    pub name: String,
+    pub nearest: Option<&'static str>,
+}
+
+impl std::str::FromStr for Capability {
+    type Err = UnknownCapability;
+
+    fn from_str(name: &str) -> Result<Capability, UnknownCapability> {
+        Capability::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == name)
+            .ok_or_else(|| UnknownCapability {
+                name: name.to_string(),
+                nearest: crate::suite::nearest(name, Capability::ALL.iter().map(|c| c.name())),
+            })
+    }
+}
+
+/// The capabilities granted to one plugin: exactly those it declared.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Grants(u32);
+
+impl Grants {
+    /// Parse `plugin-info.capabilities`; an unknown name is an error.
+    pub fn from_declared(caps: &[String]) -> Result<Grants, UnknownCapability> {
+        caps.iter().try_fold(Grants::default(), |g, c| {
+            Ok(Grants(g.0 | c.parse::<Capability>()?.bit()))
+        })
+    }
+
+    pub fn has(self, cap: Capability) -> bool {
+        self.0 & cap.bit() != 0
+    }
+}
+
+/// Every journaled host call. `as_str` is the name in recordings: these
+/// strings are a wire format and never change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostCall {
+    ContainerKill,
+    ContainerInspect,
+    ContainerPause,
+    ContainerUnpause,
+    ContainerNetworkDisconnect,
+    ContainerNetworkConnect,
+    ContainerNetworkAttached,
+    ClockNowMs,
+    ClockSleepMs,
+    RngNextU64,
+    RngNextF64,
+    SpansStart,
+    SpansSetAttribute,
+    SpansAddEvent,
+    SpansEnd,
+}
+
+impl HostCall {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            HostCall::ContainerKill => "container.kill",
+            HostCall::ContainerInspect => "container.inspect",
+            HostCall::ContainerPause => "container.pause",
+            HostCall::ContainerUnpause => "container.unpause",
+            HostCall::ContainerNetworkDisconnect => "container.network-disconnect",
+            HostCall::ContainerNetworkConnect => "container.network-connect",
+            HostCall::ContainerNetworkAttached => "container.network-attached",
+            HostCall::ClockNowMs => "clock.now-ms",
+            HostCall::ClockSleepMs => "clock.sleep-ms",
+            HostCall::RngNextU64 => "rng.next-u64",
+            HostCall::RngNextF64 => "rng.next-f64",
+            HostCall::SpansStart => "spans.start",
+            HostCall::SpansSetAttribute => "spans.set-attribute",
+            HostCall::SpansAddEvent => "spans.add-event",
+            HostCall::SpansEnd => "spans.end",
+        }
+    }
+}
+
+pub struct PluginState {
+    pub(in crate::runtime) wasi: WasiCtx,
+    pub(in crate::runtime) table: ResourceTable,
+    pub(in crate::runtime) limits: StoreLimits,
+    pub(in crate::runtime) plugin: String,
+    pub(in crate::runtime) grants: Grants,
+    pub(in crate::runtime) rng: rand_chacha::ChaCha20Rng,
+    pub(in crate::runtime) scenario: Option<Arc<ScenarioCtx>>,
+    /// Spans this call opened, so the host can close them if the plugin dies.
+    pub(in crate::runtime) opened: Vec<SpanId>,
+    /// Live, recording, or replaying host calls.
+    pub(in crate::runtime) journal: Journal,
+    /// The plugin's stderr (kept in memory for trap messages).
+    pub(in crate::runtime) stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+}
+
+impl WasiView for PluginState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for PluginState {}
+
+impl PluginState {
+    /// Trap unless the plugin declared `cap`: each host module checks its own.
+    fn require(&self, cap: Capability) -> wasmtime::Result<()> {
+        if !self.grants.has(cap) {
+            return Err(anyhow!(
+                "plugin `{}` called clnrm:chaos/{cap} without declaring the \"{cap}\" capability",
+                self.plugin
+            ));
+        }
+        Ok(())
+    }
+
+    fn scenario(&self) -> wasmtime::Result<&Arc<ScenarioCtx>> {
+        self.scenario.as_ref().ok_or_else(|| {
+            anyhow!(
+                "plugin `{}` called a scenario interface outside a scenario",
+                self.plugin
+            )
+        })
+    }
+
+    fn span(&self, handle: u64) -> wasmtime::Result<(&Trace, SpanId)> {
+        let trace = &self.scenario()?.trace;
+        let id = SpanId(
+            u32::try_from(handle).map_err(|_| anyhow!("span handle {handle} out of range"))?,
+        );
+        if !trace.contains(id) {
+            return Err(anyhow!(
+                "plugin `{}` used span handle {handle}, which does not exist",
+                self.plugin
+            ));
+        }
+        Ok((trace, id))
+    }
+
+    /// Close, with an error, every span this call opened and left open.
+    pub(in crate::runtime) fn close_open_spans(&self, why: &str) {
+        if let Some(ctx) = &self.scenario {
+            for id in &self.opened {
+                ctx.trace.end(*id, SpanStatus::Error, Some(why.to_string()));
+            }
+        }
+    }
+
+    /// A call replay answers from the recording (host effects, time): in
+    /// replay, the recorded result; otherwise `live` runs (it gets the state
+    /// only to build its future, which owns what it uses, so the store is not
+    /// held across awaits) and its result is recorded.
+    async fn answered<T, F, Fut>(
+        &mut self,
+        call: HostCall,
+        args: Value,
+        live: F,
+    ) -> wasmtime::Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce(&Self) -> Fut,
+        Fut: Future<Output = wasmtime::Result<T>>,
+    {
+        if let Step::Answered(r) = self.journal.answer(call.as_str(), &args)? {
+            return Ok(r);
+        }
+        let r = live(self).await?;
+        self.journal.after(call.as_str(), args, &r, None)?;
+        Ok(r)
+    }
+
+    /// A call every mode runs (rng, spans): in replay the call is checked
+    /// against the recording first, and its result after. `run` gets the
+    /// recorded result, if any (a replayed span goes back into its slot).
+    fn executed<T, F>(&mut self, call: HostCall, args: Value, run: F) -> wasmtime::Result<T>
+    where
+        T: Serialize,
+        F: FnOnce(&mut Self, Option<&Value>) -> wasmtime::Result<T>,
+    {
+        let recorded = self.journal.check(call.as_str(), &args)?;
+        let r = run(self, recorded.as_ref())?;
+        self.journal.after(call.as_str(), args, &r, recorded)?;
+        Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_parse_and_unknown_names_are_errors_with_a_suggestion() {
+        let g = Grants::from_declared(&["container".into()]).unwrap();
+        assert!(g.has(Capability::Container));
+        assert!(!Grants::from_declared(&[])
+            .unwrap()
+            .has(Capability::Container));
+        let e = Grants::from_declared(&["container".into(), "containers".into()]).unwrap_err();
+        assert_eq!(e.nearest, Some("container"));
+        assert_eq!(
+            e.to_string(),
+            "asks for capability \"containers\", which this host does not know \
+             (did you mean \"container\"?); known capabilities: \"container\""
+        );
+        let e = Grants::from_declared(&["gpu".into()]).unwrap_err();
+        assert_eq!(e.nearest, None);
+        assert!(e.to_string().contains("\"gpu\""), "{e}");
+    }
+
+    #[test]
+    fn host_call_names_are_the_recorded_wire_strings() {
+        use HostCall::*;
+        let all = [
+            (ContainerKill, "container.kill"),
+            (ContainerInspect, "container.inspect"),
+            (ContainerPause, "container.pause"),
+            (ContainerUnpause, "container.unpause"),
+            (ContainerNetworkDisconnect, "container.network-disconnect"),
+            (ContainerNetworkConnect, "container.network-connect"),
+            (ContainerNetworkAttached, "container.network-attached"),
+            (ClockNowMs, "clock.now-ms"),
+            (ClockSleepMs, "clock.sleep-ms"),
+            (RngNextU64, "rng.next-u64"),
+            (RngNextF64, "rng.next-f64"),
+            (SpansStart, "spans.start"),
+            (SpansSetAttribute, "spans.set-attribute"),
+            (SpansAddEvent, "spans.add-event"),
+            (SpansEnd, "spans.end"),
+        ];
+        for (call, wire) in all {
+            assert_eq!(call.as_str(), wire);
+        }
+    }
+}

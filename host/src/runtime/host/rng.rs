@@ -1,0 +1,20 @@
+//! `clnrm:chaos/rng`: the plugin instance's seeded random stream. Always
+//! granted. Replay draws again and compares (a changed seed shows up).
+
+use super::{HostCall, PluginState};
+use crate::runtime::bindings::chaos::clnrm::chaos::rng;
+use rand_core::Rng;
+use serde_json::json;
+
+impl rng::Host for PluginState {
+    async fn next_u64(&mut self) -> wasmtime::Result<u64> {
+        self.executed(HostCall::RngNextU64, json!([]), |s, _| Ok(s.rng.next_u64()))
+    }
+
+    async fn next_f64(&mut self) -> wasmtime::Result<f64> {
+        self.executed(HostCall::RngNextF64, json!([]), |s, _| {
+            // 53 random bits -> [0, 1).
+            Ok((s.rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64))
+        })
+    }
+}
