@@ -83,28 +83,6 @@ pub struct Suite {
 }
 
 impl Suite {
-    /// The position of entry `index` of an `[[expect.<table>]]` array (its
-    /// header line), for errors a validator reports about one entry.
-    /// Found by reading the text; `ExpectSpec::positions.key(&["<index>"])`
-    /// has the same span, kept at load time (this goes once nothing calls it).
-    pub fn expect_entry_span(&self, table: &str, index: usize) -> Option<Range<usize>> {
-        let header = format!("[[expect.{table}]]");
-        let mut offset = 0;
-        let mut seen = 0;
-        for line in self.source.split_inclusive('\n') {
-            let trimmed = line.trim_start();
-            if trimmed.starts_with(&header) {
-                if seen == index {
-                    let start = offset + (line.len() - trimmed.len());
-                    return Some(start..start + header.len());
-                }
-                seen += 1;
-            }
-            offset += line.len();
-        }
-        None
-    }
-
     /// An error pointing into this suite's source.
     pub fn error_at(
         &self,
