@@ -122,7 +122,11 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let inner = root.path().join("reports");
         let d = ConfinedDir::create(&inner).unwrap();
-        for bad in ["../escaped.json", "/tmp/clnrm-escaped.json", "a/../../escaped.json"] {
+        for bad in [
+            "../escaped.json",
+            "/tmp/clnrm-escaped.json",
+            "a/../../escaped.json",
+        ] {
             assert!(d.write(bad, "x").is_err(), "{bad} must be refused");
         }
         assert!(!root.path().join("escaped.json").exists());

@@ -1,13 +1,13 @@
 //! The recording file (JSON): versioned, self-contained (the suite's text is
 //! in it), written atomically.
 
+use crate::confined::ConfinedDir;
 use crate::engine::{ExpectationOutcome, InjectionRecording, SuiteOutcome};
 use crate::runtime::PluginInfo;
 use crate::suite::Suite;
 use crate::trace::SpanData;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use crate::confined::ConfinedDir;
 use std::path::{Path, PathBuf};
 
 pub const FORMAT: &str = "clnrm.recording/1";

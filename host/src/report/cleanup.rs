@@ -7,8 +7,8 @@
 //! file says exactly what the trace proves.
 
 use super::write_report;
-use crate::confined::ConfinedDir;
 use crate::backend::Leftovers;
+use crate::confined::ConfinedDir;
 use crate::engine::{ScenarioOutcome, SuiteOutcome};
 use crate::trace::{AttrValue, SpanData, SpanStatus};
 use serde::Serialize;

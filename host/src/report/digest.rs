@@ -7,5 +7,10 @@ use crate::engine::SuiteOutcome;
 use std::path::PathBuf;
 
 pub fn write_digest(dir: &ConfinedDir, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
-    write_report(dir, outcome, "trace.sha256", format!("{}\n", outcome.digest))
+    write_report(
+        dir,
+        outcome,
+        "trace.sha256",
+        format!("{}\n", outcome.digest),
+    )
 }

@@ -69,4 +69,3 @@ impl FaultLog {
             .any(|(s, k, t)| s == service && *k == kind && *t <= before_ns)
     }
 }
-

@@ -11,6 +11,17 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+/// The calls of `clnrm:chaos/container`, as recordings name them.
+impl HostCall {
+    pub const CONTAINER_KILL: HostCall = HostCall("container.kill");
+    pub const CONTAINER_INSPECT: HostCall = HostCall("container.inspect");
+    pub const CONTAINER_PAUSE: HostCall = HostCall("container.pause");
+    pub const CONTAINER_UNPAUSE: HostCall = HostCall("container.unpause");
+    pub const CONTAINER_NETWORK_DISCONNECT: HostCall = HostCall("container.network-disconnect");
+    pub const CONTAINER_NETWORK_CONNECT: HostCall = HostCall("container.network-connect");
+    pub const CONTAINER_NETWORK_ATTACHED: HostCall = HostCall("container.network-attached");
+}
+
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 /// A service's container: the scenario and the container id, or the answer
@@ -73,7 +84,7 @@ impl container::Host for PluginState {
     ) -> wasmtime::Result<Result<(), String>> {
         self.require(Capability::Container)?;
         let args = json!([service, signal]);
-        self.answered(HostCall::ContainerKill, args, |s| {
+        self.answered(HostCall::CONTAINER_KILL, args, |s| {
             let target = s.container_of(&service);
             live(target, service, FaultKind::Signal, false, |d, id, _| {
                 Box::pin(async move { d.kill(&id, &signal).await })
@@ -85,7 +96,7 @@ impl container::Host for PluginState {
     async fn pause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
         self.require(Capability::Container)?;
         let args = json!([service]);
-        self.answered(HostCall::ContainerPause, args, |s| {
+        self.answered(HostCall::CONTAINER_PAUSE, args, |s| {
             let target = s.container_of(&service);
             live(target, service, FaultKind::Pause, false, |d, id, _| {
                 Box::pin(async move { d.pause(&id).await })
@@ -97,7 +108,7 @@ impl container::Host for PluginState {
     async fn unpause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
         self.require(Capability::Container)?;
         let args = json!([service]);
-        self.answered(HostCall::ContainerUnpause, args, |s| {
+        self.answered(HostCall::CONTAINER_UNPAUSE, args, |s| {
             let target = s.container_of(&service);
             live(target, service, FaultKind::None, false, |d, id, _| {
                 Box::pin(async move { d.unpause(&id).await })
@@ -112,7 +123,7 @@ impl container::Host for PluginState {
     ) -> wasmtime::Result<Result<String, String>> {
         self.require(Capability::Container)?;
         let args = json!([service]);
-        self.answered(HostCall::ContainerNetworkDisconnect, args, |s| {
+        self.answered(HostCall::CONTAINER_NETWORK_DISCONNECT, args, |s| {
             let target = s.container_of(&service);
             live(
                 target,
@@ -133,7 +144,7 @@ impl container::Host for PluginState {
     async fn network_connect(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
         self.require(Capability::Container)?;
         let args = json!([service]);
-        self.answered(HostCall::ContainerNetworkConnect, args, |s| {
+        self.answered(HostCall::CONTAINER_NETWORK_CONNECT, args, |s| {
             let target = s.container_of(&service);
             let alias = service.clone();
             live(target, service, FaultKind::None, true, |d, id, net| {
@@ -152,7 +163,7 @@ impl container::Host for PluginState {
     ) -> wasmtime::Result<Result<bool, String>> {
         self.require(Capability::Container)?;
         let args = json!([service]);
-        self.answered(HostCall::ContainerNetworkAttached, args, |s| {
+        self.answered(HostCall::CONTAINER_NETWORK_ATTACHED, args, |s| {
             let target = s.container_of(&service);
             live(target, service, FaultKind::None, true, |d, id, net| {
                 Box::pin(async move {
@@ -170,7 +181,7 @@ impl container::Host for PluginState {
     ) -> wasmtime::Result<Result<container::ContainerState, String>> {
         self.require(Capability::Container)?;
         let args = json!([service]);
-        self.answered(HostCall::ContainerInspect, args, |s| {
+        self.answered(HostCall::CONTAINER_INSPECT, args, |s| {
             let target = s.container_of(&service);
             live(target, service, FaultKind::None, false, |d, id, _| {
                 Box::pin(async move {

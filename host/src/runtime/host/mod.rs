@@ -5,8 +5,9 @@
 //!
 //! Adding an interface (the coming `exec`, `net`, `cgroup`, `compose`):
 //! declare it in `wit/clnrm.wit` (`@since` the next patch version), add a
-//! [`Capability`] variant if it is not granted to everyone, its calls to
-//! [`HostCall`], and a module here whose `Host` impl starts each function with
+//! [`Capability`] variant if it is not granted to everyone, and a module here
+//! that names its calls (`impl HostCall { pub const X_Y: HostCall = ... }`)
+//! and whose `Host` impl starts each function with
 //! `self.require(Capability::X)?` and goes through [`PluginState::answered`]
 //! (host effects replay answers) or [`PluginState::executed`] (calls replay
 //! re-runs and compares).
@@ -109,46 +110,17 @@ impl Grants {
     }
 }
 
-/// Every journaled host call. `as_str` is the name in recordings: these
-/// strings are a wire format and never change.
+/// A journaled host call, by its name in recordings ("container.kill").
+/// Each interface module declares its own calls as associated constants
+/// (`HostCall::CONTAINER_KILL` lives in container.rs), so a new interface adds
+/// its calls where it implements them. The strings are a wire format: they
+/// never change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HostCall {
-    ContainerKill,
-    ContainerInspect,
-    ContainerPause,
-    ContainerUnpause,
-    ContainerNetworkDisconnect,
-    ContainerNetworkConnect,
-    ContainerNetworkAttached,
-    ClockNowMs,
-    ClockSleepMs,
-    RngNextU64,
-    RngNextF64,
-    SpansStart,
-    SpansSetAttribute,
-    SpansAddEvent,
-    SpansEnd,
-}
+pub struct HostCall(&'static str);
 
 impl HostCall {
     pub const fn as_str(self) -> &'static str {
-        match self {
-            HostCall::ContainerKill => "container.kill",
-            HostCall::ContainerInspect => "container.inspect",
-            HostCall::ContainerPause => "container.pause",
-            HostCall::ContainerUnpause => "container.unpause",
-            HostCall::ContainerNetworkDisconnect => "container.network-disconnect",
-            HostCall::ContainerNetworkConnect => "container.network-connect",
-            HostCall::ContainerNetworkAttached => "container.network-attached",
-            HostCall::ClockNowMs => "clock.now-ms",
-            HostCall::ClockSleepMs => "clock.sleep-ms",
-            HostCall::RngNextU64 => "rng.next-u64",
-            HostCall::RngNextF64 => "rng.next-f64",
-            HostCall::SpansStart => "spans.start",
-            HostCall::SpansSetAttribute => "spans.set-attribute",
-            HostCall::SpansAddEvent => "spans.add-event",
-            HostCall::SpansEnd => "spans.end",
-        }
+        self.0
     }
 }
 
@@ -286,23 +258,31 @@ mod tests {
 
     #[test]
     fn host_call_names_are_the_recorded_wire_strings() {
-        use HostCall::*;
         let all = [
-            (ContainerKill, "container.kill"),
-            (ContainerInspect, "container.inspect"),
-            (ContainerPause, "container.pause"),
-            (ContainerUnpause, "container.unpause"),
-            (ContainerNetworkDisconnect, "container.network-disconnect"),
-            (ContainerNetworkConnect, "container.network-connect"),
-            (ContainerNetworkAttached, "container.network-attached"),
-            (ClockNowMs, "clock.now-ms"),
-            (ClockSleepMs, "clock.sleep-ms"),
-            (RngNextU64, "rng.next-u64"),
-            (RngNextF64, "rng.next-f64"),
-            (SpansStart, "spans.start"),
-            (SpansSetAttribute, "spans.set-attribute"),
-            (SpansAddEvent, "spans.add-event"),
-            (SpansEnd, "spans.end"),
+            (HostCall::CONTAINER_KILL, "container.kill"),
+            (HostCall::CONTAINER_INSPECT, "container.inspect"),
+            (HostCall::CONTAINER_PAUSE, "container.pause"),
+            (HostCall::CONTAINER_UNPAUSE, "container.unpause"),
+            (
+                HostCall::CONTAINER_NETWORK_DISCONNECT,
+                "container.network-disconnect",
+            ),
+            (
+                HostCall::CONTAINER_NETWORK_CONNECT,
+                "container.network-connect",
+            ),
+            (
+                HostCall::CONTAINER_NETWORK_ATTACHED,
+                "container.network-attached",
+            ),
+            (HostCall::CLOCK_NOW_MS, "clock.now-ms"),
+            (HostCall::CLOCK_SLEEP_MS, "clock.sleep-ms"),
+            (HostCall::RNG_NEXT_U_6_4, "rng.next-u64"),
+            (HostCall::RNG_NEXT_F_6_4, "rng.next-f64"),
+            (HostCall::SPANS_START, "spans.start"),
+            (HostCall::SPANS_SET_ATTRIBUTE, "spans.set-attribute"),
+            (HostCall::SPANS_ADD_EVENT, "spans.add-event"),
+            (HostCall::SPANS_END, "spans.end"),
         ];
         for (call, wire) in all {
             assert_eq!(call.as_str(), wire);

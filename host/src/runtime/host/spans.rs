@@ -10,10 +10,18 @@ use crate::runtime::bindings::{
 use crate::trace::{AttrValue, SpanId};
 use serde_json::json;
 
+/// The calls of `clnrm:chaos/spans`, as recordings name them.
+impl HostCall {
+    pub const SPANS_START: HostCall = HostCall("spans.start");
+    pub const SPANS_SET_ATTRIBUTE: HostCall = HostCall("spans.set-attribute");
+    pub const SPANS_ADD_EVENT: HostCall = HostCall("spans.add-event");
+    pub const SPANS_END: HostCall = HostCall("spans.end");
+}
+
 impl spans::Host for PluginState {
     async fn start(&mut self, name: String, parent: u64, kind: WitKind) -> wasmtime::Result<u64> {
         let args = json!([name, parent, kind]);
-        self.executed(HostCall::SpansStart, args, |s, recorded| {
+        self.executed(HostCall::SPANS_START, args, |s, recorded| {
             let (trace, parent_id) = s.span(parent)?;
             let id = match recorded.and_then(|v| v.as_u64()) {
                 // Replay: the span goes back into the slot it had.
@@ -38,7 +46,7 @@ impl spans::Host for PluginState {
         value: WitAttr,
     ) -> wasmtime::Result<()> {
         let args = json!([span, key, value]);
-        self.executed(HostCall::SpansSetAttribute, args, |s, _| {
+        self.executed(HostCall::SPANS_SET_ATTRIBUTE, args, |s, _| {
             let (trace, id) = s.span(span)?;
             trace.set_attr(id, key, AttrValue::from(value));
             Ok(())
@@ -52,7 +60,7 @@ impl spans::Host for PluginState {
         attributes: Vec<types::Attribute>,
     ) -> wasmtime::Result<()> {
         let args = json!([span, name, attributes]);
-        self.executed(HostCall::SpansAddEvent, args, |s, _| {
+        self.executed(HostCall::SPANS_ADD_EVENT, args, |s, _| {
             let (trace, id) = s.span(span)?;
             trace.add_event(
                 id,
@@ -73,7 +81,7 @@ impl spans::Host for PluginState {
         message: Option<String>,
     ) -> wasmtime::Result<()> {
         let args = json!([span, status, message]);
-        self.executed(HostCall::SpansEnd, args, |s, _| {
+        self.executed(HostCall::SPANS_END, args, |s, _| {
             let (trace, id) = s.span(span)?;
             trace.end(id, status.into(), message);
             Ok(())
