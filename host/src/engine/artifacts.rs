@@ -2,12 +2,12 @@
 //! (running or stopped, so a killed one's files too) before cleanup removes
 //! it, as tar archives under `<report-dir>/artifacts/<scenario>/`.
 
-use crate::backend::Docker;
+use crate::backend::ContainerBackend;
 use crate::trace::{SpanId, Trace};
 use std::path::Path;
 
 pub async fn collect(
-    docker: &Docker,
+    docker: &dyn ContainerBackend,
     trace: &Trace,
     parent: SpanId,
     dir: &Path,

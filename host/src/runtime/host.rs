@@ -6,7 +6,7 @@ use super::bindings::chaos::clnrm::chaos::{clock, container, log, rng, spans, ty
 use super::bindings::{AttrValue as WitAttr, SpanKind as WitKind, SpanStatus as WitStatus};
 use super::journal::{Journal, Step};
 use super::scenario::{FaultKind, ScenarioCtx};
-use crate::backend::Docker;
+use crate::backend::ContainerBackend;
 use crate::trace::{AttrValue, SpanId, SpanKind, SpanStatus, Trace};
 use serde_json::json;
 
@@ -140,7 +140,7 @@ async fn live<F>(
 ) -> wasmtime::Result<Result<String, String>>
 where
     F: FnOnce(
-        Docker,
+        Arc<dyn ContainerBackend>,
         String,
         Option<crate::backend::Network>,
     ) -> BoxFuture<Result<String, crate::backend::DockerError>>,
@@ -152,7 +152,7 @@ where
     if needs_network && ctx.network.is_none() {
         return Ok(Err("this scenario has no network of its own".into()));
     }
-    let r = op(ctx.docker()?.clone(), id, ctx.network.clone())
+    let r = op(ctx.backend(), id, ctx.network.clone())
         .await
         .map_err(|e| e.to_string());
     if r.is_ok() && kind != FaultKind::None {
@@ -318,8 +318,7 @@ impl container::Host for PluginState {
             match self.container_of(&service)? {
                 Err(e) => Err(e),
                 Ok((ctx, id)) => ctx
-                    .docker()?
-                    .clone()
+                    .backend()
                     .inspect(&id)
                     .await
                     .map_err(|e| e.to_string())
