@@ -27,13 +27,10 @@ run = "true"
     let ctx = ctx(&fake, interrupt);
     let at_ms = Duration::from_millis(500);
     let plugins = ResolvedPlugins::default();
-    let (out, ()) = tokio::join!(
-        run_suite(&ctx, &suite, &plugins, 7),
-        async {
-            tokio::time::sleep(at_ms).await;
-            raise();
-        }
-    );
+    let (out, ()) = tokio::join!(run_suite(&ctx, &suite, &plugins, 7), async {
+        tokio::time::sleep(at_ms).await;
+        raise();
+    });
     assert!(out.interrupted);
     assert!(!out.passed);
     assert_eq!(out.scenarios.len(), 1, "no scenario starts after Ctrl-C");

@@ -66,15 +66,7 @@ async fn a_step_that_passes_while_a_fault_hits_its_service_is_degraded() {
     let faults = FaultLog::default();
     let spec = step_spec("work");
     let (run, ()) = tokio::join!(
-        step::run(
-            &fake,
-            &trace,
-            root,
-            &spec,
-            &id,
-            &faults,
-            bound()
-        ),
+        step::run(&fake, &trace, root, &spec, &id, &faults, bound()),
         async {
             tokio::time::sleep(Duration::from_millis(500)).await;
             faults.record("app", FaultKind::Pause, trace.clock().elapsed_ns());
@@ -172,15 +164,7 @@ async fn a_container_stopped_in_an_orderly_way_is_container_stopped() {
     let faults = FaultLog::default();
     let spec = step_spec("wait");
     let (run, ()) = tokio::join!(
-        step::run(
-            &fake,
-            &trace,
-            root,
-            &spec,
-            &id,
-            &faults,
-            bound()
-        ),
+        step::run(&fake, &trace, root, &spec, &id, &faults, bound()),
         async {
             tokio::time::sleep(Duration::from_millis(100)).await;
             // The keep-alive traps SIGTERM and exits 0: the running exec ends.
