@@ -90,6 +90,7 @@ impl Script {
 }
 
 struct Container {
+    name: String,
     service: String,
     labels: HashMap<String, String>,
     running: bool,
@@ -375,23 +376,17 @@ impl ContainerBackend for Fake {
             None => None,
         };
         let name = container_name(run_id, scenario, &spec.id);
-        if st
-            .containers
-            .values()
-            .any(|c| c.labels.get("name") == Some(&name))
-        {
+        if st.containers.values().any(|c| c.name == name) {
             return Err(DockerError::Conflict(format!("name {name} is in use")));
         }
         let id = st.new_id();
-        let mut lbl = labels::for_service(run_id, scenario, &spec.id);
-        // Where the fake keeps the container's name (Docker has a field).
-        lbl.insert("name".into(), name);
         let pid = 4000 + st.next as u32;
         st.containers.insert(
             id.clone(),
             Container {
+                name,
                 service: spec.id.clone(),
-                labels: lbl,
+                labels: labels::for_service(run_id, scenario, &spec.id),
                 running: true,
                 paused: false,
                 exit_code: None,
