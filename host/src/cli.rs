@@ -2,7 +2,7 @@
 //! before starting anything, run, report, and map the result to an exit code
 //! (0 all passed, 1 a test failed, 2 bad input or environment).
 
-use crate::backend::Docker;
+use crate::backend::{ContainerBackend, Docker};
 use crate::confined::ConfinedDir;
 use crate::engine::{self, RunCtx};
 use crate::runtime::{Registry, RegistryError};
@@ -486,7 +486,7 @@ async fn run(
     }
     let ctx = RunCtx {
         registry,
-        docker,
+        backend: Arc::new(docker),
         run_id: engine::seed::new_run_id(),
         interrupt: engine::Interrupt::install(),
         record: record.is_some(),

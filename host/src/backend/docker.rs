@@ -2,6 +2,7 @@
 //! kill, remove, and count what a run left behind.
 
 use super::labels;
+use super::ContainerBackend;
 use crate::suite::ServiceSpec;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
@@ -37,6 +38,15 @@ pub enum DockerError {
     ImageMissing(String),
     #[error("docker: {0}")]
     Api(#[from] bollard::errors::Error),
+    /// A replayed run asked for something the recording does not answer.
+    #[error("replaying: no Docker; this call was not in the recording")]
+    Replaying,
+    /// No such container or network (the fake backend's 404).
+    #[error("no such container or network: {0}")]
+    NotFound(String),
+    /// The object is in the wrong state for the call (the fake backend's 409).
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 impl DockerError {
@@ -64,6 +74,13 @@ pub struct ContainerState {
     pub oom_killed: bool,
     /// Host PID of the container's init process while it runs.
     pub pid: Option<u32>,
+}
+
+impl ContainerState {
+    /// Docker's `paused` status (a paused container still counts as running).
+    pub fn is_paused(&self) -> bool {
+        self.status == "paused"
+    }
 }
 
 /// The result of running one command in a container.
@@ -111,9 +128,12 @@ impl Docker {
             .map_err(|e| DockerError::Unreachable(e.to_string()))?;
         Ok(Docker { client })
     }
+}
 
+#[async_trait::async_trait]
+impl ContainerBackend for Docker {
     /// Whether the daemon still answers (bounded: a dead proxy may hang).
-    pub async fn ping(&self) -> Result<(), DockerError> {
+    async fn ping(&self) -> Result<(), DockerError> {
         match tokio::time::timeout(Duration::from_secs(5), self.client.ping()).await {
             Ok(Ok(_)) => Ok(()),
             Ok(Err(e)) => Err(DockerError::Unreachable(e.to_string())),
@@ -121,7 +141,7 @@ impl Docker {
         }
     }
 
-    pub async fn ensure_image(&self, image: &str) -> Result<(), DockerError> {
+    async fn ensure_image(&self, image: &str) -> Result<(), DockerError> {
         match self.client.inspect_image(image).await {
             Ok(_) => Ok(()),
             Err(bollard::errors::Error::DockerResponseServerError {
@@ -133,16 +153,8 @@ impl Docker {
 
     /// Create the scenario's own bridge network, labelled for the run; its
     /// services find each other there by service id.
-    pub async fn create_network(
-        &self,
-        run_id: &str,
-        scenario: &str,
-    ) -> Result<Network, DockerError> {
-        let name = format!(
-            "clnrm-{}-{}",
-            &run_id[..run_id.len().min(12)],
-            sanitize(scenario)
-        );
+    async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, DockerError> {
+        let name = network_name(run_id, scenario);
         let mut lbl = labels::for_run(run_id);
         lbl.insert(labels::SCENARIO.to_string(), scenario.to_string());
         let req = NetworkCreateRequest {
@@ -159,7 +171,7 @@ impl Docker {
     }
 
     /// Remove a network; Ok(false) when it was already gone.
-    pub async fn remove_network(&self, name: &str) -> Result<bool, DockerError> {
+    async fn remove_network(&self, name: &str) -> Result<bool, DockerError> {
         match self.client.remove_network(name).await {
             Ok(()) => Ok(true),
             Err(bollard::errors::Error::DockerResponseServerError {
@@ -169,7 +181,7 @@ impl Docker {
         }
     }
 
-    pub async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), DockerError> {
+    async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), DockerError> {
         let req = NetworkDisconnectRequest {
             container: Some(id.to_string()),
             force: Some(true),
@@ -177,7 +189,7 @@ impl Docker {
         Ok(self.client.disconnect_network(network, req).await?)
     }
 
-    pub async fn network_connect(
+    async fn network_connect(
         &self,
         network: &str,
         id: &str,
@@ -194,7 +206,7 @@ impl Docker {
     }
 
     /// Whether Docker lists the container as attached to `network`.
-    pub async fn network_attached(&self, network: &str, id: &str) -> Result<bool, DockerError> {
+    async fn network_attached(&self, network: &str, id: &str) -> Result<bool, DockerError> {
         let info = self
             .client
             .inspect_container(
@@ -208,16 +220,16 @@ impl Docker {
             .is_some_and(|n| n.contains_key(network)))
     }
 
-    pub async fn pause(&self, id: &str) -> Result<(), DockerError> {
+    async fn pause(&self, id: &str) -> Result<(), DockerError> {
         Ok(self.client.pause_container(id).await?)
     }
 
-    pub async fn unpause(&self, id: &str) -> Result<(), DockerError> {
+    async fn unpause(&self, id: &str) -> Result<(), DockerError> {
         Ok(self.client.unpause_container(id).await?)
     }
 
     /// A file or directory of a container (running or stopped) as a tar archive.
-    pub async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, DockerError> {
+    async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, DockerError> {
         let opts = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default()
             .path(path)
             .build();
@@ -230,7 +242,7 @@ impl Docker {
     }
 
     /// Number of processes running in a container (0 when it is not running).
-    pub async fn process_count(&self, id: &str) -> Result<usize, DockerError> {
+    async fn process_count(&self, id: &str) -> Result<usize, DockerError> {
         match self
             .client
             .top_processes(id, None::<bollard::query_parameters::TopOptions>)
@@ -248,7 +260,7 @@ impl Docker {
 
     /// Create and start a service's container, labelled for the run, attached
     /// to `network` (when given) under its service id.
-    pub async fn start_service(
+    async fn start_service(
         &self,
         run_id: &str,
         scenario: &str,
@@ -302,12 +314,7 @@ impl Docker {
             networking_config,
             ..Default::default()
         };
-        let name = format!(
-            "clnrm-{}-{}-{}",
-            &run_id[..run_id.len().min(12)],
-            sanitize(scenario),
-            sanitize(&spec.id)
-        );
+        let name = container_name(run_id, scenario, &spec.id);
         let opts = CreateContainerOptionsBuilder::default().name(&name).build();
         let created = self.client.create_container(Some(opts), body).await?;
         if let Err(e) = self
@@ -328,7 +335,7 @@ impl Docker {
 
     /// Run `sh -c command` in the container; collect exit code and output.
     /// `timeout`: stop waiting (the caller kills the container).
-    pub async fn exec(
+    async fn exec(
         &self,
         id: &str,
         command: &str,
@@ -372,19 +379,7 @@ impl Docker {
         Ok(out)
     }
 
-    /// The exec's exit code; Docker may need a moment to record it.
-    async fn exec_exit_code(&self, exec_id: &str) -> Option<i64> {
-        for _ in 0..20 {
-            match self.client.inspect_exec(exec_id).await {
-                Ok(i) if i.running != Some(true) => return i.exit_code,
-                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-                Err(_) => return None,
-            }
-        }
-        None
-    }
-
-    pub async fn inspect(&self, id: &str) -> Result<ContainerState, DockerError> {
+    async fn inspect(&self, id: &str) -> Result<ContainerState, DockerError> {
         let info = self
             .client
             .inspect_container(
@@ -405,23 +400,7 @@ impl Docker {
         })
     }
 
-    /// Wait (bounded) until the container is no longer running; its last state.
-    pub async fn wait_stopped(
-        &self,
-        id: &str,
-        bound: Duration,
-    ) -> Result<ContainerState, DockerError> {
-        let deadline = tokio::time::Instant::now() + bound;
-        loop {
-            let st = self.inspect(id).await?;
-            if !st.running || tokio::time::Instant::now() >= deadline {
-                return Ok(st);
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-
-    pub async fn kill(&self, id: &str, signal: &str) -> Result<(), DockerError> {
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), DockerError> {
         let opts = KillContainerOptionsBuilder::default()
             .signal(signal)
             .build();
@@ -430,7 +409,7 @@ impl Docker {
 
     /// Remove a container (and its anonymous volumes), killing it if needed.
     /// Ok(false) when it was already gone.
-    pub async fn remove(&self, id: &str) -> Result<bool, DockerError> {
+    async fn remove(&self, id: &str) -> Result<bool, DockerError> {
         let opts = RemoveContainerOptionsBuilder::default()
             .force(true)
             .v(true)
@@ -450,7 +429,7 @@ impl Docker {
     }
 
     /// Everything still carrying all of the given `label` filters.
-    pub async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, DockerError> {
+    async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, DockerError> {
         let filters = HashMap::from([("label".to_string(), label_filters)]);
         let containers = self
             .client
@@ -487,6 +466,25 @@ impl Docker {
                 .map(|v| v.name)
                 .collect(),
         })
+    }
+
+    async fn oom_kills(&self, id: &str) -> Option<u64> {
+        let pid = self.inspect(id).await.ok()?.pid?;
+        super::cgroup::oom_kills(pid)
+    }
+}
+
+impl Docker {
+    /// The exec's exit code; Docker may need a moment to record it.
+    async fn exec_exit_code(&self, exec_id: &str) -> Option<i64> {
+        for _ in 0..20 {
+            match self.client.inspect_exec(exec_id).await {
+                Ok(i) if i.running != Some(true) => return i.exit_code,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                Err(_) => return None,
+            }
+        }
+        None
     }
 }
 
@@ -593,6 +591,25 @@ fn push_capped(buf: &mut String, bytes: &[u8]) {
             .unwrap_or(buf.len());
         buf.drain(..cut);
     }
+}
+
+/// The name of a scenario's network (every backend names it the same way).
+pub(super) fn network_name(run_id: &str, scenario: &str) -> String {
+    format!(
+        "clnrm-{}-{}",
+        &run_id[..run_id.len().min(12)],
+        sanitize(scenario)
+    )
+}
+
+/// The name of a service's container.
+pub(super) fn container_name(run_id: &str, scenario: &str, service: &str) -> String {
+    format!(
+        "clnrm-{}-{}-{}",
+        &run_id[..run_id.len().min(12)],
+        sanitize(scenario),
+        sanitize(service)
+    )
 }
 
 /// Docker names allow [a-zA-Z0-9_.-].

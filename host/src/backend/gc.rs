@@ -6,6 +6,7 @@
 use super::docker::{Docker, DockerError, Owned, ResourceKind};
 use super::labels;
 use super::liveness;
+use super::ContainerBackend;
 use std::collections::BTreeSet;
 
 #[derive(Debug, Default, serde::Serialize)]

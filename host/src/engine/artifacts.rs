@@ -4,12 +4,12 @@
 //! from the suite, so they are written through the report directory's
 //! capability: nothing can land outside it.
 
-use crate::backend::Docker;
+use crate::backend::ContainerBackend;
 use crate::confined::ConfinedDir;
 use crate::trace::{SpanId, Trace};
 
 pub async fn collect(
-    docker: &Docker,
+    docker: &dyn ContainerBackend,
     trace: &Trace,
     parent: SpanId,
     reports: &ConfinedDir,

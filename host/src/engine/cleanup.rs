@@ -3,8 +3,8 @@
 //! Docker what is left for this scenario and put the answer in the trace;
 //! then record recovery.
 
-use super::outcome::CleanupOutcome;
-use crate::backend::{labels, Docker, Leftovers, Network};
+use super::outcome::{CleanupOutcome, CleanupTrigger};
+use crate::backend::{labels, ContainerBackend, Leftovers, Network};
 use crate::suite::CleanupSpec;
 use crate::trace::{AttrValue, SpanId, Trace};
 use futures_util::future::join_all;
@@ -19,25 +19,48 @@ pub struct Created {
     pub network: Option<Network>,
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn run(
-    docker: &Docker,
-    trace: &Trace,
-    parent: SpanId,
-    run_id: &str,
-    scenario: &str,
-    created: &Created,
-    triggered: &str,
-    policy: &CleanupSpec,
-    passed: bool,
-) -> CleanupOutcome {
+/// One scenario's cleanup: what to remove, why, and under which policy.
+pub struct CleanupRequest<'a> {
+    pub backend: &'a dyn ContainerBackend,
+    pub trace: &'a Trace,
+    /// The span cleanup reacts to: the failed step (or the timeout
+    /// enforcement that ended it), else the scenario.
+    pub parent: SpanId,
+    pub run_id: &'a str,
+    pub scenario: &'a str,
+    pub created: &'a Created,
+    pub triggered: CleanupTrigger,
+    pub policy: &'a CleanupSpec,
+    /// Whether the scenario passed so far (`on_success` policies).
+    pub passed: bool,
+}
+
+pub async fn run(req: CleanupRequest<'_>) -> CleanupOutcome {
+    let CleanupRequest {
+        backend: docker,
+        trace,
+        parent,
+        run_id,
+        scenario,
+        created,
+        triggered,
+        policy,
+        passed,
+    } = req;
     let started = Instant::now();
     let span = trace.start("clnrm.cleanup", Some(parent));
-    trace.set_attr(span, "cleanup.triggered", triggered);
+    trace.set_attr(span, "cleanup.triggered", triggered.as_str());
     trace.set_attr(span, "scenario.name", scenario);
     let mut out = CleanupOutcome {
-        triggered: triggered.to_string(),
-        ..Default::default()
+        triggered,
+        created: Vec::new(),
+        containers_removed: 0,
+        networks_removed: 0,
+        kept: Vec::new(),
+        success: false,
+        remaining: Leftovers::default(),
+        duration_ms: 0,
+        errors: Vec::new(),
     };
     out.created = created
         .containers
@@ -140,7 +163,7 @@ pub async fn run(
 
 /// Remove every container at once; one span groups them when there are several.
 async fn remove_containers_parallel(
-    docker: &Docker,
+    docker: &dyn ContainerBackend,
     trace: &Trace,
     span: SpanId,
     containers: &HashMap<String, String>,
@@ -178,7 +201,7 @@ async fn remove_containers_parallel(
 }
 
 async fn remove_one(
-    docker: &Docker,
+    docker: &dyn ContainerBackend,
     trace: &Trace,
     span: SpanId,
     service: &str,
@@ -195,7 +218,7 @@ async fn remove_one(
     // Stop first when it still runs (thawing a paused one), so the stop is
     // its own observed event.
     if let Ok(st) = docker.inspect(id).await {
-        if st.status == "paused" {
+        if st.is_paused() {
             docker
                 .unpause(id)
                 .await
@@ -223,7 +246,7 @@ async fn remove_one(
 /// Count what Docker still holds for this scenario; the count is a span.
 /// Resources the policy kept on purpose are counted but are no error.
 async fn verify(
-    docker: &Docker,
+    docker: &dyn ContainerBackend,
     trace: &Trace,
     parent: SpanId,
     run_id: &str,

@@ -47,6 +47,15 @@ impl Interrupt {
         Interrupt { rx }
     }
 
+    /// An interrupt raised by calling the returned function (library use,
+    /// and the engine's tests interrupting a step half-way).
+    pub fn manual() -> (Interrupt, impl Fn() + Send + Sync) {
+        let (tx, rx) = watch::channel(false);
+        (Interrupt { rx }, move || {
+            let _ = tx.send(true);
+        })
+    }
+
     pub fn is_set(&self) -> bool {
         *self.rx.borrow()
     }

@@ -13,13 +13,13 @@ mod validate;
 
 pub use interrupt::Interrupt;
 pub use outcome::{
-    CleanupOutcome, ExpectationOutcome, InjectionOutcome, InjectionRecording, ScenarioOutcome,
-    StepOutcome, SuiteOutcome,
+    CleanupOutcome, CleanupTrigger, ErrorType, ExpectationOutcome, InjectionOutcome,
+    InjectionRecording, ScenarioOutcome, StepOutcome, StepResult, SuiteOutcome,
 };
 pub use scenario::outcome_of;
 pub use validate::{run as validate, to_records};
 
-use crate::backend::Docker;
+use crate::backend::ContainerBackend;
 use crate::runtime::{Registry, ResolvedPlugins};
 use crate::suite::Suite;
 use crate::trace::{RunClock, Trace};
@@ -29,7 +29,8 @@ use std::time::Instant;
 /// What every scenario of a run shares.
 pub struct RunCtx {
     pub registry: Arc<Registry>,
-    pub docker: Docker,
+    /// Docker on a real run; the in-memory fake in the engine's tests.
+    pub backend: Arc<dyn ContainerBackend>,
     pub run_id: String,
     pub interrupt: Interrupt,
     /// `--record`: keep every plugin host call.
@@ -56,6 +57,27 @@ pub async fn run_suite(
 ) -> SuiteOutcome {
     let started = Instant::now();
     let trace = Trace::new(RunClock::new(suite.freeze_clock_unix_ns));
+    if let Some(invalid) = unknown_service(suite) {
+        // Bad input, found before anything is created: nothing runs.
+        return SuiteOutcome {
+            name: suite.name.clone(),
+            path: suite.path.clone(),
+            meta: suite.meta.clone(),
+            run_id: ctx.run_id.clone(),
+            seed,
+            epoch_unix_ns: trace.clock().epoch_unix_ns(),
+            digest: crate::trace::digest(&[]),
+            passed: false,
+            interrupted: false,
+            environment_error: None,
+            invalid: Some(invalid),
+            duration_ms: started.elapsed().as_millis() as u64,
+            scenarios: Vec::new(),
+            expectations: Vec::new(),
+            plugins: plugins.infos(),
+            spans: Vec::new(),
+        };
+    }
     let root = trace.start("clnrm.run", None);
     trace.set_attr(root, "suite.name", &suite.name);
     trace.set_attr(root, "clnrm.version", env!("CARGO_PKG_VERSION"));
@@ -124,3 +146,41 @@ pub async fn run_suite(
         spans,
     }
 }
+
+/// A scenario starting a service the suite does not define, or a step on a
+/// service its scenario does not start: a suite error (the loader rejects
+/// both; this keeps a suite built any other way from reaching Docker).
+fn unknown_service(suite: &Suite) -> Option<String> {
+    for sc in &suite.scenarios {
+        if let Some(sid) = sc
+            .services
+            .iter()
+            .find(|s| !suite.services.contains_key(*s))
+        {
+            let known: Vec<&str> = suite.services.keys().map(String::as_str).collect();
+            return Some(format!(
+                "{}: scenario `{}`: unknown service `{sid}` (defined: {})",
+                suite.path.display(),
+                sc.name,
+                known.join(", ")
+            ));
+        }
+        if let Some(st) = sc
+            .steps
+            .iter()
+            .find(|st| !sc.services.contains(&st.service))
+        {
+            return Some(format!(
+                "{}: scenario `{}`: step `{}` runs on service `{}`, which the scenario does not start",
+                suite.path.display(),
+                sc.name,
+                st.name,
+                st.service
+            ));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests;

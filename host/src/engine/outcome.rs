@@ -72,11 +72,9 @@ pub struct InjectionRecording {
 pub struct StepOutcome {
     pub name: String,
     pub service: String,
-    /// "pass" or "error".
-    pub result: String,
+    pub result: StepResult,
     pub exit_code: Option<i64>,
-    /// container_killed, oom_killed, nonzero_exit, timeout, service_failed, ...
-    pub error_type: Option<String>,
+    pub error_type: Option<ErrorType>,
     pub stdout: String,
     pub stderr: String,
     pub duration_ms: u64,
@@ -84,7 +82,84 @@ pub struct StepOutcome {
 
 impl StepOutcome {
     pub fn failed(&self) -> bool {
-        self.result != "pass"
+        self.result != StepResult::Pass
+    }
+}
+
+/// Wire strings of the typed outcomes (reports, span attributes): one
+/// definition each, `as_str` and serde agree.
+macro_rules! wire_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $v:ident => $s:literal,)+ }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vm])* #[serde(rename = $s)] $v,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$v => $s,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum! {
+    /// A step's `result`.
+    StepResult {
+        Pass => "pass",
+        Error => "error",
+    }
+}
+
+wire_enum! {
+    /// Why a step failed (`error.type` on its span, `error_type` in reports),
+    /// decided from Docker's own account.
+    ErrorType {
+        /// Ended by a signal (exit >= 128), or removed under the step.
+        ContainerKilled => "container_killed",
+        /// Docker's OOMKilled, or the cgroup's OOM counter went up.
+        OomKilled => "oom_killed",
+        /// The command exited non-zero in a container that lives on.
+        NonzeroExit => "nonzero_exit",
+        /// A non-zero exit after the service's network was cut.
+        NetworkFailure => "network_failure",
+        /// The step's bound passed and it was stopped.
+        Timeout => "timeout",
+        /// The daemon stopped answering.
+        DockerUnreachable => "docker_unreachable",
+        /// Docker refused the exec.
+        ExecFailed => "exec_failed",
+        /// The container stopped in an orderly way (exit < 128).
+        ContainerStopped => "container_stopped",
+        /// Docker could not tell the exit code of a container that lives on.
+        ExitUnknown => "exit_unknown",
+    }
+}
+
+wire_enum! {
+    /// The event a scenario's cleanup reacted to (`cleanup.triggered`).
+    CleanupTrigger {
+        /// Every step passed.
+        Success => "success",
+        /// A step failed.
+        Failure => "failure",
+        /// A step's bound passed.
+        Timeout => "timeout",
+        /// Setup or an injection went wrong.
+        Error => "error",
+        /// Ctrl-C / SIGTERM.
+        Interrupt => "interrupt",
     }
 }
 
@@ -98,9 +173,9 @@ pub struct InjectionOutcome {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Serialize, Clone, Default)]
+#[derive(Debug, Serialize, Clone)]
 pub struct CleanupOutcome {
-    pub triggered: String,
+    pub triggered: CleanupTrigger,
     /// What the scenario created: container and network ids.
     pub created: Vec<String>,
     pub containers_removed: usize,
@@ -120,4 +195,47 @@ pub struct ExpectationOutcome {
     pub plugin: String,
     pub passed: bool,
     pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The wire strings reports and span attributes have always carried.
+    #[test]
+    fn wire_strings_are_todays_and_serde_agrees() {
+        fn check<T: Serialize + Copy>(all: &[T], as_str: fn(T) -> &'static str, want: &[&str]) {
+            let got: Vec<&str> = all.iter().map(|v| as_str(*v)).collect();
+            assert_eq!(got, want);
+            for v in all {
+                assert_eq!(
+                    serde_json::to_value(v).ok(),
+                    Some(serde_json::Value::from(as_str(*v)))
+                );
+            }
+        }
+        check(StepResult::ALL, StepResult::as_str, &["pass", "error"]);
+        check(
+            ErrorType::ALL,
+            ErrorType::as_str,
+            &[
+                "container_killed",
+                "oom_killed",
+                "nonzero_exit",
+                "network_failure",
+                "timeout",
+                "docker_unreachable",
+                "exec_failed",
+                "container_stopped",
+                "exit_unknown",
+            ],
+        );
+        check(
+            CleanupTrigger::ALL,
+            CleanupTrigger::as_str,
+            &["success", "failure", "timeout", "error", "interrupt"],
+        );
+        let back: ErrorType = serde_json::from_str("\"network_failure\"").unwrap();
+        assert_eq!(back, ErrorType::NetworkFailure);
+    }
 }

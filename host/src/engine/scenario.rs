@@ -1,8 +1,10 @@
 //! One scenario: create its network, start its services, run its steps with
 //! its injections running at the same time, then always clean up and verify.
 
-use super::cleanup::{self, Created};
-use super::outcome::{InjectionOutcome, InjectionRecording, ScenarioOutcome, StepOutcome};
+use super::cleanup::{self, CleanupRequest, Created};
+use super::outcome::{
+    CleanupTrigger, ErrorType, InjectionOutcome, InjectionRecording, ScenarioOutcome, StepOutcome,
+};
 use super::step::StepRun;
 use super::timeout::Bound;
 use super::{seed, step, RunCtx};
@@ -12,7 +14,9 @@ use crate::suite::{InjectionSpec, ScenarioSpec, StepSpec, Suite};
 use crate::trace::{SpanId, Trace};
 use futures_util::future::join_all;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock: the deadline arithmetic follows a paused test clock too.
+use tokio::time::Instant;
 
 /// Steps and plugins are bounded by max_duration themselves; the outer bound
 /// is a safety net that still leaves room to report them.
@@ -37,7 +41,7 @@ pub async fn run(
     let mut created = Created::default();
     let mut setup_error = None;
     let mut environment_error = None;
-    match ctx.docker.create_network(&ctx.run_id, &sc.name).await {
+    match ctx.backend.create_network(&ctx.run_id, &sc.name).await {
         Ok(net) => created.network = Some(net),
         Err(e) => {
             if e.is_unreachable() {
@@ -64,18 +68,22 @@ pub async fn run(
                 Ok(id) => {
                     created.containers.insert(sid, id);
                 }
-                Err(e) => {
+                Err(StartError::Docker(e)) => {
                     if e.is_unreachable() {
                         environment_error.get_or_insert(e.to_string());
                     }
                     setup_error.get_or_insert(format!("service `{sid}` did not start: {e}"));
+                }
+                Err(StartError::Unknown) => {
+                    setup_error
+                        .get_or_insert(format!("service `{sid}` is not defined in the suite"));
                 }
             }
         }
     }
 
     let scenario_ctx = Arc::new(ScenarioCtx {
-        docker: Some(ctx.docker.clone()),
+        backend: ctx.backend.clone(),
         containers: created.containers.clone(),
         network: created.network.clone(),
         trace: trace.clone(),
@@ -134,7 +142,7 @@ pub async fn run(
     if !sc.artifacts.is_empty() {
         if let Some(main) = sc.services.first().and_then(|s| created.containers.get(s)) {
             for e in super::artifacts::collect(
-                &ctx.docker,
+                ctx.backend.as_ref(),
                 trace,
                 span,
                 &ctx.reports,
@@ -155,39 +163,40 @@ pub async fn run(
         })
     });
     let triggered = if interrupted {
-        "interrupt"
+        CleanupTrigger::Interrupt
     } else {
         match (&setup_error, failed_step, &injection_error) {
-            (Some(_), _, _) => "error",
-            (_, Some(s), _) if s.outcome.error_type.as_deref() == Some("timeout") => "timeout",
-            (_, Some(_), _) => "failure",
-            (_, None, Some(_)) => "error",
-            _ => "success",
+            (Some(_), _, _) => CleanupTrigger::Error,
+            (_, Some(s), _) if s.outcome.error_type == Some(ErrorType::Timeout) => {
+                CleanupTrigger::Timeout
+            }
+            (_, Some(_), _) => CleanupTrigger::Failure,
+            (_, None, Some(_)) => CleanupTrigger::Error,
+            _ => CleanupTrigger::Success,
         }
     };
     let outcomes: Vec<StepOutcome> = steps.iter().map(|s| s.outcome.clone()).collect();
     let verdict_before_cleanup =
         verdict(sc, interrupted, &setup_error, &injection_error, &outcomes);
     let cleanup_parent = failed_step.map(|s| s.cause).unwrap_or(span);
-    let triggered = triggered.to_string();
-    let cleanup = cleanup::run(
-        &ctx.docker,
+    let cleanup = cleanup::run(CleanupRequest {
+        backend: ctx.backend.as_ref(),
         trace,
-        cleanup_parent,
-        &ctx.run_id,
-        &sc.name,
-        &created,
-        &triggered,
-        &suite.cleanup,
-        verdict_before_cleanup.is_none(),
-    )
+        parent: cleanup_parent,
+        run_id: &ctx.run_id,
+        scenario: &sc.name,
+        created: &created,
+        triggered,
+        policy: &suite.cleanup,
+        passed: verdict_before_cleanup.is_none(),
+    })
     .await;
 
     // Failures that are really Docker going away are environment errors (exit 2).
     let docker_trouble =
         !cleanup.success || outcomes.iter().any(StepOutcome::failed) || setup_error.is_some();
     if environment_error.is_none() && docker_trouble {
-        if let Err(e) = ctx.docker.ping().await {
+        if let Err(e) = ctx.backend.ping().await {
             environment_error = Some(e.to_string());
         }
     }
@@ -248,7 +257,7 @@ fn verdict(
             format!(
                 "step `{}` failed: {}{}",
                 s.name,
-                s.error_type.as_deref().unwrap_or("error"),
+                s.error_type.map_or("error", ErrorType::as_str),
                 s.exit_code
                     .map(|c| format!(" (exit code {c})"))
                     .unwrap_or_default()
@@ -258,7 +267,14 @@ fn verdict(
     None
 }
 
-type StartResult = (String, Result<String, crate::backend::DockerError>);
+/// Why a service did not start.
+enum StartError {
+    /// The suite does not define it (bad input, never an environment error).
+    Unknown,
+    Docker(crate::backend::DockerError),
+}
+
+type StartResult = (String, Result<String, StartError>);
 
 /// Start the scenario's services, one after another or all at once.
 async fn start_services(
@@ -274,24 +290,21 @@ async fn start_services(
         trace.set_attr(s, "service.id", sid.as_str());
         let Some(spec) = suite.services.get(&sid) else {
             trace.end_error(s, "unknown service");
-            return (
-                sid,
-                Err(crate::backend::DockerError::Unreachable(
-                    "unknown service".into(),
-                )),
-            );
+            return (sid, Err(StartError::Unknown));
         };
         trace.set_attr(s, "service.image", spec.image.as_str());
         let r = ctx
-            .docker
+            .backend
             .start_service(&ctx.run_id, &sc.name, spec, network)
-            .await;
+            .await
+            .map_err(StartError::Docker);
         match &r {
             Ok(id) => {
                 trace.set_attr(s, "container.id", id.as_str());
                 trace.end_ok(s);
             }
-            Err(e) => trace.end_error(s, e.to_string()),
+            Err(StartError::Docker(e)) => trace.end_error(s, e.to_string()),
+            Err(StartError::Unknown) => {}
         }
         (sid, r)
     };
@@ -337,7 +350,7 @@ async fn run_steps(
         let st = st.clone();
         async move {
             step::run(
-                &ctx.docker,
+                ctx.backend.as_ref(),
                 trace,
                 span,
                 &st,

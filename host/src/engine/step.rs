@@ -1,9 +1,9 @@
 //! One step: a command exec'd in a service container, observed and classified
 //! from what Docker reports (exit code, container state, OOMKilled).
 
-use super::outcome::StepOutcome;
+use super::outcome::{ErrorType, StepOutcome, StepResult};
 use super::timeout::{self, Bound};
-use crate::backend::Docker;
+use crate::backend::ContainerBackend;
 use crate::runtime::{FaultKind, FaultLog};
 use crate::suite::StepSpec;
 use crate::trace::{SpanId, Trace};
@@ -21,7 +21,7 @@ pub struct StepRun {
 }
 
 pub async fn run(
-    docker: &Docker,
+    docker: &dyn ContainerBackend,
     trace: &Trace,
     parent: SpanId,
     step: &StepSpec,
@@ -38,7 +38,7 @@ pub async fn run(
     let mut out = StepOutcome {
         name: step.name.clone(),
         service: step.service.clone(),
-        result: "pass".into(),
+        result: StepResult::Pass,
         exit_code: None,
         error_type: None,
         stdout: String::new(),
@@ -47,21 +47,18 @@ pub async fn run(
     };
     // The cgroup's OOM-kill counter before the step: the only evidence of an
     // OOM kill inside a container that survives it.
-    let oom_before = oom_kills(docker, container).await;
+    let oom_before = docker.oom_kills(container).await;
     let mut cause = span;
     match docker
         .exec(container, &step.command, Some(bound.after))
         .await
     {
         Err(e) => {
-            out.error_type = Some(
-                if e.is_unreachable() {
-                    "docker_unreachable"
-                } else {
-                    "exec_failed"
-                }
-                .into(),
-            );
+            out.error_type = Some(if e.is_unreachable() {
+                ErrorType::DockerUnreachable
+            } else {
+                ErrorType::ExecFailed
+            });
             out.stderr = e.to_string();
         }
         Ok(exec) => {
@@ -69,7 +66,7 @@ pub async fn run(
             out.stderr = exec.stderr;
             out.exit_code = exec.exit_code;
             if exec.timed_out {
-                out.error_type = Some("timeout".into());
+                out.error_type = Some(ErrorType::Timeout);
                 trace.set_attr(span, "timeout.ms", bound.after.as_millis() as i64);
                 trace.set_attr(span, "timeout.source", bound.kind.key());
                 let (enforced, code) =
@@ -77,7 +74,7 @@ pub async fn run(
                 cause = enforced;
                 out.exit_code = code;
             } else {
-                let oom_after = oom_kills(docker, container).await;
+                let oom_after = docker.oom_kills(container).await;
                 let oom = matches!((oom_before, oom_after), (Some(a), Some(b)) if b > a);
                 if oom {
                     trace.set_attr(
@@ -89,21 +86,21 @@ pub async fn run(
                 classify(docker, container, &mut out, oom).await;
                 // A step that failed on its own terms after its network was
                 // cut failed because of the cut.
-                if out.error_type.as_deref() == Some("nonzero_exit")
+                if out.error_type == Some(ErrorType::NonzeroExit)
                     && faults.hit(
                         &step.service,
                         FaultKind::NetworkCut,
                         trace.clock().elapsed_ns(),
                     )
                 {
-                    out.error_type = Some("network_failure".into());
+                    out.error_type = Some(ErrorType::NetworkFailure);
                 }
             }
         }
     }
     out.duration_ms = started.elapsed().as_millis() as u64;
     if out.error_type.is_some() {
-        out.result = "error".into();
+        out.result = StepResult::Error;
     }
     trace.set_attr(span, "result", out.result.as_str());
     // Graceful degradation: the step passed although a fault hit its service
@@ -128,7 +125,12 @@ pub async fn run(
 }
 
 /// Decide what happened from Docker's own account, never from assumptions.
-async fn classify(docker: &Docker, container: &str, out: &mut StepOutcome, oom_in_cgroup: bool) {
+async fn classify(
+    docker: &dyn ContainerBackend,
+    container: &str,
+    out: &mut StepOutcome,
+    oom_in_cgroup: bool,
+) {
     let abnormal = out.exit_code.is_none_or(|c| c >= 128) && !oom_in_cgroup;
     let state = if abnormal {
         docker.wait_stopped(container, DEATH_SETTLE).await
@@ -137,45 +139,36 @@ async fn classify(docker: &Docker, container: &str, out: &mut StepOutcome, oom_i
     };
     let Ok(state) = state else {
         // The container is gone entirely: something removed it under us.
-        out.error_type = Some("container_killed".into());
+        out.error_type = Some(ErrorType::ContainerKilled);
         return;
     };
     if !state.running {
         out.exit_code = state.exit_code.or(out.exit_code);
         // Killed by a signal (128 + n) or stopped in an orderly way (trap, exit 0).
         let killed = state.exit_code.is_none_or(|c| c >= 128);
-        out.error_type = Some(
-            if state.oom_killed {
-                "oom_killed"
-            } else if killed {
-                "container_killed"
-            } else {
-                "container_stopped"
-            }
-            .into(),
-        );
+        out.error_type = Some(if state.oom_killed {
+            ErrorType::OomKilled
+        } else if killed {
+            ErrorType::ContainerKilled
+        } else {
+            ErrorType::ContainerStopped
+        });
     } else if (state.oom_killed || oom_in_cgroup) && out.exit_code == Some(137) {
         // The step's process was OOM-killed inside a container that lives on.
-        out.error_type = Some("oom_killed".into());
+        out.error_type = Some(ErrorType::OomKilled);
     } else {
         match out.exit_code {
             Some(0) => {}
-            Some(_) => out.error_type = Some("nonzero_exit".into()),
-            None => out.error_type = Some("exit_unknown".into()),
+            Some(_) => out.error_type = Some(ErrorType::NonzeroExit),
+            None => out.error_type = Some(ErrorType::ExitUnknown),
         }
     }
 }
 
 fn describe(out: &StepOutcome) -> String {
-    match (out.error_type.as_deref(), out.exit_code) {
+    match (out.error_type, out.exit_code) {
         (Some(t), Some(c)) => format!("{t} (exit code {c})"),
         (Some(t), None) => t.to_string(),
         (None, _) => String::new(),
     }
-}
-
-/// The kernel's OOM-kill count for the container's cgroup, if readable.
-async fn oom_kills(docker: &Docker, container: &str) -> Option<u64> {
-    let pid = docker.inspect(container).await.ok()?.pid?;
-    crate::backend::cgroup::oom_kills(pid)
 }

@@ -4,7 +4,7 @@
 //! step's container (hard: SIGKILL; graceful: SIGTERM, `grace_period_ms`,
 //! then SIGKILL) and is observed: the span says which signal stopped it.
 
-use crate::backend::Docker;
+use crate::backend::ContainerBackend;
 use crate::suite::TimeoutStrategy;
 use crate::trace::{SpanId, Trace};
 use std::time::Duration;
@@ -69,7 +69,7 @@ impl Bound {
 /// happened. Returns the enforcement span (cleanup reacts to it) and the exit
 /// code Docker reported.
 pub async fn enforce(
-    docker: &Docker,
+    docker: &dyn ContainerBackend,
     trace: &Trace,
     step_span: SpanId,
     container: &str,

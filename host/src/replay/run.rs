@@ -73,7 +73,7 @@ pub async fn replay(
         };
         calls += inj.calls.len();
         let sctx = Arc::new(ScenarioCtx {
-            docker: None,
+            backend: Arc::new(crate::backend::Replay),
             containers: Default::default(),
             network: None,
             trace: trace.clone(),

@@ -142,7 +142,7 @@ fn scenario_cleanup<'a>(outcome: &'a SuiteOutcome, sc: &'a ScenarioOutcome) -> S
         .collect();
     ScenarioCleanup {
         scenario: &sc.name,
-        triggered: &c.triggered,
+        triggered: c.triggered.as_str(),
         success: c.success,
         duration_ms: c.duration_ms,
         created: &c.created,

@@ -89,8 +89,8 @@ fn scenario_case(outcome: &SuiteOutcome, sc: &ScenarioOutcome) -> TestCase {
         let ty = sc
             .steps
             .iter()
-            .find_map(|st| st.error_type.clone())
-            .unwrap_or_else(|| "scenario".into());
+            .find_map(|st| st.error_type)
+            .map_or("scenario", |t| t.as_str());
         s.set_type(ty);
         s.set_description(details(sc));
         s

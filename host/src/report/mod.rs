@@ -83,7 +83,8 @@ pub(crate) mod fixture {
     //! one passing and one failing expectation.
     use crate::backend::Leftovers;
     use crate::engine::{
-        CleanupOutcome, ExpectationOutcome, ScenarioOutcome, StepOutcome, SuiteOutcome,
+        CleanupOutcome, CleanupTrigger, ErrorType, ExpectationOutcome, ScenarioOutcome,
+        StepOutcome, StepResult, SuiteOutcome,
     };
     use crate::trace::{AttrValue, RunClock, Trace};
 
@@ -92,14 +93,14 @@ pub(crate) mod fixture {
         let root = t.start("clnrm.run", None);
         let mut scenarios = Vec::new();
         for (name, code, err) in [
-            ("killed", 137, "container_killed"),
-            ("exit_42", 42, "nonzero_exit"),
+            ("killed", 137, ErrorType::ContainerKilled),
+            ("exit_42", 42, ErrorType::NonzeroExit),
         ] {
             let sc = t.start("clnrm.scenario", Some(root));
             t.set_attr(sc, "scenario.name", name);
             let st = t.start(format!("clnrm.step:{name}"), Some(sc));
             t.set_attr(st, "exit.code", code);
-            t.end_error(st, err);
+            t.end_error(st, err.as_str());
             let cl = t.start("clnrm.cleanup", Some(st));
             t.set_attr(cl, "scenario.name", name);
             let attrs = |removed: bool| {
@@ -131,16 +132,16 @@ pub(crate) mod fixture {
                 steps: vec![StepOutcome {
                     name: name.into(),
                     service: "app".into(),
-                    result: "error".into(),
+                    result: StepResult::Error,
                     exit_code: Some(code),
-                    error_type: Some(err.into()),
+                    error_type: Some(err),
                     stdout: "started\n".into(),
                     stderr: String::new(),
                     duration_ms: 600,
                 }],
                 injections: Vec::new(),
                 cleanup: CleanupOutcome {
-                    triggered: "failure".into(),
+                    triggered: CleanupTrigger::Failure,
                     created: vec![format!("c-{name}")],
                     containers_removed: 1,
                     networks_removed: 0,

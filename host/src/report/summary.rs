@@ -22,7 +22,7 @@ pub fn print_summary(out: &mut impl Write, s: &SuiteOutcome) -> std::io::Result<
         for st in &sc.steps {
             let detail = match (&st.error_type, st.exit_code) {
                 (Some(t), Some(c)) => format!("{t}, exit {c}"),
-                (Some(t), None) => t.clone(),
+                (Some(t), None) => t.to_string(),
                 (None, Some(c)) => format!("exit {c}"),
                 (None, None) => String::new(),
             };

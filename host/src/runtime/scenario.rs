@@ -2,15 +2,16 @@
 //! network and trace, and the log of faults that took effect (so the engine
 //! can attribute a step's failure to the fault that caused it).
 
-use crate::backend::Docker;
+use crate::backend::ContainerBackend;
 use crate::trace::Trace;
 use std::collections::HashMap;
-use wasmtime::format_err as anyhow;
+use std::sync::Arc;
 
 /// What a chaos plugin acts on: one scenario's containers and trace.
 pub struct ScenarioCtx {
-    /// None when replaying: every Docker call is answered from the recording.
-    pub docker: Option<Docker>,
+    /// Docker on a run; [`crate::backend::Replay`] when replaying (every
+    /// container call is answered from the recording before it gets here).
+    pub backend: Arc<dyn ContainerBackend>,
     /// Service id -> container id.
     pub containers: HashMap<String, String>,
     /// The network the run created for this scenario.
@@ -26,7 +27,8 @@ pub struct ScenarioCtx {
 #[derive(Default)]
 pub struct FaultLog(std::sync::Mutex<Vec<(String, FaultKind, u64)>>);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     Signal,
     Pause,
@@ -35,11 +37,21 @@ pub enum FaultKind {
     None,
 }
 
+impl FaultKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::Signal => "signal",
+            FaultKind::Pause => "pause",
+            FaultKind::NetworkCut => "network_cut",
+            FaultKind::None => "none",
+        }
+    }
+}
+
 impl ScenarioCtx {
-    pub(super) fn docker(&self) -> wasmtime::Result<&Docker> {
-        self.docker
-            .as_ref()
-            .ok_or_else(|| anyhow!("no Docker in this run (replaying without a recorded answer)"))
+    /// The container runtime the plugin host calls act on.
+    pub fn backend(&self) -> Arc<dyn ContainerBackend> {
+        self.backend.clone()
     }
 }
 
@@ -67,5 +79,25 @@ impl FaultLog {
             .unwrap_or_else(|e| e.into_inner())
             .iter()
             .any(|(s, k, t)| s == service && *k == kind && *t <= before_ns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FaultKind;
+
+    #[test]
+    fn fault_kind_wire_names_are_its_str() {
+        for k in [
+            FaultKind::Signal,
+            FaultKind::Pause,
+            FaultKind::NetworkCut,
+            FaultKind::None,
+        ] {
+            assert_eq!(
+                serde_json::to_value(k).ok(),
+                Some(serde_json::Value::from(k.as_str()))
+            );
+        }
     }
 }

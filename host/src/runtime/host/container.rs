@@ -3,7 +3,7 @@
 //! the recording in replay.
 
 use super::{Capability, HostCall, PluginState};
-use crate::backend::{Docker, DockerError, Network};
+use crate::backend::{ContainerBackend, DockerError, Network};
 use crate::runtime::bindings::chaos::clnrm::chaos::container;
 use crate::runtime::scenario::{FaultKind, ScenarioCtx};
 use serde_json::json;
@@ -57,7 +57,7 @@ async fn live<T, F>(
     op: F,
 ) -> wasmtime::Result<Result<T, String>>
 where
-    F: FnOnce(Docker, String, Option<Network>) -> BoxFuture<Result<T, DockerError>>,
+    F: FnOnce(Arc<dyn ContainerBackend>, String, Option<Network>) -> BoxFuture<Result<T, DockerError>>,
 {
     let (ctx, id) = match target? {
         Ok(v) => v,
@@ -66,7 +66,7 @@ where
     if needs_network && ctx.network.is_none() {
         return Ok(Err("this scenario has no network of its own".into()));
     }
-    let r = op(ctx.docker()?.clone(), id, ctx.network.clone())
+    let r = op(ctx.backend(), id, ctx.network.clone())
         .await
         .map_err(|e| e.to_string());
     if r.is_ok() && kind != FaultKind::None {

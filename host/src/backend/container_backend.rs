@@ -1,0 +1,100 @@
+//! The one seam between the engine (and the plugin host) and a container
+//! runtime. Three implementations: [`super::Docker`] (bollard, a real run),
+//! [`super::Replay`] (a replayed run: the journal answers every call before it
+//! gets here) and [`super::Fake`] (in memory, for the engine's unit tests).
+//! Method names and arguments are those the Docker client always had, so a
+//! call site reads the same whichever backend is behind it.
+
+use super::docker::{ContainerState, DockerError, ExecOutcome, Leftovers, Network};
+use crate::suite::ServiceSpec;
+use std::time::Duration;
+
+/// How often `wait_stopped` asks again.
+const WAIT_POLL: Duration = Duration::from_millis(10);
+
+/// Everything the engine and the plugin host ask of a container runtime.
+/// Object-safe: held as `Arc<dyn ContainerBackend>`.
+#[async_trait::async_trait]
+pub trait ContainerBackend: Send + Sync {
+    /// Whether the daemon still answers (bounded: a dead proxy may hang).
+    async fn ping(&self) -> Result<(), DockerError>;
+
+    /// The image is present locally (nothing is ever pulled).
+    async fn ensure_image(&self, image: &str) -> Result<(), DockerError>;
+
+    /// Create the scenario's own network, labelled for the run.
+    async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, DockerError>;
+
+    /// Remove a network; Ok(false) when it was already gone.
+    async fn remove_network(&self, name: &str) -> Result<bool, DockerError>;
+
+    async fn network_connect(
+        &self,
+        network: &str,
+        id: &str,
+        alias: &str,
+    ) -> Result<(), DockerError>;
+
+    async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), DockerError>;
+
+    /// Whether the container is attached to `network`.
+    async fn network_attached(&self, network: &str, id: &str) -> Result<bool, DockerError>;
+
+    /// Create and start a service's container, labelled for the run, attached
+    /// to `network` (when given) under its service id. Returns its id.
+    async fn start_service(
+        &self,
+        run_id: &str,
+        scenario: &str,
+        spec: &ServiceSpec,
+        network: Option<&str>,
+    ) -> Result<String, DockerError>;
+
+    /// Run `sh -c command` in the container; `timeout`: stop waiting (the
+    /// caller then stops the container).
+    async fn exec(
+        &self,
+        id: &str,
+        command: &str,
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, DockerError>;
+
+    async fn inspect(&self, id: &str) -> Result<ContainerState, DockerError>;
+
+    /// Wait (bounded) until the container is no longer running; its last state.
+    async fn wait_stopped(&self, id: &str, bound: Duration) -> Result<ContainerState, DockerError> {
+        let deadline = tokio::time::Instant::now() + bound;
+        loop {
+            let st = self.inspect(id).await?;
+            if !st.running || tokio::time::Instant::now() >= deadline {
+                return Ok(st);
+            }
+            tokio::time::sleep(WAIT_POLL).await;
+        }
+    }
+
+    /// Send a signal (`SIGKILL`, `SIGTERM`, ...) to the container.
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), DockerError>;
+
+    async fn pause(&self, id: &str) -> Result<(), DockerError>;
+
+    async fn unpause(&self, id: &str) -> Result<(), DockerError>;
+
+    /// Remove a container (and its anonymous volumes), killing it if needed.
+    /// Ok(false) when it was already gone.
+    async fn remove(&self, id: &str) -> Result<bool, DockerError>;
+
+    /// A file or directory of a container (running or stopped) as a tar archive.
+    async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, DockerError>;
+
+    /// Number of processes running in a container (0 when it is not running).
+    async fn process_count(&self, id: &str) -> Result<usize, DockerError>;
+
+    /// Everything still carrying all of the given `label` filters
+    /// (`key=value` or `key`).
+    async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, DockerError>;
+
+    /// The kernel's count of OOM kills in the container's memory cgroup, when
+    /// readable: the only evidence of an OOM kill in a container that lives on.
+    async fn oom_kills(&self, id: &str) -> Option<u64>;
+}

@@ -1,0 +1,99 @@
+//! The backend of a replayed run. Every container call a plugin makes is
+//! answered from the recording by the journal before it reaches a backend;
+//! one that gets here was not recorded, and there is no Docker to ask.
+
+use super::docker::{ContainerState, DockerError, ExecOutcome, Leftovers, Network};
+use super::ContainerBackend;
+use crate::suite::ServiceSpec;
+use std::time::Duration;
+
+/// Answers every call with [`DockerError::Replaying`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Replay;
+
+#[async_trait::async_trait]
+impl ContainerBackend for Replay {
+    async fn ping(&self) -> Result<(), DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn ensure_image(&self, _: &str) -> Result<(), DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn create_network(&self, _: &str, _: &str) -> Result<Network, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn remove_network(&self, _: &str) -> Result<bool, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn network_connect(&self, _: &str, _: &str, _: &str) -> Result<(), DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn network_disconnect(&self, _: &str, _: &str) -> Result<(), DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn network_attached(&self, _: &str, _: &str) -> Result<bool, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn start_service(
+        &self,
+        _: &str,
+        _: &str,
+        _: &ServiceSpec,
+        _: Option<&str>,
+    ) -> Result<String, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn exec(
+        &self,
+        _: &str,
+        _: &str,
+        _: Option<Duration>,
+    ) -> Result<ExecOutcome, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn inspect(&self, _: &str) -> Result<ContainerState, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn kill(&self, _: &str, _: &str) -> Result<(), DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn pause(&self, _: &str) -> Result<(), DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn unpause(&self, _: &str) -> Result<(), DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn remove(&self, _: &str) -> Result<bool, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn archive(&self, _: &str, _: &str) -> Result<Vec<u8>, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn process_count(&self, _: &str) -> Result<usize, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn leftovers(&self, _: Vec<String>) -> Result<Leftovers, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn oom_kills(&self, _: &str) -> Option<u64> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_call_says_it_was_not_recorded() {
+        let b: std::sync::Arc<dyn ContainerBackend> = std::sync::Arc::new(Replay);
+        let e = b.kill("c", "SIGKILL").await.unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "replaying: no Docker; this call was not in the recording"
+        );
+        assert!(!e.is_unreachable());
+        assert!(matches!(b.inspect("c").await, Err(DockerError::Replaying)));
+        assert_eq!(b.oom_kills("c").await, None);
+    }
+}

@@ -1,0 +1,176 @@
+//! One step on its own, with a fault log the test fills: degraded steps,
+//! network failures, Docker gone at exec time.
+
+use super::*;
+use crate::backend::fake::Script;
+use crate::backend::ContainerBackend;
+use crate::engine::step;
+use crate::engine::timeout::Bound;
+use crate::engine::{ErrorType, StepResult};
+use crate::runtime::{FaultKind, FaultLog};
+use crate::suite::{ServiceSpec, StepSpec, TimeoutStrategy};
+use crate::trace::{RunClock, SpanId, Trace};
+use std::time::Duration;
+
+fn service() -> ServiceSpec {
+    ServiceSpec {
+        id: "app".into(),
+        image: "clnrm-base:latest".into(),
+        args: Vec::new(),
+        env: Default::default(),
+        memory_mb: None,
+        cpu_millicores: None,
+        pids: None,
+        max_file_descriptors: None,
+        tmpfs: Default::default(),
+        capabilities: Vec::new(),
+        wait_for_span: None,
+    }
+}
+
+fn step_spec(command: &str) -> StepSpec {
+    StepSpec {
+        name: "s".into(),
+        service: "app".into(),
+        command: command.into(),
+        timeout: None,
+    }
+}
+
+fn bound() -> Bound {
+    Bound::tightest(
+        None,
+        None,
+        Duration::from_secs(60),
+        TimeoutStrategy::Hard,
+        None,
+    )
+}
+
+/// A fake with the `app` container running, and a trace with a root span.
+async fn setup() -> (Fake, String, Trace, SpanId) {
+    let fake = Fake::new();
+    let id = fake
+        .start_service("0123456789ab", "sc", &service(), None)
+        .await
+        .expect("the fake starts it");
+    let trace = Trace::new(RunClock::new(Some(0)));
+    let root = trace.start("clnrm.scenario", None);
+    (fake, id, trace, root)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_step_that_passes_while_a_fault_hits_its_service_is_degraded() {
+    let (fake, id, trace, root) = setup().await;
+    fake.script("work", Script::exit(0).after(Duration::from_secs(1)));
+    let faults = FaultLog::default();
+    let spec = step_spec("work");
+    let (run, ()) = tokio::join!(
+        step::run(&fake, &trace, root, &spec, &id, &faults, bound()),
+        async {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            faults.record("app", FaultKind::Pause, trace.clock().elapsed_ns());
+        }
+    );
+    assert_eq!(run.outcome.result, StepResult::Pass);
+    let spans = trace.snapshot();
+    let s = spans
+        .iter()
+        .find(|s| s.name == "clnrm.step:s")
+        .expect("step span");
+    assert!(bool_attr(s, "degraded"));
+    assert_eq!(str_attr(s, "result"), "pass");
+    assert_ok(s);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fault_on_another_service_or_a_non_fault_does_not_degrade() {
+    let (fake, id, trace, root) = setup().await;
+    let faults = FaultLog::default();
+    let t = trace.clock().elapsed_ns();
+    faults.record("db", FaultKind::Signal, t);
+    faults.record("app", FaultKind::None, t);
+    let run = step::run(
+        &fake,
+        &trace,
+        root,
+        &step_spec("true"),
+        &id,
+        &faults,
+        bound(),
+    )
+    .await;
+    assert_eq!(run.outcome.result, StepResult::Pass);
+    let spans = trace.snapshot();
+    let s = spans
+        .iter()
+        .find(|s| s.name == "clnrm.step:s")
+        .expect("step span");
+    assert!(!bool_attr(s, "degraded"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nonzero_exit_after_a_network_cut_is_a_network_failure() {
+    let (fake, id, trace, root) = setup().await;
+    fake.script("curl", Script::exit(7));
+    let faults = FaultLog::default();
+    faults.record("app", FaultKind::NetworkCut, trace.clock().elapsed_ns());
+    let run = step::run(
+        &fake,
+        &trace,
+        root,
+        &step_spec("curl"),
+        &id,
+        &faults,
+        bound(),
+    )
+    .await;
+    assert_eq!(run.outcome.error_type, Some(ErrorType::NetworkFailure));
+    assert_eq!(run.outcome.exit_code, Some(7));
+    let spans = trace.snapshot();
+    let s = spans
+        .iter()
+        .find(|s| s.name == "clnrm.step:s")
+        .expect("step span");
+    assert_eq!(run.cause, s.id, "no enforcement: cleanup follows the step");
+    assert_eq!(str_attr(s, "error.type"), "network_failure");
+    assert_error(s, "network_failure (exit code 7)");
+}
+
+#[tokio::test(start_paused = true)]
+async fn docker_gone_at_exec_time_is_docker_unreachable() {
+    let (fake, id, trace, root) = setup().await;
+    fake.set_unreachable(true);
+    let run = step::run(
+        &fake,
+        &trace,
+        root,
+        &step_spec("true"),
+        &id,
+        &FaultLog::default(),
+        bound(),
+    )
+    .await;
+    assert_eq!(run.outcome.result, StepResult::Error);
+    assert_eq!(run.outcome.error_type, Some(ErrorType::DockerUnreachable));
+    assert_eq!(run.outcome.exit_code, None);
+    assert!(run.outcome.stderr.contains("the fake daemon went away"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_container_stopped_in_an_orderly_way_is_container_stopped() {
+    let (fake, id, trace, root) = setup().await;
+    fake.script("wait", Script::hang());
+    let faults = FaultLog::default();
+    let spec = step_spec("wait");
+    let (run, ()) = tokio::join!(
+        step::run(&fake, &trace, root, &spec, &id, &faults, bound()),
+        async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            // The keep-alive traps SIGTERM and exits 0: the running exec ends.
+            fake.kill(&id, "SIGTERM").await.expect("running");
+        }
+    );
+    assert_eq!(run.outcome.error_type, Some(ErrorType::ContainerStopped));
+    assert_eq!(run.outcome.exit_code, Some(0));
+}
