@@ -1,16 +1,20 @@
 //! The crate clnrm plugin authors depend on.
 //!
-//! - [`chaos`]: bindings for the `chaos-plugin` world; implement
-//!   `chaos::exports::clnrm::chaos::chaos::Guest` and call
-//!   `clnrm_sdk::export_chaos_plugin!(MyPlugin)`.
-//! - [`validator`]: bindings for the `validator-plugin` world; implement
-//!   `validator::exports::clnrm::chaos::validator::Guest` and call
-//!   `clnrm_sdk::export_validator_plugin!(MyPlugin)`.
-//! - [`expect`]: the span model and attribute matchers of DESIGN.md §8, shared by
-//!   the first-party validators (pure Rust, tested natively).
-//! - [`validator_support`]: WIT records <-> [`expect`] model glue for validator plugins.
+//! A chaos plugin is `use clnrm_sdk::prelude::*;`, a `#[derive(Deserialize)]` config, an
+//! `impl ChaosPlugin` and `clnrm_sdk::chaos_plugin!(MyPlugin);` (see
+//! `docs/plugin-guide.md` and `examples/third-party-plugin`).
 //!
-//! See `docs/plugin-guide.md` for a walk-through.
+//! - [`prelude`]: what a plugin author imports.
+//! - [`config`]: typed configuration ([`config::parse`]) and [`config::ConfigError`], the
+//!   structured error (with the offending key's path) every plugin's `check` returns.
+//! - [`fault`]: chaos helpers: the observe-before-claim [`fault::FaultSpan`], target
+//!   selection (seeded `"random"`), [`fault::Signal`], waiting for a container state.
+//! - [`chaos_support`]: [`ChaosPlugin`] and [`chaos_plugin!`], a chaos plugin's exports.
+//! - [`validator_support`] and [`validator_plugin!`]: a validator plugin in one line.
+//! - [`suggest`]: "did you mean", shared with the host.
+//! - [`chaos`], [`validator`]: the raw WIT bindings of the two worlds.
+//! - [`expect`]: the span model and the first-party validators' checkers (pure Rust,
+//!   tested natively).
 
 /// The WIT package version this SDK builds plugins for.
 pub const WIT_VERSION: &str = "0.2.0";
@@ -37,8 +41,15 @@ pub mod validator {
     });
 }
 
+pub mod chaos_support;
+pub mod config;
 pub mod expect;
+pub mod fault;
+pub mod prelude;
+pub mod suggest;
 pub mod validator_support;
+
+pub use chaos_support::ChaosPlugin;
 
 pub use chaos::export_chaos_plugin;
 pub use validator::export_validator_plugin;
