@@ -3,7 +3,7 @@
 //! - chaos plugins: [`ChaosPlugin`], [`Injection`], [`Outcome`], [`PluginInfo`],
 //!   [`plugin_info`], the host interfaces ([`clock`], [`container`], [`rng`], [`spans`]),
 //!   the [`fault`](crate::fault) helpers ([`FaultSpan`], [`target`], [`Signal`],
-//!   [`wait_state`], [`wait_attached`], [`require_running`]);
+//!   [`wait_state`], [`wait_attached`], [`require_running`], [`injection_config`]);
 //! - configuration: [`config`](crate::config), [`ConfigError`];
 //! - validator plugins: [`Finding`], [`SpanRecord`], [`Trace`];
 //! - the export macros: `clnrm_sdk::chaos_plugin!`, `clnrm_sdk::validator_plugin!` (and
@@ -16,6 +16,8 @@ pub use crate::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
 pub use crate::chaos_support::{plugin_info, unhandled, ChaosPlugin};
 pub use crate::config::{self, ConfigError};
 pub use crate::expect::Trace;
-pub use crate::fault::{require_running, target, wait_attached, wait_state, FaultSpan, Signal};
+pub use crate::fault::{
+    injection_config, require_running, target, wait_attached, wait_state, FaultSpan, Signal,
+};
 pub use crate::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
 pub use crate::{chaos_plugin, export_chaos_plugin, export_validator_plugin, validator_plugin};

@@ -27,3 +27,12 @@ pub use span::FaultSpan;
 pub use target::target;
 
 pub use crate::chaos::clnrm::chaos::container::ContainerState;
+
+/// The injection's config decoded as `T` (see [`crate::config::parse`]), for `inject`.
+/// The host ran `check` on the same table before the run, so an error here is not
+/// expected; if it happens it reads `chaos_injection.<path>: ...`.
+pub fn injection_config<T: serde::de::DeserializeOwned>(
+    injection: &crate::chaos::exports::clnrm::chaos::chaos::Injection,
+) -> Result<T, String> {
+    crate::config::parse(&injection.config_json).map_err(|e| e.at("chaos_injection").to_string())
+}
