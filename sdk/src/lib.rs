@@ -41,6 +41,9 @@ pub mod validator {
     });
 }
 
+// The export macros name `clnrm_sdk::...`; this lets the sdk's own tests use them.
+extern crate self as clnrm_sdk;
+
 pub mod chaos_support;
 pub mod config;
 pub mod expect;

@@ -324,3 +324,67 @@ mod tests {
         assert!(info.capabilities.is_empty());
     }
 }
+
+/// `validator_plugin!` with the validator of docs/plugin-guide.md (the same code, with
+/// `crate::` for `clnrm_sdk::`), compiled and called natively.
+#[cfg(test)]
+mod macro_tests {
+    use crate::expect::Status;
+    use crate::prelude::*;
+    use crate::validator::exports::clnrm::chaos::validator::Guest;
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Errors {
+        #[serde(default)]
+        max: u64,
+        #[serde(default)]
+        ignore: Vec<String>,
+    }
+
+    fn parse(v: &Value) -> Result<Errors, ConfigError> {
+        config::from_value(v)
+    }
+
+    fn check(v: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
+        let cfg = parse(v)?;
+        let errors: Vec<&Span> = trace
+            .spans()
+            .iter()
+            .filter(|s| s.status == Status::Error && !cfg.ignore.contains(&s.name))
+            .collect();
+        let shown: Vec<String> = errors.iter().map(|s| trace.describe(s)).collect();
+        Ok(vec![Finding {
+            expectation: format!("expect.errors max {}", cfg.max),
+            passed: errors.len() as u64 <= cfg.max,
+            message: format!("{} ERROR span(s): {}", errors.len(), shown.join("; ")),
+        }])
+    }
+
+    crate::validator_plugin!(name: "validate-errors", table: "errors", parse: parse, check: check);
+
+    #[test]
+    fn the_macro_exports_describe_check_and_validate() {
+        let info = __ClnrmValidator::describe();
+        assert_eq!(
+            (info.name.as_str(), info.handles),
+            ("validate-errors", vec!["errors".to_string()])
+        );
+        assert_eq!(
+            __ClnrmValidator::check("errors".into(), "{\"max\": 1}".into()),
+            Ok(())
+        );
+        assert_eq!(
+            __ClnrmValidator::check("errors".into(), "{\"mx\": 1}".into()),
+            Err(
+                "expect.errors: unknown key \"mx\"; did you mean \"max\"? (valid: max, ignore)"
+                    .to_string()
+            )
+        );
+        let found = __ClnrmValidator::validate("errors".into(), "{}".into(), vec![]).unwrap();
+        assert!(found[0].passed, "{found:?}");
+        assert_eq!(found[0].expectation, "expect.errors max 0");
+    }
+}
