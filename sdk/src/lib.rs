@@ -13,6 +13,10 @@
 //! - [`validator_support`] and [`validator_plugin!`]: a validator plugin in one line.
 //! - [`suggest`]: "did you mean", shared with the host.
 //! - [`chaos`], [`validator`]: the raw WIT bindings of the two worlds.
+//!
+//! Everything but [`config`] and [`suggest`] is behind the default `guest` feature, so the
+//! host can depend on this crate (`default-features = false`) for those two alone, without
+//! the bindings.
 //! - [`expect`]: the span model and the first-party validators' checkers (pure Rust,
 //!   tested natively).
 
@@ -20,6 +24,7 @@
 pub const WIT_VERSION: &str = "0.2.0";
 
 /// Bindings for the `chaos-plugin` world.
+#[cfg(feature = "guest")]
 pub mod chaos {
     wit_bindgen::generate!({
         world: "chaos-plugin",
@@ -31,6 +36,7 @@ pub mod chaos {
 }
 
 /// Bindings for the `validator-plugin` world.
+#[cfg(feature = "guest")]
 pub mod validator {
     wit_bindgen::generate!({
         world: "validator-plugin",
@@ -44,15 +50,25 @@ pub mod validator {
 // The export macros name `clnrm_sdk::...`; this lets the sdk's own tests use them.
 extern crate self as clnrm_sdk;
 
-pub mod chaos_support;
+// Always built (the host uses these too, with `default-features = false`).
 pub mod config;
-pub mod expect;
-pub mod fault;
-pub mod prelude;
 pub mod suggest;
+
+// What plugins need: the `guest` feature (on by default).
+#[cfg(feature = "guest")]
+pub mod chaos_support;
+#[cfg(feature = "guest")]
+pub mod expect;
+#[cfg(feature = "guest")]
+pub mod fault;
+#[cfg(feature = "guest")]
+pub mod prelude;
+#[cfg(feature = "guest")]
 pub mod validator_support;
 
-pub use chaos_support::ChaosPlugin;
-
+#[cfg(feature = "guest")]
 pub use chaos::export_chaos_plugin;
+#[cfg(feature = "guest")]
+pub use chaos_support::ChaosPlugin;
+#[cfg(feature = "guest")]
 pub use validator::export_validator_plugin;
