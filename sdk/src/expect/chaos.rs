@@ -45,9 +45,7 @@
 
 use serde_json::Value;
 
-#[allow(unused_imports)]
-use super::config::invalid;
-use super::config::{self, child, wrong_type};
+use super::config::{self, child, invalid, wrong_type};
 use super::model::{Finding, Span, Status, Trace};
 use super::rules::{self, every, finding, CLEANUP, RECOVERY, STEP_PREFIX, VERIFICATION};
 use crate::config::ConfigError;

@@ -14,9 +14,7 @@
 use serde_json::Value;
 
 use super::common::{ids, no_such_span, tables};
-#[allow(unused_imports)]
-use super::config::invalid;
-use super::config::{self, check_keys, child, wrong_type};
+use super::config::{self, check_keys, child, invalid, wrong_type};
 use super::model::{Finding, Span, Status, Trace};
 use crate::config::render_path;
 use crate::config::ConfigError;

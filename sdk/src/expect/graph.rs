@@ -16,9 +16,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::common::{ids, name_pairs, no_such_span, tables};
-#[allow(unused_imports)]
-use super::config::invalid;
-use super::config::{check_keys, child, wrong_type};
+use super::config::{check_keys, child, invalid, wrong_type};
 use super::model::{Finding, Span, Trace};
 use crate::config::ConfigError;
 use crate::suggest::edit_distance;

@@ -42,9 +42,7 @@
 
 use serde_json::Value;
 
-#[allow(unused_imports)]
-use super::config::invalid;
-use super::config::{self, check_keys, child};
+use super::config::{self, check_keys, child, invalid};
 use super::matcher::Matcher;
 use super::model::{Finding, Span, Trace};
 use super::rules::{self, every, finding, RUN, SERVICE_START};

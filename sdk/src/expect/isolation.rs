@@ -33,8 +33,6 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-#[allow(unused_imports)]
-use super::config::invalid;
 use super::model::{Finding, Span, Trace};
 use super::rules::{self, every, finding, SCENARIO, SERVICE_START, VERIFICATION};
 use crate::config::ConfigError;

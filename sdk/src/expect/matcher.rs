@@ -10,9 +10,7 @@
 use regex::Regex;
 use serde_json::Value;
 
-#[allow(unused_imports)]
-use super::config::invalid;
-use super::config::{self, check_keys, wrong_type};
+use super::config::{self, check_keys, invalid, wrong_type};
 use super::model::{format_float, AttrValue};
 use crate::config::ConfigError;
 

@@ -13,9 +13,7 @@
 use serde_json::Value;
 
 use super::common::{ms, name_pairs, no_such_span, tables};
-#[allow(unused_imports)]
-use super::config::invalid;
-use super::config::{check_keys, child};
+use super::config::{check_keys, child, invalid};
 use super::model::{Finding, Span, Trace};
 use crate::config::ConfigError;
 

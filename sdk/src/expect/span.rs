@@ -9,9 +9,7 @@
 
 use serde_json::Value;
 
-#[allow(unused_imports)]
-use super::config::invalid;
-use super::config::{self, check_keys, child, wrong_type, Table};
+use super::config::{self, check_keys, child, invalid, wrong_type, Table};
 use super::matcher::Matcher;
 use super::model::{format_float, Finding, Kind, Span, Status, Trace};
 use crate::config::ConfigError;

@@ -13,9 +13,7 @@
 use serde_json::Value;
 
 use super::common::{interval, ms, name, no_such_span, tables};
-#[allow(unused_imports)]
-use super::config::invalid;
-use super::config::{self, check_keys, child, wrong_type};
+use super::config::{self, check_keys, child, invalid, wrong_type};
 use super::model::{format_float, Finding, Span, Trace};
 use crate::config::ConfigError;
 
