@@ -88,10 +88,9 @@ pub fn parse_chaos(config: &Value) -> Result<ChaosExpectation, ConfigError> {
         Some(Value::Bool(true)) => {
             return Err(invalid(
                 &child(path, "zombie_processes"),
-                format!(
-                    "true would allow zombie processes, which clnrm never \
+                "true would allow zombie processes, which clnrm never \
                  checks for; write false or \"none\" to require none, or remove the key"
-                ),
+                    .to_string(),
             ))
         }
         Some(v) => {

@@ -140,9 +140,8 @@ pub fn parse_counts(config: &Value) -> Result<CountsExpectation, ConfigError> {
             if names.is_empty() {
                 return Err(invalid(
                     &p,
-                    format!(
-                        "checks nothing; give at least one span name, e.g. \"clnrm.cleanup\" = 1"
-                    ),
+                    "checks nothing; give at least one span name, e.g. \"clnrm.cleanup\" = 1"
+                        .to_string(),
                 ));
             }
             for (name, v) in names {

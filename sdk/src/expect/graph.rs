@@ -86,7 +86,7 @@ pub fn parse_graph(config: &Value) -> Result<GraphExpectation, ConfigError> {
         if checks.len() == before {
             return Err(invalid(
                 path,
-                format!("checks nothing; give must_include, must_not_cross or acyclic = true"),
+                "checks nothing; give must_include, must_not_cross or acyclic = true".to_string(),
             ));
         }
     }

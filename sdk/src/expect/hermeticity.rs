@@ -110,7 +110,7 @@ pub fn parse_hermeticity(config: &Value) -> Result<HermeticityExpectation, Confi
         if mm.is_empty() {
             return Err(invalid(
                 &mp,
-                format!("an empty table checks nothing; name at least one attribute"),
+                "an empty table checks nothing; name at least one attribute".to_string(),
             ));
         }
         for (k, m) in mm {

@@ -83,7 +83,7 @@ impl Matcher {
         match v {
             Value::Array(items) if items.is_empty() => Err(invalid(
                 path,
-                format!("an empty any-of array can never match; give at least one value"),
+                "an empty any-of array can never match; give at least one value".to_string(),
             )),
             Value::Array(items) => items
                 .iter()

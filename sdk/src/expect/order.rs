@@ -69,7 +69,7 @@ pub fn parse_order(config: &Value) -> Result<OrderExpectation, ConfigError> {
         if rules.len() == before {
             return Err(invalid(
                 path,
-                format!("checks nothing; give must_precede or must_follow"),
+                "checks nothing; give must_precede or must_follow".to_string(),
             ));
         }
     }

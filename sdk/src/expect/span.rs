@@ -127,7 +127,10 @@ impl SpanExpectation {
             Some(v) => config::string(v, &child(path, "name"))?,
         };
         if name.is_empty() {
-            return Err(invalid(&child(path, "name"), format!("must not be empty")));
+            return Err(invalid(
+                &child(path, "name"),
+                "must not be empty".to_string(),
+            ));
         }
         let mut e = SpanExpectation {
             name: name.to_owned(),
@@ -169,7 +172,7 @@ impl SpanExpectation {
                 if e.attrs_any.is_empty() {
                     return Err(invalid(
                         &child(&p, "any"),
-                        format!("an empty table can never match; name at least one attribute"),
+                        "an empty table can never match; name at least one attribute".to_string(),
                     ));
                 }
             }
@@ -183,7 +186,7 @@ impl SpanExpectation {
                 if e.events_any.is_empty() {
                     return Err(invalid(
                         &child(&p, "any"),
-                        format!("an empty array can never match; name at least one event"),
+                        "an empty array can never match; name at least one event".to_string(),
                     ));
                 }
             }

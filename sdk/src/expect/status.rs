@@ -67,14 +67,13 @@ pub fn parse_status(config: &Value) -> Result<StatusExpectation, ConfigError> {
         if globs.is_empty() {
             return Err(invalid(
                 &p,
-                format!(
-                    "an empty table checks nothing; map at least one span-name glob to a status"
-                ),
+                "an empty table checks nothing; map at least one span-name glob to a status"
+                    .to_string(),
             ));
         }
         for (glob, v) in globs {
             if glob.is_empty() {
-                return Err(invalid(&p, format!("a glob must not be empty")));
+                return Err(invalid(&p, "a glob must not be empty".to_string()));
             }
             e.by_name.push((glob.clone(), status(v, &child(&p, glob))?));
         }

@@ -51,13 +51,13 @@ pub fn parse_window(config: &Value) -> Result<WindowExpectation, ConfigError> {
                 let p = child(path, "contains");
                 let names = config::string_list(v, &p)?;
                 if names.is_empty() {
-                    return Err(invalid(&p, format!("give at least one span name")));
+                    return Err(invalid(&p, "give at least one span name".to_string()));
                 }
                 for (i, n) in names.iter().enumerate() {
                     if n.is_empty() {
                         return Err(invalid(
                             &child(&p, &i.to_string()),
-                            format!("must not be empty"),
+                            "must not be empty".to_string(),
                         ));
                     }
                     if *n == outer {
