@@ -29,7 +29,7 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-type Check = fn(&Value, &Trace) -> Result<Vec<Finding>, String>;
+type Check = fn(&Value, &Trace) -> Result<Vec<Finding>, clnrm_sdk::config::ConfigError>;
 
 /// `(table, config as JSON, native checker)`: every config holds on the generated trace.
 fn validators(scenarios: usize, spans: usize) -> Vec<(&'static str, String, Check)> {
@@ -301,7 +301,7 @@ fn main() {
 fn native(check: Check, config: &str, records: &[SpanRecord]) -> Result<Vec<Finding>, String> {
     let config: Value = serde_json::from_str(config).map_err(|e| e.to_string())?;
     let trace = Trace::new(records.iter().cloned().map(to_sdk).collect());
-    check(&config, &trace)
+    check(&config, &trace).map_err(|e| e.to_string())
 }
 
 /// About `want` spans: one `clnrm.run` root, then scenarios of ten spans each.

@@ -1,22 +1,31 @@
 //! The crate clnrm plugin authors depend on.
 //!
-//! - [`chaos`]: bindings for the `chaos-plugin` world; implement
-//!   `chaos::exports::clnrm::chaos::chaos::Guest` and call
-//!   `clnrm_sdk::export_chaos_plugin!(MyPlugin)`.
-//! - [`validator`]: bindings for the `validator-plugin` world; implement
-//!   `validator::exports::clnrm::chaos::validator::Guest` and call
-//!   `clnrm_sdk::export_validator_plugin!(MyPlugin)`.
-//! - [`expect`]: the span model and attribute matchers of DESIGN.md §8, shared by
-//!   the first-party validators (pure Rust, tested natively).
-//! - [`validator_support`]: WIT records <-> [`expect`] model glue for validator plugins.
+//! A chaos plugin is `use clnrm_sdk::prelude::*;`, a `#[derive(Deserialize)]` config, an
+//! `impl ChaosPlugin` and `clnrm_sdk::chaos_plugin!(MyPlugin);` (see
+//! `docs/plugin-guide.md` and `examples/third-party-plugin`).
 //!
-//! See `docs/plugin-guide.md` for a walk-through.
+//! - [`prelude`]: what a plugin author imports.
+//! - [`config`]: typed configuration ([`config::parse`]) and [`config::ConfigError`], the
+//!   structured error (with the offending key's path) every plugin's `check` returns.
+//! - [`fault`]: chaos helpers: the observe-before-claim [`fault::FaultSpan`], target
+//!   selection (seeded `"random"`), [`fault::Signal`], waiting for a container state.
+//! - [`chaos_support`]: [`ChaosPlugin`] and [`chaos_plugin!`], a chaos plugin's exports.
+//! - [`validator_support`] and [`validator_plugin!`]: a validator plugin in one line.
+//! - [`suggest`]: "did you mean", shared with the host.
+//! - [`chaos`], [`validator`]: the raw WIT bindings of the two worlds.
+//!
+//! Everything but [`config`] and [`suggest`] is behind the default `guest` feature, so the
+//! host can depend on this crate (`default-features = false`) for those two alone, without
+//! the bindings.
+//! - [`expect`]: the span model and the first-party validators' checkers (pure Rust,
+//!   tested natively).
 
 /// The WIT package version this SDK builds plugins for: the `package` line of
 /// `wit/clnrm.wit` (the host's tests check that they agree).
 pub const WIT_VERSION: &str = "0.3.0";
 
 /// Bindings for the `chaos-plugin` world.
+#[cfg(feature = "guest")]
 pub mod chaos {
     wit_bindgen::generate!({
         world: "chaos-plugin",
@@ -28,6 +37,7 @@ pub mod chaos {
 }
 
 /// Bindings for the `validator-plugin` world.
+#[cfg(feature = "guest")]
 pub mod validator {
     wit_bindgen::generate!({
         world: "validator-plugin",
@@ -38,8 +48,28 @@ pub mod validator {
     });
 }
 
+// The export macros name `clnrm_sdk::...`; this lets the sdk's own tests use them.
+extern crate self as clnrm_sdk;
+
+// Always built (the host uses these too, with `default-features = false`).
+pub mod config;
+pub mod suggest;
+
+// What plugins need: the `guest` feature (on by default).
+#[cfg(feature = "guest")]
+pub mod chaos_support;
+#[cfg(feature = "guest")]
 pub mod expect;
+#[cfg(feature = "guest")]
+pub mod fault;
+#[cfg(feature = "guest")]
+pub mod prelude;
+#[cfg(feature = "guest")]
 pub mod validator_support;
 
+#[cfg(feature = "guest")]
 pub use chaos::export_chaos_plugin;
+#[cfg(feature = "guest")]
+pub use chaos_support::ChaosPlugin;
+#[cfg(feature = "guest")]
 pub use validator::export_validator_plugin;

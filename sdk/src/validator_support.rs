@@ -8,13 +8,18 @@
 //! - [`config`]: check the table name and decode the config JSON, with the errors every
 //!   validator gives.
 //! - [`plugin_info`]: the `describe()` answer of a validator.
-//! - [`validate`]: all of the above around one checker function.
+//! - [`check`] / [`validate`]: the `check` and `validate` exports around one parser and
+//!   one checker function; their errors become the WIT's through
+//!   [`config::to_wit`](crate::config::to_wit), the one place that conversion happens.
+//! - [`validator_plugin!`](crate::validator_plugin): a whole validator plugin in one line.
 //!
 //! Everything here is plain Rust over the generated types, so it compiles (and is tested)
 //! natively too.
 
 use serde_json::Value;
 
+use crate::config::{to_wit, ConfigError};
+use crate::validator::clnrm::chaos::types::ConfigError as WitConfigError;
 use crate::expect::{self, AttrValue, Kind, Status, Trace};
 use crate::validator::clnrm::chaos::types::{self as wit, PluginInfo, SpanKind, SpanStatus};
 use crate::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
@@ -33,14 +38,29 @@ pub fn plugin_info(name: &str, version: &str, handles: &[&str]) -> PluginInfo {
 
 /// Decodes `config_json` for `[expect.<table>]` after checking that `table` is `expected`,
 /// the table the plugin `validate-<expected>` handles.
-pub fn config(expected: &str, table: &str, config_json: &str) -> Result<Value, String> {
+pub fn config(expected: &str, table: &str, config_json: &str) -> Result<Value, ConfigError> {
     if table != expected {
-        return Err(format!(
+        return Err(ConfigError::Other(format!(
             "validate-{expected} handles [expect.{expected}], not [expect.{table}]"
-        ));
+        )));
     }
-    serde_json::from_str(config_json)
-        .map_err(|e| format!("expect.{expected}: config is not valid JSON: {e}"))
+    serde_json::from_str(config_json).map_err(|e| {
+        ConfigError::Other(format!("expect.{expected}: config is not valid JSON: {e}"))
+    })
+}
+
+/// The whole `check` export of a one-table validator: check the table name, decode the
+/// config and `parse` it, without a trace.
+pub fn check<T>(
+    expected: &str,
+    table: &str,
+    config_json: &str,
+    parse: impl FnOnce(&Value) -> Result<T, ConfigError>,
+) -> Result<(), WitConfigError> {
+    config(expected, table, config_json)
+        .and_then(|c| parse(&c))
+        .map(|_| ())
+        .map_err(to_wit)
 }
 
 /// The whole `validate` export of a one-table validator: check the table name, decode the
@@ -50,14 +70,65 @@ pub fn validate(
     table: &str,
     config_json: &str,
     records: Vec<SpanRecord>,
-    check: impl FnOnce(&Value, &Trace) -> Result<Vec<expect::Finding>, String>,
+    check: impl FnOnce(&Value, &Trace) -> Result<Vec<expect::Finding>, ConfigError>,
 ) -> Result<Vec<Finding>, String> {
-    let config = config(expected, table, config_json)?;
-    let trace = trace_from_records(records);
-    Ok(check(&config, &trace)?
-        .into_iter()
-        .map(finding_to_wit)
-        .collect())
+    let findings = config(expected, table, config_json).and_then(|config| {
+        let trace = trace_from_records(records);
+        check(&config, &trace)
+    });
+    match findings {
+        Ok(f) => Ok(f.into_iter().map(finding_to_wit).collect()),
+        // `validate`'s error is prose: the path is rendered from the table's name.
+        Err(e) => Err(e.at(&format!("expect.{expected}")).to_string()),
+    }
+}
+
+/// A whole validator plugin: the WIT `validator-plugin` world exported for a plugin
+/// handling `[expect.<table>]`, with `parse` (`&Value -> Result<_, ConfigError>`, for
+/// `check`) and `check` (`(&Value, &Trace) -> Result<Vec<Finding>, ConfigError>`, for
+/// `validate`). Use it in a `cdylib` built for `wasm32-wasip2`:
+///
+/// ```ignore
+/// clnrm_sdk::validator_plugin!(
+///     name: "validate-span",
+///     table: "span",
+///     parse: clnrm_sdk::expect::parse_span_expectations,
+///     check: clnrm_sdk::expect::check_spans,
+/// );
+/// ```
+#[macro_export]
+macro_rules! validator_plugin {
+    (name: $name:literal, table: $table:literal, parse: $parse:path, check: $check:path $(,)?) => {
+        struct __ClnrmValidator;
+
+        impl $crate::validator::exports::clnrm::chaos::validator::Guest for __ClnrmValidator {
+            fn describe() -> $crate::validator::clnrm::chaos::types::PluginInfo {
+                $crate::validator_support::plugin_info($name, env!("CARGO_PKG_VERSION"), &[$table])
+            }
+
+            fn check(
+                table: ::std::string::String,
+                config_json: ::std::string::String,
+            ) -> ::std::result::Result<(), $crate::validator::clnrm::chaos::types::ConfigError> {
+                $crate::validator_support::check($table, &table, &config_json, $parse)
+            }
+
+            fn validate(
+                table: ::std::string::String,
+                config_json: ::std::string::String,
+                trace: ::std::vec::Vec<
+                    $crate::validator::exports::clnrm::chaos::validator::SpanRecord,
+                >,
+            ) -> ::std::result::Result<
+                ::std::vec::Vec<$crate::validator::exports::clnrm::chaos::validator::Finding>,
+                ::std::string::String,
+            > {
+                $crate::validator_support::validate($table, &table, &config_json, trace, $check)
+            }
+        }
+
+        $crate::export_validator_plugin!(__ClnrmValidator);
+    };
 }
 
 /// The WIT trace as an [`expect::Trace`].
@@ -213,11 +284,36 @@ mod tests {
         assert_eq!(err, "validate-x handles [expect.x], not [expect.y]");
         let err = config("x", "x", "{").unwrap_err();
         assert!(
-            err.starts_with("expect.x: config is not valid JSON: "),
-            "{err}"
+            matches!(&err, ConfigError::Other(m) if m.starts_with("expect.x: config is not valid JSON: ")),
+            "{err:?}"
         );
-        let checker_err = validate("x", "x", "{}", vec![], |_, _| Err("bad".into())).unwrap_err();
-        assert_eq!(checker_err, "bad");
+        // A checker's error goes through the one conversion, shown under `expect.x`.
+        let checker_err = validate("x", "x", "[{}]", vec![], |_, _| {
+            Err(ConfigError::unknown_key(&["0".into()], "nmae", &["name"]))
+        })
+        .unwrap_err();
+        assert_eq!(
+            checker_err,
+            "expect.x[0]: unknown key \"nmae\"; did you mean \"name\"? (valid: name)"
+        );
+    }
+
+    #[test]
+    fn check_parses_without_a_trace() {
+        let parse = |v: &Value| {
+            v.get("k")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| ConfigError::missing_key(&[], "k"))
+        };
+        assert_eq!(check("x", "x", "{\"k\": 1}", parse), Ok(()));
+        assert_eq!(
+            check("x", "x", "{}", parse),
+            Err("expect.x: missing required key \"k\"".to_string())
+        );
+        assert_eq!(
+            check("x", "y", "{}", parse),
+            Err("validate-x handles [expect.x], not [expect.y]".to_string())
+        );
     }
 
     #[test]
@@ -228,5 +324,69 @@ mod tests {
         assert_eq!(info.wit_version, crate::WIT_VERSION);
         assert_eq!(info.handles, vec!["x".to_string()]);
         assert!(info.capabilities.is_empty());
+    }
+}
+
+/// `validator_plugin!` with the validator of docs/plugin-guide.md (the same code, with
+/// `crate::` for `clnrm_sdk::`), compiled and called natively.
+#[cfg(test)]
+mod macro_tests {
+    use crate::expect::Status;
+    use crate::prelude::*;
+    use crate::validator::exports::clnrm::chaos::validator::Guest;
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Errors {
+        #[serde(default)]
+        max: u64,
+        #[serde(default)]
+        ignore: Vec<String>,
+    }
+
+    fn parse(v: &Value) -> Result<Errors, ConfigError> {
+        config::from_value(v)
+    }
+
+    fn check(v: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
+        let cfg = parse(v)?;
+        let errors: Vec<&Span> = trace
+            .spans()
+            .iter()
+            .filter(|s| s.status == Status::Error && !cfg.ignore.contains(&s.name))
+            .collect();
+        let shown: Vec<String> = errors.iter().map(|s| trace.describe(s)).collect();
+        Ok(vec![Finding {
+            expectation: format!("expect.errors max {}", cfg.max),
+            passed: errors.len() as u64 <= cfg.max,
+            message: format!("{} ERROR span(s): {}", errors.len(), shown.join("; ")),
+        }])
+    }
+
+    crate::validator_plugin!(name: "validate-errors", table: "errors", parse: parse, check: check);
+
+    #[test]
+    fn the_macro_exports_describe_check_and_validate() {
+        let info = __ClnrmValidator::describe();
+        assert_eq!(
+            (info.name.as_str(), info.handles),
+            ("validate-errors", vec!["errors".to_string()])
+        );
+        assert_eq!(
+            __ClnrmValidator::check("errors".into(), "{\"max\": 1}".into()),
+            Ok(())
+        );
+        assert_eq!(
+            __ClnrmValidator::check("errors".into(), "{\"mx\": 1}".into()),
+            Err(
+                "expect.errors: unknown key \"mx\"; did you mean \"max\"? (valid: max, ignore)"
+                    .to_string()
+            )
+        );
+        let found = __ClnrmValidator::validate("errors".into(), "{}".into(), vec![]).unwrap();
+        assert!(found[0].passed, "{found:?}");
+        assert_eq!(found[0].expectation, "expect.errors max 0");
     }
 }

@@ -94,17 +94,9 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// The candidate closest to `word`, if it is close enough to be a likely typo
-/// (an edit that rewrites the whole of the shorter word is no suggestion).
-pub fn nearest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let len = word.chars().count();
-    candidates
-        .into_iter()
-        .map(|c| (strsim::damerau_levenshtein(word, c), c))
-        .filter(|(d, c)| *d <= 3.max(c.len() / 3) && *d < len.min(c.chars().count()))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
-}
+/// The candidate closest to `word`, if it is close enough to be a likely typo:
+/// the SDK's implementation, so the host and every plugin suggest alike.
+pub use clnrm_sdk::suggest::nearest;
 
 /// A hint for serde's messages: the nearest valid key for "unknown field `x`,
 /// expected one of `a`, `b`", the nearest valid value for "unknown variant",

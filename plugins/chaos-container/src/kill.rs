@@ -1,20 +1,11 @@
 //! kill_container: signal a container and observe its death.
 
-use crate::config::{self, Kill};
-use crate::observe::{self, FaultSpan};
-use clnrm_sdk::chaos::clnrm::chaos::{clock, container, rng};
-use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
-
-/// Parse and check the table; the signal's number with it.
-pub fn check(config_json: &str) -> Result<(Kill, i32), String> {
-    let cfg: Kill = config::parse(config_json)?;
-    let signum = config::check_signal(&cfg.signal)?;
-    Ok((cfg, signum))
-}
+use crate::tables::Kill;
+use clnrm_sdk::prelude::*;
 
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
-    let (cfg, signum) = check(&inj.config_json)?;
-    let target = config::target(&cfg.target, &inj.services, &inj.scenario)?;
+    let cfg: Kill = injection_config(inj)?;
+    let target = target(cfg.target.as_deref(), inj)?;
     let span = FaultSpan::start(
         "clnrm.chaos.kill",
         inj.parent,
@@ -22,7 +13,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         &target,
         cfg.delay_ms,
     );
-    span.str("signal", &cfg.signal);
+    span.str("signal", cfg.signal.name());
     let jitter = if cfg.jitter_ms > 0 {
         rng::next_u64() % (cfg.jitter_ms + 1)
     } else {
@@ -34,7 +25,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     }
 
     clock::sleep_ms(cfg.delay_ms + jitter);
-    observe::require_running(&span, &target)?;
+    require_running(&span, &target)?;
     let sent_at = clock::now_ms();
     // tests/plugins/kill-variant builds this file with `test-variant`: a
     // deliberately changed plugin (SIGTERM for SIGKILL) for replay's
@@ -42,7 +33,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let signal = if cfg!(feature = "test-variant") {
         "SIGTERM".to_string()
     } else {
-        cfg.signal.clone()
+        cfg.signal.name().to_string()
     };
     if let Err(e) = container::kill(&target, &signal) {
         return span.fail(format!("kill `{target}` with {}: {e}", cfg.signal));
@@ -50,8 +41,8 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     span.event("signal.sent");
 
     // Only the death Docker reports counts.
-    let Some((state, _)) = observe::wait_state(&target, cfg.observe_timeout_ms, |s| !s.running)
-        .or_else(|e| span.fail(e))?
+    let Some((state, _)) =
+        wait_state(&target, cfg.observe_timeout_ms, |s| !s.running).or_else(|e| span.fail(e))?
     else {
         return span.fail(format!(
             "`{target}` still running {} ms after {}",
@@ -64,7 +55,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     span.bool("container.oom_killed", state.oom_killed);
     span.int("observed.after_ms", after as i64);
     // SIGKILL cannot be caught: the only honest evidence is 128 + 9.
-    if signum == 9 && code != 137 {
+    if cfg.signal.number() == 9 && code != 137 {
         return span.fail(format!(
             "`{target}` stopped with exit code {code}, not 137, after SIGKILL"
         ));

@@ -1,6 +1,6 @@
 //! First-party chaos plugin for container faults. Every fault's span is OK
 //! only when its effect was observed from Docker's own state, never on
-//! intent alone.
+//! intent alone (`clnrm_sdk::fault::FaultSpan`).
 //!
 //! | type | effect | evidence |
 //! |---|---|---|
@@ -10,17 +10,17 @@
 //! | `network_disconnect` | cut off the scenario network (optionally reconnect) | Docker no longer lists the endpoint |
 #![cfg(target_family = "wasm")]
 
-mod config;
 mod kill;
 mod network;
-mod observe;
 mod pause;
 mod stop;
+mod tables;
 
-use clnrm_sdk::chaos::clnrm::chaos::types::{ConfigError, PluginInfo};
-use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Guest, Injection, Outcome};
+use clnrm_sdk::prelude::*;
 
 struct ChaosContainer;
+
+const NAME: &str = "chaos-container";
 
 const TYPES: [&str; 4] = [
     "kill_container",
@@ -29,26 +29,19 @@ const TYPES: [&str; 4] = [
     "network_disconnect",
 ];
 
-impl Guest for ChaosContainer {
+impl ChaosPlugin for ChaosContainer {
     fn describe() -> PluginInfo {
-        PluginInfo {
-            name: "chaos-container".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            wit_version: clnrm_sdk::WIT_VERSION.into(),
-            handles: TYPES.iter().map(|t| t.to_string()).collect(),
-            capabilities: vec!["container".into()],
-        }
+        plugin_info(NAME, env!("CARGO_PKG_VERSION"), &TYPES, &["container"])
     }
 
-    fn check(fault_type: String, config_json: String) -> Result<(), ConfigError> {
-        match fault_type.as_str() {
-            "kill_container" => kill::check(&config_json).map(|_| ()),
-            "stop_container" => stop::check(&config_json).map(|_| ()),
-            "pause_container" => pause::check(&config_json).map(|_| ()),
-            "network_disconnect" => network::check(&config_json).map(|_| ()),
-            other => Err(format!("chaos-container does not handle `{other}`")),
+    fn check(fault_type: &str, config_json: &str) -> Result<(), ConfigError> {
+        match fault_type {
+            "kill_container" => config::parse::<tables::Kill>(config_json).map(|_| ()),
+            "stop_container" => config::parse::<tables::Stop>(config_json).map(|_| ()),
+            "pause_container" => config::parse::<tables::Pause>(config_json).map(|_| ()),
+            "network_disconnect" => config::parse::<tables::Disconnect>(config_json).map(|_| ()),
+            other => Err(unhandled(NAME, other)),
         }
-        .map_err(ConfigError::Other)
     }
 
     fn inject(injection: Injection) -> Result<Outcome, String> {
@@ -57,9 +50,9 @@ impl Guest for ChaosContainer {
             "stop_container" => stop::run(&injection),
             "pause_container" => pause::run(&injection),
             "network_disconnect" => network::run(&injection),
-            other => Err(format!("chaos-container does not handle `{other}`")),
+            other => Err(unhandled(NAME, other).to_string()),
         }
     }
 }
 
-clnrm_sdk::export_chaos_plugin!(ChaosContainer);
+clnrm_sdk::chaos_plugin!(ChaosContainer);

@@ -2,18 +2,12 @@
 //! that Docker no longer lists it there, optionally reconnect and observe
 //! that too.
 
-use crate::config::{self, Disconnect};
-use crate::observe::{self, FaultSpan};
-use clnrm_sdk::chaos::clnrm::chaos::{clock, container};
-use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
-
-pub fn check(config_json: &str) -> Result<Disconnect, String> {
-    config::parse(config_json)
-}
+use crate::tables::Disconnect;
+use clnrm_sdk::prelude::*;
 
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
-    let cfg = check(&inj.config_json)?;
-    let target = config::target(&cfg.target, &inj.services, &inj.scenario)?;
+    let cfg: Disconnect = injection_config(inj)?;
+    let target = target(cfg.target.as_deref(), inj)?;
     let span = FaultSpan::start(
         "clnrm.chaos.network_disconnect",
         inj.parent,
@@ -23,14 +17,14 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     );
 
     clock::sleep_ms(cfg.delay_ms);
-    observe::require_running(&span, &target)?;
+    require_running(&span, &target)?;
     let network = match container::network_disconnect(&target) {
         Ok(n) => n,
         Err(e) => return span.fail(format!("disconnect `{target}`: {e}")),
     };
     span.str("network.name", &network);
     let Some(after) =
-        observe::wait_attached(&target, false, cfg.observe_timeout_ms).or_else(|e| span.fail(e))?
+        wait_attached(&target, false, cfg.observe_timeout_ms).or_else(|e| span.fail(e))?
     else {
         return span.fail(format!(
             "`{target}` still attached to {network} {} ms after the disconnect",
@@ -45,7 +39,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         if let Err(e) = container::network_connect(&target) {
             return span.fail(format!("reconnect `{target}`: {e}"));
         }
-        if observe::wait_attached(&target, true, cfg.observe_timeout_ms)
+        if wait_attached(&target, true, cfg.observe_timeout_ms)
             .or_else(|e| span.fail(e))?
             .is_none()
         {

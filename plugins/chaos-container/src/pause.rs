@@ -1,18 +1,12 @@
 //! pause_container: freeze a container, hold it, thaw it; both transitions
 //! are observed from Docker's state.
 
-use crate::config::{self, Pause};
-use crate::observe::{self, FaultSpan};
-use clnrm_sdk::chaos::clnrm::chaos::{clock, container};
-use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
-
-pub fn check(config_json: &str) -> Result<Pause, String> {
-    config::parse(config_json)
-}
+use crate::tables::Pause;
+use clnrm_sdk::prelude::*;
 
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
-    let cfg = check(&inj.config_json)?;
-    let target = config::target(&cfg.target, &inj.services, &inj.scenario)?;
+    let cfg: Pause = injection_config(inj)?;
+    let target = target(cfg.target.as_deref(), inj)?;
     let span = FaultSpan::start(
         "clnrm.chaos.pause",
         inj.parent,
@@ -23,11 +17,11 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     span.int("duration_ms", cfg.duration_ms as i64);
 
     clock::sleep_ms(cfg.delay_ms);
-    observe::require_running(&span, &target)?;
+    require_running(&span, &target)?;
     if let Err(e) = container::pause(&target) {
         return span.fail(format!("pause `{target}`: {e}"));
     }
-    if observe::wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "paused")
+    if wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "paused")
         .or_else(|e| span.fail(e))?
         .is_none()
     {
@@ -42,7 +36,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     if let Err(e) = container::unpause(&target) {
         return span.fail(format!("unpause `{target}`: {e}"));
     }
-    if observe::wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "running")
+    if wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "running")
         .or_else(|e| span.fail(e))?
         .is_none()
     {

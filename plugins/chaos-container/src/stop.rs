@@ -1,20 +1,12 @@
 //! stop_container: the polite signal, a grace period, then SIGKILL; the span
 //! says which one actually stopped the container.
 
-use crate::config::{self, Stop};
-use crate::observe::{self, FaultSpan};
-use clnrm_sdk::chaos::clnrm::chaos::{clock, container};
-use clnrm_sdk::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
-
-pub fn check(config_json: &str) -> Result<Stop, String> {
-    let cfg: Stop = config::parse(config_json)?;
-    config::check_signal(&cfg.signal)?;
-    Ok(cfg)
-}
+use crate::tables::Stop;
+use clnrm_sdk::prelude::*;
 
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
-    let cfg = check(&inj.config_json)?;
-    let target = config::target(&cfg.target, &inj.services, &inj.scenario)?;
+    let cfg: Stop = injection_config(inj)?;
+    let target = target(cfg.target.as_deref(), inj)?;
     let span = FaultSpan::start(
         "clnrm.chaos.stop",
         inj.parent,
@@ -22,18 +14,18 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         &target,
         cfg.delay_ms,
     );
-    span.str("signal", &cfg.signal);
+    span.str("signal", cfg.signal.name());
     span.int("grace_period_ms", cfg.grace_period_ms as i64);
 
     clock::sleep_ms(cfg.delay_ms);
-    observe::require_running(&span, &target)?;
+    require_running(&span, &target)?;
     let sent_at = clock::now_ms();
-    if let Err(e) = container::kill(&target, &cfg.signal) {
+    if let Err(e) = container::kill(&target, cfg.signal.name()) {
         return span.fail(format!("signal `{target}` with {}: {e}", cfg.signal));
     }
     span.event("signal.sent");
-    let graceful = observe::wait_state(&target, cfg.grace_period_ms, |s| !s.running)
-        .or_else(|e| span.fail(e))?;
+    let graceful =
+        wait_state(&target, cfg.grace_period_ms, |s| !s.running).or_else(|e| span.fail(e))?;
     let (state, graceful) = match graceful {
         Some((st, _)) => (st, true),
         None => {
@@ -41,7 +33,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
             if let Err(e) = container::kill(&target, "SIGKILL") {
                 return span.fail(format!("SIGKILL `{target}` after the grace period: {e}"));
             }
-            match observe::wait_state(&target, cfg.observe_timeout_ms, |s| !s.running)
+            match wait_state(&target, cfg.observe_timeout_ms, |s| !s.running)
                 .or_else(|e| span.fail(e))?
             {
                 Some((st, _)) => (st, false),

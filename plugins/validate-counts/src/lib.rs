@@ -1,32 +1,5 @@
+//! The `[expect.counts]` validator: all its logic (and its tests) lives in
+//! `clnrm_sdk::expect::counts`; this crate only exports it as a plugin.
 #![cfg(target_family = "wasm")]
-//! The `[expect.counts]` validator: converts the WIT trace into the sdk's span model and runs
-//! `clnrm_sdk::expect::check_counts`, where all the logic (and its tests) lives.
 
-use clnrm_sdk::expect;
-use clnrm_sdk::validator::clnrm::chaos::types::{ConfigError, PluginInfo};
-use clnrm_sdk::validator::exports::clnrm::chaos::validator::{Finding, Guest, SpanRecord};
-use clnrm_sdk::validator_support as support;
-
-struct ValidateCounts;
-
-impl Guest for ValidateCounts {
-    fn describe() -> PluginInfo {
-        support::plugin_info("validate-counts", env!("CARGO_PKG_VERSION"), &["counts"])
-    }
-
-    fn check(table: String, config_json: String) -> Result<(), ConfigError> {
-        support::config("counts", &table, &config_json)
-            .and_then(|c| expect::parse_counts(&c).map(|_| ()))
-            .map_err(ConfigError::Other)
-    }
-
-    fn validate(
-        table: String,
-        config_json: String,
-        trace: Vec<SpanRecord>,
-    ) -> Result<Vec<Finding>, String> {
-        support::validate("counts", &table, &config_json, trace, expect::check_counts)
-    }
-}
-
-clnrm_sdk::export_validator_plugin!(ValidateCounts);
+clnrm_sdk::validator_plugin!(name: "validate-counts", table: "counts", parse: clnrm_sdk::expect::parse_counts, check: clnrm_sdk::expect::check_counts);

@@ -1,42 +1,5 @@
+//! The `[expect.hermeticity]` validator: all its logic (and its tests) lives in
+//! `clnrm_sdk::expect::hermeticity`; this crate only exports it as a plugin.
 #![cfg(target_family = "wasm")]
-//! The `[expect.hermeticity]` validator: converts the WIT trace into the sdk's span model and runs
-//! `clnrm_sdk::expect::check_hermeticity`, where all the logic (its semantics and its tests) lives.
 
-use clnrm_sdk::expect;
-use clnrm_sdk::validator::clnrm::chaos::types::{ConfigError, PluginInfo};
-use clnrm_sdk::validator::exports::clnrm::chaos::validator::{Finding, Guest, SpanRecord};
-use clnrm_sdk::validator_support as support;
-
-struct ValidateHermeticity;
-
-impl Guest for ValidateHermeticity {
-    fn describe() -> PluginInfo {
-        support::plugin_info(
-            "validate-hermeticity",
-            env!("CARGO_PKG_VERSION"),
-            &["hermeticity"],
-        )
-    }
-
-    fn check(table: String, config_json: String) -> Result<(), ConfigError> {
-        support::config("hermeticity", &table, &config_json)
-            .and_then(|c| expect::parse_hermeticity(&c).map(|_| ()))
-            .map_err(ConfigError::Other)
-    }
-
-    fn validate(
-        table: String,
-        config_json: String,
-        trace: Vec<SpanRecord>,
-    ) -> Result<Vec<Finding>, String> {
-        support::validate(
-            "hermeticity",
-            &table,
-            &config_json,
-            trace,
-            expect::check_hermeticity,
-        )
-    }
-}
-
-clnrm_sdk::export_validator_plugin!(ValidateHermeticity);
+clnrm_sdk::validator_plugin!(name: "validate-hermeticity", table: "hermeticity", parse: clnrm_sdk::expect::parse_hermeticity, check: clnrm_sdk::expect::check_hermeticity);

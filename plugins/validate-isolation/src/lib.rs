@@ -1,42 +1,5 @@
+//! The `[expect.isolation]` validator: all its logic (and its tests) lives in
+//! `clnrm_sdk::expect::isolation`; this crate only exports it as a plugin.
 #![cfg(target_family = "wasm")]
-//! The `[expect.isolation]` validator: converts the WIT trace into the sdk's span model and runs
-//! `clnrm_sdk::expect::check_isolation`, where all the logic (its semantics and its tests) lives.
 
-use clnrm_sdk::expect;
-use clnrm_sdk::validator::clnrm::chaos::types::{ConfigError, PluginInfo};
-use clnrm_sdk::validator::exports::clnrm::chaos::validator::{Finding, Guest, SpanRecord};
-use clnrm_sdk::validator_support as support;
-
-struct ValidateIsolation;
-
-impl Guest for ValidateIsolation {
-    fn describe() -> PluginInfo {
-        support::plugin_info(
-            "validate-isolation",
-            env!("CARGO_PKG_VERSION"),
-            &["isolation"],
-        )
-    }
-
-    fn check(table: String, config_json: String) -> Result<(), ConfigError> {
-        support::config("isolation", &table, &config_json)
-            .and_then(|c| expect::parse_isolation(&c).map(|_| ()))
-            .map_err(ConfigError::Other)
-    }
-
-    fn validate(
-        table: String,
-        config_json: String,
-        trace: Vec<SpanRecord>,
-    ) -> Result<Vec<Finding>, String> {
-        support::validate(
-            "isolation",
-            &table,
-            &config_json,
-            trace,
-            expect::check_isolation,
-        )
-    }
-}
-
-clnrm_sdk::export_validator_plugin!(ValidateIsolation);
+clnrm_sdk::validator_plugin!(name: "validate-isolation", table: "isolation", parse: clnrm_sdk::expect::parse_isolation, check: clnrm_sdk::expect::check_isolation);

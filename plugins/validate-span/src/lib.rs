@@ -1,32 +1,5 @@
+//! The `[[expect.span]]` validator: all its logic (and its tests) lives in
+//! `clnrm_sdk::expect::span`; this crate only exports it as a plugin.
 #![cfg(target_family = "wasm")]
-//! The `[[expect.span]]` validator: converts the WIT trace into the sdk's span model and
-//! runs `clnrm_sdk::expect::check_spans`, where all the logic (and its tests) lives.
 
-use clnrm_sdk::expect;
-use clnrm_sdk::validator::clnrm::chaos::types::{ConfigError, PluginInfo};
-use clnrm_sdk::validator::exports::clnrm::chaos::validator::{Finding, Guest, SpanRecord};
-use clnrm_sdk::validator_support as support;
-
-struct ValidateSpan;
-
-impl Guest for ValidateSpan {
-    fn describe() -> PluginInfo {
-        support::plugin_info("validate-span", env!("CARGO_PKG_VERSION"), &["span"])
-    }
-
-    fn check(table: String, config_json: String) -> Result<(), ConfigError> {
-        support::config("span", &table, &config_json)
-            .and_then(|c| expect::parse_span_expectations(&c).map(|_| ()))
-            .map_err(ConfigError::Other)
-    }
-
-    fn validate(
-        table: String,
-        config_json: String,
-        trace: Vec<SpanRecord>,
-    ) -> Result<Vec<Finding>, String> {
-        support::validate("span", &table, &config_json, trace, expect::check_spans)
-    }
-}
-
-clnrm_sdk::export_validator_plugin!(ValidateSpan);
+clnrm_sdk::validator_plugin!(name: "validate-span", table: "span", parse: clnrm_sdk::expect::parse_span_expectations, check: clnrm_sdk::expect::check_spans);

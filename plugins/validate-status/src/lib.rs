@@ -1,32 +1,5 @@
+//! The `[expect.status]` validator: all its logic (and its tests) lives in
+//! `clnrm_sdk::expect::status`; this crate only exports it as a plugin.
 #![cfg(target_family = "wasm")]
-//! The `[expect.status]` validator: converts the WIT trace into the sdk's span model and runs
-//! `clnrm_sdk::expect::check_status`, where all the logic (its semantics and its tests) lives.
 
-use clnrm_sdk::expect;
-use clnrm_sdk::validator::clnrm::chaos::types::{ConfigError, PluginInfo};
-use clnrm_sdk::validator::exports::clnrm::chaos::validator::{Finding, Guest, SpanRecord};
-use clnrm_sdk::validator_support as support;
-
-struct ValidateStatus;
-
-impl Guest for ValidateStatus {
-    fn describe() -> PluginInfo {
-        support::plugin_info("validate-status", env!("CARGO_PKG_VERSION"), &["status"])
-    }
-
-    fn check(table: String, config_json: String) -> Result<(), ConfigError> {
-        support::config("status", &table, &config_json)
-            .and_then(|c| expect::parse_status(&c).map(|_| ()))
-            .map_err(ConfigError::Other)
-    }
-
-    fn validate(
-        table: String,
-        config_json: String,
-        trace: Vec<SpanRecord>,
-    ) -> Result<Vec<Finding>, String> {
-        support::validate("status", &table, &config_json, trace, expect::check_status)
-    }
-}
-
-clnrm_sdk::export_validator_plugin!(ValidateStatus);
+clnrm_sdk::validator_plugin!(name: "validate-status", table: "status", parse: clnrm_sdk::expect::parse_status, check: clnrm_sdk::expect::check_status);

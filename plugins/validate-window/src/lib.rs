@@ -1,32 +1,5 @@
+//! The `[[expect.window]]` validator: all its logic (and its tests) lives in
+//! `clnrm_sdk::expect::window`; this crate only exports it as a plugin.
 #![cfg(target_family = "wasm")]
-//! The `[[expect.window]]` validator: converts the WIT trace into the sdk's span model and runs
-//! `clnrm_sdk::expect::check_window`, where all the logic (and its tests) lives.
 
-use clnrm_sdk::expect;
-use clnrm_sdk::validator::clnrm::chaos::types::{ConfigError, PluginInfo};
-use clnrm_sdk::validator::exports::clnrm::chaos::validator::{Finding, Guest, SpanRecord};
-use clnrm_sdk::validator_support as support;
-
-struct ValidateWindow;
-
-impl Guest for ValidateWindow {
-    fn describe() -> PluginInfo {
-        support::plugin_info("validate-window", env!("CARGO_PKG_VERSION"), &["window"])
-    }
-
-    fn check(table: String, config_json: String) -> Result<(), ConfigError> {
-        support::config("window", &table, &config_json)
-            .and_then(|c| expect::parse_window(&c).map(|_| ()))
-            .map_err(ConfigError::Other)
-    }
-
-    fn validate(
-        table: String,
-        config_json: String,
-        trace: Vec<SpanRecord>,
-    ) -> Result<Vec<Finding>, String> {
-        support::validate("window", &table, &config_json, trace, expect::check_window)
-    }
-}
-
-clnrm_sdk::export_validator_plugin!(ValidateWindow);
+clnrm_sdk::validator_plugin!(name: "validate-window", table: "window", parse: clnrm_sdk::expect::parse_window, check: clnrm_sdk::expect::check_window);

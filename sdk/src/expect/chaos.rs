@@ -45,9 +45,10 @@
 
 use serde_json::Value;
 
-use super::config::{self, child, wrong_type};
+use super::config::{self, child, invalid, wrong_type};
 use super::model::{Finding, Span, Status, Trace};
 use super::rules::{self, every, finding, CLEANUP, RECOVERY, STEP_PREFIX, VERIFICATION};
+use crate::config::ConfigError;
 
 /// Keys of `[expect.chaos]`.
 pub const CHAOS_KEYS: [&str; 7] = [
@@ -77,17 +78,19 @@ pub struct ChaosExpectation {
 }
 
 /// Parses `[expect.chaos]`.
-pub fn parse_chaos(config: &Value) -> Result<ChaosExpectation, String> {
-    let path = "expect.chaos";
+pub fn parse_chaos(config: &Value) -> Result<ChaosExpectation, ConfigError> {
+    let path: &[String] = &[];
     let t = rules::top_table(config, "chaos", &CHAOS_KEYS)?;
     let no_zombie_processes = match t.get("zombie_processes") {
         None => false,
         Some(Value::Bool(false)) => true,
         Some(Value::String(s)) if s.eq_ignore_ascii_case("none") => true,
         Some(Value::Bool(true)) => {
-            return Err(format!(
-                "{path}.zombie_processes: true would allow zombie processes, which clnrm never \
+            return Err(invalid(
+                &child(path, "zombie_processes"),
+                "true would allow zombie processes, which clnrm never \
                  checks for; write false or \"none\" to require none, or remove the key"
+                    .to_string(),
             ))
         }
         Some(v) => {
@@ -113,7 +116,7 @@ pub fn parse_chaos(config: &Value) -> Result<ChaosExpectation, String> {
 }
 
 /// Checks `[expect.chaos]` against `trace`: one finding per rule given.
-pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String> {
+pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     let e = parse_chaos(config)?;
     let mut out = Vec::new();
     let steps = || trace.spans().iter().filter(|s| is_step(s));

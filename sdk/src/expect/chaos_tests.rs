@@ -215,6 +215,7 @@ fn findings_follow_key_order_and_false_skips() {
 #[test]
 fn chaos_config_errors() {
     run_config_errors(
+        "expect.chaos",
         check_chaos,
         vec![
             (json!({ "recovery_verifed": true }), vec!["expect.chaos: unknown key \"recovery_verifed\"; did you mean \"recovery_verified\"?", "(valid: cleanup_spans_match_failures, zombie_processes, resource_cleanup, recovery_verified, graceful_degradation, injections_observed, min_injections)"]),

@@ -4,35 +4,52 @@
 
 use serde_json::Value;
 
-use super::config::{self, wrong_type, Table};
+use super::config::{self, child, invalid, wrong_type, Table};
 use super::model::{Span, Trace};
-use super::suggest::nearest;
+use crate::config::ConfigError;
+use crate::suggest::ranked;
 
-/// The tables of `[expect.<x>]` (one table, path `expect.<x>`) or `[[expect.<x>]]` (an
-/// array, paths `expect.<x>[i]`), each with the path its errors and labels start with.
+/// The tables of `[expect.<x>]` (one table, path `[]`) or `[[expect.<x>]]` (an array,
+/// paths `[i]`), each with the path its errors start with and the label its findings
+/// get (`expect.<x>` / `expect.<x>[i]`, `root` being `expect.<x>`).
 pub(crate) fn tables<'a>(
     config: &'a Value,
     root: &str,
-) -> Result<Vec<(String, &'a Table)>, String> {
+) -> Result<Vec<(Path, &'a Table)>, ConfigError> {
     match config {
-        Value::Object(t) => Ok(vec![(root.to_owned(), t)]),
+        Value::Object(t) => Ok(vec![(Path::new(root, vec![]), t)]),
         Value::Array(items) => items
             .iter()
             .enumerate()
             .map(|(i, item)| {
-                let path = format!("{root}[{i}]");
-                config::table(item, &path).map(|t| (path, t))
+                let path = vec![i.to_string()];
+                config::table(item, &path).map(|t| (Path::new(root, path), t))
             })
             .collect(),
-        other => Err(wrong_type(root, "a table or an array of tables", other)),
+        other => Err(wrong_type(&[], "a table or an array of tables", other)),
+    }
+}
+
+/// Where a table is: its config path (for errors) and its label under the root (for
+/// findings: `expect.counts[1]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Path {
+    pub keys: Vec<String>,
+    pub label: String,
+}
+
+impl Path {
+    pub fn new(root: &str, keys: Vec<String>) -> Self {
+        let label = crate::config::render_path(root, &keys);
+        Path { keys, label }
     }
 }
 
 /// A non-empty span name.
-pub(crate) fn name(v: &Value, path: &str) -> Result<String, String> {
+pub(crate) fn name(v: &Value, path: &[String]) -> Result<String, ConfigError> {
     let s = config::string(v, path)?;
     if s.is_empty() {
-        return Err(format!("{path}: must not be empty"));
+        return Err(invalid(path, "must not be empty"));
     }
     Ok(s.to_owned())
 }
@@ -41,21 +58,24 @@ pub(crate) fn name(v: &Value, path: &str) -> Result<String, String> {
 /// errors, e.g. `["parent", "child"]`.
 pub(crate) fn name_pairs(
     v: &Value,
-    path: &str,
+    path: &[String],
     shape: &str,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, ConfigError> {
     let expected = format!("an array of [{shape}] pairs");
     let items = v.as_array().ok_or_else(|| wrong_type(path, &expected, v))?;
     items
         .iter()
         .enumerate()
         .map(|(i, item)| {
-            let p = format!("{path}[{i}]");
+            let p = child(path, &i.to_string());
             match item.as_array().map(Vec::as_slice) {
-                Some([a, b]) => Ok((name(a, &format!("{p}[0]"))?, name(b, &format!("{p}[1]"))?)),
-                Some(other) => Err(format!(
-                    "{p}: expected a pair [{shape}], found an array of {} item(s)",
-                    other.len()
+                Some([a, b]) => Ok((name(a, &child(&p, "0"))?, name(b, &child(&p, "1"))?)),
+                Some(other) => Err(invalid(
+                    &p,
+                    format!(
+                        "expected a pair [{shape}], found an array of {} item(s)",
+                        other.len()
+                    ),
                 )),
                 None => Err(wrong_type(&p, &format!("a pair [{shape}]"), item)),
             }
@@ -70,7 +90,7 @@ pub(crate) fn no_such_span(name: &str, trace: &Trace) -> String {
     if names.is_empty() {
         return format!("no span named {name:?}; the trace is empty");
     }
-    let near: Vec<String> = nearest(name, names, 3)
+    let near: Vec<String> = ranked(name, names, 3)
         .iter()
         .map(|n| format!("{n:?}"))
         .collect();
@@ -188,22 +208,45 @@ mod tests {
     #[test]
     fn shapes() {
         let one = json!({ "a": 1 });
-        assert_eq!(tables(&one, "expect.x").unwrap()[0].0, "expect.x");
+        assert_eq!(
+            tables(&one, "expect.x").unwrap()[0].0,
+            Path {
+                keys: vec![],
+                label: "expect.x".into()
+            }
+        );
         let two = json!([{}, {}]);
         let t = tables(&two, "expect.x").unwrap();
         assert_eq!(
-            (t[0].0.as_str(), t[1].0.as_str()),
+            (t[0].0.label.as_str(), t[1].0.label.as_str()),
             ("expect.x[0]", "expect.x[1]")
         );
         assert_eq!(
-            tables(&json!([{}, 3]), "expect.x").unwrap_err(),
+            (t[0].0.keys.clone(), t[1].0.keys.clone()),
+            (vec!["0".to_string()], vec!["1".to_string()])
+        );
+        let err = tables(&json!([{}, 3]), "expect.x").unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::WrongType {
+                path: vec!["1".into()],
+                expected: "a table".into(),
+                found: "integer 3".into()
+            }
+        );
+        assert_eq!(
+            err.at("expect.x").to_string(),
             "expect.x[1]: expected a table, found integer 3"
         );
         assert_eq!(
-            tables(&json!("s"), "expect.x").unwrap_err(),
+            tables(&json!("s"), "expect.x")
+                .unwrap_err()
+                .at("expect.x")
+                .to_string(),
             "expect.x: expected a table or an array of tables, found string \"s\""
         );
-        let p = name_pairs(&json!([["a", "b"]]), "p", "\"A\", \"B\"").unwrap();
+        let root = vec!["p".to_string()];
+        let p = name_pairs(&json!([["a", "b"]]), &root, "\"A\", \"B\"").unwrap();
         assert_eq!(p, vec![("a".to_string(), "b".to_string())]);
         for (v, want) in [
             (
@@ -224,7 +267,8 @@ mod tests {
             ),
             (json!([["", "b"]]), "p[0][0]: must not be empty"),
         ] {
-            assert_eq!(name_pairs(&v, "p", "\"A\", \"B\"").unwrap_err(), want);
+            let err = name_pairs(&v, &root, "\"A\", \"B\"").unwrap_err();
+            assert_eq!(err.to_string(), want);
         }
     }
 

@@ -1,10 +1,14 @@
-//! Reading an `[expect.*]` config (the TOML table converted 1:1 to JSON) with errors that
-//! say where (`expect.span[0].count.eq`) and what was expected, in TOML's vocabulary,
-//! because the user wrote TOML, not JSON.
+//! Reading an `[expect.*]` config (the TOML table converted 1:1 to JSON) by hand, for
+//! the validators whose configs are too free-form for a `#[derive(Deserialize)]` struct
+//! (matchers, maps keyed by span name). Errors are [`ConfigError`]s whose `path` is
+//! relative to the config the validator was given (for `[[expect.x]]`, the array:
+//! `path[0]` is the entry's index), with types named in TOML's vocabulary, because the
+//! user wrote TOML, not JSON.
 
 use serde_json::{Map, Value};
 
-use super::suggest::nearest;
+pub use crate::config::with as child;
+use crate::config::ConfigError;
 
 /// A TOML table as JSON.
 pub type Table = Map<String, Value>;
@@ -27,34 +31,25 @@ pub fn describe(v: &Value) -> String {
 }
 
 /// `<path>: expected <expected>, found <what v is>`.
-pub fn wrong_type(path: &str, expected: &str, v: &Value) -> String {
-    format!("{path}: expected {expected}, found {}", describe(v))
+pub fn wrong_type(path: &[String], expected: &str, v: &Value) -> ConfigError {
+    ConfigError::wrong_type(path, expected, describe(v))
 }
 
-/// Extends a config path with a key, quoting keys that are not bare TOML keys
-/// (`attrs.all."exit.code"`), so the path can be pasted back into the TOML.
-pub fn child(path: &str, key: &str) -> String {
-    let bare = !key.is_empty()
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if bare {
-        format!("{path}.{key}")
-    } else {
-        format!("{path}.{key:?}")
-    }
+/// `<path>: <message>`: the value has the right type but is not acceptable.
+pub fn invalid(path: &[String], message: impl Into<String>) -> ConfigError {
+    ConfigError::invalid_value(path, message)
 }
 
-pub fn table<'a>(v: &'a Value, path: &str) -> Result<&'a Table, String> {
+pub fn table<'a>(v: &'a Value, path: &[String]) -> Result<&'a Table, ConfigError> {
     v.as_object().ok_or_else(|| wrong_type(path, "a table", v))
 }
 
-pub fn string<'a>(v: &'a Value, path: &str) -> Result<&'a str, String> {
+pub fn string<'a>(v: &'a Value, path: &[String]) -> Result<&'a str, ConfigError> {
     v.as_str().ok_or_else(|| wrong_type(path, "a string", v))
 }
 
 /// A number (integer or float) that is finite.
-pub fn number(v: &Value, path: &str) -> Result<f64, String> {
+pub fn number(v: &Value, path: &[String]) -> Result<f64, ConfigError> {
     match v.as_f64() {
         Some(x) if x.is_finite() => Ok(x),
         _ => Err(wrong_type(path, "a number", v)),
@@ -62,38 +57,30 @@ pub fn number(v: &Value, path: &str) -> Result<f64, String> {
 }
 
 /// A non-negative integer (counts).
-pub fn count(v: &Value, path: &str) -> Result<u64, String> {
+pub fn count(v: &Value, path: &[String]) -> Result<u64, ConfigError> {
     v.as_u64()
         .ok_or_else(|| wrong_type(path, "a non-negative integer", v))
 }
 
 /// An array of strings.
-pub fn string_list(v: &Value, path: &str) -> Result<Vec<String>, String> {
+pub fn string_list(v: &Value, path: &[String]) -> Result<Vec<String>, ConfigError> {
     let items = v
         .as_array()
         .ok_or_else(|| wrong_type(path, "an array of strings", v))?;
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| string(item, &format!("{path}[{i}]")).map(str::to_owned))
+        .map(|(i, item)| string(item, &child(path, &i.to_string())).map(str::to_owned))
         .collect()
 }
 
-/// Rejects the keys of `map` not in `valid`: `<path>: unknown key "atrs"; did you mean
-/// "attrs"? (valid: name, kind, ...)`. A typo must never be ignored silently, or an
-/// expectation would quietly check less than its author thinks.
-pub fn check_keys(map: &Table, valid: &[&str], path: &str, what: &str) -> Result<(), String> {
-    for key in map.keys() {
-        if !valid.contains(&key.as_str()) {
-            let hint = nearest(key, valid.iter().copied(), 1)
-                .first()
-                .map(|s| format!("; did you mean {s:?}?"))
-                .unwrap_or_default();
-            return Err(format!(
-                "{path}: unknown {what} {key:?}{hint} (valid: {})",
-                valid.join(", ")
-            ));
-        }
+/// Rejects the first key of `map` not in `valid` as [`ConfigError::UnknownKey`] (shown
+/// as `<path>: unknown key "atrs"; did you mean "attrs"? (valid: name, kind, ...)`).
+/// A typo must never be ignored silently, or an expectation would quietly check less
+/// than its author thinks.
+pub fn check_keys(map: &Table, valid: &[&str], path: &[String]) -> Result<(), ConfigError> {
+    match map.keys().find(|k| !valid.contains(&k.as_str())) {
+        Some(key) => Err(ConfigError::unknown_key(path, key, valid)),
+        None => Ok(()),
     }
-    Ok(())
 }

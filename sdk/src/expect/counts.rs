@@ -14,8 +14,10 @@
 use serde_json::Value;
 
 use super::common::{ids, no_such_span, tables};
-use super::config::{self, check_keys, child, wrong_type};
+use super::config::{self, check_keys, child, invalid, wrong_type};
 use super::model::{Finding, Span, Status, Trace};
+use crate::config::render_path;
+use crate::config::ConfigError;
 
 /// Keys of one `[expect.counts]` table.
 pub const COUNTS_KEYS: [&str; 4] = ["spans_total", "errors_total", "events_total", "by_name"];
@@ -104,14 +106,18 @@ pub struct CountsExpectation {
 }
 
 /// Parses `[expect.counts]` (a table or an array of tables). `Err` says what is wrong.
-pub fn parse_counts(config: &Value) -> Result<CountsExpectation, String> {
+pub fn parse_counts(config: &Value) -> Result<CountsExpectation, ConfigError> {
     let mut checks = Vec::new();
-    for (path, t) in tables(config, "expect.counts")? {
-        check_keys(t, &COUNTS_KEYS, &path, "key")?;
+    for (at, t) in tables(config, "expect.counts")? {
+        let path = &at.keys;
+        check_keys(t, &COUNTS_KEYS, path)?;
         if t.is_empty() {
-            return Err(format!(
-                "{path}: checks nothing; give at least one of {}",
-                COUNTS_KEYS.join(", ")
+            return Err(invalid(
+                path,
+                format!(
+                    "checks nothing; give at least one of {}",
+                    COUNTS_KEYS.join(", ")
+                ),
             ));
         }
         for (key, metric) in [
@@ -120,32 +126,33 @@ pub fn parse_counts(config: &Value) -> Result<CountsExpectation, String> {
             ("events_total", Metric::EventsTotal),
         ] {
             if let Some(v) = t.get(key) {
-                let label = child(&path, key);
                 checks.push(CountCheck {
-                    bounds: bounds(v, &label)?,
-                    label,
+                    bounds: bounds(v, &child(path, key))?,
+                    label: render_path(&at.label, &[key.to_owned()]),
                     key: key.to_owned(),
                     metric,
                 });
             }
         }
         if let Some(v) = t.get("by_name") {
-            let p = child(&path, "by_name");
+            let p = child(path, "by_name");
             let names = config::table(v, &p)?;
             if names.is_empty() {
-                return Err(format!(
-                    "{p}: checks nothing; give at least one span name, e.g. \"clnrm.cleanup\" = 1"
+                return Err(invalid(
+                    &p,
+                    "checks nothing; give at least one span name, e.g. \"clnrm.cleanup\" = 1"
+                        .to_string(),
                 ));
             }
             for (name, v) in names {
-                let label = child(&p, name);
+                let np = child(&p, name);
                 if name.is_empty() {
-                    return Err(format!("{label}: the span name must not be empty"));
+                    return Err(invalid(&np, "the span name must not be empty"));
                 }
                 checks.push(CountCheck {
-                    bounds: bounds(v, &label)?,
-                    label,
-                    key: child("by_name", name),
+                    bounds: bounds(v, &np)?,
+                    label: render_path(&at.label, &np[path.len()..]),
+                    key: render_path("by_name", std::slice::from_ref(name)),
                     metric: Metric::ByName(name.clone()),
                 });
             }
@@ -156,7 +163,7 @@ pub fn parse_counts(config: &Value) -> Result<CountsExpectation, String> {
 
 /// Checks `[expect.counts]` against `trace`: one finding per bound. `Err` means the config
 /// itself is invalid.
-pub fn check_counts(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String> {
+pub fn check_counts(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     Ok(parse_counts(config)?
         .checks
         .into_iter()
@@ -222,7 +229,7 @@ impl CountCheck {
 }
 
 /// A plain integer (`eq`) or a non-empty table of [`BOUND_KEYS`] that some count satisfies.
-pub fn bounds(v: &Value, path: &str) -> Result<Bounds, String> {
+pub fn bounds(v: &Value, path: &[String]) -> Result<Bounds, ConfigError> {
     let expected = "a non-negative integer or a table of eq, gte, lte, gt, lt";
     let t = match v {
         Value::Number(_) => {
@@ -237,11 +244,11 @@ pub fn bounds(v: &Value, path: &str) -> Result<Bounds, String> {
         Value::Object(t) => t,
         other => return Err(wrong_type(path, expected, other)),
     };
-    check_keys(t, &BOUND_KEYS, path, "key")?;
+    check_keys(t, &BOUND_KEYS, path)?;
     if t.is_empty() {
-        return Err(format!(
-            "{path}: give at least one of {}",
-            BOUND_KEYS.join(", ")
+        return Err(invalid(
+            path,
+            format!("give at least one of {}", BOUND_KEYS.join(", ")),
         ));
     }
     let get = |k: &str| {
@@ -257,7 +264,7 @@ pub fn bounds(v: &Value, path: &str) -> Result<Bounds, String> {
         lte: get("lte")?,
     };
     if !b.satisfiable() {
-        return Err(format!("{path}: {} can never hold", b.describe()));
+        return Err(invalid(path, format!("{} can never hold", b.describe())));
     }
     Ok(b)
 }

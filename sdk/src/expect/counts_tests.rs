@@ -132,7 +132,11 @@ fn bounds_parse() {
         (json!({ "gte": 1, "lte": 1 }), 1, true),
         (json!({ "gt": 1, "lt": 3 }), 2, true),
     ] {
-        assert_eq!(bounds(&b, "b").unwrap().holds(n), holds, "{b} {n}");
+        assert_eq!(
+            bounds(&b, &["b".to_string()]).unwrap().holds(n),
+            holds,
+            "{b} {n}"
+        );
     }
 }
 
@@ -163,7 +167,9 @@ fn config_errors() {
         (json!({ "by_name": { "": 1 } }), "expect.counts.by_name.\"\": the span name must not be empty"),
         (json!(3), "expect.counts: expected a table or an array of tables, found integer 3"),
     ] {
-        let err = check_counts(&config, &Trace::default()).expect_err(&config.to_string());
+        let err = check_counts(&config, &Trace::default()).expect_err(&config.to_string())
+            .at("expect.counts")
+            .to_string();
         assert!(err.contains(want), "{config}:\n  error {err:?}\n  lacks {want:?}");
     }
 }

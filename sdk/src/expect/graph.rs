@@ -16,9 +16,10 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::common::{ids, name_pairs, no_such_span, tables};
-use super::config::{check_keys, child, wrong_type};
+use super::config::{check_keys, child, invalid, wrong_type};
 use super::model::{Finding, Span, Trace};
-use super::suggest::edit_distance;
+use crate::config::ConfigError;
+use crate::suggest::edit_distance;
 
 /// Keys of one `[expect.graph]` table.
 pub const GRAPH_KEYS: [&str; 3] = ["must_include", "must_not_cross", "acyclic"];
@@ -54,16 +55,17 @@ pub struct GraphExpectation {
 }
 
 /// Parses `[expect.graph]` (a table or an array of tables). `Err` says what is wrong.
-pub fn parse_graph(config: &Value) -> Result<GraphExpectation, String> {
+pub fn parse_graph(config: &Value) -> Result<GraphExpectation, ConfigError> {
     let mut checks = Vec::new();
-    for (path, t) in tables(config, "expect.graph")? {
-        check_keys(t, &GRAPH_KEYS, &path, "key")?;
+    for (at, t) in tables(config, "expect.graph")? {
+        let path = &at.keys;
+        check_keys(t, &GRAPH_KEYS, path)?;
         let before = checks.len();
         for (key, must) in [("must_include", true), ("must_not_cross", false)] {
             let Some(v) = t.get(key) else { continue };
-            let pairs = name_pairs(v, &child(&path, key), "\"parent\", \"child\"")?;
+            let pairs = name_pairs(v, &child(path, key), "\"parent\", \"child\"")?;
             for (i, (parent, child)) in pairs.into_iter().enumerate() {
-                let label = format!("{path}.{key}[{i}] {parent} -> {child}");
+                let label = format!("{}.{key}[{i}] {parent} -> {child}", at.label);
                 let rule = if must {
                     GraphRule::MustInclude { parent, child }
                 } else {
@@ -73,17 +75,18 @@ pub fn parse_graph(config: &Value) -> Result<GraphExpectation, String> {
             }
         }
         if let Some(v) = t.get("acyclic") {
-            let p = child(&path, "acyclic");
+            let p = child(path, "acyclic");
             if v.as_bool().ok_or_else(|| wrong_type(&p, "a boolean", v))? {
                 checks.push(GraphCheck {
-                    label: p,
+                    label: format!("{}.acyclic", at.label),
                     rule: GraphRule::Acyclic,
                 });
             }
         }
         if checks.len() == before {
-            return Err(format!(
-                "{path}: checks nothing; give must_include, must_not_cross or acyclic = true"
+            return Err(invalid(
+                path,
+                "checks nothing; give must_include, must_not_cross or acyclic = true".to_string(),
             ));
         }
     }
@@ -92,7 +95,7 @@ pub fn parse_graph(config: &Value) -> Result<GraphExpectation, String> {
 
 /// Checks `[expect.graph]` against `trace`: one finding per rule. `Err` means the config
 /// itself is invalid.
-pub fn check_graph(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String> {
+pub fn check_graph(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     Ok(parse_graph(config)?
         .checks
         .into_iter()

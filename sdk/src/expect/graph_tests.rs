@@ -224,7 +224,9 @@ fn config_errors() {
         (json!(true), "expect.graph: expected a table or an array of tables, found boolean true"),
         (json!([3]), "expect.graph[0]: expected a table, found integer 3"),
     ] {
-        let err = check_graph(&config, &Trace::default()).expect_err(&config.to_string());
+        let err = check_graph(&config, &Trace::default()).expect_err(&config.to_string())
+            .at("expect.graph")
+            .to_string();
         assert!(err.contains(want), "{config}:\n  error {err:?}\n  lacks {want:?}");
     }
 }

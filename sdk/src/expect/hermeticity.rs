@@ -42,10 +42,11 @@
 
 use serde_json::Value;
 
-use super::config::{self, check_keys, child};
+use super::config::{self, check_keys, child, invalid};
 use super::matcher::Matcher;
 use super::model::{Finding, Span, Trace};
 use super::rules::{self, every, finding, RUN, SERVICE_START};
+use crate::config::ConfigError;
 
 /// Keys of `[expect.hermeticity]`.
 pub const HERMETICITY_KEYS: [&str; 7] = [
@@ -88,8 +89,8 @@ pub struct HermeticityExpectation {
 }
 
 /// Parses `[expect.hermeticity]`.
-pub fn parse_hermeticity(config: &Value) -> Result<HermeticityExpectation, String> {
-    let path = "expect.hermeticity";
+pub fn parse_hermeticity(config: &Value) -> Result<HermeticityExpectation, ConfigError> {
+    let path: &[String] = &[];
     let t = rules::top_table(config, "hermeticity", &HERMETICITY_KEYS)?;
     let mut e = HermeticityExpectation::default();
     for (rule, attr) in LEAKAGE_RULES {
@@ -100,17 +101,16 @@ pub fn parse_hermeticity(config: &Value) -> Result<HermeticityExpectation, Strin
     if let Some(v) = t.get("resource_attrs") {
         let p = child(path, "resource_attrs");
         let ra = config::table(v, &p)?;
-        check_keys(ra, &["must_match"], &p, "key")?;
+        check_keys(ra, &["must_match"], &p)?;
         let Some(mm) = ra.get("must_match") else {
-            return Err(format!(
-                "{p}: missing key \"must_match\" (a table of attribute = matcher)"
-            ));
+            return Err(ConfigError::missing_key(&p, "must_match"));
         };
         let mp = child(&p, "must_match");
         let mm = config::table(mm, &mp)?;
         if mm.is_empty() {
-            return Err(format!(
-                "{mp}: an empty table checks nothing; name at least one attribute"
+            return Err(invalid(
+                &mp,
+                "an empty table checks nothing; name at least one attribute".to_string(),
             ));
         }
         for (k, m) in mm {
@@ -121,11 +121,9 @@ pub fn parse_hermeticity(config: &Value) -> Result<HermeticityExpectation, Strin
     if let Some(v) = t.get("span_attrs") {
         let p = child(path, "span_attrs");
         let sa = config::table(v, &p)?;
-        check_keys(sa, &["forbid_keys"], &p, "key")?;
+        check_keys(sa, &["forbid_keys"], &p)?;
         let Some(fk) = sa.get("forbid_keys") else {
-            return Err(format!(
-                "{p}: missing key \"forbid_keys\" (an array of attribute keys)"
-            ));
+            return Err(ConfigError::missing_key(&p, "forbid_keys"));
         };
         e.forbid_keys = rules::nonempty_strings(fk, &child(&p, "forbid_keys"), "attribute key")?;
     }
@@ -134,7 +132,7 @@ pub fn parse_hermeticity(config: &Value) -> Result<HermeticityExpectation, Strin
 }
 
 /// Checks `[expect.hermeticity]` against `trace`: one finding per rule switched on.
-pub fn check_hermeticity(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String> {
+pub fn check_hermeticity(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     let e = parse_hermeticity(config)?;
     let mut out = Vec::new();
     for (rule, attr) in &e.leakage {

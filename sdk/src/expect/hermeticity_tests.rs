@@ -213,6 +213,7 @@ fn findings_follow_key_order() {
 #[test]
 fn hermeticity_config_errors() {
     run_config_errors(
+        "expect.hermeticity",
         check_hermeticity,
         vec![
             (json!({ "no_container_leakge": true }), vec!["expect.hermeticity: unknown key \"no_container_leakge\"; did you mean \"no_container_leakage\"?", "(valid: no_container_leakage, no_network_leakage, no_volume_leakage, no_process_leakage, resource_attrs, span_attrs, no_external_services)"]),
@@ -221,13 +222,15 @@ fn hermeticity_config_errors() {
             (json!({ "no_volume_leakage": "true" }), vec!["expect.hermeticity.no_volume_leakage: expected a boolean, found string \"true\""]),
             (json!({ "no_external_services": 1 }), vec!["expect.hermeticity.no_external_services: expected a boolean, found integer 1"]),
             (json!({ "resource_attrs": { "must_mach": {} } }), vec!["expect.hermeticity.resource_attrs: unknown key \"must_mach\"; did you mean \"must_match\"?"]),
-            (json!({ "resource_attrs": {} }), vec!["expect.hermeticity.resource_attrs: missing key \"must_match\""]),
+            (json!({ "resource_attrs": {} }), vec!["expect.hermeticity.resource_attrs: missing required key \"must_match\""]),
             (json!({ "resource_attrs": ["a"] }), vec!["expect.hermeticity.resource_attrs: expected a table, found an array"]),
             (json!({ "resource_attrs": { "must_match": ["service.name"] } }), vec!["expect.hermeticity.resource_attrs.must_match: expected a table, found an array"]),
             (json!({ "resource_attrs": { "must_match": {} } }), vec!["expect.hermeticity.resource_attrs.must_match: an empty table checks nothing"]),
-            (json!({ "resource_attrs": { "must_match": { "service.name": { "eqq": "x" } } } }), vec!["expect.hermeticity.resource_attrs.must_match.\"service.name\": unknown operator \"eqq\"; did you mean \"eq\"?"]),
-            (json!({ "span_attrs": { "forbid": ["x"] } }), vec!["expect.hermeticity.span_attrs: unknown key \"forbid\"; did you mean \"forbid_keys\"?"]),
-            (json!({ "span_attrs": {} }), vec!["expect.hermeticity.span_attrs: missing key \"forbid_keys\""]),
+            (json!({ "resource_attrs": { "must_match": { "service.name": { "eqq": "x" } } } }), vec!["expect.hermeticity.resource_attrs.must_match.\"service.name\": unknown key \"eqq\"; did you mean \"eq\"?"]),
+            // Too far for a "did you mean" (the host's threshold): the valid keys only.
+            (json!({ "span_attrs": { "forbid": ["x"] } }), vec!["expect.hermeticity.span_attrs: unknown key \"forbid\" (valid: forbid_keys)"]),
+            (json!({ "span_attrs": { "forbid_key": ["x"] } }), vec!["expect.hermeticity.span_attrs: unknown key \"forbid_key\"; did you mean \"forbid_keys\"? (valid: forbid_keys)"]),
+            (json!({ "span_attrs": {} }), vec!["expect.hermeticity.span_attrs: missing required key \"forbid_keys\""]),
             (json!({ "span_attrs": { "forbid_keys": "secret" } }), vec!["expect.hermeticity.span_attrs.forbid_keys: expected an array of strings, found string \"secret\""]),
             (json!({ "span_attrs": { "forbid_keys": ["a", 2] } }), vec!["expect.hermeticity.span_attrs.forbid_keys[1]: expected a string, found integer 2"]),
             (json!({ "span_attrs": { "forbid_keys": [] } }), vec!["expect.hermeticity.span_attrs.forbid_keys: an empty array checks nothing"]),

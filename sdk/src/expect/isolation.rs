@@ -35,6 +35,7 @@ use serde_json::Value;
 
 use super::model::{Finding, Span, Trace};
 use super::rules::{self, every, finding, SCENARIO, SERVICE_START, VERIFICATION};
+use crate::config::ConfigError;
 
 /// Keys of `[expect.isolation]`.
 pub const ISOLATION_KEYS: [&str; 3] = [
@@ -52,8 +53,8 @@ pub struct IsolationExpectation {
 }
 
 /// Parses `[expect.isolation]`.
-pub fn parse_isolation(config: &Value) -> Result<IsolationExpectation, String> {
-    let path = "expect.isolation";
+pub fn parse_isolation(config: &Value) -> Result<IsolationExpectation, ConfigError> {
+    let path: &[String] = &[];
     let t = rules::top_table(config, "isolation", &ISOLATION_KEYS)?;
     Ok(IsolationExpectation {
         unique_container_ids: rules::flag(t, "unique_container_ids", path)?,
@@ -63,7 +64,7 @@ pub fn parse_isolation(config: &Value) -> Result<IsolationExpectation, String> {
 }
 
 /// Checks `[expect.isolation]` against `trace`: one finding per rule switched on.
-pub fn check_isolation(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String> {
+pub fn check_isolation(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     let e = parse_isolation(config)?;
     let mut out = Vec::new();
     if e.unique_container_ids {

@@ -134,6 +134,7 @@ fn cleanup_verified_survives_parent_cycles() {
 #[test]
 fn isolation_config_errors() {
     run_config_errors(
+        "expect.isolation",
         check_isolation,
         vec![
             (json!({ "unique_container_id": true }), vec!["expect.isolation: unknown key \"unique_container_id\"; did you mean \"unique_container_ids\"?", "(valid: unique_container_ids, no_persistent_state, cleanup_verified)"]),

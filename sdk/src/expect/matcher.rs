@@ -10,8 +10,9 @@
 use regex::Regex;
 use serde_json::Value;
 
-use super::config::{self, check_keys, wrong_type};
+use super::config::{self, check_keys, invalid, wrong_type};
 use super::model::{format_float, AttrValue};
+use crate::config::ConfigError;
 
 /// The operators of a matcher table, in the order error messages list them.
 pub const OPERATORS: [&str; 9] = [
@@ -63,7 +64,7 @@ fn scalar_form(v: &Value) -> Option<String> {
 
 /// Bound of an ordering operator: a number, or a string holding one (the seed suites quote
 /// numbers).
-fn bound(v: &Value, path: &str) -> Result<f64, String> {
+fn bound(v: &Value, path: &[String]) -> Result<f64, ConfigError> {
     match v {
         Value::String(s) => match s.trim().parse::<f64>() {
             Ok(x) if x.is_finite() => Ok(x),
@@ -75,26 +76,30 @@ fn bound(v: &Value, path: &str) -> Result<f64, String> {
 
 impl Matcher {
     /// Parses a matcher; `path` (e.g. `expect.span[0].attrs.all."exit.code"`) prefixes errors.
-    pub fn from_json(v: &Value, path: &str) -> Result<Matcher, String> {
+    pub fn from_json(v: &Value, path: &[String]) -> Result<Matcher, ConfigError> {
         if let Some(s) = scalar_form(v) {
             return Ok(Matcher::Literal(s));
         }
         match v {
-            Value::Array(items) if items.is_empty() => Err(format!(
-                "{path}: an empty any-of array can never match; give at least one value"
+            Value::Array(items) if items.is_empty() => Err(invalid(
+                path,
+                "an empty any-of array can never match; give at least one value".to_string(),
             )),
             Value::Array(items) => items
                 .iter()
                 .enumerate()
-                .map(|(i, item)| Matcher::from_json(item, &format!("{path}[{i}]")))
+                .map(|(i, item)| Matcher::from_json(item, &config::child(path, &i.to_string())))
                 .collect::<Result<_, _>>()
                 .map(Matcher::AnyOf),
-            Value::Object(ops) if ops.is_empty() => Err(format!(
-                "{path}: an empty operator table checks nothing; give at least one of {}",
-                OPERATORS.join(", ")
+            Value::Object(ops) if ops.is_empty() => Err(invalid(
+                path,
+                format!(
+                    "an empty operator table checks nothing; give at least one of {}",
+                    OPERATORS.join(", ")
+                ),
             )),
             Value::Object(ops) => {
-                check_keys(ops, &OPERATORS, path, "operator")?;
+                check_keys(ops, &OPERATORS, path)?;
                 ops.iter()
                     .map(|(k, v)| Op::from_json(k, v, &config::child(path, k)))
                     .collect::<Result<_, _>>()
@@ -174,7 +179,7 @@ impl Matcher {
 }
 
 impl Op {
-    fn from_json(name: &str, v: &Value, path: &str) -> Result<Op, String> {
+    fn from_json(name: &str, v: &Value, path: &[String]) -> Result<Op, ConfigError> {
         let scalar =
             || scalar_form(v).ok_or_else(|| wrong_type(path, "a string, number or boolean", v));
         Ok(match name {
@@ -193,14 +198,17 @@ impl Op {
                 let pattern = config::string(v, path)?;
                 Op::Matches(
                     Regex::new(pattern)
-                        .map_err(|e| format!("{path}: invalid regex {pattern:?}: {e}"))?,
+                        .map_err(|e| invalid(path, format!("invalid regex {pattern:?}: {e}")))?,
                 )
             }
             other => {
                 // check_keys runs first; this only guards against OPERATORS and this match drifting apart.
-                return Err(format!(
-                    "{path}: unknown operator {other:?} (valid: {})",
-                    OPERATORS.join(", ")
+                return Err(invalid(
+                    path,
+                    format!(
+                        "unknown operator {other:?} (valid: {})",
+                        OPERATORS.join(", ")
+                    ),
                 ));
             }
         })

@@ -5,8 +5,8 @@
 //! - [`model`]: [`Span`], [`Trace`], [`AttrValue`], [`Finding`].
 //! - [`matcher`]: [`Matcher`], the right-hand side of `attrs.all = { key = <matcher> }`.
 //! - [`span`]: [`check_spans`], the `[[expect.span]]` checker.
-//! - [`config`], [`suggest`]: reading configs with precise, "did you mean" errors; reusable
-//!   by other validators.
+//! - [`config`]: reading free-form configs by hand with structured
+//!   [`ConfigError`](crate::config::ConfigError)s; reusable by other validators.
 
 pub mod chaos;
 mod common;
@@ -21,7 +21,6 @@ pub mod order;
 mod rules;
 pub mod span;
 pub mod status;
-pub mod suggest;
 pub mod window;
 
 pub use chaos::{check_chaos, parse_chaos, ChaosExpectation, CHAOS_KEYS};

@@ -13,8 +13,9 @@
 use serde_json::Value;
 
 use super::common::{ms, name_pairs, no_such_span, tables};
-use super::config::{check_keys, child};
+use super::config::{check_keys, child, invalid};
 use super::model::{Finding, Span, Trace};
+use crate::config::ConfigError;
 
 /// Keys of one `[expect.order]` table.
 pub const ORDER_KEYS: [&str; 2] = ["must_precede", "must_follow"];
@@ -36,14 +37,15 @@ pub struct OrderExpectation {
 }
 
 /// Parses `[expect.order]` (a table or an array of tables). `Err` says what is wrong.
-pub fn parse_order(config: &Value) -> Result<OrderExpectation, String> {
+pub fn parse_order(config: &Value) -> Result<OrderExpectation, ConfigError> {
     let mut rules = Vec::new();
-    for (path, t) in tables(config, "expect.order")? {
-        check_keys(t, &ORDER_KEYS, &path, "key")?;
+    for (at, t) in tables(config, "expect.order")? {
+        let path = &at.keys;
+        check_keys(t, &ORDER_KEYS, path)?;
         let before = rules.len();
         for (key, precede) in [("must_precede", true), ("must_follow", false)] {
             let Some(v) = t.get(key) else { continue };
-            let p = child(&path, key);
+            let p = child(path, key);
             let shape = if precede {
                 "\"A\", \"B\" (A first)"
             } else {
@@ -51,21 +53,23 @@ pub fn parse_order(config: &Value) -> Result<OrderExpectation, String> {
             };
             for (i, (a, b)) in name_pairs(v, &p, shape)?.into_iter().enumerate() {
                 if a == b {
-                    return Err(format!(
-                        "{p}[{i}]: both names are {a:?}; a span cannot come after itself"
+                    return Err(invalid(
+                        &child(&p, &i.to_string()),
+                        format!("both names are {a:?}; a span cannot come after itself"),
                     ));
                 }
                 let (label, first, then) = if precede {
-                    (format!("{p}[{i}] {a} before {b}"), a, b)
+                    (format!("{}.{key}[{i}] {a} before {b}", at.label), a, b)
                 } else {
-                    (format!("{p}[{i}] {a} after {b}"), b, a)
+                    (format!("{}.{key}[{i}] {a} after {b}", at.label), b, a)
                 };
                 rules.push(OrderRule { label, first, then });
             }
         }
         if rules.len() == before {
-            return Err(format!(
-                "{path}: checks nothing; give must_precede or must_follow"
+            return Err(invalid(
+                path,
+                "checks nothing; give must_precede or must_follow".to_string(),
             ));
         }
     }
@@ -74,7 +78,7 @@ pub fn parse_order(config: &Value) -> Result<OrderExpectation, String> {
 
 /// Checks `[expect.order]` against `trace`: one finding per pair. `Err` means the config
 /// itself is invalid.
-pub fn check_order(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String> {
+pub fn check_order(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     Ok(parse_order(config)?
         .rules
         .into_iter()

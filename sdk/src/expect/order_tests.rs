@@ -144,7 +144,9 @@ fn config_errors() {
         (json!([{ "must_precede": [["a", "b"]] }, { "must_follow": [["", "b"]] }]), "expect.order[1].must_follow[0][0]: must not be empty"),
         (json!(null), "expect.order: expected a table or an array of tables, found nothing (null)"),
     ] {
-        let err = check_order(&config, &Trace::default()).expect_err(&config.to_string());
+        let err = check_order(&config, &Trace::default()).expect_err(&config.to_string())
+            .at("expect.order")
+            .to_string();
         assert!(err.contains(want), "{config}:\n  error {err:?}\n  lacks {want:?}");
     }
 }

@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
-use super::config::{self, check_keys, child, wrong_type, Table};
+use super::config::{self, check_keys, child, invalid, wrong_type, Table};
 use super::model::{AttrValue, Finding, Span, Trace};
+use crate::config::ConfigError;
 
 /// Offending spans listed in one message at most.
 pub(crate) const MAX_LISTED: usize = 10;
@@ -22,23 +23,29 @@ pub(crate) const STEP_PREFIX: &str = "clnrm.step:";
 
 /// The top-level table of `[expect.<name>]`, with only `valid` keys and at least one of
 /// them (an empty table checks nothing, which is never what the author meant).
-pub(crate) fn top_table<'a>(v: &'a Value, name: &str, valid: &[&str]) -> Result<&'a Table, String> {
-    let path = format!("expect.{name}");
+pub(crate) fn top_table<'a>(
+    v: &'a Value,
+    name: &str,
+    valid: &[&str],
+) -> Result<&'a Table, ConfigError> {
     let t = v
         .as_object()
-        .ok_or_else(|| wrong_type(&path, &format!("a table ([expect.{name}])"), v))?;
-    check_keys(t, valid, &path, "key")?;
+        .ok_or_else(|| wrong_type(&[], &format!("a table ([expect.{name}])"), v))?;
+    check_keys(t, valid, &[])?;
     if t.is_empty() {
-        return Err(format!(
-            "{path}: an empty table checks nothing; give at least one of {}",
-            valid.join(", ")
+        return Err(invalid(
+            &[],
+            format!(
+                "an empty table checks nothing; give at least one of {}",
+                valid.join(", ")
+            ),
         ));
     }
     Ok(t)
 }
 
 /// A boolean rule switch: `Some(true)` checks it, `Some(false)` or absent skips it.
-pub(crate) fn flag(t: &Table, key: &str, path: &str) -> Result<bool, String> {
+pub(crate) fn flag(t: &Table, key: &str, path: &[String]) -> Result<bool, ConfigError> {
     match t.get(key) {
         None => Ok(false),
         Some(v) => v
@@ -189,11 +196,16 @@ pub(crate) fn scenario_of(span: &Span) -> String {
 
 /// Reads `key` of table `t` as a list of strings (for `forbid_keys`), refusing an empty
 /// list, which checks nothing.
-pub(crate) fn nonempty_strings(v: &Value, path: &str, what: &str) -> Result<Vec<String>, String> {
+pub(crate) fn nonempty_strings(
+    v: &Value,
+    path: &[String],
+    what: &str,
+) -> Result<Vec<String>, ConfigError> {
     let items = config::string_list(v, path)?;
     if items.is_empty() {
-        return Err(format!(
-            "{path}: an empty array checks nothing; name at least one {what}"
+        return Err(invalid(
+            path,
+            format!("an empty array checks nothing; name at least one {what}"),
         ));
     }
     Ok(items)
@@ -458,7 +470,10 @@ pub(crate) mod fixture {
     );
 
     pub fn run_cases(
-        check: fn(&serde_json::Value, &Trace) -> Result<Vec<crate::expect::Finding>, String>,
+        check: fn(
+            &serde_json::Value,
+            &Trace,
+        ) -> Result<Vec<crate::expect::Finding>, crate::config::ConfigError>,
         cases: Vec<Case>,
     ) {
         for (n, (config, trace, wants)) in cases.into_iter().enumerate() {
@@ -483,13 +498,21 @@ pub(crate) mod fixture {
         }
     }
 
-    /// Every config must be rejected with an error containing every substring.
+    /// Every config must be rejected with an error that, shown under `root`
+    /// (`expect.status`), contains every substring.
     pub fn run_config_errors(
-        check: fn(&serde_json::Value, &Trace) -> Result<Vec<crate::expect::Finding>, String>,
+        root: &str,
+        check: fn(
+            &serde_json::Value,
+            &Trace,
+        ) -> Result<Vec<crate::expect::Finding>, crate::config::ConfigError>,
         cases: Vec<(serde_json::Value, Vec<&'static str>)>,
     ) {
         for (config, want) in cases {
-            let err = check(&config, &trace()).expect_err(&config.to_string());
+            let err = check(&config, &trace())
+                .expect_err(&config.to_string())
+                .at(root)
+                .to_string();
             for w in want {
                 assert!(err.contains(w), "{config}:\n  error {err:?}\n  lacks {w:?}");
             }

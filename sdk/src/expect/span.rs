@@ -9,10 +9,11 @@
 
 use serde_json::Value;
 
-use super::config::{self, check_keys, child, wrong_type, Table};
+use super::config::{self, check_keys, child, invalid, wrong_type, Table};
 use super::matcher::Matcher;
 use super::model::{format_float, Finding, Kind, Span, Status, Trace};
-use super::suggest::nearest;
+use crate::config::ConfigError;
+use crate::suggest::ranked;
 
 /// Keys of one `[[expect.span]]` table.
 pub const SPAN_KEYS: [&str; 8] = [
@@ -86,25 +87,21 @@ pub struct SpanExpectation {
 /// Parses every `[[expect.span]]` table (`config` is one table or an array of them).
 /// Everything is parsed before anything is checked, so a bad config never yields a
 /// half-checked result.
-pub fn parse_span_expectations(config: &Value) -> Result<Vec<SpanExpectation>, String> {
+pub fn parse_span_expectations(config: &Value) -> Result<Vec<SpanExpectation>, ConfigError> {
     match config {
         Value::Array(items) => items
             .iter()
             .enumerate()
-            .map(|(i, item)| SpanExpectation::from_json(item, &format!("expect.span[{i}]")))
+            .map(|(i, item)| SpanExpectation::from_json(item, &[i.to_string()]))
             .collect(),
-        Value::Object(_) => Ok(vec![SpanExpectation::from_json(config, "expect.span")?]),
-        other => Err(wrong_type(
-            "expect.span",
-            "a table or an array of tables",
-            other,
-        )),
+        Value::Object(_) => Ok(vec![SpanExpectation::from_json(config, &[])?]),
+        other => Err(wrong_type(&[], "a table or an array of tables", other)),
     }
 }
 
 /// Checks every `[[expect.span]]` table against `trace`: one finding per table, labelled
 /// `expect.span[<index>] <name>`. `Err` means the config itself is invalid.
-pub fn check_spans(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String> {
+pub fn check_spans(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     let expectations = parse_span_expectations(config)?;
     Ok(expectations
         .iter()
@@ -121,20 +118,19 @@ pub fn check_spans(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String
 }
 
 impl SpanExpectation {
-    /// Parses one table; `path` (`expect.span[2]`) prefixes every error.
-    pub fn from_json(v: &Value, path: &str) -> Result<Self, String> {
+    /// Parses one table; `path` (`["2"]` for `expect.span[2]`) starts every error's path.
+    pub fn from_json(v: &Value, path: &[String]) -> Result<Self, ConfigError> {
         let t = config::table(v, path)?;
-        check_keys(t, &SPAN_KEYS, path, "key")?;
+        check_keys(t, &SPAN_KEYS, path)?;
         let name = match t.get("name") {
-            None => {
-                return Err(format!(
-                    "{path}: missing required key \"name\" (the span name to look for)"
-                ))
-            }
+            None => return Err(ConfigError::missing_key(path, "name")),
             Some(v) => config::string(v, &child(path, "name"))?,
         };
         if name.is_empty() {
-            return Err(format!("{path}.name: must not be empty"));
+            return Err(invalid(
+                &child(path, "name"),
+                "must not be empty".to_string(),
+            ));
         }
         let mut e = SpanExpectation {
             name: name.to_owned(),
@@ -167,15 +163,16 @@ impl SpanExpectation {
         if let Some(v) = t.get("attrs") {
             let p = child(path, "attrs");
             let attrs = config::table(v, &p)?;
-            check_keys(attrs, &ATTRS_KEYS, &p, "key")?;
+            check_keys(attrs, &ATTRS_KEYS, &p)?;
             if let Some(v) = attrs.get("all") {
                 e.attrs_all = matchers(v, &child(&p, "all"))?;
             }
             if let Some(v) = attrs.get("any") {
                 e.attrs_any = matchers(v, &child(&p, "any"))?;
                 if e.attrs_any.is_empty() {
-                    return Err(format!(
-                        "{p}.any: an empty table can never match; name at least one attribute"
+                    return Err(invalid(
+                        &child(&p, "any"),
+                        "an empty table can never match; name at least one attribute".to_string(),
                     ));
                 }
             }
@@ -183,12 +180,13 @@ impl SpanExpectation {
         if let Some(v) = t.get("events") {
             let p = child(path, "events");
             let events = config::table(v, &p)?;
-            check_keys(events, &EVENTS_KEYS, &p, "key")?;
+            check_keys(events, &EVENTS_KEYS, &p)?;
             if let Some(v) = events.get("any") {
                 e.events_any = config::string_list(v, &child(&p, "any"))?;
                 if e.events_any.is_empty() {
-                    return Err(format!(
-                        "{p}.any: an empty array can never match; name at least one event"
+                    return Err(invalid(
+                        &child(&p, "any"),
+                        "an empty array can never match; name at least one event".to_string(),
                     ));
                 }
             }
@@ -346,7 +344,7 @@ impl SpanExpectation {
             if names.is_empty() {
                 return format!("no span named {:?}; the trace is empty", self.name);
             }
-            let near: Vec<String> = nearest(&self.name, names, 3)
+            let near: Vec<String> = ranked(&self.name, names, 3)
                 .iter()
                 .map(|n| format!("{n:?}"))
                 .collect();
@@ -376,16 +374,16 @@ fn closest<'a>(misses: &'a [(&'a Span, Vec<String>)]) -> Option<&'a (&'a Span, V
 }
 
 /// A table of attribute matchers, in key order.
-fn matchers(v: &Value, path: &str) -> Result<Vec<(String, Matcher)>, String> {
+fn matchers(v: &Value, path: &[String]) -> Result<Vec<(String, Matcher)>, ConfigError> {
     config::table(v, path)?
         .iter()
         .map(|(k, m)| Ok((k.clone(), Matcher::from_json(m, &child(path, k))?)))
         .collect()
 }
 
-fn duration(v: &Value, path: &str) -> Result<DurationBounds, String> {
+fn duration(v: &Value, path: &[String]) -> Result<DurationBounds, ConfigError> {
     let t = bounds_table(v, path, &DURATION_KEYS)?;
-    let get = |k: &str| -> Result<Option<f64>, String> {
+    let get = |k: &str| -> Result<Option<f64>, ConfigError> {
         t.get(k)
             .map(|v| {
                 let p = child(path, k);
@@ -405,17 +403,20 @@ fn duration(v: &Value, path: &str) -> Result<DurationBounds, String> {
     };
     if let (Some(min), Some(max)) = (d.min, d.max) {
         if min > max {
-            return Err(format!(
-                "{path}: min {} is greater than max {}, so nothing can match",
-                format_float(min),
-                format_float(max)
+            return Err(invalid(
+                path,
+                format!(
+                    "min {} is greater than max {}, so nothing can match",
+                    format_float(min),
+                    format_float(max)
+                ),
             ));
         }
     }
     Ok(d)
 }
 
-fn count(v: &Value, path: &str) -> Result<CountBounds, String> {
+fn count(v: &Value, path: &[String]) -> Result<CountBounds, ConfigError> {
     let t = bounds_table(v, path, &COUNT_KEYS)?;
     let get = |k: &str| {
         t.get(k)
@@ -433,23 +434,30 @@ fn count(v: &Value, path: &str) -> Result<CountBounds, String> {
         _ => false,
     };
     if impossible {
-        return Err(format!("{path}: {} can never hold", c.describe()));
+        return Err(invalid(path, format!("{} can never hold", c.describe())));
     }
     Ok(c)
 }
 
 /// A non-empty table with only `valid` keys (an empty `count = {}` checks nothing, which
 /// is never what the author meant).
-fn bounds_table<'a>(v: &'a Value, path: &str, valid: &[&str]) -> Result<&'a Table, String> {
+fn bounds_table<'a>(
+    v: &'a Value,
+    path: &[String],
+    valid: &[&str],
+) -> Result<&'a Table, ConfigError> {
     let t = config::table(v, path)?;
-    check_keys(t, valid, path, "key")?;
+    check_keys(t, valid, path)?;
     if t.is_empty() {
-        return Err(format!("{path}: give at least one of {}", valid.join(", ")));
+        return Err(invalid(
+            path,
+            format!("give at least one of {}", valid.join(", ")),
+        ));
     }
     Ok(t)
 }
 
-fn one_of<const N: usize>(path: &str, valid: [&str; N], found: &Value) -> String {
+fn one_of<const N: usize>(path: &[String], valid: [&str; N], found: &Value) -> ConfigError {
     wrong_type(path, &format!("one of {}", valid.join(", ")), found)
 }
 

@@ -31,10 +31,11 @@
 
 use serde_json::Value;
 
-use super::config::{self, child, wrong_type};
+use super::config::{self, child, invalid, wrong_type};
 use super::model::{Finding, Span, Status, Trace};
 use super::rules::{self, every, finding, CLEANUP};
-use super::suggest::nearest;
+use crate::config::ConfigError;
+use crate::suggest::ranked;
 
 /// Keys of `[expect.status]`.
 pub const STATUS_KEYS: [&str; 4] = ["all", "by_name", "errors_allowed", "cleanup_must_succeed"];
@@ -53,8 +54,8 @@ pub struct StatusExpectation {
 }
 
 /// Parses `[expect.status]`.
-pub fn parse_status(config: &Value) -> Result<StatusExpectation, String> {
-    let path = "expect.status";
+pub fn parse_status(config: &Value) -> Result<StatusExpectation, ConfigError> {
+    let path: &[String] = &[];
     let t = rules::top_table(config, "status", &STATUS_KEYS)?;
     let mut e = StatusExpectation::default();
     if let Some(v) = t.get("all") {
@@ -64,13 +65,15 @@ pub fn parse_status(config: &Value) -> Result<StatusExpectation, String> {
         let p = child(path, "by_name");
         let globs = config::table(v, &p)?;
         if globs.is_empty() {
-            return Err(format!(
-                "{p}: an empty table checks nothing; map at least one span-name glob to a status"
+            return Err(invalid(
+                &p,
+                "an empty table checks nothing; map at least one span-name glob to a status"
+                    .to_string(),
             ));
         }
         for (glob, v) in globs {
             if glob.is_empty() {
-                return Err(format!("{p}: a glob must not be empty"));
+                return Err(invalid(&p, "a glob must not be empty".to_string()));
             }
             e.by_name.push((glob.clone(), status(v, &child(&p, glob))?));
         }
@@ -83,7 +86,7 @@ pub fn parse_status(config: &Value) -> Result<StatusExpectation, String> {
 }
 
 /// Checks `[expect.status]` against `trace`: one finding per rule given.
-pub fn check_status(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String> {
+pub fn check_status(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     let e = parse_status(config)?;
     let mut out = Vec::new();
     if let Some(want) = e.all {
@@ -114,7 +117,7 @@ pub fn check_status(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Strin
             |s| has_status(s, *want),
         );
         out.push(finding(
-            config::child("expect.status.by_name", glob),
+            crate::config::render_path("expect.status.by_name", std::slice::from_ref(glob)),
             verdict,
         ));
     }
@@ -215,7 +218,7 @@ pub fn glob_matches(glob: &str, name: &str) -> bool {
     p[pi..].iter().all(|c| *c == '*')
 }
 
-fn status(v: &Value, path: &str) -> Result<Status, String> {
+fn status(v: &Value, path: &[String]) -> Result<Status, ConfigError> {
     let s = config::string(v, path)?;
     Status::parse(s).ok_or_else(|| {
         wrong_type(
@@ -251,7 +254,7 @@ fn no_span_matches(glob: &str, trace: &Trace) -> String {
     if names.is_empty() {
         return format!("no span name matches {glob:?}; the trace is empty");
     }
-    let near: Vec<String> = nearest(glob, names, 3)
+    let near: Vec<String> = ranked(glob, names, 3)
         .iter()
         .map(|n| format!("{n:?}"))
         .collect();

@@ -177,6 +177,7 @@ fn parse() {
 #[test]
 fn status_config_errors() {
     run_config_errors(
+        "expect.status",
         check_status,
         vec![
             (json!({ "al": "OK" }), vec!["expect.status: unknown key \"al\"; did you mean \"all\"?", "(valid: all, by_name, errors_allowed, cleanup_must_succeed)"]),

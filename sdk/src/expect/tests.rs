@@ -340,7 +340,8 @@ fn matcher_cases() -> Vec<(Value, Option<AttrValue>, Option<&'static str>)> {
 #[test]
 fn matcher_table() {
     for (config, value, want) in matcher_cases() {
-        let m = Matcher::from_json(&config, "m").unwrap_or_else(|e| panic!("{config}: {e}"));
+        let m = Matcher::from_json(&config, &["m".to_string()])
+            .unwrap_or_else(|e| panic!("{config}: {e}"));
         let got = m.check("k", value.as_ref());
         let want_result = match want {
             None => Ok(()),
@@ -358,8 +359,8 @@ fn matcher_table() {
 #[test]
 fn matcher_config_errors() {
     for (config, want) in [
-        (json!({ "gtt": 1 }), vec!["m: unknown operator \"gtt\"; did you mean \"gt\"?", "valid: eq, ne, gt, gte, lt, lte, matches, exists, contains"]),
-        (json!({ "regex": "a" }), vec!["unknown operator \"regex\""]),
+        (json!({ "gtt": 1 }), vec!["m: unknown key \"gtt\"; did you mean \"gt\"?", "valid: eq, ne, gt, gte, lt, lte, matches, exists, contains"]),
+        (json!({ "regex": "a" }), vec!["unknown key \"regex\""]),
         (json!({ "gte": "abc" }), vec!["m.gte: expected a number, found string \"abc\""]),
         (json!({ "lt": true }), vec!["m.lt: expected a number, found boolean true"]),
         (json!({ "matches": "(" }), vec!["m.matches: invalid regex \"(\""]),
@@ -370,9 +371,11 @@ fn matcher_config_errors() {
         (json!([]), vec!["m: an empty any-of array can never match"]),
         (json!({}), vec!["m: an empty operator table checks nothing"]),
         (Value::Null, vec!["m: expected a string, number, boolean, array (any of) or table of operators, found nothing (null)"]),
-        (json!([1, { "foo": 1 }]), vec!["m[1]: unknown operator \"foo\""]),
+        (json!([1, { "foo": 1 }]), vec!["m[1]: unknown key \"foo\""]),
     ] {
-        let err = Matcher::from_json(&config, "m").expect_err(&config.to_string());
+        let err = Matcher::from_json(&config, &["m".to_string()])
+            .expect_err(&config.to_string())
+            .to_string();
         for w in want {
             assert!(err.contains(w), "{config}: {err:?} lacks {w:?}");
         }
@@ -609,11 +612,13 @@ fn config_errors() {
         (json!({ "name": "x", "attrs": { "al": {} } }), vec!["expect.span.attrs: unknown key \"al\"; did you mean \"all\"?"]),
         (json!({ "name": "x", "attrs": { "exit.code": "0" } }), vec!["expect.span.attrs: unknown key \"exit.code\"", "(valid: all, any)"]),
         (json!({ "name": "x", "events": { "anny": ["a"] } }), vec!["expect.span.events: unknown key \"anny\"; did you mean \"any\"?"]),
-        (json!({ "name": "x", "duration_ms": { "maximum": 3 } }), vec!["expect.span.duration_ms: unknown key \"maximum\"; did you mean \"max\"?"]),
+        // Too far from any key for a "did you mean" (the host's threshold): the valid keys only.
+        (json!({ "name": "x", "duration_ms": { "maximum": 3 } }), vec!["expect.span.duration_ms: unknown key \"maximum\" (valid: min, max)"]),
+        (json!({ "name": "x", "duration_ms": { "maxx": 3 } }), vec!["expect.span.duration_ms: unknown key \"maxx\"; did you mean \"max\"? (valid: min, max)"]),
         (json!({ "name": "x", "count": { "eql": 3 } }), vec!["expect.span.count: unknown key \"eql\"; did you mean \"eq\"?"]),
         (
             json!({ "name": "x", "attrs": { "all": { "exit.code": { "gtt": 1 } } } }),
-            vec!["expect.span.attrs.all.\"exit.code\": unknown operator \"gtt\"; did you mean \"gt\"?", "valid: eq, ne"],
+            vec!["expect.span.attrs.all.\"exit.code\": unknown key \"gtt\"; did you mean \"gt\"?", "valid: eq, ne"],
         ),
         (json!({ "name": "x", "attrs": { "any": { "k": { "matches": "[" } } } }), vec!["expect.span.attrs.any.k.matches: invalid regex"]),
         (json!({ "kind": "server" }), vec!["expect.span: missing required key \"name\""]),
@@ -645,7 +650,10 @@ fn config_errors() {
         // one bad table fails the whole config, even after good ones
         (json!([{ "name": "a" }, { "name": "b", "count": { "eq": "2" } }]), vec!["expect.span[1].count.eq: expected a non-negative integer, found string \"2\""]),
     ] {
-        let err = check_spans(&config, &fixture()).expect_err(&config.to_string());
+        let err = check_spans(&config, &fixture())
+            .expect_err(&config.to_string())
+            .at("expect.span")
+            .to_string();
         for w in want {
             assert!(err.contains(w), "{config}:\n  error {err:?}\n  lacks {w:?}");
         }
@@ -718,8 +726,70 @@ fn no_panic_on_any_config() {
     }
     for op in OPERATORS {
         for w in &weird {
-            let _ = Matcher::from_json(&json!({ op: w }), "m")
+            let _ = Matcher::from_json(&json!({ op: w }), &["m".to_string()])
                 .map(|m| m.check("k", Some(&AttrValue::Int(1))));
         }
+    }
+}
+
+/// Config errors are data: the variant, and a path relative to the validator's config
+/// (for `[[expect.span]]`, the array: the entry's index first), which the host maps to
+/// a position in the user's file.
+#[test]
+fn config_errors_are_structured() {
+    use crate::config::ConfigError;
+    let p = |parts: &[&str]| parts.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let cases = [
+        (
+            json!([{ "name": "a" }, { "name": "b", "stauts": "OK" }]),
+            ConfigError::UnknownKey {
+                path: p(&["1", "stauts"]),
+                expected: p(&SPAN_KEYS),
+            },
+        ),
+        (
+            json!([{ "kind": "server" }]),
+            ConfigError::MissingKey {
+                path: p(&["0"]),
+                key: "name".into(),
+            },
+        ),
+        (
+            json!({ "name": "x", "count": { "eq": "2" } }),
+            ConfigError::WrongType {
+                path: p(&["count", "eq"]),
+                expected: "a non-negative integer".into(),
+                found: "string \"2\"".into(),
+            },
+        ),
+        (
+            json!([{ "name": "x", "attrs": { "all": { "exit.code": { "gtt": 1 } } } }]),
+            ConfigError::UnknownKey {
+                path: p(&["0", "attrs", "all", "exit.code", "gtt"]),
+                expected: p(&crate::expect::OPERATORS),
+            },
+        ),
+        (
+            json!({ "name": "x", "count": { "gte": 3, "lte": 1 } }),
+            ConfigError::InvalidValue {
+                path: p(&["count"]),
+                message: "gte 3 and lte 1 can never hold".into(),
+            },
+        ),
+        (
+            json!({ "name": "x", "events": { "all": ["a", 1] } }),
+            ConfigError::WrongType {
+                path: p(&["events", "all", "1"]),
+                expected: "a string".into(),
+                found: "integer 1".into(),
+            },
+        ),
+    ];
+    for (config, want) in cases {
+        assert_eq!(
+            parse_span_expectations(&config).unwrap_err(),
+            want,
+            "{config}"
+        );
     }
 }

@@ -13,8 +13,9 @@
 use serde_json::Value;
 
 use super::common::{interval, ms, name, no_such_span, tables};
-use super::config::{self, check_keys, child, wrong_type};
+use super::config::{self, check_keys, child, invalid, wrong_type};
 use super::model::{format_float, Finding, Span, Trace};
+use crate::config::ConfigError;
 
 /// Keys of one `[[expect.window]]` table.
 pub const WINDOW_KEYS: [&str; 3] = ["outer", "contains", "max_duration_ms"];
@@ -36,47 +37,42 @@ pub struct WindowExpectation {
 }
 
 /// Parses `[[expect.window]]` (an array of tables, or one table). `Err` says what is wrong.
-pub fn parse_window(config: &Value) -> Result<WindowExpectation, String> {
+pub fn parse_window(config: &Value) -> Result<WindowExpectation, ConfigError> {
     let mut windows = Vec::new();
-    for (path, t) in tables(config, "expect.window")? {
-        check_keys(t, &WINDOW_KEYS, &path, "key")?;
+    for (at, t) in tables(config, "expect.window")? {
+        let path = &at.keys;
+        check_keys(t, &WINDOW_KEYS, path)?;
         let outer = match t.get("outer") {
-            Some(v) => name(v, &child(&path, "outer"))?,
-            None => {
-                return Err(format!(
-                    "{path}: missing required key \"outer\" (the span the others must lie inside)"
-                ))
-            }
+            Some(v) => name(v, &child(path, "outer"))?,
+            None => return Err(ConfigError::missing_key(path, "outer")),
         };
         let contains = match t.get("contains") {
             Some(v) => {
-                let p = child(&path, "contains");
+                let p = child(path, "contains");
                 let names = config::string_list(v, &p)?;
                 if names.is_empty() {
-                    return Err(format!("{p}: give at least one span name"));
+                    return Err(invalid(&p, "give at least one span name".to_string()));
                 }
                 for (i, n) in names.iter().enumerate() {
                     if n.is_empty() {
-                        return Err(format!("{p}[{i}]: must not be empty"));
+                        return Err(invalid(
+                            &child(&p, &i.to_string()),
+                            "must not be empty".to_string(),
+                        ));
                     }
                     if *n == outer {
-                        return Err(format!(
-                            "{p}[{i}]: {n:?} is the outer span itself, and a span always lies inside itself"
-                        ));
+                        return Err(invalid(&child(&p, &i.to_string()), format!("{n:?} is the outer span itself, and a span always lies inside itself"
+                        )));
                     }
                 }
                 names
             }
-            None => {
-                return Err(format!(
-                    "{path}: missing required key \"contains\" (the spans that must lie inside {outer:?})"
-                ))
-            }
+            None => return Err(ConfigError::missing_key(path, "contains")),
         };
         let max_duration_ms = match t.get("max_duration_ms") {
             None => None,
             Some(v) => {
-                let p = child(&path, "max_duration_ms");
+                let p = child(path, "max_duration_ms");
                 let x = config::number(v, &p)?;
                 if x < 0.0 {
                     return Err(wrong_type(&p, "a non-negative number", v));
@@ -85,7 +81,7 @@ pub fn parse_window(config: &Value) -> Result<WindowExpectation, String> {
             }
         };
         windows.push(Window {
-            path,
+            path: at.label,
             outer,
             contains,
             max_duration_ms,
@@ -96,7 +92,7 @@ pub fn parse_window(config: &Value) -> Result<WindowExpectation, String> {
 
 /// Checks `[[expect.window]]` against `trace`: one finding per name in each `contains`.
 /// `Err` means the config itself is invalid.
-pub fn check_window(config: &Value, trace: &Trace) -> Result<Vec<Finding>, String> {
+pub fn check_window(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     let parsed = parse_window(config)?;
     let mut findings = Vec::new();
     for w in &parsed.windows {

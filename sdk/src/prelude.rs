@@ -1,0 +1,24 @@
+//! What a plugin author imports: `use clnrm_sdk::prelude::*;`.
+//!
+//! - chaos plugins: [`ChaosPlugin`], [`Injection`], [`Outcome`], [`PluginInfo`],
+//!   [`plugin_info`], the host interfaces ([`clock`], [`container`], [`rng`], [`spans`]),
+//!   the [`fault`](crate::fault) helpers ([`FaultSpan`], [`target`], [`Signal`],
+//!   [`wait_state`], [`wait_attached`], [`require_running`], [`injection_config`]);
+//! - configuration: [`config`](crate::config), [`ConfigError`];
+//! - validator plugins: the span model their checkers take ([`Trace`], [`Span`],
+//!   [`Finding`], from [`expect`](crate::expect)); the WIT types stay in
+//!   [`validator`](crate::validator), `validator_plugin!` converts;
+//! - the export macros: `clnrm_sdk::chaos_plugin!`, `clnrm_sdk::validator_plugin!` (and
+//!   the raw `export_chaos_plugin!` / `export_validator_plugin!` for a hand-written
+//!   WIT `Guest`).
+
+pub use crate::chaos::clnrm::chaos::types::PluginInfo;
+pub use crate::chaos::clnrm::chaos::{clock, container, rng, spans};
+pub use crate::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
+pub use crate::chaos_support::{plugin_info, unhandled, ChaosPlugin};
+pub use crate::config::{self, ConfigError};
+pub use crate::expect::{Finding, Span, Trace};
+pub use crate::fault::{
+    injection_config, require_running, target, wait_attached, wait_state, FaultSpan, Signal,
+};
+pub use crate::{chaos_plugin, export_chaos_plugin, export_validator_plugin, validator_plugin};
