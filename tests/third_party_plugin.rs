@@ -187,10 +187,9 @@ fn a_bad_key_in_the_plugins_config_is_bad_input() {
             "{cmd}: names the key and the fix: {}",
             r.stderr
         );
-        // The position: today the host points at the chaos_injection table (18:19);
-        // once it maps the error's path, at the key itself (18:48). Both are on line 18.
+        // The plugin names the key by its path; the host points at the key itself.
         assert!(
-            r.stderr.contains("bad.clnrm.toml:18:"),
+            r.stderr.contains("bad.clnrm.toml:18:48"),
             "{cmd}: file:line:col: {}",
             r.stderr
         );

@@ -339,10 +339,12 @@ async fn run_steps(
             .get(&st.service)
             .cloned()
             .unwrap_or_default();
-        let deadline_left = sc.deadline.map(|d| d.saturating_sub(started.elapsed()));
+        let deadline = sc
+            .deadline
+            .map(|d| (d, d.saturating_sub(started.elapsed())));
         let bound = Bound::tightest(
             st.timeout,
-            deadline_left,
+            deadline,
             sc.max_duration,
             sc.timeout_strategy,
             sc.grace_period,

@@ -67,8 +67,7 @@ pub async fn run(
             out.exit_code = exec.exit_code;
             if exec.timed_out {
                 out.error_type = Some(ErrorType::Timeout);
-                trace.set_attr(span, "timeout.ms", bound.after.as_millis() as i64);
-                trace.set_attr(span, "timeout.source", bound.kind.key());
+                bound.set_attrs(trace, span);
                 let (enforced, code) =
                     timeout::enforce(docker, trace, span, container, &bound).await;
                 cause = enforced;

@@ -30,18 +30,24 @@ impl BoundKind {
 
 #[derive(Clone, Copy, Debug)]
 pub struct Bound {
+    /// How long the step may run from its start.
     pub after: Duration,
     pub kind: BoundKind,
+    /// The setting as written: for a deadline, `deadline_ms` (counted from
+    /// the scenario's start), whereas `after` is what was left of it when the
+    /// step started, which depends on how long earlier steps took.
+    pub configured: Duration,
     pub strategy: TimeoutStrategy,
     pub grace: Duration,
 }
 
 impl Bound {
-    /// The tightest of the step timeout, what is left of the deadline, and
-    /// the scenario's max duration.
+    /// The tightest of the step timeout, what is left of the deadline
+    /// (`deadline` = (as configured, left now)), and the scenario's max
+    /// duration.
     pub fn tightest(
         step: Option<Duration>,
-        deadline_left: Option<Duration>,
+        deadline: Option<(Duration, Duration)>,
         max: Duration,
         strategy: TimeoutStrategy,
         grace: Option<Duration>,
@@ -49,19 +55,35 @@ impl Bound {
         let mut b = Bound {
             after: max,
             kind: BoundKind::MaxDuration,
+            configured: max,
             strategy,
             grace: grace.unwrap_or(Duration::from_secs(5)),
         };
         for (d, kind) in [
-            (step, BoundKind::StepTimeout),
-            (deadline_left, BoundKind::Deadline),
+            (step.map(|s| (s, s)), BoundKind::StepTimeout),
+            (deadline, BoundKind::Deadline),
         ] {
-            if let Some(d) = d.filter(|d| *d <= b.after) {
-                b.after = d;
+            if let Some((configured, after)) = d.filter(|(_, after)| *after <= b.after) {
+                b.after = after;
+                b.configured = configured;
                 b.kind = kind;
             }
         }
         b
+    }
+
+    /// The bound's attributes on a span: `timeout.ms` for a step timeout or
+    /// the max duration; for a deadline `deadline.ms` as configured and
+    /// `deadline.left_ms`, the time that was left (volatile in the digest:
+    /// it varies with how long the earlier steps took).
+    pub fn set_attrs(&self, trace: &Trace, span: SpanId) {
+        if self.kind == BoundKind::Deadline {
+            trace.set_attr(span, "deadline.ms", self.configured.as_millis() as i64);
+            trace.set_attr(span, "deadline.left_ms", self.after.as_millis() as i64);
+        } else {
+            trace.set_attr(span, "timeout.ms", self.after.as_millis() as i64);
+        }
+        trace.set_attr(span, "timeout.source", self.kind.key());
     }
 }
 
@@ -81,16 +103,7 @@ pub async fn enforce(
         "clnrm.timeout.enforced"
     };
     let span = trace.start(name, Some(step_span));
-    let ms = bound.after.as_millis() as i64;
-    trace.set_attr(
-        span,
-        if bound.kind == BoundKind::Deadline {
-            "deadline.ms"
-        } else {
-            "timeout.ms"
-        },
-        ms,
-    );
+    bound.set_attrs(trace, span);
     trace.set_attr(
         span,
         "timeout.strategy",
@@ -100,7 +113,6 @@ pub async fn enforce(
             "hard"
         },
     );
-    trace.set_attr(span, "timeout.source", bound.kind.key());
     let mut stopped = None;
     if bound.strategy == TimeoutStrategy::Graceful {
         let g = trace.start("clnrm.timeout.graceful", Some(span));
@@ -157,9 +169,24 @@ mod tests {
     #[test]
     fn tightest_bound_wins() {
         let s = Duration::from_secs;
-        let b = Bound::tightest(Some(s(5)), Some(s(3)), s(60), TimeoutStrategy::Hard, None);
-        assert_eq!((b.after, b.kind), (s(3), BoundKind::Deadline));
-        let b = Bound::tightest(Some(s(2)), Some(s(3)), s(60), TimeoutStrategy::Hard, None);
+        let b = Bound::tightest(
+            Some(s(5)),
+            Some((s(4), s(3))),
+            s(60),
+            TimeoutStrategy::Hard,
+            None,
+        );
+        assert_eq!(
+            (b.after, b.configured, b.kind),
+            (s(3), s(4), BoundKind::Deadline)
+        );
+        let b = Bound::tightest(
+            Some(s(2)),
+            Some((s(4), s(3))),
+            s(60),
+            TimeoutStrategy::Hard,
+            None,
+        );
         assert_eq!((b.after, b.kind), (s(2), BoundKind::StepTimeout));
         let b = Bound::tightest(None, None, s(60), TimeoutStrategy::Hard, None);
         assert_eq!((b.after, b.kind), (s(60), BoundKind::MaxDuration));

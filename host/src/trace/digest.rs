@@ -31,6 +31,7 @@ const VOLATILE_SUFFIXES: &[&str] = &[
     "after_ms",
     "observed_ms",
     "elapsed_ms",
+    "left_ms",
     ".duration",
 ];
 

@@ -192,13 +192,17 @@ expect_failure = true
     .await;
     assert!(out.passed, "{:?}", out.scenarios[0].reason);
     let second = span(&out, "clnrm.step:deadline_second");
-    // 2.5 s from the start, 1 s spent on the first step: 1.5 s left.
-    assert_eq!(int_attr(second, "timeout.ms"), 1500);
+    // 2.5 s from the start, 1 s spent on the first step: 1.5 s left. The
+    // configured deadline is the stable attribute; what was left is volatile.
+    assert_eq!(int_attr(second, "deadline.ms"), 2500);
+    assert_eq!(int_attr(second, "deadline.left_ms"), 1500);
+    assert!(second.attr("timeout.ms").is_none());
     assert_eq!(str_attr(second, "timeout.source"), "deadline_ms");
     assert!(!has_span(&out, "clnrm.timeout.enforced"));
     let enforced = span(&out, "clnrm.deadline.enforced");
     assert_eq!(parent(&out, enforced), "clnrm.step:deadline_second");
-    assert_eq!(int_attr(enforced, "deadline.ms"), 1500);
+    assert_eq!(int_attr(enforced, "deadline.ms"), 2500);
+    assert_eq!(int_attr(enforced, "deadline.left_ms"), 1500);
     assert_eq!(str_attr(enforced, "timeout.source"), "deadline_ms");
     assert_eq!(
         parent(&out, span(&out, "clnrm.cleanup")),

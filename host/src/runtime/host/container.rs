@@ -57,7 +57,11 @@ async fn live<T, F>(
     op: F,
 ) -> wasmtime::Result<Result<T, String>>
 where
-    F: FnOnce(Arc<dyn ContainerBackend>, String, Option<Network>) -> BoxFuture<Result<T, DockerError>>,
+    F: FnOnce(
+        Arc<dyn ContainerBackend>,
+        String,
+        Option<Network>,
+    ) -> BoxFuture<Result<T, DockerError>>,
 {
     let (ctx, id) = match target? {
         Ok(v) => v,
