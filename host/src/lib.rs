@@ -1,13 +1,17 @@
 //! clnrm: a chaos-engineering test runner. Data flows
 //! suite (load/check) → engine (scenarios) → runtime (wasm plugins) →
 //! backend (docker) → trace (spans) → report.
+//!
+//! The library exists for the `clnrm` binary ([`cli`]), the benches (which
+//! drive the plugin [`runtime`] directly) and the integration tests (which read
+//! [`trace`] types); everything else is internal.
 
-pub mod backend;
+mod backend;
 pub mod cli;
-pub mod confined;
-pub mod engine;
-pub mod replay;
-pub mod report;
+mod confined;
+mod engine;
+mod replay;
+mod report;
 pub mod runtime;
-pub mod suite;
+mod suite;
 pub mod trace;

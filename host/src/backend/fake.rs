@@ -574,7 +574,8 @@ impl ContainerBackend for Fake {
     async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, DockerError> {
         self.reachable()?;
         let mut st = self.lock();
-        st.container(id)?;
+        let service = st.container(id)?.service.clone();
+        st.log(format!("archive {service} {path}"));
         st.files
             .get(path)
             .cloned()

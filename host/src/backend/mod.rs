@@ -4,6 +4,7 @@
 pub mod cgroup;
 mod container_backend;
 pub mod docker;
+#[cfg(test)]
 pub mod fake;
 pub mod gc;
 pub mod labels;
@@ -11,6 +12,7 @@ pub mod liveness;
 mod replay;
 
 pub use container_backend::ContainerBackend;
-pub use docker::{ContainerState, Docker, DockerError, ExecOutcome, Leftovers, Network};
+pub use docker::{Docker, DockerError, Leftovers, Network};
+#[cfg(test)]
 pub use fake::Fake;
 pub use replay::Replay;

@@ -40,15 +40,17 @@ impl Interrupt {
         Interrupt { rx }
     }
 
-    /// Never fires (for library use and tests).
+    /// Never fires (the engine's tests).
+    #[cfg(test)]
     pub fn never() -> Interrupt {
         let (tx, rx) = watch::channel(false);
         std::mem::forget(tx);
         Interrupt { rx }
     }
 
-    /// An interrupt raised by calling the returned function (library use,
-    /// and the engine's tests interrupting a step half-way).
+    /// An interrupt raised by calling the returned function (the engine's
+    /// tests interrupting a step half-way).
+    #[cfg(test)]
     pub fn manual() -> (Interrupt, impl Fn() + Send + Sync) {
         let (tx, rx) = watch::channel(false);
         (Interrupt { rx }, move || {

@@ -12,12 +12,12 @@ mod timeout;
 mod validate;
 
 pub use interrupt::Interrupt;
-pub use outcome::{
-    CleanupOutcome, CleanupTrigger, ErrorType, ExpectationOutcome, InjectionOutcome,
-    InjectionRecording, ScenarioOutcome, StepOutcome, StepResult, SuiteOutcome,
-};
+pub use outcome::{ExpectationOutcome, InjectionRecording, ScenarioOutcome, SuiteOutcome};
+// The typed vocabulary the engine's tests assert on.
+#[cfg(test)]
+pub use outcome::{CleanupOutcome, CleanupTrigger, ErrorType, StepOutcome, StepResult};
 pub use scenario::outcome_of;
-pub use validate::{run as validate, to_records};
+pub use validate::run as validate;
 
 use crate::backend::ContainerBackend;
 use crate::runtime::{Registry, ResolvedPlugins};

@@ -97,6 +97,7 @@ macro_rules! wire_enum {
         }
 
         impl $name {
+            #[cfg(test)]
             pub const ALL: &'static [$name] = &[$($name::$v),+];
 
             pub fn as_str(self) -> &'static str {

@@ -13,4 +13,4 @@ mod file;
 mod run;
 
 pub use file::{Recording, SuiteRecording};
-pub use run::{replay, ReplayReport};
+pub use run::replay;

@@ -13,10 +13,10 @@ mod json;
 mod junit;
 mod summary;
 
-pub use cleanup::{cleanup_report, write_cleanup};
+pub use cleanup::write_cleanup;
 pub use digest::write_digest;
 pub use json::write_json;
-pub use junit::{junit_report, write_junit};
+pub use junit::write_junit;
 pub use summary::print_summary;
 
 use crate::confined::ConfinedDir;

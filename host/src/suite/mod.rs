@@ -39,13 +39,15 @@ mod testing;
 mod vars;
 
 pub use chaos::InjectionSpec;
-pub use cleanup::{CleanupSpec, Policy};
+pub use cleanup::CleanupSpec;
+#[cfg(test)]
+pub use cleanup::Policy;
 pub use diag::{line_col, nearest, SuiteError};
 pub use expect::ExpectSpec;
 pub use load::{load, load_str};
 pub use meta::Meta;
 pub use otel::{Exporter, OtelSpec};
-pub use positions::{KeyPath, Positions};
+pub use positions::Positions;
 pub use report::ReportSpec;
 pub use scenario::{ScenarioSpec, TimeoutStrategy};
 pub use service::ServiceSpec;

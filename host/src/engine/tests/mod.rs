@@ -2,6 +2,7 @@
 //! interrupts and the loss of Docker, without Docker and without plugins.
 //! Time is tokio's paused clock, so durations are exact and nothing sleeps.
 
+mod artifacts;
 mod cleanup;
 mod environment;
 mod interrupt;
