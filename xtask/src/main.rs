@@ -5,6 +5,7 @@
 mod bench;
 mod busybox;
 mod image;
+mod nettools;
 mod plugins;
 mod proc;
 mod python;
@@ -95,6 +96,7 @@ fn setup(ws: &Workspace) -> Result<(), Failure> {
     // Docker is checked first: without it nothing downstream can run, so say so at once.
     image::check_docker()?;
     toolchain::ensure(ws)?;
+    nettools::ensure()?;
     plugins::build(ws)?;
     image::ensure(ws)?;
     python::ensure(ws)?;

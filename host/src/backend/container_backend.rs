@@ -40,6 +40,12 @@ pub trait ContainerBackend: Send + Sync {
     /// Whether the container is attached to `network`.
     async fn network_attached(&self, network: &str, id: &str) -> Result<bool, DockerError>;
 
+    /// The container's IPv4 address on `network`; none when it is not
+    /// attached (network faults address peers by it).
+    async fn network_address(&self, _network: &str, _id: &str) -> Result<Option<String>, DockerError> {
+        Ok(None)
+    }
+
     /// Create and start a service's container, labelled for the run, attached
     /// to `network` (when given) under its service id. Returns its id.
     async fn start_service(

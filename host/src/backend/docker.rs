@@ -220,6 +220,22 @@ impl ContainerBackend for Docker {
             .is_some_and(|n| n.contains_key(network)))
     }
 
+    async fn network_address(&self, network: &str, id: &str) -> Result<Option<String>, DockerError> {
+        let info = self
+            .client
+            .inspect_container(
+                id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await?;
+        Ok(info
+            .network_settings
+            .and_then(|n| n.networks)
+            .and_then(|mut n| n.remove(network))
+            .and_then(|e| e.ip_address)
+            .filter(|a| !a.is_empty()))
+    }
+
     async fn pause(&self, id: &str) -> Result<(), DockerError> {
         Ok(self.client.pause_container(id).await?)
     }

@@ -1,5 +1,6 @@
 //! What the host alone touches: the container runtime (behind
-//! [`ContainerBackend`]) and, later, the kernel.
+//! [`ContainerBackend`]) and the kernel: network faults inside a container's
+//! own network namespace ([`netns`], [`netfault`]).
 
 pub mod cgroup;
 mod container_backend;
@@ -9,6 +10,9 @@ pub mod fake;
 pub mod gc;
 pub mod labels;
 pub mod liveness;
+pub mod netfault;
+pub mod netns;
+mod nfqueue;
 mod replay;
 
 pub use container_backend::ContainerBackend;

@@ -133,8 +133,12 @@ wire_enum! {
         OomKilled => "oom_killed",
         /// The command exited non-zero in a container that lives on.
         NonzeroExit => "nonzero_exit",
-        /// A non-zero exit after the service's network was cut.
+        /// A non-zero exit after the service's network was cut or impaired.
         NetworkFailure => "network_failure",
+        /// A non-zero exit after new connections to its peer were refused.
+        ConnectionRefused => "connection_refused",
+        /// A non-zero exit after new connections to its peer were swallowed.
+        ConnectionTimeout => "connection_timeout",
         /// The step's bound passed and it was stopped.
         Timeout => "timeout",
         /// The daemon stopped answering.
@@ -224,6 +228,8 @@ mod tests {
                 "oom_killed",
                 "nonzero_exit",
                 "network_failure",
+                "connection_refused",
+                "connection_timeout",
                 "timeout",
                 "docker_unreachable",
                 "exec_failed",

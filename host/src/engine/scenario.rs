@@ -88,6 +88,7 @@ pub async fn run(
         network: created.network.clone(),
         trace: trace.clone(),
         faults: FaultLog::default(),
+        net: Default::default(),
     });
     let mut interrupted = ctx.interrupt.is_set();
     let (steps, injected) = if setup_error.is_none() && !interrupted {

@@ -84,15 +84,18 @@ pub async fn run(
                 }
                 classify(docker, container, &mut out, oom).await;
                 // A step that failed on its own terms after its network was
-                // cut failed because of the cut.
-                if out.error_type == Some(ErrorType::NonzeroExit)
-                    && faults.hit(
-                        &step.service,
-                        FaultKind::NetworkCut,
-                        trace.clock().elapsed_ns(),
-                    )
-                {
-                    out.error_type = Some(ErrorType::NetworkFailure);
+                // cut or impaired failed because of that.
+                if out.error_type == Some(ErrorType::NonzeroExit) {
+                    match faults.last_network(&step.service, trace.clock().elapsed_ns()) {
+                        Some(FaultKind::ConnectionRefused) => {
+                            out.error_type = Some(ErrorType::ConnectionRefused)
+                        }
+                        Some(FaultKind::ConnectionTimeout) => {
+                            out.error_type = Some(ErrorType::ConnectionTimeout)
+                        }
+                        Some(_) => out.error_type = Some(ErrorType::NetworkFailure),
+                        None => {}
+                    }
                 }
             }
         }

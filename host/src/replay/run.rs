@@ -78,6 +78,7 @@ pub async fn replay(
             network: None,
             trace: trace.clone(),
             faults: FaultLog::default(),
+            net: Default::default(),
         });
         let call = ChaosCall {
             stream_seed: seed::stream_seed(seed, &inj.scenario, &plugin.info.name, inj.index),

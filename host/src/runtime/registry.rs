@@ -401,7 +401,11 @@ impl Registry {
                 help,
             )))
         };
-        for inj in suite.scenarios.iter().flat_map(|s| &s.injections) {
+        for (sc, inj) in suite
+            .scenarios
+            .iter()
+            .flat_map(|s| s.injections.iter().map(move |i| (s, i)))
+        {
             let Some(p) = plugins.chaos.get(&inj.fault_type) else {
                 continue;
             };
@@ -423,6 +427,11 @@ impl Registry {
                     return Err(bad(span, what, message, help));
                 }
                 Err(e) => return Err(bad(inj.span.clone(), what, e.to_string(), None)),
+            }
+            if let Some(e) = unknown_peer(&inj.config_json, &sc.services) {
+                let (span, message, help) =
+                    config_error_report(&e, "chaos_injection", &inj.positions, &inj.span);
+                return Err(bad(span, what, message, help));
             }
         }
         for exp in &suite.expectations {
@@ -644,6 +653,43 @@ fn parse_major_minor(v: &str) -> Option<(u64, u64)> {
 /// value, or the whole table, by what the error names; `positions` gives the
 /// nearest known enclosing span, `whole` when it knows nothing), the message
 /// and a hint. `root` names the table in messages (`expect.span`).
+/// `peers = [...]` and `groups = [[...], ...]` of a `chaos_injection` name
+/// services of its scenario (the network dialect's keys; a plugin's `check`
+/// cannot know the services): the first entry that is none, as an invalid
+/// value at its position.
+fn unknown_peer(config_json: &str, services: &[String]) -> Option<ConfigError> {
+    let v: serde_json::Value = serde_json::from_str(config_json).ok()?;
+    let mut refs: Vec<(Vec<String>, &str)> = Vec::new();
+    if let Some(peers) = v.get("peers").and_then(|p| p.as_array()) {
+        for (i, p) in peers.iter().enumerate() {
+            if let Some(name) = p.as_str() {
+                refs.push((vec!["peers".into(), i.to_string()], name));
+            }
+        }
+    }
+    if let Some(groups) = v.get("groups").and_then(|g| g.as_array()) {
+        for (i, g) in groups.iter().enumerate() {
+            for (j, m) in g.as_array().into_iter().flatten().enumerate() {
+                if let Some(name) = m.as_str() {
+                    refs.push((vec!["groups".into(), i.to_string(), j.to_string()], name));
+                }
+            }
+        }
+    }
+    let (path, name) = refs
+        .into_iter()
+        .find(|(_, name)| !services.iter().any(|s| s == name))?;
+    Some(ConfigError::InvalidValue(
+        crate::runtime::bindings::chaos::clnrm::chaos::types::InvalidValue {
+            path,
+            message: format!(
+                "`{name}` is not a service of this scenario (its services: {})",
+                services.join(", ")
+            ),
+        },
+    ))
+}
+
 fn config_error_report(
     e: &ConfigError,
     root: &str,

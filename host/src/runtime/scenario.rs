@@ -20,6 +20,8 @@ pub struct ScenarioCtx {
     /// Disruptive operations that took effect, so the engine can attribute a
     /// step's failure to the fault that caused it.
     pub faults: FaultLog,
+    /// Network impairments in force (`clnrm:chaos/net`).
+    pub net: crate::backend::netfault::Impairments,
 }
 
 /// Which disruptive host operation succeeded on which service, and when (run
@@ -33,16 +35,35 @@ pub enum FaultKind {
     Signal,
     Pause,
     NetworkCut,
+    /// `net.impair`: traffic cut (partition), slowed, thinned or limited.
+    NetworkImpaired,
+    /// `net.impair` refusing new connections to a port.
+    ConnectionRefused,
+    /// `net.impair` swallowing new connections to a port.
+    ConnectionTimeout,
     /// Not a fault (e.g. unpause, reconnect).
     None,
 }
 
 impl FaultKind {
+    fn is_network(self) -> bool {
+        matches!(
+            self,
+            FaultKind::NetworkCut
+                | FaultKind::NetworkImpaired
+                | FaultKind::ConnectionRefused
+                | FaultKind::ConnectionTimeout
+        )
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             FaultKind::Signal => "signal",
             FaultKind::Pause => "pause",
             FaultKind::NetworkCut => "network_cut",
+            FaultKind::NetworkImpaired => "network_impaired",
+            FaultKind::ConnectionRefused => "connection_refused",
+            FaultKind::ConnectionTimeout => "connection_timeout",
             FaultKind::None => "none",
         }
     }
@@ -72,6 +93,18 @@ impl FaultLog {
             .any(|(s, k, t)| s == service && *k != FaultKind::None && (from_ns..=to_ns).contains(t))
     }
 
+    /// The last network fault (cut or impairment) that hit `service` before
+    /// `before_ns`, if any.
+    pub fn last_network(&self, service: &str, before_ns: u64) -> Option<FaultKind> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(s, k, t)| s == service && k.is_network() && *t <= before_ns)
+            .max_by_key(|(_, _, t)| *t)
+            .map(|(_, k, _)| *k)
+    }
+
     /// Whether `kind` hit `service` before `before_ns`.
     pub fn hit(&self, service: &str, kind: FaultKind, before_ns: u64) -> bool {
         self.0
@@ -92,6 +125,9 @@ mod tests {
             FaultKind::Signal,
             FaultKind::Pause,
             FaultKind::NetworkCut,
+            FaultKind::NetworkImpaired,
+            FaultKind::ConnectionRefused,
+            FaultKind::ConnectionTimeout,
             FaultKind::None,
         ] {
             assert_eq!(

@@ -19,6 +19,9 @@ const VOLATILE_KEYS: &[&str] = &[
     "network.name",
     "clnrm.version",
     "artifacts.bytes",
+    // Network faults: what the probes and the NFQUEUE consumer measured.
+    "packets.seen",
+    "packets.dropped",
 ];
 /// Suffixes of volatile keys (times, durations, ids, pids, ports).
 const VOLATILE_SUFFIXES: &[&str] = &[
@@ -33,6 +36,9 @@ const VOLATILE_SUFFIXES: &[&str] = &[
     "elapsed_ms",
     "left_ms",
     ".duration",
+    "measured_ms",
+    "measured_percent",
+    "measured_kbit",
 ];
 
 pub fn is_volatile(key: &str) -> bool {

@@ -36,6 +36,11 @@ impl FaultSpan {
         spans::set_attribute(self.0, k, &AttrValue::Int(v));
     }
 
+    /// Sets a float attribute.
+    pub fn float(&self, k: &str, v: f64) {
+        spans::set_attribute(self.0, k, &AttrValue::Float(v));
+    }
+
     /// Sets a boolean attribute.
     pub fn bool(&self, k: &str, v: bool) {
         spans::set_attribute(self.0, k, &AttrValue::Boolean(v));

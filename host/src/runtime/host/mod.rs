@@ -1,6 +1,6 @@
 //! The host side of the WIT imports: what a plugin may ask the host to do.
 //! One module per WIT interface, as wasmtime-wasi keeps one host file per
-//! interface: [`container`], [`clock`], [`rng`], [`spans`], [`log`]; plugins
+//! interface: [`container`], [`net`], [`clock`], [`rng`], [`spans`], [`log`]; plugins
 //! built against the frozen 0.2 WIT reach the same code through [`v0_2`].
 //!
 //! Adding an interface (the coming `exec`, `net`, `cgroup`, `compose`):
@@ -19,6 +19,7 @@ mod clock;
 mod container;
 mod convert;
 mod log;
+mod net;
 mod rng;
 mod spans;
 mod v0_2;
@@ -44,15 +45,19 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub enum Capability {
     /// `clnrm:chaos/container`: signals, pause, network of the scenario's containers.
     Container,
+    /// `clnrm:chaos/net` (0.3.1): faults and probes on the scenario's
+    /// traffic, inside the containers' network namespaces.
+    Net,
 }
 
 impl Capability {
-    pub const ALL: &'static [Capability] = &[Capability::Container];
+    pub const ALL: &'static [Capability] = &[Capability::Container, Capability::Net];
 
     /// The name a plugin declares, e.g. "container".
     pub const fn name(self) -> &'static str {
         match self {
             Capability::Container => "container",
+            Capability::Net => "net",
         }
     }
 
@@ -241,6 +246,10 @@ mod tests {
     fn capabilities_parse_and_unknown_names_are_errors_with_a_suggestion() {
         let g = Grants::from_declared(&["container".into()]).unwrap();
         assert!(g.has(Capability::Container));
+        assert!(!g.has(Capability::Net));
+        assert!(Grants::from_declared(&["net".into()])
+            .unwrap()
+            .has(Capability::Net));
         assert!(!Grants::from_declared(&[])
             .unwrap()
             .has(Capability::Container));
@@ -249,7 +258,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "asks for capability \"containers\", which this host does not know \
-             (did you mean \"container\"?); known capabilities: \"container\""
+             (did you mean \"container\"?); known capabilities: \"container\", \"net\""
         );
         let e = Grants::from_declared(&["gpu".into()]).unwrap_err();
         assert_eq!(e.nearest, None);
@@ -275,6 +284,11 @@ mod tests {
                 HostCall::CONTAINER_NETWORK_ATTACHED,
                 "container.network-attached",
             ),
+            (HostCall::NET_IMPAIR, "net.impair"),
+            (HostCall::NET_HEAL, "net.heal"),
+            (HostCall::NET_COUNTERS, "net.counters"),
+            (HostCall::NET_PROBE, "net.probe"),
+            (HostCall::NET_THROUGHPUT, "net.throughput"),
             (HostCall::CLOCK_NOW_MS, "clock.now-ms"),
             (HostCall::CLOCK_SLEEP_MS, "clock.sleep-ms"),
             (HostCall::RNG_NEXT_U_6_4, "rng.next-u64"),

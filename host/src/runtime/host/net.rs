@@ -1,0 +1,271 @@
+//! `clnrm:chaos/net` (since 0.3.1): network faults on a service's traffic,
+//! applied inside its container's network namespace
+//! ([`crate::backend::netfault`]), and the probes that observe them from a
+//! peer's namespace. Needs [`Capability::Net`]. Every call is answered from
+//! the recording in replay: a replayed network run needs neither Docker nor
+//! root.
+
+use super::{Capability, HostCall, PluginState};
+use crate::backend::netfault::{self, Fault, ProbeOutcome};
+use crate::backend::netns::Netns;
+use crate::runtime::bindings::chaos::clnrm::chaos::net;
+use crate::runtime::scenario::{FaultKind, ScenarioCtx};
+use serde_json::json;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The calls of `clnrm:chaos/net`, as recordings name them.
+impl HostCall {
+    pub const NET_IMPAIR: HostCall = HostCall("net.impair");
+    pub const NET_HEAL: HostCall = HostCall("net.heal");
+    pub const NET_COUNTERS: HostCall = HostCall("net.counters");
+    pub const NET_PROBE: HostCall = HostCall("net.probe");
+    pub const NET_THROUGHPUT: HostCall = HostCall("net.throughput");
+}
+
+/// A probe or throughput measurement waits at most this long.
+const MAX_WAIT_MS: u32 = 60_000;
+
+type Ctx = wasmtime::Result<Arc<ScenarioCtx>>;
+
+impl PluginState {
+    fn net_ctx(&self) -> Ctx {
+        self.scenario().cloned()
+    }
+}
+
+/// A service's container: its id, or the answer for a service that does not exist.
+fn container(ctx: &ScenarioCtx, service: &str) -> Result<String, String> {
+    ctx.containers.get(service).cloned().ok_or_else(|| {
+        let mut known: Vec<_> = ctx.containers.keys().cloned().collect();
+        known.sort();
+        format!(
+            "no service `{service}` in this scenario (services: {})",
+            known.join(", ")
+        )
+    })
+}
+
+/// The network namespace of a service's running container.
+async fn netns_of(ctx: &ScenarioCtx, service: &str) -> Result<Netns, String> {
+    let id = container(ctx, service)?;
+    let st = ctx.backend().inspect(&id).await.map_err(|e| e.to_string())?;
+    let pid = st
+        .pid
+        .ok_or_else(|| format!("`{service}` is not running ({})", st.status))?;
+    Netns::of(pid)
+}
+
+/// A service's address on the scenario's network.
+async fn address_of(ctx: &ScenarioCtx, service: &str) -> Result<Ipv4Addr, String> {
+    let net = ctx
+        .network
+        .as_ref()
+        .ok_or("this scenario has no network of its own")?;
+    let id = container(ctx, service)?;
+    let ip = ctx
+        .backend()
+        .network_address(&net.name, &id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("`{service}` has no address on {}", net.name))?;
+    ip.parse()
+        .map_err(|_| format!("`{service}` has no IPv4 address on {} ({ip})", net.name))
+}
+
+fn fault_of(i: &net::Impairment) -> Result<(Fault, FaultKind), String> {
+    Ok(match *i {
+        net::Impairment::Partition => (Fault::Partition, FaultKind::NetworkImpaired),
+        net::Impairment::Refuse(p) => (Fault::Refuse(p), FaultKind::ConnectionRefused),
+        net::Impairment::Blackhole(p) => (Fault::Blackhole(p), FaultKind::ConnectionTimeout),
+        net::Impairment::Latency(ms) => (Fault::Latency(ms), FaultKind::NetworkImpaired),
+        net::Impairment::Loss(net::Loss { percent, seed }) => {
+            if !(0.0..=100.0).contains(&percent) {
+                return Err(format!("loss percent {percent} is not within 0..=100"));
+            }
+            (Fault::Loss { percent, seed }, FaultKind::NetworkImpaired)
+        }
+        net::Impairment::Bandwidth(0) => return Err("a bandwidth of 0 kbit/s".into()),
+        net::Impairment::Bandwidth(k) => (Fault::Bandwidth(k), FaultKind::NetworkImpaired),
+    })
+}
+
+async fn impair(
+    ctx: Arc<ScenarioCtx>,
+    target: String,
+    peers: Vec<String>,
+    imp: net::Impairment,
+) -> Result<net::Impaired, String> {
+    let (fault, kind) = fault_of(&imp)?;
+    let peers = if peers.is_empty() {
+        let mut all: Vec<String> = ctx
+            .containers
+            .keys()
+            .filter(|s| **s != target)
+            .cloned()
+            .collect();
+        all.sort();
+        all
+    } else {
+        peers
+    };
+    if peers.contains(&target) {
+        return Err(format!("`{target}` cannot be its own peer"));
+    }
+    let ns = netns_of(&ctx, &target).await?;
+    let mut ips = Vec::with_capacity(peers.len());
+    for p in &peers {
+        ips.push(address_of(&ctx, p).await?);
+    }
+    let id = ctx.net.next_id();
+    let applied = netfault::apply(ns, ips, fault, id).await?;
+    let mechanism = applied.mechanism.to_string();
+    ctx.net.insert(id, applied);
+    // Both ends of an impaired path see its effect.
+    let at = ctx.trace.clock().elapsed_ns();
+    ctx.faults.record(&target, kind, at);
+    for p in &peers {
+        ctx.faults.record(p, kind, at);
+    }
+    Ok(net::Impaired { id, mechanism })
+}
+
+fn counters(s: netfault::QueueStats) -> net::PacketCounts {
+    net::PacketCounts {
+        seen: s.seen,
+        dropped: s.dropped,
+    }
+}
+
+impl net::Host for PluginState {
+    async fn impair(
+        &mut self,
+        target: String,
+        peers: Vec<String>,
+        fault: net::Impairment,
+    ) -> wasmtime::Result<Result<net::Impaired, String>> {
+        self.require(Capability::Net)?;
+        let args = json!([target, peers, fault]);
+        self.answered(HostCall::NET_IMPAIR, args, |s| {
+            let ctx = s.net_ctx();
+            async move { Ok(impair(ctx?, target, peers, fault).await) }
+        })
+        .await
+    }
+
+    async fn heal(&mut self, id: u64) -> wasmtime::Result<Result<net::PacketCounts, String>> {
+        self.require(Capability::Net)?;
+        self.answered(HostCall::NET_HEAL, json!([id]), |s| {
+            let ctx = s.net_ctx();
+            async move {
+                let Some(applied) = ctx?.net.take(id) else {
+                    return Ok(Err(format!("no impairment {id} in force")));
+                };
+                Ok(applied.heal().await.map(counters))
+            }
+        })
+        .await
+    }
+
+    async fn counters(&mut self, id: u64) -> wasmtime::Result<Result<net::PacketCounts, String>> {
+        self.require(Capability::Net)?;
+        self.answered(HostCall::NET_COUNTERS, json!([id]), |s| {
+            let ctx = s.net_ctx();
+            async move {
+                Ok(ctx?
+                    .net
+                    .counters(id)
+                    .map(counters)
+                    .ok_or_else(|| format!("no impairment {id} in force")))
+            }
+        })
+        .await
+    }
+
+    async fn probe(
+        &mut self,
+        source: String,
+        dest: String,
+        port: u16,
+        timeout_ms: u32,
+    ) -> wasmtime::Result<Result<net::ProbeResult, String>> {
+        self.require(Capability::Net)?;
+        let args = json!([source, dest, port, timeout_ms]);
+        self.answered(HostCall::NET_PROBE, args, |s| {
+            let ctx = s.net_ctx();
+            async move {
+                let ctx = ctx?;
+                Ok(async {
+                    let from = netns_of(&ctx, &source).await?;
+                    let to = address_of(&ctx, &dest).await?;
+                    let wait = Duration::from_millis(timeout_ms.min(MAX_WAIT_MS) as u64);
+                    let (outcome, took) = netfault::probe(from, to, port, wait).await?;
+                    Ok(net::ProbeResult {
+                        outcome: match outcome {
+                            ProbeOutcome::Connected => net::ProbeOutcome::Connected,
+                            ProbeOutcome::Refused => net::ProbeOutcome::Refused,
+                            ProbeOutcome::TimedOut => net::ProbeOutcome::TimedOut,
+                            ProbeOutcome::Unreachable => net::ProbeOutcome::Unreachable,
+                        },
+                        rtt_us: took.as_micros() as u64,
+                    })
+                }
+                .await)
+            }
+        })
+        .await
+    }
+
+    async fn throughput(
+        &mut self,
+        source: String,
+        dest: String,
+        ms: u32,
+    ) -> wasmtime::Result<Result<u64, String>> {
+        self.require(Capability::Net)?;
+        let args = json!([source, dest, ms]);
+        self.answered(HostCall::NET_THROUGHPUT, args, |s| {
+            let ctx = s.net_ctx();
+            async move {
+                let ctx = ctx?;
+                Ok(async {
+                    let from = netns_of(&ctx, &source).await?;
+                    let to = netns_of(&ctx, &dest).await?;
+                    let addr = address_of(&ctx, &dest).await?;
+                    let dur = Duration::from_millis(ms.min(MAX_WAIT_MS) as u64);
+                    netfault::throughput(from, to, addr, dur).await
+                }
+                .await)
+            }
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn impairments_map_to_faults_and_the_fault_log_kind() {
+        assert_eq!(
+            fault_of(&net::Impairment::Refuse(8080)).unwrap(),
+            (Fault::Refuse(8080), FaultKind::ConnectionRefused)
+        );
+        assert_eq!(
+            fault_of(&net::Impairment::Blackhole(80)).unwrap(),
+            (Fault::Blackhole(80), FaultKind::ConnectionTimeout)
+        );
+        assert_eq!(
+            fault_of(&net::Impairment::Partition).unwrap().1,
+            FaultKind::NetworkImpaired
+        );
+        let bad = net::Impairment::Loss(net::Loss {
+            percent: 101.0,
+            seed: 1,
+        });
+        assert!(fault_of(&bad).unwrap_err().contains("0..=100"));
+        assert!(fault_of(&net::Impairment::Bandwidth(0)).is_err());
+    }
+}

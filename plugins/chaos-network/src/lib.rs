@@ -1,0 +1,57 @@
+//! First-party chaos plugin for network faults. The host applies them inside
+//! the target container's own network namespace (nftables, tbf, NFQUEUE:
+//! `clnrm:chaos/net`), so they go with the container; this plugin decides
+//! what to impair, then proves it with probes from the peers' namespaces
+//! before any span says the fault took effect, and again after healing
+//! before it claims recovery.
+//!
+//! | type | effect | evidence |
+//! |---|---|---|
+//! | `network_latency` | peers' packets to the target held `latency_ms` | probe RTT ≥ `latency_ms` |
+//! | `packet_loss` | peers' packets to the target dropped by seeded draws | share of probes lost |
+//! | `network_partition` | target cut from peers, or `groups` split from each other | probes fail both ways |
+//! | `connection_refused` | new connections to `port` reset | probe refused (was not before) |
+//! | `connection_timeout` | SYNs to `port` dropped | probe times out (did not before) |
+//! | `bandwidth_limit` | the target's egress limited to `rate_kbit` | measured throughput |
+#![cfg(target_family = "wasm")]
+
+mod impair;
+mod partition;
+mod probe;
+mod tables;
+
+use clnrm_sdk::prelude::*;
+
+struct ChaosNetwork;
+
+pub(crate) const NAME: &str = "chaos-network";
+
+const TYPES: [&str; 6] = [
+    "network_latency",
+    "packet_loss",
+    "network_partition",
+    "connection_refused",
+    "connection_timeout",
+    "bandwidth_limit",
+];
+
+impl ChaosPlugin for ChaosNetwork {
+    fn describe() -> PluginInfo {
+        plugin_info(NAME, env!("CARGO_PKG_VERSION"), &TYPES, &["container", "net"])
+    }
+
+    fn check(fault_type: &str, config_json: &str) -> Result<(), ConfigError> {
+        tables::check(fault_type, config_json)
+    }
+
+    fn inject(injection: Injection) -> Result<Outcome, String> {
+        match injection.fault_type.as_str() {
+            "network_partition" => partition::run(&injection),
+            "network_latency" | "packet_loss" | "connection_refused" | "connection_timeout"
+            | "bandwidth_limit" => impair::run(&injection),
+            other => Err(unhandled(NAME, other).to_string()),
+        }
+    }
+}
+
+clnrm_sdk::chaos_plugin!(ChaosNetwork);

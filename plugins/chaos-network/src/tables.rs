@@ -1,0 +1,214 @@
+//! The `chaos_injection` tables this plugin understands, decoded by
+//! `clnrm_sdk::config::parse`: an unknown key, a wrong type or a value out of
+//! range is a structured error with the key's path, reported before the run
+//! starts (file:line:col).
+//!
+//! Common keys: `target` (default the scenario's main service), `peers`
+//! (default every other service), `delay_ms` (start after), `duration_ms`
+//! (heal after; absent: the fault stays until the scenario's containers go),
+//! `probe_port` (the port probes connect to: a closed port answers with a
+//! reset, so any port shows reachability), `probe_timeout_ms`.
+
+use clnrm_sdk::config::ConfigError;
+use serde::Deserialize;
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Latency {
+    #[serde(rename = "type")]
+    pub _type: String,
+    pub latency_ms: u32,
+    /// Only 0 today (a fixed delay); see `check`.
+    #[serde(default)]
+    pub jitter_ms: u32,
+    pub target: Option<String>,
+    #[serde(default)]
+    pub peers: Vec<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    pub duration_ms: Option<u64>,
+    #[serde(default = "probe_port")]
+    pub probe_port: u16,
+    /// Probes whose round trips are measured.
+    #[serde(default = "latency_probes")]
+    pub probes: u32,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Loss {
+    #[serde(rename = "type")]
+    pub _type: String,
+    pub loss_percent: f64,
+    pub target: Option<String>,
+    #[serde(default)]
+    pub peers: Vec<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    pub duration_ms: Option<u64>,
+    #[serde(default = "probe_port")]
+    pub probe_port: u16,
+    /// Probes (one SYN each) whose losses are counted.
+    #[serde(default = "loss_probes")]
+    pub probes: u32,
+    /// A SYN unanswered this long counts as lost (well under TCP's 1 s retry).
+    #[serde(default = "loss_probe_timeout_ms")]
+    pub probe_timeout_ms: u32,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Partition {
+    #[serde(rename = "type")]
+    pub _type: String,
+    /// Split brain: each group reaches only itself; a service in no group
+    /// keeps reaching everyone. Without groups: `target` cut off from `peers`.
+    pub groups: Option<Vec<Vec<String>>>,
+    pub target: Option<String>,
+    #[serde(default)]
+    pub peers: Vec<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    pub duration_ms: Option<u64>,
+    #[serde(default = "probe_port")]
+    pub probe_port: u16,
+    #[serde(default = "probe_timeout_ms")]
+    pub probe_timeout_ms: u32,
+}
+
+/// `connection_refused` and `connection_timeout`.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Port {
+    #[serde(rename = "type")]
+    pub _type: String,
+    pub port: u16,
+    pub target: Option<String>,
+    #[serde(default)]
+    pub peers: Vec<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    pub duration_ms: Option<u64>,
+    #[serde(default = "probe_timeout_ms")]
+    pub probe_timeout_ms: u32,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Bandwidth {
+    #[serde(rename = "type")]
+    pub _type: String,
+    pub rate_kbit: u32,
+    pub target: Option<String>,
+    #[serde(default)]
+    pub peers: Vec<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    pub duration_ms: Option<u64>,
+    /// How long the throughput measurement sends.
+    #[serde(default = "measure_ms")]
+    pub measure_ms: u32,
+}
+
+/// Parse and range-check one table.
+pub fn check(fault_type: &str, json: &str) -> Result<(), ConfigError> {
+    use clnrm_sdk::config::parse;
+    match fault_type {
+        "network_latency" => {
+            let c: Latency = parse(json)?;
+            if c.jitter_ms != 0 {
+                return Err(ConfigError::invalid_value(
+                    &["jitter_ms".into()],
+                    "jitter is not supported yet: only a fixed latency (jitter_ms = 0)",
+                ));
+            }
+            if c.latency_ms == 0 {
+                return Err(ConfigError::invalid_value(
+                    &["latency_ms".into()],
+                    "a latency of 0 ms injects nothing",
+                ));
+            }
+            positive(c.probes, "probes")
+        }
+        "packet_loss" => {
+            let c: Loss = parse(json)?;
+            if !(0.0..=100.0).contains(&c.loss_percent) {
+                return Err(ConfigError::invalid_value(
+                    &["loss_percent".into()],
+                    format!("{} is not within 0..=100", c.loss_percent),
+                ));
+            }
+            positive(c.probes, "probes")
+        }
+        "network_partition" => {
+            let c: Partition = parse(json)?;
+            if let Some(groups) = &c.groups {
+                if groups.len() < 2 {
+                    return Err(ConfigError::invalid_value(
+                        &["groups".into()],
+                        "a split needs at least two groups",
+                    ));
+                }
+                let mut seen = Vec::new();
+                for (i, g) in groups.iter().enumerate() {
+                    if g.is_empty() {
+                        return Err(ConfigError::invalid_value(
+                            &["groups".into(), i.to_string()],
+                            "an empty group",
+                        ));
+                    }
+                    for (j, s) in g.iter().enumerate() {
+                        if seen.contains(s) {
+                            return Err(ConfigError::invalid_value(
+                                &["groups".into(), i.to_string(), j.to_string()],
+                                format!("`{s}` is in two groups"),
+                            ));
+                        }
+                        seen.push(s.clone());
+                    }
+                }
+                if c.target.is_some() || !c.peers.is_empty() {
+                    return Err(ConfigError::invalid_value(
+                        &["groups".into()],
+                        "give either `groups` or `target`/`peers`, not both",
+                    ));
+                }
+            }
+            Ok(())
+        }
+        "connection_refused" | "connection_timeout" => parse::<Port>(json).map(|_| ()),
+        "bandwidth_limit" => {
+            let c: Bandwidth = parse(json)?;
+            positive(c.rate_kbit, "rate_kbit")?;
+            positive(c.measure_ms, "measure_ms")
+        }
+        other => Err(clnrm_sdk::prelude::unhandled(crate::NAME, other)),
+    }
+}
+
+fn positive(v: u32, key: &str) -> Result<(), ConfigError> {
+    if v == 0 {
+        return Err(ConfigError::invalid_value(&[key.into()], "must be at least 1"));
+    }
+    Ok(())
+}
+
+fn probe_port() -> u16 {
+    // discard: nothing listens there in a test container; a reset answers.
+    9
+}
+fn latency_probes() -> u32 {
+    5
+}
+fn loss_probes() -> u32 {
+    200
+}
+fn loss_probe_timeout_ms() -> u32 {
+    150
+}
+fn probe_timeout_ms() -> u32 {
+    1_000
+}
+fn measure_ms() -> u32 {
+    1_000
+}

@@ -1,0 +1,240 @@
+//! Network chaos on the real Docker daemon and kernel (needs root): the
+//! network_partitions suite is green and leaves the host's own iptables and
+//! nftables rule sets byte-identical; a run SIGKILLed mid-partition leaves
+//! nothing once `clnrm gc` ran; the same seed drops the same packets; a
+//! recorded network run replays without Docker.
+
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+/// The host's own rule sets, as text (iptables-save's dated comments dropped).
+fn host_rules() -> String {
+    let out = |cmd: &str, args: &[&str]| {
+        let o = Command::new(cmd)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+        assert!(o.status.success(), "{cmd} {args:?} failed");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let ipt: String = out("iptables-save", &[])
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    format!("{ipt}---\n{}", out("nft", &["list", "ruleset"]))
+}
+
+fn root() -> bool {
+    nix_euid() == 0
+}
+
+fn nix_euid() -> u32 {
+    // SAFETY-free: /proc/self/status names the effective uid.
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("Uid:"))
+                .and_then(|l| l.split_whitespace().nth(2).map(str::to_string))
+        })
+        .and_then(|u| u.parse().ok())
+        .unwrap_or(u32::MAX)
+}
+
+fn float_attr(rep: &serde_json::Value, span: &serde_json::Value, key: &str) -> f64 {
+    let _ = rep;
+    let v = attr(span, key).unwrap_or_else(|| panic!("{key} missing on {span}"));
+    v.as_f64()
+        .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+        .unwrap_or_else(|| panic!("{key} = {v} is not a number"))
+}
+
+fn chaos_span<'a>(rep: &'a serde_json::Value, kind: &str) -> &'a serde_json::Value {
+    spans_named(rep, "clnrm.network.chaos")
+        .into_iter()
+        .find(|s| attr(s, "chaos.type").and_then(|v| v.as_str()) == Some(kind))
+        .unwrap_or_else(|| panic!("no clnrm.network.chaos of type {kind}"))
+}
+
+#[test]
+fn the_network_suite_is_green_and_the_host_rules_are_untouched() {
+    if !root() {
+        eprintln!("skipped: network faults need root");
+        return;
+    }
+    let before = host_rules();
+    let dir = tempfile::tempdir().unwrap();
+    let suite = workspace().join("tests/chaos/network_partitions.clnrm.toml");
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&suite)
+        .arg("--report-dir")
+        .arg(dir.path()));
+    assert_eq!(r.code, 0, "the suite passes");
+    let rep = read_report(dir.path(), "network_partitions");
+    let lat = chaos_span(&rep, "latency");
+    let rtt = float_attr(&rep, lat, "latency.measured_ms");
+    eprintln!("latency 500 ms configured: RTT {rtt} ms measured");
+    assert!((500.0..550.0).contains(&rtt), "RTT {rtt} ms not within 10 % of 500");
+    let loss = chaos_span(&rep, "loss");
+    let pct = float_attr(&rep, loss, "loss.measured_percent");
+    eprintln!("loss 30 % configured: {pct} % of 200 probes lost");
+    assert!((20.0..=40.0).contains(&pct), "{pct} % lost");
+    let bw = chaos_span(&rep, "bandwidth");
+    eprintln!(
+        "bandwidth 256 kbit/s configured: {} kbit/s measured",
+        float_attr(&rep, bw, "rate.measured_kbit")
+    );
+    assert_eq!(host_rules(), before, "the host's rule sets changed");
+}
+
+/// A partition with no end, under a step that outlives the test's patience.
+const HANGING: &str = r#"
+[service.server]
+image = "clnrm-base:latest"
+[service.client]
+image = "clnrm-base:latest"
+
+[[scenario]]
+name = "cut_forever"
+service = "client"
+parallel_services = ["server"]
+run = "sleep 60"
+chaos_injection = [
+  { type = "network_partition", target = "server", peers = ["client"], probe_timeout_ms = 300 },
+  { type = "packet_loss", target = "client", peers = ["server"], loss_percent = 50, probes = 20, probe_timeout_ms = 100 },
+]
+"#;
+
+/// Whether a container's namespace holds a table of ours.
+fn has_clnrm_rules(container: &str) -> bool {
+    let pid = Command::new("docker")
+        .args(["inspect", "-f", "{{.State.Pid}}", container])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if pid.is_empty() || pid == "0" {
+        return false;
+    }
+    Command::new("nsenter")
+        .args([&format!("--net=/proc/{pid}/ns/net"), "nft", "list", "ruleset"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("clnrm_"))
+        .unwrap_or(false)
+}
+
+#[test]
+fn sigkill_mid_partition_then_gc_leaves_no_container_and_no_rule() {
+    if !root() {
+        eprintln!("skipped: network faults need root");
+        return;
+    }
+    let _alone = exclusive();
+    let before = host_rules();
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "hang.clnrm.toml", HANGING);
+    let mut child = clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let label = format!("clnrm.pid={pid}");
+    // Wait until the partition is in force inside the server's namespace
+    // and the loss consumer is running.
+    let t = Instant::now();
+    let mut cut = false;
+    while t.elapsed() < Duration::from_secs(30) && !cut {
+        std::thread::sleep(Duration::from_millis(200));
+        cut = docker_ls("container", &label)
+            .iter()
+            .filter(|c| has_clnrm_rules(c))
+            .count()
+            >= 2;
+    }
+    assert!(cut, "the partition and the loss rules were applied");
+    std::thread::sleep(Duration::from_millis(500));
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(!docker_ls("container", &label).is_empty(), "SIGKILL leaves containers");
+    let r = run(clnrm().arg("gc"));
+    assert_eq!(r.code, 0);
+    for what in ["container", "network", "volume"] {
+        assert!(docker_ls(what, &label).is_empty(), "{what}s left after gc");
+    }
+    assert_eq!(host_rules(), before, "the host's rule sets changed");
+}
+
+/// Loss on probe traffic alone: nothing else crosses the queue.
+const LOSS: &str = r#"
+[determinism]
+seed = 4242
+
+[service.server]
+image = "clnrm-base:latest"
+[service.client]
+image = "clnrm-base:latest"
+
+[[scenario]]
+name = "lossy"
+service = "client"
+parallel_services = ["server"]
+run = "sleep 1"
+chaos_injection = { type = "packet_loss", target = "server", peers = ["client"], loss_percent = 30, probes = 200, duration_ms = 100 }
+
+[expect.chaos]
+injections_observed = true
+"#;
+
+#[test]
+fn the_same_seed_drops_the_same_packets_and_replays_without_docker() {
+    if !root() {
+        eprintln!("skipped: network faults need root");
+        return;
+    }
+    let dropped = |rec: Option<&std::path::Path>| {
+        let dir = tempfile::tempdir().unwrap();
+        let p = suite(dir.path(), "loss.clnrm.toml", LOSS);
+        let mut cmd = clnrm();
+        cmd.arg("run").arg(&p).arg("--report-dir").arg(dir.path());
+        if let Some(rec) = rec {
+            cmd.arg("--record").arg(rec);
+        }
+        let r = run(&mut cmd);
+        assert_eq!(r.code, 0);
+        let rep = read_report(dir.path(), "loss");
+        let s = chaos_span(&rep, "loss");
+        (
+            float_attr(&rep, s, "packets.seen") as u64,
+            float_attr(&rep, s, "packets.dropped") as u64,
+            rep["digest"].as_str().unwrap().to_string(),
+        )
+    };
+    let rec_dir = tempfile::tempdir().unwrap();
+    let rec = rec_dir.path().join("loss.recording.json");
+    let (seen1, dropped1, digest) = dropped(Some(&rec));
+    let (seen2, dropped2, digest2) = dropped(None);
+    eprintln!("seed 4242: {dropped1}/{seen1} then {dropped2}/{seen2} packets dropped");
+    assert_eq!(seen1, 200, "the probes' SYNs, and nothing else");
+    assert_eq!((seen1, dropped1), (seen2, dropped2), "same seed, same drops");
+    assert_eq!(digest, digest2);
+
+    let r = run(clnrm()
+        .arg("replay")
+        .arg(&rec)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    assert_eq!(r.code, 0, "replay matches");
+    assert!(
+        r.stdout.contains(&format!("digest {digest} (same as recorded)")),
+        "{}",
+        r.stdout
+    );
+}
