@@ -10,7 +10,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
-/// The host's own rule sets, as text (iptables-save's dated comments dropped).
+/// The host's own rule sets, as text: iptables-save's dated comments
+/// dropped, and so are Docker's per-bridge rules (`br-<network id>`), which
+/// come and go with every Docker network on the host, anyone's, while the
+/// test runs. Everything else must be byte-identical.
 fn host_rules() -> String {
     let out = |cmd: &str, args: &[&str]| {
         let o = Command::new(cmd)
@@ -20,12 +23,17 @@ fn host_rules() -> String {
         assert!(o.status.success(), "{cmd} {args:?} failed");
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    let ipt: String = out("iptables-save", &[])
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    format!("{ipt}---\n{}", out("nft", &["list", "ruleset"]))
+    let keep = |text: String| -> String {
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.contains("br-"))
+            .map(|l| format!("{l}\n"))
+            .collect()
+    };
+    format!(
+        "{}---\n{}",
+        keep(out("iptables-save", &[])),
+        keep(out("nft", &["list", "ruleset"]))
+    )
 }
 
 fn root() -> bool {

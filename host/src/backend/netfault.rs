@@ -325,8 +325,10 @@ pub async fn probe(
     .await
 }
 
-/// Send for `dur` from namespace `from` to a receiver opened in namespace
-/// `to` (at `to_addr`); the rate the receiver saw, in kbit/s.
+/// Send from namespace `from` to a receiver opened in namespace `to` (at
+/// `to_addr`) for `dur` after the first byte arrives; the rate the receiver
+/// saw, in kbit/s. The receiver hangs up when its window closes, so data
+/// still queued behind a slow link is not waited for.
 pub async fn throughput(
     from: Netns,
     to: Netns,
@@ -340,19 +342,35 @@ pub async fn throughput(
         .local_addr()
         .map_err(|e| format!("receiver: {e}"))?
         .port();
+    let bound = dur * 2 + Duration::from_secs(5);
     let receiver = std::thread::spawn(move || -> Result<(u64, Duration), String> {
-        let (mut s, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
-        s.set_read_timeout(Some(dur * 4 + Duration::from_secs(5)))
+        let started = Instant::now();
+        listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+        let mut s = loop {
+            match listener.accept() {
+                Ok((s, _)) => break s,
+                Err(e) if e.kind() == ErrorKind::WouldBlock && started.elapsed() < bound => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(format!("accept: {e}")),
+            }
+        };
+        s.set_nonblocking(false).map_err(|e| e.to_string())?;
+        s.set_read_timeout(Some(Duration::from_millis(100)))
             .map_err(|e| e.to_string())?;
         let mut buf = [0u8; 16384];
-        let (mut n, mut first) = (0u64, None);
+        let (mut n, mut first) = (0u64, None::<Instant>);
         loop {
+            if first.is_some_and(|f| f.elapsed() >= dur) || started.elapsed() > bound {
+                break;
+            }
             match s.read(&mut buf) {
                 Ok(0) => break,
                 Ok(k) => {
                     first.get_or_insert_with(Instant::now);
                     n += k as u64;
                 }
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
                 Err(e) => return Err(format!("receive: {e}")),
             }
         }
@@ -360,18 +378,25 @@ pub async fn throughput(
     });
     let sent = from
         .run(move || {
-            let mut s = TcpStream::connect_timeout(&SocketAddr::from((to_addr, port)), dur)
+            let mut s = TcpStream::connect_timeout(&SocketAddr::from((to_addr, port)), bound)
                 .map_err(|e| format!("connect to the receiver: {e}"))?;
+            s.set_write_timeout(Some(Duration::from_millis(100)))
+                .map_err(|e| e.to_string())?;
             let chunk = [0x5au8; 4096];
             let t0 = Instant::now();
-            while t0.elapsed() < dur {
-                s.write_all(&chunk).map_err(|e| format!("send: {e}"))?;
+            // Until the receiver hangs up (or the bound passes).
+            while t0.elapsed() < bound {
+                match s.write(&chunk) {
+                    Ok(_) => {}
+                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                    Err(_) => break,
+                }
             }
             Ok(())
-        })
-        .await;
-    let received = tokio::task::spawn_blocking(move || receiver.join())
-        .await
+        });
+    // The sender ends when the receiver, its window closed, hangs up.
+    let (sent, received) = tokio::join!(sent, tokio::task::spawn_blocking(move || receiver.join()));
+    let received = received
         .map_err(|e| e.to_string())?
         .map_err(|_| "the receiver thread died".to_string())?;
     sent?;
@@ -423,6 +448,84 @@ mod tests {
         );
         let u: Vec<String> = unqueue_rules("clnrm_4").iter().map(|a| a.join(" ")).collect();
         assert_eq!(u, ["-w -D INPUT -j clnrm_4", "-w -F clnrm_4", "-w -X clnrm_4"]);
+    }
+
+    /// Every mechanism applied, observed with a probe and healed, for real,
+    /// in a namespace of the test's own (loopback as the "peer").
+    #[tokio::test]
+    async fn each_fault_is_applied_probed_and_healed_inside_a_namespace() {
+        use crate::backend::netns::tests::{root, TestNs};
+        if !root() {
+            return;
+        }
+        let Some(t) = TestNs::new() else { return };
+        let ns = t.ns;
+        let lo: Ipv4Addr = Ipv4Addr::LOCALHOST;
+        let _listener = ns
+            .run(|| TcpListener::bind("127.0.0.1:8080").map_err(|e| e.to_string()))
+            .await
+            .unwrap();
+        let p = |port| probe(ns, lo, port, Duration::from_millis(300));
+        assert_eq!(p(9).await.unwrap().0, ProbeOutcome::Refused);
+        assert_eq!(p(8080).await.unwrap().0, ProbeOutcome::Connected);
+
+        let a = apply(ns, vec![lo], Fault::Partition, 1).await.unwrap();
+        assert_eq!(a.mechanism, "nftables");
+        let o = p(9).await.unwrap().0;
+        assert!(
+            matches!(o, ProbeOutcome::TimedOut | ProbeOutcome::Unreachable),
+            "{o:?}"
+        );
+        a.heal().await.unwrap();
+        assert_eq!(p(9).await.unwrap().0, ProbeOutcome::Refused);
+
+        let a = apply(ns, vec![lo], Fault::Refuse(8080), 2).await.unwrap();
+        let (o, took) = p(8080).await.unwrap();
+        assert_eq!(o, ProbeOutcome::Refused);
+        assert!(took < Duration::from_millis(100), "{took:?}");
+        a.heal().await.unwrap();
+        assert_eq!(p(8080).await.unwrap().0, ProbeOutcome::Connected);
+
+        let a = apply(ns, vec![lo], Fault::Blackhole(8080), 3).await.unwrap();
+        assert_eq!(p(8080).await.unwrap().0, ProbeOutcome::TimedOut);
+        assert_eq!(p(9).await.unwrap().0, ProbeOutcome::Refused, "other ports untouched");
+        a.heal().await.unwrap();
+        assert_eq!(p(8080).await.unwrap().0, ProbeOutcome::Connected);
+
+        if !has_netem() {
+            let a = apply(ns, vec![lo], Fault::Latency(200), 4).await.unwrap();
+            assert_eq!(a.mechanism, "nfqueue");
+            let (o, took) = probe(ns, lo, 9, Duration::from_secs(3)).await.unwrap();
+            assert_eq!(o, ProbeOutcome::Refused);
+            assert!(took >= Duration::from_millis(200), "{took:?}");
+            let c = a.heal().await.unwrap();
+            assert!(c.seen >= 1 && c.dropped == 0, "{c:?}");
+            let (_, took) = p(9).await.unwrap();
+            assert!(took < Duration::from_millis(100), "healed: {took:?}");
+
+            let a = apply(ns, vec![lo], Fault::Loss { percent: 100.0, seed: 1 }, 5)
+                .await
+                .unwrap();
+            assert_eq!(p(9).await.unwrap().0, ProbeOutcome::TimedOut);
+            assert!(a.counters().dropped >= 1);
+            a.heal().await.unwrap();
+            assert_eq!(p(9).await.unwrap().0, ProbeOutcome::Refused);
+        }
+        // Nothing of ours is left in the namespace.
+        let left = ns
+            .run(|| {
+                Ok(command("nft", &["list", "ruleset"], None)?
+                    + &command("iptables-save", &[], None)?)
+            })
+            .await
+            .unwrap();
+        assert!(!left.contains("clnrm_"), "{left}");
+
+        let kbit = throughput(ns, ns, lo, Duration::from_millis(200)).await.unwrap();
+        assert!(kbit > 10_000, "loopback at {kbit} kbit/s");
+        // No default route in this namespace: bandwidth says so.
+        let e = apply(ns, vec![], Fault::Bandwidth(256), 6).await.err().unwrap();
+        assert!(e.contains("no default route"), "{e}");
     }
 
     #[test]

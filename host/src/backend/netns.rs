@@ -124,7 +124,7 @@ pub fn has_netem() -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A namespace of our own for tests: a thread that unshares and parks,
@@ -160,7 +160,7 @@ mod tests {
         }
     }
 
-    fn root() -> bool {
+    pub(crate) fn root() -> bool {
         nix::unistd::geteuid().is_root()
     }
 

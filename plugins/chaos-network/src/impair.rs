@@ -229,7 +229,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
             p.kind, before.detail
         ));
     }
-    let imp = match net::impair(&target, &peers, &p.impairment) {
+    let imp = match net::impair(&target, &peers, p.impairment) {
         Ok(i) => i,
         Err(e) => return span.fail(format!("impair `{target}`: {e}")),
     };

@@ -94,7 +94,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
             continue;
         }
         for a in gi {
-            match net::impair(a, &later, &Impairment::Partition) {
+            match net::impair(a, &later, Impairment::Partition) {
                 Ok(imp) => {
                     mechanism = imp.mechanism;
                     ids.push(imp.id);
