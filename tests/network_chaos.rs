@@ -32,7 +32,7 @@ fn host_rules() -> String {
     format!(
         "{}---\n{}",
         keep(out("iptables-save", &[])),
-        keep(out("nft", &["list", "ruleset"]))
+        keep(out("nft", &["-s", "list", "ruleset"]))
     )
 }
 
@@ -106,15 +106,17 @@ const HANGING: &str = r#"
 image = "clnrm-base:latest"
 [service.client]
 image = "clnrm-base:latest"
+[service.other]
+image = "clnrm-base:latest"
 
 [[scenario]]
 name = "cut_forever"
 service = "client"
-parallel_services = ["server"]
+parallel_services = ["server", "other"]
 run = "sleep 60"
 chaos_injection = [
   { type = "network_partition", target = "server", peers = ["client"], probe_timeout_ms = 300 },
-  { type = "packet_loss", target = "client", peers = ["server"], loss_percent = 50, probes = 20, probe_timeout_ms = 100 },
+  { type = "packet_loss", target = "other", peers = ["client"], loss_percent = 50, probes = 20, probe_timeout_ms = 100 },
 ]
 "#;
 
