@@ -87,7 +87,10 @@ fn the_network_suite_is_green_and_the_host_rules_are_untouched() {
     let lat = chaos_span(&rep, "latency");
     let rtt = float_attr(&rep, lat, "latency.measured_ms");
     eprintln!("latency 500 ms configured: RTT {rtt} ms measured");
-    assert!((500.0..550.0).contains(&rtt), "RTT {rtt} ms not within 10 % of 500");
+    assert!(
+        (500.0..550.0).contains(&rtt),
+        "RTT {rtt} ms not within 10 % of 500"
+    );
     let loss = chaos_span(&rep, "loss");
     let pct = float_attr(&rep, loss, "loss.measured_percent");
     eprintln!("loss 30 % configured: {pct} % of 200 probes lost");
@@ -131,7 +134,12 @@ fn has_clnrm_rules(container: &str) -> bool {
         return false;
     }
     Command::new("nsenter")
-        .args([&format!("--net=/proc/{pid}/ns/net"), "nft", "list", "ruleset"])
+        .args([
+            &format!("--net=/proc/{pid}/ns/net"),
+            "nft",
+            "list",
+            "ruleset",
+        ])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).contains("clnrm_"))
         .unwrap_or(false)
@@ -174,7 +182,10 @@ fn sigkill_mid_partition_then_gc_leaves_no_container_and_no_rule() {
     std::thread::sleep(Duration::from_millis(500));
     child.kill().unwrap();
     let _ = child.wait();
-    assert!(!docker_ls("container", &label).is_empty(), "SIGKILL leaves containers");
+    assert!(
+        !docker_ls("container", &label).is_empty(),
+        "SIGKILL leaves containers"
+    );
     let r = run(clnrm().arg("gc"));
     assert_eq!(r.code, 0);
     for what in ["container", "network", "volume"] {
@@ -234,7 +245,11 @@ fn the_same_seed_drops_the_same_packets_and_replays_without_docker() {
     let (seen2, dropped2, digest2) = dropped(None);
     eprintln!("seed 4242: {dropped1}/{seen1} then {dropped2}/{seen2} packets dropped");
     assert_eq!(seen1, 200, "the probes' SYNs, and nothing else");
-    assert_eq!((seen1, dropped1), (seen2, dropped2), "same seed, same drops");
+    assert_eq!(
+        (seen1, dropped1),
+        (seen2, dropped2),
+        "same seed, same drops"
+    );
     assert_eq!(digest, digest2);
 
     let r = run(clnrm()
@@ -243,7 +258,8 @@ fn the_same_seed_drops_the_same_packets_and_replays_without_docker() {
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 0, "replay matches");
     assert!(
-        r.stdout.contains(&format!("digest {digest} (same as recorded)")),
+        r.stdout
+            .contains(&format!("digest {digest} (same as recorded)")),
         "{}",
         r.stdout
     );

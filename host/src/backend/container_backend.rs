@@ -42,7 +42,11 @@ pub trait ContainerBackend: Send + Sync {
 
     /// The container's IPv4 address on `network`; none when it is not
     /// attached (network faults address peers by it).
-    async fn network_address(&self, _network: &str, _id: &str) -> Result<Option<String>, DockerError> {
+    async fn network_address(
+        &self,
+        _network: &str,
+        _id: &str,
+    ) -> Result<Option<String>, DockerError> {
         Ok(None)
     }
 

@@ -220,7 +220,11 @@ impl ContainerBackend for Docker {
             .is_some_and(|n| n.contains_key(network)))
     }
 
-    async fn network_address(&self, network: &str, id: &str) -> Result<Option<String>, DockerError> {
+    async fn network_address(
+        &self,
+        network: &str,
+        id: &str,
+    ) -> Result<Option<String>, DockerError> {
         let info = self
             .client
             .inspect_container(

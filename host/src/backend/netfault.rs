@@ -14,8 +14,8 @@
 use super::netns::{command, has_netem, Netns};
 use super::nfqueue::Queue;
 pub use super::nfqueue::QueueStats;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 /// One impairment, as the plugin asked for it.
@@ -77,7 +77,12 @@ enum Undo {
 /// Apply `fault` to the traffic between the target (namespace `ns`) and
 /// `peers` (their addresses on the scenario network). `id` names the table
 /// and the queue; unique within a run.
-pub async fn apply(ns: Netns, peers: Vec<Ipv4Addr>, fault: Fault, id: u64) -> Result<Applied, String> {
+pub async fn apply(
+    ns: Netns,
+    peers: Vec<Ipv4Addr>,
+    fault: Fault,
+    id: u64,
+) -> Result<Applied, String> {
     if peers.is_empty() && !matches!(fault, Fault::Bandwidth(_)) {
         return Err("no peer to impair the traffic with".into());
     }
@@ -85,7 +90,8 @@ pub async fn apply(ns: Netns, peers: Vec<Ipv4Addr>, fault: Fault, id: u64) -> Re
     match fault {
         Fault::Partition | Fault::Refuse(_) | Fault::Blackhole(_) => {
             let script = nft_script(&table, &fault, &peers);
-            ns.run(move || command("nft", &["-f", "-"], Some(&script))).await?;
+            ns.run(move || command("nft", &["-f", "-"], Some(&script)))
+                .await?;
             Ok(Applied {
                 mechanism: "nftables",
                 ns,
@@ -115,7 +121,9 @@ pub async fn apply(ns: Netns, peers: Vec<Ipv4Addr>, fault: Fault, id: u64) -> Re
                     let delay = format!("{ms}ms");
                     command(
                         "tc",
-                        &["qdisc", "replace", "dev", &dev, "root", "netem", "delay", &delay],
+                        &[
+                            "qdisc", "replace", "dev", &dev, "root", "netem", "delay", &delay,
+                        ],
                         None,
                     )?;
                     Ok(dev)
@@ -149,7 +157,10 @@ pub async fn apply(ns: Netns, peers: Vec<Ipv4Addr>, fault: Fault, id: u64) -> Re
             Ok(Applied {
                 mechanism: "nfqueue",
                 ns,
-                undo: Undo::Queue { chain: table, queue },
+                undo: Undo::Queue {
+                    chain: table,
+                    queue,
+                },
             })
         }
     }
@@ -209,7 +220,11 @@ impl Applied {
 pub fn nft_script(table: &str, fault: &Fault, peers: &[Ipv4Addr]) -> String {
     let set = format!(
         "{{ {} }}",
-        peers.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+        peers
+            .iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let syn = "tcp flags & (syn | ack) == syn";
     let (input, output) = match fault {
@@ -243,11 +258,26 @@ pub fn nft_script(table: &str, fault: &Fault, peers: &[Ipv4Addr]) -> String {
 /// (through nf_tables' xt compatibility) is there.
 fn queue_rules(chain: &str, peers: &[Ipv4Addr], num: u16) -> Vec<Vec<String>> {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let sources = peers.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",");
+    let sources = peers
+        .iter()
+        .map(|p| p.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     let num = num.to_string();
     vec![
         s(&["-w", "-N", chain]),
-        s(&["-w", "-A", chain, "-s", &sources, "-j", "NFQUEUE", "--queue-num", &num, "--queue-bypass"]),
+        s(&[
+            "-w",
+            "-A",
+            chain,
+            "-s",
+            &sources,
+            "-j",
+            "NFQUEUE",
+            "--queue-num",
+            &num,
+            "--queue-bypass",
+        ]),
         s(&["-w", "-I", "INPUT", "1", "-j", chain]),
     ]
 }
@@ -267,7 +297,13 @@ fn unqueue_rules(chain: &str) -> Vec<Vec<String>> {
 fn tbf_args(dev: &str, kbit: u32) -> Vec<String> {
     let burst_bytes = (kbit as u64 * 1000 / 8 / 10).max(4096);
     [
-        "qdisc", "replace", "dev", dev, "root", "tbf", "rate",
+        "qdisc",
+        "replace",
+        "dev",
+        dev,
+        "root",
+        "tbf",
+        "rate",
         &format!("{kbit}kbit"),
         "burst",
         &burst_bytes.to_string(),
@@ -376,24 +412,23 @@ pub async fn throughput(
         }
         Ok((n, first.map(|f| f.elapsed()).unwrap_or_default()))
     });
-    let sent = from
-        .run(move || {
-            let mut s = TcpStream::connect_timeout(&SocketAddr::from((to_addr, port)), bound)
-                .map_err(|e| format!("connect to the receiver: {e}"))?;
-            s.set_write_timeout(Some(Duration::from_millis(100)))
-                .map_err(|e| e.to_string())?;
-            let chunk = [0x5au8; 4096];
-            let t0 = Instant::now();
-            // Until the receiver hangs up (or the bound passes).
-            while t0.elapsed() < bound {
-                match s.write(&chunk) {
-                    Ok(_) => {}
-                    Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-                    Err(_) => break,
-                }
+    let sent = from.run(move || {
+        let mut s = TcpStream::connect_timeout(&SocketAddr::from((to_addr, port)), bound)
+            .map_err(|e| format!("connect to the receiver: {e}"))?;
+        s.set_write_timeout(Some(Duration::from_millis(100)))
+            .map_err(|e| e.to_string())?;
+        let chunk = [0x5au8; 4096];
+        let t0 = Instant::now();
+        // Until the receiver hangs up (or the bound passes).
+        while t0.elapsed() < bound {
+            match s.write(&chunk) {
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(_) => break,
             }
-            Ok(())
-        });
+        }
+        Ok(())
+    });
     // The sender ends when the receiver, its window closed, hangs up.
     let (sent, received) = tokio::join!(sent, tokio::task::spawn_blocking(move || receiver.join()));
     let received = received
@@ -415,7 +450,11 @@ mod tests {
 
     #[test]
     fn a_partition_drops_both_ways_and_only_the_peers() {
-        let s = nft_script("clnrm_3", &Fault::Partition, &ips(&["10.0.0.2", "10.0.0.3"]));
+        let s = nft_script(
+            "clnrm_3",
+            &Fault::Partition,
+            &ips(&["10.0.0.2", "10.0.0.3"]),
+        );
         assert_eq!(
             s,
             "table inet clnrm_3 {\n  chain input {\n    type filter hook input priority -10; policy accept;\n    \
@@ -431,7 +470,10 @@ mod tests {
         assert!(r.contains("ip saddr { 10.0.0.2 } tcp dport 8080 tcp flags & (syn | ack) == syn reject with tcp reset"), "{r}");
         assert!(!r.contains("output"), "{r}");
         let b = nft_script("t", &Fault::Blackhole(8080), &p);
-        assert!(b.contains("tcp dport 8080 tcp flags & (syn | ack) == syn drop"), "{b}");
+        assert!(
+            b.contains("tcp dport 8080 tcp flags & (syn | ack) == syn drop"),
+            "{b}"
+        );
     }
 
     #[test]
@@ -446,8 +488,14 @@ mod tests {
                 "-w -I INPUT 1 -j clnrm_4",
             ]
         );
-        let u: Vec<String> = unqueue_rules("clnrm_4").iter().map(|a| a.join(" ")).collect();
-        assert_eq!(u, ["-w -D INPUT -j clnrm_4", "-w -F clnrm_4", "-w -X clnrm_4"]);
+        let u: Vec<String> = unqueue_rules("clnrm_4")
+            .iter()
+            .map(|a| a.join(" "))
+            .collect();
+        assert_eq!(
+            u,
+            ["-w -D INPUT -j clnrm_4", "-w -F clnrm_4", "-w -X clnrm_4"]
+        );
     }
 
     /// Every mechanism applied, observed with a probe and healed, for real,
@@ -486,9 +534,15 @@ mod tests {
         a.heal().await.unwrap();
         assert_eq!(p(8080).await.unwrap().0, ProbeOutcome::Connected);
 
-        let a = apply(ns, vec![lo], Fault::Blackhole(8080), 3).await.unwrap();
+        let a = apply(ns, vec![lo], Fault::Blackhole(8080), 3)
+            .await
+            .unwrap();
         assert_eq!(p(8080).await.unwrap().0, ProbeOutcome::TimedOut);
-        assert_eq!(p(9).await.unwrap().0, ProbeOutcome::Refused, "other ports untouched");
+        assert_eq!(
+            p(9).await.unwrap().0,
+            ProbeOutcome::Refused,
+            "other ports untouched"
+        );
         a.heal().await.unwrap();
         assert_eq!(p(8080).await.unwrap().0, ProbeOutcome::Connected);
 
@@ -503,9 +557,17 @@ mod tests {
             let (_, took) = p(9).await.unwrap();
             assert!(took < Duration::from_millis(100), "healed: {took:?}");
 
-            let a = apply(ns, vec![lo], Fault::Loss { percent: 100.0, seed: 1 }, 5)
-                .await
-                .unwrap();
+            let a = apply(
+                ns,
+                vec![lo],
+                Fault::Loss {
+                    percent: 100.0,
+                    seed: 1,
+                },
+                5,
+            )
+            .await
+            .unwrap();
             assert_eq!(p(9).await.unwrap().0, ProbeOutcome::TimedOut);
             assert!(a.counters().dropped >= 1);
             a.heal().await.unwrap();
@@ -521,10 +583,15 @@ mod tests {
             .unwrap();
         assert!(!left.contains("clnrm_"), "{left}");
 
-        let kbit = throughput(ns, ns, lo, Duration::from_millis(200)).await.unwrap();
+        let kbit = throughput(ns, ns, lo, Duration::from_millis(200))
+            .await
+            .unwrap();
         assert!(kbit > 10_000, "loopback at {kbit} kbit/s");
         // No default route in this namespace: bandwidth says so.
-        let e = apply(ns, vec![], Fault::Bandwidth(256), 6).await.err().unwrap();
+        let e = apply(ns, vec![], Fault::Bandwidth(256), 6)
+            .await
+            .err()
+            .unwrap();
         assert!(e.contains("no default route"), "{e}");
     }
 
@@ -535,6 +602,8 @@ mod tests {
             a.join(" "),
             "qdisc replace dev eth0 root tbf rate 256kbit burst 4096 latency 200ms"
         );
-        assert!(tbf_args("eth0", 100_000).join(" ").contains("burst 1250000"));
+        assert!(tbf_args("eth0", 100_000)
+            .join(" ")
+            .contains("burst 1250000"));
     }
 }

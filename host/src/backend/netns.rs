@@ -171,11 +171,10 @@ pub(crate) mod tests {
         }
         let Some(t) = TestNs::new() else { return };
         let host_links = command("ip", &["-o", "link"], None).unwrap();
-        let inside = t
-            .ns
-            .run(|| command("ip", &["-o", "link"], None))
-            .await
-            .unwrap();
+        let inside =
+            t.ns.run(|| command("ip", &["-o", "link"], None))
+                .await
+                .unwrap();
         // A fresh namespace has only its loopback.
         assert_eq!(inside.lines().count(), 1, "{inside}");
         assert!(inside.contains("lo:"), "{inside}");

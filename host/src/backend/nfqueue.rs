@@ -218,7 +218,10 @@ mod tests {
     #[test]
     fn the_same_seed_drops_the_same_packets() {
         let draws = |seed| {
-            let Ok(Mode::Drop { below, mut rng }) = Mode::of(&Fault::Loss { percent: 30.0, seed }) else {
+            let Ok(Mode::Drop { below, mut rng }) = Mode::of(&Fault::Loss {
+                percent: 30.0,
+                seed,
+            }) else {
                 unreachable!()
             };
             (0..200).map(|_| rng.next_u64() < below).collect::<Vec<_>>()

@@ -212,7 +212,13 @@ fn record(span: &FaultSpan, s: &Seen, p: &Plan) {
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let p = plan(inj)?;
     let target = target(p.target.as_deref(), inj)?;
-    let span = FaultSpan::start("clnrm.network.chaos", inj.parent, p.kind, &target, p.delay_ms);
+    let span = FaultSpan::start(
+        "clnrm.network.chaos",
+        inj.parent,
+        p.kind,
+        &target,
+        p.delay_ms,
+    );
     span.str("target", &target);
     configured(&span, &p);
     let peers = peers_of(&p.peers, &target, inj).or_else(|e| span.fail(e))?;
@@ -250,7 +256,10 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     span.event("network.degraded");
     let mut summary = format!(
         "{} on {target} ({}, {}): {}",
-        p.kind, imp.mechanism, peers.join(","), during.detail
+        p.kind,
+        imp.mechanism,
+        peers.join(","),
+        during.detail
     );
     if let Some(d) = p.duration_ms {
         clock::sleep_ms(d);
@@ -278,7 +287,12 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
 }
 
 /// Probe until the path behaves as before the fault.
-fn recovered(p: &Plan, target: &str, peer: &str, before: &Seen) -> Result<Result<u64, String>, String> {
+fn recovered(
+    p: &Plan,
+    target: &str,
+    peer: &str,
+    before: &Seen,
+) -> Result<Result<u64, String>, String> {
     match p.impairment {
         Impairment::Latency(ms) => {
             let r = until(peer, target, p.port, p.timeout_ms, |r| {

@@ -37,7 +37,12 @@ const TYPES: [&str; 6] = [
 
 impl ChaosPlugin for ChaosNetwork {
     fn describe() -> PluginInfo {
-        plugin_info(NAME, env!("CARGO_PKG_VERSION"), &TYPES, &["container", "net"])
+        plugin_info(
+            NAME,
+            env!("CARGO_PKG_VERSION"),
+            &TYPES,
+            &["container", "net"],
+        )
     }
 
     fn check(fault_type: &str, config_json: &str) -> Result<(), ConfigError> {

@@ -39,7 +39,11 @@ fn within(groups: &[Vec<String>]) -> Vec<(String, String)> {
 }
 
 fn render(groups: &[Vec<String>]) -> String {
-    groups.iter().map(|g| g.join(",")).collect::<Vec<_>>().join("|")
+    groups
+        .iter()
+        .map(|g| g.join(","))
+        .collect::<Vec<_>>()
+        .join("|")
 }
 
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
@@ -64,7 +68,13 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         }
     };
     let main = groups[0][0].clone();
-    let span = FaultSpan::start("clnrm.network.chaos", inj.parent, "partition", &main, c.delay_ms);
+    let span = FaultSpan::start(
+        "clnrm.network.chaos",
+        inj.parent,
+        "partition",
+        &main,
+        c.delay_ms,
+    );
     span.str("target", &main);
     span.str("partition.groups", &render(&groups));
     let (port, wait) = (c.probe_port, c.probe_timeout_ms);
@@ -99,7 +109,9 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
                     mechanism = imp.mechanism;
                     ids.push(imp.id);
                 }
-                Err(e) => return span.fail(format!("partition `{a}` from {}: {e}", later.join(","))),
+                Err(e) => {
+                    return span.fail(format!("partition `{a}` from {}: {e}", later.join(",")))
+                }
             }
         }
     }
@@ -157,7 +169,10 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
                 match until(x, y, port, wait, reachable) {
                     Ok(Ok(_)) => {}
                     Ok(Err(r)) => {
-                        let e = format!("{x} still cannot reach {y} after healing ({})", name(r.outcome));
+                        let e = format!(
+                            "{x} still cannot reach {y} after healing ({})",
+                            name(r.outcome)
+                        );
                         spans::end(part, SpanStatus::Error, Some(&e));
                         return span.fail(e);
                     }

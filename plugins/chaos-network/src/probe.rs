@@ -50,9 +50,17 @@ pub fn until(
 }
 
 /// The other services of the scenario, when `peers` is empty.
-pub fn peers_of(configured: &[String], target: &str, inj: &Injection) -> Result<Vec<String>, String> {
+pub fn peers_of(
+    configured: &[String],
+    target: &str,
+    inj: &Injection,
+) -> Result<Vec<String>, String> {
     let peers: Vec<String> = if configured.is_empty() {
-        inj.services.iter().filter(|s| *s != target).cloned().collect()
+        inj.services
+            .iter()
+            .filter(|s| *s != target)
+            .cloned()
+            .collect()
     } else {
         configured.to_vec()
     };
@@ -79,7 +87,11 @@ pub fn recovery(parent: u64, after_ms: u64) {
     use clnrm_sdk::chaos::clnrm::chaos::types::{AttrValue, SpanKind, SpanStatus};
     let s = spans::start("clnrm.network.recovery", parent, SpanKind::Internal);
     spans::set_attribute(s, "recovery.success", &AttrValue::Boolean(true));
-    spans::set_attribute(s, "recovery.type", &AttrValue::Str("network_restore".into()));
+    spans::set_attribute(
+        s,
+        "recovery.type",
+        &AttrValue::Str("network_restore".into()),
+    );
     spans::set_attribute(s, "recovery.observed_ms", &AttrValue::Int(after_ms as i64));
     spans::end(s, SpanStatus::Ok, None);
 }

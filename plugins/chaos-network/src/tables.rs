@@ -188,7 +188,10 @@ pub fn check(fault_type: &str, json: &str) -> Result<(), ConfigError> {
 
 fn positive(v: u32, key: &str) -> Result<(), ConfigError> {
     if v == 0 {
-        return Err(ConfigError::invalid_value(&[key.into()], "must be at least 1"));
+        return Err(ConfigError::invalid_value(
+            &[key.into()],
+            "must be at least 1",
+        ));
     }
     Ok(())
 }

@@ -50,7 +50,11 @@ fn container(ctx: &ScenarioCtx, service: &str) -> Result<String, String> {
 /// The network namespace of a service's running container.
 async fn netns_of(ctx: &ScenarioCtx, service: &str) -> Result<Netns, String> {
     let id = container(ctx, service)?;
-    let st = ctx.backend().inspect(&id).await.map_err(|e| e.to_string())?;
+    let st = ctx
+        .backend()
+        .inspect(&id)
+        .await
+        .map_err(|e| e.to_string())?;
     let pid = st
         .pid
         .ok_or_else(|| format!("`{service}` is not running ({})", st.status))?;
