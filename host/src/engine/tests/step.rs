@@ -137,6 +137,41 @@ async fn a_nonzero_exit_after_a_network_cut_is_a_network_failure() {
     assert_error(s, "network_failure (exit code 7)");
 }
 
+/// A non-zero exit after a network impairment is classified by the last one
+/// that hit the service (its peer's impairment counts too: both ends record it).
+#[tokio::test(start_paused = true)]
+async fn a_nonzero_exit_after_an_impairment_is_classified_by_the_last_one() {
+    for (kinds, want) in [
+        (
+            vec![FaultKind::ConnectionRefused],
+            ErrorType::ConnectionRefused,
+        ),
+        (
+            vec![FaultKind::ConnectionTimeout],
+            ErrorType::ConnectionTimeout,
+        ),
+        (vec![FaultKind::NetworkImpaired], ErrorType::NetworkFailure),
+        (
+            vec![FaultKind::ConnectionRefused, FaultKind::ConnectionTimeout],
+            ErrorType::ConnectionTimeout,
+        ),
+        (vec![FaultKind::Pause], ErrorType::NonzeroExit),
+    ] {
+        let (fake, id, trace, root) = setup().await;
+        fake.script("nc", Script::exit(1));
+        let faults = FaultLog::default();
+        for k in &kinds {
+            faults.record("app", *k, trace.clock().elapsed_ns());
+            tokio::time::advance(std::time::Duration::from_millis(1)).await;
+        }
+        let run = step::run(&fake, &trace, root, &step_spec("nc"), &id, &faults, bound()).await;
+        assert_eq!(run.outcome.error_type, Some(want), "{kinds:?}");
+        let spans = trace.snapshot();
+        let s = spans.iter().find(|s| s.name == "clnrm.step:s").unwrap();
+        assert_eq!(str_attr(s, "error.type"), want.as_str());
+    }
+}
+
 #[tokio::test(start_paused = true)]
 async fn docker_gone_at_exec_time_is_docker_unreachable() {
     let (fake, id, trace, root) = setup().await;
