@@ -37,11 +37,11 @@ fn host_rules() -> String {
 }
 
 fn root() -> bool {
-    nix_euid() == 0
+    euid() == 0
 }
 
-fn nix_euid() -> u32 {
-    // SAFETY-free: /proc/self/status names the effective uid.
+/// The effective uid, from /proc/self/status.
+fn euid() -> u32 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -53,8 +53,7 @@ fn nix_euid() -> u32 {
         .unwrap_or(u32::MAX)
 }
 
-fn float_attr(rep: &serde_json::Value, span: &serde_json::Value, key: &str) -> f64 {
-    let _ = rep;
+fn float_attr(span: &serde_json::Value, key: &str) -> f64 {
     let v = attr(span, key).unwrap_or_else(|| panic!("{key} missing on {span}"));
     v.as_f64()
         .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
@@ -85,20 +84,20 @@ fn the_network_suite_is_green_and_the_host_rules_are_untouched() {
     assert_eq!(r.code, 0, "the suite passes");
     let rep = read_report(dir.path(), "network_partitions");
     let lat = chaos_span(&rep, "latency");
-    let rtt = float_attr(&rep, lat, "latency.measured_ms");
+    let rtt = float_attr(lat, "latency.measured_ms");
     eprintln!("latency 500 ms configured: RTT {rtt} ms measured");
     assert!(
         (500.0..550.0).contains(&rtt),
         "RTT {rtt} ms not within 10 % of 500"
     );
     let loss = chaos_span(&rep, "loss");
-    let pct = float_attr(&rep, loss, "loss.measured_percent");
+    let pct = float_attr(loss, "loss.measured_percent");
     eprintln!("loss 30 % configured: {pct} % of 200 probes lost");
     assert!((20.0..=40.0).contains(&pct), "{pct} % lost");
     let bw = chaos_span(&rep, "bandwidth");
     eprintln!(
         "bandwidth 256 kbit/s configured: {} kbit/s measured",
-        float_attr(&rep, bw, "rate.measured_kbit")
+        float_attr(bw, "rate.measured_kbit")
     );
     assert_eq!(host_rules(), before, "the host's rule sets changed");
 }
@@ -234,8 +233,8 @@ fn the_same_seed_drops_the_same_packets_and_replays_without_docker() {
         let rep = read_report(dir.path(), "loss");
         let s = chaos_span(&rep, "loss");
         (
-            float_attr(&rep, s, "packets.seen") as u64,
-            float_attr(&rep, s, "packets.dropped") as u64,
+            float_attr(s, "packets.seen") as u64,
+            float_attr(s, "packets.dropped") as u64,
             rep["digest"].as_str().unwrap().to_string(),
         )
     };
