@@ -227,14 +227,22 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
 
     clock::sleep_ms(p.delay_ms);
     require_running(&span, &target)?;
-    // The baseline: the fault must not be there before we inject it.
-    let before = measure(&p, &target, &peer).or_else(|e| span.fail(e))?;
-    if before.faulty {
-        return span.fail(format!(
-            "{} already before the fault ({}): nothing to show",
-            p.kind, before.detail
-        ));
-    }
+    // The baseline: the fault must not be there before we inject it. A
+    // service may still be starting its listener: wait for it a while.
+    let start = clock::now_ms();
+    let before = loop {
+        let b = measure(&p, &target, &peer).or_else(|e| span.fail(e))?;
+        if !b.faulty {
+            break b;
+        }
+        if clock::now_ms().saturating_sub(start) >= probe::RECOVERY_MS {
+            return span.fail(format!(
+                "{} already before the fault ({}): nothing to show",
+                p.kind, b.detail
+            ));
+        }
+        clock::sleep_ms(probe::RETRY_MS);
+    };
     let imp = match net::impair(&target, &peers, p.impairment) {
         Ok(i) => i,
         Err(e) => return span.fail(format!("impair `{target}`: {e}")),
