@@ -207,7 +207,8 @@ image = "clnrm-base:latest"
 name = "lossy"
 service = "client"
 parallel_services = ["server"]
-run = "sleep 1"
+# Outlasts the baseline probes: the loss lands mid-step (`degraded`).
+run = "sleep 2"
 chaos_injection = { type = "packet_loss", target = "server", peers = ["client"], loss_percent = 30, probes = 200, duration_ms = 100 }
 
 [expect.chaos]

@@ -109,11 +109,18 @@ struct Seen {
     outcome: Option<ProbeOutcome>,
 }
 
+/// The baseline needs fewer loss probes than the claim: none may be lost.
+const BASELINE_LOSS_PROBES: u32 = 20;
+
 fn measure(p: &Plan, target: &str, peer: &str) -> Result<Seen, String> {
+    measure_n(p, target, peer, p.probes)
+}
+
+fn measure_n(p: &Plan, target: &str, peer: &str, probes: u32) -> Result<Seen, String> {
     match p.impairment {
         Impairment::Latency(ms) => {
             let mut rtts = Vec::new();
-            for _ in 0..p.probes {
+            for _ in 0..probes {
                 let r = probe(peer, target, p.port, p.timeout_ms)?;
                 if !reachable(&r) {
                     return Err(format!(
@@ -136,7 +143,7 @@ fn measure(p: &Plan, target: &str, peer: &str) -> Result<Seen, String> {
         }
         Impairment::Loss(_) => {
             let mut lost = 0u32;
-            for _ in 0..p.probes {
+            for _ in 0..probes {
                 let r = probe(peer, target, p.port, p.timeout_ms)?;
                 match r.outcome {
                     ProbeOutcome::TimedOut => lost += 1,
@@ -146,12 +153,12 @@ fn measure(p: &Plan, target: &str, peer: &str) -> Result<Seen, String> {
                     _ => {}
                 }
             }
-            let pct = lost as f64 * 100.0 / p.probes as f64;
+            let pct = lost as f64 * 100.0 / probes as f64;
             Ok(Seen {
                 key: "loss.measured_percent",
                 value: (pct * 10.0).round() / 10.0,
                 faulty: lost > 0,
-                detail: format!("{lost} of {} probes lost ({pct:.1} %)", p.probes),
+                detail: format!("{lost} of {probes} probes lost ({pct:.1} %)"),
                 outcome: None,
             })
         }
@@ -231,7 +238,11 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     // service may still be starting its listener: wait for it a while.
     let start = clock::now_ms();
     let before = loop {
-        let b = measure(&p, &target, &peer).or_else(|e| span.fail(e))?;
+        let n = match p.impairment {
+            Impairment::Loss(_) => p.probes.min(BASELINE_LOSS_PROBES),
+            _ => p.probes,
+        };
+        let b = measure_n(&p, &target, &peer, n).or_else(|e| span.fail(e))?;
         if !b.faulty {
             break b;
         }
