@@ -10,11 +10,14 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
-/// The host's own rule sets, as text: iptables-save's dated comments
-/// dropped, and so are Docker's per-bridge rules (`br-<network id>`), which
-/// come and go with every Docker network on the host, anyone's, while the
-/// test runs. Everything else must be byte-identical.
-fn host_rules() -> String {
+/// The host's own rule sets (iptables-save, `nft -s list ruleset`), as
+/// sorted lines: iptables-save's dated comments dropped, and so are Docker's
+/// per-bridge rules (`br-<network id>`), which come and go with every Docker
+/// network on the host, anyone's, while the test runs. Sorted because dockerd
+/// re-inserts its global jumps (`FORWARD -j DOCKER-ISOLATION-STAGE-1`) in
+/// another order whenever anyone creates a network; every rule must still be
+/// there, once, and nothing else.
+fn host_rules() -> Vec<String> {
     let out = |cmd: &str, args: &[&str]| {
         let o = Command::new(cmd)
             .args(args)
@@ -23,17 +26,33 @@ fn host_rules() -> String {
         assert!(o.status.success(), "{cmd} {args:?} failed");
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    let keep = |text: String| -> String {
-        text.lines()
-            .filter(|l| !l.starts_with('#') && !l.contains("br-"))
-            .map(|l| format!("{l}\n"))
-            .collect()
-    };
-    format!(
-        "{}---\n{}",
-        keep(out("iptables-save", &[])),
-        keep(out("nft", &["-s", "list", "ruleset"]))
-    )
+    let text = out("iptables-save", &[]) + "\n" + &out("nft", &["-s", "list", "ruleset"]);
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.contains("br-"))
+        .map(str::to_string)
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// The host's rules equal `before` (dockerd may be mid-update for a moment
+/// when another network comes or goes: look again for up to 10 s), and none
+/// of them is ours.
+fn assert_host_rules_unchanged(before: &[String]) {
+    let t = Instant::now();
+    let mut now = host_rules();
+    while now != before && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(200));
+        now = host_rules();
+    }
+    for l in &now {
+        assert!(
+            !l.contains("clnrm") && !l.contains("NFQUEUE") && !l.contains("queue"),
+            "a rule of ours in the host's namespace: {l}"
+        );
+    }
+    assert_eq!(now, before, "the host's rule sets changed");
 }
 
 fn root() -> bool {
@@ -99,7 +118,7 @@ fn the_network_suite_is_green_and_the_host_rules_are_untouched() {
         "bandwidth 256 kbit/s configured: {} kbit/s measured",
         float_attr(bw, "rate.measured_kbit")
     );
-    assert_eq!(host_rules(), before, "the host's rule sets changed");
+    assert_host_rules_unchanged(&before);
 }
 
 /// A partition with no end, under a step that outlives the test's patience.
@@ -190,7 +209,7 @@ fn sigkill_mid_partition_then_gc_leaves_no_container_and_no_rule() {
     for what in ["container", "network", "volume"] {
         assert!(docker_ls(what, &label).is_empty(), "{what}s left after gc");
     }
-    assert_eq!(host_rules(), before, "the host's rule sets changed");
+    assert_host_rules_unchanged(&before);
 }
 
 /// Loss on probe traffic alone: nothing else crosses the queue.
