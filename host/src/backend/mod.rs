@@ -10,6 +10,7 @@ pub mod gc;
 pub mod labels;
 pub mod liveness;
 mod replay;
+mod resources;
 
 pub use container_backend::ContainerBackend;
 pub use docker::{Docker, DockerError, Leftovers, Network};

@@ -1,6 +1,6 @@
 //! The host side of the WIT imports: what a plugin may ask the host to do.
 //! One module per WIT interface, as wasmtime-wasi keeps one host file per
-//! interface: [`container`], [`clock`], [`rng`], [`spans`], [`log`]; plugins
+//! interface: [`container`], [`cgroup`], [`clock`], [`rng`], [`spans`], [`log`]; plugins
 //! built against the frozen 0.2 WIT reach the same code through [`v0_2`].
 //!
 //! Adding an interface (the coming `exec`, `net`, `cgroup`, `compose`):
@@ -15,6 +15,7 @@
 //! One `PluginState` per call (a fresh store), holding the plugin's granted
 //! capabilities, its random stream, and the scenario it acts on.
 
+mod cgroup;
 mod clock;
 mod container;
 mod convert;
@@ -44,15 +45,18 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 pub enum Capability {
     /// `clnrm:chaos/container`: signals, pause, network of the scenario's containers.
     Container,
+    /// `clnrm:chaos/cgroup` (0.3.1): resource readings and live limits.
+    Cgroup,
 }
 
 impl Capability {
-    pub const ALL: &'static [Capability] = &[Capability::Container];
+    pub const ALL: &'static [Capability] = &[Capability::Container, Capability::Cgroup];
 
     /// The name a plugin declares, e.g. "container".
     pub const fn name(self) -> &'static str {
         match self {
             Capability::Container => "container",
+            Capability::Cgroup => "cgroup",
         }
     }
 
@@ -249,8 +253,10 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "asks for capability \"containers\", which this host does not know \
-             (did you mean \"container\"?); known capabilities: \"container\""
+             (did you mean \"container\"?); known capabilities: \"container\", \"cgroup\""
         );
+        let g = Grants::from_declared(&["cgroup".into()]).unwrap();
+        assert!(g.has(Capability::Cgroup) && !g.has(Capability::Container));
         let e = Grants::from_declared(&["gpu".into()]).unwrap_err();
         assert_eq!(e.nearest, None);
         assert!(e.to_string().contains("\"gpu\""), "{e}");
@@ -275,6 +281,12 @@ mod tests {
                 HostCall::CONTAINER_NETWORK_ATTACHED,
                 "container.network-attached",
             ),
+            (HostCall::CGROUP_READ, "cgroup.read"),
+            (HostCall::CGROUP_SET_LIMITS, "cgroup.set-limits"),
+            (HostCall::CGROUP_DISK, "cgroup.disk"),
+            (HostCall::CGROUP_FILL, "cgroup.fill"),
+            (HostCall::CGROUP_UNFILL, "cgroup.unfill"),
+            (HostCall::CGROUP_NOTE_PRESSURE, "cgroup.note-pressure"),
             (HostCall::CLOCK_NOW_MS, "clock.now-ms"),
             (HostCall::CLOCK_SLEEP_MS, "clock.sleep-ms"),
             (HostCall::RNG_NEXT_U_6_4, "rng.next-u64"),
