@@ -13,6 +13,26 @@ fn with_spans(extra: Vec<Span>) -> Trace {
     Trace::new(spans)
 }
 
+/// The fixture with an observed resource fault on `app` within step 3
+/// (100..200 ms), and step 3's `degraded` set to `degraded`.
+fn with_pause(degraded: bool) -> Trace {
+    let mut spans = fixture::spans();
+    spans[3].attrs.push(("degraded".into(), b(degraded)));
+    spans.push(span(
+        14,
+        Some(1),
+        "clnrm.resource.cpu_throttle",
+        Status::Ok,
+        (120, 180),
+        &[
+            ("chaos.type", s("cpu_throttle")),
+            ("target.service", s("app")),
+            ("chaos.observed", b(true)),
+        ],
+    ));
+    Trace::new(spans)
+}
+
 #[test]
 fn chaos_table() {
     let all = json!({
@@ -130,8 +150,20 @@ fn chaos_table() {
         // graceful_degradation
         (
             json!({ "graceful_degradation": true }),
+            with_pause(true),
+            vec![("expect.chaos.graceful_degradation", true, vec!["1 step span(s) with degraded = true have result = \"pass\" and a fault span on their service (span ids 3)"])],
+        ),
+        (
+            // degraded with no fault on its service: the rule can fail on the engine's spans
+            json!({ "graceful_degradation": true }),
             edited(3, |st| set(st, "degraded", b(true))),
-            vec![("expect.chaos.graceful_degradation", true, vec!["1 step span(s) with degraded = true have result = \"pass\" (span ids 3)"])],
+            vec![("expect.chaos.graceful_degradation", false, vec!["span #3 \"clnrm.step:ok\" (parent \"clnrm.scenario\"): degraded, but no span with chaos.type on its service (service.id = \"app\") overlaps it"])],
+        ),
+        (
+            // an observed fault within a passed step that is not degraded
+            json!({ "graceful_degradation": true }),
+            with_pause(false),
+            vec![("expect.chaos.graceful_degradation", false, vec!["1 step span(s) not degraded under an observed fault: span #3 \"clnrm.step:ok\" (parent \"clnrm.scenario\"): passed while span #14 \"clnrm.resource.cpu_throttle\" was observed on its service, but degraded is not true"])],
         ),
         (
             json!({ "graceful_degradation": true }),
