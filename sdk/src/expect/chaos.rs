@@ -204,8 +204,9 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Config
             },
         );
         // Conversely: a step that passed while a fault was observed on its
-        // service from start to end of the fault's span ran degraded.
-        if verdict.0 {
+        // service from start to end of the fault's span ran degraded (this
+        // failure is the more telling one, so it wins).
+        {
             let missed: Vec<(&Span, String)> = steps()
                 .filter(|s| !failed(s) && !rules::is_true(s.attr("degraded")))
                 .filter_map(|s| {

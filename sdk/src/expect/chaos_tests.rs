@@ -43,15 +43,15 @@ fn chaos_table() {
     let cases: Vec<Case> = vec![
         (
             all.clone(),
-            edited(3, |st| set(st, "degraded", b(true))),
+            with_pause(true),
             vec![
                 ("expect.chaos.cleanup_spans_match_failures", true, vec!["1 failed step span(s) each have a clnrm.cleanup child (span ids 9)"]),
                 ("expect.chaos.zombie_processes", true, vec!["2 clnrm.cleanup.verification span(s) report processes.remaining = 0 (span ids 5, 12)"]),
                 ("expect.chaos.resource_cleanup", true, vec!["2 clnrm.cleanup.verification span(s) report verification.clean = true (span ids 5, 12)"]),
                 ("expect.chaos.recovery_verified", true, vec!["2 clnrm.cleanup span(s) have a successful clnrm.recovery child starting at or after them (span ids 4, 11)"]),
-                ("expect.chaos.graceful_degradation", true, vec!["1 step span(s) with degraded = true have result = \"pass\" (span ids 3)"]),
-                ("expect.chaos.injections_observed", true, vec!["1 span(s) with chaos.type were observed (chaos.observed = true, status OK) (span ids 10)"]),
-                ("expect.chaos.min_injections", true, vec!["1 span(s) with chaos.type, at least 1 required (span ids 10)"]),
+                ("expect.chaos.graceful_degradation", true, vec!["1 step span(s) with degraded = true have result = \"pass\" and a fault span on their service (span ids 3)"]),
+                ("expect.chaos.injections_observed", true, vec!["2 span(s) with chaos.type were observed (chaos.observed = true, status OK) (span ids 10, 14)"]),
+                ("expect.chaos.min_injections", true, vec!["2 span(s) with chaos.type, at least 1 required (span ids 10, 14)"]),
             ],
         ),
         // cleanup_spans_match_failures
