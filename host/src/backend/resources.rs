@@ -1,7 +1,7 @@
 //! Live resource changes on a Docker container: memory and CPU limits
 //! through Docker's update API (lifting one entirely through the cgroup
-//! files, which Docker's update cannot do), RLIMIT_NOFILE of its processes
-//! with prlimit(2), and a filler file in one of its filesystems written from
+//! files, which Docker's update cannot do), the soft RLIMIT_NOFILE of its
+//! processes with prlimit(2), and a filler file in one of its filesystems written from
 //! the host through `/proc/<pid>/root` (the container's own mount namespace).
 
 use super::cgroup::{self, DiskUsage, LiveLimits};
@@ -76,7 +76,10 @@ fn memsw_mb(dirs: &cgroup::Dirs) -> Option<u64> {
     (b < (1 << 62)).then_some(b / MIB)
 }
 
-/// RLIMIT_NOFILE (soft = hard = `n`, 0: unlimited) of every process in the cgroup.
+/// The soft RLIMIT_NOFILE (`n`; 0: up to the hard limit) of every process in
+/// the cgroup. The hard limit stays: lowering it would be for good, since
+/// raising a hard limit back needs CAP_SYS_RESOURCE, which a host in a
+/// container often lacks.
 fn set_nofile(dirs: &cgroup::Dirs, n: u64) -> Result<(), DockerError> {
     let procs = match dirs {
         cgroup::Dirs::V1 { memory, .. } => memory.join("cgroup.procs"),
@@ -84,27 +87,41 @@ fn set_nofile(dirs: &cgroup::Dirs, n: u64) -> Result<(), DockerError> {
     };
     let list = std::fs::read_to_string(&procs)
         .map_err(|e| DockerError::Kernel(format!("read {}: {e}", procs.display())))?;
-    let v = if n == 0 { libc::RLIM_INFINITY } else { n };
-    let lim = libc::rlimit {
-        rlim_cur: v,
-        rlim_max: v,
-    };
     let mut set = 0;
     for pid in list.split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
-        // SAFETY: prlimit only reads `lim` and writes nothing (null old_limit).
-        let r = unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, &lim, std::ptr::null_mut()) };
-        if r == 0 {
-            set += 1;
-        } else {
-            let e = std::io::Error::last_os_error();
+        match prlimit_soft(pid, n) {
+            Ok(()) => set += 1,
             // A process may exit between the list and the call.
-            if e.raw_os_error() != Some(libc::ESRCH) {
-                return Err(DockerError::Kernel(format!("prlimit({pid}, NOFILE, {n}): {e}")));
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
+            Err(e) => {
+                return Err(DockerError::Kernel(format!(
+                    "prlimit({pid}, NOFILE, {n}): {e}"
+                )))
             }
         }
     }
     if set == 0 {
         return Err(DockerError::Kernel("no process to set RLIMIT_NOFILE on".into()));
+    }
+    Ok(())
+}
+
+fn prlimit_soft(pid: i32, n: u64) -> std::io::Result<()> {
+    let mut old = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: prlimit reads no new limit (null) and writes the old one into `old`.
+    if unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, std::ptr::null(), &mut old) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let new = libc::rlimit {
+        rlim_cur: if n == 0 { old.rlim_max } else { n.min(old.rlim_max) },
+        rlim_max: old.rlim_max,
+    };
+    // SAFETY: prlimit only reads `new` (old_limit is null).
+    if unsafe { libc::prlimit(pid, libc::RLIMIT_NOFILE, &new, std::ptr::null_mut()) } != 0 {
+        return Err(std::io::Error::last_os_error());
     }
     Ok(())
 }
