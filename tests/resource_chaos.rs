@@ -41,10 +41,17 @@ chaos_injection = [
 fn live_limits_are_restored_after_duration_ms() {
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "live.clnrm.toml", LIVE);
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 0, "the suite passes");
     let rep = read_report(dir.path(), "resource_live");
-    let out = rep["scenarios"][0]["steps"][0]["stdout"].as_str().unwrap().to_string();
+    let out = rep["scenarios"][0]["steps"][0]["stdout"]
+        .as_str()
+        .unwrap()
+        .to_string();
     // While lowered: the step's own tail met EMFILE under 64 fds.
     assert!(!out.contains("emfile=0"), "{out}");
     // After duration_ms: what the service started with, read from inside.
@@ -60,7 +67,10 @@ fn live_limits_are_restored_after_duration_ms() {
     let mem = spans_named(&rep, "clnrm.resource.memory_pressure");
     assert_eq!(attr(mem[0], "limit.mb"), Some(&serde_json::json!(64)));
     let cpu = spans_named(&rep, "clnrm.resource.cpu_throttle");
-    assert_eq!(attr(cpu[0], "limit.millicores"), Some(&serde_json::json!(200)));
+    assert_eq!(
+        attr(cpu[0], "limit.millicores"),
+        Some(&serde_json::json!(200))
+    );
     let fd = spans_named(&rep, "clnrm.resource.fd_exhaustion");
     assert_eq!(attr(fd[0], "limit"), Some(&serde_json::json!(64)));
     assert_eq!(attr(fd[0], "fd.exhausted"), Some(&serde_json::json!(true)));
@@ -118,7 +128,13 @@ fn sigkill_during_disk_fill_then_gc_leaves_nothing() {
         let ids = docker_ls("container", &format!("clnrm.pid={pid}"));
         if let Some(id) = ids.first() {
             let out = std::process::Command::new("docker")
-                .args(["exec", id, "sh", "-c", "ls /data/.clnrm-fill && df /data | tail -1"])
+                .args([
+                    "exec",
+                    id,
+                    "sh",
+                    "-c",
+                    "ls /data/.clnrm-fill && df /data | tail -1",
+                ])
                 .output()
                 .expect("docker exec");
             let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -131,7 +147,10 @@ fn sigkill_during_disk_fill_then_gc_leaves_nothing() {
     };
     child.kill().expect("SIGKILL clnrm");
     let _ = child.wait();
-    assert!(!owned_by(pid).is_empty(), "a killed run leaves its container ({full})");
+    assert!(
+        !owned_by(pid).is_empty(),
+        "a killed run leaves its container ({full})"
+    );
     let r = run(clnrm().arg("gc"));
     assert_eq!(r.code, 0, "gc succeeds");
     assert!(owned_by(pid).is_empty(), "after gc: {:?}", owned_by(pid));

@@ -207,7 +207,9 @@ pub fn lift(dirs: &Dirs, memory: bool, cpu: bool) -> Result<(), String> {
         std::fs::write(&p, v).map_err(|e| format!("write {}: {e}", p.display()))
     };
     match dirs {
-        Dirs::V1 { memory: m, cpu: c, .. } => {
+        Dirs::V1 {
+            memory: m, cpu: c, ..
+        } => {
             if memory {
                 // The swap limit must stay at or above the memory limit: raise it first.
                 let _ = write(m.join("memory.memsw.limit_in_bytes"), "-1");
@@ -284,7 +286,10 @@ mod tests {
         assert_eq!((u.memory_limit, u.cpu_limit_millicores), (None, None));
         // memory.peak absent (kernels before 5.19).
         assert_eq!(u.memory_peak, None);
-        assert_eq!((u.memory_failcnt, u.oom_kills, u.cpu_nr_throttled), (0, 0, 0));
+        assert_eq!(
+            (u.memory_failcnt, u.oom_kills, u.cpu_nr_throttled),
+            (0, 0, 0)
+        );
         let e = read_v2(&fixtures().join("cgroup-v2/missing")).unwrap_err();
         assert!(e.contains("memory.events"), "{e}");
     }
@@ -295,7 +300,10 @@ mod tests {
         let u = read_v1(&d.join("memory"), &d.join("cpu"), &d.join("pids")).unwrap();
         assert_eq!(u.version, 1);
         assert_eq!(u.memory_limit, Some(67_108_864));
-        assert_eq!((u.memory_usage, u.memory_peak), (2_666_496, Some(3_563_520)));
+        assert_eq!(
+            (u.memory_usage, u.memory_peak),
+            (2_666_496, Some(3_563_520))
+        );
         assert_eq!((u.memory_failcnt, u.oom_kills), (0, 0));
         assert_eq!(u.cpu_limit_millicores, Some(100));
         assert_eq!((u.cpu_nr_throttled, u.cpu_throttled_us), (1, 85_274));
@@ -304,7 +312,8 @@ mod tests {
 
     #[test]
     fn dirs_follow_the_hierarchy_in_use() {
-        let v1_mounts = "30 25 0:26 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n\
+        let v1_mounts =
+            "30 25 0:26 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n\
             31 25 0:27 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n\
             32 25 0:28 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids\n";
         let cg = "8:pids:/docker/abc\n4:memory:/docker/abc\n1:cpu:/docker/abc\n0::/docker/abc\n";
@@ -319,7 +328,9 @@ mod tests {
         let v2_mounts = "30 25 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw\n";
         assert_eq!(
             dirs_from("0::/system.slice/docker-abc.scope\n", v2_mounts),
-            Some(Dirs::V2("/sys/fs/cgroup/system.slice/docker-abc.scope".into()))
+            Some(Dirs::V2(
+                "/sys/fs/cgroup/system.slice/docker-abc.scope".into()
+            ))
         );
         assert_eq!(dirs_from("0::/x\n", ""), None);
     }
@@ -330,7 +341,9 @@ mod tests {
                  Max open files            256                  512                  files     \n";
         assert_eq!(nofile_soft(l), Some(256));
         assert_eq!(
-            nofile_soft("Max open files            unlimited            unlimited            files\n"),
+            nofile_soft(
+                "Max open files            unlimited            unlimited            files\n"
+            ),
             None
         );
     }

@@ -746,7 +746,9 @@ fn running<'a>(c: &'a mut Container, id: &str) -> Result<&'a mut Container, Dock
     if c.running {
         Ok(c)
     } else {
-        Err(DockerError::Conflict(format!("container {id} is not running")))
+        Err(DockerError::Conflict(format!(
+            "container {id} is not running"
+        )))
     }
 }
 

@@ -88,7 +88,10 @@ fn set_nofile(dirs: &cgroup::Dirs, n: u64) -> Result<(), DockerError> {
     let list = std::fs::read_to_string(&procs)
         .map_err(|e| DockerError::Kernel(format!("read {}: {e}", procs.display())))?;
     let mut set = 0;
-    for pid in list.split_whitespace().filter_map(|p| p.parse::<i32>().ok()) {
+    for pid in list
+        .split_whitespace()
+        .filter_map(|p| p.parse::<i32>().ok())
+    {
         match prlimit_soft(pid, n) {
             Ok(()) => set += 1,
             // A process may exit between the list and the call.
@@ -101,7 +104,9 @@ fn set_nofile(dirs: &cgroup::Dirs, n: u64) -> Result<(), DockerError> {
         }
     }
     if set == 0 {
-        return Err(DockerError::Kernel("no process to set RLIMIT_NOFILE on".into()));
+        return Err(DockerError::Kernel(
+            "no process to set RLIMIT_NOFILE on".into(),
+        ));
     }
     Ok(())
 }
@@ -116,7 +121,11 @@ fn prlimit_soft(pid: i32, n: u64) -> std::io::Result<()> {
         return Err(std::io::Error::last_os_error());
     }
     let new = libc::rlimit {
-        rlim_cur: if n == 0 { old.rlim_max } else { n.min(old.rlim_max) },
+        rlim_cur: if n == 0 {
+            old.rlim_max
+        } else {
+            n.min(old.rlim_max)
+        },
         rlim_max: old.rlim_max,
     };
     // SAFETY: prlimit only reads `new` (old_limit is null).
@@ -192,7 +201,12 @@ fn fill(dir: &Path, percent: u8) -> Result<u64, DockerError> {
                 used += k as u64;
             }
             Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => break,
-            Err(e) => return Err(DockerError::Kernel(format!("write {}: {e}", file.display()))),
+            Err(e) => {
+                return Err(DockerError::Kernel(format!(
+                    "write {}: {e}",
+                    file.display()
+                )))
+            }
         }
     }
     // tmpfs has no writeback; flush for the others so statvfs sees it.
@@ -205,7 +219,10 @@ pub async fn unfill_disk(docker: &Docker, id: &str, path: &str) -> Result<(), Do
     match std::fs::remove_file(&file) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(DockerError::Kernel(format!("remove {}: {e}", file.display()))),
+        Err(e) => Err(DockerError::Kernel(format!(
+            "remove {}: {e}",
+            file.display()
+        ))),
     }
 }
 

@@ -75,10 +75,11 @@ impl FaultLog {
     /// `service`: a fault for [`FaultLog::any_during`] too.
     pub fn record_pressure(&self, service: &str, resource: &str, at_ns: u64) {
         self.record(service, FaultKind::Pressure, at_ns);
-        self.1
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((service.to_string(), resource.to_string(), at_ns));
+        self.1.lock().unwrap_or_else(|e| e.into_inner()).push((
+            service.to_string(),
+            resource.to_string(),
+            at_ns,
+        ));
     }
 
     /// The resources under pressure on `service` between `from_ns` and `to_ns`, sorted.

@@ -131,8 +131,14 @@ impl Service {
                 Some(m) => {
                     return Err(cx.err(
                         swap.span(),
-                        format!("`memory_swap_mb` ({}) is below `memory_mb` ({m})", swap.get_ref()),
-                        Some("it is memory plus swap: give at least `memory_mb` (equal: no swap)".into()),
+                        format!(
+                            "`memory_swap_mb` ({}) is below `memory_mb` ({m})",
+                            swap.get_ref()
+                        ),
+                        Some(
+                            "it is memory plus swap: give at least `memory_mb` (equal: no swap)"
+                                .into(),
+                        ),
                     ))
                 }
                 None => {
@@ -251,7 +257,10 @@ mod tests {
             "image = \"clnrm-base:latest\"\nlimits = { memory_mb = 128, memory_swap_mb = 64 }",
         ));
         assert_eq!((l, c), (6, 46), "{m}");
-        assert!(m.contains("below `memory_mb` (128)") && h.contains("memory plus swap"), "{m}");
+        assert!(
+            m.contains("below `memory_mb` (128)") && h.contains("memory plus swap"),
+            "{m}"
+        );
         let (l, c, m, _) = fails(&OK.replace(
             "image = \"clnrm-base:latest\"",
             "image = \"clnrm-base:latest\"\nlimits = { memory_swap_mb = 64 }",

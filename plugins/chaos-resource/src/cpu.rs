@@ -49,10 +49,10 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         "cpu",
         c.duration_ms,
         c.sample_ms,
-        first.clone(),
+        first,
         |a, b| b.cpu_nr_throttled > a.cpu_nr_throttled,
     )?;
-    let last = all.last().cloned().unwrap_or(first.clone());
+    let last = all.last().cloned().unwrap_or(first);
     let periods = last.cpu_nr_throttled.saturating_sub(first.cpu_nr_throttled);
     let us = last.cpu_throttled_us.saturating_sub(first.cpu_throttled_us);
     span.int("throttled.periods", periods as i64);
@@ -77,7 +77,9 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         ));
     }
     if !matches!(recovered, Ok(true)) {
-        return span.fail(format!("`{target}`'s CPU quota not restored: {recovered:?}"));
+        return span.fail(format!(
+            "`{target}`'s CPU quota not restored: {recovered:?}"
+        ));
     }
     span.observed();
     Ok(Outcome {

@@ -42,7 +42,9 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         if d.free_bytes < fullest.free_bytes {
             fullest = d;
         }
-        if d.free_bytes == 0 || (d.total_bytes - d.free_bytes) * 100 >= d.total_bytes * u64::from(cfg.percent) {
+        if d.free_bytes == 0
+            || (d.total_bytes - d.free_bytes) * 100 >= d.total_bytes * u64::from(cfg.percent)
+        {
             cgroup::note_pressure(&target, "disk");
         }
         if clock::now_ms().saturating_sub(start) >= c.duration_ms {
@@ -75,7 +77,10 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         ));
     }
     if !matches!(recovered, Ok(true)) {
-        return span.fail(format!("filler in `{}` not removed: {recovered:?}", cfg.path));
+        return span.fail(format!(
+            "filler in `{}` not removed: {recovered:?}",
+            cfg.path
+        ));
     }
     span.observed();
     Ok(Outcome {

@@ -45,11 +45,15 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         "fd",
         c.duration_ms,
         c.sample_ms,
-        first.clone(),
+        first,
         |_, b| at_limit(b),
     )?;
     // The busiest reading: the limit that process had, and its fds.
-    let busiest = all.iter().max_by_key(|u| u.fds_max).cloned().unwrap_or(first.clone());
+    let busiest = all
+        .iter()
+        .max_by_key(|u| u.fds_max)
+        .cloned()
+        .unwrap_or(first);
     let limit = cfg.max_file_descriptors.or(busiest.fd_limit);
     let exhausted = all.iter().any(at_limit);
     if let Some(l) = limit {
@@ -77,7 +81,9 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         ));
     }
     if !matches!(recovered, Ok(true)) {
-        return span.fail(format!("`{target}`'s RLIMIT_NOFILE not restored: {recovered:?}"));
+        return span.fail(format!(
+            "`{target}`'s RLIMIT_NOFILE not restored: {recovered:?}"
+        ));
     }
     span.observed();
     Ok(Outcome {

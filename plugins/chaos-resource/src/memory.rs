@@ -63,22 +63,28 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         "memory",
         c.duration_ms,
         c.sample_ms,
-        first.clone(),
+        first,
         |a, b| {
             hit(b)
                 || b.memory_failcnt > a.memory_failcnt
                 || b.oom_kills > a.oom_kills
-                || (b.memory_peak > a.memory_peak && b.memory_peak.is_some_and(|p| p * 100 >= limit * 95))
+                || (b.memory_peak > a.memory_peak
+                    && b.memory_peak.is_some_and(|p| p * 100 >= limit * 95))
         },
     )?;
-    let last = all.last().cloned().unwrap_or(first.clone());
+    let last = all.last().cloned().unwrap_or(first);
     // The kernel's peak counts since the container started: it is evidence
     // for this window only when it rose during it.
     let kernel_peak = match (first.memory_peak, last.memory_peak) {
         (Some(a), Some(b)) if b > a => b,
         _ => 0,
     };
-    let peak = all.iter().map(|u| u.memory_usage).max().unwrap_or(0).max(kernel_peak);
+    let peak = all
+        .iter()
+        .map(|u| u.memory_usage)
+        .max()
+        .unwrap_or(0)
+        .max(kernel_peak);
     let failed = last.memory_failcnt - first.memory_failcnt.min(last.memory_failcnt);
     let killed = last.oom_kills - first.oom_kills.min(last.oom_kills);
     let lvl = level(peak, limit, failed, killed);
@@ -107,7 +113,9 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         ));
     }
     if !matches!(recovered, Ok(true)) {
-        return span.fail(format!("`{target}`'s memory limit not restored: {recovered:?}"));
+        return span.fail(format!(
+            "`{target}`'s memory limit not restored: {recovered:?}"
+        ));
     }
     span.observed();
     Ok(Outcome {

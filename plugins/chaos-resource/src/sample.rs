@@ -1,9 +1,9 @@
 //! Readings of the target while a pressure lasts, and the recovery span
 //! once what was changed is restored.
 
-use clnrm_sdk::prelude::*;
 use clnrm_sdk::chaos::clnrm::chaos::cgroup::{Limits, Usage};
 use clnrm_sdk::chaos::clnrm::chaos::types::{AttrValue, SpanKind, SpanStatus};
+use clnrm_sdk::prelude::*;
 
 pub const MIB: u64 = 1024 * 1024;
 
@@ -55,7 +55,7 @@ pub fn recover(
     let t0 = clock::now_ms();
     let r = (|| {
         if let Some(p) = prev {
-            cgroup::set_limits(target, p.clone()).map_err(|e| format!("restore limits: {e}"))?;
+            cgroup::set_limits(target, *p).map_err(|e| format!("restore limits: {e}"))?;
         }
         undo()?;
         let u = cgroup::read(target).map_err(|e| format!("read back: {e}"))?;

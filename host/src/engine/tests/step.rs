@@ -196,7 +196,10 @@ async fn pressure_on_two_resources_degrades_the_step_and_is_reported_together() 
     );
     assert_eq!(run.outcome.result, StepResult::Pass);
     let spans = trace.snapshot();
-    let s = spans.iter().find(|s| s.name == "clnrm.step:s").expect("step span");
+    let s = spans
+        .iter()
+        .find(|s| s.name == "clnrm.step:s")
+        .expect("step span");
     assert!(bool_attr(s, "degraded"));
     let c = spans
         .iter()
@@ -222,9 +225,14 @@ async fn pressure_on_one_resource_degrades_without_a_concurrent_span() {
     );
     assert_eq!(run.outcome.result, StepResult::Pass);
     let spans = trace.snapshot();
-    let s = spans.iter().find(|s| s.name == "clnrm.step:s").expect("step span");
+    let s = spans
+        .iter()
+        .find(|s| s.name == "clnrm.step:s")
+        .expect("step span");
     assert!(bool_attr(s, "degraded"));
-    assert!(!spans.iter().any(|c| c.name == "clnrm.resource.concurrent_pressure"));
+    assert!(!spans
+        .iter()
+        .any(|c| c.name == "clnrm.resource.concurrent_pressure"));
 }
 
 #[tokio::test(start_paused = true)]
@@ -233,10 +241,22 @@ async fn pressure_before_the_step_does_not_degrade_it() {
     let faults = FaultLog::default();
     faults.record_pressure("app", "memory", trace.clock().elapsed_ns());
     tokio::time::sleep(Duration::from_millis(10)).await;
-    let run = step::run(&fake, &trace, root, &step_spec("true"), &id, &faults, bound()).await;
+    let run = step::run(
+        &fake,
+        &trace,
+        root,
+        &step_spec("true"),
+        &id,
+        &faults,
+        bound(),
+    )
+    .await;
     assert_eq!(run.outcome.result, StepResult::Pass);
     let spans = trace.snapshot();
-    let s = spans.iter().find(|s| s.name == "clnrm.step:s").expect("step span");
+    let s = spans
+        .iter()
+        .find(|s| s.name == "clnrm.step:s")
+        .expect("step span");
     assert!(!bool_attr(s, "degraded"));
 }
 
@@ -251,15 +271,34 @@ async fn the_fake_changes_and_restores_limits_and_fills_its_tmpfs() {
         tmpfs: [("/data".to_string(), 16)].into(),
         ..service()
     };
-    let id = fake.start_service("0123456789ab", "sc", &spec, None).await.unwrap();
-    let prev = fake
-        .set_limits(&id, &LiveLimits { memory_mb: Some(64), cpu_millicores: Some(50), ..Default::default() })
+    let id = fake
+        .start_service("0123456789ab", "sc", &spec, None)
         .await
         .unwrap();
-    assert_eq!((prev.memory_mb, prev.memory_swap_mb, prev.cpu_millicores), (Some(128), Some(128), Some(100)));
-    assert_eq!(prev.max_file_descriptors, None, "only what was set is answered");
+    let prev = fake
+        .set_limits(
+            &id,
+            &LiveLimits {
+                memory_mb: Some(64),
+                cpu_millicores: Some(50),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (prev.memory_mb, prev.memory_swap_mb, prev.cpu_millicores),
+        (Some(128), Some(128), Some(100))
+    );
+    assert_eq!(
+        prev.max_file_descriptors, None,
+        "only what was set is answered"
+    );
     let u = fake.cgroup_read(&id).await.unwrap();
-    assert_eq!((u.memory_limit, u.cpu_limit_millicores, u.fd_limit), (Some(64 << 20), Some(50), Some(256)));
+    assert_eq!(
+        (u.memory_limit, u.cpu_limit_millicores, u.fd_limit),
+        (Some(64 << 20), Some(50), Some(256))
+    );
     fake.set_limits(&id, &prev).await.unwrap();
     assert_eq!(fake.limits_of("app").unwrap().memory_mb, Some(128));
     fake.cgroup("app", |u| u.cpu_nr_throttled = 9);
@@ -267,6 +306,9 @@ async fn the_fake_changes_and_restores_limits_and_fills_its_tmpfs() {
     assert_eq!(fake.fill_disk(&id, "/data", 100).await.unwrap(), 16 << 20);
     assert_eq!(fake.disk_usage(&id, "/data").await.unwrap().free_bytes, 0);
     fake.unfill_disk(&id, "/data").await.unwrap();
-    assert_eq!(fake.disk_usage(&id, "/data").await.unwrap().free_bytes, 16 << 20);
+    assert_eq!(
+        fake.disk_usage(&id, "/data").await.unwrap().free_bytes,
+        16 << 20
+    );
     assert!(fake.disk_usage(&id, "/nope").await.is_err());
 }

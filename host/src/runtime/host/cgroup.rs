@@ -21,10 +21,14 @@ impl HostCall {
     pub const CGROUP_NOTE_PRESSURE: HostCall = HostCall("cgroup.note-pressure");
 }
 
+/// The runtime and container id of a service, or the plugin's `err` answer
+/// for a service the scenario does not have.
+type OnBackend = Result<(Arc<dyn ContainerBackend>, String), String>;
+
 /// Run `op` on the service's container: the plugin gets a missing service or
 /// a failed call as its `err` string.
 async fn on_container<T, F, Fut>(
-    target: wasmtime::Result<Result<(Arc<dyn ContainerBackend>, String), String>>,
+    target: wasmtime::Result<OnBackend>,
     op: F,
 ) -> wasmtime::Result<Result<T, String>>
 where
@@ -38,10 +42,7 @@ where
 }
 
 impl PluginState {
-    fn backend_of(
-        &self,
-        service: &str,
-    ) -> wasmtime::Result<Result<(Arc<dyn ContainerBackend>, String), String>> {
+    fn backend_of(&self, service: &str) -> wasmtime::Result<OnBackend> {
         Ok(self
             .container_of(service)?
             .map(|(ctx, id)| (ctx.backend(), id)))
