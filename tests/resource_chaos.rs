@@ -41,11 +41,14 @@ chaos_injection = [
 fn live_limits_are_restored_after_duration_ms() {
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "live.clnrm.toml", LIVE);
+    let recording = dir.path().join("live.recording.json");
     let r = run(clnrm()
         .arg("run")
         .arg(&p)
         .arg("--report-dir")
-        .arg(dir.path()));
+        .arg(dir.path())
+        .arg("--record")
+        .arg(&recording));
     assert_eq!(r.code, 0, "the suite passes");
     let rep = read_report(dir.path(), "resource_live");
     let out = rep["scenarios"][0]["steps"][0]["stdout"]
@@ -81,6 +84,21 @@ fn live_limits_are_restored_after_duration_ms() {
         assert_eq!(attr(s, "recovery.success"), Some(&serde_json::json!(true)));
     }
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
+
+    // The cgroup calls were journaled: the run replays without Docker (or a
+    // kernel to read) to the same digest.
+    let digest = rep["digest"].as_str().unwrap();
+    let r = run(clnrm()
+        .arg("replay")
+        .arg(&recording)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    assert_eq!(r.code, 0, "replay matches");
+    assert!(
+        r.stdout
+            .contains(&format!("digest {digest} (same as recorded)")),
+        "{}",
+        r.stdout
+    );
 }
 
 const FILL: &str = r#"
