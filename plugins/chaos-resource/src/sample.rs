@@ -51,6 +51,7 @@ pub fn recover(
     restored: impl Fn(&Usage) -> Result<bool, String>,
 ) -> Result<bool, String> {
     let s = spans::start("clnrm.resource.recovery", inj.parent, SpanKind::Internal);
+    spans::set_attribute(s, "recovery.check", &AttrValue::Str("read_back".into()));
     spans::set_attribute(s, "target.service", &AttrValue::Str(target.into()));
     let t0 = clock::now_ms();
     let r = (|| {
