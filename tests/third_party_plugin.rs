@@ -183,7 +183,8 @@ fn a_bad_key_in_the_plugins_config_is_bad_input() {
         assert!(!r.stderr.contains("panicked"), "{cmd}: no panic");
         assert!(
             r.stderr
-                .contains("unknown key \"freez_ms\"; did you mean \"freeze_ms\"?"),
+                .contains("unknown key \"freez_ms\" in chaos_injection")
+                && r.stderr.contains("did you mean \"freeze_ms\"?"),
             "{cmd}: names the key and the fix: {}",
             r.stderr
         );

@@ -33,6 +33,7 @@ pub mod chaos {
         pub_export_macro: true,
         export_macro_name: "export_chaos_plugin",
         default_bindings_module: "clnrm_sdk::chaos",
+        additional_derives: [PartialEq],
     });
 }
 
@@ -45,6 +46,8 @@ pub mod validator {
         pub_export_macro: true,
         export_macro_name: "export_validator_plugin",
         default_bindings_module: "clnrm_sdk::validator",
+        // Tests compare check results (config-error) by value.
+        additional_derives: [PartialEq],
     });
 }
 

@@ -19,8 +19,8 @@
 use serde_json::Value;
 
 use crate::config::{to_wit, ConfigError};
-use crate::validator::clnrm::chaos::types::ConfigError as WitConfigError;
 use crate::expect::{self, AttrValue, Kind, Status, Trace};
+use crate::validator::clnrm::chaos::types::ConfigError as WitConfigError;
 use crate::validator::clnrm::chaos::types::{self as wit, PluginInfo, SpanKind, SpanStatus};
 use crate::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
 
@@ -109,7 +109,8 @@ macro_rules! validator_plugin {
             fn check(
                 table: ::std::string::String,
                 config_json: ::std::string::String,
-            ) -> ::std::result::Result<(), $crate::validator::clnrm::chaos::types::ConfigError> {
+            ) -> ::std::result::Result<(), $crate::validator::clnrm::chaos::types::ConfigError>
+            {
                 $crate::validator_support::check($table, &table, &config_json, $parse)
             }
 
@@ -305,14 +306,20 @@ mod tests {
                 .and_then(Value::as_u64)
                 .ok_or_else(|| ConfigError::missing_key(&[], "k"))
         };
+        use crate::validator::clnrm::chaos::types::MissingKey;
         assert_eq!(check("x", "x", "{\"k\": 1}", parse), Ok(()));
         assert_eq!(
             check("x", "x", "{}", parse),
-            Err("expect.x: missing required key \"k\"".to_string())
+            Err(WitConfigError::MissingKey(MissingKey {
+                path: vec![],
+                key: "k".into()
+            }))
         );
         assert_eq!(
             check("x", "y", "{}", parse),
-            Err("validate-x handles [expect.x], not [expect.y]".to_string())
+            Err(WitConfigError::Other(
+                "validate-x handles [expect.x], not [expect.y]".into()
+            ))
         );
     }
 
@@ -378,11 +385,16 @@ mod macro_tests {
             __ClnrmValidator::check("errors".into(), "{\"max\": 1}".into()),
             Ok(())
         );
+        // The key's path and the valid keys travel to the host, which points at it.
         assert_eq!(
             __ClnrmValidator::check("errors".into(), "{\"mx\": 1}".into()),
             Err(
-                "expect.errors: unknown key \"mx\"; did you mean \"max\"? (valid: max, ignore)"
-                    .to_string()
+                crate::validator::clnrm::chaos::types::ConfigError::UnknownKey(
+                    crate::validator::clnrm::chaos::types::UnknownKey {
+                        path: vec!["mx".into()],
+                        expected: vec!["max".into(), "ignore".into()],
+                    }
+                )
             )
         );
         let found = __ClnrmValidator::validate("errors".into(), "{}".into(), vec![]).unwrap();

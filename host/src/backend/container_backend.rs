@@ -5,6 +5,7 @@
 //! Method names and arguments are those the Docker client always had, so a
 //! call site reads the same whichever backend is behind it.
 
+use super::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
 use super::docker::{ContainerState, DockerError, ExecOutcome, Leftovers, Network};
 use crate::suite::ServiceSpec;
 use std::time::Duration;
@@ -107,4 +108,21 @@ pub trait ContainerBackend: Send + Sync {
     /// The kernel's count of OOM kills in the container's memory cgroup, when
     /// readable: the only evidence of an OOM kill in a container that lives on.
     async fn oom_kills(&self, id: &str) -> Option<u64>;
+
+    /// A reading of the container's cgroup (v1 or v2) and of its processes' fds.
+    async fn cgroup_read(&self, id: &str) -> Result<CgroupUsage, DockerError>;
+
+    /// Apply the limits that are set; returns the previous value of each one
+    /// set (None: there was no limit), so applying the answer restores them.
+    async fn set_limits(&self, id: &str, limits: &LiveLimits) -> Result<LiveLimits, DockerError>;
+
+    /// The filesystem at `path` inside the container.
+    async fn disk_usage(&self, id: &str, path: &str) -> Result<DiskUsage, DockerError>;
+
+    /// Fill the filesystem at `path` inside the container with a filler file
+    /// until `percent` of it is used (100: until ENOSPC); the bytes written.
+    async fn fill_disk(&self, id: &str, path: &str, percent: u8) -> Result<u64, DockerError>;
+
+    /// Remove the filler `fill_disk` left at `path`.
+    async fn unfill_disk(&self, id: &str, path: &str) -> Result<(), DockerError>;
 }

@@ -1,6 +1,7 @@
 //! Docker through bollard: start service containers, exec steps, observe,
 //! kill, remove, and count what a run left behind.
 
+use super::cgroup::{self, CgroupUsage, DiskUsage, LiveLimits};
 use super::labels;
 use super::ContainerBackend;
 use crate::suite::ServiceSpec;
@@ -16,6 +17,7 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 use std::collections::HashMap;
+use std::path::Path;
 use std::time::Duration;
 use thiserror::Error;
 
@@ -47,6 +49,9 @@ pub enum DockerError {
     /// The object is in the wrong state for the call (the fake backend's 409).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Reading or changing the container's cgroup or processes failed.
+    #[error("kernel: {0}")]
+    Kernel(String),
 }
 
 impl DockerError {
@@ -295,8 +300,12 @@ impl ContainerBackend for Docker {
         };
         let host_config = HostConfig {
             memory: spec.memory_mb.map(|mb| (mb * 1024 * 1024) as i64),
-            // Same as memory: no swap, so a limit really means OOM.
-            memory_swap: spec.memory_mb.map(|mb| (mb * 1024 * 1024) as i64),
+            // Same as memory unless `memory_swap_mb` says otherwise: no
+            // swap, so a limit really means OOM.
+            memory_swap: spec
+                .memory_swap_mb
+                .or(spec.memory_mb)
+                .map(|mb| (mb * 1024 * 1024) as i64),
             nano_cpus: spec.cpu_millicores.map(|m| (m * 1_000_000) as i64),
             pids_limit: spec.pids,
             ulimits: spec.max_file_descriptors.map(|n| {
@@ -491,6 +500,41 @@ impl ContainerBackend for Docker {
     async fn oom_kills(&self, id: &str) -> Option<u64> {
         let pid = self.inspect(id).await.ok()?.pid?;
         super::cgroup::oom_kills(pid)
+    }
+
+    async fn cgroup_read(&self, id: &str) -> Result<CgroupUsage, DockerError> {
+        let dirs = self.cgroup_dirs(id).await?.1;
+        cgroup::read_usage(&dirs, Path::new("/proc")).map_err(DockerError::Kernel)
+    }
+
+    async fn set_limits(&self, id: &str, limits: &LiveLimits) -> Result<LiveLimits, DockerError> {
+        super::resources::set_limits(self, &self.client, id, limits).await
+    }
+
+    async fn disk_usage(&self, id: &str, path: &str) -> Result<DiskUsage, DockerError> {
+        super::resources::disk_usage(self, id, path).await
+    }
+
+    async fn fill_disk(&self, id: &str, path: &str, percent: u8) -> Result<u64, DockerError> {
+        super::resources::fill_disk(self, id, path, percent).await
+    }
+
+    async fn unfill_disk(&self, id: &str, path: &str) -> Result<(), DockerError> {
+        super::resources::unfill_disk(self, id, path).await
+    }
+}
+
+impl Docker {
+    /// The init process of a running container and its cgroup directories.
+    pub(super) async fn cgroup_dirs(&self, id: &str) -> Result<(u32, cgroup::Dirs), DockerError> {
+        let pid = self
+            .inspect(id)
+            .await?
+            .pid
+            .ok_or_else(|| DockerError::Conflict(format!("container {id} is not running")))?;
+        let dirs = cgroup::dirs(pid)
+            .ok_or_else(|| DockerError::Kernel(format!("no cgroup found for pid {pid}")))?;
+        Ok((pid, dirs))
     }
 }
 

@@ -7,6 +7,7 @@
 //! signal it has no handler for (the keep-alive command traps SIGTERM and
 //! exits 0; a service with its own `args` ignores SIGTERM).
 
+use super::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
 use super::docker::{
     container_name, network_name, ContainerState, DockerError, ExecOutcome, Leftovers, Network,
 };
@@ -105,6 +106,11 @@ struct Container {
     pid: u32,
     /// Flips to true when the container stops: ends its running execs.
     stopped: watch::Sender<bool>,
+    /// Its cgroup: the counters a test sets, the limits in force (0: none).
+    usage: CgroupUsage,
+    limits: LiveLimits,
+    /// tmpfs mounts: path -> (size, filler bytes).
+    disks: BTreeMap<String, (u64, u64)>,
 }
 
 struct Net {
@@ -205,6 +211,24 @@ impl Fake {
             .values()
             .find(|c| c.service == service)
             .map(state)
+    }
+
+    /// Change the cgroup counters of `service`'s container (a reading
+    /// returns them, with the limits in force).
+    pub fn cgroup(&self, service: &str, f: impl FnOnce(&mut CgroupUsage)) {
+        let mut st = self.lock();
+        if let Some(c) = st.containers.values_mut().find(|c| c.service == service) {
+            f(&mut c.usage);
+        }
+    }
+
+    /// The limits in force on `service`'s container (0: none).
+    pub fn limits_of(&self, service: &str) -> Option<LiveLimits> {
+        let st = self.lock();
+        st.containers
+            .values()
+            .find(|c| c.service == service)
+            .map(|c| c.limits.clone())
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -396,6 +420,24 @@ impl ContainerBackend for Fake {
                 sigterm_exit: spec.args.is_empty().then_some(0),
                 pid,
                 stopped: watch::Sender::new(false),
+                usage: CgroupUsage {
+                    version: 1,
+                    pids_current: 1,
+                    fds_max: 3,
+                    fds_total: 3,
+                    ..CgroupUsage::default()
+                },
+                limits: LiveLimits {
+                    memory_mb: Some(spec.memory_mb.unwrap_or(0)),
+                    memory_swap_mb: Some(spec.memory_swap_mb.or(spec.memory_mb).unwrap_or(0)),
+                    cpu_millicores: Some(spec.cpu_millicores.unwrap_or(0)),
+                    max_file_descriptors: Some(spec.max_file_descriptors.unwrap_or(0)),
+                },
+                disks: spec
+                    .tmpfs
+                    .iter()
+                    .map(|(p, mb)| (p.clone(), (mb * 1024 * 1024, 0)))
+                    .collect(),
             },
         );
         st.log(format!("start_service {}", spec.id));
@@ -617,6 +659,97 @@ impl ContainerBackend for Fake {
             .filter(|c| c.running)
             .map(|c| c.oom_kills)
     }
+
+    async fn cgroup_read(&self, id: &str) -> Result<CgroupUsage, DockerError> {
+        self.reachable()?;
+        let mut st = self.lock();
+        let c = running(st.container(id)?, id)?;
+        let nonzero = |v: Option<u64>| v.filter(|n| *n > 0);
+        Ok(CgroupUsage {
+            memory_limit: nonzero(c.limits.memory_mb).map(|mb| mb * 1024 * 1024),
+            cpu_limit_millicores: nonzero(c.limits.cpu_millicores),
+            fd_limit: nonzero(c.limits.max_file_descriptors),
+            oom_kills: c.oom_kills.max(c.usage.oom_kills),
+            ..c.usage.clone()
+        })
+    }
+
+    async fn set_limits(&self, id: &str, want: &LiveLimits) -> Result<LiveLimits, DockerError> {
+        self.reachable()?;
+        let mut st = self.lock();
+        let service = Fake::service_of(&st, id);
+        let c = running(st.container(id)?, id)?;
+        let mut prev = LiveLimits::default();
+        if let Some(mb) = want.memory_mb {
+            prev.memory_mb = c.limits.memory_mb;
+            prev.memory_swap_mb = c.limits.memory_swap_mb;
+            c.limits.memory_mb = Some(mb);
+            c.limits.memory_swap_mb = Some(want.memory_swap_mb.filter(|s| *s >= mb).unwrap_or(mb));
+        }
+        if let Some(m) = want.cpu_millicores {
+            prev.cpu_millicores = c.limits.cpu_millicores;
+            c.limits.cpu_millicores = Some(m);
+        }
+        if let Some(n) = want.max_file_descriptors {
+            prev.max_file_descriptors = c.limits.max_file_descriptors;
+            c.limits.max_file_descriptors = Some(n);
+        }
+        st.log(format!("set_limits {service} {want:?}"));
+        Ok(prev)
+    }
+
+    async fn disk_usage(&self, id: &str, path: &str) -> Result<DiskUsage, DockerError> {
+        self.reachable()?;
+        let mut st = self.lock();
+        let c = running(st.container(id)?, id)?;
+        let (total, filled) = *c
+            .disks
+            .get(path)
+            .ok_or_else(|| DockerError::Kernel(format!("statvfs {path}: no such tmpfs")))?;
+        Ok(DiskUsage {
+            total_bytes: total,
+            free_bytes: total - filled,
+        })
+    }
+
+    async fn fill_disk(&self, id: &str, path: &str, percent: u8) -> Result<u64, DockerError> {
+        self.reachable()?;
+        let mut st = self.lock();
+        let service = Fake::service_of(&st, id);
+        let c = running(st.container(id)?, id)?;
+        let (total, filled) = c
+            .disks
+            .get_mut(path)
+            .ok_or_else(|| DockerError::Kernel(format!("create {path}: no such tmpfs")))?;
+        let want = (*total * u64::from(percent.min(100)) / 100).max(*filled);
+        let written = want - *filled;
+        *filled = want;
+        st.log(format!("fill_disk {service} {path} {percent}"));
+        Ok(written)
+    }
+
+    async fn unfill_disk(&self, id: &str, path: &str) -> Result<(), DockerError> {
+        self.reachable()?;
+        let mut st = self.lock();
+        let service = Fake::service_of(&st, id);
+        let c = running(st.container(id)?, id)?;
+        if let Some((_, filled)) = c.disks.get_mut(path) {
+            *filled = 0;
+        }
+        st.log(format!("unfill_disk {service} {path}"));
+        Ok(())
+    }
+}
+
+/// Docker's 409 for a call that needs a running container.
+fn running<'a>(c: &'a mut Container, id: &str) -> Result<&'a mut Container, DockerError> {
+    if c.running {
+        Ok(c)
+    } else {
+        Err(DockerError::Conflict(format!(
+            "container {id} is not running"
+        )))
+    }
 }
 
 #[cfg(test)]
@@ -630,6 +763,7 @@ mod tests {
             args: args.iter().map(|s| s.to_string()).collect(),
             env: Default::default(),
             memory_mb: None,
+            memory_swap_mb: None,
             cpu_millicores: None,
             pids: None,
             max_file_descriptors: None,

@@ -35,9 +35,41 @@ fn owner_dead(o: &Owned) -> Option<bool> {
     Some(!liveness::is_alive(pid, started))
 }
 
-/// Remove everything of dead runs: containers first, then networks (Docker
-/// refuses to remove a network with endpoints), then volumes.
+/// How many times gc looks again after a pass that removed something.
+const SETTLE_PASSES: usize = 5;
+/// How long it waits before looking again.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
+
+/// Remove everything of dead runs, then look again until a pass finds
+/// nothing: a request the dead process had already sent (a container being
+/// created when it was killed) completes inside the daemon after the owner
+/// is gone, so one listing can miss it.
 pub async fn collect(docker: &Docker) -> Result<GcReport, DockerError> {
+    let mut report = collect_once(docker).await?;
+    for _ in 0..SETTLE_PASSES {
+        if report.removed() == 0 && report.errors.is_empty() {
+            break;
+        }
+        tokio::time::sleep(SETTLE).await;
+        let again = collect_once(docker).await?;
+        if again.removed() == 0 {
+            // Errors of an earlier pass that a later one fixed are history.
+            report.errors = again.errors;
+            break;
+        }
+        report.dead_runs.extend(again.dead_runs);
+        report.containers += again.containers;
+        report.networks += again.networks;
+        report.volumes += again.volumes;
+        report.live_skipped = again.live_skipped;
+        report.errors = again.errors;
+    }
+    Ok(report)
+}
+
+/// One pass: containers first, then networks (Docker refuses to remove a
+/// network with endpoints), then volumes.
+async fn collect_once(docker: &Docker) -> Result<GcReport, DockerError> {
     let mut owned = docker.list_owned().await?;
     owned.sort_by_key(|o| o.kind);
     let mut report = GcReport::default();

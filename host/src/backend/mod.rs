@@ -14,6 +14,7 @@ pub mod netfault;
 pub mod netns;
 mod nfqueue;
 mod replay;
+mod resources;
 
 pub use container_backend::ContainerBackend;
 pub use docker::{Docker, DockerError, Leftovers, Network};

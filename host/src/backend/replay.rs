@@ -2,6 +2,7 @@
 //! answered from the recording by the journal before it reaches a backend;
 //! one that gets here was not recorded, and there is no Docker to ask.
 
+use super::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
 use super::docker::{ContainerState, DockerError, ExecOutcome, Leftovers, Network};
 use super::ContainerBackend;
 use crate::suite::ServiceSpec;
@@ -77,6 +78,21 @@ impl ContainerBackend for Replay {
     }
     async fn oom_kills(&self, _: &str) -> Option<u64> {
         None
+    }
+    async fn cgroup_read(&self, _: &str) -> Result<CgroupUsage, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn set_limits(&self, _: &str, _: &LiveLimits) -> Result<LiveLimits, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn disk_usage(&self, _: &str, _: &str) -> Result<DiskUsage, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn fill_disk(&self, _: &str, _: &str, _: u8) -> Result<u64, DockerError> {
+        Err(DockerError::Replaying)
+    }
+    async fn unfill_disk(&self, _: &str, _: &str) -> Result<(), DockerError> {
+        Err(DockerError::Replaying)
     }
 }
 

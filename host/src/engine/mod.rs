@@ -5,6 +5,7 @@ mod artifacts;
 mod cleanup;
 mod interrupt;
 mod outcome;
+mod recovery;
 mod scenario;
 pub mod seed;
 mod step;

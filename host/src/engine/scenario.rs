@@ -158,11 +158,29 @@ pub async fn run(
         }
     }
     let failed_step = steps.iter().find(|s| s.outcome.failed());
-    let injection_error = injections.iter().find_map(|i| {
-        i.error.clone().or_else(|| {
-            (!i.observed).then(|| format!("{}: fault not observed: {}", i.fault_type, i.summary))
+    // The recovery probe runs once the pressure is over, and only when
+    // everything before it went as planned.
+    let probe_error = match (&sc.recovery_probe, sc.services.first()) {
+        (Some(probe), Some(main))
+            if !interrupted
+                && setup_error.is_none()
+                && !steps.is_empty()
+                && failed_step.is_none() =>
+        {
+            let id = created.containers.get(main).cloned().unwrap_or_default();
+            super::recovery::probe(ctx.backend.as_ref(), trace, span, main, &id, probe).await
+        }
+        _ => None,
+    };
+    let injection_error = injections
+        .iter()
+        .find_map(|i| {
+            i.error.clone().or_else(|| {
+                (!i.observed)
+                    .then(|| format!("{}: fault not observed: {}", i.fault_type, i.summary))
+            })
         })
-    });
+        .or(probe_error);
     let triggered = if interrupted {
         CleanupTrigger::Interrupt
     } else {

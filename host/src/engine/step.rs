@@ -106,10 +106,19 @@ pub async fn run(
     }
     trace.set_attr(span, "result", out.result.as_str());
     // Graceful degradation: the step passed although a fault hit its service
-    // while it ran.
-    let degraded =
-        !out.failed() && faults.any_during(&step.service, started_ns, trace.clock().elapsed_ns());
+    // while it ran (resource pressure a plugin observed counts).
+    let ended_ns = trace.clock().elapsed_ns();
+    let degraded = !out.failed() && faults.any_during(&step.service, started_ns, ended_ns);
     trace.set_attr(span, "degraded", degraded);
+    let pressure = faults.pressure_during(&step.service, started_ns, ended_ns);
+    if pressure.len() >= 2 {
+        let c = trace.start("clnrm.resource.concurrent_pressure", Some(span));
+        trace.set_attr(c, "service.id", &step.service);
+        let list = pressure.into_iter().collect::<Vec<_>>();
+        trace.set_attr(c, "count", list.len() as i64);
+        trace.set_attr(c, "resources", list.join(","));
+        trace.end_ok(c);
+    }
     if let Some(code) = out.exit_code {
         trace.set_attr(span, "exit.code", code);
     }

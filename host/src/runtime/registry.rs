@@ -697,34 +697,33 @@ fn config_error_report(
     whole: &Range<usize>,
 ) -> (Range<usize>, String, Option<String>) {
     let at = |span: Option<Range<usize>>| span.unwrap_or_else(|| whole.clone());
-    let quoted = |keys: &[String]| {
-        keys.iter()
-            .map(|k| format!("`{k}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    // Keys are quoted as TOML writes them, the way the plugins' own messages do.
+    let quoted = |keys: &[String]| keys.join(", ");
     match e {
         ConfigError::UnknownKey(u) => {
             let key = u.path.last().map(String::as_str).unwrap_or_default();
             let mut help = nearest(key, u.expected.iter().map(String::as_str))
-                .map(|n| format!("did you mean `{n}`? "))
+                .map(|n| format!("did you mean \"{n}\"? "))
                 .unwrap_or_default();
             help.push_str(&format!("valid keys here: {}", quoted(&u.expected)));
             (
                 at(positions.key(&u.path)),
-                format!("unknown key `{}`", show_path(root, &u.path)),
+                format!(
+                    "unknown key \"{key}\" in {}",
+                    show_path(root, &u.path[..u.path.len().saturating_sub(1)])
+                ),
                 Some(help),
             )
         }
         ConfigError::MissingKey(m) => (
             at(positions.value(&m.path)),
-            format!("`{}` needs the key `{}`", show_path(root, &m.path), m.key),
-            Some(format!("add `{} = ...`", m.key)),
+            format!("{} needs the key \"{}\"", show_path(root, &m.path), m.key),
+            Some(format!("add {} = ...", m.key)),
         ),
         ConfigError::WrongType(w) => (
             at(positions.value(&w.path)),
             format!(
-                "`{}` must be {}, found {}",
+                "{}: expected {}, found {}",
                 show_path(root, &w.path),
                 w.expected,
                 w.found
@@ -733,7 +732,7 @@ fn config_error_report(
         ),
         ConfigError::InvalidValue(v) => (
             at(positions.value(&v.path)),
-            format!("`{}`: {}", show_path(root, &v.path), v.message),
+            format!("{}: {}", show_path(root, &v.path), v.message),
             None,
         ),
         ConfigError::Other(m) => (whole.clone(), m.clone(), None),
@@ -869,10 +868,10 @@ mod tests {
         });
         let (span, msg, help) = config_error_report(&e, "expect.span", &pos, &whole);
         assert_eq!(span, 120..126, "the key itself");
-        assert_eq!(msg, "unknown key `expect.span[1].parnet`");
+        assert_eq!(msg, "unknown key \"parnet\" in expect.span[1]");
         assert_eq!(
             help.as_deref(),
-            Some("did you mean `parent`? valid keys here: `name`, `parent`, `status`")
+            Some("did you mean \"parent\"? valid keys here: name, parent, status")
         );
 
         // A key inside `attrs` that Positions does not list: the nearest enclosing key.
@@ -882,7 +881,7 @@ mod tests {
         });
         let (span, _, help) = config_error_report(&e, "expect.span", &pos, &whole);
         assert_eq!(span, 150..155);
-        assert_eq!(help.as_deref(), Some("valid keys here: `zzz`"));
+        assert_eq!(help.as_deref(), Some("valid keys here: zzz"));
 
         let e = ConfigError::MissingKey(MissingKey {
             path: p(&["1"]),
@@ -890,8 +889,8 @@ mod tests {
         });
         let (span, msg, help) = config_error_report(&e, "expect.span", &pos, &whole);
         assert_eq!(span, 100..200, "the table that lacks it");
-        assert_eq!(msg, "`expect.span[1]` needs the key `name`");
-        assert_eq!(help.as_deref(), Some("add `name = ...`"));
+        assert_eq!(msg, "expect.span[1] needs the key \"name\"");
+        assert_eq!(help.as_deref(), Some("add name = ..."));
 
         let e = ConfigError::WrongType(WrongType {
             path: p(&["1", "parnet"]),
@@ -902,7 +901,7 @@ mod tests {
         assert_eq!(span, 129..144, "the value");
         assert_eq!(
             msg,
-            "`expect.span[1].parnet` must be a string, found an integer"
+            "expect.span[1].parnet: expected a string, found an integer"
         );
 
         let e = ConfigError::InvalidValue(InvalidValue {
@@ -913,7 +912,7 @@ mod tests {
         assert_eq!(span, 158..170);
         assert_eq!(
             msg,
-            "`expect.span[1].attrs`: expected a table of attribute matchers"
+            "expect.span[1].attrs: expected a table of attribute matchers"
         );
 
         let e = ConfigError::Other("something else".into());
@@ -933,7 +932,7 @@ mod tests {
         assert_eq!(span, 40..90);
         assert_eq!(
             msg,
-            "`chaos_injection.signal` must be a signal name, found an integer"
+            "chaos_injection.signal: expected a signal name, found an integer"
         );
     }
 }

@@ -27,7 +27,11 @@ pub struct ScenarioCtx {
 /// Which disruptive host operation succeeded on which service, and when (run
 /// clock, ns).
 #[derive(Default)]
-pub struct FaultLog(std::sync::Mutex<Vec<(String, FaultKind, u64)>>);
+pub struct FaultLog(
+    std::sync::Mutex<Vec<(String, FaultKind, u64)>>,
+    /// Pressure noted by plugins: (service, resource, at ns).
+    std::sync::Mutex<Vec<(String, String, u64)>>,
+);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -41,6 +45,9 @@ pub enum FaultKind {
     ConnectionRefused,
     /// `net.impair` swallowing new connections to a port.
     ConnectionTimeout,
+    /// Resource pressure a plugin observed in the cgroup or /proc
+    /// (`cgroup.note-pressure`): a step that passes through it is degraded.
+    Pressure,
     /// Not a fault (e.g. unpause, reconnect).
     None,
 }
@@ -64,6 +71,7 @@ impl FaultKind {
             FaultKind::NetworkImpaired => "network_impaired",
             FaultKind::ConnectionRefused => "connection_refused",
             FaultKind::ConnectionTimeout => "connection_timeout",
+            FaultKind::Pressure => "pressure",
             FaultKind::None => "none",
         }
     }
@@ -82,6 +90,33 @@ impl FaultLog {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push((service.to_string(), kind, at_ns));
+    }
+
+    /// Pressure on `resource` ("memory", "cpu", "disk", "fd") observed on
+    /// `service`: a fault for [`FaultLog::any_during`] too.
+    pub fn record_pressure(&self, service: &str, resource: &str, at_ns: u64) {
+        self.record(service, FaultKind::Pressure, at_ns);
+        self.1.lock().unwrap_or_else(|e| e.into_inner()).push((
+            service.to_string(),
+            resource.to_string(),
+            at_ns,
+        ));
+    }
+
+    /// The resources under pressure on `service` between `from_ns` and `to_ns`, sorted.
+    pub fn pressure_during(
+        &self,
+        service: &str,
+        from_ns: u64,
+        to_ns: u64,
+    ) -> std::collections::BTreeSet<String> {
+        self.1
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(s, _, t)| s == service && (from_ns..=to_ns).contains(t))
+            .map(|(_, r, _)| r.clone())
+            .collect()
     }
 
     /// Whether any fault hit `service` between `from_ns` and `to_ns`.
@@ -128,6 +163,7 @@ mod tests {
             FaultKind::NetworkImpaired,
             FaultKind::ConnectionRefused,
             FaultKind::ConnectionTimeout,
+            FaultKind::Pressure,
             FaultKind::None,
         ] {
             assert_eq!(

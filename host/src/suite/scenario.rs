@@ -39,6 +39,9 @@ pub struct Scenario {
     /// Absolute bound from scenario start, across all steps.
     pub deadline_ms: Option<Spanned<u64>>,
     pub artifacts: Option<Artifacts>,
+    /// A command run in the main service once the steps and injections are
+    /// over: it must succeed (`clnrm.resource.recovery`).
+    pub recovery_probe: Option<Spanned<String>>,
 }
 
 impl TableShape for Scenario {
@@ -138,6 +141,8 @@ pub struct ScenarioSpec {
     pub deadline: Option<Duration>,
     /// `artifacts.collect`: absolute paths to copy out of the containers.
     pub artifacts: Vec<String>,
+    /// `recovery_probe`: run in the main service after the steps and injections.
+    pub recovery_probe: Option<String>,
 }
 
 /// What every scenario is checked against.
@@ -290,6 +295,18 @@ impl Scenario {
             }
             artifacts.push(p.get_ref().clone());
         }
+        if let Some(p) = &self.recovery_probe {
+            if p.get_ref().trim().is_empty() {
+                return Err(cx.err(
+                    p.span(),
+                    "`recovery_probe` is empty",
+                    Some(
+                        "give a command that succeeds once the system recovered, e.g. \"true\""
+                            .into(),
+                    ),
+                ));
+            }
+        }
         Ok(ScenarioSpec {
             name: name.clone(),
             services: used,
@@ -304,6 +321,7 @@ impl Scenario {
             grace_period,
             deadline,
             artifacts,
+            recovery_probe: self.recovery_probe.as_ref().map(|p| p.get_ref().clone()),
         })
     }
 }

@@ -41,6 +41,9 @@ impl TableShape for Service {
 #[serde(deny_unknown_fields)]
 pub struct ServiceLimits {
     pub memory_mb: Option<u64>,
+    /// Memory plus swap (Docker's `--memory-swap`); default: `memory_mb`
+    /// (no swap, so the memory limit really bounds the container).
+    pub memory_swap_mb: Option<Spanned<u64>>,
     pub cpu_millicores: Option<u64>,
     pub pids: Option<i64>,
     pub max_file_descriptors: Option<u64>,
@@ -56,6 +59,8 @@ pub struct ServiceSpec {
     pub args: Vec<String>,
     pub env: BTreeMap<String, String>,
     pub memory_mb: Option<u64>,
+    /// Memory plus swap; None: the same as `memory_mb` (no swap).
+    pub memory_swap_mb: Option<u64>,
     pub cpu_millicores: Option<u64>,
     pub pids: Option<i64>,
     pub max_file_descriptors: Option<u64>,
@@ -119,12 +124,39 @@ impl Service {
                 return Err(cx.err(w.span(), "`wait_for_span` is empty", Some("name the span that must exist before steps start, e.g. \"clnrm.service.start\"".into())));
             }
         }
+        let memory_mb = self.limits.memory_mb.or(defaults.memory_mb);
+        if let Some(swap) = &self.limits.memory_swap_mb {
+            match memory_mb {
+                Some(m) if *swap.get_ref() >= m => {}
+                Some(m) => {
+                    return Err(cx.err(
+                        swap.span(),
+                        format!(
+                            "`memory_swap_mb` ({}) is below `memory_mb` ({m})",
+                            swap.get_ref()
+                        ),
+                        Some(
+                            "it is memory plus swap: give at least `memory_mb` (equal: no swap)"
+                                .into(),
+                        ),
+                    ))
+                }
+                None => {
+                    return Err(cx.err(
+                        swap.span(),
+                        "`memory_swap_mb` without `memory_mb`",
+                        Some("set `memory_mb` too: the swap limit counts memory plus swap".into()),
+                    ))
+                }
+            }
+        }
         Ok(ServiceSpec {
             id: id.to_string(),
             image: self.image.get_ref().clone(),
             args: self.args.clone(),
             env: self.env.clone(),
-            memory_mb: self.limits.memory_mb.or(defaults.memory_mb),
+            memory_mb,
+            memory_swap_mb: self.limits.memory_swap_mb.as_ref().map(|s| *s.get_ref()),
             cpu_millicores: self.limits.cpu_millicores.or(defaults.cpu_millicores),
             pids: self.limits.pids,
             max_file_descriptors: self.limits.max_file_descriptors,
@@ -204,6 +236,37 @@ mod tests {
         ));
         assert_eq!((l, c), (5, 7), "{m}");
         assert!(m.contains("expected a [service.<id>] table"), "{m}");
+    }
+
+    #[test]
+    fn seed_limits_with_memory_swap() {
+        let limits = "limits = { memory_mb = 128, memory_swap_mb = 256, cpu_millicores = 100, \
+                      pids = 64, max_file_descriptors = 256, tmpfs = { \"/data\" = 16 } }";
+        let s = load_text(&OK.replace(
+            "image = \"clnrm-base:latest\"",
+            &format!("image = \"clnrm-base:latest\"\n{limits}"),
+        ))
+        .unwrap();
+        let app = &s.services["app"];
+        assert_eq!((app.memory_mb, app.memory_swap_mb), (Some(128), Some(256)));
+        assert_eq!((app.cpu_millicores, app.pids), (Some(100), Some(64)));
+        assert_eq!(app.max_file_descriptors, Some(256));
+        assert_eq!(app.tmpfs.get("/data"), Some(&16));
+        let (l, c, m, h) = fails(&OK.replace(
+            "image = \"clnrm-base:latest\"",
+            "image = \"clnrm-base:latest\"\nlimits = { memory_mb = 128, memory_swap_mb = 64 }",
+        ));
+        assert_eq!((l, c), (6, 46), "{m}");
+        assert!(
+            m.contains("below `memory_mb` (128)") && h.contains("memory plus swap"),
+            "{m}"
+        );
+        let (l, c, m, _) = fails(&OK.replace(
+            "image = \"clnrm-base:latest\"",
+            "image = \"clnrm-base:latest\"\nlimits = { memory_swap_mb = 64 }",
+        ));
+        assert_eq!((l, c), (6, 29), "{m}");
+        assert!(m.contains("without `memory_mb`"), "{m}");
     }
 
     #[test]

@@ -39,6 +39,15 @@ const VOLATILE_SUFFIXES: &[&str] = &[
     "measured_ms",
     "measured_percent",
     "measured_kbit",
+    // Resource readings that vary run to run (chaos-resource); the levels
+    // and booleans derived from them stay in the digest.
+    "peak_mb",
+    ".failcnt",
+    "throttled.periods",
+    "throttled.ms",
+    "used.mb",
+    "fds.peak",
+    "recovery.ms",
 ];
 
 pub fn is_volatile(key: &str) -> bool {

@@ -33,9 +33,12 @@
 //!   direct `clnrm.recovery` child with `recovery.success` = true that starts at or after
 //!   the cleanup's start.
 //! - `graceful_degradation`: at least one step span has `degraded` = true (the engine sets
-//!   it when a step passed while a fault hit its service), and every such step has
-//!   `result` = "pass" (a missing `degraded` means false). No degraded step fails the rule:
-//!   nothing showed the system working under a fault.
+//!   it when a step passed while a fault hit its service, resource pressure a plugin
+//!   observed included), every such step has `result` = "pass" (a missing `degraded`
+//!   means false) and a span with `chaos.type` on its service (`target.service` =
+//!   its `service.id`, same scenario) overlapping it in time; and every step that passed
+//!   while an observed fault span on its service lay within it is degraded. No degraded
+//!   step fails the rule: nothing showed the system working under a fault.
 //! - `injections_observed`: there is at least one span with a `chaos.type` attribute (an
 //!   injection span), and every one has `chaos.observed` = true and status OK.
 //! - `min_injections = N`: there are at least `N` injection spans.
@@ -171,22 +174,68 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Config
         out.push(finding("expect.chaos.recovery_verified".into(), verdict));
     }
     if e.graceful_degradation {
-        let verdict = every(
+        let faults: Vec<&Span> = injections().collect();
+        let mut verdict = every(
             trace,
             steps().filter(|s| rules::is_true(s.attr("degraded"))),
             "step span(s) with degraded = true",
-            "have result = \"pass\"",
+            "have result = \"pass\" and a fault span on their service",
             // No degraded step proves nothing: the system was never seen
             // working under a fault.
             Some("no step ran degraded (passed while a fault hit its service): nothing shows graceful degradation".into()),
-            |s| match s.attr("result") {
-                Some(v) if v.canonical() == "pass" => Ok(()),
-                v => Err(format!(
-                    "degraded, but {}, expected \"pass\"",
-                    rules::shown("result", v)
-                )),
+            |s| {
+                match s.attr("result") {
+                    Some(v) if v.canonical() == "pass" => {}
+                    v => {
+                        return Err(format!(
+                            "degraded, but {}, expected \"pass\"",
+                            rules::shown("result", v)
+                        ))
+                    }
+                }
+                if faults.iter().any(|f| on_service_of(f, s) && overlaps(f, s)) {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "degraded, but no span with {CHAOS_TYPE} on its service ({}) overlaps it",
+                        rules::shown("service.id", s.attr("service.id"))
+                    ))
+                }
             },
         );
+        // Conversely: a step that passed while a fault was observed on its
+        // service from start to end of the fault's span ran degraded (this
+        // failure is the more telling one, so it wins).
+        {
+            let missed: Vec<(&Span, String)> = steps()
+                .filter(|s| !failed(s) && !rules::is_true(s.attr("degraded")))
+                .filter_map(|s| {
+                    let f = faults.iter().find(|f| {
+                        on_service_of(f, s)
+                            && rules::is_true(f.attr("chaos.observed"))
+                            && f.start_ns >= s.start_ns
+                            && f.end_ns <= s.end_ns
+                    })?;
+                    Some((
+                        s,
+                        format!(
+                            "passed while span #{} \"{}\" was observed on its service, but degraded is not true",
+                            f.id, f.name
+                        ),
+                    ))
+                })
+                .collect();
+            if !missed.is_empty() {
+                verdict = (
+                    false,
+                    format!(
+                        "{} step span(s) not degraded under an observed fault: {}",
+                        missed.len(),
+                        rules::offenders(trace, &missed)
+                    ),
+                );
+            }
+        }
         out.push(finding("expect.chaos.graceful_degradation".into(), verdict));
     }
     if e.injections_observed {
@@ -243,6 +292,18 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Config
         out.push(finding("expect.chaos.min_injections".into(), verdict));
     }
     Ok(out)
+}
+
+/// `fault` (a span with `chaos.type`) acted on `step`'s service in the same
+/// scenario (both hang under the scenario's span).
+fn on_service_of(fault: &Span, step: &Span) -> bool {
+    fault.parent == step.parent
+        && matches!((fault.attr("target.service"), step.attr("service.id")),
+            (Some(a), Some(b)) if a.canonical() == b.canonical())
+}
+
+fn overlaps(a: &Span, b: &Span) -> bool {
+    a.start_ns <= b.end_ns && b.start_ns <= a.end_ns
 }
 
 fn is_step(s: &Span) -> bool {

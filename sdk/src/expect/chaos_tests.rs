@@ -13,6 +13,26 @@ fn with_spans(extra: Vec<Span>) -> Trace {
     Trace::new(spans)
 }
 
+/// The fixture with an observed resource fault on `app` within step 3
+/// (100..200 ms), and step 3's `degraded` set to `degraded`.
+fn with_pause(degraded: bool) -> Trace {
+    let mut spans = fixture::spans();
+    spans[3].attrs.push(("degraded".into(), b(degraded)));
+    spans.push(span(
+        14,
+        Some(1),
+        "clnrm.resource.cpu_throttle",
+        Status::Ok,
+        (120, 180),
+        &[
+            ("chaos.type", s("cpu_throttle")),
+            ("target.service", s("app")),
+            ("chaos.observed", b(true)),
+        ],
+    ));
+    Trace::new(spans)
+}
+
 #[test]
 fn chaos_table() {
     let all = json!({
@@ -23,15 +43,15 @@ fn chaos_table() {
     let cases: Vec<Case> = vec![
         (
             all.clone(),
-            edited(3, |st| set(st, "degraded", b(true))),
+            with_pause(true),
             vec![
                 ("expect.chaos.cleanup_spans_match_failures", true, vec!["1 failed step span(s) each have a clnrm.cleanup child (span ids 9)"]),
                 ("expect.chaos.zombie_processes", true, vec!["2 clnrm.cleanup.verification span(s) report processes.remaining = 0 (span ids 5, 12)"]),
                 ("expect.chaos.resource_cleanup", true, vec!["2 clnrm.cleanup.verification span(s) report verification.clean = true (span ids 5, 12)"]),
                 ("expect.chaos.recovery_verified", true, vec!["2 clnrm.cleanup span(s) have a successful clnrm.recovery child starting at or after them (span ids 4, 11)"]),
-                ("expect.chaos.graceful_degradation", true, vec!["1 step span(s) with degraded = true have result = \"pass\" (span ids 3)"]),
-                ("expect.chaos.injections_observed", true, vec!["1 span(s) with chaos.type were observed (chaos.observed = true, status OK) (span ids 10)"]),
-                ("expect.chaos.min_injections", true, vec!["1 span(s) with chaos.type, at least 1 required (span ids 10)"]),
+                ("expect.chaos.graceful_degradation", true, vec!["1 step span(s) with degraded = true have result = \"pass\" and a fault span on their service (span ids 3)"]),
+                ("expect.chaos.injections_observed", true, vec!["2 span(s) with chaos.type were observed (chaos.observed = true, status OK) (span ids 10, 14)"]),
+                ("expect.chaos.min_injections", true, vec!["2 span(s) with chaos.type, at least 1 required (span ids 10, 14)"]),
             ],
         ),
         // cleanup_spans_match_failures
@@ -130,8 +150,20 @@ fn chaos_table() {
         // graceful_degradation
         (
             json!({ "graceful_degradation": true }),
+            with_pause(true),
+            vec![("expect.chaos.graceful_degradation", true, vec!["1 step span(s) with degraded = true have result = \"pass\" and a fault span on their service (span ids 3)"])],
+        ),
+        (
+            // degraded with no fault on its service: the rule can fail on the engine's spans
+            json!({ "graceful_degradation": true }),
             edited(3, |st| set(st, "degraded", b(true))),
-            vec![("expect.chaos.graceful_degradation", true, vec!["1 step span(s) with degraded = true have result = \"pass\" (span ids 3)"])],
+            vec![("expect.chaos.graceful_degradation", false, vec!["span #3 \"clnrm.step:ok\" (parent \"clnrm.scenario\"): degraded, but no span with chaos.type on its service (service.id = \"app\") overlaps it"])],
+        ),
+        (
+            // an observed fault within a passed step that is not degraded
+            json!({ "graceful_degradation": true }),
+            with_pause(false),
+            vec![("expect.chaos.graceful_degradation", false, vec!["1 step span(s) not degraded under an observed fault: span #3 \"clnrm.step:ok\" (parent \"clnrm.scenario\"): passed while span #14 \"clnrm.resource.cpu_throttle\" was observed on its service, but degraded is not true"])],
         ),
         (
             json!({ "graceful_degradation": true }),

@@ -163,7 +163,7 @@ pub(crate) mod testing {
         }
     }
 
-    /// The shape of a passing one-scenario run (DESIGN.md §7):
+    /// The shape of a passing one-scenario run (docs/spans.md):
     /// run > scenario > service.start, step:s, cleanup > cleanup.verification, recovery.
     pub fn run_trace() -> Vec<Span> {
         vec![

@@ -1,4 +1,4 @@
-//! The `[expect.counts]` checker (DESIGN.md §8): how many spans, errors and events.
+//! The `[expect.counts]` checker (docs/toml-reference.md, the expectation tables): how many spans, errors and events.
 //!
 //! - `spans_total`: number of spans in the trace.
 //! - `errors_total`: number of spans with status ERROR.

@@ -1,4 +1,4 @@
-//! The `[expect.graph]` checker (DESIGN.md §8): the shape of the parent links.
+//! The `[expect.graph]` checker (docs/toml-reference.md, the expectation tables): the shape of the parent links.
 //!
 //! - `must_include = [["parent", "child"], ...]`: for each pair, some span named `child`
 //!   has a parent named `parent`.

@@ -1,5 +1,5 @@
 //! The `[expect.hermeticity]` checker: the run left nothing behind and touched nothing
-//! outside itself, as its own verification spans prove (DESIGN.md §6).
+//! outside itself, as its own verification spans prove (docs/architecture.md, cleanup and verification).
 //!
 //! ```toml
 //! [expect.hermeticity]

@@ -1,4 +1,4 @@
-//! Attribute matchers (DESIGN.md §8), the right-hand sides of `attrs.all` / `attrs.any`:
+//! Attribute matchers (docs/toml-reference.md, the expectation tables), the right-hand sides of `attrs.all` / `attrs.any`:
 //!
 //! - a string, number or boolean: equality with the attribute's canonical string form, so
 //!   `"42"` matches `Int(42)` and `42` matches `Str("42")` (TOML authors quote everything);

@@ -1,4 +1,4 @@
-//! Span expectations (DESIGN.md §8), shared by the first-party validators: a plain-Rust
+//! Span expectations (docs/toml-reference.md, the expectation tables), shared by the first-party validators: a plain-Rust
 //! span model, attribute matchers and the `[[expect.span]]` checker. Nothing here touches
 //! the WIT bindings, so it is all tested natively with `cargo test -p clnrm-sdk`.
 //!

@@ -1,4 +1,4 @@
-//! The `[expect.order]` checker (DESIGN.md §8): which spans happen after which.
+//! The `[expect.order]` checker (docs/toml-reference.md, the expectation tables): which spans happen after which.
 //!
 //! - `must_precede = [["A", "B"], ...]`: every span named B starts at or after the end of
 //!   some span named A (equivalently: of the earliest-ending A).

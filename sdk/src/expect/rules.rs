@@ -211,7 +211,7 @@ pub(crate) fn nonempty_strings(
     Ok(items)
 }
 
-/// An engine-shaped trace (the span contract of DESIGN.md §7) for the validators' tests:
+/// An engine-shaped trace (the span contract of docs/spans.md) for the validators' tests:
 /// a passing scenario `ok` and a scenario `killed` whose step was killed by chaos, each
 /// cleaned up, verified clean and recovered.
 #[cfg(test)]

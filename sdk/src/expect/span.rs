@@ -1,4 +1,4 @@
-//! The `[[expect.span]]` checker (DESIGN.md §8).
+//! The `[[expect.span]]` checker (docs/toml-reference.md, the expectation tables).
 //!
 //! The matching set of an expectation is the spans called `name` that satisfy every given
 //! filter (`kind`, `parent`, `attrs.all`, `attrs.any`, `events.any`, `events.all`, `status`,

@@ -1,4 +1,4 @@
-//! The `[[expect.window]]` checker (DESIGN.md §8): spans that must happen within others.
+//! The `[[expect.window]]` checker (docs/toml-reference.md, the expectation tables): spans that must happen within others.
 //!
 //! Each table has `outer = "<name>"`, `contains = ["a", "b", ...]` and optionally
 //! `max_duration_ms`. Every span named in `contains` must lie inside some span named

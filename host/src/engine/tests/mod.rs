@@ -6,6 +6,7 @@ mod artifacts;
 mod cleanup;
 mod environment;
 mod interrupt;
+mod recovery;
 mod step;
 mod timeouts;
 mod verdicts;

@@ -19,6 +19,7 @@ fn service() -> ServiceSpec {
         args: Vec::new(),
         env: Default::default(),
         memory_mb: None,
+        memory_swap_mb: None,
         cpu_millicores: None,
         pids: None,
         max_file_descriptors: None,
@@ -208,4 +209,141 @@ async fn a_container_stopped_in_an_orderly_way_is_container_stopped() {
     );
     assert_eq!(run.outcome.error_type, Some(ErrorType::ContainerStopped));
     assert_eq!(run.outcome.exit_code, Some(0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn pressure_on_two_resources_degrades_the_step_and_is_reported_together() {
+    let (fake, id, trace, root) = setup().await;
+    fake.script("work", Script::exit(0).after(Duration::from_secs(1)));
+    let faults = FaultLog::default();
+    let spec = step_spec("work");
+    let (run, ()) = tokio::join!(
+        step::run(&fake, &trace, root, &spec, &id, &faults, bound()),
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let t = trace.clock().elapsed_ns();
+            faults.record_pressure("app", "memory", t);
+            faults.record_pressure("app", "disk", t);
+            faults.record_pressure("app", "memory", t);
+            // Another service's pressure is not this step's.
+            faults.record_pressure("db", "cpu", t);
+        }
+    );
+    assert_eq!(run.outcome.result, StepResult::Pass);
+    let spans = trace.snapshot();
+    let s = spans
+        .iter()
+        .find(|s| s.name == "clnrm.step:s")
+        .expect("step span");
+    assert!(bool_attr(s, "degraded"));
+    let c = spans
+        .iter()
+        .find(|c| c.name == "clnrm.resource.concurrent_pressure")
+        .expect("concurrent pressure span");
+    assert_eq!(c.parent, Some(s.id));
+    assert_eq!(str_attr(c, "resources"), "disk,memory");
+    assert_eq!(c.attr("count"), Some(&AttrValue::Int(2)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn pressure_on_one_resource_degrades_without_a_concurrent_span() {
+    let (fake, id, trace, root) = setup().await;
+    fake.script("work", Script::exit(0).after(Duration::from_secs(1)));
+    let faults = FaultLog::default();
+    let spec = step_spec("work");
+    let (run, ()) = tokio::join!(
+        step::run(&fake, &trace, root, &spec, &id, &faults, bound()),
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            faults.record_pressure("app", "cpu", trace.clock().elapsed_ns());
+        }
+    );
+    assert_eq!(run.outcome.result, StepResult::Pass);
+    let spans = trace.snapshot();
+    let s = spans
+        .iter()
+        .find(|s| s.name == "clnrm.step:s")
+        .expect("step span");
+    assert!(bool_attr(s, "degraded"));
+    assert!(!spans
+        .iter()
+        .any(|c| c.name == "clnrm.resource.concurrent_pressure"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn pressure_before_the_step_does_not_degrade_it() {
+    let (fake, id, trace, root) = setup().await;
+    let faults = FaultLog::default();
+    faults.record_pressure("app", "memory", trace.clock().elapsed_ns());
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    let run = step::run(
+        &fake,
+        &trace,
+        root,
+        &step_spec("true"),
+        &id,
+        &faults,
+        bound(),
+    )
+    .await;
+    assert_eq!(run.outcome.result, StepResult::Pass);
+    let spans = trace.snapshot();
+    let s = spans
+        .iter()
+        .find(|s| s.name == "clnrm.step:s")
+        .expect("step span");
+    assert!(!bool_attr(s, "degraded"));
+}
+
+#[tokio::test]
+async fn the_fake_changes_and_restores_limits_and_fills_its_tmpfs() {
+    use crate::backend::cgroup::LiveLimits;
+    let fake = Fake::new();
+    let spec = ServiceSpec {
+        memory_mb: Some(128),
+        cpu_millicores: Some(100),
+        max_file_descriptors: Some(256),
+        tmpfs: [("/data".to_string(), 16)].into(),
+        ..service()
+    };
+    let id = fake
+        .start_service("0123456789ab", "sc", &spec, None)
+        .await
+        .unwrap();
+    let prev = fake
+        .set_limits(
+            &id,
+            &LiveLimits {
+                memory_mb: Some(64),
+                cpu_millicores: Some(50),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (prev.memory_mb, prev.memory_swap_mb, prev.cpu_millicores),
+        (Some(128), Some(128), Some(100))
+    );
+    assert_eq!(
+        prev.max_file_descriptors, None,
+        "only what was set is answered"
+    );
+    let u = fake.cgroup_read(&id).await.unwrap();
+    assert_eq!(
+        (u.memory_limit, u.cpu_limit_millicores, u.fd_limit),
+        (Some(64 << 20), Some(50), Some(256))
+    );
+    fake.set_limits(&id, &prev).await.unwrap();
+    assert_eq!(fake.limits_of("app").unwrap().memory_mb, Some(128));
+    fake.cgroup("app", |u| u.cpu_nr_throttled = 9);
+    assert_eq!(fake.cgroup_read(&id).await.unwrap().cpu_nr_throttled, 9);
+    assert_eq!(fake.fill_disk(&id, "/data", 100).await.unwrap(), 16 << 20);
+    assert_eq!(fake.disk_usage(&id, "/data").await.unwrap().free_bytes, 0);
+    fake.unfill_disk(&id, "/data").await.unwrap();
+    assert_eq!(
+        fake.disk_usage(&id, "/data").await.unwrap().free_bytes,
+        16 << 20
+    );
+    assert!(fake.disk_usage(&id, "/nope").await.is_err());
 }

@@ -29,7 +29,7 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Target = Result<(Arc<ScenarioCtx>, String), String>;
 
 impl PluginState {
-    fn container_of(&self, service: &str) -> wasmtime::Result<Target> {
+    pub(super) fn container_of(&self, service: &str) -> wasmtime::Result<Target> {
         let ctx = self.scenario()?.clone();
         Ok(match ctx.containers.get(service) {
             Some(id) => Ok((ctx.clone(), id.clone())),

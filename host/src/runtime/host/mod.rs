@@ -1,6 +1,6 @@
 //! The host side of the WIT imports: what a plugin may ask the host to do.
 //! One module per WIT interface, as wasmtime-wasi keeps one host file per
-//! interface: [`container`], [`net`], [`clock`], [`rng`], [`spans`], [`log`]; plugins
+//! interface: [`container`], [`net`], [`cgroup`], [`clock`], [`rng`], [`spans`], [`log`]; plugins
 //! built against the frozen 0.2 WIT reach the same code through [`v0_2`].
 //!
 //! Adding an interface (the coming `exec`, `net`, `cgroup`, `compose`):
@@ -15,6 +15,7 @@
 //! One `PluginState` per call (a fresh store), holding the plugin's granted
 //! capabilities, its random stream, and the scenario it acts on.
 
+mod cgroup;
 mod clock;
 mod container;
 mod convert;
@@ -48,16 +49,20 @@ pub enum Capability {
     /// `clnrm:chaos/net` (0.3.1): faults and probes on the scenario's
     /// traffic, inside the containers' network namespaces.
     Net,
+    /// `clnrm:chaos/cgroup` (0.3.1): resource readings and live limits.
+    Cgroup,
 }
 
 impl Capability {
-    pub const ALL: &'static [Capability] = &[Capability::Container, Capability::Net];
+    pub const ALL: &'static [Capability] =
+        &[Capability::Container, Capability::Net, Capability::Cgroup];
 
     /// The name a plugin declares, e.g. "container".
     pub const fn name(self) -> &'static str {
         match self {
             Capability::Container => "container",
             Capability::Net => "net",
+            Capability::Cgroup => "cgroup",
         }
     }
 
@@ -258,8 +263,10 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "asks for capability \"containers\", which this host does not know \
-             (did you mean \"container\"?); known capabilities: \"container\", \"net\""
+             (did you mean \"container\"?); known capabilities: \"container\", \"net\", \"cgroup\""
         );
+        let g = Grants::from_declared(&["cgroup".into()]).unwrap();
+        assert!(g.has(Capability::Cgroup) && !g.has(Capability::Container));
         let e = Grants::from_declared(&["gpu".into()]).unwrap_err();
         assert_eq!(e.nearest, None);
         assert!(e.to_string().contains("\"gpu\""), "{e}");
@@ -289,6 +296,12 @@ mod tests {
             (HostCall::NET_COUNTERS, "net.counters"),
             (HostCall::NET_PROBE, "net.probe"),
             (HostCall::NET_THROUGHPUT, "net.throughput"),
+            (HostCall::CGROUP_READ, "cgroup.read"),
+            (HostCall::CGROUP_SET_LIMITS, "cgroup.set-limits"),
+            (HostCall::CGROUP_DISK, "cgroup.disk"),
+            (HostCall::CGROUP_FILL, "cgroup.fill"),
+            (HostCall::CGROUP_UNFILL, "cgroup.unfill"),
+            (HostCall::CGROUP_NOTE_PRESSURE, "cgroup.note-pressure"),
             (HostCall::CLOCK_NOW_MS, "clock.now-ms"),
             (HostCall::CLOCK_SLEEP_MS, "clock.sleep-ms"),
             (HostCall::RNG_NEXT_U_6_4, "rng.next-u64"),

@@ -1,0 +1,175 @@
+//! chaos-resource against the real Docker daemon and kernel: limits lowered
+//! live are back after `duration_ms`, as the container's own cgroup files
+//! and /proc say (read by a step, not by the plugin that restored them).
+
+mod support;
+
+use support::*;
+
+const LIVE: &str = r#"
+[meta]
+name = "resource_live"
+
+[service.app]
+image = "clnrm-base:latest"
+limits = { memory_mb = 128, cpu_millicores = 500, max_file_descriptors = 256 }
+
+[[scenario]]
+name = "lowered_and_restored"
+service = "app"
+run = """
+  cd /tmp && for i in $(seq 100); do : > f$i; done
+  sleep 0.6
+  tail -f f* >/dev/null 2>err & p=$!
+  dd if=/dev/zero of=/tmp/big bs=1M count=96 2>/dev/null && rm -f /tmp/big
+  i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done
+  sleep 0.3; kill $p
+  echo emfile=$(grep -c 'Too many open files' err)
+  sleep 2.5
+  echo memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)
+  echo memsw=$(cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes)
+  echo quota=$(cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us)
+  echo nofile=$(grep 'Max open files' /proc/$$/limits | awk '{print $4 "/" $5}')"""
+chaos_injection = [
+  { type = "memory_pressure", memory_mb = 64, delay_ms = 300, duration_ms = 1500 },
+  { type = "cpu_throttle", cpu_percent = 20, delay_ms = 300, duration_ms = 1500 },
+  { type = "fd_exhaustion", max_file_descriptors = 64, delay_ms = 300, duration_ms = 1500 },
+]
+"#;
+
+#[test]
+fn live_limits_are_restored_after_duration_ms() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "live.clnrm.toml", LIVE);
+    let recording = dir.path().join("live.recording.json");
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path())
+        .arg("--record")
+        .arg(&recording));
+    assert_eq!(r.code, 0, "the suite passes");
+    let rep = read_report(dir.path(), "resource_live");
+    let out = rep["scenarios"][0]["steps"][0]["stdout"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // While lowered: the step's own tail met EMFILE under 64 fds.
+    assert!(!out.contains("emfile=0"), "{out}");
+    // After duration_ms: what the service started with, read from inside.
+    for want in [
+        "memory=134217728",
+        "memsw=134217728",
+        "quota=50000",
+        "nofile=256/256",
+    ] {
+        assert!(out.lines().any(|l| l == want), "{want} not in:\n{out}");
+    }
+    // The spans claimed the lowered limits, read back, and their restoration.
+    let mem = spans_named(&rep, "clnrm.resource.memory_pressure");
+    assert_eq!(attr(mem[0], "limit.mb"), Some(&serde_json::json!(64)));
+    let cpu = spans_named(&rep, "clnrm.resource.cpu_throttle");
+    assert_eq!(
+        attr(cpu[0], "limit.millicores"),
+        Some(&serde_json::json!(200))
+    );
+    let fd = spans_named(&rep, "clnrm.resource.fd_exhaustion");
+    assert_eq!(attr(fd[0], "limit"), Some(&serde_json::json!(64)));
+    assert_eq!(attr(fd[0], "fd.exhausted"), Some(&serde_json::json!(true)));
+    let rec = spans_named(&rep, "clnrm.resource.recovery");
+    assert_eq!(rec.len(), 3);
+    for s in rec {
+        assert_eq!(s["status"], "OK");
+        assert_eq!(attr(s, "recovery.success"), Some(&serde_json::json!(true)));
+    }
+    assert_no_leftovers(rep["run_id"].as_str().unwrap());
+
+    // The cgroup calls were journaled: the run replays without Docker (or a
+    // kernel to read) to the same digest.
+    let digest = rep["digest"].as_str().unwrap();
+    let r = run(clnrm()
+        .arg("replay")
+        .arg(&recording)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    assert_eq!(r.code, 0, "replay matches");
+    assert!(
+        r.stdout
+            .contains(&format!("digest {digest} (same as recorded)")),
+        "{}",
+        r.stdout
+    );
+}
+
+const FILL: &str = r#"
+[meta]
+name = "resource_fill_killed"
+
+[service.app]
+image = "clnrm-base:latest"
+limits = { tmpfs = { "/data" = 8 } }
+
+[[scenario]]
+name = "filled"
+service = "app"
+run = "sleep 20"
+chaos_injection = { type = "disk_fill", path = "/data", duration_ms = 20000 }
+"#;
+
+fn owned_by(pid: u32) -> Vec<String> {
+    let label = format!("clnrm.pid={pid}");
+    ["container", "network", "volume"]
+        .iter()
+        .flat_map(|w| docker_ls(w, &label))
+        .collect()
+}
+
+#[test]
+fn sigkill_during_disk_fill_then_gc_leaves_nothing() {
+    // gc collects every dead run: nothing else of this binary runs meanwhile.
+    let _alone = exclusive();
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "fill.clnrm.toml", FILL);
+    let mut child = clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("clnrm starts");
+    let pid = child.id();
+    // Wait until the filler is in the container's tmpfs and the tmpfs is full.
+    let t = std::time::Instant::now();
+    let full = loop {
+        let ids = docker_ls("container", &format!("clnrm.pid={pid}"));
+        if let Some(id) = ids.first() {
+            let out = std::process::Command::new("docker")
+                .args([
+                    "exec",
+                    id,
+                    "sh",
+                    "-c",
+                    "ls /data/.clnrm-fill && df /data | tail -1",
+                ])
+                .output()
+                .expect("docker exec");
+            let text = String::from_utf8_lossy(&out.stdout).to_string();
+            if out.status.success() && text.contains("100%") {
+                break text;
+            }
+        }
+        assert!(t.elapsed().as_secs() < 30, "the filler never filled /data");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    child.kill().expect("SIGKILL clnrm");
+    let _ = child.wait();
+    assert!(
+        !owned_by(pid).is_empty(),
+        "a killed run leaves its container ({full})"
+    );
+    let r = run(clnrm().arg("gc"));
+    assert_eq!(r.code, 0, "gc succeeds");
+    assert!(owned_by(pid).is_empty(), "after gc: {:?}", owned_by(pid));
+}
