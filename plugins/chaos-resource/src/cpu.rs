@@ -8,31 +8,23 @@ use clnrm_sdk::prelude::*;
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let cfg: Cpu = injection_config(inj)?;
     let c = cfg.common();
-    let target = target(c.target.as_deref(), inj)?;
-    let span = FaultSpan::start(
+    let (target, span) = sample::begin(
+        inj,
+        &c,
         "clnrm.resource.cpu_throttle",
-        inj.parent,
         "cpu_throttle",
-        &target,
-        c.delay_ms,
-    );
-    span.str("resource.type", "cpu");
-    clock::sleep_ms(c.delay_ms);
-    require_running(&span, &target)?;
+        "cpu",
+    )?;
     let want = cfg.cpu_percent.map(|p| p * 10);
-    let prev = match want {
-        Some(m) => Some(
-            cgroup::set_limits(
-                &target,
-                cgroup::Limits {
-                    cpu_millicores: Some(m),
-                    ..sample::no_limits()
-                },
-            )
-            .or_else(|e| span.fail(format!("lower `{target}`'s CPU quota: {e}")))?,
-        ),
-        None => None,
-    };
+    let prev = sample::lower(
+        &span,
+        &target,
+        want.map(|m| cgroup::Limits {
+            cpu_millicores: Some(m),
+            ..sample::no_limits()
+        }),
+        "CPU quota",
+    )?;
     let first = sample::read(&span, &target)?;
     let Some(limit) = first.cpu_limit_millicores else {
         return span.fail(format!(

@@ -8,18 +8,8 @@ use clnrm_sdk::prelude::*;
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let cfg: Disk = injection_config(inj)?;
     let c = cfg.common();
-    let target = target(c.target.as_deref(), inj)?;
-    let span = FaultSpan::start(
-        "clnrm.resource.disk_full",
-        inj.parent,
-        "disk_fill",
-        &target,
-        c.delay_ms,
-    );
-    span.str("resource.type", "disk");
+    let (target, span) = sample::begin(inj, &c, "clnrm.resource.disk_full", "disk_fill", "disk")?;
     span.str("path", &cfg.path);
-    clock::sleep_ms(c.delay_ms);
-    require_running(&span, &target)?;
     let disk = |span: &FaultSpan| {
         cgroup::disk(&target, &cfg.path)
             .or_else(|e| span.fail(format!("statvfs `{}` in `{target}`: {e}", cfg.path)))

@@ -8,30 +8,22 @@ use clnrm_sdk::prelude::*;
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let cfg: Fd = injection_config(inj)?;
     let c = cfg.common();
-    let target = target(c.target.as_deref(), inj)?;
-    let span = FaultSpan::start(
+    let (target, span) = sample::begin(
+        inj,
+        &c,
         "clnrm.resource.fd_exhaustion",
-        inj.parent,
         "fd_exhaustion",
+        "fd",
+    )?;
+    let prev = sample::lower(
+        &span,
         &target,
-        c.delay_ms,
-    );
-    span.str("resource.type", "fd");
-    clock::sleep_ms(c.delay_ms);
-    require_running(&span, &target)?;
-    let prev = match cfg.max_file_descriptors {
-        Some(n) => Some(
-            cgroup::set_limits(
-                &target,
-                cgroup::Limits {
-                    max_file_descriptors: Some(n),
-                    ..sample::no_limits()
-                },
-            )
-            .or_else(|e| span.fail(format!("lower `{target}`'s RLIMIT_NOFILE: {e}")))?,
-        ),
-        None => None,
-    };
+        cfg.max_file_descriptors.map(|n| cgroup::Limits {
+            max_file_descriptors: Some(n),
+            ..sample::no_limits()
+        }),
+        "RLIMIT_NOFILE",
+    )?;
     let first = sample::read(&span, &target)?;
     if let Some(n) = cfg.max_file_descriptors {
         sample::took(&span, "nofile.limit", first.fd_limit == Some(n))?;

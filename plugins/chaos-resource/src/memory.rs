@@ -22,30 +22,22 @@ pub fn level(peak: u64, limit: u64, failed: u64, killed: u64) -> &'static str {
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let cfg: Memory = injection_config(inj)?;
     let c = cfg.common();
-    let target = target(c.target.as_deref(), inj)?;
-    let span = FaultSpan::start(
+    let (target, span) = sample::begin(
+        inj,
+        &c,
         "clnrm.resource.memory_pressure",
-        inj.parent,
         "memory_pressure",
+        "memory",
+    )?;
+    let prev = sample::lower(
+        &span,
         &target,
-        c.delay_ms,
-    );
-    span.str("resource.type", "memory");
-    clock::sleep_ms(c.delay_ms);
-    require_running(&span, &target)?;
-    let prev = match cfg.memory_mb {
-        Some(mb) => Some(
-            cgroup::set_limits(
-                &target,
-                cgroup::Limits {
-                    memory_mb: Some(mb),
-                    ..sample::no_limits()
-                },
-            )
-            .or_else(|e| span.fail(format!("lower `{target}`'s memory limit: {e}")))?,
-        ),
-        None => None,
-    };
+        cfg.memory_mb.map(|mb| cgroup::Limits {
+            memory_mb: Some(mb),
+            ..sample::no_limits()
+        }),
+        "memory limit",
+    )?;
     let first = sample::read(&span, &target)?;
     let Some(limit) = first.memory_limit else {
         return span.fail(format!(

@@ -7,6 +7,39 @@ use clnrm_sdk::prelude::*;
 
 pub const MIB: u64 = 1024 * 1024;
 
+/// The opening every resource fault shares: its span on the target (with
+/// `resource.type`), the configured delay, and a target that is running.
+pub fn begin(
+    inj: &Injection,
+    c: &crate::tables::Common,
+    span_name: &str,
+    fault_type: &str,
+    resource: &str,
+) -> Result<(String, FaultSpan), String> {
+    let target = target(c.target.as_deref(), inj)?;
+    let span = FaultSpan::start(span_name, inj.parent, fault_type, &target, c.delay_ms);
+    span.str("resource.type", resource);
+    clock::sleep_ms(c.delay_ms);
+    require_running(&span, &target)?;
+    Ok((target, span))
+}
+
+/// Lower a limit live when the config asks for one (`limits` sets only it):
+/// the previous values, to restore; the span fails if the host refused.
+pub fn lower(
+    span: &FaultSpan,
+    target: &str,
+    limits: Option<Limits>,
+    what: &str,
+) -> Result<Option<Limits>, String> {
+    limits
+        .map(|l| {
+            cgroup::set_limits(target, l)
+                .or_else(|e| span.fail(format!("lower `{target}`'s {what}: {e}")))
+        })
+        .transpose()
+}
+
 /// One reading, or the span's failure saying why there is none.
 pub fn read(span: &FaultSpan, target: &str) -> Result<Usage, String> {
     cgroup::read(target).or_else(|e| span.fail(format!("cannot read `{target}`'s cgroup: {e}")))
