@@ -173,3 +173,81 @@ fn sigkill_during_disk_fill_then_gc_leaves_nothing() {
     assert_eq!(r.code, 0, "gc succeeds");
     assert!(owned_by(pid).is_empty(), "after gc: {:?}", owned_by(pid));
 }
+
+const UNTIL_STEPS_END: &str = r#"
+[meta]
+name = "resource_until_steps_end"
+
+[service.app]
+image = "clnrm-base:latest"
+limits = { memory_mb = 128 }
+
+[[scenario]]
+name = "held_while_steps_run"
+service = "app"
+steps = [
+  { name = "early", run = "sleep 0.6; echo memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)" },
+  { name = "late", run = "sleep 1.2; dd if=/dev/zero of=/tmp/big bs=1M count=96 2>/dev/null; rm -f /tmp/big; echo memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)" },
+]
+chaos_injection = { type = "memory_pressure", memory_mb = 64, delay_ms = 100 }
+"#;
+
+/// `duration_ms` absent: the limit stays lowered for every step (2.2 s here,
+/// past any fixed default) and is restored only once the last step is done.
+#[test]
+fn without_duration_ms_pressure_is_held_until_the_steps_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "until.clnrm.toml", UNTIL_STEPS_END);
+    let recording = dir.path().join("until.recording.json");
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path())
+        .arg("--record")
+        .arg(&recording));
+    assert_eq!(r.code, 0, "the suite passes: {}", r.stderr);
+    let rep = read_report(dir.path(), "resource_until_steps_end");
+    let steps = &rep["scenarios"][0]["steps"];
+    for i in 0..2 {
+        let out = steps[i]["stdout"].as_str().unwrap_or_default();
+        assert!(
+            out.lines().any(|l| l == "memory=67108864"),
+            "step {i} ran under the lowered limit: {out}"
+        );
+    }
+    let mem = spans_named(&rep, "clnrm.resource.memory_pressure");
+    assert_eq!(mem.len(), 1);
+    assert_eq!(
+        attr(mem[0], "hold"),
+        Some(&serde_json::json!("until_steps_end"))
+    );
+    // Released after the last step ended, and proven restored.
+    let late = spans_named(&rep, "clnrm.step:late");
+    let late = late.first().expect("the late step's span");
+    let end = |s: &serde_json::Value| s["end_ns"].as_u64().unwrap();
+    let rec = spans_named(&rep, "clnrm.resource.recovery");
+    assert_eq!(rec.len(), 1);
+    assert_eq!(attr(rec[0], "recovery.success"), Some(&serde_json::json!(true)));
+    assert!(
+        rec[0]["start_ns"].as_u64().unwrap() >= end(late),
+        "restored only after the steps: recovery {} vs late step end {}",
+        rec[0]["start_unix_nano"],
+        end(late)
+    );
+    assert_no_leftovers(rep["run_id"].as_str().unwrap());
+
+    // `scenario.steps-done` is journaled: the replay needs no Docker.
+    let digest = rep["digest"].as_str().unwrap();
+    let r = run(clnrm()
+        .arg("replay")
+        .arg(&recording)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    assert_eq!(r.code, 0, "replay matches: {}", r.stdout);
+    assert!(
+        r.stdout
+            .contains(&format!("digest {digest} (same as recorded)")),
+        "{}",
+        r.stdout
+    );
+}

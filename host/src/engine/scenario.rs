@@ -89,13 +89,19 @@ pub async fn run(
         trace: trace.clone(),
         faults: FaultLog::default(),
         net: Default::default(),
+        steps_done: Default::default(),
     });
     let mut interrupted = ctx.interrupt.is_set();
     let (steps, injected) = if setup_error.is_none() && !interrupted {
         let work = tokio::time::timeout(sc.max_duration + OUTER_SLACK, async {
             let steps = async {
-                wait_for_spans(trace, span, sc, suite).await?;
-                Ok::<_, String>(run_steps(ctx, trace, span, sc, &scenario_ctx, started).await)
+                let r = match wait_for_spans(trace, span, sc, suite).await {
+                    Ok(()) => Ok(run_steps(ctx, trace, span, sc, &scenario_ctx, started).await),
+                    Err(e) => Err(e),
+                };
+                // Faults held "until the steps end" let go now.
+                scenario_ctx.steps_done.store(true, std::sync::atomic::Ordering::Release);
+                r
             };
             tokio::join!(
                 steps,

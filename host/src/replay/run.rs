@@ -79,6 +79,8 @@ pub async fn replay(
             trace: trace.clone(),
             faults: FaultLog::default(),
             net: Default::default(),
+            // Answered from the recording; never read in replay.
+            steps_done: Default::default(),
         });
         let call = ChaosCall {
             stream_seed: seed::stream_seed(seed, &inj.scenario, &plugin.info.name, inj.index),

@@ -22,6 +22,9 @@ pub struct ScenarioCtx {
     pub faults: FaultLog,
     /// Network impairments in force (`clnrm:chaos/net`).
     pub net: crate::backend::netfault::Impairments,
+    /// Set by the engine once every step has finished (`clnrm:chaos/scenario`
+    /// `steps-done`): a fault without `duration_ms` is held until then.
+    pub steps_done: std::sync::atomic::AtomicBool,
 }
 
 /// Which disruptive host operation succeeded on which service, and when (run

@@ -39,7 +39,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         &span,
         &target,
         "cpu",
-        c.duration_ms,
+        c.hold,
         c.sample_ms,
         first,
         |a, b| b.cpu_nr_throttled > a.cpu_nr_throttled,

@@ -37,7 +37,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         {
             cgroup::note_pressure(&target, "disk");
         }
-        if clock::now_ms().saturating_sub(start) >= c.duration_ms {
+        if c.hold.over(start) {
             break;
         }
         clock::sleep_ms(c.sample_ms);

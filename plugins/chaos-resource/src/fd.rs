@@ -35,7 +35,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         &span,
         &target,
         "fd",
-        c.duration_ms,
+        c.hold,
         c.sample_ms,
         first,
         |_, b| at_limit(b),

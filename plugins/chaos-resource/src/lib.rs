@@ -2,7 +2,7 @@
 //! comes from a reading of the target's cgroup (v1 or v2), `/proc/<pid>/fd`
 //! or `statvfs`, taken through the host's `cgroup` interface; a changed limit
 //! is read back before the span says it was in force, and restored (and read
-//! back again) after `duration_ms`.
+//! back again) after `duration_ms` (absent: once the scenario's steps end).
 //!
 //! | type | pressure | evidence (span) |
 //! |---|---|---|

@@ -53,7 +53,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         &span,
         &target,
         "memory",
-        c.duration_ms,
+        c.hold,
         c.sample_ms,
         first,
         |a, b| {

@@ -7,6 +7,32 @@ use clnrm_sdk::prelude::*;
 
 pub const MIB: u64 = 1024 * 1024;
 
+/// How long a pressure is held: `duration_ms`, or (absent) until the
+/// scenario's steps have all finished, which the host answers.
+#[derive(Debug, Clone, Copy)]
+pub enum Hold {
+    For(u64),
+    UntilStepsEnd,
+}
+
+impl Hold {
+    /// Whether a hold that began at `start_ms` (run clock) is over.
+    pub fn over(self, start_ms: u64) -> bool {
+        match self {
+            Hold::For(ms) => clock::now_ms().saturating_sub(start_ms) >= ms,
+            Hold::UntilStepsEnd => scenario::steps_done(),
+        }
+    }
+
+    /// Said on the fault's span when the steps decide: a reader sees why it
+    /// lasted as long as it did.
+    fn mark(self, span: &FaultSpan) {
+        if let Hold::UntilStepsEnd = self {
+            span.str("hold", "until_steps_end");
+        }
+    }
+}
+
 /// The opening every resource fault shares: its span on the target (with
 /// `resource.type`), the configured delay, and a target that is running.
 pub fn begin(
@@ -19,6 +45,7 @@ pub fn begin(
     let target = target(c.target.as_deref(), inj)?;
     let span = FaultSpan::start(span_name, inj.parent, fault_type, &target, c.delay_ms);
     span.str("resource.type", resource);
+    c.hold.mark(&span);
     clock::sleep_ms(c.delay_ms);
     require_running(&span, &target)?;
     Ok((target, span))
@@ -45,7 +72,7 @@ pub fn read(span: &FaultSpan, target: &str) -> Result<Usage, String> {
     cgroup::read(target).or_else(|e| span.fail(format!("cannot read `{target}`'s cgroup: {e}")))
 }
 
-/// Read the target every `every_ms` for `for_ms` (at least once); `seen`
+/// Read the target every `every_ms` until the `hold` is over (at least once); `seen`
 /// gets the previous and the new reading and says whether pressure shows in
 /// the new one, which is then noted on the host as pressure on `resource`.
 /// Returns every reading, the first taken before the window.
@@ -53,7 +80,7 @@ pub fn watch(
     span: &FaultSpan,
     target: &str,
     resource: &str,
-    for_ms: u64,
+    hold: Hold,
     every_ms: u64,
     first: Usage,
     mut seen: impl FnMut(&Usage, &Usage) -> bool,
@@ -67,7 +94,7 @@ pub fn watch(
             cgroup::note_pressure(target, resource);
         }
         all.push(r);
-        if clock::now_ms().saturating_sub(start) >= for_ms {
+        if hold.over(start) {
             return Ok(all);
         }
     }

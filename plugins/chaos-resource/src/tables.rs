@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 pub struct Common {
     pub target: Option<String>,
     pub delay_ms: u64,
-    pub duration_ms: u64,
+    pub hold: crate::sample::Hold,
     pub sample_ms: u64,
 }
 
@@ -27,9 +27,9 @@ macro_rules! table {
             #[serde(default)]
             pub delay_ms: u64,
             /// How long the pressure is held (and sampled) before what was
-            /// changed is restored.
-            #[serde(default = "duration_ms")]
-            pub duration_ms: u64,
+            /// changed is restored; absent: until the scenario's steps end.
+            #[serde(default, deserialize_with = "some_positive")]
+            pub duration_ms: Option<u64>,
             /// How often the cgroup is read meanwhile.
             #[serde(default = "sample_ms", deserialize_with = "positive")]
             pub sample_ms: u64,
@@ -41,7 +41,10 @@ macro_rules! table {
                 Common {
                     target: self.target.clone(),
                     delay_ms: self.delay_ms,
-                    duration_ms: self.duration_ms,
+                    hold: match self.duration_ms {
+                        Some(ms) => crate::sample::Hold::For(ms),
+                        None => crate::sample::Hold::UntilStepsEnd,
+                    },
                     sample_ms: self.sample_ms,
                 }
             }
@@ -89,9 +92,6 @@ table!(
     }
 );
 
-fn duration_ms() -> u64 {
-    1_000
-}
 fn sample_ms() -> u64 {
     50
 }

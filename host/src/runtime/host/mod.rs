@@ -1,6 +1,6 @@
 //! The host side of the WIT imports: what a plugin may ask the host to do.
 //! One module per WIT interface, as wasmtime-wasi keeps one host file per
-//! interface: [`container`], [`net`], [`cgroup`], [`clock`], [`rng`], [`spans`], [`log`]; plugins
+//! interface: [`container`], [`net`], [`cgroup`], [`scenario`], [`clock`], [`rng`], [`spans`], [`log`]; plugins
 //! built against the frozen 0.2 WIT reach the same code through [`v0_2`].
 //!
 //! Adding an interface (the coming `exec`, `net`, `cgroup`, `compose`):
@@ -22,6 +22,7 @@ mod convert;
 mod log;
 mod net;
 mod rng;
+mod scenario;
 mod spans;
 mod v0_2;
 
@@ -302,6 +303,7 @@ mod tests {
             (HostCall::CGROUP_FILL, "cgroup.fill"),
             (HostCall::CGROUP_UNFILL, "cgroup.unfill"),
             (HostCall::CGROUP_NOTE_PRESSURE, "cgroup.note-pressure"),
+            (HostCall::SCENARIO_STEPS_DONE, "scenario.steps-done"),
             (HostCall::CLOCK_NOW_MS, "clock.now-ms"),
             (HostCall::CLOCK_SLEEP_MS, "clock.sleep-ms"),
             (HostCall::RNG_NEXT_U_6_4, "rng.next-u64"),
