@@ -5,8 +5,9 @@
 //! the rlimit) only in the cgroup files and `/proc`.
 //!
 //! The readers take the cgroup directories as paths, so the cgroup v2 reader
-//! is tested on the files under `tests/fixtures/cgroup-v2/` on this cgroup v1
-//! machine.
+//! is tested on this cgroup v1 machine on files captured from a v2-only
+//! kernel (`tests/fixtures/cgroup-v2/captured/`, written by `capture.sh` in a
+//! qemu VM) and on hand-written edge cases next to them.
 
 use std::path::{Path, PathBuf};
 
@@ -292,6 +293,33 @@ mod tests {
         );
         let e = read_v2(&fixtures().join("cgroup-v2/missing")).unwrap_err();
         assert!(e.contains("memory.events"), "{e}");
+    }
+
+    /// Files a real v2 kernel wrote (Debian 6.1 in a VM, see capture.sh):
+    /// 64M + 100 millicores after a throttled loop and an OOM kill; 48 MiB kept
+    /// under 64M with nothing killed; no limits at all.
+    #[test]
+    fn v2_files_captured_from_a_v2_kernel_are_read() {
+        let d = fixtures().join("cgroup-v2/captured");
+        let u = read_v2(&d.join("limited")).unwrap();
+        assert_eq!(u.version, 2);
+        assert_eq!(u.memory_limit, Some(64 << 20));
+        assert_eq!(u.memory_peak, Some(64 << 20), "the limit was reached");
+        assert_eq!((u.memory_failcnt, u.oom_kills), (35, 1));
+        assert_eq!(u.cpu_limit_millicores, Some(100));
+        assert_eq!((u.cpu_nr_throttled, u.cpu_throttled_us), (1595, 143_445_193));
+        assert_eq!(u.pids_current, 1);
+
+        let u = read_v2(&d.join("pressured")).unwrap();
+        assert_eq!(u.memory_limit, Some(64 << 20));
+        assert_eq!((u.memory_usage, u.memory_peak), (50_667_520, Some(51_757_056)));
+        // 77 % of the limit, no failed charge: "medium" for the plugin, not "high".
+        assert_eq!((u.memory_failcnt, u.oom_kills), (0, 0));
+        assert_eq!(u.cpu_limit_millicores, None, "cpu.max \"max 100000\"");
+
+        let u = read_v2(&d.join("unlimited")).unwrap();
+        assert_eq!((u.memory_limit, u.cpu_limit_millicores), (None, None));
+        assert_eq!((u.cpu_nr_throttled, u.cpu_throttled_us), (0, 0));
     }
 
     #[test]
