@@ -115,6 +115,17 @@ fn missing_file_and_empty_glob() {
 }
 
 #[test]
+fn zero_jobs_is_bad_input() {
+    let r = run(clnrm().args(["run", "-j", "0", "/nonexistent/x.clnrm.toml"]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("invalid value '0' for '--jobs <N>'"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn invalid_span_expectation_config_is_reported_before_running() {
     // Unknown key inside [[expect.span]] is caught by the validator's config check.
     let r = run_bad(&GOOD.replace(

@@ -60,6 +60,13 @@ fn run_once(dir: &Path, extra: &[&str]) -> Outcome {
     assert_eq!(r.code, 0, "the suite passes");
     let rep = read_report(dir, "determinism");
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
+    let order: Vec<&str> = rep["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, ["random_kill", "exit_42"], "file order, whatever -j");
     let kill = spans_named(&rep, "clnrm.chaos.kill")[0].clone();
     let jitter = attr(&kill, "delay.jitter_ms")
         .and_then(|v| v.as_i64())
@@ -82,17 +89,22 @@ fn run_once(dir: &Path, extra: &[&str]) -> Outcome {
     }
 }
 
+/// Also across `-j`: scenarios one after another or at once, one digest.
 #[test]
 fn same_seed_five_times_one_digest_other_seed_other_digest() {
     let dir = tempfile::tempdir().unwrap();
-    let first = run_once(dir.path(), &[]);
+    let first = run_once(dir.path(), &["-j", "1"]);
     for i in 1..5 {
-        let again = run_once(dir.path(), &[]);
+        let jobs = if i % 2 == 1 { "4" } else { "1" };
+        let again = run_once(dir.path(), &["-j", jobs]);
         assert_eq!(
             again.draws, first.draws,
-            "run {i}: the same draws from the same seed"
+            "run {i} (-j {jobs}): the same draws from the same seed"
         );
-        assert_eq!(again.digest, first.digest, "run {i}: the same digest");
+        assert_eq!(
+            again.digest, first.digest,
+            "run {i} (-j {jobs}): the same digest"
+        );
     }
     // Another seed draws differently (a coincidence would be 1 in ~800; try a few).
     let other = ["7", "8", "9"]

@@ -228,7 +228,10 @@ fn without_duration_ms_pressure_is_held_until_the_steps_end() {
     let end = |s: &serde_json::Value| s["end_ns"].as_u64().unwrap();
     let rec = spans_named(&rep, "clnrm.resource.recovery");
     assert_eq!(rec.len(), 1);
-    assert_eq!(attr(rec[0], "recovery.success"), Some(&serde_json::json!(true)));
+    assert_eq!(
+        attr(rec[0], "recovery.success"),
+        Some(&serde_json::json!(true))
+    );
     assert!(
         rec[0]["start_ns"].as_u64().unwrap() >= end(late),
         "restored only after the steps: recovery {} vs late step end {}",

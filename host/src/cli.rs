@@ -8,6 +8,7 @@ use crate::engine::{self, RunCtx};
 use crate::runtime::{Registry, RegistryError};
 use crate::suite::{self, Exporter, Suite};
 use clap::{Parser, Subcommand};
+use futures_util::StreamExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -51,6 +52,11 @@ pub enum Command {
         /// the report dir.
         #[arg(long, value_enum, value_name = "EXPORTER")]
         otel_exporter: Option<OtelExporterArg>,
+        /// How many scenarios run at once, across all the suites given
+        /// (default: the number of CPUs). Each keeps its own network and
+        /// containers; output, reports and digests stay as with `-j 1`.
+        #[arg(short = 'j', long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
     },
     /// Re-run a recording's plugins without Docker: every host call answered
     /// from the recording; prints the digest and the first divergence.
@@ -78,6 +84,7 @@ pub async fn main(cli: Cli) -> i32 {
             report_dir,
             record,
             otel_exporter,
+            jobs,
         } => {
             run(
                 &files,
@@ -85,6 +92,7 @@ pub async fn main(cli: Cli) -> i32 {
                 &report_dir,
                 record.as_deref(),
                 otel_exporter.map(Exporter::from),
+                jobs.map(usize::from).unwrap_or_else(default_jobs),
             )
             .await
         }
@@ -434,6 +442,7 @@ async fn run(
     report_dir: &std::path::Path,
     record: Option<&std::path::Path>,
     exporter_override: Option<Exporter>,
+    jobs: usize,
 ) -> i32 {
     let suites = match load_all(files) {
         Ok(s) => s,
@@ -492,6 +501,7 @@ async fn run(
         record: record.is_some(),
         reports: reports.clone(),
         progress: progress_bar(),
+        jobs: RunCtx::jobs(jobs),
     };
     let mut recordings = Vec::new();
     tracing::info!(run_id = %ctx.run_id, "run started");
@@ -500,14 +510,28 @@ async fn run(
     let mut environment = false;
     // A report or export that could not be written is an environment error.
     let mut output_failed = false;
-    for (s, p) in suites.iter().zip(&plugins) {
-        if ctx.interrupt.is_set() || environment {
-            break;
-        }
-        let seed = seed_override
-            .or(s.seed)
-            .unwrap_or_else(engine::seed::random_seed);
-        let outcome = engine::run_suite(&ctx, s, p, seed).await;
+    // Suites run at once too (their scenarios share the `-j` permits); each
+    // is reported, in file order, as soon as it and those before it are done.
+    let docker_gone = std::sync::atomic::AtomicBool::new(false);
+    let ctx_ref = &ctx;
+    let gone = &docker_gone;
+    let mut finished = futures_util::stream::iter(suites.iter().zip(&plugins))
+        .map(|(s, p)| async move {
+            if ctx_ref.interrupt.is_set() || gone.load(std::sync::atomic::Ordering::Acquire) {
+                return None;
+            }
+            let seed = seed_override
+                .or(s.seed)
+                .unwrap_or_else(engine::seed::random_seed);
+            let outcome = engine::run_suite(ctx_ref, s, p, seed).await;
+            if outcome.environment_error.is_some() {
+                gone.store(true, std::sync::atomic::Ordering::Release);
+            }
+            Some((s, outcome))
+        })
+        .buffered(jobs);
+    while let Some(done) = finished.next().await {
+        let Some((s, outcome)) = done else { break };
         let _ = crate::report::print_summary(&mut std::io::stdout().lock(), &outcome);
         output_failed |= !report_and_export(
             &mut std::io::stdout(),
@@ -527,6 +551,7 @@ async fn run(
             environment = true;
         }
     }
+    drop(finished);
     if let Some(path) = record {
         match crate::replay::Recording::new(recordings).write(path) {
             Ok(()) => println!("recording: {}", path.display()),
@@ -545,6 +570,11 @@ async fn run(
     } else {
         EXIT_FAIL
     }
+}
+
+/// `-j` when not given: one scenario per CPU.
+fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
 }
 
 fn writeln_flush(out: &mut impl std::io::Write, line: &str) -> std::io::Result<()> {

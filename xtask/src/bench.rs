@@ -7,7 +7,8 @@
 //! - `bench/kill_vs_docker.sh`: the kill scenario through `clnrm run` vs by hand with the
 //!   docker CLI;
 //! - `host/benches/validators.rs`: 100k spans through every validator, wasm vs native;
-//! - `bench/cleanup_vs_docker.sh`: cleanup of 1 and 5 containers vs `docker rm -f`.
+//! - `bench/cleanup_vs_docker.sh`: cleanup of 1 and 5 containers vs `docker rm -f`;
+//! - `bench/jobs_container.sh`: the container suite with `-j 1` vs `-j 4` (same digest).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -81,6 +82,16 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
     collect(&out, &mut figures);
     if code != 0 {
         failed.push(format!("cleanup_vs_docker (exit code {code})"));
+    }
+
+    step("benchmark: jobs_container ...");
+    let (code, out) = ws
+        .command(ws.root.join("bench").join("jobs_container.sh"))
+        .env("CLNRM", &clnrm.to_string_lossy())
+        .run_tee()?;
+    collect(&out, &mut figures);
+    if code != 0 {
+        failed.push(format!("jobs_container (exit code {code})"));
     }
 
     println!();
@@ -190,6 +201,13 @@ fn table(f: &Figures) -> String {
             get("kill_docker_net_ms").map(|v| format!("{} (docker CLI)", ms(v))),
             get("kill_clnrm_ms"),
             get("kill_docker_net_ms"),
+        ),
+        pair(
+            "container suite, -j 4 vs -j 1 (wall)",
+            get("jobs_j4_ms").map(ms),
+            get("jobs_j1_ms").map(|v| format!("{} (-j 1)", ms(v))),
+            get("jobs_j4_ms"),
+            get("jobs_j1_ms"),
         ),
         row(
             "  clnrm validate (no Docker)",

@@ -307,12 +307,18 @@ mod tests {
         assert_eq!(u.memory_peak, Some(64 << 20), "the limit was reached");
         assert_eq!((u.memory_failcnt, u.oom_kills), (35, 1));
         assert_eq!(u.cpu_limit_millicores, Some(100));
-        assert_eq!((u.cpu_nr_throttled, u.cpu_throttled_us), (1595, 143_445_193));
+        assert_eq!(
+            (u.cpu_nr_throttled, u.cpu_throttled_us),
+            (1595, 143_445_193)
+        );
         assert_eq!(u.pids_current, 1);
 
         let u = read_v2(&d.join("pressured")).unwrap();
         assert_eq!(u.memory_limit, Some(64 << 20));
-        assert_eq!((u.memory_usage, u.memory_peak), (50_667_520, Some(51_757_056)));
+        assert_eq!(
+            (u.memory_usage, u.memory_peak),
+            (50_667_520, Some(51_757_056))
+        );
         // 77 % of the limit, no failed charge: "medium" for the plugin, not "high".
         assert_eq!((u.memory_failcnt, u.oom_kills), (0, 0));
         assert_eq!(u.cpu_limit_millicores, None, "cpu.max \"max 100000\"");

@@ -43,13 +43,27 @@ pub struct RunCtx {
     /// more when the suite is done (index = count): the CLI's progress bar.
     /// The engine itself prints nothing.
     pub progress: Option<Progress>,
+    /// `-j N`: how many scenarios run at once, across every suite of the run.
+    /// Permits are handed out first come, first served (tokio's semaphore is
+    /// fair), so with N = 1 scenarios run in file order, one after another.
+    pub jobs: Arc<tokio::sync::Semaphore>,
+}
+
+impl RunCtx {
+    /// The `jobs` semaphore for `-j n` (at least 1).
+    pub fn jobs(n: usize) -> Arc<tokio::sync::Semaphore> {
+        Arc::new(tokio::sync::Semaphore::new(n.max(1)))
+    }
 }
 
 /// The progress callback: (suite, scenario, index, count).
 pub type Progress = Box<dyn Fn(&str, &str, usize, usize) + Send + Sync>;
 
-/// Run one suite end to end. Each scenario cleans itself up before the next
-/// begins; after an interrupt or the loss of Docker no further scenario starts.
+/// Run one suite end to end: its scenarios at most `ctx.jobs` at a time, each
+/// in its own network with its own containers, each cleaned up before its
+/// permit goes to the next. Outcomes stay in file order; the digest does not
+/// depend on the order spans were made in (siblings are canonically sorted).
+/// After an interrupt or the loss of Docker no further scenario starts.
 pub async fn run_suite(
     ctx: &RunCtx,
     suite: &Suite,
@@ -83,21 +97,36 @@ pub async fn run_suite(
     trace.set_attr(root, "suite.name", &suite.name);
     trace.set_attr(root, "clnrm.version", env!("CARGO_PKG_VERSION"));
     trace.set_attr(root, "determinism.seed", seed as i64);
-    let mut scenarios = Vec::new();
-    for (i, sc) in suite.scenarios.iter().enumerate() {
-        if ctx.interrupt.is_set() {
-            break;
-        }
-        if let Some(p) = &ctx.progress {
-            p(&suite.name, &sc.name, i, suite.scenarios.len());
-        }
-        let outcome = scenario::run(ctx, &trace, root, sc, suite, plugins, seed).await;
-        let stop = outcome.environment_error.is_some();
-        scenarios.push(outcome);
-        if stop {
-            break;
-        }
-    }
+    // Set when Docker went away: scenarios not yet started stay unstarted.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let trace_ref = &trace;
+    let stop_ref = &stop;
+    let runs = suite
+        .scenarios
+        .iter()
+        .enumerate()
+        .map(|(i, sc)| async move {
+            // Closed only if the semaphore is dropped, which it is not while ctx lives.
+            let _permit = ctx.jobs.acquire().await.ok()?;
+            if ctx.interrupt.is_set() || stop_ref.load(std::sync::atomic::Ordering::Acquire) {
+                return None;
+            }
+            if let Some(p) = &ctx.progress {
+                p(&suite.name, &sc.name, i, suite.scenarios.len());
+            }
+            let outcome = scenario::run(ctx, trace_ref, root, sc, suite, plugins, seed).await;
+            if outcome.environment_error.is_some() {
+                stop_ref.store(true, std::sync::atomic::Ordering::Release);
+            }
+            Some(outcome)
+        });
+    // In file order; a scenario that never started leaves a gap, and what
+    // follows a gap is not reported as if the run had been whole.
+    let scenarios: Vec<ScenarioOutcome> = futures_util::future::join_all(runs)
+        .await
+        .into_iter()
+        .map_while(|o| o)
+        .collect();
     if let Some(p) = &ctx.progress {
         p(
             &suite.name,

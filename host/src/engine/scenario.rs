@@ -100,7 +100,9 @@ pub async fn run(
                     Err(e) => Err(e),
                 };
                 // Faults held "until the steps end" let go now.
-                scenario_ctx.steps_done.store(true, std::sync::atomic::Ordering::Release);
+                scenario_ctx
+                    .steps_done
+                    .store(true, std::sync::atomic::Ordering::Release);
                 r
             };
             tokio::join!(

@@ -35,15 +35,9 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         sample::took(&span, "cpu.quota", limit == m)?;
     }
     span.int("limit.millicores", limit as i64);
-    let all = sample::watch(
-        &span,
-        &target,
-        "cpu",
-        c.hold,
-        c.sample_ms,
-        first,
-        |a, b| b.cpu_nr_throttled > a.cpu_nr_throttled,
-    )?;
+    let all = sample::watch(&span, &target, "cpu", c.hold, c.sample_ms, first, |a, b| {
+        b.cpu_nr_throttled > a.cpu_nr_throttled
+    })?;
     let last = all.last().cloned().unwrap_or(first);
     let periods = last.cpu_nr_throttled.saturating_sub(first.cpu_nr_throttled);
     let us = last.cpu_throttled_us.saturating_sub(first.cpu_throttled_us);

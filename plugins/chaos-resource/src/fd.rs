@@ -31,15 +31,9 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let at_limit = |u: &clnrm_sdk::chaos::clnrm::chaos::cgroup::Usage| {
         u.fd_limit.is_some_and(|l| u64::from(u.fds_max) >= l)
     };
-    let all = sample::watch(
-        &span,
-        &target,
-        "fd",
-        c.hold,
-        c.sample_ms,
-        first,
-        |_, b| at_limit(b),
-    )?;
+    let all = sample::watch(&span, &target, "fd", c.hold, c.sample_ms, first, |_, b| {
+        at_limit(b)
+    })?;
     // The busiest reading: the limit that process had, and its fds.
     let busiest = all
         .iter()

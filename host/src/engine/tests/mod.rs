@@ -6,6 +6,7 @@ mod artifacts;
 mod cleanup;
 mod environment;
 mod interrupt;
+mod jobs;
 mod recovery;
 mod step;
 mod timeouts;
@@ -55,6 +56,7 @@ pub(super) fn ctx(fake: &Arc<Fake>, interrupt: Interrupt) -> RunCtx {
                 .expect("a scratch report dir"),
         ),
         progress: None,
+        jobs: RunCtx::jobs(1),
     }
 }
 
