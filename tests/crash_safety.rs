@@ -39,9 +39,15 @@ run = "sleep 2"
 "#;
 
 fn spawn_run(dir: &std::path::Path, docker_host: Option<&str>) -> Child {
+    spawn_run_jobs(dir, docker_host, None)
+}
+
+/// `jobs`: `-j`, else clnrm's default (one scenario per CPU).
+fn spawn_run_jobs(dir: &std::path::Path, docker_host: Option<&str>, jobs: Option<&str>) -> Child {
     let p = suite(dir, "crash.clnrm.toml", SUITE);
     let mut cmd = clnrm();
     cmd.arg("run")
+        .args(jobs.map(|j| ["-j", j]).iter().flatten())
         .arg(&p)
         .arg("--report-dir")
         .arg(dir)
@@ -193,12 +199,15 @@ fn sigint_mid_run_cleans_up_and_exits_130() {
     // Every clnrm run collects dead runs: these tests look at what a dead run
     // left, so they run one at a time.
     let _alone = exclusive();
-    for signal in ["INT", "TERM"] {
+    // -j 1: the second scenario never starts. -j 2: both are running when
+    // the signal comes, and both are cleaned up because of it.
+    for (signal, jobs) in [("INT", "1"), ("TERM", "2")] {
         let dir = tempfile::tempdir().unwrap();
-        let child = spawn_run(dir.path(), None);
+        let child = spawn_run_jobs(dir.path(), None, Some(jobs));
         let pid = child.id();
+        let running = if jobs == "1" { 4 } else { 6 };
         assert!(
-            wait_for_resources(pid, 4, Duration::from_secs(20)),
+            wait_for_resources(pid, running, Duration::from_secs(20)),
             "the run is mid-step"
         );
         std::thread::sleep(Duration::from_millis(300));
@@ -223,13 +232,16 @@ fn sigint_mid_run_cleans_up_and_exits_130() {
         );
         let rep = read_report(dir.path(), "crash");
         assert_eq!(rep["interrupted"], true);
-        assert_eq!(rep["scenarios"][0]["cleanup"]["triggered"], "interrupt");
-        assert_eq!(rep["scenarios"][0]["cleanup"]["success"], true);
+        let scenarios = rep["scenarios"].as_array().unwrap();
         assert_eq!(
-            rep["scenarios"].as_array().unwrap().len(),
-            1,
-            "no scenario starts after the interrupt"
+            scenarios.len(),
+            if jobs == "1" { 1 } else { 2 },
+            "-j {jobs}: no scenario starts after the interrupt, those running are reported"
         );
+        for sc in scenarios {
+            assert_eq!(sc["cleanup"]["triggered"], "interrupt", "-j {jobs}");
+            assert_eq!(sc["cleanup"]["success"], true, "-j {jobs}");
+        }
     }
 }
 
