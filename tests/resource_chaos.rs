@@ -42,13 +42,7 @@ fn live_limits_are_restored_after_duration_ms() {
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "live.clnrm.toml", LIVE);
     let recording = dir.path().join("live.recording.json");
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&p)
-        .arg("--report-dir")
-        .arg(dir.path())
-        .arg("--record")
-        .arg(&recording));
+    let r = run_recorded(dir.path(), &p, &recording);
     assert_eq!(r.code, 0, "the suite passes");
     let rep = read_report(dir.path(), "resource_live");
     let out = rep["scenarios"][0]["steps"][0]["stdout"]
@@ -87,18 +81,7 @@ fn live_limits_are_restored_after_duration_ms() {
 
     // The cgroup calls were journaled: the run replays without Docker (or a
     // kernel to read) to the same digest.
-    let digest = rep["digest"].as_str().unwrap();
-    let r = run(clnrm()
-        .arg("replay")
-        .arg(&recording)
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
-    assert_eq!(r.code, 0, "replay matches");
-    assert!(
-        r.stdout
-            .contains(&format!("digest {digest} (same as recorded)")),
-        "{}",
-        r.stdout
-    );
+    assert_replays_to(&recording, rep["digest"].as_str().unwrap());
 }
 
 const FILL: &str = r#"
@@ -199,13 +182,7 @@ fn without_duration_ms_pressure_is_held_until_the_steps_end() {
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "until.clnrm.toml", UNTIL_STEPS_END);
     let recording = dir.path().join("until.recording.json");
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&p)
-        .arg("--report-dir")
-        .arg(dir.path())
-        .arg("--record")
-        .arg(&recording));
+    let r = run_recorded(dir.path(), &p, &recording);
     assert_eq!(r.code, 0, "the suite passes: {}", r.stderr);
     let rep = read_report(dir.path(), "resource_until_steps_end");
     let steps = &rep["scenarios"][0]["steps"];
@@ -241,16 +218,5 @@ fn without_duration_ms_pressure_is_held_until_the_steps_end() {
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
 
     // `scenario.steps-done` is journaled: the replay needs no Docker.
-    let digest = rep["digest"].as_str().unwrap();
-    let r = run(clnrm()
-        .arg("replay")
-        .arg(&recording)
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
-    assert_eq!(r.code, 0, "replay matches: {}", r.stdout);
-    assert!(
-        r.stdout
-            .contains(&format!("digest {digest} (same as recorded)")),
-        "{}",
-        r.stdout
-    );
+    assert_replays_to(&recording, rep["digest"].as_str().unwrap());
 }

@@ -155,3 +155,29 @@ pub fn parent_name(report: &serde_json::Value, span: &serde_json::Value) -> Opti
         .and_then(|s| s["name"].as_str())
         .map(str::to_string)
 }
+
+/// `clnrm run SUITE --report-dir DIR --record RECORDING`.
+pub fn run_recorded(dir: &Path, suite: &Path, recording: &Path) -> Run {
+    run(clnrm()
+        .arg("run")
+        .arg(suite)
+        .arg("--report-dir")
+        .arg(dir)
+        .arg("--record")
+        .arg(recording))
+}
+
+/// `clnrm replay RECORDING` with Docker out of reach reproduces `digest`.
+pub fn assert_replays_to(recording: &Path, digest: &str) {
+    let r = run(clnrm()
+        .arg("replay")
+        .arg(recording)
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    assert_eq!(r.code, 0, "replay matches: {}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("digest {digest} (same as recorded)")),
+        "{}",
+        r.stdout
+    );
+}
