@@ -79,6 +79,7 @@ pub async fn replay(
             trace: trace.clone(),
             faults: FaultLog::default(),
             net: Default::default(),
+            schedule: Default::default(),
         });
         let call = ChaosCall {
             stream_seed: seed::stream_seed(seed, &inj.scenario, &plugin.info.name, inj.index),
@@ -86,6 +87,7 @@ pub async fn replay(
             limits: Limits::chaos(Duration::from_secs(60)),
             scenario: sctx,
             journal: Journal::replay(inj.calls.clone()),
+            ready: None,
         };
         let injection = Injection {
             fault_type: inj.fault_type.clone(),

@@ -22,6 +22,8 @@ pub struct ScenarioCtx {
     pub faults: FaultLog,
     /// Network impairments in force (`clnrm:chaos/net`).
     pub net: crate::backend::netfault::Impairments,
+    /// Holds plugins put on the steps (`clnrm:chaos/scenario`).
+    pub schedule: super::schedule::Schedule,
 }
 
 /// Which disruptive host operation succeeded on which service, and when (run

@@ -1,0 +1,41 @@
+//! `clnrm:chaos/scenario` (0.3.2): holds on the scenario's steps (a slow
+//! start). Needs [`Capability::Scenario`]. Replay answers it from the
+//! recording (the engine's steps are not re-run in a replay).
+
+use super::{Capability, HostCall, PluginState};
+use crate::runtime::bindings::chaos::clnrm::chaos::scenario;
+use serde_json::json;
+use std::time::Duration;
+
+/// The calls of `clnrm:chaos/scenario`, as recordings name them.
+impl HostCall {
+    pub const SCENARIO_HOLD_FIRST_STEP: HostCall = HostCall("scenario.hold-first-step");
+}
+
+impl scenario::Host for PluginState {
+    async fn hold_first_step(
+        &mut self,
+        service: String,
+        delay_ms: u64,
+    ) -> wasmtime::Result<Result<u64, String>> {
+        self.require(Capability::Scenario)?;
+        let args = json!([service, delay_ms]);
+        self.answered(HostCall::SCENARIO_HOLD_FIRST_STEP, args, |s| {
+            let ctx = s.scenario().cloned();
+            async move {
+                let ctx = ctx?;
+                if !ctx.containers.contains_key(&service) {
+                    return Ok(Err(format!("no service `{service}` in this scenario")));
+                }
+                let held = match ctx.schedule.hold(&service, Duration::from_millis(delay_ms)) {
+                    Ok(rx) => rx,
+                    Err(e) => return Ok(Err(e)),
+                };
+                Ok(held
+                    .await
+                    .unwrap_or_else(|_| Err("the scenario ended before the step".into())))
+            }
+        })
+        .await
+    }
+}
