@@ -277,3 +277,46 @@ fn commands_ending_at_their_bound_on_docker_keep_one_outcome_each() {
         r.stdout
     );
 }
+
+#[test]
+fn bad_timeout_tables_are_input_errors_at_their_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "[meta]\nname = \"bad\"\n[service.app]\nimage = \"clnrm-base:latest\"\n[[scenario]]\nname = \"s\"\nservice = \"app\"\n";
+    let cases = [
+        (
+            "run = \"true\"\nchaos_injection = { type = \"clock_skew\", skew_ms = 500 }\n",
+            ":9:",
+            "clock_skew cannot be done for real on this host: a time namespace offsets only CLOCK_MONOTONIC",
+        ),
+        (
+            "run = \"true\"\nchaos_injection = { type = \"hang\", duraton_ms = 5 }\n",
+            ":9:",
+            "did you mean \"duration_ms\"?",
+        ),
+        (
+            "steps = [{ run = \"x\", retry = { attempts = 3, backof_ms = 5 } }]\n",
+            ":8:",
+            "did you mean `backoff_ms`?",
+        ),
+        (
+            "steps = [{ run = \"x\", retry = { attempts = 3, factor = 0.5 } }]\n",
+            ":8:",
+            "retry.factor = 0.5: must be a number >= 1.0",
+        ),
+    ];
+    for (i, (body, at, want)) in cases.iter().enumerate() {
+        let p = suite(
+            dir.path(),
+            &format!("bad{i}.clnrm.toml"),
+            &format!("{head}{body}"),
+        );
+        let r = run(clnrm().arg("validate").arg(&p));
+        assert_eq!(r.code, 2, "case {i}");
+        let text = r.stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains(&format!("bad{i}.clnrm.toml{at}")),
+            "case {i}: {text}"
+        );
+        assert!(text.contains(want), "case {i}: {want} not in {text}");
+    }
+}
