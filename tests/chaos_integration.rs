@@ -328,7 +328,7 @@ fn timeout_suite_enforces_every_bound_and_cleans_up_after_it() {
     );
     // Every scenario but the retried one (which passes) ends in a timeout.
     let cleanups = spans_named(&rep, "clnrm.cleanup");
-    assert_eq!(cleanups.len(), 8);
+    assert_eq!(cleanups.len(), 9);
     let mut passed = 0;
     for cleanup in cleanups {
         let parent = parent_name(&rep, cleanup).unwrap_or_default();
