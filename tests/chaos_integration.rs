@@ -326,8 +326,20 @@ fn timeout_suite_enforces_every_bound_and_cleans_up_after_it() {
         1,
         "the stubborn one ignored SIGTERM"
     );
-    for cleanup in spans_named(&rep, "clnrm.cleanup") {
+    // Every scenario but the retried one (which passes) ends in a timeout.
+    let cleanups = spans_named(&rep, "clnrm.cleanup");
+    assert_eq!(cleanups.len(), 9);
+    let mut passed = 0;
+    for cleanup in cleanups {
         let parent = parent_name(&rep, cleanup).unwrap_or_default();
+        if parent == "clnrm.scenario" {
+            assert_eq!(
+                attr(cleanup, "cleanup.triggered"),
+                Some(&serde_json::json!("success"))
+            );
+            passed += 1;
+            continue;
+        }
         assert!(
             parent.ends_with(".enforced"),
             "cleanup reacts to the enforcement, not the step: {parent}"
@@ -337,5 +349,6 @@ fn timeout_suite_enforces_every_bound_and_cleans_up_after_it() {
             Some(&serde_json::json!("timeout"))
         );
     }
+    assert_eq!(passed, 1, "only exponential_backoff_retries passes");
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
 }

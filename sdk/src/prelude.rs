@@ -1,7 +1,8 @@
 //! What a plugin author imports: `use clnrm_sdk::prelude::*;`.
 //!
 //! - chaos plugins: [`ChaosPlugin`], [`Injection`], [`Outcome`], [`PluginInfo`],
-//!   [`plugin_info`], the host interfaces ([`cgroup`] and [`net`] (0.3.1), [`scenario`] (0.3.2), [`clock`],
+//!   [`plugin_info`], the host interfaces ([`cgroup`] and [`net`] (0.3.1), [`scenario`]
+//!   (0.3.2), [`clock`],
 //!   [`container`], [`rng`], [`spans`]),
 //!   the [`fault`](crate::fault) helpers ([`FaultSpan`], [`target`], [`Signal`],
 //!   [`wait_state`], [`wait_attached`], [`require_running`], [`injection_config`]);

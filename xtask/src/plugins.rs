@@ -211,7 +211,14 @@ name = "not-this"
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let guests = discover(root).unwrap();
         let names: Vec<&str> = guests.iter().map(|g| g.package.as_str()).collect();
-        assert!(names.contains(&"chaos-container"), "{names:?}");
+        for p in [
+            "chaos-container",
+            "chaos-network",
+            "chaos-resource",
+            "chaos-timeout",
+        ] {
+            assert!(names.contains(&p), "{p} not in {names:?}");
+        }
         assert!(names.contains(&"looper"), "{names:?}");
         let cc = guests
             .iter()

@@ -47,6 +47,9 @@ pub struct Script {
     pub stderr: String,
     pub duration: Duration,
     pub effect: Effect,
+    /// How much later than the effect the exec reports its end (Docker's
+    /// stream delivers a container's death a moment after it happened).
+    pub lag: Duration,
 }
 
 impl Script {
@@ -58,6 +61,7 @@ impl Script {
             stderr: String::new(),
             duration: Duration::ZERO,
             effect: Effect::Exit,
+            lag: Duration::ZERO,
         }
     }
 
@@ -81,6 +85,12 @@ impl Script {
     /// Takes `duration` before it ends.
     pub fn after(mut self, duration: Duration) -> Script {
         self.duration = duration;
+        self
+    }
+
+    /// The exec reports its end `lag` after the effect took place.
+    pub fn reported_after(mut self, lag: Duration) -> Script {
+        self.lag = lag;
         self
     }
 
@@ -124,6 +134,8 @@ struct State {
     containers: BTreeMap<String, Container>,
     networks: BTreeMap<String, Net>,
     scripts: HashMap<String, Script>,
+    /// Scripts used one per exec, in order; the last one repeats.
+    sequences: HashMap<String, std::collections::VecDeque<Script>>,
     missing_images: HashSet<String>,
     files: HashMap<String, Vec<u8>>,
     calls: Vec<String>,
@@ -170,6 +182,14 @@ impl Fake {
     /// What an exec of exactly `command` does from now on.
     pub fn script(&self, command: &str, script: Script) {
         self.lock().scripts.insert(command.to_string(), script);
+    }
+
+    /// What the execs of exactly `command` do, one script per exec in
+    /// order (a retried step's attempts); the last one repeats.
+    pub fn script_seq(&self, command: &str, scripts: Vec<Script>) {
+        self.lock()
+            .sequences
+            .insert(command.to_string(), scripts.into());
     }
 
     /// `ensure_image` fails for `image` as when it is not present locally.
@@ -453,10 +473,15 @@ impl ContainerBackend for Fake {
         self.reachable()?;
         let (script, mut stopped) = {
             let mut st = self.lock();
-            let script = st
-                .scripts
-                .get(command)
-                .cloned()
+            let queued = st.sequences.get_mut(command).and_then(|q| {
+                if q.len() > 1 {
+                    q.pop_front()
+                } else {
+                    q.front().cloned()
+                }
+            });
+            let script = queued
+                .or_else(|| st.scripts.get(command).cloned())
                 .unwrap_or_else(|| Script::exit(0));
             let c = st.container(id)?;
             if !c.running {
@@ -486,58 +511,29 @@ impl ContainerBackend for Fake {
                 _ = stopped.wait_for(|s| *s) => true,
             }
         };
-        let killed = match timeout {
-            Some(t) => match tokio::time::timeout(t, run).await {
-                Ok(k) => k,
-                Err(_) => {
-                    return Ok(ExecOutcome {
-                        exit_code: None,
-                        stdout: script.stdout,
-                        stderr: script.stderr,
-                        timed_out: true,
-                    })
-                }
+        let (stdout, stderr, lag) = (script.stdout.clone(), script.stderr.clone(), script.lag);
+        // The whole exec, effect and late report included, runs under the
+        // caller's timeout, as Docker's stream does.
+        let body = async {
+            let killed = run.await;
+            let out = self.exec_effect(id, &script, killed);
+            if !lag.is_zero() {
+                tokio::time::sleep(lag).await;
+            }
+            out
+        };
+        match timeout {
+            Some(t) => match tokio::time::timeout(t, body).await {
+                Ok(r) => Ok(r),
+                Err(_) => Ok(ExecOutcome {
+                    exit_code: None,
+                    stdout,
+                    stderr,
+                    timed_out: true,
+                }),
             },
-            None => run.await,
-        };
-        let mut out = ExecOutcome {
-            exit_code: Some(script.exit_code),
-            stdout: script.stdout,
-            stderr: script.stderr,
-            timed_out: false,
-        };
-        if self.reachable().is_err() {
-            // The stream broke with the daemon: no exit code to read.
-            out.exit_code = None;
-            return Ok(out);
+            None => Ok(body.await),
         }
-        let mut st = self.lock();
-        if killed {
-            out.exit_code = st.containers.get(id).and_then(|c| c.exit_code);
-            return Ok(out);
-        }
-        match script.effect {
-            Effect::Exit | Effect::Hang => {}
-            Effect::KillContainer => {
-                if let Ok(c) = st.container(id) {
-                    stop(c, SIGKILL_EXIT);
-                }
-                out.exit_code = Some(SIGKILL_EXIT);
-                let svc = Fake::service_of(&st, id);
-                st.log(format!("killed {svc}"));
-            }
-            Effect::OomKill => {
-                if let Ok(c) = st.container(id) {
-                    c.oom_kills += 1;
-                }
-                out.exit_code = Some(SIGKILL_EXIT);
-            }
-            Effect::DockerVanishes => {
-                self.unreachable.store(true, Ordering::SeqCst);
-                out.exit_code = None;
-            }
-        }
-        Ok(out)
     }
 
     async fn inspect(&self, id: &str) -> Result<ContainerState, DockerError> {
@@ -749,6 +745,51 @@ fn running<'a>(c: &'a mut Container, id: &str) -> Result<&'a mut Container, Dock
         Err(DockerError::Conflict(format!(
             "container {id} is not running"
         )))
+    }
+}
+
+impl Fake {
+    /// What an exec's script did once it ended (`killed`: its container
+    /// stopped under it), applied to the state.
+    fn exec_effect(&self, id: &str, script: &Script, killed: bool) -> ExecOutcome {
+        let mut out = ExecOutcome {
+            exit_code: Some(script.exit_code),
+            stdout: script.stdout.clone(),
+            stderr: script.stderr.clone(),
+            timed_out: false,
+        };
+        if self.reachable().is_err() {
+            // The stream broke with the daemon: no exit code to read.
+            out.exit_code = None;
+            return out;
+        }
+        let mut st = self.lock();
+        if killed {
+            out.exit_code = st.containers.get(id).and_then(|c| c.exit_code);
+            return out;
+        }
+        match script.effect {
+            Effect::Exit | Effect::Hang => {}
+            Effect::KillContainer => {
+                if let Ok(c) = st.container(id) {
+                    stop(c, SIGKILL_EXIT);
+                }
+                out.exit_code = Some(SIGKILL_EXIT);
+                let svc = Fake::service_of(&st, id);
+                st.log(format!("killed {svc}"));
+            }
+            Effect::OomKill => {
+                if let Ok(c) = st.container(id) {
+                    c.oom_kills += 1;
+                }
+                out.exit_code = Some(SIGKILL_EXIT);
+            }
+            Effect::DockerVanishes => {
+                self.unreachable.store(true, Ordering::SeqCst);
+                out.exit_code = None;
+            }
+        }
+        out
     }
 }
 

@@ -17,7 +17,7 @@ mod replay;
 mod resources;
 
 pub use container_backend::ContainerBackend;
-pub use docker::{Docker, DockerError, Leftovers, Network};
+pub use docker::{ContainerState, Docker, DockerError, ExecOutcome, Leftovers, Network};
 #[cfg(test)]
 pub use fake::Fake;
 pub use replay::Replay;

@@ -6,6 +6,7 @@ mod cleanup;
 mod interrupt;
 mod outcome;
 mod recovery;
+mod retry;
 mod scenario;
 pub mod seed;
 mod step;

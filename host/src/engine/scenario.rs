@@ -22,6 +22,16 @@ use tokio::time::Instant;
 /// is a safety net that still leaves room to report them.
 const OUTER_SLACK: Duration = Duration::from_secs(10);
 
+/// The safety net around a scenario's work. It must never race a step's own
+/// bound: a step may run for `max_duration` and then spend up to the grace
+/// period, the SIGKILL wait and the death settle on enforcement and
+/// classification. Cut off in the middle of that, the trace would keep an
+/// enforcement without the cleanup that reacts to it.
+fn outer_bound(sc: &ScenarioSpec) -> Duration {
+    let grace = sc.grace_period.unwrap_or(Duration::from_secs(5));
+    sc.max_duration + grace + super::timeout::HARD_WAIT + step::DEATH_SETTLE + OUTER_SLACK
+}
+
 pub async fn run(
     ctx: &RunCtx,
     trace: &Trace,
@@ -90,15 +100,23 @@ pub async fn run(
         faults: FaultLog::default(),
         net: Default::default(),
         steps_done: Default::default(),
+        schedule: crate::runtime::schedule::Schedule::new(sc.injections.len()),
     });
     let mut interrupted = ctx.interrupt.is_set();
     let (steps, injected) = if setup_error.is_none() && !interrupted {
-        let work = tokio::time::timeout(sc.max_duration + OUTER_SLACK, async {
+        let work = tokio::time::timeout(outer_bound(sc), async {
             let steps = async {
-                let r = match wait_for_spans(trace, span, sc, suite).await {
-                    Ok(()) => Ok(run_steps(ctx, trace, span, sc, &scenario_ctx, started).await),
-                    Err(e) => Err(e),
-                };
+                let r = async {
+                    wait_for_spans(trace, span, sc, suite).await?;
+                    // Injections get going first, so a hold on a first step
+                    // is in place before that step starts.
+                    scenario_ctx.schedule.settled().await;
+                    Ok::<_, String>(
+                        run_steps(ctx, trace, span, sc, &scenario_ctx, started, run_seed).await,
+                    )
+                }
+                .await;
+                scenario_ctx.schedule.close();
                 // Faults held "until the steps end" let go now.
                 scenario_ctx
                     .steps_done
@@ -165,7 +183,13 @@ pub async fn run(
             }
         }
     }
-    let failed_step = steps.iter().find(|s| s.outcome.failed());
+    // A timeout first: steps run at once may fail because another one's
+    // enforcement stopped their shared container, and cleanup reacts to the
+    // enforcement, not to its side effects.
+    let failed_step = steps
+        .iter()
+        .find(|s| s.outcome.error_type == Some(ErrorType::Timeout))
+        .or_else(|| steps.iter().find(|s| s.outcome.failed()));
     // The recovery probe runs once the pressure is over, and only when
     // everything before it went as planned.
     let probe_error = match (&sc.recovery_probe, sc.services.first()) {
@@ -359,42 +383,45 @@ async fn run_steps(
     sc: &ScenarioSpec,
     sctx: &Arc<ScenarioCtx>,
     started: Instant,
+    run_seed: u64,
 ) -> Vec<StepRun> {
-    let one = |st: &StepSpec| {
+    let one = |(i, st): (usize, &StepSpec)| {
         let container = sctx
             .containers
             .get(&st.service)
             .cloned()
             .unwrap_or_default();
-        let deadline = sc
-            .deadline
-            .map(|d| (d, d.saturating_sub(started.elapsed())));
-        let bound = Bound::tightest(
-            st.timeout,
-            deadline,
-            sc.max_duration,
-            sc.timeout_strategy,
-            sc.grace_period,
-        );
         let st = st.clone();
+        // The step's own stream (its retry jitter): independent of the
+        // plugins' streams and of the other steps'.
+        let jitter = seed::stream_seed(run_seed, &sc.name, "clnrm.retry", i);
         async move {
-            step::run(
-                ctx.backend.as_ref(),
+            // A slow start (a plugin's hold) passes before the step begins.
+            sctx.schedule.first_step(&st.service).await;
+            let deadline = sc
+                .deadline
+                .map(|d| (d, d.saturating_sub(started.elapsed())));
+            let bound = Bound::tightest(
+                st.timeout,
+                deadline,
+                sc.max_duration,
+                sc.timeout_strategy,
+                sc.grace_period,
+            );
+            let env = step::StepEnv {
+                docker: ctx.backend.as_ref(),
                 trace,
-                span,
-                &st,
-                &container,
-                &sctx.faults,
-                bound,
-            )
-            .await
+                container: &container,
+                faults: &sctx.faults,
+            };
+            step::run(&env, span, &st, bound, jitter).await
         }
     };
     if sc.parallel {
-        return join_all(sc.steps.iter().map(one)).await;
+        return join_all(sc.steps.iter().enumerate().map(one)).await;
     }
     let mut out = Vec::new();
-    for st in &sc.steps {
+    for st in sc.steps.iter().enumerate() {
         let r = one(st).await;
         let failed = r.outcome.failed();
         out.push(r);
@@ -493,7 +520,9 @@ async fn inject_one(
             error: None,
         },
     };
+    let ready = sctx.schedule.ready();
     let Some(plugin) = plugins.chaos.get(&inj.fault_type) else {
+        ready.settle();
         recording.outcome.error = Some(format!("no plugin handles `{}`", inj.fault_type));
         return (recording.outcome.clone(), recording);
     };
@@ -507,6 +536,7 @@ async fn inject_one(
         } else {
             Journal::Live
         },
+        ready: Some(ready),
     };
     let ret = ctx.registry.inject(plugin, &injection, call).await;
     recording.plugin = plugin.info.name.clone();

@@ -2,16 +2,18 @@
 //! from what Docker reports (exit code, container state, OOMKilled).
 
 use super::outcome::{ErrorType, StepOutcome, StepResult};
-use super::timeout::{self, Bound};
+use super::timeout::{self, Bound, Ended};
 use crate::backend::ContainerBackend;
 use crate::runtime::{FaultKind, FaultLog};
 use crate::suite::StepSpec;
 use crate::trace::{SpanId, Trace};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock: a paused test clock measures steps exactly.
+use tokio::time::Instant;
 
 /// How long to wait for Docker to report a container dead after a step's
 /// exec ended abnormally (a kill lands in the exec before the container state).
-const DEATH_SETTLE: Duration = Duration::from_secs(2);
+pub const DEATH_SETTLE: Duration = Duration::from_secs(2);
 
 /// A finished step: its outcome and the span cleanup reacts to (the step's
 /// own, or the timeout enforcement that ended it).
@@ -20,94 +22,40 @@ pub struct StepRun {
     pub cause: SpanId,
 }
 
+/// Everything a step's command is run against.
+pub struct StepEnv<'a> {
+    pub docker: &'a dyn ContainerBackend,
+    pub trace: &'a Trace,
+    pub container: &'a str,
+    pub faults: &'a FaultLog,
+}
+
+/// Run one step under its span: one attempt, or several (`retry`) within the
+/// one bound. `jitter`: the seed of the step's retry stream.
 pub async fn run(
-    docker: &dyn ContainerBackend,
-    trace: &Trace,
+    env: &StepEnv<'_>,
     parent: SpanId,
     step: &StepSpec,
-    container: &str,
-    faults: &FaultLog,
     bound: Bound,
+    jitter: [u8; 32],
 ) -> StepRun {
+    let trace = env.trace;
     let span = trace.start(format!("clnrm.step:{}", step.name), Some(parent));
     trace.set_attr(span, "step.name", &step.name);
     trace.set_attr(span, "service.id", &step.service);
-    trace.set_attr(span, "container.id", container);
+    trace.set_attr(span, "container.id", env.container);
     let started = Instant::now();
     let started_ns = trace.clock().elapsed_ns();
-    let mut out = StepOutcome {
-        name: step.name.clone(),
-        service: step.service.clone(),
-        result: StepResult::Pass,
-        exit_code: None,
-        error_type: None,
-        stdout: String::new(),
-        stderr: String::new(),
-        duration_ms: 0,
+    let (mut out, cause) = match &step.retry {
+        None => attempt(env, span, step, &bound, Duration::ZERO).await,
+        Some(policy) => super::retry::run(env, span, step, &bound, policy, jitter).await,
     };
-    // The cgroup's OOM-kill counter before the step: the only evidence of an
-    // OOM kill inside a container that survives it.
-    let oom_before = docker.oom_kills(container).await;
-    let mut cause = span;
-    match docker
-        .exec(container, &step.command, Some(bound.after))
-        .await
-    {
-        Err(e) => {
-            out.error_type = Some(if e.is_unreachable() {
-                ErrorType::DockerUnreachable
-            } else {
-                ErrorType::ExecFailed
-            });
-            out.stderr = e.to_string();
-        }
-        Ok(exec) => {
-            out.stdout = exec.stdout;
-            out.stderr = exec.stderr;
-            out.exit_code = exec.exit_code;
-            if exec.timed_out {
-                out.error_type = Some(ErrorType::Timeout);
-                bound.set_attrs(trace, span);
-                let (enforced, code) =
-                    timeout::enforce(docker, trace, span, container, &bound).await;
-                cause = enforced;
-                out.exit_code = code;
-            } else {
-                let oom_after = docker.oom_kills(container).await;
-                let oom = matches!((oom_before, oom_after), (Some(a), Some(b)) if b > a);
-                if oom {
-                    trace.set_attr(
-                        span,
-                        "oom.kills",
-                        oom_after.unwrap_or(0) - oom_before.unwrap_or(0),
-                    );
-                }
-                classify(docker, container, &mut out, oom).await;
-                // A step that failed on its own terms after its network was
-                // cut or impaired failed because of that.
-                if out.error_type == Some(ErrorType::NonzeroExit) {
-                    match faults.last_network(&step.service, trace.clock().elapsed_ns()) {
-                        Some(FaultKind::ConnectionRefused) => {
-                            out.error_type = Some(ErrorType::ConnectionRefused)
-                        }
-                        Some(FaultKind::ConnectionTimeout) => {
-                            out.error_type = Some(ErrorType::ConnectionTimeout)
-                        }
-                        Some(_) => out.error_type = Some(ErrorType::NetworkFailure),
-                        None => {}
-                    }
-                }
-            }
-        }
-    }
     out.duration_ms = started.elapsed().as_millis() as u64;
-    if out.error_type.is_some() {
-        out.result = StepResult::Error;
-    }
     trace.set_attr(span, "result", out.result.as_str());
     // Graceful degradation: the step passed although a fault hit its service
     // while it ran (resource pressure a plugin observed counts).
     let ended_ns = trace.clock().elapsed_ns();
+    let faults = env.faults;
     let degraded = !out.failed() && faults.any_during(&step.service, started_ns, ended_ns);
     trace.set_attr(span, "degraded", degraded);
     let pressure = faults.pressure_during(&step.service, started_ns, ended_ns);
@@ -133,6 +81,93 @@ pub async fn run(
         outcome: out,
         cause,
     }
+}
+
+/// One run of the step's command under what is left of its bound (`spent`:
+/// the bound's time already used by earlier attempts and waits). A timeout is
+/// enforced on the step's span (`span`), once: it ends the step.
+pub async fn attempt(
+    env: &StepEnv<'_>,
+    span: SpanId,
+    step: &StepSpec,
+    bound: &Bound,
+    spent: Duration,
+) -> (StepOutcome, SpanId) {
+    let (docker, trace, container) = (env.docker, env.trace, env.container);
+    let started = Instant::now();
+    let mut out = StepOutcome {
+        name: step.name.clone(),
+        service: step.service.clone(),
+        result: StepResult::Pass,
+        exit_code: None,
+        error_type: None,
+        stdout: String::new(),
+        stderr: String::new(),
+        duration_ms: 0,
+    };
+    // The cgroup's OOM-kill counter before the step: the only evidence of an
+    // OOM kill inside a container that survives it.
+    let oom_before = docker.oom_kills(container).await;
+    let mut cause = span;
+    let left = bound.after.saturating_sub(spent);
+    match timeout::race(docker, container, &step.command, left).await {
+        Ended::Command(Err(e), _) => {
+            out.error_type = Some(if e.is_unreachable() {
+                ErrorType::DockerUnreachable
+            } else {
+                ErrorType::ExecFailed
+            });
+            out.stderr = e.to_string();
+        }
+        Ended::Bound => {
+            out.error_type = Some(ErrorType::Timeout);
+            bound.set_attrs(trace, span);
+            let (enforced, code) = timeout::enforce(docker, trace, span, container, bound).await;
+            cause = enforced;
+            out.exit_code = code;
+        }
+        Ended::Command(Ok(exec), tie) => {
+            if tie {
+                // Recorded with the trace, so a replay shows the same side.
+                trace.set_attr(span, "timeout.race", "container_stopped_first");
+            }
+            out.stdout = exec.stdout;
+            out.stderr = exec.stderr;
+            out.exit_code = exec.exit_code;
+            let oom_after = docker.oom_kills(container).await;
+            let oom = matches!((oom_before, oom_after), (Some(a), Some(b)) if b > a);
+            if oom {
+                trace.set_attr(
+                    span,
+                    "oom.kills",
+                    oom_after.unwrap_or(0) - oom_before.unwrap_or(0),
+                );
+            }
+            classify(docker, container, &mut out, oom).await;
+            // A step that failed on its own terms after its network was
+            // cut or impaired failed because of that.
+            if out.error_type == Some(ErrorType::NonzeroExit) {
+                match env
+                    .faults
+                    .last_network(&step.service, trace.clock().elapsed_ns())
+                {
+                    Some(FaultKind::ConnectionRefused) => {
+                        out.error_type = Some(ErrorType::ConnectionRefused)
+                    }
+                    Some(FaultKind::ConnectionTimeout) => {
+                        out.error_type = Some(ErrorType::ConnectionTimeout)
+                    }
+                    Some(_) => out.error_type = Some(ErrorType::NetworkFailure),
+                    None => {}
+                }
+            }
+        }
+    }
+    out.duration_ms = started.elapsed().as_millis() as u64;
+    if out.error_type.is_some() {
+        out.result = StepResult::Error;
+    }
+    (out, cause)
 }
 
 /// Decide what happened from Docker's own account, never from assumptions.

@@ -4,10 +4,59 @@
 //! step's container (hard: SIGKILL; graceful: SIGTERM, `grace_period_ms`,
 //! then SIGKILL) and is observed: the span says which signal stopped it.
 
-use crate::backend::ContainerBackend;
+use crate::backend::{ContainerBackend, ContainerState, DockerError, ExecOutcome};
 use crate::suite::TimeoutStrategy;
 use crate::trace::{SpanId, Trace};
 use std::time::Duration;
+
+/// How long enforcement waits for Docker to report the container stopped
+/// after SIGKILL.
+pub const HARD_WAIT: Duration = Duration::from_secs(5);
+
+/// How a bounded command ended. Decided once, in [`race`]: every later
+/// span follows from this one value, so a trace never shows both a pass and
+/// an enforcement.
+pub enum Ended {
+    /// The command ended on its own (or its container died under it) before
+    /// the bound took effect. `tie`: the bound's timer fired too, but the
+    /// container had already stopped, so there was nothing left to enforce.
+    Command(Result<ExecOutcome, DockerError>, bool),
+    /// The bound fired while the command's container was still running:
+    /// the step timed out and must be enforced.
+    Bound,
+}
+
+/// Run `command` under what is left of its bound and decide, once, whether
+/// the command or the bound ended it.
+///
+/// The race this settles: the exec's timer fires at the very moment the
+/// container dies (a chaos kill landing on the deadline, a command that stops
+/// its own container). Docker reports the death on the exec's stream a little
+/// later than the timer fires, so "timed out" alone would enforce on a
+/// container that is already gone: SIGTERM and SIGKILL then fail and the
+/// trace would claim the container "could not be stopped". A container that
+/// is no longer running when the timer fires ended the command first.
+pub async fn race(
+    docker: &dyn ContainerBackend,
+    container: &str,
+    command: &str,
+    left: Duration,
+) -> Ended {
+    match docker.exec(container, command, Some(left)).await {
+        Ok(x) if x.timed_out => match docker.inspect(container).await {
+            Ok(state) if !state.running => Ended::Command(
+                Ok(ExecOutcome {
+                    exit_code: None,
+                    timed_out: false,
+                    ..x
+                }),
+                true,
+            ),
+            _ => Ended::Bound,
+        },
+        r => Ended::Command(r, false),
+    }
+}
 
 /// Which bound a step runs under.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,14 +167,7 @@ pub async fn enforce(
         let g = trace.start("clnrm.timeout.graceful", Some(span));
         trace.set_attr(g, "signal", "SIGTERM");
         trace.set_attr(g, "grace_period_ms", bound.grace.as_millis() as i64);
-        stopped = match docker.kill(container, "SIGTERM").await {
-            Ok(()) => docker
-                .wait_stopped(container, bound.grace)
-                .await
-                .ok()
-                .filter(|s| !s.running),
-            Err(_) => None,
-        };
+        stopped = signal(docker, trace, span, container, "SIGTERM", bound.grace).await;
         trace.set_attr(g, "stopped", stopped.is_some());
         match &stopped {
             Some(_) => trace.end_ok(g),
@@ -135,14 +177,7 @@ pub async fn enforce(
     if stopped.is_none() {
         let h = trace.start("clnrm.timeout.hard", Some(span));
         trace.set_attr(h, "signal", "SIGKILL");
-        stopped = match docker.kill(container, "SIGKILL").await {
-            Ok(()) => docker
-                .wait_stopped(container, Duration::from_secs(5))
-                .await
-                .ok()
-                .filter(|s| !s.running),
-            Err(_) => None,
-        };
+        stopped = signal(docker, trace, span, container, "SIGKILL", HARD_WAIT).await;
         trace.set_attr(h, "stopped", stopped.is_some());
         match &stopped {
             Some(_) => trace.end_ok(h),
@@ -160,6 +195,35 @@ pub async fn enforce(
         None => trace.end_error(span, "the container could not be stopped"),
     }
     (span, code)
+}
+
+/// Send `sig` and wait up to `wait` for the container to stop: its state
+/// once stopped, None if it still runs.
+async fn signal(
+    docker: &dyn ContainerBackend,
+    trace: &Trace,
+    enforced: SpanId,
+    container: &str,
+    sig: &str,
+    wait: Duration,
+) -> Option<ContainerState> {
+    match docker.kill(container, sig).await {
+        Ok(()) => docker
+            .wait_stopped(container, wait)
+            .await
+            .ok()
+            .filter(|s| !s.running),
+        // The container stopped between the decision and the signal (the
+        // other side of the race): stopped is what enforcement is for, and
+        // the span says it found it so.
+        Err(_) => match docker.inspect(container).await {
+            Ok(s) if !s.running => {
+                trace.set_attr(enforced, "timeout.race", "stopped_before_signal");
+                Some(s)
+            }
+            _ => None,
+        },
+    }
 }
 
 #[cfg(test)]

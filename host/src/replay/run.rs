@@ -81,6 +81,7 @@ pub async fn replay(
             net: Default::default(),
             // Answered from the recording; never read in replay.
             steps_done: Default::default(),
+            schedule: Default::default(),
         });
         let call = ChaosCall {
             stream_seed: seed::stream_seed(seed, &inj.scenario, &plugin.info.name, inj.index),
@@ -88,6 +89,7 @@ pub async fn replay(
             limits: Limits::chaos(Duration::from_secs(60)),
             scenario: sctx,
             journal: Journal::replay(inj.calls.clone()),
+            ready: None,
         };
         let injection = Injection {
             fault_type: inj.fault_type.clone(),

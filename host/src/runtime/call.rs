@@ -39,6 +39,9 @@ pub struct ChaosCall {
     pub scenario: Arc<ScenarioCtx>,
     /// Live, record, or replay (with the recorded calls).
     pub journal: Journal,
+    /// Settled at the plugin's first host call, or when it returns: the
+    /// scenario's steps wait for that (see [`super::schedule`]).
+    pub ready: Option<super::schedule::Ready>,
 }
 
 /// What a chaos call returns: its result, the journal (the recorded calls),
@@ -92,6 +95,7 @@ fn new_store(
         scenario,
         opened: Vec::new(),
         journal,
+        ready: None,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
@@ -196,6 +200,7 @@ pub(super) async fn inject(
         Some(call.scenario),
         call.journal,
     );
+    store.data_mut().ready = call.ready.clone();
     let stderr = store.data().stderr.clone();
     let result = bounded(plugin, &call.limits, stderr, async {
         match pre {
@@ -225,6 +230,9 @@ pub(super) async fn inject(
         Ok(Ok(_)) => "span left open by its plugin".to_string(),
     };
     store.data().close_open_spans(&why);
+    if let Some(r) = &call.ready {
+        r.settle();
+    }
     let mut journal = std::mem::take(&mut store.data_mut().journal);
     let divergence = journal.finish();
     let result = result.and_then(|r| {

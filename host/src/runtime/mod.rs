@@ -12,6 +12,7 @@ pub mod journal;
 mod registry;
 mod sandbox;
 mod scenario;
+pub mod schedule;
 
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
 pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};

@@ -25,6 +25,8 @@ pub struct ScenarioCtx {
     /// Set by the engine once every step has finished (`clnrm:chaos/scenario`
     /// `steps-done`): a fault without `duration_ms` is held until then.
     pub steps_done: std::sync::atomic::AtomicBool,
+    /// Holds plugins put on the steps (`clnrm:chaos/scenario`).
+    pub schedule: super::schedule::Schedule,
 }
 
 /// Which disruptive host operation succeeded on which service, and when (run

@@ -4,6 +4,7 @@
 
 use super::de::{TableOf, TableShape};
 use super::diag::{Ctx, SuiteError};
+use super::retry::{self, RetryField, RetryPolicy};
 use super::service::{service_ref, ServiceSpec};
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
@@ -55,10 +56,12 @@ pub struct RunEntry {
     pub service: Spanned<String>,
     pub command: String,
     pub timeout_ms: Option<u64>,
+    pub retry: Option<RetryField>,
 }
 
 impl TableShape for RunEntry {
-    const EXPECTING: &'static str = "a { service, command } table (name and timeout_ms optional)";
+    const EXPECTING: &'static str =
+        "a { service, command } table (name, timeout_ms and retry optional)";
 }
 
 /// One entry of `steps = [...]`.
@@ -68,10 +71,11 @@ pub struct StepDef {
     pub name: Option<String>,
     pub run: String,
     pub timeout_ms: Option<u64>,
+    pub retry: Option<RetryField>,
 }
 
 impl TableShape for StepDef {
-    const EXPECTING: &'static str = "a step table { name, run, timeout_ms }";
+    const EXPECTING: &'static str = "a step table { name, run, timeout_ms, retry }";
 }
 
 /// `steps`, as written.
@@ -82,7 +86,9 @@ pub struct StepSpec {
     pub name: String,
     pub service: String,
     pub command: String,
+    /// The step's own bound; with `retry`, each attempt's.
     pub timeout: Option<Duration>,
+    pub retry: Option<RetryPolicy>,
 }
 
 /// What the steps of one scenario are resolved against.
@@ -133,6 +139,7 @@ pub fn resolve(
                     service: need_main("`run`")?,
                     command: cmd.clone(),
                     timeout: at.timeout,
+                    retry: None,
                 });
                 Ok((out, false))
             }
@@ -155,6 +162,7 @@ pub fn resolve(
                         service,
                         command: e.command.clone(),
                         timeout: e.timeout_ms.map(Duration::from_millis).or(at.timeout),
+                        retry: e.retry.as_ref().map(|r| retry::check(cx, r)).transpose()?,
                     });
                 }
                 Ok((out, true))
@@ -176,6 +184,7 @@ pub fn resolve(
                     service: service.clone(),
                     command: s.run.clone(),
                     timeout: s.timeout_ms.map(Duration::from_millis).or(at.timeout),
+                    retry: s.retry.as_ref().map(|r| retry::check(cx, r)).transpose()?,
                 });
             }
             Ok((out, false))

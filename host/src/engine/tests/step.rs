@@ -35,7 +35,27 @@ fn step_spec(command: &str) -> StepSpec {
         service: "app".into(),
         command: command.into(),
         timeout: None,
+        retry: None,
     }
+}
+
+/// One step on `docker`, without retries' seed.
+async fn run_step(
+    docker: &dyn ContainerBackend,
+    trace: &Trace,
+    root: SpanId,
+    spec: &StepSpec,
+    id: &str,
+    faults: &FaultLog,
+    bound: Bound,
+) -> step::StepRun {
+    let env = step::StepEnv {
+        docker,
+        trace,
+        container: id,
+        faults,
+    };
+    step::run(&env, root, spec, bound, [0; 32]).await
 }
 
 fn bound() -> Bound {
@@ -67,7 +87,7 @@ async fn a_step_that_passes_while_a_fault_hits_its_service_is_degraded() {
     let faults = FaultLog::default();
     let spec = step_spec("work");
     let (run, ()) = tokio::join!(
-        step::run(&fake, &trace, root, &spec, &id, &faults, bound()),
+        run_step(&fake, &trace, root, &spec, &id, &faults, bound()),
         async {
             tokio::time::sleep(Duration::from_millis(500)).await;
             faults.record("app", FaultKind::Pause, trace.clock().elapsed_ns());
@@ -91,7 +111,7 @@ async fn a_fault_on_another_service_or_a_non_fault_does_not_degrade() {
     let t = trace.clock().elapsed_ns();
     faults.record("db", FaultKind::Signal, t);
     faults.record("app", FaultKind::None, t);
-    let run = step::run(
+    let run = run_step(
         &fake,
         &trace,
         root,
@@ -116,7 +136,7 @@ async fn a_nonzero_exit_after_a_network_cut_is_a_network_failure() {
     fake.script("curl", Script::exit(7));
     let faults = FaultLog::default();
     faults.record("app", FaultKind::NetworkCut, trace.clock().elapsed_ns());
-    let run = step::run(
+    let run = run_step(
         &fake,
         &trace,
         root,
@@ -165,7 +185,7 @@ async fn a_nonzero_exit_after_an_impairment_is_classified_by_the_last_one() {
             faults.record("app", *k, trace.clock().elapsed_ns());
             tokio::time::advance(std::time::Duration::from_millis(1)).await;
         }
-        let run = step::run(&fake, &trace, root, &step_spec("nc"), &id, &faults, bound()).await;
+        let run = run_step(&fake, &trace, root, &step_spec("nc"), &id, &faults, bound()).await;
         assert_eq!(run.outcome.error_type, Some(want), "{kinds:?}");
         let spans = trace.snapshot();
         let s = spans.iter().find(|s| s.name == "clnrm.step:s").unwrap();
@@ -177,7 +197,7 @@ async fn a_nonzero_exit_after_an_impairment_is_classified_by_the_last_one() {
 async fn docker_gone_at_exec_time_is_docker_unreachable() {
     let (fake, id, trace, root) = setup().await;
     fake.set_unreachable(true);
-    let run = step::run(
+    let run = run_step(
         &fake,
         &trace,
         root,
@@ -200,7 +220,7 @@ async fn a_container_stopped_in_an_orderly_way_is_container_stopped() {
     let faults = FaultLog::default();
     let spec = step_spec("wait");
     let (run, ()) = tokio::join!(
-        step::run(&fake, &trace, root, &spec, &id, &faults, bound()),
+        run_step(&fake, &trace, root, &spec, &id, &faults, bound()),
         async {
             tokio::time::sleep(Duration::from_millis(100)).await;
             // The keep-alive traps SIGTERM and exits 0: the running exec ends.
@@ -218,7 +238,7 @@ async fn pressure_on_two_resources_degrades_the_step_and_is_reported_together() 
     let faults = FaultLog::default();
     let spec = step_spec("work");
     let (run, ()) = tokio::join!(
-        step::run(&fake, &trace, root, &spec, &id, &faults, bound()),
+        run_step(&fake, &trace, root, &spec, &id, &faults, bound()),
         async {
             tokio::time::sleep(Duration::from_millis(300)).await;
             let t = trace.clock().elapsed_ns();
@@ -252,7 +272,7 @@ async fn pressure_on_one_resource_degrades_without_a_concurrent_span() {
     let faults = FaultLog::default();
     let spec = step_spec("work");
     let (run, ()) = tokio::join!(
-        step::run(&fake, &trace, root, &spec, &id, &faults, bound()),
+        run_step(&fake, &trace, root, &spec, &id, &faults, bound()),
         async {
             tokio::time::sleep(Duration::from_millis(300)).await;
             faults.record_pressure("app", "cpu", trace.clock().elapsed_ns());
@@ -276,7 +296,7 @@ async fn pressure_before_the_step_does_not_degrade_it() {
     let faults = FaultLog::default();
     faults.record_pressure("app", "memory", trace.clock().elapsed_ns());
     tokio::time::sleep(Duration::from_millis(10)).await;
-    let run = step::run(
+    let run = run_step(
         &fake,
         &trace,
         root,

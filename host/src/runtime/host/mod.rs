@@ -52,11 +52,17 @@ pub enum Capability {
     Net,
     /// `clnrm:chaos/cgroup` (0.3.1): resource readings and live limits.
     Cgroup,
+    /// `clnrm:chaos/scenario` (0.3.2): holds on the scenario's steps.
+    Scenario,
 }
 
 impl Capability {
-    pub const ALL: &'static [Capability] =
-        &[Capability::Container, Capability::Net, Capability::Cgroup];
+    pub const ALL: &'static [Capability] = &[
+        Capability::Container,
+        Capability::Net,
+        Capability::Cgroup,
+        Capability::Scenario,
+    ];
 
     /// The name a plugin declares, e.g. "container".
     pub const fn name(self) -> &'static str {
@@ -64,6 +70,7 @@ impl Capability {
             Capability::Container => "container",
             Capability::Net => "net",
             Capability::Cgroup => "cgroup",
+            Capability::Scenario => "scenario",
         }
     }
 
@@ -149,6 +156,8 @@ pub struct PluginState {
     pub(in crate::runtime) journal: Journal,
     /// The plugin's stderr (kept in memory for trap messages).
     pub(in crate::runtime) stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+    /// Settled at the first journaled host call (see `runtime::schedule`).
+    pub(in crate::runtime) ready: Option<crate::runtime::schedule::Ready>,
 }
 
 impl WasiView for PluginState {
@@ -206,6 +215,13 @@ impl PluginState {
         }
     }
 
+    /// The plugin is under way: the steps need not wait for it any more.
+    fn settle(&mut self) {
+        if let Some(r) = self.ready.take() {
+            r.settle();
+        }
+    }
+
     /// A call replay answers from the recording (host effects, time): in
     /// replay, the recorded result; otherwise `live` runs (it gets the state
     /// only to build its future, which owns what it uses, so the store is not
@@ -221,6 +237,7 @@ impl PluginState {
         F: FnOnce(&Self) -> Fut,
         Fut: Future<Output = wasmtime::Result<T>>,
     {
+        self.settle();
         if let Step::Answered(r) = self.journal.answer(call.as_str(), &args)? {
             return Ok(r);
         }
@@ -237,6 +254,7 @@ impl PluginState {
         T: Serialize,
         F: FnOnce(&mut Self, Option<&Value>) -> wasmtime::Result<T>,
     {
+        self.settle();
         let recorded = self.journal.check(call.as_str(), &args)?;
         let r = run(self, recorded.as_ref())?;
         self.journal.after(call.as_str(), args, &r, recorded)?;
@@ -264,7 +282,7 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "asks for capability \"containers\", which this host does not know \
-             (did you mean \"container\"?); known capabilities: \"container\", \"net\", \"cgroup\""
+             (did you mean \"container\"?); known capabilities: \"container\", \"net\", \"cgroup\", \"scenario\""
         );
         let g = Grants::from_declared(&["cgroup".into()]).unwrap();
         assert!(g.has(Capability::Cgroup) && !g.has(Capability::Container));
@@ -304,6 +322,10 @@ mod tests {
             (HostCall::CGROUP_UNFILL, "cgroup.unfill"),
             (HostCall::CGROUP_NOTE_PRESSURE, "cgroup.note-pressure"),
             (HostCall::SCENARIO_STEPS_DONE, "scenario.steps-done"),
+            (
+                HostCall::SCENARIO_HOLD_FIRST_STEP,
+                "scenario.hold-first-step",
+            ),
             (HostCall::CLOCK_NOW_MS, "clock.now-ms"),
             (HostCall::CLOCK_SLEEP_MS, "clock.sleep-ms"),
             (HostCall::RNG_NEXT_U_6_4, "rng.next-u64"),

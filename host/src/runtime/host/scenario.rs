@@ -1,14 +1,18 @@
 //! `clnrm:chaos/scenario` (0.3.2): the engine's progress through the
-//! scenario, read-only. Always granted. Replay answers from the recording.
+//! scenario (`steps-done`, read-only, always granted) and holds on its steps
+//! (`hold-first-step`, a slow start: needs [`Capability::Scenario`]). Replay
+//! answers both from the recording (the engine's steps are not re-run).
 
-use super::{HostCall, PluginState};
+use super::{Capability, HostCall, PluginState};
 use crate::runtime::bindings::chaos::clnrm::chaos::scenario;
 use serde_json::json;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// The calls of `clnrm:chaos/scenario`, as recordings name them.
 impl HostCall {
     pub const SCENARIO_STEPS_DONE: HostCall = HostCall("scenario.steps-done");
+    pub const SCENARIO_HOLD_FIRST_STEP: HostCall = HostCall("scenario.hold-first-step");
 }
 
 impl scenario::Host for PluginState {
@@ -16,6 +20,32 @@ impl scenario::Host for PluginState {
         let done = self.scenario()?.steps_done.load(Ordering::Acquire);
         self.answered(HostCall::SCENARIO_STEPS_DONE, json!([]), |_| async move {
             Ok(done)
+        })
+        .await
+    }
+
+    async fn hold_first_step(
+        &mut self,
+        service: String,
+        delay_ms: u64,
+    ) -> wasmtime::Result<Result<u64, String>> {
+        self.require(Capability::Scenario)?;
+        let args = json!([service, delay_ms]);
+        self.answered(HostCall::SCENARIO_HOLD_FIRST_STEP, args, |s| {
+            let ctx = s.scenario().cloned();
+            async move {
+                let ctx = ctx?;
+                if !ctx.containers.contains_key(&service) {
+                    return Ok(Err(format!("no service `{service}` in this scenario")));
+                }
+                let held = match ctx.schedule.hold(&service, Duration::from_millis(delay_ms)) {
+                    Ok(rx) => rx,
+                    Err(e) => return Ok(Err(e)),
+                };
+                Ok(held
+                    .await
+                    .unwrap_or_else(|_| Err("the scenario ended before the step".into())))
+            }
         })
         .await
     }

@@ -1,0 +1,57 @@
+//! First-party chaos plugin for faults that make things late, so that
+//! timeouts fire for real.
+//!
+//! | type | fault | evidence (span) |
+//! |---|---|---|
+//! | `hang` | freeze every process of the target (cgroup freezer, `container.pause`) for `duration_ms`, then thaw | Docker reports it `paused`, then `running` again, or stopped while frozen (a timeout enforced on it) (`clnrm.timeout.hang`) |
+//! | `slow_start` | hold the service's first step `delay_ms` before it runs (`scenario.hold-first-step`) | the host reports how long the step was really held (`clnrm.timeout.slow_start`) |
+//!
+//! `clock_skew` is refused by `check` with the reason: it cannot be done for
+//! real here (see [`tables::CLOCK_SKEW`]).
+#![cfg(target_family = "wasm")]
+
+mod hang;
+mod slow_start;
+mod tables;
+
+use clnrm_sdk::prelude::*;
+
+struct ChaosTimeout;
+
+const NAME: &str = "chaos-timeout";
+
+const TYPES: [&str; 3] = ["hang", "slow_start", "clock_skew"];
+
+impl ChaosPlugin for ChaosTimeout {
+    fn describe() -> PluginInfo {
+        plugin_info(
+            NAME,
+            env!("CARGO_PKG_VERSION"),
+            &TYPES,
+            &["container", "scenario"],
+        )
+    }
+
+    fn check(fault_type: &str, config_json: &str) -> Result<(), ConfigError> {
+        match fault_type {
+            "hang" => config::parse::<tables::Hang>(config_json).map(|_| ()),
+            "slow_start" => config::parse::<tables::SlowStart>(config_json).map(|_| ()),
+            "clock_skew" => Err(ConfigError::InvalidValue {
+                path: vec!["type".into()],
+                message: tables::CLOCK_SKEW.into(),
+            }),
+            other => Err(unhandled(NAME, other)),
+        }
+    }
+
+    fn inject(injection: Injection) -> Result<Outcome, String> {
+        match injection.fault_type.as_str() {
+            "hang" => hang::run(&injection),
+            "slow_start" => slow_start::run(&injection),
+            "clock_skew" => Err(tables::CLOCK_SKEW.into()),
+            other => Err(unhandled(NAME, other).to_string()),
+        }
+    }
+}
+
+clnrm_sdk::chaos_plugin!(ChaosTimeout);

@@ -1,0 +1,47 @@
+//! The `chaos_injection` tables this plugin understands, decoded by
+//! `clnrm_sdk::config::parse`: an unknown key or a wrong type is a structured
+//! error with the key's path, reported before the run starts.
+
+use serde::Deserialize;
+
+/// Why `clock_skew` is refused (the `check` error, so `clnrm validate` says it).
+pub const CLOCK_SKEW: &str = "clock_skew cannot be done for real on this host: a time \
+namespace offsets only CLOCK_MONOTONIC and CLOCK_BOOTTIME, not the wall clock (CLOCK_REALTIME) \
+a skew is about, and setting the wall clock (CAP_SYS_TIME) would change the host's clock for \
+every container; use `hang` or `slow_start` to make things late";
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Hang {
+    #[serde(rename = "type")]
+    pub _type: String,
+    /// Wait this long after the scenario's steps start.
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// How long the target's processes stay frozen.
+    #[serde(default = "hang_ms")]
+    pub duration_ms: u64,
+    /// Service to freeze; default the scenario's main service.
+    pub target: Option<String>,
+    /// How long to watch for each state change before calling it unobserved.
+    #[serde(default = "observe_ms")]
+    pub observe_timeout_ms: u64,
+}
+
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct SlowStart {
+    #[serde(rename = "type")]
+    pub _type: String,
+    /// How long the service's first step waits before it runs.
+    pub delay_ms: u64,
+    /// Service whose first step is held; default the scenario's main service.
+    pub target: Option<String>,
+}
+
+fn hang_ms() -> u64 {
+    1_000
+}
+fn observe_ms() -> u64 {
+    5_000
+}
