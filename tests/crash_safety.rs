@@ -172,7 +172,9 @@ fn gc_never_touches_a_live_run() {
     // left, so they run one at a time.
     let _alone = exclusive();
     let dir = tempfile::tempdir().unwrap();
-    let child = spawn_run(dir.path(), None);
+    // -j 1: what the run owns does not change while gc looks (with -j 2 the
+    // second scenario would come and go meanwhile).
+    let child = spawn_run_jobs(dir.path(), None, Some("1"));
     let pid = child.id();
     assert!(wait_for_resources(pid, 4, Duration::from_secs(20)));
     let before = owned_by(pid);
