@@ -97,6 +97,7 @@ pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
     let plugins = plugins::resolve(&cx, &file.plugins)?;
     let expectations = expect::resolve(&file.expect, expect_positions);
     let name = file.report.name(&cx, file.meta.name.as_deref())?;
+    let report = file.report.spec(&cx, &name)?;
     let otel = file.otel.check(&cx)?;
     Ok(Suite {
         path: path.to_path_buf(),
@@ -111,7 +112,7 @@ pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
         cleanup: file.cleanup.spec(),
         vars,
         otel,
-        report: file.report.spec(),
+        report,
         source,
     })
 }
@@ -131,7 +132,7 @@ mod tests {
         assert_eq!(s.scenarios[0].injections[0].fault_type, "kill_container");
         // Defaults of everything new.
         assert_eq!(s.otel, OtelSpec::default());
-        assert_eq!(s.report, ReportSpec::default());
+        assert_eq!(s.report, ReportSpec::defaults("demo"));
         let sc = &s.scenarios[0];
         assert!(!sc.expect_partial_failure);
         assert_eq!(sc.timeout_strategy, TimeoutStrategy::Hard);
@@ -270,10 +271,9 @@ acyclic = true
         assert_eq!(
             s.report,
             ReportSpec {
-                json: true,
-                junit: false,
-                digest: true,
-                cleanup: false
+                junit: None,
+                cleanup: None,
+                ..ReportSpec::defaults("full-report")
             }
         );
         assert_eq!(s.cleanup.networks, crate::suite::Policy::OnSuccess);
