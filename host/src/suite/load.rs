@@ -93,6 +93,7 @@ pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
             chaos_positions,
         },
     )?;
+    file.limits.check_containers(&cx, &scenarios)?;
     let freeze_clock_unix_ns = file.determinism.freeze_clock_unix_ns(&cx)?;
     let plugins = plugins::resolve(&cx, &file.plugins)?;
     let expectations = expect::resolve(&file.expect, expect_positions);
