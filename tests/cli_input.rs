@@ -290,7 +290,8 @@ fn unknown_service_plugins_are_refused_naming_the_ones_that_exist() {
     assert!(
         r.stderr.contains("t.clnrm.toml:3:10")
             && r.stderr.contains("unknown service plugin `postgres`")
-            && r.stderr.contains("service plugins that exist: generic_container"),
+            && r.stderr
+                .contains("service plugins that exist: generic_container"),
         "{}",
         r.stderr
     );

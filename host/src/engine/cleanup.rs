@@ -76,11 +76,9 @@ pub async fn run(req: CleanupRequest<'_>) -> CleanupOutcome {
         let (mut removed, mut nets) = (0, 0);
         if remove_containers {
             (removed, errors) = if policy.parallel {
-                remove_containers_parallel(docker, trace, span, &created.containers, policy)
-                    .await
+                remove_containers_parallel(docker, trace, span, &created.containers, policy).await
             } else {
-                remove_containers_one_by_one(docker, trace, span, &created.containers, policy)
-                    .await
+                remove_containers_one_by_one(docker, trace, span, &created.containers, policy).await
             };
         }
         // The network goes last: Docker refuses to remove one with endpoints.
@@ -239,7 +237,8 @@ fn resources_freed(trace: &Trace, span: SpanId, scenario: &str, errors: &mut Vec
     let spans = trace.snapshot();
     let Some(sc) = spans.iter().find(|s| {
         s.name == "clnrm.scenario"
-            && s.attr("scenario.name").is_some_and(|v| v.to_string() == scenario)
+            && s.attr("scenario.name")
+                .is_some_and(|v| v.to_string() == scenario)
     }) else {
         return;
     };
@@ -254,7 +253,8 @@ fn resources_freed(trace: &Trace, span: SpanId, scenario: &str, errors: &mut Vec
                 && r.parent == Some(sc.id)
                 && target(r) == target(p)
                 && r.start_ns >= p.end_ns.unwrap_or(p.start_ns)
-                && r.attr("recovery.success").is_some_and(|v| v.to_string() == "true")
+                && r.attr("recovery.success")
+                    .is_some_and(|v| v.to_string() == "true")
         });
         if !released {
             held.push(format!(

@@ -158,7 +158,9 @@ mod tests {
         assert_eq!(c.kill_timeout, Some(Duration::from_secs(5)));
         let d = load_text(OK).unwrap().cleanup;
         assert!(d.parallel && !d.verify_resources_freed && d.kill_timeout.is_none());
-        let (l, c, _, h) = fails(&format!("[cleanup]\non_failure = \"cleanup_and_reprot\"\n{OK}"));
+        let (l, c, _, h) = fails(&format!(
+            "[cleanup]\non_failure = \"cleanup_and_reprot\"\n{OK}"
+        ));
         assert_eq!((l, c), (2, 14));
         assert!(h.contains("did you mean \"cleanup_and_report\""), "{h}");
     }

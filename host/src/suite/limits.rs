@@ -99,7 +99,12 @@ mod tests {
         let two = format!("[limits]\nmax_containers = 1\n{OK}\n[service.db]\nimage = \"x\"\n[[scenario]]\nname = \"pair\"\nservice = \"app\"\nparallel_services = [\"db\"]\nrun = \"true\"\n");
         let (l, c, m, h) = fails(&two);
         assert_eq!((l, c), (2, 18), "{m}");
-        assert!(m.contains("scenario `pair` runs 2 containers at once (app, db), more than max_containers = 1"), "{m}");
+        assert!(
+            m.contains(
+                "scenario `pair` runs 2 containers at once (app, db), more than max_containers = 1"
+            ),
+            "{m}"
+        );
         assert!(h.contains("does not throttle"), "{h}");
         load_text(&two.replace("max_containers = 1", "max_containers = 2")).unwrap();
         let (l, c, _, h) = fails(&format!("[limits]\nmemory = 1\n{OK}"));

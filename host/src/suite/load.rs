@@ -222,7 +222,7 @@ timeout_strategy = "graceful"
 grace_period_ms = 2000
 deadline_ms = 9000
 expect_partial_failure = true
-artifacts = { collect = ["/var/log/app.log", "/tmp/{{ image }}"] }
+artifacts = { collect = ["/var/log/app.log", "/tmp/{{ image }}", "spans:default", "logs:all", "logs:app"] }
 chaos_injection = {
   type = "kill_container",   # TOML 1.1: a multi-line inline table
   delay_ms = 500,            # with comments
@@ -317,9 +317,16 @@ acyclic = true
         assert_eq!(seq.grace_period, Some(Duration::from_secs(2)));
         assert_eq!(seq.deadline, Some(Duration::from_secs(9)));
         assert_eq!(seq.max_duration, Duration::from_secs(60));
+        use crate::suite::Artifact;
         assert_eq!(
             seq.artifacts,
-            vec!["/var/log/app.log", "/tmp/clnrm-base:latest"]
+            vec![
+                Artifact::Path("/var/log/app.log".into()),
+                Artifact::Path("/tmp/clnrm-base:latest".into()),
+                Artifact::Spans("default".into()),
+                Artifact::Logs(None),
+                Artifact::Logs(Some("app".into())),
+            ]
         );
         assert_eq!(seq.injections.len(), 1);
         let cfg: serde_json::Value = serde_json::from_str(&seq.injections[0].config_json).unwrap();

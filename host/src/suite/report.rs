@@ -166,7 +166,6 @@ impl Report {
                 .unwrap_or_else(|| stem(cx).to_string())),
         }
     }
-
 }
 
 /// The suite file's name without `.clnrm.toml` (or `.toml`).

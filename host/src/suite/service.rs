@@ -96,10 +96,17 @@ impl Service {
             let Some(v) = v else { continue };
             if !SERVICE_PLUGINS.contains(&v.get_ref().as_str()) {
                 let hint = match nearest(v.get_ref(), SERVICE_PLUGINS) {
-                    Some(n) => format!("did you mean \"{n}\"? service plugins that exist: {}", SERVICE_PLUGINS.join(", ")),
+                    Some(n) => format!(
+                        "did you mean \"{n}\"? service plugins that exist: {}",
+                        SERVICE_PLUGINS.join(", ")
+                    ),
                     None => format!("service plugins that exist: {}", SERVICE_PLUGINS.join(", ")),
                 };
-                let what = if key == "type" { "service type" } else { "service plugin" };
+                let what = if key == "type" {
+                    "service type"
+                } else {
+                    "service plugin"
+                };
                 return Err(cx.err(
                     v.span(),
                     format!("service `{id}`: unknown {what} `{}`", v.get_ref()),
@@ -215,7 +222,12 @@ mod tests {
             "image = \"clnrm-base:latest\"",
             "image = \"clnrm-base:latest\"\nplugin = \"generic_containr\"",
         ));
-        assert!(h.contains("did you mean \"generic_container\"? service plugins that exist: generic_container"), "{h}");
+        assert!(
+            h.contains(
+                "did you mean \"generic_container\"? service plugins that exist: generic_container"
+            ),
+            "{h}"
+        );
         let (l, c, m, h) = fails(&OK.replace(
             "image = \"clnrm-base:latest\"",
             "image = \"clnrm-base:latest\"\ntype = \"generic\"",

@@ -183,14 +183,20 @@ run = [
     )
     .await;
     assert!(out.passed, "{:?}", out.scenarios[0].reason);
-    assert!(!out.spans.iter().any(|s| s.name == "clnrm.cleanup.concurrent"));
+    assert!(!out
+        .spans
+        .iter()
+        .any(|s| s.name == "clnrm.cleanup.concurrent"));
     let cleanup = span(&out, "clnrm.cleanup");
     assert_eq!(
         cleanup.attr("cleanup.parallel").map(|v| v.to_string()),
         Some("false".into())
     );
     let calls = fake.calls();
-    assert!(at(&calls, "remove app") < at(&calls, "kill db SIGTERM"), "{calls:?}");
+    assert!(
+        at(&calls, "remove app") < at(&calls, "kill db SIGTERM"),
+        "{calls:?}"
+    );
     assert!(!calls.iter().any(|c| c.contains("SIGKILL")), "{calls:?}");
     let stops: Vec<_> = cleanup
         .events
