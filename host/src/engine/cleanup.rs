@@ -252,7 +252,8 @@ fn resources_freed(trace: &Trace, span: SpanId, scenario: &str, errors: &mut Vec
             r.name == "clnrm.resource.recovery"
                 && r.parent == Some(sc.id)
                 && target(r) == target(p)
-                && r.start_ns >= p.end_ns.unwrap_or(p.start_ns)
+                // Emitted at the end of the window, inside the pressure span.
+                && r.start_ns >= p.start_ns
                 && r.attr("recovery.success")
                     .is_some_and(|v| v.to_string() == "true")
         });

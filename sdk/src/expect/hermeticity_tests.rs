@@ -272,7 +272,7 @@ fn no_resource_leakage() {
             Some(7),
             "clnrm.resource.recovery",
             Status::Ok,
-            (1200, 1210),
+            (1190, 1200),
             &[
                 ("target.service", s("app")),
                 ("recovery.success", b(recovered)),

@@ -11,8 +11,9 @@
 //! `memory_leak_detected` → `clnrm.resource.memory_pressure`, `cpu_runaway_detected` →
 //! `clnrm.resource.cpu_throttle`, `disk_leak_detected` → `clnrm.resource.disk_full`. A
 //! pressure span is *released* when a `clnrm.resource.recovery` span of the same scenario
-//! (same parent) on the same `target.service` starts at or after it ends and has
-//! `recovery.success = true` (the plugin read the old limit, or the freed space, back from
+//! (same parent) on the same `target.service` starts at or after it starts and has
+//! `recovery.success = true` (the plugin emits it at the end of the pressure window,
+//! while the pressure span is still open) (the plugin read the old limit, or the freed space, back from
 //! the kernel). A pressure span that is not released is a *leak*.
 //!
 //! - `false`: there is at least one span of that kind (otherwise nothing was pressed on,
@@ -135,7 +136,7 @@ pub(crate) fn released_by<'a>(trace: &'a Trace, pressure: &Span) -> Option<&'a S
     trace.named(RESOURCE_RECOVERY).find(|r| {
         r.parent == pressure.parent
             && r.attr("target.service").map(|v| v.canonical()) == target
-            && r.start_ns >= pressure.end_ns
+            && r.start_ns >= pressure.start_ns
             && rules::is_true(r.attr("recovery.success"))
     })
 }

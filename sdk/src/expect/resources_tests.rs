@@ -26,7 +26,8 @@ fn pressed(name: &str, recovered: Option<bool>) -> Trace {
             Some(1),
             RESOURCE_RECOVERY,
             if ok { Status::Ok } else { Status::Error },
-            (1100, 1150),
+            // As the plugin emits it: at the end of the window, inside the pressure span.
+            (1080, 1100),
             &[
                 ("target.service", s("app")),
                 ("recovery.check", s("read_back")),
@@ -54,6 +55,17 @@ fn resources_table() {
             vec![("expect.resources.disk_leak_detected", true, vec![])]),
         (json!({ "disk_leak_detected": false }), pressed("clnrm.resource.disk_full", Some(false)),
             vec![("expect.resources.disk_leak_detected", false, vec!["leaked"])]),
+        // A recovery on another service, or one from before the pressure, releases nothing.
+        (json!({ "memory_leak_detected": false }), {
+            let mut spans = pressed("clnrm.resource.memory_pressure", Some(true)).spans().to_vec();
+            spans[3].attrs[0].1 = s("db");
+            Trace::new(spans)
+        }, vec![("expect.resources.memory_leak_detected", false, vec!["leaked"])]),
+        (json!({ "memory_leak_detected": false }), {
+            let mut spans = pressed("clnrm.resource.memory_pressure", Some(true)).spans().to_vec();
+            spans[3].start_ns = 50 * crate::expect::rules::fixture::MS;
+            Trace::new(spans)
+        }, vec![("expect.resources.memory_leak_detected", false, vec!["leaked"])]),
         // true: a leak must be seen
         (json!({ "disk_leak_detected": true }), pressed("clnrm.resource.disk_full", None),
             vec![("expect.resources.disk_leak_detected", true, vec!["1 clnrm.resource.disk_full span(s) leaked, as expected"])]),
