@@ -360,8 +360,21 @@ fn original_style_report_names_metrics_and_artifacts() {
             .find(|s| s["id"] == e["span_id"])
             .expect("the same span in the report");
         assert_eq!(attr(span, "timeout.ms"), Some(&e["values"]["timeout.ms"]));
+        // The overshoot is the report's step duration minus the bound, nothing else.
+        let step = rep["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == span["parent"])
+            .expect("the enforced step");
+        let took =
+            (step["end_ns"].as_u64().unwrap() - step["start_ns"].as_u64().unwrap()) as f64 / 1e6;
+        let bound = e["values"]["timeout.ms"].as_f64().unwrap();
         let over = e["overshoot_ms"].as_f64().unwrap();
-        assert!((0.0..500.0).contains(&over), "overshoot {over}");
+        assert!(
+            (over - (took - bound)).abs() < 0.001 && over >= 0.0,
+            "overshoot {over}, step {took} ms, bound {bound} ms"
+        );
     }
     // logs:all and spans:default of the first scenario.
     let art = dir.path().join("artifacts/step_timeout_enforcement");

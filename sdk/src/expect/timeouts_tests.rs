@@ -63,9 +63,20 @@ fn timeouts_table() {
     let cases: Vec<Case> = vec![
         // enforcement_tolerance_ms
         (json!({ "enforcement_tolerance_ms": 500 }), timed_out(1200, 100, true),
-            vec![("expect.timeouts.enforcement_tolerance_ms", true, vec!["1 enforcement span(s) ended their step within 500 ms of its bound (span ids 3)"])]),
-        (json!({ "enforcement_tolerance_ms": 100 }), timed_out(1200, 100, true),
-            vec![("expect.timeouts.enforcement_tolerance_ms", false, vec!["step \"clnrm.step:slow\" lasted 1200 ms for a bound of 1000 ms: 200 ms off, tolerance 100 ms"])]),
+            vec![("expect.timeouts.enforcement_tolerance_ms", true, vec!["1 enforcement span(s) acted within 500 ms of their step's bound (span ids 3)"])]),
+        // A long graceful stop after acting on time is not lateness.
+        (json!({ "enforcement_tolerance_ms": 100 }), timed_out(3000, 100, true),
+            vec![("expect.timeouts.enforcement_tolerance_ms", true, vec![])]),
+        (json!({ "enforcement_tolerance_ms": 100 }), {
+            let mut spans: Vec<Span> = timed_out(1500, 100, true).spans().to_vec();
+            spans[3].start_ns = 1300 * fixture::MS;
+            Trace::new(spans)
+        }, vec![("expect.timeouts.enforcement_tolerance_ms", false, vec!["acted 1200 ms after step \"clnrm.step:slow\" started, for a bound of 1000 ms: 200 ms off, tolerance 100 ms"])]),
+        (json!({ "enforcement_tolerance_ms": 100 }), {
+            let mut spans: Vec<Span> = timed_out(1500, 100, true).spans().to_vec();
+            spans[3].start_ns = 700 * fixture::MS;
+            Trace::new(spans)
+        }, vec![("expect.timeouts.enforcement_tolerance_ms", false, vec!["acted 600 ms after", "400 ms off"])]),
         (json!({ "enforcement_tolerance_ms": 100 }), fixture::trace(),
             vec![("expect.timeouts.enforcement_tolerance_ms", false, vec!["no clnrm.timeout.enforced or clnrm.deadline.enforced span in the trace"])]),
         // cleanup_max_duration_ms
