@@ -27,8 +27,10 @@ use std::path::Path;
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct SuiteFile {
+    meta: Option<Meta>,
+    /// `[test.metadata]`: the original clnrm's name for `[meta]`.
     #[serde(default)]
-    meta: Meta,
+    test: TestTable,
     #[serde(default)]
     determinism: Determinism,
     /// `[vars]`: substituted before deserializing (see `vars.rs`); kept here
@@ -51,6 +53,13 @@ struct SuiteFile {
     report: Report,
     #[serde(default)]
     cleanup: Cleanup,
+}
+
+/// `[test]`, which holds only `metadata`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TestTable {
+    metadata: Option<toml::Spanned<Meta>>,
 }
 
 pub fn load(path: &Path) -> Result<Suite, SuiteError> {
@@ -97,13 +106,25 @@ pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
     let freeze_clock_unix_ns = file.determinism.freeze_clock_unix_ns(&cx)?;
     let plugins = plugins::resolve(&cx, &file.plugins)?;
     let expectations = expect::resolve(&file.expect, expect_positions);
-    let name = file.report.name(&cx, file.meta.name.as_deref())?;
+    let meta = match (file.meta, file.test.metadata) {
+        (Some(_), Some(t)) => {
+            return Err(cx.err(
+                t.span(),
+                "both [meta] and [test.metadata] describe the suite",
+                Some("keep one: [test.metadata] is the original clnrm's name for [meta]".into()),
+            ))
+        }
+        (Some(m), None) => m,
+        (None, Some(t)) => t.into_inner(),
+        (None, None) => Meta::default(),
+    };
+    let name = file.report.name(&cx, meta.name.as_deref())?;
     let report = file.report.spec(&cx, &name)?;
     let otel = file.otel.check(&cx)?;
     Ok(Suite {
         path: path.to_path_buf(),
         name,
-        meta: file.meta,
+        meta,
         seed: file.determinism.seed,
         freeze_clock_unix_ns,
         plugins,
@@ -367,6 +388,21 @@ acyclic = true
             span,
             serde_json::json!([{ "name": "clnrm.step:clnrm-base:latest", "attrs": { "all": { "delay": "250" } } }])
         );
+    }
+
+    #[test]
+    fn test_metadata_is_meta_under_the_original_name() {
+        let text = OK.replace("[meta]", "[test.metadata]");
+        let s = load_text(&text).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.meta.name.as_deref()),
+            ("demo", Some("demo"))
+        );
+        let (l, c, m, _) = fails(&format!("{OK}\n[test.metadata]\nname = \"x\"\n"));
+        assert_eq!((l, c), (13, 1), "{m}");
+        assert!(m.contains("both [meta] and [test.metadata]"), "{m}");
+        let (_, _, m, h) = fails(&OK.replace("[meta]", "[test.metadta]"));
+        assert!(m.contains("metadta") && h.contains("metadata"), "{m} / {h}");
     }
 
     #[test]
