@@ -293,14 +293,16 @@ fn run_entry_typo_is_pointed_at_with_suggestion() {
 }
 
 #[test]
-fn service_plugins_are_refused_honestly() {
+fn unknown_service_plugins_are_refused_naming_the_ones_that_exist() {
     let r = run_bad(&GOOD.replace(
         "image = \"clnrm-base:latest\"",
         "image = \"clnrm-base:latest\"\nplugin = \"postgres\"",
     ));
     assert!(
         r.stderr.contains("t.clnrm.toml:3:10")
-            && r.stderr.contains("service plugins are not supported yet"),
+            && r.stderr.contains("unknown service plugin `postgres`")
+            && r.stderr
+                .contains("service plugins that exist: generic_container"),
         "{}",
         r.stderr
     );

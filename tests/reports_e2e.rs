@@ -321,6 +321,90 @@ run = "true"
     }
 }
 
+/// Issue 14: an original-style suite (file names in `[report]`, `timeout_metrics`,
+/// `artifacts.collect` selectors, `[expect.timeouts]`) on a real run: every file under
+/// the name the suite gave it, the metrics copied from the trace's spans.
+#[test]
+fn original_style_report_names_metrics_and_artifacts() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = workspace().join("tests/fixtures/original-style/timeout_scenarios.clnrm.toml");
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let name = "compat_timeout_scenarios";
+    for f in ["report.json", "junit.xml", "trace.sha256", "metrics.json"] {
+        assert!(dir.path().join(format!("{name}.{f}")).is_file(), "{f}");
+    }
+    // cleanup stays on under its default name.
+    assert!(dir.path().join(format!("{name}.cleanup.json")).is_file());
+    let rep = json_file(dir.path(), &format!("{name}.report.json"));
+    let m = json_file(dir.path(), &format!("{name}.metrics.json"));
+    assert_eq!(m["schema"], "clnrm.metrics/1");
+    assert_eq!(m["kind"], "timeout");
+    assert_eq!(m["run_id"], rep["run_id"]);
+    // Each enforcement in the metrics is the span in the report, values and all.
+    let enforced: Vec<&Value> = m["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["measurements"].as_array().unwrap())
+        .filter(|x| x["span"] == "clnrm.timeout.enforced")
+        .collect();
+    assert_eq!(enforced.len(), 3, "{m:#}");
+    for e in enforced {
+        let span = spans_named(&rep, "clnrm.timeout.enforced")
+            .into_iter()
+            .find(|s| s["id"] == e["span_id"])
+            .expect("the same span in the report");
+        assert_eq!(attr(span, "timeout.ms"), Some(&e["values"]["timeout.ms"]));
+        // The overshoot is the report's step duration minus the bound, nothing else.
+        let step = rep["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == span["parent"])
+            .expect("the enforced step");
+        let took =
+            (step["end_ns"].as_u64().unwrap() - step["start_ns"].as_u64().unwrap()) as f64 / 1e6;
+        let bound = e["values"]["timeout.ms"].as_f64().unwrap();
+        let over = e["overshoot_ms"].as_f64().unwrap();
+        assert!(
+            (over - (took - bound)).abs() < 0.001 && over >= 0.0,
+            "overshoot {over}, step {took} ms, bound {bound} ms"
+        );
+    }
+    // logs:all and spans:default of the first scenario.
+    let art = dir.path().join("artifacts/step_timeout_enforcement");
+    let logs = std::fs::read_to_string(art.join("logs-timeout_victim.txt")).unwrap();
+    assert!(logs.contains("starting long operation"), "{logs}");
+    let spans: Value =
+        serde_json::from_str(&std::fs::read_to_string(art.join("spans-default.json")).unwrap())
+            .unwrap();
+    assert!(spans["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["name"] == "clnrm.timeout.enforced"));
+    for label in [
+        "expect.timeouts.enforcement_tolerance_ms",
+        "expect.chaos.timeout_enforcement_verified",
+        "expect.chaos.cleanup_after_timeout",
+        "expect.hermeticity.resource_attrs.must_match",
+    ] {
+        assert!(
+            r.stdout
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("✓ {label}: "))),
+            "{label} passed:\n{}",
+            r.stdout
+        );
+    }
+    assert_no_leftovers(rep["run_id"].as_str().unwrap());
+}
+
 /// The OTLP/JSON of a one-scenario suite, by each route.
 #[test]
 fn otlp_json_lines_are_valid_otlp_by_file_stdout_none_and_sampling() {

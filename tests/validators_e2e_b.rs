@@ -42,7 +42,7 @@ no_container_leakage = true
 no_network_leakage = true
 no_volume_leakage = true
 no_process_leakage = true
-resource_attrs.must_match = { "clnrm.version" = { exists = true }, "determinism.seed" = { exists = true } }
+resource_attrs.must_match = { "service.name" = "clnrm" }
 span_attrs.forbid_keys = ["db.password", "http.request.header.authorization"]
 no_external_services = true
 "#;
@@ -212,6 +212,48 @@ fn hermeticity_failure_without_verification_and_with_a_forbidden_key() {
     assert_no_leftovers(&run_id);
 }
 
+/// Issue 14's regression: `resource_attrs.must_match` reads the run's OpenTelemetry
+/// resource (`[otel] resources`, handed to the validator through WIT 0.3.2's
+/// `trace-resource`), not span attributes. Before, `env` was looked up on `clnrm.run` and
+/// was "missing"; `suite.name`, a `clnrm.run` span attribute, is not a resource attribute.
+#[test]
+fn resource_attrs_match_the_runs_otel_resource() {
+    const OTEL: &str = r#"
+[otel]
+exporter = "none"
+resources = {
+    "service.name" = "clnrm-chaos",
+    "env" = "chaos-testing",
+}
+"#;
+    let (r, run_id) = run_suite(&format!(
+        "{OTEL}\n[expect.hermeticity]\nresource_attrs.must_match = {{ \"env\" = \"chaos-testing\", \"service.name\" = {{ matches = \"^clnrm-\" }} }}\n"
+    ));
+    assert_eq!(r.code, 0, "the resource matches:\n{}", r.stdout);
+    assert_line_has(
+        finding_line(&r, "expect.hermeticity.resource_attrs.must_match", true),
+        &["the run's resource matches (2 attribute(s) checked of [\"env\", \"service.name\"])"],
+    );
+    assert_no_leftovers(&run_id);
+
+    let (r, run_id) = run_suite(&format!(
+        "{OTEL}\n[expect.hermeticity]\nresource_attrs.must_match = {{ \"env\" = \"prod\", \"suite.name\" = {{ exists = true }} }}\n"
+    ));
+    assert_eq!(
+        r.code, 1,
+        "a resource that does not match fails:\n{}",
+        r.stdout
+    );
+    assert_line_has(
+        finding_line(&r, "expect.hermeticity.resource_attrs.must_match", false),
+        &[
+            "resource attribute env = \"chaos-testing\", expected \"prod\"",
+            "resource attribute suite.name missing",
+        ],
+    );
+    assert_no_leftovers(&run_id);
+}
+
 #[test]
 fn isolation_failure_when_containers_are_kept() {
     let (r, run_id) = run_suite(
@@ -284,7 +326,7 @@ fn unknown_keys_and_wrong_types_are_bad_input() {
         ),
         (
             "\n[expect.chaos]\nzombie_processes = \"some\"\n",
-            &["expect.chaos.zombie_processes: expected false or \"none\", found string \"some\""][..],
+            &["expect.chaos.zombie_processes: expected false, \"none\" or a count table such as { eq = 0 }, found string \"some\""][..],
         ),
         (
             "\n[expect.status]\nall = \"GREEN\"\n",

@@ -144,6 +144,7 @@ fn main() {
                 &trace,
                 ValidateCall {
                     limits: Limits::VALIDATOR,
+                    resource: vec![("service.name".into(), "clnrm".into())],
                 },
             ))
             .expect("validate");
@@ -181,6 +182,7 @@ fn main() {
                             &trace,
                             ValidateCall {
                                 limits: Limits::VALIDATOR,
+                                resource: vec![("service.name".into(), "clnrm".into())],
                             },
                         )
                         .await
@@ -197,6 +199,7 @@ fn main() {
                         &trace,
                         ValidateCall {
                             limits: Limits::VALIDATOR,
+                            resource: vec![("service.name".into(), "clnrm".into())],
                         },
                     )
                     .await;

@@ -102,7 +102,7 @@ fn validators(scenarios: usize, spans: usize) -> Vec<(&'static str, String, Chec
                 "no_network_leakage": true,
                 "no_volume_leakage": true,
                 "no_process_leakage": true,
-                "resource_attrs": { "must_match": { "service.name": "clnrm", "clnrm.version": { "exists": true } } },
+                "resource_attrs": { "must_match": { "service.name": "clnrm" } },
                 "span_attrs": { "forbid_keys": ["db.password", "http.request.header.authorization"] },
                 "no_external_services": true,
             })
@@ -151,7 +151,7 @@ fn main() {
 
     let (records, scenarios) = trace(want);
     let spans = records.len();
-    let trace_native = Trace::new(records.iter().cloned().map(to_sdk).collect());
+    let trace_native = with_resource(Trace::new(records.iter().cloned().map(to_sdk).collect()));
     println!(
         "validators: {spans} spans ({scenarios} scenarios), N={n}, plugins from {}",
         plugins.display()
@@ -182,7 +182,10 @@ fn main() {
             table,
             &config,
             &records,
-            ValidateCall { limits },
+            ValidateCall {
+                limits,
+                resource: vec![("service.name".into(), "clnrm".into())],
+            },
         )) {
             Ok(f) => f,
             Err(e) => {
@@ -196,7 +199,10 @@ fn main() {
                     table,
                     &config,
                     &records,
-                    ValidateCall { limits },
+                    ValidateCall {
+                        limits,
+                        resource: vec![("service.name".into(), "clnrm".into())],
+                    },
                 ))
                 .unwrap_or_else(|e| panic!("{table}: {e}"))
             }
@@ -234,7 +240,10 @@ fn main() {
                             table,
                             &config,
                             black_box(&records),
-                            ValidateCall { limits },
+                            ValidateCall {
+                                limits,
+                                resource: vec![("service.name".into(), "clnrm".into())],
+                            },
                         ))
                         .expect("validate"),
                     );
@@ -300,8 +309,16 @@ fn main() {
 /// What a validator plugin does, natively: decode the config, convert the records, check.
 fn native(check: Check, config: &str, records: &[SpanRecord]) -> Result<Vec<Finding>, String> {
     let config: Value = serde_json::from_str(config).map_err(|e| e.to_string())?;
-    let trace = Trace::new(records.iter().cloned().map(to_sdk).collect());
+    let trace = with_resource(Trace::new(records.iter().cloned().map(to_sdk).collect()));
     check(&config, &trace).map_err(|e| e.to_string())
+}
+
+/// The resource the wasm validators are handed (`ValidateCall::resource`), natively.
+fn with_resource(t: Trace) -> Trace {
+    t.with_resource(vec![(
+        "service.name".into(),
+        clnrm_sdk::expect::AttrValue::Str("clnrm".into()),
+    )])
 }
 
 /// About `want` spans: one `clnrm.run` root, then scenarios of ten spans each.

@@ -64,16 +64,21 @@ pub fn check<T>(
 }
 
 /// The whole `validate` export of a one-table validator: check the table name, decode the
-/// config, convert the trace, run `check`, convert the findings.
+/// config, convert the trace (with the run's `resource`, when the host gave it), run
+/// `check`, convert the findings.
 pub fn validate(
     expected: &str,
     table: &str,
     config_json: &str,
     records: Vec<SpanRecord>,
+    resource: Option<Vec<wit::Attribute>>,
     check: impl FnOnce(&Value, &Trace) -> Result<Vec<expect::Finding>, ConfigError>,
 ) -> Result<Vec<Finding>, String> {
     let findings = config(expected, table, config_json).and_then(|config| {
-        let trace = trace_from_records(records);
+        let mut trace = trace_from_records(records);
+        if let Some(r) = resource {
+            trace = trace.with_resource(attrs(r));
+        }
         check(&config, &trace)
     });
     match findings {
@@ -124,7 +129,22 @@ macro_rules! validator_plugin {
                 ::std::vec::Vec<$crate::validator::exports::clnrm::chaos::validator::Finding>,
                 ::std::string::String,
             > {
-                $crate::validator_support::validate($table, &table, &config_json, trace, $check)
+                // WIT 0.3.2: the run's resource, from the host (one call per validation).
+                // Natively (the sdk's own tests) there is no host to ask.
+                #[cfg(target_family = "wasm")]
+                let resource = ::std::option::Option::Some(
+                    $crate::validator::clnrm::chaos::trace_resource::attributes(),
+                );
+                #[cfg(not(target_family = "wasm"))]
+                let resource = ::std::option::Option::None;
+                $crate::validator_support::validate(
+                    $table,
+                    &table,
+                    &config_json,
+                    trace,
+                    resource,
+                    $check,
+                )
             }
         }
 
@@ -268,20 +288,35 @@ mod tests {
 
     #[test]
     fn validate_wraps_a_checker() {
-        let out = validate("x", "x", "{\"k\": 1}", vec![record()], |c, t| {
-            assert_eq!(c["k"], 1);
-            Ok(vec![expect::Finding {
-                expectation: "expect.x".into(),
-                passed: t.spans().len() == 1,
-                message: "m".into(),
-            }])
-        })
+        let resource = vec![wit::Attribute {
+            key: "env".into(),
+            value: wit::AttrValue::Str("ci".into()),
+        }];
+        let out = validate(
+            "x",
+            "x",
+            "{\"k\": 1}",
+            vec![record()],
+            Some(resource),
+            |c, t| {
+                assert_eq!(c["k"], 1);
+                assert_eq!(
+                    t.resource(),
+                    Some(&[("env".to_string(), AttrValue::Str("ci".into()))][..])
+                );
+                Ok(vec![expect::Finding {
+                    expectation: "expect.x".into(),
+                    passed: t.spans().len() == 1,
+                    message: "m".into(),
+                }])
+            },
+        )
         .unwrap();
         assert_eq!(out.len(), 1);
         assert!(out[0].passed);
         assert_eq!(out[0].expectation, "expect.x");
 
-        let err = validate("x", "y", "{}", vec![], |_, _| Ok(vec![])).unwrap_err();
+        let err = validate("x", "y", "{}", vec![], None, |_, _| Ok(vec![])).unwrap_err();
         assert_eq!(err, "validate-x handles [expect.x], not [expect.y]");
         let err = config("x", "x", "{").unwrap_err();
         assert!(
@@ -289,7 +324,7 @@ mod tests {
             "{err:?}"
         );
         // A checker's error goes through the one conversion, shown under `expect.x`.
-        let checker_err = validate("x", "x", "[{}]", vec![], |_, _| {
+        let checker_err = validate("x", "x", "[{}]", vec![], None, |_, _| {
             Err(ConfigError::unknown_key(&["0".into()], "nmae", &["name"]))
         })
         .unwrap_err();

@@ -98,6 +98,10 @@ pub trait ContainerBackend: Send + Sync {
     /// A file or directory of a container (running or stopped) as a tar archive.
     async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, DockerError>;
 
+    /// What the container's main process wrote to stdout and stderr (Docker's
+    /// `logs`), interleaved as Docker kept it.
+    async fn logs(&self, id: &str) -> Result<Vec<u8>, DockerError>;
+
     /// Number of processes running in a container (0 when it is not running).
     async fn process_count(&self, id: &str) -> Result<usize, DockerError>;
 

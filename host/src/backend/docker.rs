@@ -266,6 +266,19 @@ impl ContainerBackend for Docker {
         Ok(out)
     }
 
+    async fn logs(&self, id: &str) -> Result<Vec<u8>, DockerError> {
+        let opts = bollard::query_parameters::LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let mut stream = self.client.logs(id, Some(opts));
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk?.into_bytes());
+        }
+        Ok(out)
+    }
+
     /// Number of processes running in a container (0 when it is not running).
     async fn process_count(&self, id: &str) -> Result<usize, DockerError> {
         match self

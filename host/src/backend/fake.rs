@@ -620,6 +620,14 @@ impl ContainerBackend for Fake {
             .ok_or_else(|| DockerError::NotFound(format!("{path} in {id}")))
     }
 
+    async fn logs(&self, id: &str) -> Result<Vec<u8>, DockerError> {
+        self.reachable()?;
+        let mut st = self.lock();
+        let service = st.container(id)?.service.clone();
+        st.log(format!("logs {service}"));
+        Ok(format!("{service} started\n").into_bytes())
+    }
+
     async fn process_count(&self, id: &str) -> Result<usize, DockerError> {
         self.reachable()?;
         let st = self.lock();

@@ -70,6 +70,9 @@ impl ContainerBackend for Replay {
     async fn archive(&self, _: &str, _: &str) -> Result<Vec<u8>, DockerError> {
         Err(DockerError::Replaying)
     }
+    async fn logs(&self, _: &str) -> Result<Vec<u8>, DockerError> {
+        Err(DockerError::Replaying)
+    }
     async fn process_count(&self, _: &str) -> Result<usize, DockerError> {
         Err(DockerError::Replaying)
     }

@@ -9,7 +9,7 @@ use crate::suite::CleanupSpec;
 use crate::trace::{AttrValue, SpanId, Trace};
 use futures_util::future::join_all;
 use std::collections::HashMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// What a scenario created.
 #[derive(Default, Debug, Clone)]
@@ -75,8 +75,11 @@ pub async fn run(req: CleanupRequest<'_>) -> CleanupOutcome {
         let mut errors = Vec::new();
         let (mut removed, mut nets) = (0, 0);
         if remove_containers {
-            (removed, errors) =
-                remove_containers_parallel(docker, trace, span, &created.containers).await;
+            (removed, errors) = if policy.parallel {
+                remove_containers_parallel(docker, trace, span, &created.containers, policy).await
+            } else {
+                remove_containers_one_by_one(docker, trace, span, &created.containers, policy).await
+            };
         }
         // The network goes last: Docker refuses to remove one with endpoints.
         if let (true, Some(net)) = (remove_network, &created.network) {
@@ -116,6 +119,9 @@ pub async fn run(req: CleanupRequest<'_>) -> CleanupOutcome {
         trace.set_attr(span, "cleanup.kept", out.kept.len());
     }
 
+    if policy.verify_resources_freed {
+        resources_freed(trace, span, scenario, &mut out.errors);
+    }
     if policy.verify {
         out.remaining = verify(
             docker,
@@ -167,6 +173,7 @@ async fn remove_containers_parallel(
     trace: &Trace,
     span: SpanId,
     containers: &HashMap<String, String>,
+    policy: &CleanupSpec,
 ) -> (usize, Vec<String>) {
     let group = (containers.len() > 1).then(|| {
         let g = trace.start("clnrm.cleanup.concurrent", Some(span));
@@ -178,7 +185,7 @@ async fn remove_containers_parallel(
     let results = join_all(
         sorted
             .iter()
-            .map(|(service, id)| remove_one(docker, trace, span, service, id)),
+            .map(|(service, id)| remove_one(docker, trace, span, service, id, policy)),
     )
     .await;
     let (mut removed, mut errors) = (0, Vec::new());
@@ -200,12 +207,75 @@ async fn remove_containers_parallel(
     (removed, errors)
 }
 
+/// `parallel_cleanup = false`: one container after the other, in service order.
+async fn remove_containers_one_by_one(
+    docker: &dyn ContainerBackend,
+    trace: &Trace,
+    span: SpanId,
+    containers: &HashMap<String, String>,
+    policy: &CleanupSpec,
+) -> (usize, Vec<String>) {
+    trace.set_attr(span, "cleanup.parallel", false);
+    let mut sorted: Vec<(&String, &String)> = containers.iter().collect();
+    sorted.sort();
+    let (mut removed, mut errors) = (0, Vec::new());
+    for (service, id) in sorted {
+        match remove_one(docker, trace, span, service, id, policy).await {
+            Ok(true) => removed += 1,
+            Ok(false) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    (removed, errors)
+}
+
+/// `verify_resources_freed`: every resource a `chaos-resource` fault pressed on in
+/// this scenario (a span with `resource.type`) was given back, as a successful
+/// `clnrm.resource.recovery` on the same service after it says. Anything else is a
+/// cleanup error: the scenario leaves a limit lowered or a filler behind.
+fn resources_freed(trace: &Trace, span: SpanId, scenario: &str, errors: &mut Vec<String>) {
+    let spans = trace.snapshot();
+    let Some(sc) = spans.iter().find(|s| {
+        s.name == "clnrm.scenario"
+            && s.attr("scenario.name")
+                .is_some_and(|v| v.to_string() == scenario)
+    }) else {
+        return;
+    };
+    let target = |s: &crate::trace::SpanData| s.attr("target.service").map(|v| v.to_string());
+    let mut held = Vec::new();
+    for p in spans
+        .iter()
+        .filter(|s| s.parent == Some(sc.id) && s.attr("resource.type").is_some())
+    {
+        let released = spans.iter().any(|r| {
+            r.name == "clnrm.resource.recovery"
+                && r.parent == Some(sc.id)
+                && target(r) == target(p)
+                // Emitted at the end of the window, inside the pressure span.
+                && r.start_ns >= p.start_ns
+                && r.attr("recovery.success")
+                    .is_some_and(|v| v.to_string() == "true")
+        });
+        if !released {
+            held.push(format!(
+                "{} on `{}` was not released (no successful clnrm.resource.recovery after it)",
+                p.name,
+                target(p).unwrap_or_default()
+            ));
+        }
+    }
+    trace.set_attr(span, "resources.freed", held.is_empty());
+    errors.extend(held);
+}
+
 async fn remove_one(
     docker: &dyn ContainerBackend,
     trace: &Trace,
     span: SpanId,
     service: &str,
     id: &str,
+    policy: &CleanupSpec,
 ) -> Result<bool, String> {
     let ev = |name: &str, extra: Vec<(String, AttrValue)>| {
         let mut attrs = vec![
@@ -224,16 +294,24 @@ async fn remove_one(
                 .await
                 .map_err(|e| format!("unpause {service}: {e}"))?;
         }
+        let mut graceful = None;
         if st.running {
-            docker
-                .kill(id, "SIGKILL")
-                .await
-                .map_err(|e| format!("stop {service}: {e}"))?;
+            if let Some(grace) = policy.kill_timeout {
+                graceful = Some(stop_gracefully(docker, id, grace).await);
+            }
+            if graceful != Some(true) {
+                docker
+                    .kill(id, "SIGKILL")
+                    .await
+                    .map_err(|e| format!("stop {service}: {e}"))?;
+            }
         }
-        ev(
-            "container.stop",
-            vec![("was_running".into(), st.running.into())],
-        );
+        let mut attrs = vec![("was_running".into(), st.running.into())];
+        // Only with `kill_timeout_ms`: whether SIGTERM alone stopped it.
+        if let Some(g) = graceful {
+            attrs.push(("stopped_by_sigterm".into(), g.into()));
+        }
+        ev("container.stop", attrs);
     }
     let removed = docker
         .remove(id)
@@ -241,6 +319,26 @@ async fn remove_one(
         .map_err(|e| format!("remove {service}: {e}"))?;
     ev("container.remove", vec![("removed".into(), removed.into())]);
     Ok(removed)
+}
+
+/// SIGTERM, then poll Docker every 50 ms for up to `grace`: whether the
+/// container stopped by itself (the caller sends SIGKILL when not).
+async fn stop_gracefully(docker: &dyn ContainerBackend, id: &str, grace: Duration) -> bool {
+    if docker.kill(id, "SIGTERM").await.is_err() {
+        return false;
+    }
+    let deadline = Instant::now() + grace;
+    loop {
+        match docker.inspect(id).await {
+            Ok(st) if !st.running => return true,
+            Err(_) => return false,
+            Ok(_) => {}
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Count what Docker still holds for this scenario; the count is a span.

@@ -167,20 +167,19 @@ pub async fn run(
         injected.into_iter().unzip();
     // Artifacts come out before cleanup removes the containers.
     if !sc.artifacts.is_empty() {
-        if let Some(main) = sc.services.first().and_then(|s| created.containers.get(s)) {
-            for e in super::artifacts::collect(
-                ctx.backend.as_ref(),
-                trace,
-                span,
-                &ctx.reports,
-                &sc.name,
-                main,
-                &sc.artifacts,
-            )
-            .await
-            {
-                tracing::warn!(scenario = %sc.name, "artifact not collected: {e}");
-            }
+        let outcomes: Vec<StepOutcome> = steps.iter().map(|s| s.outcome.clone()).collect();
+        let before = super::artifacts::Before {
+            docker: ctx.backend.as_ref(),
+            trace,
+            parent: span,
+            reports: &ctx.reports,
+            scenario: &sc.name,
+            services: &sc.services,
+            containers: &created.containers,
+            steps: &outcomes,
+        };
+        for e in super::artifacts::collect(before, &sc.artifacts).await {
+            tracing::warn!(scenario = %sc.name, "artifact not collected: {e}");
         }
     }
     // A timeout first: steps run at once may fail because another one's
@@ -262,6 +261,10 @@ pub async fn run(
     match &reason {
         None => trace.end_ok(span),
         Some(r) => trace.end_error(span, r.clone()),
+    }
+    // `spans:<name>`: the whole scenario, cleanup included, once it ended.
+    for e in super::artifacts::write_spans(trace, span, &ctx.reports, &sc.name, &sc.artifacts) {
+        tracing::warn!(scenario = %sc.name, "artifact not written: {e}");
     }
     ScenarioOutcome {
         name: sc.name.clone(),

@@ -16,6 +16,7 @@ pub async fn run(
     spans: &[SpanData],
 ) -> (Vec<ExpectationOutcome>, Option<String>) {
     let records = to_records(spans);
+    let resource = crate::trace::export::resource_attributes(&suite.otel.resources);
     let mut out = Vec::new();
     for exp in &suite.expectations {
         let Some(plugin) = plugins.validators.get(&exp.table) else {
@@ -23,6 +24,7 @@ pub async fn run(
         };
         let call = ValidateCall {
             limits: Limits::VALIDATOR,
+            resource: resource.clone(),
         };
         match registry
             .validate(plugin, &exp.table, &exp.config_json, &records, call)

@@ -6,7 +6,6 @@
 //! `network.remove` events) and `clnrm.cleanup.verification` span, so the
 //! file says exactly what the trace proves.
 
-use super::write_report;
 use crate::backend::Leftovers;
 use crate::confined::ConfinedDir;
 use crate::engine::{ScenarioOutcome, SuiteOutcome};
@@ -177,10 +176,14 @@ pub fn cleanup_report(outcome: &SuiteOutcome) -> CleanupReport<'_> {
     }
 }
 
-pub fn write_cleanup(dir: &ConfinedDir, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
+pub fn write_cleanup(
+    dir: &ConfinedDir,
+    outcome: &SuiteOutcome,
+    file: &str,
+) -> std::io::Result<PathBuf> {
     let text =
         serde_json::to_string_pretty(&cleanup_report(outcome)).map_err(std::io::Error::other)?;
-    write_report(dir, outcome, "cleanup.json", text)
+    dir.write(file, text)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `<name>.report.json`: the suite's outcome with its spans. Schema in
 //! docs/reports.md.
 
-use super::{rfc3339, write_report};
+use super::rfc3339;
 use crate::confined::ConfinedDir;
 use crate::engine::SuiteOutcome;
 use serde::Serialize;
@@ -20,7 +20,11 @@ struct Report<'a> {
     spans: &'a [crate::trace::SpanData],
 }
 
-pub fn write_json(dir: &ConfinedDir, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
+pub fn write_json(
+    dir: &ConfinedDir,
+    outcome: &SuiteOutcome,
+    file: &str,
+) -> std::io::Result<PathBuf> {
     let report = Report {
         schema: "clnrm.report/1",
         clnrm_version: env!("CARGO_PKG_VERSION"),
@@ -30,5 +34,5 @@ pub fn write_json(dir: &ConfinedDir, outcome: &SuiteOutcome) -> std::io::Result<
         spans: &outcome.spans,
     };
     let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
-    write_report(dir, outcome, "report.json", text)
+    dir.write(file, text)
 }

@@ -5,7 +5,7 @@
 //! the OTEL trace id. Times are seconds; timestamps come from the run clock,
 //! so with `freeze_clock` they are the frozen instant plus elapsed time.
 
-use super::{scenario_span, write_report};
+use super::scenario_span;
 use crate::confined::ConfinedDir;
 use crate::engine::{ScenarioOutcome, SuiteOutcome};
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
@@ -191,11 +191,15 @@ pub fn junit_report(outcome: &SuiteOutcome) -> Report {
     report
 }
 
-pub fn write_junit(dir: &ConfinedDir, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
+pub fn write_junit(
+    dir: &ConfinedDir,
+    outcome: &SuiteOutcome,
+    file: &str,
+) -> std::io::Result<PathBuf> {
     let text = junit_report(outcome)
         .to_string()
         .map_err(std::io::Error::other)?;
-    write_report(dir, outcome, "junit.xml", text)
+    dir.write(file, text)
 }
 
 #[cfg(test)]

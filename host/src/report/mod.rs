@@ -5,18 +5,21 @@
 //! - `<name>.junit.xml`: scenarios and expectations as JUnit test cases (junit.rs)
 //! - `<name>.trace.sha256`: the canonical trace digest (digest.rs)
 //! - `<name>.cleanup.json`: what each scenario created, removed, kept, left (cleanup.rs)
+//! - resource, timeout and stress metrics, when `[report]` asks (metrics.rs)
 //! - the human summary on stdout (summary.rs)
 
 mod cleanup;
 mod digest;
 mod json;
 mod junit;
+mod metrics;
 mod summary;
 
 pub use cleanup::write_cleanup;
 pub use digest::write_digest;
 pub use json::write_json;
 pub use junit::write_junit;
+pub use metrics::MetricsKind;
 pub use summary::print_summary;
 
 use crate::confined::ConfinedDir;
@@ -25,36 +28,38 @@ use crate::suite::ReportSpec;
 use std::io;
 use std::path::PathBuf;
 
-/// Write every report file `spec` asks for into `dir`, in the order json,
-/// junit, digest, cleanup. Returns the paths written. The first failure
-/// stops it; its message names the file.
+/// Write every report file `spec` asks for into `dir`, under the names it
+/// gives, in the order json, junit, digest, cleanup, resource, timeout and
+/// stress metrics. Returns the paths written. The first failure stops it;
+/// its message names the file.
 pub fn write_all(
     dir: &ConfinedDir,
     outcome: &SuiteOutcome,
     spec: &ReportSpec,
 ) -> io::Result<Vec<PathBuf>> {
-    type Writer = fn(&ConfinedDir, &SuiteOutcome) -> io::Result<PathBuf>;
-    let writers: [(bool, Writer); 4] = [
-        (spec.json, write_json),
-        (spec.junit, write_junit),
-        (spec.digest, write_digest),
-        (spec.cleanup, write_cleanup),
+    type Writer = fn(&ConfinedDir, &SuiteOutcome, &str) -> io::Result<PathBuf>;
+    let writers: [(&Option<String>, Writer); 7] = [
+        (&spec.json, write_json),
+        (&spec.junit, write_junit),
+        (&spec.digest, write_digest),
+        (&spec.cleanup, write_cleanup),
+        (&spec.resource_metrics, |d, o, f| {
+            metrics::write(d, o, f, MetricsKind::Resource)
+        }),
+        (&spec.timeout_metrics, |d, o, f| {
+            metrics::write(d, o, f, MetricsKind::Timeout)
+        }),
+        (&spec.stress_metrics, |d, o, f| {
+            metrics::write(d, o, f, MetricsKind::Stress)
+        }),
     ];
     let mut written = Vec::new();
-    for (_, write) in writers.iter().filter(|(on, _)| *on) {
-        written.push(write(dir, outcome)?);
+    for (file, write) in writers {
+        if let Some(file) = file {
+            written.push(write(dir, outcome, file)?);
+        }
     }
     Ok(written)
-}
-
-/// Write `<name>.<suffix>` into `dir`; returns its path.
-fn write_report(
-    dir: &ConfinedDir,
-    outcome: &SuiteOutcome,
-    suffix: &str,
-    text: impl AsRef<[u8]>,
-) -> io::Result<PathBuf> {
-    dir.write(&format!("{}.{suffix}", outcome.name), text)
 }
 
 /// Unix nanoseconds as RFC 3339 UTC with millisecond precision.
@@ -191,7 +196,7 @@ mod tests {
         let all = write_all(
             &ConfinedDir::create(dir.path()).unwrap(),
             &o,
-            &ReportSpec::default(),
+            &ReportSpec::defaults("demo"),
         )
         .unwrap();
         let names: Vec<String> = all
@@ -212,10 +217,9 @@ mod tests {
             &ConfinedDir::create(&sub.path().join("new/dir")).unwrap(),
             &o,
             &ReportSpec {
-                json: false,
-                junit: true,
-                digest: true,
-                cleanup: false,
+                json: None,
+                cleanup: None,
+                ..ReportSpec::defaults("demo")
             },
         )
         .unwrap();

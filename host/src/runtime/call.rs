@@ -1,6 +1,7 @@
 //! Running one plugin call: a fresh store (a trapped instance is dead), the
 //! sandbox limits, the deadline, and errors that say what went wrong.
 
+use super::bindings::chaos::clnrm::chaos::types::{AttrValue, Attribute};
 use super::bindings::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
 use super::bindings::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
 use super::bindings::{v0_2, ConfigError};
@@ -68,6 +69,9 @@ pub(super) enum ValidatorPre {
 /// Arguments of a validator call.
 pub struct ValidateCall {
     pub limits: Limits,
+    /// The run's OpenTelemetry resource attributes (key, value), sorted by key: what
+    /// `clnrm:chaos/trace-resource.attributes` answers (0.3.2).
+    pub resource: Vec<(String, String)>,
 }
 
 #[allow(clippy::too_many_arguments)] // each is one knob of the sandbox; a struct would only rename them
@@ -96,6 +100,7 @@ fn new_store(
         opened: Vec::new(),
         journal,
         ready: None,
+        resource: Vec::new(),
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limits);
@@ -310,6 +315,14 @@ pub(super) async fn validate(
     call: ValidateCall,
 ) -> Result<Vec<Finding>, PluginError> {
     let mut store = pure_store(engine, plugin, &call.limits);
+    store.data_mut().resource = call
+        .resource
+        .iter()
+        .map(|(k, v)| Attribute {
+            key: k.clone(),
+            value: AttrValue::Str(v.clone()),
+        })
+        .collect();
     let stderr = store.data().stderr.clone();
     let result = bounded(plugin, &call.limits, stderr, async {
         match pre {

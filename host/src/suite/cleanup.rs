@@ -15,6 +15,13 @@ pub struct Cleanup {
     pub verify_cleanup: Option<bool>,
     /// Bound on one scenario's cleanup (default 30000).
     pub cleanup_timeout_ms: Option<u64>,
+    /// Remove a scenario's containers at once (default true) or one by one.
+    pub parallel_cleanup: Option<bool>,
+    /// Fail the cleanup when a resource a fault pressed on was not given back.
+    pub verify_resources_freed: Option<bool>,
+    /// Stop running containers with SIGTERM and this long before SIGKILL
+    /// (default: SIGKILL at once).
+    pub kill_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -32,6 +39,9 @@ pub enum Policy {
 #[serde(rename_all = "snake_case")]
 pub enum OnFailure {
     Cleanup,
+    /// The original clnrm's spelling: clean up, and the reports say what
+    /// failed (they always do; it is `cleanup` under another name).
+    CleanupAndReport,
     Keep,
 }
 
@@ -43,6 +53,12 @@ pub struct CleanupSpec {
     pub volumes: Policy,
     pub verify: bool,
     pub timeout: Duration,
+    /// `parallel_cleanup`: remove the containers at once.
+    pub parallel: bool,
+    /// `verify_resources_freed`.
+    pub verify_resources_freed: bool,
+    /// `kill_timeout_ms`: SIGTERM, this grace, then SIGKILL; None: SIGKILL.
+    pub kill_timeout: Option<Duration>,
 }
 
 impl Default for CleanupSpec {
@@ -53,6 +69,9 @@ impl Default for CleanupSpec {
             volumes: Policy::Always,
             verify: true,
             timeout: Duration::from_secs(30),
+            parallel: true,
+            verify_resources_freed: false,
+            kill_timeout: None,
         }
     }
 }
@@ -91,6 +110,11 @@ impl Cleanup {
                 .cleanup_timeout_ms
                 .map(Duration::from_millis)
                 .unwrap_or(d.timeout),
+            parallel: self.parallel_cleanup.unwrap_or(d.parallel),
+            verify_resources_freed: self
+                .verify_resources_freed
+                .unwrap_or(d.verify_resources_freed),
+            kill_timeout: self.kill_timeout_ms.map(Duration::from_millis),
         }
     }
 }
@@ -120,6 +144,25 @@ mod tests {
         assert!(CleanupSpec::removes(Policy::OnSuccess, true));
         assert!(!CleanupSpec::removes(Policy::OnSuccess, false));
         assert!(!CleanupSpec::removes(Policy::Never, true));
+    }
+
+    #[test]
+    fn the_original_suites_cleanup_keys() {
+        let s = load_text(&format!(
+            "[cleanup]\non_failure = \"cleanup_and_report\"\nparallel_cleanup = false\nverify_resources_freed = true\nkill_timeout_ms = 5000\n{OK}"
+        ))
+        .unwrap();
+        let c = &s.cleanup;
+        assert_eq!(c.containers, Policy::Always, "cleanup_and_report cleans up");
+        assert!(!c.parallel && c.verify_resources_freed);
+        assert_eq!(c.kill_timeout, Some(Duration::from_secs(5)));
+        let d = load_text(OK).unwrap().cleanup;
+        assert!(d.parallel && !d.verify_resources_freed && d.kill_timeout.is_none());
+        let (l, c, _, h) = fails(&format!(
+            "[cleanup]\non_failure = \"cleanup_and_reprot\"\n{OK}"
+        ));
+        assert_eq!((l, c), (2, 14));
+        assert!(h.contains("did you mean \"cleanup_and_report\""), "{h}");
     }
 
     #[test]

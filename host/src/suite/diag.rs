@@ -102,6 +102,15 @@ pub use clnrm_sdk::suggest::nearest;
 /// expected one of `a`, `b`", the nearest valid value for "unknown variant",
 /// what to add for "missing field".
 pub fn hint_for_serde_message(message: &str) -> Option<String> {
+    // `\$`, `\d`... in a "basic string": invalid TOML, which shells forgive.
+    if message.starts_with("missing escaped value") || message.starts_with("invalid escape") {
+        return Some(
+            "a backslash in a \"...\" or \"\"\"...\"\"\" string starts an escape, and this is not a TOML escape: \
+             write `$` (or the character) without the backslash, `\\\\` for a literal backslash, \
+             or use a literal string '...' or '''...''', which keeps backslashes as written"
+                .into(),
+        );
+    }
     if let Some(missing) = between(message, "missing field `", "`") {
         return Some(format!("this table needs `{missing}`: add {missing} = ..."));
     }
@@ -138,6 +147,23 @@ pub fn hint_for_serde_message(message: &str) -> Option<String> {
 fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let rest = &s[s.find(start)? + start.len()..];
     Some(&rest[..rest.find(end)?])
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use crate::suite::testing::{fails, load_text};
+
+    #[test]
+    fn an_invalid_escape_keeps_the_error_and_says_how_to_fix_it() {
+        let text = "[service.app]\nimage = \"x\"\n[[scenario]]\nname = \"k\"\nservice = \"app\"\nrun = \"\"\"\nwhile [ \\$i -lt 3 ]; do :; done\n\"\"\"\n";
+        let (l, c, m, h) = fails(text);
+        assert_eq!((l, c), (7, 10), "{m}");
+        assert!(m.contains("missing escaped value"), "{m}");
+        assert!(h.contains("write `$`") && h.contains("'''...'''"), "{h}");
+        // Both fixes it names load.
+        load_text(&text.replace("\\$", "$")).unwrap();
+        load_text(&text.replace("\"\"\"", "'''")).unwrap();
+    }
 }
 
 #[cfg(test)]

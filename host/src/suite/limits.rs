@@ -16,6 +16,9 @@ pub struct Limits {
     pub memory_mb: Option<u64>,
     /// Bound on each scenario (steps and injections).
     pub max_duration_seconds: Option<Spanned<u64>>,
+    /// Most containers the suite may run at once; a scenario needing more is
+    /// refused before anything starts.
+    pub max_containers: Option<Spanned<u64>>,
 }
 
 impl Limits {
@@ -30,6 +33,46 @@ impl Limits {
             Some(s) => Ok(Duration::from_secs(*s.get_ref())),
             None => Ok(DEFAULT_MAX_DURATION),
         }
+    }
+}
+
+impl Limits {
+    /// `max_containers`: scenarios run one after another, and a scenario's
+    /// services all run at once, so the most containers alive together is the
+    /// largest scenario. One that exceeds the limit is refused here, before
+    /// anything starts (not throttled: its services must be up together for
+    /// its faults and steps to mean what they say).
+    pub fn check_containers(
+        &self,
+        cx: &Ctx,
+        scenarios: &[super::ScenarioSpec],
+    ) -> Result<(), SuiteError> {
+        let Some(max) = &self.max_containers else {
+            return Ok(());
+        };
+        if *max.get_ref() == 0 {
+            return Err(cx.err(
+                max.span(),
+                "`max_containers` must be at least 1",
+                Some("every scenario starts at least its main service".into()),
+            ));
+        }
+        for sc in scenarios {
+            if sc.services.len() as u64 > *max.get_ref() {
+                return Err(cx.err(
+                    max.span(),
+                    format!(
+                        "scenario `{}` runs {} containers at once ({}), more than max_containers = {}",
+                        sc.name,
+                        sc.services.len(),
+                        sc.services.join(", "),
+                        max.get_ref()
+                    ),
+                    Some("raise [limits] max_containers, or split the scenario: clnrm refuses a suite that would exceed it before starting anything, it does not throttle".into()),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -53,6 +96,17 @@ mod tests {
         let (l, c, m, h) = fails(&format!("[limits]\nmax_duration_seconds = 0\n{OK}"));
         assert_eq!((l, c), (2, 24), "{m}");
         assert!(m.contains("at least 1") && h.contains("300"), "{m} / {h}");
+        let two = format!("[limits]\nmax_containers = 1\n{OK}\n[service.db]\nimage = \"x\"\n[[scenario]]\nname = \"pair\"\nservice = \"app\"\nparallel_services = [\"db\"]\nrun = \"true\"\n");
+        let (l, c, m, h) = fails(&two);
+        assert_eq!((l, c), (2, 18), "{m}");
+        assert!(
+            m.contains(
+                "scenario `pair` runs 2 containers at once (app, db), more than max_containers = 1"
+            ),
+            "{m}"
+        );
+        assert!(h.contains("does not throttle"), "{h}");
+        load_text(&two.replace("max_containers = 1", "max_containers = 2")).unwrap();
         let (l, c, _, h) = fails(&format!("[limits]\nmemory = 1\n{OK}"));
         assert_eq!((l, c), (2, 1));
         assert!(h.contains("did you mean `memory_mb`"), "{h}");

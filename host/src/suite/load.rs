@@ -27,8 +27,10 @@ use std::path::Path;
 #[derive(Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct SuiteFile {
+    meta: Option<Meta>,
+    /// `[test.metadata]`: the original clnrm's name for `[meta]`.
     #[serde(default)]
-    meta: Meta,
+    test: TestTable,
     #[serde(default)]
     determinism: Determinism,
     /// `[vars]`: substituted before deserializing (see `vars.rs`); kept here
@@ -51,6 +53,13 @@ struct SuiteFile {
     report: Report,
     #[serde(default)]
     cleanup: Cleanup,
+}
+
+/// `[test]`, which holds only `metadata`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TestTable {
+    metadata: Option<toml::Spanned<Meta>>,
 }
 
 pub fn load(path: &Path) -> Result<Suite, SuiteError> {
@@ -93,15 +102,29 @@ pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
             chaos_positions,
         },
     )?;
+    file.limits.check_containers(&cx, &scenarios)?;
     let freeze_clock_unix_ns = file.determinism.freeze_clock_unix_ns(&cx)?;
     let plugins = plugins::resolve(&cx, &file.plugins)?;
     let expectations = expect::resolve(&file.expect, expect_positions);
-    let name = file.report.name(&cx, file.meta.name.as_deref())?;
+    let meta = match (file.meta, file.test.metadata) {
+        (Some(_), Some(t)) => {
+            return Err(cx.err(
+                t.span(),
+                "both [meta] and [test.metadata] describe the suite",
+                Some("keep one: [test.metadata] is the original clnrm's name for [meta]".into()),
+            ))
+        }
+        (Some(m), None) => m,
+        (None, Some(t)) => t.into_inner(),
+        (None, None) => Meta::default(),
+    };
+    let name = file.report.name(&cx, meta.name.as_deref())?;
+    let report = file.report.spec(&cx, &name)?;
     let otel = file.otel.check(&cx)?;
     Ok(Suite {
         path: path.to_path_buf(),
         name,
-        meta: file.meta,
+        meta,
         seed: file.determinism.seed,
         freeze_clock_unix_ns,
         plugins,
@@ -111,7 +134,7 @@ pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
         cleanup: file.cleanup.spec(),
         vars,
         otel,
-        report: file.report.spec(),
+        report,
         source,
     })
 }
@@ -131,7 +154,7 @@ mod tests {
         assert_eq!(s.scenarios[0].injections[0].fault_type, "kill_container");
         // Defaults of everything new.
         assert_eq!(s.otel, OtelSpec::default());
-        assert_eq!(s.report, ReportSpec::default());
+        assert_eq!(s.report, ReportSpec::defaults("demo"));
         let sc = &s.scenarios[0];
         assert!(!sc.expect_partial_failure);
         assert_eq!(sc.timeout_strategy, TimeoutStrategy::Hard);
@@ -220,7 +243,7 @@ timeout_strategy = "graceful"
 grace_period_ms = 2000
 deadline_ms = 9000
 expect_partial_failure = true
-artifacts = { collect = ["/var/log/app.log", "/tmp/{{ image }}"] }
+artifacts = { collect = ["/var/log/app.log", "/tmp/{{ image }}", "spans:default", "logs:all", "logs:app"] }
 chaos_injection = {
   type = "kill_container",   # TOML 1.1: a multi-line inline table
   delay_ms = 500,            # with comments
@@ -270,10 +293,9 @@ acyclic = true
         assert_eq!(
             s.report,
             ReportSpec {
-                json: true,
-                junit: false,
-                digest: true,
-                cleanup: false
+                junit: None,
+                cleanup: None,
+                ..ReportSpec::defaults("full-report")
             }
         );
         assert_eq!(s.cleanup.networks, crate::suite::Policy::OnSuccess);
@@ -316,9 +338,16 @@ acyclic = true
         assert_eq!(seq.grace_period, Some(Duration::from_secs(2)));
         assert_eq!(seq.deadline, Some(Duration::from_secs(9)));
         assert_eq!(seq.max_duration, Duration::from_secs(60));
+        use crate::suite::Artifact;
         assert_eq!(
             seq.artifacts,
-            vec!["/var/log/app.log", "/tmp/clnrm-base:latest"]
+            vec![
+                Artifact::Path("/var/log/app.log".into()),
+                Artifact::Path("/tmp/clnrm-base:latest".into()),
+                Artifact::Spans("default".into()),
+                Artifact::Logs(None),
+                Artifact::Logs(Some("app".into())),
+            ]
         );
         assert_eq!(seq.injections.len(), 1);
         let cfg: serde_json::Value = serde_json::from_str(&seq.injections[0].config_json).unwrap();
@@ -359,6 +388,21 @@ acyclic = true
             span,
             serde_json::json!([{ "name": "clnrm.step:clnrm-base:latest", "attrs": { "all": { "delay": "250" } } }])
         );
+    }
+
+    #[test]
+    fn test_metadata_is_meta_under_the_original_name() {
+        let text = OK.replace("[meta]", "[test.metadata]");
+        let s = load_text(&text).unwrap();
+        assert_eq!(
+            (s.name.as_str(), s.meta.name.as_deref()),
+            ("demo", Some("demo"))
+        );
+        let (l, c, m, _) = fails(&format!("{OK}\n[test.metadata]\nname = \"x\"\n"));
+        assert_eq!((l, c), (13, 1), "{m}");
+        assert!(m.contains("both [meta] and [test.metadata]"), "{m}");
+        let (_, _, m, h) = fails(&OK.replace("[meta]", "[test.metadta]"));
+        assert!(m.contains("metadta") && h.contains("metadata"), "{m} / {h}");
     }
 
     #[test]

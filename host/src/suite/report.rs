@@ -1,7 +1,10 @@
-//! `[report]`: the report files' base name and which of them to write.
+//! `[report]`: the report files' base name, and which files to write under
+//! which names.
 
 use super::diag::{Ctx, SuiteError};
+use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use std::fmt;
 use toml::Spanned;
 
 #[derive(Debug, Deserialize, Default)]
@@ -9,37 +12,142 @@ use toml::Spanned;
 pub struct Report {
     /// Base name of the report files (default: `meta.name`, else the file's stem).
     pub name: Option<Spanned<String>>,
-    pub json: Option<bool>,
-    pub junit: Option<bool>,
-    pub digest: Option<bool>,
-    pub cleanup: Option<bool>,
+    pub json: Option<Spanned<FileChoice>>,
+    pub junit: Option<Spanned<FileChoice>>,
+    pub digest: Option<Spanned<FileChoice>>,
+    pub cleanup: Option<Spanned<FileChoice>>,
+    /// The original clnrm's name for `cleanup`.
+    pub cleanup_verification: Option<Spanned<FileChoice>>,
+    pub resource_metrics: Option<Spanned<FileChoice>>,
+    pub timeout_metrics: Option<Spanned<FileChoice>>,
+    pub stress_metrics: Option<Spanned<FileChoice>>,
 }
 
-/// `[report]`: which of the four report files to write (all by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A report key's value: `true`/`false` (write it under its default name, or
+/// not at all) or the file name to write it as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileChoice {
+    On(bool),
+    File(String),
+}
+
+impl<'de> Deserialize<'de> for FileChoice {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = FileChoice;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("true, false, or a file name such as \"suite.report.json\"")
+            }
+            fn visit_bool<E: de::Error>(self, b: bool) -> Result<FileChoice, E> {
+                Ok(FileChoice::On(b))
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<FileChoice, E> {
+                Ok(FileChoice::File(s.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `[report]`, resolved: the file name of each report to write, None to skip it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportSpec {
     /// `<name>.report.json`
-    pub json: bool,
+    pub json: Option<String>,
     /// `<name>.junit.xml`
-    pub junit: bool,
+    pub junit: Option<String>,
     /// `<name>.trace.sha256`
-    pub digest: bool,
+    pub digest: Option<String>,
     /// `<name>.cleanup.json`
-    pub cleanup: bool,
+    pub cleanup: Option<String>,
+    /// Off unless asked for: `<name>.resource-metrics.json` with `true`.
+    pub resource_metrics: Option<String>,
+    pub timeout_metrics: Option<String>,
+    pub stress_metrics: Option<String>,
 }
 
-impl Default for ReportSpec {
-    fn default() -> Self {
+impl ReportSpec {
+    /// The defaults for base name `name`: the four reports on, the metrics off.
+    pub fn defaults(name: &str) -> ReportSpec {
         ReportSpec {
-            json: true,
-            junit: true,
-            digest: true,
-            cleanup: true,
+            json: Some(format!("{name}.report.json")),
+            junit: Some(format!("{name}.junit.xml")),
+            digest: Some(format!("{name}.trace.sha256")),
+            cleanup: Some(format!("{name}.cleanup.json")),
+            resource_metrics: None,
+            timeout_metrics: None,
+            stress_metrics: None,
         }
     }
 }
 
 impl Report {
+    /// Which files to write, as what. A file name must be a plain file name
+    /// (reports never land outside `--report-dir`) and no two reports may
+    /// share one.
+    pub fn spec(&self, cx: &Ctx, name: &str) -> Result<ReportSpec, SuiteError> {
+        if let (Some(_), Some(cv)) = (&self.cleanup, &self.cleanup_verification) {
+            return Err(cx.err(
+                cv.span(),
+                "`cleanup_verification` and `cleanup` name the same report",
+                Some("keep one of them".into()),
+            ));
+        }
+        let pick = |v: &Option<Spanned<FileChoice>>,
+                    default_on: bool,
+                    suffix: &str|
+         -> Result<Option<(String, std::ops::Range<usize>)>, SuiteError> {
+            let span = v.as_ref().map(|v| v.span()).unwrap_or(0..0);
+            match v.as_ref().map(|v| v.get_ref()) {
+                None if default_on => Ok(Some((format!("{name}.{suffix}"), span))),
+                None | Some(FileChoice::On(false)) => Ok(None),
+                Some(FileChoice::On(true)) => Ok(Some((format!("{name}.{suffix}"), span))),
+                Some(FileChoice::File(f)) if !is_plain_file_name(f) => Err(cx.err(
+                    span,
+                    format!("`{f}` is not a plain file name"),
+                    Some("a report file name: letters, digits, `.`, `_`, `-`; no `/` and no leading `.` (it is written into --report-dir)".into()),
+                )),
+                Some(FileChoice::File(f)) => Ok(Some((f.clone(), span))),
+            }
+        };
+        let cleanup = if self.cleanup_verification.is_some() {
+            &self.cleanup_verification
+        } else {
+            &self.cleanup
+        };
+        let chosen = [
+            pick(&self.json, true, "report.json")?,
+            pick(&self.junit, true, "junit.xml")?,
+            pick(&self.digest, true, "trace.sha256")?,
+            pick(cleanup, true, "cleanup.json")?,
+            pick(&self.resource_metrics, false, "resource-metrics.json")?,
+            pick(&self.timeout_metrics, false, "timeout-metrics.json")?,
+            pick(&self.stress_metrics, false, "stress-metrics.json")?,
+        ];
+        for (i, a) in chosen.iter().enumerate() {
+            let Some((file, span)) = a else { continue };
+            if let Some((_, _)) = chosen[..i].iter().flatten().find(|(f, _)| f == file) {
+                return Err(cx.err(
+                    span.clone(),
+                    format!("two reports would both be written as `{file}`"),
+                    Some("give each report its own file name".into()),
+                ));
+            }
+        }
+        let [json, junit, digest, cleanup, resource_metrics, timeout_metrics, stress_metrics] =
+            chosen.map(|c| c.map(|(f, _)| f));
+        Ok(ReportSpec {
+            json,
+            junit,
+            digest,
+            cleanup,
+            resource_metrics,
+            timeout_metrics,
+            stress_metrics,
+        })
+    }
+
     /// The report base name: `[report] name`, else `meta.name` made into a
     /// file name, else the suite file's stem.
     pub fn name(&self, cx: &Ctx, meta_name: Option<&str>) -> Result<String, SuiteError> {
@@ -56,16 +164,6 @@ impl Report {
             None => Ok(meta_name
                 .map(to_file_name)
                 .unwrap_or_else(|| stem(cx).to_string())),
-        }
-    }
-
-    pub fn spec(&self) -> ReportSpec {
-        let d = ReportSpec::default();
-        ReportSpec {
-            json: self.json.unwrap_or(d.json),
-            junit: self.junit.unwrap_or(d.junit),
-            digest: self.digest.unwrap_or(d.digest),
-            cleanup: self.cleanup.unwrap_or(d.cleanup),
         }
     }
 }
@@ -133,8 +231,8 @@ mod tests {
         assert_eq!(
             s.report,
             ReportSpec {
-                junit: false,
-                ..ReportSpec::default()
+                junit: None,
+                ..ReportSpec::defaults("r-1")
             }
         );
         assert_eq!(load_text(OK).unwrap().name, "demo");
@@ -145,5 +243,39 @@ mod tests {
         let (l, c, m, _) = fails(&format!("[report]\nname = \"../up\"\n{OK}"));
         assert_eq!((l, c), (2, 8), "{m}");
         assert!(m.contains("not a plain file name"), "{m}");
+    }
+
+    #[test]
+    fn report_keys_take_booleans_or_file_names() {
+        let s = load_text(&format!(
+            "[report]\njson = \"x.report.json\"\ndigest = false\ncleanup_verification = \"x.cleanup.json\"\nresource_metrics = \"x.metrics.json\"\ntimeout_metrics = true\n{OK}"
+        ))
+        .unwrap();
+        assert_eq!(
+            s.report,
+            ReportSpec {
+                json: Some("x.report.json".into()),
+                junit: Some("demo.junit.xml".into()),
+                digest: None,
+                cleanup: Some("x.cleanup.json".into()),
+                resource_metrics: Some("x.metrics.json".into()),
+                timeout_metrics: Some("demo.timeout-metrics.json".into()),
+                stress_metrics: None,
+            }
+        );
+        let (l, c, m, _) = fails(&format!("[report]\njunit = \"../x.xml\"\n{OK}"));
+        assert_eq!((l, c), (2, 9), "{m}");
+        assert!(m.contains("not a plain file name"), "{m}");
+        let (l, c, m, _) = fails(&format!(
+            "[report]\njson = \"same.json\"\nstress_metrics = \"same.json\"\n{OK}"
+        ));
+        assert_eq!((l, c), (3, 18), "{m}");
+        assert!(m.contains("both be written as `same.json`"), "{m}");
+        let (l, _, m, _) = fails(&format!(
+            "[report]\ncleanup = true\ncleanup_verification = \"c.json\"\n{OK}"
+        ));
+        assert_eq!(l, 3, "{m}");
+        let (_, _, m, _) = fails(&format!("[report]\njson = 1\n{OK}"));
+        assert!(m.contains("expected true, false, or a file name"), "{m}");
     }
 }

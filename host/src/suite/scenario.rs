@@ -3,7 +3,7 @@
 
 use super::chaos::{self, ChaosInjection, InjectionSpec};
 use super::de::{TableOf, TableShape};
-use super::diag::{line_col, Ctx, SuiteError};
+use super::diag::{line_col, nearest, Ctx, SuiteError};
 use super::positions::Positions;
 use super::service::{service_ref, ServiceSpec};
 use super::steps::{self, Run, Scope, StepList, StepSpec};
@@ -53,6 +53,54 @@ impl TableShape for Scenario {
 pub struct Artifacts {
     #[serde(default)]
     pub collect: Vec<Spanned<String>>,
+}
+
+/// One entry of `artifacts.collect`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Artifact {
+    /// An absolute path in the main container, copied out as a tar archive.
+    Path(String),
+    /// `spans:<name>`: the scenario's spans, as JSON, in `spans-<name>.json`.
+    Spans(String),
+    /// `logs:all` (None) or `logs:<service>`: the containers' output.
+    Logs(Option<String>),
+}
+
+impl Artifact {
+    fn parse(cx: &Ctx, p: &Spanned<String>, services: &[String]) -> Result<Artifact, SuiteError> {
+        let v = p.get_ref();
+        if v.starts_with('/') {
+            return Ok(Artifact::Path(v.clone()));
+        }
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        };
+        match v.split_once(':') {
+            Some(("spans", name)) if plain(name) => Ok(Artifact::Spans(name.to_string())),
+            Some(("spans", _)) => Err(cx.err(p.span(), format!("`{v}`: the name after `spans:` must be a plain file name"), Some("e.g. \"spans:default\" writes the scenario's spans to spans-default.json".into()))),
+            Some(("logs", "all")) => Ok(Artifact::Logs(None)),
+            Some(("logs", service)) if services.iter().any(|s| s == service) => {
+                Ok(Artifact::Logs(Some(service.to_string())))
+            }
+            Some(("logs", service)) => {
+                let hint = match nearest(service, services.iter().map(String::as_str)) {
+                    Some(n) => format!("did you mean \"logs:{n}\"? this scenario's services: {}; or \"logs:all\"", services.join(", ")),
+                    None => format!("this scenario's services: {}; or \"logs:all\"", services.join(", ")),
+                };
+                Err(cx.err(p.span(), format!("`{v}`: `{service}` is not a service of this scenario"), Some(hint)))
+            }
+            Some((kind, _)) => {
+                let hint = match nearest(kind, ["spans", "logs"]) {
+                    Some(n) => format!("did you mean `{n}:`? selectors are spans:<name>, logs:all, logs:<service>; paths are absolute"),
+                    None => "selectors are spans:<name>, logs:all, logs:<service>; paths are absolute, e.g. \"/var/log/app.log\"".into(),
+                };
+                Err(cx.err(p.span(), format!("unknown artifact selector `{kind}:` in `{v}`"), Some(hint)))
+            }
+            None => Err(cx.err(p.span(), format!("artifact path `{v}` is not absolute"), Some("artifacts.collect takes absolute paths inside the scenario's main container, e.g. \"/var/log/app.log\", or the selectors spans:<name>, logs:all, logs:<service>".into()))),
+        }
+    }
 }
 
 /// `parallel_services`: `true`/`false`, or peer services started alongside.
@@ -139,8 +187,9 @@ pub struct ScenarioSpec {
     pub grace_period: Option<Duration>,
     /// `deadline_ms`: absolute bound from scenario start across all steps.
     pub deadline: Option<Duration>,
-    /// `artifacts.collect`: absolute paths to copy out of the containers.
-    pub artifacts: Vec<String>,
+    /// `artifacts.collect`: paths to copy out of the main container, and
+    /// `spans:` / `logs:` selectors.
+    pub artifacts: Vec<Artifact>,
     /// `recovery_probe`: run in the main service after the steps and injections.
     pub recovery_probe: Option<String>,
 }
@@ -290,10 +339,7 @@ impl Scenario {
         };
         let mut artifacts = Vec::new();
         for p in self.artifacts.iter().flat_map(|a| &a.collect) {
-            if !p.get_ref().starts_with('/') {
-                return Err(cx.err(p.span(), format!("artifact path `{}` is not absolute", p.get_ref()), Some("artifacts.collect takes absolute paths inside the scenario's containers, e.g. \"/var/log/app.log\"".into())));
-            }
-            artifacts.push(p.get_ref().clone());
+            artifacts.push(Artifact::parse(cx, p, &used)?);
         }
         if let Some(p) = &self.recovery_probe {
             if p.get_ref().trim().is_empty() {
@@ -404,6 +450,26 @@ mod tests {
             "artifacts = { collect = [\"logs/x\"] }",
         ));
         assert_eq!((l, c), (10, 26), "{m}");
+        for (sel, msg, help) in [
+            (
+                "logs:ap",
+                "`logs:ap`: `ap` is not a service of this scenario",
+                "did you mean \"logs:app\"?",
+            ),
+            (
+                "log:all",
+                "unknown artifact selector `log:`",
+                "did you mean `logs:`?",
+            ),
+            ("spans:a/b", "must be a plain file name", "spans:default"),
+        ] {
+            let (l, c, m, h) = fails(&OK.replace(
+                "expect_failure = true",
+                &format!("artifacts = {{ collect = [\"{sel}\"] }}"),
+            ));
+            assert_eq!((l, c), (10, 26), "{m}");
+            assert!(m.contains(msg) && h.contains(help), "{m} / {h}");
+        }
         let (l, c, m, h) =
             fails(&OK.replace("expect_failure = true", "artifacts = { colect = [] }"));
         assert_eq!((l, c), (10, 15), "{m}");

@@ -9,13 +9,16 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
 
+/// The service plugins `type` / `plugin` may name.
+pub const SERVICE_PLUGINS: [&str; 1] = ["generic_container"];
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Service {
-    /// Only "generic_container" for now.
+    /// The service plugin: only "generic_container".
     #[serde(rename = "type")]
     pub kind: Option<Spanned<String>>,
-    /// A service plugin by name: not supported yet (an error says so).
+    /// The same as `type` (the original clnrm's spelling).
     pub plugin: Option<Spanned<String>>,
     pub image: Spanned<String>,
     /// The container's command. Default: a keep-alive (`sleep`) so steps can exec into it.
@@ -86,31 +89,30 @@ pub fn check_all(
 
 impl Service {
     fn check(&self, cx: &Ctx, id: &str, defaults: &Limits) -> Result<ServiceSpec, SuiteError> {
-        if let Some(kind) = &self.kind {
-            if kind.get_ref() != "generic_container" {
-                let hint = match nearest(kind.get_ref(), ["generic_container"]) {
-                    Some(n) => format!("did you mean \"{n}\"? it is the only service type"),
-                    None => "the only service type is \"generic_container\"".to_string(),
+        // `type` and `plugin` both name the service's kind (the original clnrm
+        // suites say `plugin = "generic_container"` or `type = ...`); only
+        // generic containers exist.
+        for (key, v) in [("type", &self.kind), ("plugin", &self.plugin)] {
+            let Some(v) = v else { continue };
+            if !SERVICE_PLUGINS.contains(&v.get_ref().as_str()) {
+                let hint = match nearest(v.get_ref(), SERVICE_PLUGINS) {
+                    Some(n) => format!(
+                        "did you mean \"{n}\"? service plugins that exist: {}",
+                        SERVICE_PLUGINS.join(", ")
+                    ),
+                    None => format!("service plugins that exist: {}", SERVICE_PLUGINS.join(", ")),
+                };
+                let what = if key == "type" {
+                    "service type"
+                } else {
+                    "service plugin"
                 };
                 return Err(cx.err(
-                    kind.span(),
-                    format!("unknown service type `{}`", kind.get_ref()),
+                    v.span(),
+                    format!("service `{id}`: unknown {what} `{}`", v.get_ref()),
                     Some(hint),
                 ));
             }
-        }
-        if let Some(p) = &self.plugin {
-            return Err(cx.err(
-                p.span(),
-                format!(
-                    "service `{id}`: service plugins are not supported yet (plugin = \"{}\")",
-                    p.get_ref()
-                ),
-                Some(
-                    "remove `plugin`: every service is a generic_container started from `image`"
-                        .into(),
-                ),
-            ));
         }
         if self.image.get_ref().trim().is_empty() {
             return Err(cx.err(
@@ -208,7 +210,24 @@ mod tests {
             "image = \"clnrm-base:latest\"\nplugin = \"postgres\"",
         ));
         assert_eq!((l, c), (6, 10), "{m}");
-        assert!(m.contains("service plugins are not supported yet"), "{m}");
+        assert!(m.contains("unknown service plugin `postgres`"), "{m}");
+        // The original clnrm's spelling of the one plugin that exists.
+        let s = load_text(&OK.replace(
+            "image = \"clnrm-base:latest\"",
+            "image = \"clnrm-base:latest\"\nplugin = \"generic_container\"\ntype = \"generic_container\"",
+        ))
+        .unwrap();
+        assert_eq!(s.services["app"].image, "clnrm-base:latest");
+        let (_, _, _, h) = fails(&OK.replace(
+            "image = \"clnrm-base:latest\"",
+            "image = \"clnrm-base:latest\"\nplugin = \"generic_containr\"",
+        ));
+        assert!(
+            h.contains(
+                "did you mean \"generic_container\"? service plugins that exist: generic_container"
+            ),
+            "{h}"
+        );
         let (l, c, m, h) = fails(&OK.replace(
             "image = \"clnrm-base:latest\"",
             "image = \"clnrm-base:latest\"\ntype = \"generic\"",

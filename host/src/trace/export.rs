@@ -114,14 +114,20 @@ pub enum ExportError {
 /// unless given. Nothing from the environment (OTEL_RESOURCE_ATTRIBUTES,
 /// host detectors): the export is a function of the suite and the seed.
 pub fn resource(resources: &BTreeMap<String, String>) -> Resource {
-    let mut attrs: Vec<KeyValue> = resources
-        .iter()
-        .map(|(k, v)| KeyValue::new(k.clone(), v.clone()))
-        .collect();
-    if !resources.contains_key("service.name") {
-        attrs.insert(0, KeyValue::new("service.name", DEFAULT_SERVICE_NAME));
-    }
+    let attrs = resource_attributes(resources)
+        .into_iter()
+        .map(|(k, v)| KeyValue::new(k, v));
     Resource::builder_empty().with_attributes(attrs).build()
+}
+
+/// The resource's attributes, sorted by key: what is exported and what validators
+/// see through `clnrm:chaos/trace-resource` (one function, so they cannot differ).
+pub fn resource_attributes(resources: &BTreeMap<String, String>) -> Vec<(String, String)> {
+    let mut attrs = resources.clone();
+    attrs
+        .entry("service.name".to_string())
+        .or_insert_with(|| DEFAULT_SERVICE_NAME.to_string());
+    attrs.into_iter().collect()
 }
 
 /// Whether this run's trace is exported under `sample_ratio`.

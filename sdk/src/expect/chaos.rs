@@ -49,12 +49,14 @@
 use serde_json::Value;
 
 use super::config::{self, child, invalid, wrong_type};
+use super::counts::{bounds, Bounds};
 use super::model::{Finding, Span, Status, Trace};
 use super::rules::{self, every, finding, CLEANUP, RECOVERY, STEP_PREFIX, VERIFICATION};
+use super::timeouts::{self, TimeoutsExpectation};
 use crate::config::ConfigError;
 
 /// Keys of `[expect.chaos]`.
-pub const CHAOS_KEYS: [&str; 7] = [
+pub const CHAOS_KEYS: [&str; 18] = [
     "cleanup_spans_match_failures",
     "zombie_processes",
     "resource_cleanup",
@@ -62,7 +64,33 @@ pub const CHAOS_KEYS: [&str; 7] = [
     "graceful_degradation",
     "injections_observed",
     "min_injections",
+    "no_crashes",
+    "recovery_successful",
+    "concurrent_failures_handled",
+    "cascading_failures_detected",
+    "no_zombie_processes",
+    "network_degradation_detected",
+    "timeout_enforcement_verified",
+    "cleanup_after_timeout",
+    "enforcement_tolerance_ms",
+    "cleanup_max_duration_ms",
+    "max_timeout_duration_ms",
 ];
+
+/// Step `error.type`s that mean the step's container died under it.
+pub const CRASHES: [&str; 2] = ["container_killed", "oom_killed"];
+/// Spans that report a recovery, each with the attributes that say it succeeded.
+pub const RECOVERIES: [(&str, &[&str]); 4] = [
+    ("clnrm.recovery", &["recovery.success"]),
+    ("clnrm.network.recovery", &["recovery.success"]),
+    ("clnrm.resource.recovery", &["recovery.success"]),
+    (
+        "clnrm.recovery.success",
+        &["recovery.complete", "system.stable"],
+    ),
+];
+/// The span a cascade of failures is reported with (issue 11).
+pub const CASCADE: &str = "clnrm.failure.cascade";
 
 /// The attribute that marks a span as an injection.
 pub const CHAOS_TYPE: &str = "chaos.type";
@@ -71,42 +99,62 @@ pub const CHAOS_TYPE: &str = "chaos.type";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ChaosExpectation {
     pub cleanup_spans_match_failures: bool,
-    /// `zombie_processes = false | "none"`: require `processes.remaining` = 0.
-    pub no_zombie_processes: bool,
+    /// `zombie_processes = false | "none" | <count bounds>`: the bounds every
+    /// verification's `processes.remaining` must satisfy (`false`/`"none"`: `eq 0`).
+    pub zombie_processes: Option<Bounds>,
     pub resource_cleanup: bool,
     pub recovery_verified: bool,
     pub graceful_degradation: bool,
     pub injections_observed: bool,
     pub min_injections: Option<u64>,
+    pub no_crashes: bool,
+    pub recovery_successful: bool,
+    pub concurrent_failures_handled: bool,
+    pub cascading_failures_detected: bool,
+    /// `no_zombie_processes = true`: `processes.remaining` = 0 on every verification.
+    pub no_zombie_processes: bool,
+    pub network_degradation_detected: bool,
+    pub timeout_enforcement_verified: bool,
+    pub cleanup_after_timeout: bool,
+    /// `enforcement_tolerance_ms`, `cleanup_max_duration_ms`, `max_timeout_duration_ms`:
+    /// the rules of `[expect.timeouts]`, findings labelled `expect.chaos.<key>`.
+    pub timeouts: TimeoutsExpectation,
 }
 
 /// Parses `[expect.chaos]`.
 pub fn parse_chaos(config: &Value) -> Result<ChaosExpectation, ConfigError> {
     let path: &[String] = &[];
     let t = rules::top_table(config, "chaos", &CHAOS_KEYS)?;
-    let no_zombie_processes = match t.get("zombie_processes") {
-        None => false,
-        Some(Value::Bool(false)) => true,
-        Some(Value::String(s)) if s.eq_ignore_ascii_case("none") => true,
+    let zombie_processes = match t.get("zombie_processes") {
+        None => None,
+        Some(Value::Bool(false)) => Some(Bounds {
+            eq: Some(0),
+            ..Bounds::default()
+        }),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("none") => Some(Bounds {
+            eq: Some(0),
+            ..Bounds::default()
+        }),
         Some(Value::Bool(true)) => {
             return Err(invalid(
                 &child(path, "zombie_processes"),
                 "true would allow zombie processes, which clnrm never \
-                 checks for; write false or \"none\" to require none, or remove the key"
+                 checks for; write false, \"none\" or a count such as { eq = 0 } to require none, or remove the key"
                     .to_string(),
             ))
         }
+        Some(v @ Value::Object(_)) => Some(bounds(v, &child(path, "zombie_processes"))?),
         Some(v) => {
             return Err(wrong_type(
                 &child(path, "zombie_processes"),
-                "false or \"none\"",
+                "false, \"none\" or a count table such as { eq = 0 }",
                 v,
             ))
         }
     };
     Ok(ChaosExpectation {
         cleanup_spans_match_failures: rules::flag(t, "cleanup_spans_match_failures", path)?,
-        no_zombie_processes,
+        zombie_processes,
         resource_cleanup: rules::flag(t, "resource_cleanup", path)?,
         recovery_verified: rules::flag(t, "recovery_verified", path)?,
         graceful_degradation: rules::flag(t, "graceful_degradation", path)?,
@@ -115,6 +163,15 @@ pub fn parse_chaos(config: &Value) -> Result<ChaosExpectation, ConfigError> {
             .get("min_injections")
             .map(|v| config::count(v, &child(path, "min_injections")))
             .transpose()?,
+        no_crashes: rules::flag(t, "no_crashes", path)?,
+        recovery_successful: rules::flag(t, "recovery_successful", path)?,
+        concurrent_failures_handled: rules::flag(t, "concurrent_failures_handled", path)?,
+        cascading_failures_detected: rules::flag(t, "cascading_failures_detected", path)?,
+        no_zombie_processes: rules::flag(t, "no_zombie_processes", path)?,
+        network_degradation_detected: rules::flag(t, "network_degradation_detected", path)?,
+        timeout_enforcement_verified: rules::flag(t, "timeout_enforcement_verified", path)?,
+        cleanup_after_timeout: rules::flag(t, "cleanup_after_timeout", path)?,
+        timeouts: TimeoutsExpectation::from_table(t, path)?,
     })
 }
 
@@ -136,17 +193,11 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Config
             cleanup_matches_failures(trace),
         ));
     }
-    if e.no_zombie_processes {
-        let (spans, if_none) = rules::verification_spans(trace);
-        let verdict = every(
-            trace,
-            spans,
-            &format!("{VERIFICATION} span(s)"),
-            "report processes.remaining = 0",
-            Some(if_none),
-            |s| rules::zero(s, "processes.remaining"),
-        );
-        out.push(finding("expect.chaos.zombie_processes".into(), verdict));
+    if let Some(b) = &e.zombie_processes {
+        out.push(finding(
+            "expect.chaos.zombie_processes".into(),
+            processes_remaining(trace, b),
+        ));
     }
     if e.resource_cleanup {
         let (spans, if_none) = rules::verification_spans(trace);
@@ -291,7 +342,291 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Config
         };
         out.push(finding("expect.chaos.min_injections".into(), verdict));
     }
+    if e.no_crashes {
+        out.push(finding("expect.chaos.no_crashes".into(), no_crashes(trace)));
+    }
+    if e.recovery_successful {
+        out.push(finding(
+            "expect.chaos.recovery_successful".into(),
+            recovery_successful(trace),
+        ));
+    }
+    if e.concurrent_failures_handled {
+        out.push(finding(
+            "expect.chaos.concurrent_failures_handled".into(),
+            concurrent_failures_handled(trace),
+        ));
+    }
+    if e.cascading_failures_detected {
+        out.push(finding(
+            "expect.chaos.cascading_failures_detected".into(),
+            cascading_failures_detected(trace),
+        ));
+    }
+    if e.no_zombie_processes {
+        let zero = Bounds {
+            eq: Some(0),
+            ..Bounds::default()
+        };
+        out.push(finding(
+            "expect.chaos.no_zombie_processes".into(),
+            processes_remaining(trace, &zero),
+        ));
+    }
+    if e.network_degradation_detected {
+        out.push(finding(
+            "expect.chaos.network_degradation_detected".into(),
+            network_degradation_detected(trace),
+        ));
+    }
+    if e.timeout_enforcement_verified {
+        out.push(finding(
+            "expect.chaos.timeout_enforcement_verified".into(),
+            timeouts::enforcement_verified(trace),
+        ));
+    }
+    if e.cleanup_after_timeout {
+        out.push(finding(
+            "expect.chaos.cleanup_after_timeout".into(),
+            timeouts::cleanup_after_timeout(trace),
+        ));
+    }
+    out.extend(e.timeouts.check("expect.chaos", trace));
     Ok(out)
+}
+
+/// Every verification's `processes.remaining` satisfies `b` (at least one verification).
+fn processes_remaining(trace: &Trace, b: &Bounds) -> (bool, String) {
+    // `eq N` alone reads as "= N" / "expected N", as it always has.
+    let only_eq = Bounds {
+        eq: b.eq,
+        ..Bounds::default()
+    } == *b;
+    let (holds, expected) = match b.eq {
+        Some(n) if only_eq => (format!("= {n}"), n.to_string()),
+        _ => (b.describe(), b.describe()),
+    };
+    let (spans, if_none) = rules::verification_spans(trace);
+    every(
+        trace,
+        spans,
+        &format!("{VERIFICATION} span(s)"),
+        &format!("report processes.remaining {holds}"),
+        Some(if_none),
+        |s| match s.attr("processes.remaining").and_then(|v| v.as_f64()) {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 && b.holds(n as u64) => Ok(()),
+            Some(_) => Err(format!(
+                "{}, expected {expected}",
+                rules::shown("processes.remaining", s.attr("processes.remaining")),
+            )),
+            None => Err(format!(
+                "{} (unknown counts as a leak), expected {expected}",
+                rules::shown("processes.remaining", s.attr("processes.remaining")),
+            )),
+        },
+    )
+}
+
+fn no_crashes(trace: &Trace) -> (bool, String) {
+    every(
+        trace,
+        trace.spans().iter().filter(|s| is_step(s)),
+        "step span(s)",
+        "ran without their container dying (no error.type container_killed or oom_killed)",
+        Some("no step span in the trace: nothing ran, so nothing shows it survived".into()),
+        |s| match s.attr("error.type").map(|v| v.canonical()) {
+            Some(t) if CRASHES.contains(&t.as_str()) => {
+                Err(format!("its container died: error.type = {t:?}"))
+            }
+            _ => Ok(()),
+        },
+    )
+}
+
+fn recovery_successful(trace: &Trace) -> (bool, String) {
+    let spans = trace
+        .spans()
+        .iter()
+        .filter(|s| RECOVERIES.iter().any(|(n, _)| *n == s.name));
+    every(
+        trace,
+        spans,
+        "recovery span(s)",
+        "succeeded",
+        Some(format!(
+            "no recovery span ({}) in the trace: nothing recovered",
+            RECOVERIES
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+        |s| {
+            let keys = RECOVERIES
+                .iter()
+                .find(|(n, _)| *n == s.name)
+                .map(|(_, k)| *k)
+                .unwrap_or(&[]);
+            let mut unmet: Vec<String> = keys
+                .iter()
+                .filter_map(|k| rules::must_be_true(s, k).err())
+                .collect();
+            if s.status == Status::Error {
+                unmet.push("status is ERROR".into());
+            }
+            if unmet.is_empty() {
+                Ok(())
+            } else {
+                Err(unmet.join("; "))
+            }
+        },
+    )
+}
+
+/// Scenarios where two or more steps failed at overlapping times were each cleaned up
+/// (every `clnrm.cleanup` of the scenario OK with `cleanup.success = true`) and verified
+/// clean.
+fn concurrent_failures_handled(trace: &Trace) -> (bool, String) {
+    let failed_steps: Vec<&Span> = trace
+        .spans()
+        .iter()
+        .filter(|s| is_step(s) && failed(s))
+        .collect();
+    let scenarios: Vec<&Span> = trace
+        .named(rules::SCENARIO)
+        .filter(|sc| {
+            let mine: Vec<&&Span> = failed_steps
+                .iter()
+                .filter(|s| s.parent == Some(sc.id))
+                .collect();
+            mine.iter().enumerate().any(|(i, a)| {
+                mine.iter()
+                    .skip(i + 1)
+                    .any(|b| a.start_ns < b.end_ns && b.start_ns < a.end_ns)
+            })
+        })
+        .collect();
+    every(
+        trace,
+        scenarios,
+        "scenario(s) with concurrent step failures",
+        "were cleaned up and verified clean",
+        Some("no scenario had two or more steps failing at the same time: no concurrent failure to handle".into()),
+        |sc| {
+            let cleanups: Vec<&Span> = trace
+                .named(CLEANUP)
+                .filter(|c| {
+                    rules::nearest_ancestor_named(trace, c, rules::SCENARIO).map(|s| s.id)
+                        == Some(sc.id)
+                })
+                .collect();
+            if cleanups.is_empty() {
+                return Err(format!("no {CLEANUP} in it{}", rules::scenario_of(sc)));
+            }
+            let mut unmet = Vec::new();
+            for c in &cleanups {
+                if c.status != Status::Ok || !rules::is_true(c.attr("cleanup.success")) {
+                    unmet.push(format!(
+                        "cleanup #{} has status {} and {}",
+                        c.id,
+                        c.status,
+                        rules::shown("cleanup.success", c.attr("cleanup.success"))
+                    ));
+                }
+                for v in trace.children(c.id).filter(|v| v.name == VERIFICATION) {
+                    if let Err(why) = rules::must_be_true(v, "verification.clean") {
+                        unmet.push(format!("verification #{}: {why}", v.id));
+                    }
+                }
+            }
+            if unmet.is_empty() {
+                Ok(())
+            } else {
+                Err(format!("{}{}", unmet.join("; "), rules::scenario_of(sc)))
+            }
+        },
+    )
+}
+
+fn cascading_failures_detected(trace: &Trace) -> (bool, String) {
+    let cascades: Vec<&Span> = trace.named(CASCADE).collect();
+    let detected: Vec<&Span> = cascades
+        .iter()
+        .copied()
+        .filter(|s| {
+            rules::is_true(s.attr("cascade.detected"))
+                && s.attr("cascade.depth")
+                    .and_then(|v| v.as_f64())
+                    .is_some_and(|d| d >= 2.0)
+        })
+        .collect();
+    if !detected.is_empty() {
+        return (
+            true,
+            format!(
+                "{} {CASCADE} span(s) with cascade.detected = true and cascade.depth >= 2 (span ids {})",
+                detected.len(),
+                super::common::ids(detected.iter().copied())
+            ),
+        );
+    }
+    if cascades.is_empty() {
+        return (
+            false,
+            format!("no {CASCADE:?} span in the trace: no cascade was detected"),
+        );
+    }
+    let why: Vec<(&Span, String)> = cascades
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                format!(
+                    "{} and {}, expected true and >= 2",
+                    rules::shown("cascade.detected", s.attr("cascade.detected")),
+                    rules::shown("cascade.depth", s.attr("cascade.depth"))
+                ),
+            )
+        })
+        .collect();
+    (
+        false,
+        format!(
+            "no {CASCADE} span shows a cascade of depth >= 2: {}",
+            rules::offenders(trace, &why)
+        ),
+    )
+}
+
+/// At least one network fault span says the network was seen degraded.
+fn network_degradation_detected(trace: &Trace) -> (bool, String) {
+    let seen: Vec<&Span> = trace
+        .spans()
+        .iter()
+        .filter(|s| {
+            rules::is_true(s.attr("network.degraded"))
+                || rules::is_true(s.attr("partition.detected"))
+        })
+        .collect();
+    if seen.is_empty() {
+        let tried = trace
+            .spans()
+            .iter()
+            .filter(|s| s.name.starts_with("clnrm.network."))
+            .count();
+        return (
+            false,
+            format!("no span has network.degraded = true or partition.detected = true ({tried} clnrm.network.* span(s) in the trace): no network degradation was observed"),
+        );
+    }
+    (
+        true,
+        format!(
+            "{} span(s) observed the network degraded (span ids {})",
+            seen.len(),
+            super::common::ids(seen.iter().copied())
+        ),
+    )
 }
 
 /// `fault` (a span with `chaos.type`) acted on `step`'s service in the same

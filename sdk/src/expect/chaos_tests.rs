@@ -250,13 +250,17 @@ fn chaos_config_errors() {
         "expect.chaos",
         check_chaos,
         vec![
-            (json!({ "recovery_verifed": true }), vec!["expect.chaos: unknown key \"recovery_verifed\"; did you mean \"recovery_verified\"?", "(valid: cleanup_spans_match_failures, zombie_processes, resource_cleanup, recovery_verified, graceful_degradation, injections_observed, min_injections)"]),
+            (json!({ "recovery_verifed": true }), vec!["expect.chaos: unknown key \"recovery_verifed\"; did you mean \"recovery_verified\"?", "(valid: cleanup_spans_match_failures, zombie_processes, resource_cleanup, recovery_verified, graceful_degradation, injections_observed, min_injections, no_crashes, "]),
             (json!({ "zombie_process": "none" }), vec!["did you mean \"zombie_processes\"?"]),
             (json!({}), vec!["expect.chaos: an empty table checks nothing"]),
             (json!([]), vec!["expect.chaos: expected a table ([expect.chaos]), found an array"]),
-            (json!({ "zombie_processes": true }), vec!["expect.chaos.zombie_processes: true would allow zombie processes", "write false or \"none\""]),
-            (json!({ "zombie_processes": "some" }), vec!["expect.chaos.zombie_processes: expected false or \"none\", found string \"some\""]),
-            (json!({ "zombie_processes": 0 }), vec!["expect.chaos.zombie_processes: expected false or \"none\", found integer 0"]),
+            (json!({ "zombie_processes": true }), vec!["expect.chaos.zombie_processes: true would allow zombie processes", "write false, \"none\" or a count such as { eq = 0 }"]),
+            (json!({ "zombie_processes": "some" }), vec!["expect.chaos.zombie_processes: expected false, \"none\" or a count table such as { eq = 0 }, found string \"some\""]),
+            (json!({ "zombie_processes": 0 }), vec!["expect.chaos.zombie_processes: expected false, \"none\" or a count table such as { eq = 0 }, found integer 0"]),
+            (json!({ "zombie_processes": { "eqq": 0 } }), vec!["expect.chaos.zombie_processes: unknown key \"eqq\"; did you mean \"eq\"?"]),
+            (json!({ "zombie_processes": { "gt": 3, "lt": 2 } }), vec!["expect.chaos.zombie_processes: gt 3 and lt 2 can never hold"]),
+            (json!({ "no_crashes": "yes" }), vec!["expect.chaos.no_crashes: expected a boolean, found string \"yes\""]),
+            (json!({ "enforcement_tolerance_ms": -5 }), vec!["expect.chaos.enforcement_tolerance_ms: expected a non-negative integer, found integer -5"]),
             (json!({ "resource_cleanup": "yes" }), vec!["expect.chaos.resource_cleanup: expected a boolean, found string \"yes\""]),
             (json!({ "graceful_degradation": 1 }), vec!["expect.chaos.graceful_degradation: expected a boolean, found integer 1"]),
             (json!({ "min_injections": -1 }), vec!["expect.chaos.min_injections: expected a non-negative integer, found integer -1"]),
@@ -267,9 +271,83 @@ fn chaos_config_errors() {
     assert_eq!(
         parse_chaos(&json!({ "zombie_processes": "NONE", "min_injections": 3 })).unwrap(),
         ChaosExpectation {
-            no_zombie_processes: true,
+            zombie_processes: Some(crate::expect::Bounds {
+                eq: Some(0),
+                ..Default::default()
+            }),
             min_injections: Some(3),
             ..Default::default()
         }
     );
+}
+
+/// The keys the original clnrm chaos suites use (issue 14), each passing and failing.
+#[test]
+fn original_suite_keys() {
+    use crate::expect::model::Status;
+    use crate::expect::rules::fixture::span;
+    // Two steps of one scenario failing at overlapping times (9 and an added 14).
+    let concurrent = |clean: bool| {
+        let mut spans = fixture::spans();
+        spans.push(span(
+            14,
+            Some(7),
+            "clnrm.step:killed2",
+            Status::Error,
+            (1200, 1500),
+            &[("result", s("error")), ("error.type", s("exit_code"))],
+        ));
+        if !clean {
+            set(&mut spans[12], "verification.clean", b(false));
+        }
+        crate::expect::Trace::new(spans)
+    };
+    let with = |extra: Vec<crate::expect::Span>| {
+        let mut spans = fixture::spans();
+        spans.extend(extra);
+        crate::expect::Trace::new(spans)
+    };
+    let cases: Vec<Case> = vec![
+        // no_crashes: the fixture's step 9 was killed
+        (json!({ "no_crashes": true }), fixture::trace(),
+            vec![("expect.chaos.no_crashes", false, vec!["span #9 \"clnrm.step:killed\" (parent \"clnrm.scenario\"): its container died: error.type = \"container_killed\""])]),
+        (json!({ "no_crashes": true }), edited(9, |st| set(st, "error.type", s("exit_code"))),
+            vec![("expect.chaos.no_crashes", true, vec!["2 step span(s) ran without their container dying"])]),
+        // recovery_successful
+        (json!({ "recovery_successful": true }), fixture::trace(),
+            vec![("expect.chaos.recovery_successful", true, vec!["2 recovery span(s) succeeded"])]),
+        (json!({ "recovery_successful": true }), with(vec![span(14, Some(7), "clnrm.recovery.success", Status::Ok, (1500, 1600), &[("recovery.complete", b(true)), ("system.stable", b(false))])]),
+            vec![("expect.chaos.recovery_successful", false, vec!["span #14 \"clnrm.recovery.success\"", "system.stable = false, expected true"])]),
+        (json!({ "recovery_successful": true }), without(&[6, 13]),
+            vec![("expect.chaos.recovery_successful", false, vec!["no recovery span"])]),
+        // concurrent_failures_handled
+        (json!({ "concurrent_failures_handled": true }), concurrent(true),
+            vec![("expect.chaos.concurrent_failures_handled", true, vec!["1 scenario(s) with concurrent step failures were cleaned up and verified clean"])]),
+        (json!({ "concurrent_failures_handled": true }), concurrent(false),
+            vec![("expect.chaos.concurrent_failures_handled", false, vec!["verification #12: verification.clean = false, expected true"])]),
+        (json!({ "concurrent_failures_handled": true }), fixture::trace(),
+            vec![("expect.chaos.concurrent_failures_handled", false, vec!["no scenario had two or more steps failing at the same time"])]),
+        // cascading_failures_detected
+        (json!({ "cascading_failures_detected": true }), with(vec![span(14, Some(7), "clnrm.failure.cascade", Status::Ok, (1500, 1600), &[("cascade.detected", b(true)), ("cascade.depth", i(3))])]),
+            vec![("expect.chaos.cascading_failures_detected", true, vec!["1 clnrm.failure.cascade span(s) with cascade.detected = true and cascade.depth >= 2"])]),
+        (json!({ "cascading_failures_detected": true }), with(vec![span(14, Some(7), "clnrm.failure.cascade", Status::Ok, (1500, 1600), &[("cascade.detected", b(true)), ("cascade.depth", i(1))])]),
+            vec![("expect.chaos.cascading_failures_detected", false, vec!["cascade.depth = 1, expected true and >= 2"])]),
+        (json!({ "cascading_failures_detected": true }), fixture::trace(),
+            vec![("expect.chaos.cascading_failures_detected", false, vec!["no \"clnrm.failure.cascade\" span"])]),
+        // no_zombie_processes and zombie_processes = { eq = 0 }
+        (json!({ "no_zombie_processes": true, "zombie_processes": { "eq": 0 } }), fixture::trace(),
+            vec![("expect.chaos.no_zombie_processes", true, vec!["report processes.remaining = 0"]), ("expect.chaos.zombie_processes", true, vec!["report processes.remaining = 0"])]),
+        (json!({ "no_zombie_processes": true, "zombie_processes": { "eq": 0 } }), edited(12, |v| set(v, "processes.remaining", i(2))),
+            vec![("expect.chaos.no_zombie_processes", false, vec!["processes.remaining = 2, expected 0"]), ("expect.chaos.zombie_processes", false, vec!["processes.remaining = 2, expected 0"])]),
+        (json!({ "zombie_processes": { "lte": 2 } }), edited(12, |v| set(v, "processes.remaining", i(2))),
+            vec![("expect.chaos.zombie_processes", true, vec!["report processes.remaining lte 2"])]),
+        (json!({ "zombie_processes": { "lte": 1 } }), edited(12, |v| set(v, "processes.remaining", i(2))),
+            vec![("expect.chaos.zombie_processes", false, vec!["processes.remaining = 2, expected lte 1"])]),
+        // network_degradation_detected
+        (json!({ "network_degradation_detected": true }), with(vec![span(14, Some(7), "clnrm.network.chaos", Status::Ok, (1100, 1300), &[("chaos.type", s("network_latency")), ("chaos.observed", b(true)), ("network.degraded", b(true))])]),
+            vec![("expect.chaos.network_degradation_detected", true, vec!["1 span(s) observed the network degraded (span ids 14)"])]),
+        (json!({ "network_degradation_detected": true }), with(vec![span(14, Some(7), "clnrm.network.chaos", Status::Error, (1100, 1300), &[("chaos.type", s("network_latency")), ("chaos.observed", b(false))])]),
+            vec![("expect.chaos.network_degradation_detected", false, vec!["(1 clnrm.network.* span(s) in the trace): no network degradation was observed"])]),
+    ];
+    run_cases(check_chaos, cases);
 }

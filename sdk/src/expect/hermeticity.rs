@@ -24,10 +24,11 @@
 //!   attribute `containers.remaining`, `networks.remaining`, `volumes.remaining` or
 //!   `processes.remaining` respectively is the number 0. A missing count is unknown and
 //!   fails: a verification that did not count cannot prove nothing leaked.
-//! - `resource_attrs.must_match = { key = <matcher> }`: every `clnrm.run` span (the root,
-//!   which carries the run's OpenTelemetry resource attributes) satisfies every attribute
-//!   matcher ([`Matcher`]: a literal, an any-of array or an operator table). No
-//!   `clnrm.run` span fails.
+//! - `resource_attrs.must_match = { key = <matcher> }`: the run's OpenTelemetry *resource*
+//!   (`[otel] resources`, plus `service.name`; [`Trace::resource`], handed over by the host
+//!   through the WIT 0.3.2 `trace-resource` import) satisfies every attribute matcher
+//!   ([`Matcher`]: a literal, an any-of array or an operator table). Span attributes,
+//!   `clnrm.run`'s included, are not resource attributes and are not consulted.
 //! - `span_attrs.forbid_keys = ["key", ...]`: no span carries any of these attribute keys,
 //!   neither on itself nor on one of its events. Keys compare exactly.
 //! - `no_external_services = true`: no span talks to anything outside the run. A span
@@ -37,6 +38,12 @@
 //!   of the run (a `service.id` of a `clnrm.service.start` span, which the scenario's
 //!   network resolves). A `:port` suffix and `[...]` around IPv6 are ignored.
 //!
+//! - `no_resource_leakage = true`: the four leakage rules at once (every verification
+//!   reports 0 containers, networks, volumes and processes remaining; at least one
+//!   verification), and every span with a `resource.type` attribute (a `chaos-resource`
+//!   pressure) was released by a successful `clnrm.resource.recovery` of its scenario on
+//!   its target after it (see `[expect.resources]`).
+//!
 //! A failure names every offending span (up to 10) with `Trace::describe` and the
 //! condition it missed.
 
@@ -44,12 +51,12 @@ use serde_json::Value;
 
 use super::config::{self, check_keys, child, invalid};
 use super::matcher::Matcher;
-use super::model::{Finding, Span, Trace};
-use super::rules::{self, every, finding, RUN, SERVICE_START};
+use super::model::{AttrValue, Finding, Span, Trace};
+use super::rules::{self, every, finding, SERVICE_START};
 use crate::config::ConfigError;
 
 /// Keys of `[expect.hermeticity]`.
-pub const HERMETICITY_KEYS: [&str; 7] = [
+pub const HERMETICITY_KEYS: [&str; 8] = [
     "no_container_leakage",
     "no_network_leakage",
     "no_volume_leakage",
@@ -57,6 +64,7 @@ pub const HERMETICITY_KEYS: [&str; 7] = [
     "resource_attrs",
     "span_attrs",
     "no_external_services",
+    "no_resource_leakage",
 ];
 
 /// The leakage rules and the verification attribute each one reads.
@@ -86,6 +94,7 @@ pub struct HermeticityExpectation {
     /// `span_attrs.forbid_keys`.
     pub forbid_keys: Vec<String>,
     pub no_external_services: bool,
+    pub no_resource_leakage: bool,
 }
 
 /// Parses `[expect.hermeticity]`.
@@ -128,6 +137,7 @@ pub fn parse_hermeticity(config: &Value) -> Result<HermeticityExpectation, Confi
         e.forbid_keys = rules::nonempty_strings(fk, &child(&p, "forbid_keys"), "attribute key")?;
     }
     e.no_external_services = rules::flag(t, "no_external_services", path)?;
+    e.no_resource_leakage = rules::flag(t, "no_resource_leakage", path)?;
     Ok(e)
 }
 
@@ -148,31 +158,9 @@ pub fn check_hermeticity(config: &Value, trace: &Trace) -> Result<Vec<Finding>, 
         out.push(finding(format!("expect.hermeticity.{rule}"), verdict));
     }
     if !e.resource_must_match.is_empty() {
-        let verdict = every(
-            trace,
-            trace.named(RUN),
-            &format!("{RUN} span(s)"),
-            "carry the required resource attributes",
-            Some(format!(
-                "no {RUN:?} span in the trace: no resource attributes to check"
-            )),
-            |s| {
-                let unmet: Vec<String> = e
-                    .resource_must_match
-                    .iter()
-                    .filter_map(|(k, m)| m.check(k, s.attr(k)).err())
-                    .map(|why| format!("attribute {why}"))
-                    .collect();
-                if unmet.is_empty() {
-                    Ok(())
-                } else {
-                    Err(unmet.join("; "))
-                }
-            },
-        );
         out.push(finding(
             "expect.hermeticity.resource_attrs.must_match".into(),
-            verdict,
+            resource_verdict(&e.resource_must_match, trace.resource()),
         ));
     }
     if !e.forbid_keys.is_empty() {
@@ -211,7 +199,118 @@ pub fn check_hermeticity(config: &Value, trace: &Trace) -> Result<Vec<Finding>, 
             verdict,
         ));
     }
+    if e.no_resource_leakage {
+        out.push(finding(
+            "expect.hermeticity.no_resource_leakage".into(),
+            no_resource_leakage(trace),
+        ));
+    }
     Ok(out)
+}
+
+/// `resource_attrs.must_match` against the run's resource: the attributes OpenTelemetry
+/// attaches to the run as a whole (`[otel] resources`, `service.name`), which no span
+/// carries as a span attribute. A trace without a resource (a host older than WIT 0.3.2
+/// gave none) cannot prove anything and fails.
+fn resource_verdict(
+    must: &[(String, Matcher)],
+    resource: Option<&[(String, AttrValue)]>,
+) -> (bool, String) {
+    let Some(resource) = resource else {
+        return (
+            false,
+            "the host gave this validator no resource attributes (clnrm:chaos/trace-resource, WIT 0.3.2): nothing to match".into(),
+        );
+    };
+    let get = |k: &str| resource.iter().find(|(key, _)| key == k).map(|(_, v)| v);
+    let unmet: Vec<String> = must
+        .iter()
+        .filter_map(|(k, m)| m.check(k, get(k)).err())
+        .map(|why| format!("resource attribute {why}"))
+        .collect();
+    let keys: Vec<String> = resource.iter().map(|(k, _)| k.clone()).collect();
+    if unmet.is_empty() {
+        (
+            true,
+            format!(
+                "the run's resource matches ({} attribute(s) checked of {})",
+                must.len(),
+                super::common::quoted_list(&keys)
+            ),
+        )
+    } else {
+        (
+            false,
+            format!(
+                "the run's resource does not match: {} (resource has {})",
+                unmet.join("; "),
+                super::common::quoted_list(&keys)
+            ),
+        )
+    }
+}
+
+/// Nothing the run held is still held: every verification counts no container, network,
+/// volume or process left, and every resource a `chaos-resource` fault pressed on (a span
+/// with `resource.type`) was released by a successful `clnrm.resource.recovery`.
+fn no_resource_leakage(trace: &Trace) -> (bool, String) {
+    let (spans, if_none) = rules::verification_spans(trace);
+    let counts = every(
+        trace,
+        spans,
+        &format!("{} span(s)", rules::VERIFICATION),
+        "report nothing remaining",
+        Some(if_none),
+        |s| {
+            let unmet: Vec<String> = LEAKAGE_RULES
+                .iter()
+                .filter_map(|(_, attr)| rules::zero(s, attr).err())
+                .collect();
+            if unmet.is_empty() {
+                Ok(())
+            } else {
+                Err(unmet.join("; "))
+            }
+        },
+    );
+    if !counts.0 {
+        return counts;
+    }
+    let pressed: Vec<&Span> = trace
+        .spans()
+        .iter()
+        .filter(|s| s.attr("resource.type").is_some())
+        .collect();
+    let held: Vec<(&Span, String)> = pressed
+        .iter()
+        .filter(|p| super::resources::released_by(trace, p).is_none())
+        .map(|p| {
+            (
+                *p,
+                "pressed on, never released by a successful clnrm.resource.recovery".to_string(),
+            )
+        })
+        .collect();
+    if held.is_empty() {
+        (
+            true,
+            format!(
+                "{}; {} resource pressure span(s), each released",
+                counts.1,
+                pressed.len()
+            ),
+        )
+    } else {
+        (
+            false,
+            format!(
+                "{} of {} resource pressure span(s) never released: {}",
+                held.len(),
+                pressed.len(),
+                rules::offenders(trace, &held)
+            ),
+        )
+    }
 }
 
 /// Whether `host` (an address attribute's value) stays inside the run: loopback, or the

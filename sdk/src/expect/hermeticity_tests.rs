@@ -116,21 +116,28 @@ fn hermeticity_table() {
             without(&[5, 12]),
             vec![("expect.hermeticity.no_volume_leakage", false, vec![])],
         ),
-        // resource_attrs
+        // resource_attrs: the run's resource, never span attributes
         (
-            json!({ "resource_attrs": { "must_match": { "service.name": "clnrm", "clnrm.version": { "exists": true }, "determinism.seed": { "gte": 1 } } } }),
-            fixture::trace(),
-            vec![("expect.hermeticity.resource_attrs.must_match", true, vec!["1 clnrm.run span(s) carry the required resource attributes (span ids 0)"])],
+            json!({ "resource_attrs": { "must_match": { "env": "chaos-testing", "service.name": { "matches": "^clnrm" } } } }),
+            with_resource(),
+            vec![("expect.hermeticity.resource_attrs.must_match", true, vec!["the run's resource matches (2 attribute(s) checked of [\"env\", \"service.name\"])"])],
         ),
         (
-            json!({ "resource_attrs": { "must_match": { "service.name": "other", "deployment.environment": "ci", "suite.name": ["chaos", "x"] } } }),
-            fixture::trace(),
-            vec![("expect.hermeticity.resource_attrs.must_match", false, vec!["1 of 1 clnrm.run span(s) fail: span #0 \"clnrm.run\" (root): attribute ", "attribute deployment.environment missing", "attribute service.name = \"clnrm\", expected \"other\""])],
+            json!({ "resource_attrs": { "must_match": { "service.name": "other", "deployment.environment": "ci", "env": ["prod", "staging"] } } }),
+            with_resource(),
+            vec![("expect.hermeticity.resource_attrs.must_match", false, vec!["the run's resource does not match: ", "resource attribute deployment.environment missing", "resource attribute service.name = \"clnrm-chaos\", expected \"other\"", "resource attribute env = \"chaos-testing\", expected one of"])],
         ),
+        // clnrm.run carries suite.name and determinism.seed as span attributes: not resource.
+        (
+            json!({ "resource_attrs": { "must_match": { "suite.name": "chaos" } } }),
+            with_resource(),
+            vec![("expect.hermeticity.resource_attrs.must_match", false, vec!["resource attribute suite.name missing"])],
+        ),
+        // No resource handed over: nothing proves anything.
         (
             json!({ "resource_attrs": { "must_match": { "service.name": "clnrm" } } }),
-            without(&[0]),
-            vec![("expect.hermeticity.resource_attrs.must_match", false, vec!["no \"clnrm.run\" span in the trace"])],
+            fixture::trace(),
+            vec![("expect.hermeticity.resource_attrs.must_match", false, vec!["no resource attributes"])],
         ),
         // span_attrs.forbid_keys
         (
@@ -191,11 +198,11 @@ fn findings_follow_key_order() {
     let config = json!({
         "no_external_services": true,
         "span_attrs": { "forbid_keys": ["x"] },
-        "resource_attrs": { "must_match": { "suite.name": "chaos" } },
+        "resource_attrs": { "must_match": { "env": "chaos-testing" } },
         "no_process_leakage": true,
         "no_container_leakage": true,
     });
-    let f = check_hermeticity(&config, &fixture::trace()).unwrap();
+    let f = check_hermeticity(&config, &with_resource()).unwrap();
     let labels: Vec<&str> = f.iter().map(|f| f.expectation.as_str()).collect();
     assert_eq!(
         labels,
@@ -216,7 +223,7 @@ fn hermeticity_config_errors() {
         "expect.hermeticity",
         check_hermeticity,
         vec![
-            (json!({ "no_container_leakge": true }), vec!["expect.hermeticity: unknown key \"no_container_leakge\"; did you mean \"no_container_leakage\"?", "(valid: no_container_leakage, no_network_leakage, no_volume_leakage, no_process_leakage, resource_attrs, span_attrs, no_external_services)"]),
+            (json!({ "no_container_leakge": true }), vec!["expect.hermeticity: unknown key \"no_container_leakge\"; did you mean \"no_container_leakage\"?", "(valid: no_container_leakage, no_network_leakage, no_volume_leakage, no_process_leakage, resource_attrs, span_attrs, no_external_services, no_resource_leakage)"]),
             (json!({}), vec!["expect.hermeticity: an empty table checks nothing"]),
             (json!("all"), vec!["expect.hermeticity: expected a table ([expect.hermeticity]), found string \"all\""]),
             (json!({ "no_volume_leakage": "true" }), vec!["expect.hermeticity.no_volume_leakage: expected a boolean, found string \"true\""]),
@@ -236,4 +243,83 @@ fn hermeticity_config_errors() {
             (json!({ "span_attrs": { "forbid_keys": [] } }), vec!["expect.hermeticity.span_attrs.forbid_keys: an empty array checks nothing"]),
         ],
     );
+}
+
+/// The fixture trace of a run whose `[otel] resources` set `env` and `service.name`.
+fn with_resource() -> crate::expect::Trace {
+    fixture::trace().with_resource(vec![
+        ("env".into(), fixture::s("chaos-testing")),
+        ("service.name".into(), fixture::s("clnrm-chaos")),
+    ])
+}
+
+#[test]
+fn no_resource_leakage() {
+    use crate::expect::model::Status;
+    use crate::expect::rules::fixture::span;
+    let pressed = |recovered: bool| {
+        let mut spans = fixture::spans();
+        spans.push(span(
+            14,
+            Some(7),
+            "clnrm.resource.memory_pressure",
+            Status::Ok,
+            (1100, 1200),
+            &[("resource.type", s("memory")), ("target.service", s("app"))],
+        ));
+        spans.push(span(
+            15,
+            Some(7),
+            "clnrm.resource.recovery",
+            Status::Ok,
+            (1190, 1200),
+            &[
+                ("target.service", s("app")),
+                ("recovery.success", b(recovered)),
+            ],
+        ));
+        crate::expect::Trace::new(spans)
+    };
+    let cases: Vec<Case> = vec![
+        (
+            json!({ "no_resource_leakage": true }),
+            pressed(true),
+            vec![(
+                "expect.hermeticity.no_resource_leakage",
+                true,
+                vec![
+                    "2 clnrm.cleanup.verification span(s) report nothing remaining",
+                    "1 resource pressure span(s), each released",
+                ],
+            )],
+        ),
+        (
+            json!({ "no_resource_leakage": true }),
+            pressed(false),
+            vec![(
+                "expect.hermeticity.no_resource_leakage",
+                false,
+                vec!["1 of 1 resource pressure span(s) never released: span #14"],
+            )],
+        ),
+        (
+            json!({ "no_resource_leakage": true }),
+            edited(12, |v| set(v, "networks.remaining", i(1))),
+            vec![(
+                "expect.hermeticity.no_resource_leakage",
+                false,
+                vec!["networks.remaining = 1, expected 0"],
+            )],
+        ),
+        (
+            json!({ "no_resource_leakage": true }),
+            without(&[5, 12]),
+            vec![(
+                "expect.hermeticity.no_resource_leakage",
+                false,
+                vec!["the run never verified its cleanup"],
+            )],
+        ),
+    ];
+    run_cases(check_hermeticity, cases);
 }

@@ -10,6 +10,7 @@
 
 pub mod chaos;
 mod common;
+pub mod concurrent;
 pub mod config;
 pub mod counts;
 pub mod graph;
@@ -18,12 +19,15 @@ pub mod isolation;
 pub mod matcher;
 pub mod model;
 pub mod order;
+pub mod resources;
 mod rules;
 pub mod span;
 pub mod status;
+pub mod timeouts;
 pub mod window;
 
 pub use chaos::{check_chaos, parse_chaos, ChaosExpectation, CHAOS_KEYS};
+pub use concurrent::{check_concurrent, parse_concurrent, ConcurrentExpectation, CONCURRENT_KEYS};
 pub use counts::{
     check_counts, parse_counts, Bounds, CountCheck, CountsExpectation, Metric, COUNTS_KEYS,
 };
@@ -35,10 +39,12 @@ pub use isolation::{check_isolation, parse_isolation, IsolationExpectation, ISOL
 pub use matcher::{Matcher, Op, OPERATORS};
 pub use model::{AttrValue, Event, Finding, Kind, Span, Status, Trace};
 pub use order::{check_order, parse_order, OrderExpectation, OrderRule, ORDER_KEYS};
+pub use resources::{check_resources, parse_resources, ResourcesExpectation, RESOURCES_KEYS};
 pub use span::{
     check_spans, parse_span_expectations, CountBounds, DurationBounds, SpanExpectation, SPAN_KEYS,
 };
 pub use status::{check_status, glob_matches, parse_status, StatusExpectation, STATUS_KEYS};
+pub use timeouts::{check_timeouts, parse_timeouts, TimeoutsExpectation, TIMEOUTS_KEYS};
 pub use window::{check_window, parse_window, Window, WindowExpectation, WINDOW_KEYS};
 
 #[cfg(test)]

@@ -198,6 +198,9 @@ pub struct Trace {
     /// Parent id -> indices of its children, in trace order (so `children`
     /// is O(children), not a scan of the trace).
     children: HashMap<u32, Vec<usize>>,
+    /// The run's OpenTelemetry resource attributes, when the host handed them over
+    /// (WIT 0.3.2 `trace-resource`); None for a trace built without them.
+    resource: Option<Vec<(String, AttrValue)>>,
 }
 
 impl Trace {
@@ -215,7 +218,19 @@ impl Trace {
             spans,
             by_id,
             children,
+            resource: None,
         }
+    }
+
+    /// The same trace, belonging to a run with these resource attributes.
+    pub fn with_resource(mut self, attrs: Vec<(String, AttrValue)>) -> Self {
+        self.resource = Some(attrs);
+        self
+    }
+
+    /// The run's resource attributes (`[otel] resources` and `service.name`), if known.
+    pub fn resource(&self) -> Option<&[(String, AttrValue)]> {
+        self.resource.as_deref()
     }
 
     /// All spans, in the order given.

@@ -17,7 +17,6 @@ pub(crate) const CLEANUP: &str = "clnrm.cleanup";
 pub(crate) const RECOVERY: &str = "clnrm.recovery";
 pub(crate) const SCENARIO: &str = "clnrm.scenario";
 pub(crate) const SERVICE_START: &str = "clnrm.service.start";
-pub(crate) const RUN: &str = "clnrm.run";
 /// Step spans are called `clnrm.step:<name>`.
 pub(crate) const STEP_PREFIX: &str = "clnrm.step:";
 

@@ -21,6 +21,9 @@
 //!   one character); everything else is literal. A glob matching no span fails, with the
 //!   nearest names in the trace, so a typo never passes silently.
 //! - `errors_allowed = N`: the number of spans with status ERROR is at most `N`.
+//!   `errors_allowed = false` is `0` (no span may be ERROR); `errors_allowed = true` allows
+//!   any number (the finding passes and counts them: the original clnrm suites say `true`
+//!   where chaos is expected to fail things and other tables judge the failures).
 //! - `cleanup_must_succeed = true`: there is at least one `clnrm.cleanup` span, and each
 //!   has status OK and attribute `cleanup.success` = true (boolean or string). `false`
 //!   skips the rule.
@@ -40,6 +43,9 @@ use crate::suggest::ranked;
 /// Keys of `[expect.status]`.
 pub const STATUS_KEYS: [&str; 4] = ["all", "by_name", "errors_allowed", "cleanup_must_succeed"];
 
+/// `errors_allowed = true`: any number of ERROR spans.
+const ANY: u64 = u64::MAX;
+
 /// A parsed `[expect.status]` table.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StatusExpectation {
@@ -47,7 +53,8 @@ pub struct StatusExpectation {
     pub all: Option<Status>,
     /// `by_name`: (glob, status), in key order.
     pub by_name: Vec<(String, Status)>,
-    /// `errors_allowed`: the most ERROR spans allowed.
+    /// `errors_allowed`: the most ERROR spans allowed (`true` = `u64::MAX`, any number;
+    /// `false` = 0).
     pub errors_allowed: Option<u64>,
     /// `cleanup_must_succeed`.
     pub cleanup_must_succeed: bool,
@@ -78,9 +85,19 @@ pub fn parse_status(config: &Value) -> Result<StatusExpectation, ConfigError> {
             e.by_name.push((glob.clone(), status(v, &child(&p, glob))?));
         }
     }
-    if let Some(v) = t.get("errors_allowed") {
-        e.errors_allowed = Some(config::count(v, &child(path, "errors_allowed"))?);
-    }
+    e.errors_allowed = match t.get("errors_allowed") {
+        None => None,
+        Some(Value::Bool(true)) => Some(ANY),
+        Some(Value::Bool(false)) => Some(0),
+        Some(v @ Value::Number(_)) => Some(config::count(v, &child(path, "errors_allowed"))?),
+        Some(v) => {
+            return Err(wrong_type(
+                &child(path, "errors_allowed"),
+                "a count (integer >= 0), or a boolean (false = 0, true = any number)",
+                v,
+            ))
+        }
+    };
     e.cleanup_must_succeed = rules::flag(t, "cleanup_must_succeed", path)?;
     Ok(e)
 }
@@ -128,7 +145,14 @@ pub fn check_status(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Confi
             .filter(|s| s.status == Status::Error)
             .collect();
         let n = errors.len() as u64;
-        let verdict = if n <= max {
+        let verdict = if max == ANY {
+            (
+                true,
+                format!(
+                    "{n} span(s) with status ERROR, any number allowed (errors_allowed = true)"
+                ),
+            )
+        } else if n <= max {
             let listed = if errors.is_empty() {
                 String::new()
             } else {

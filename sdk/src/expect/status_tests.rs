@@ -89,6 +89,22 @@ fn status_table() {
             Trace::default(),
             vec![("expect.status.by_name.x", false, vec!["no span name matches \"x\"; the trace is empty"])],
         ),
+        // errors_allowed as a boolean: false is 0, true is any number
+        (
+            json!({ "errors_allowed": false }),
+            fixture::trace(),
+            vec![("expect.status.errors_allowed", false, vec!["1 span(s) with status ERROR, at most 0 allowed: span #9"])],
+        ),
+        (
+            json!({ "errors_allowed": false }),
+            edited(9, |s| s.status = Status::Ok),
+            vec![("expect.status.errors_allowed", true, vec!["0 span(s) with status ERROR, at most 0 allowed"])],
+        ),
+        (
+            json!({ "errors_allowed": true }),
+            fixture::trace(),
+            vec![("expect.status.errors_allowed", true, vec!["1 span(s) with status ERROR, any number allowed (errors_allowed = true)"])],
+        ),
         // errors_allowed
         (
             json!({ "errors_allowed": 1 }),
@@ -191,7 +207,7 @@ fn status_config_errors() {
             (json!({ "by_name": { "": "OK" } }), vec!["expect.status.by_name: a glob must not be empty"]),
             (json!({ "by_name": { "clnrm.step:*": "FAIL" } }), vec!["expect.status.by_name.\"clnrm.step:*\": expected one of UNSET, OK, ERROR, found string \"FAIL\""]),
             (json!({ "errors_allowed": -1 }), vec!["expect.status.errors_allowed: expected a non-negative integer, found integer -1"]),
-            (json!({ "errors_allowed": "1" }), vec!["expect.status.errors_allowed: expected a non-negative integer, found string \"1\""]),
+            (json!({ "errors_allowed": "1" }), vec!["expect.status.errors_allowed: expected a count (integer >= 0), or a boolean (false = 0, true = any number), found string \"1\""]),
             (json!({ "cleanup_must_succeed": "yes" }), vec!["expect.status.cleanup_must_succeed: expected a boolean, found string \"yes\""]),
         ],
     );

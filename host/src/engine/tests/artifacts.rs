@@ -42,3 +42,66 @@ artifacts.collect = ["/data/out.txt"]
     assert!(archived < removed, "{calls:?}");
     assert_nothing_left(&fake);
 }
+
+/// `logs:all` writes each service's container output and its steps' output before
+/// cleanup; `spans:default` writes the scenario's spans, cleanup included, after it.
+#[tokio::test(start_paused = true)]
+async fn logs_and_spans_selectors() {
+    let fake = Arc::new(Fake::new());
+    fake.script("echo hello", Script::exit(0).stdout("hello\n"));
+    let out = run(
+        &fake,
+        r#"
+[service.db]
+image = "clnrm-base:latest"
+
+[[scenario]]
+name = "selectors_out"
+service = "app"
+parallel_services = ["db"]
+run = "echo hello"
+artifacts.collect = ["logs:all", "spans:default"]
+"#,
+    )
+    .await;
+    assert!(out.passed, "{:?}", out.scenarios[0].reason);
+    let dir = std::env::temp_dir().join("clnrm-engine-tests/artifacts/selectors_out");
+    let app = std::fs::read_to_string(dir.join("logs-app.txt")).unwrap();
+    assert!(
+        app.contains("== app: container output (docker logs) ==\napp started\n"),
+        "{app}"
+    );
+    assert!(
+        app.contains("== step selectors_out (exit 0): stdout ==\nhello\n"),
+        "{app}"
+    );
+    let db = std::fs::read_to_string(dir.join("logs-db.txt")).unwrap();
+    assert!(db.contains("db started") && !db.contains("step"), "{db}");
+    let calls = fake.calls();
+    let logged = calls.iter().position(|c| c == "logs app").unwrap();
+    let removed = calls
+        .iter()
+        .position(|c| c.starts_with("remove app"))
+        .unwrap();
+    assert!(logged < removed, "{calls:?}");
+    let spans: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("spans-default.json")).unwrap())
+            .unwrap();
+    let names: Vec<&str> = spans["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.first(), Some(&"clnrm.scenario"));
+    for n in [
+        "clnrm.step:selectors_out",
+        "clnrm.artifacts.collect",
+        "clnrm.cleanup",
+        "clnrm.recovery",
+    ] {
+        assert!(names.contains(&n), "{n} in {names:?}");
+    }
+    assert!(!names.contains(&"clnrm.run"), "only the scenario's spans");
+    assert_nothing_left(&fake);
+}

@@ -156,3 +156,57 @@ run = "exit 1"
     let held = fake.held();
     assert_eq!((held.containers.len(), held.networks.len()), (1, 1));
 }
+
+/// `[cleanup] parallel_cleanup = false` removes one container after the other (no
+/// `clnrm.cleanup.concurrent`); `kill_timeout_ms` asks politely first: the keep-alive
+/// command stops on SIGTERM, so no SIGKILL follows.
+#[tokio::test(start_paused = true)]
+async fn one_by_one_and_sigterm_first_when_asked() {
+    let fake = Arc::new(Fake::new());
+    let out = run(
+        &fake,
+        r#"
+[cleanup]
+parallel_cleanup = false
+kill_timeout_ms = 2000
+
+[service.db]
+image = "clnrm-base:latest"
+
+[[scenario]]
+name = "two"
+run = [
+  { service = "app", command = "a" },
+  { service = "db", command = "b" },
+]
+"#,
+    )
+    .await;
+    assert!(out.passed, "{:?}", out.scenarios[0].reason);
+    assert!(!out
+        .spans
+        .iter()
+        .any(|s| s.name == "clnrm.cleanup.concurrent"));
+    let cleanup = span(&out, "clnrm.cleanup");
+    assert_eq!(
+        cleanup.attr("cleanup.parallel").map(|v| v.to_string()),
+        Some("false".into())
+    );
+    let calls = fake.calls();
+    assert!(
+        at(&calls, "remove app") < at(&calls, "kill db SIGTERM"),
+        "{calls:?}"
+    );
+    assert!(!calls.iter().any(|c| c.contains("SIGKILL")), "{calls:?}");
+    let stops: Vec<_> = cleanup
+        .events
+        .iter()
+        .filter(|e| e.name == "container.stop")
+        .collect();
+    assert_eq!(stops.len(), 2);
+    assert!(stops.iter().all(|e| e
+        .attrs
+        .iter()
+        .any(|(k, v)| k == "stopped_by_sigterm" && v.to_string() == "true")));
+    assert_nothing_left(&fake);
+}

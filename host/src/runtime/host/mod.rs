@@ -1,6 +1,6 @@
 //! The host side of the WIT imports: what a plugin may ask the host to do.
 //! One module per WIT interface, as wasmtime-wasi keeps one host file per
-//! interface: [`container`], [`net`], [`cgroup`], [`scenario`], [`clock`], [`rng`], [`spans`], [`log`]; plugins
+//! interface: [`container`], [`net`], [`cgroup`], [`scenario`], [`clock`], [`rng`], [`spans`], [`log`], and for validators [`resource`] (0.3.2); plugins
 //! built against the frozen 0.2 WIT reach the same code through [`v0_2`].
 //!
 //! Adding an interface (the coming `exec`, `net`, `cgroup`, `compose`):
@@ -21,6 +21,7 @@ mod container;
 mod convert;
 mod log;
 mod net;
+mod resource;
 mod rng;
 mod scenario;
 mod spans;
@@ -158,6 +159,8 @@ pub struct PluginState {
     pub(in crate::runtime) stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
     /// Settled at the first journaled host call (see `runtime::schedule`).
     pub(in crate::runtime) ready: Option<crate::runtime::schedule::Ready>,
+    /// Validators: the resource of the run being judged (`trace-resource`, 0.3.2).
+    pub(in crate::runtime) resource: Vec<types::Attribute>,
 }
 
 impl WasiView for PluginState {
