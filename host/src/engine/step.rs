@@ -119,7 +119,9 @@ pub async fn attempt(
             });
             out.stderr = e.to_string();
         }
-        Ended::Bound => {
+        Ended::Bound(partial) => {
+            out.stdout = partial.stdout;
+            out.stderr = partial.stderr;
             out.error_type = Some(ErrorType::Timeout);
             bound.set_attrs(trace, span);
             let (enforced, code) = timeout::enforce(docker, trace, span, container, bound).await;

@@ -22,8 +22,9 @@ pub enum Ended {
     /// container had already stopped, so there was nothing left to enforce.
     Command(Result<ExecOutcome, DockerError>, bool),
     /// The bound fired while the command's container was still running:
-    /// the step timed out and must be enforced.
-    Bound,
+    /// the step timed out and must be enforced. Carries what the command
+    /// printed until then (a timed-out step's output is kept in its report).
+    Bound(ExecOutcome),
 }
 
 /// Run `command` under what is left of its bound and decide, once, whether
@@ -52,7 +53,7 @@ pub async fn race(
                 }),
                 true,
             ),
-            _ => Ended::Bound,
+            _ => Ended::Bound(x),
         },
         r => Ended::Command(r, false),
     }
