@@ -89,6 +89,13 @@ pub async fn run(
         trace: trace.clone(),
         faults: FaultLog::default(),
         net: Default::default(),
+        compose: ctx.registry.composer(
+            plugins,
+            suite,
+            sc,
+            Limits::chaos(sc.max_duration),
+            trace.clock().epoch_unix_ns(),
+        ),
     });
     let mut interrupted = ctx.interrupt.is_set();
     let (steps, injected) = if setup_error.is_none() && !interrupted {
@@ -158,6 +165,9 @@ pub async fn run(
         }
     }
     let failed_step = steps.iter().find(|s| s.outcome.failed());
+    if !interrupted {
+        super::cascade::detect(trace, span, sc, &steps);
+    }
     // The recovery probe runs once the pressure is over, and only when
     // everything before it went as planned.
     let probe_error = match (&sc.recovery_probe, sc.services.first()) {
@@ -499,6 +509,7 @@ async fn inject_one(
         } else {
             Journal::Live
         },
+        depth: 0,
     };
     let ret = ctx.registry.inject(plugin, &injection, call).await;
     recording.plugin = plugin.info.name.clone();

@@ -71,7 +71,13 @@ pub async fn replay(
             ));
             break;
         };
-        calls += inj.calls.len();
+        calls += count_calls(&inj.calls);
+        let limits = Limits::chaos(Duration::from_secs(60));
+        let compose = suite
+            .scenarios
+            .iter()
+            .find(|s| s.name == inj.scenario)
+            .and_then(|sc| registry.composer(&plugins, &suite, sc, limits, rec.epoch_unix_ns));
         let sctx = Arc::new(ScenarioCtx {
             backend: Arc::new(crate::backend::Replay),
             containers: Default::default(),
@@ -79,13 +85,15 @@ pub async fn replay(
             trace: trace.clone(),
             faults: FaultLog::default(),
             net: Default::default(),
+            compose,
         });
         let call = ChaosCall {
             stream_seed: seed::stream_seed(seed, &inj.scenario, &plugin.info.name, inj.index),
             epoch_ns: rec.epoch_unix_ns,
-            limits: Limits::chaos(Duration::from_secs(60)),
+            limits,
             scenario: sctx,
             journal: Journal::replay(inj.calls.clone()),
+            depth: 0,
         };
         let injection = Injection {
             fault_type: inj.fault_type.clone(),
@@ -165,6 +173,14 @@ pub async fn replay(
         expectations_passed: findings.iter().filter(|f| f.passed).count(),
         expectations: findings.len(),
     })
+}
+
+/// Host calls in a recording, composed plugins' calls included.
+fn count_calls(calls: &[crate::runtime::journal::CallRecord]) -> usize {
+    calls
+        .iter()
+        .map(|c| 1 + c.nested.iter().map(|n| count_calls(n)).sum::<usize>())
+        .sum()
 }
 
 fn verdict(passed: bool) -> &'static str {

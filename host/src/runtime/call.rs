@@ -39,6 +39,8 @@ pub struct ChaosCall {
     pub scenario: Arc<ScenarioCtx>,
     /// Live, record, or replay (with the recorded calls).
     pub journal: Journal,
+    /// 0 for a scenario's injection; n for a fault composed n levels down.
+    pub depth: u32,
 }
 
 /// What a chaos call returns: its result, the journal (the recorded calls),
@@ -77,6 +79,7 @@ fn new_store(
     epoch_ns: u64,
     scenario: Option<Arc<ScenarioCtx>>,
     journal: Journal,
+    depth: u32,
 ) -> Store<PluginState> {
     use rand_core::SeedableRng;
     let wasi_seed = u64::from_le_bytes(stream_seed[..8].try_into().unwrap_or_default());
@@ -89,6 +92,9 @@ fn new_store(
         plugin: plugin.to_string(),
         grants,
         rng: rand_chacha::ChaCha20Rng::from_seed(stream_seed),
+        stream_seed,
+        composed: 0,
+        depth,
         scenario,
         opened: Vec::new(),
         journal,
@@ -122,6 +128,7 @@ fn pure_store(engine: &Engine, plugin: &str, limits: &Limits) -> Store<PluginSta
         0,
         None,
         Journal::Live,
+        0,
     )
 }
 
@@ -195,6 +202,7 @@ pub(super) async fn inject(
         call.epoch_ns,
         Some(call.scenario),
         call.journal,
+        call.depth,
     );
     let stderr = store.data().stderr.clone();
     let result = bounded(plugin, &call.limits, stderr, async {

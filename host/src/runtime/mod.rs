@@ -7,12 +7,14 @@ mod bindings;
 mod cache;
 mod call;
 mod compat;
+pub mod compose;
 mod host;
 pub mod journal;
 mod registry;
 mod sandbox;
 mod scenario;
 
+pub use compose::Composer;
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
 pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};
 pub use sandbox::Limits;

@@ -91,6 +91,9 @@ pub struct LoadedPlugin {
 pub struct ResolvedPlugins {
     pub chaos: HashMap<String, Arc<LoadedPlugin>>,
     pub validators: HashMap<String, Arc<LoadedPlugin>>,
+    /// Every fault type a loaded chaos plugin handles (same precedence as
+    /// `chaos`): what `clnrm:chaos/compose` can route to.
+    pub composable: HashMap<String, Arc<LoadedPlugin>>,
 }
 
 impl ResolvedPlugins {
@@ -113,6 +116,35 @@ pub struct Registry {
     searched: Vec<PathBuf>,
     cache: Cache,
     loaded: Mutex<HashMap<PathBuf, Arc<LoadedPlugin>>>,
+}
+
+impl LoadedPlugin {
+    /// Whether it may compose other plugins' faults.
+    pub fn composes(&self) -> bool {
+        self.grants.has(super::host::Capability::Compose)
+    }
+
+    /// Run one injection of this chaos plugin (a scenario's, or a composed one).
+    pub(super) async fn inject_with(
+        &self,
+        engine: &Engine,
+        injection: &Injection,
+        call: ChaosCall,
+    ) -> ChaosReturn {
+        match &self.pre {
+            Pre::Chaos(pre) => {
+                call::inject(engine, pre, &self.info.name, self.grants, injection, call).await
+            }
+            Pre::Validator(_) => ChaosReturn {
+                result: Err(PluginError::Failed {
+                    plugin: self.info.name.clone(),
+                    message: "is a validator, not a chaos plugin".into(),
+                }),
+                journal: call.journal,
+                divergence: None,
+            },
+        }
+    }
 }
 
 impl Registry {
@@ -314,6 +346,11 @@ impl Registry {
                 chaos_candidates.push(self.load(&name, &path).await?);
             }
         }
+        for p in &chaos_candidates {
+            for t in &p.info.handles {
+                out.composable.entry(t.clone()).or_insert_with(|| p.clone());
+            }
+        }
         for inj in suite.scenarios.iter().flat_map(|s| &s.injections) {
             if out.chaos.contains_key(&inj.fault_type) {
                 continue;
@@ -433,6 +470,13 @@ impl Registry {
                     config_error_report(&e, "chaos_injection", &inj.positions, &inj.span);
                 return Err(bad(span, what, message, help));
             }
+            if p.composes() {
+                if let Some((e, help)) = self.check_composed(p, &inj.config_json, plugins).await {
+                    let (span, message, h) =
+                        config_error_report(&e, "chaos_injection", &inj.positions, &inj.span);
+                    return Err(bad(span, what, message, help.or(h)));
+                }
+            }
         }
         for exp in &suite.expectations {
             let Some(p) = plugins.validators.get(&exp.table) else {
@@ -464,6 +508,84 @@ impl Registry {
         Ok(())
     }
 
+    /// The faults a composing injection names, checked before anything runs:
+    /// each entry of `faults = [...]` and `fault = ...` (a type name, or a
+    /// table with `type`) must be a type some other plugin handles, and its
+    /// table must pass that plugin's `check`. The error (paths from the
+    /// injection's table) and a hint.
+    async fn check_composed(
+        &self,
+        composer: &LoadedPlugin,
+        config_json: &str,
+        plugins: &ResolvedPlugins,
+    ) -> Option<(ConfigError, Option<String>)> {
+        use crate::runtime::bindings::chaos::clnrm::chaos::types::InvalidValue;
+        let v: serde_json::Value = serde_json::from_str(config_json).ok()?;
+        let mut entries: Vec<(Vec<String>, &serde_json::Value)> = Vec::new();
+        if let Some(f) = v.get("fault") {
+            entries.push((vec!["fault".into()], f));
+        }
+        for (i, f) in v.get("faults").and_then(|f| f.as_array()).into_iter().flatten().enumerate() {
+            entries.push((vec!["faults".into(), i.to_string()], f));
+        }
+        let invalid = |path: &[String], message: String| {
+            ConfigError::InvalidValue(InvalidValue { path: path.to_vec(), message })
+        };
+        for (path, entry) in entries {
+            let (fault_type, table) = match entry {
+                serde_json::Value::String(t) => (t.clone(), serde_json::json!({ "type": t })),
+                serde_json::Value::Object(o) => match o.get("type").and_then(|t| t.as_str()) {
+                    Some(t) => (t.to_string(), entry.clone()),
+                    None => {
+                        return Some((
+                            invalid(&path, "a composed fault needs its `type`".into()),
+                            Some("write a fault type name, or a table with type = \"...\"".into()),
+                        ))
+                    }
+                },
+                _ => {
+                    return Some((
+                        invalid(&path, "expected a fault type name or a table with `type`".into()),
+                        None,
+                    ))
+                }
+            };
+            let Some(target) = plugins.composable.get(&fault_type) else {
+                let known: Vec<&str> = {
+                    let mut k: Vec<&str> = plugins
+                        .composable
+                        .iter()
+                        .filter(|(_, p)| p.info.name != composer.info.name)
+                        .map(|(t, _)| t.as_str())
+                        .collect();
+                    k.sort();
+                    k
+                };
+                let help = match nearest(&fault_type, known.iter().copied()) {
+                    Some(n) => format!("did you mean `{n}`? fault types to compose: {}", known.join(", ")),
+                    None => format!("fault types to compose: {}", known.join(", ")),
+                };
+                return Some((invalid(&path, format!("unknown fault type `{fault_type}`")), Some(help)));
+            };
+            if target.info.name == composer.info.name {
+                return Some((
+                    invalid(
+                        &path,
+                        format!("`{fault_type}` is {}'s own fault type; a plugin cannot compose itself", composer.info.name),
+                    ),
+                    Some("compose fault types of other plugins (chaos-container, chaos-network, chaos-resource, ...)".into()),
+                ));
+            }
+            let Pre::Chaos(pre) = &target.pre else { continue };
+            match call::check_chaos(&self.engine, pre, &target.info.name, &fault_type, &table.to_string()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Some((prefix_path(e, &path), None)),
+                Err(e) => return Some((invalid(&path, e.to_string()), None)),
+            }
+        }
+        None
+    }
+
     /// First-party plugins whose file name starts with `prefix`, sorted.
     fn first_party(&self, prefix: &str) -> Result<Vec<(String, PathBuf)>, RegistryError> {
         let dir = self.first_party_dir()?;
@@ -485,27 +607,31 @@ impl Registry {
         injection: &Injection,
         call: ChaosCall,
     ) -> ChaosReturn {
-        match &plugin.pre {
-            Pre::Chaos(pre) => {
-                call::inject(
-                    &self.engine,
-                    pre,
-                    &plugin.info.name,
-                    plugin.grants,
-                    injection,
-                    call,
-                )
-                .await
-            }
-            Pre::Validator(_) => ChaosReturn {
-                result: Err(PluginError::Failed {
-                    plugin: plugin.info.name.clone(),
-                    message: "is a validator, not a chaos plugin".into(),
-                }),
-                journal: call.journal,
-                divergence: None,
-            },
+        plugin.inject_with(&self.engine, injection, call).await
+    }
+
+    /// What a scenario's chaos calls compose with (`clnrm:chaos/compose`):
+    /// None when no chaos plugin of the suite composes.
+    pub fn composer(
+        &self,
+        plugins: &ResolvedPlugins,
+        suite: &Suite,
+        scenario: &crate::suite::ScenarioSpec,
+        limits: super::Limits,
+        epoch_ns: u64,
+    ) -> Option<Arc<super::Composer>> {
+        if !plugins.chaos.values().any(|p| p.composes()) {
+            return None;
         }
+        Some(Arc::new(super::Composer {
+            engine: self.engine.clone(),
+            plugins: plugins.composable.clone(),
+            scenario: scenario.name.clone(),
+            services: scenario.services.clone(),
+            dependents: suite.dependents(&scenario.services),
+            limits,
+            epoch_ns,
+        }))
     }
 
     pub async fn validate(
@@ -667,6 +793,17 @@ fn unknown_peer(config_json: &str, services: &[String]) -> Option<ConfigError> {
             }
         }
     }
+    // The composition dialect: `targets = [...]` and `root = "..."`.
+    if let Some(targets) = v.get("targets").and_then(|p| p.as_array()) {
+        for (i, p) in targets.iter().enumerate() {
+            if let Some(name) = p.as_str() {
+                refs.push((vec!["targets".into(), i.to_string()], name));
+            }
+        }
+    }
+    if let Some(name) = v.get("root").and_then(|r| r.as_str()) {
+        refs.push((vec!["root".into()], name));
+    }
     if let Some(groups) = v.get("groups").and_then(|g| g.as_array()) {
         for (i, g) in groups.iter().enumerate() {
             for (j, m) in g.as_array().into_iter().flatten().enumerate() {
@@ -688,6 +825,36 @@ fn unknown_peer(config_json: &str, services: &[String]) -> Option<ConfigError> {
             ),
         },
     ))
+}
+
+/// A composed fault's `check` error, its paths made relative to the
+/// composing injection's table (`faults[2].latency_ms`).
+fn prefix_path(e: ConfigError, prefix: &[String]) -> ConfigError {
+    let join = |p: Vec<String>| prefix.iter().cloned().chain(p).collect::<Vec<_>>();
+    match e {
+        ConfigError::UnknownKey(mut u) => {
+            u.path = join(u.path);
+            ConfigError::UnknownKey(u)
+        }
+        ConfigError::MissingKey(mut m) => {
+            m.path = join(m.path);
+            ConfigError::MissingKey(m)
+        }
+        ConfigError::WrongType(mut w) => {
+            w.path = join(w.path);
+            ConfigError::WrongType(w)
+        }
+        ConfigError::InvalidValue(mut v) => {
+            v.path = join(v.path);
+            ConfigError::InvalidValue(v)
+        }
+        ConfigError::Other(m) => ConfigError::InvalidValue(
+            crate::runtime::bindings::chaos::clnrm::chaos::types::InvalidValue {
+                path: prefix.to_vec(),
+                message: m,
+            },
+        ),
+    }
 }
 
 fn config_error_report(

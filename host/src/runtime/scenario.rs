@@ -22,6 +22,8 @@ pub struct ScenarioCtx {
     pub faults: FaultLog,
     /// Network impairments in force (`clnrm:chaos/net`).
     pub net: crate::backend::netfault::Impairments,
+    /// What `clnrm:chaos/compose` runs other plugins' faults with.
+    pub compose: Option<Arc<super::compose::Composer>>,
 }
 
 /// Which disruptive host operation succeeded on which service, and when (run
