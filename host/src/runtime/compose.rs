@@ -184,6 +184,27 @@ mod tests {
         assert_ne!(a, nested_seed([1; 32], 1, "pause_container"));
     }
 
+    fn composer() -> Composer {
+        Composer {
+            engine: wasmtime::Engine::default(),
+            plugins: HashMap::new(),
+            scenario: "s".into(),
+            services: vec!["a".into()],
+            dependents: BTreeMap::new(),
+            limits: Limits::chaos(std::time::Duration::from_secs(1)),
+            epoch_ns: 0,
+        }
+    }
+
+    #[test]
+    fn depth_is_bounded_before_anything_is_looked_up() {
+        let c = composer();
+        let e = c.route("chaos-concurrent", "kill_container", MAX_DEPTH + 1).err();
+        assert!(e.unwrap_or_default().contains("at most 3 levels deep"));
+        let e = c.route("chaos-concurrent", "kill_container", MAX_DEPTH).err();
+        assert_eq!(e.as_deref(), Some("unknown fault type `kill_container`"));
+    }
+
     #[test]
     fn the_type_is_filled_in_and_a_contradiction_refused() {
         let c = config_with_type("kill_container", r#"{"target":"a"}"#).unwrap();
