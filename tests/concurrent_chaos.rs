@@ -127,11 +127,15 @@ fn the_concurrent_suite_replays_without_docker_and_catches_a_changed_composed_pl
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 0, "replay matches");
     assert!(
-        r.stdout.contains(&format!("digest {digest} (same as recorded)")),
+        r.stdout
+            .contains(&format!("digest {digest} (same as recorded)")),
         "{}",
         r.stdout
     );
-    assert!(started.elapsed().as_secs() < 15, "no real sleeping in replay");
+    assert!(
+        started.elapsed().as_secs() < 15,
+        "no real sleeping in replay"
+    );
 
     // chaos-container replaced by a build that sends SIGTERM where SIGKILL is
     // configured: the divergence is found inside the composition.
@@ -193,7 +197,11 @@ fn eight_containers_under_faults_at_once_finish_within_their_deadline() {
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "eight.clnrm.toml", &text);
     let started = std::time::Instant::now();
-    let r = run(clnrm().arg("run").arg(&p).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
     let took = started.elapsed();
     assert_eq!(r.code, 0, "eight frozen-and-thawed steps all pass");
     assert!(
@@ -255,7 +263,11 @@ fn a_bad_composition_is_an_input_error_at_its_position() {
         let p = suite(dir.path(), "bad.clnrm.toml", &text);
         let r = run(clnrm().arg("validate").arg(&p));
         assert_eq!(r.code, 2, "{faults}: bad input");
-        let line = text.lines().position(|l| l.contains("chaos_injection")).unwrap() + 1;
+        let line = text
+            .lines()
+            .position(|l| l.contains("chaos_injection"))
+            .unwrap()
+            + 1;
         assert!(
             r.stderr.contains(&format!("bad.clnrm.toml:{line}:")),
             "{faults}: file:line:col of the entry: {}",
@@ -265,10 +277,16 @@ fn a_bad_composition_is_an_input_error_at_its_position() {
         assert!(r.stderr.contains(help), "{faults}: {}", r.stderr);
     }
     // A monkey target that is not a service of the scenario.
-    let text = composing("[\"kill_container\"]")
-        .replace("failure_rate_percent = 50", "targets = [\"a\", \"c\"], failure_rate_percent = 50");
+    let text = composing("[\"kill_container\"]").replace(
+        "failure_rate_percent = 50",
+        "targets = [\"a\", \"c\"], failure_rate_percent = 50",
+    );
     let p = suite(dir.path(), "bad.clnrm.toml", &text);
     let r = run(clnrm().arg("validate").arg(&p));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("`c` is not a service of this scenario"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`c` is not a service of this scenario"),
+        "{}",
+        r.stderr
+    );
 }

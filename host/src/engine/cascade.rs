@@ -95,15 +95,22 @@ mod tests {
 
     #[test]
     fn failures_one_after_another_are_a_cascade_in_end_order() {
-        let c = chain(vec![f(700, "tertiary", 3), f(100, "primary", 1), f(400, "secondary", 2)])
-            .unwrap();
+        let c = chain(vec![
+            f(700, "tertiary", 3),
+            f(100, "primary", 1),
+            f(400, "secondary", 2),
+        ])
+        .unwrap();
         let order: Vec<&str> = c.iter().map(|f| f.service.as_str()).collect();
         assert_eq!(order, ["primary", "secondary", "tertiary"]);
     }
 
     #[test]
     fn simultaneous_single_or_same_service_failures_are_not() {
-        assert_eq!(chain(vec![f(300, "a", 137), f(305, "b", 137), f(310, "c", 137)]), None);
+        assert_eq!(
+            chain(vec![f(300, "a", 137), f(305, "b", 137), f(310, "c", 137)]),
+            None
+        );
         assert_eq!(chain(vec![f(300, "a", 1)]), None);
         assert_eq!(chain(vec![f(100, "a", 1), f(900, "a", 2)]), None);
         assert_eq!(chain(vec![]), None);

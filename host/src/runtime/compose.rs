@@ -89,7 +89,12 @@ fn config_with_type(fault_type: &str, config_json: &str) -> Result<String, Strin
 
 impl Composer {
     /// Which plugin runs `fault_type` for `composer`, or why none may.
-    pub fn route(&self, composer: &str, fault_type: &str, depth: u32) -> Result<&Arc<LoadedPlugin>, String> {
+    pub fn route(
+        &self,
+        composer: &str,
+        fault_type: &str,
+        depth: u32,
+    ) -> Result<&Arc<LoadedPlugin>, String> {
         if depth > MAX_DEPTH {
             return Err(format!(
                 "cannot compose `{fault_type}`: compositions nest at most {MAX_DEPTH} levels deep"
@@ -199,9 +204,13 @@ mod tests {
     #[test]
     fn depth_is_bounded_before_anything_is_looked_up() {
         let c = composer();
-        let e = c.route("chaos-concurrent", "kill_container", MAX_DEPTH + 1).err();
+        let e = c
+            .route("chaos-concurrent", "kill_container", MAX_DEPTH + 1)
+            .err();
         assert!(e.unwrap_or_default().contains("at most 3 levels deep"));
-        let e = c.route("chaos-concurrent", "kill_container", MAX_DEPTH).err();
+        let e = c
+            .route("chaos-concurrent", "kill_container", MAX_DEPTH)
+            .err();
         assert_eq!(e.as_deref(), Some("unknown fault type `kill_container`"));
     }
 

@@ -204,12 +204,22 @@ impl Journal {
 
     /// A nested plugin call of the call just taken diverged: the divergence
     /// of this journal, at that call, naming the nested one.
-    pub fn nested_divergence(&mut self, call: &str, fault: usize, d: Divergence) -> wasmtime::Error {
+    pub fn nested_divergence(
+        &mut self,
+        call: &str,
+        fault: usize,
+        d: Divergence,
+    ) -> wasmtime::Error {
         if let Journal::Replay { next, .. } = self {
             *next = next.saturating_sub(1);
         }
         self.diverge(
-            format!("{call}, fault #{}, its call #{}: {}", fault + 1, d.index, d.expected),
+            format!(
+                "{call}, fault #{}, its call #{}: {}",
+                fault + 1,
+                d.index,
+                d.expected
+            ),
             d.actual,
         )
     }
@@ -334,16 +344,25 @@ mod tests {
         assert!(!text.contains("nested"), "{text}");
 
         let mut r = Journal::replay(calls);
-        let (result, nested) = r.check_nested("compose.run", &json!(["x"])).unwrap().unwrap();
+        let (result, nested) = r
+            .check_nested("compose.run", &json!(["x"]))
+            .unwrap()
+            .unwrap();
         assert_eq!((result, nested.clone()), (json!(1), vec![inner]));
         let mut n = r.nested(nested.into_iter().next());
         assert!(n.is_replay());
-        assert!(n.answer::<Value>("container.kill", &json!(["a", "SIGTERM"])).is_err());
+        assert!(n
+            .answer::<Value>("container.kill", &json!(["a", "SIGTERM"]))
+            .is_err());
         let d = n.finish().unwrap();
         let _ = r.nested_divergence("compose.run", 0, d);
         let d = r.finish().unwrap();
         assert_eq!(d.index, 1);
-        assert!(d.expected.contains("compose.run, fault #1, its call #1"), "{}", d.expected);
+        assert!(
+            d.expected.contains("compose.run, fault #1, its call #1"),
+            "{}",
+            d.expected
+        );
         assert_eq!(d.actual, r#"container.kill("a", "SIGTERM")"#);
     }
 

@@ -14,8 +14,8 @@ mod registry;
 mod sandbox;
 mod scenario;
 
-pub use compose::Composer;
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
+pub use compose::Composer;
 pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};
 pub use sandbox::Limits;
 pub use scenario::{FaultKind, FaultLog, ScenarioCtx};

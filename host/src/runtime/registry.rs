@@ -525,11 +525,20 @@ impl Registry {
         if let Some(f) = v.get("fault") {
             entries.push((vec!["fault".into()], f));
         }
-        for (i, f) in v.get("faults").and_then(|f| f.as_array()).into_iter().flatten().enumerate() {
+        for (i, f) in v
+            .get("faults")
+            .and_then(|f| f.as_array())
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             entries.push((vec!["faults".into(), i.to_string()], f));
         }
         let invalid = |path: &[String], message: String| {
-            ConfigError::InvalidValue(InvalidValue { path: path.to_vec(), message })
+            ConfigError::InvalidValue(InvalidValue {
+                path: path.to_vec(),
+                message,
+            })
         };
         for (path, entry) in entries {
             let (fault_type, table) = match entry {
@@ -545,7 +554,10 @@ impl Registry {
                 },
                 _ => {
                     return Some((
-                        invalid(&path, "expected a fault type name or a table with `type`".into()),
+                        invalid(
+                            &path,
+                            "expected a fault type name or a table with `type`".into(),
+                        ),
                         None,
                     ))
                 }
@@ -562,10 +574,16 @@ impl Registry {
                     k
                 };
                 let help = match nearest(&fault_type, known.iter().copied()) {
-                    Some(n) => format!("did you mean `{n}`? fault types to compose: {}", known.join(", ")),
+                    Some(n) => format!(
+                        "did you mean `{n}`? fault types to compose: {}",
+                        known.join(", ")
+                    ),
                     None => format!("fault types to compose: {}", known.join(", ")),
                 };
-                return Some((invalid(&path, format!("unknown fault type `{fault_type}`")), Some(help)));
+                return Some((
+                    invalid(&path, format!("unknown fault type `{fault_type}`")),
+                    Some(help),
+                ));
             };
             if target.info.name == composer.info.name {
                 return Some((
@@ -576,8 +594,18 @@ impl Registry {
                     Some("compose fault types of other plugins (chaos-container, chaos-network, chaos-resource, ...)".into()),
                 ));
             }
-            let Pre::Chaos(pre) = &target.pre else { continue };
-            match call::check_chaos(&self.engine, pre, &target.info.name, &fault_type, &table.to_string()).await {
+            let Pre::Chaos(pre) = &target.pre else {
+                continue;
+            };
+            match call::check_chaos(
+                &self.engine,
+                pre,
+                &target.info.name,
+                &fault_type,
+                &table.to_string(),
+            )
+            .await
+            {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return Some((prefix_path(e, &path), None)),
                 Err(e) => return Some((invalid(&path, e.to_string()), None)),

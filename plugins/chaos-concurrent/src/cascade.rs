@@ -60,7 +60,11 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     if let Some(why) = composed::failure(&format!("{} on {root}", cfg.fault.fault_type()), &r) {
         return span.fail(format!("the root did not fail: {why}"));
     }
-    composed::event(&span, "cascade.failed", &[("service", s(&root)), ("cascade.depth", AttrValue::Int(1))]);
+    composed::event(
+        &span,
+        "cascade.failed",
+        &[("service", s(&root)), ("cascade.depth", AttrValue::Int(1))],
+    );
 
     let mut path = vec![root.clone()];
     let mut depth = 1u32;
@@ -68,7 +72,11 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let now = clock::now_ms();
     let mut watching: Vec<Watch> = compose::dependents(&root)
         .into_iter()
-        .map(|service| Watch { service, depth: 2, since_ms: now })
+        .map(|service| Watch {
+            service,
+            depth: 2,
+            since_ms: now,
+        })
         .collect();
     while !watching.is_empty() {
         let now = clock::now_ms();
@@ -94,7 +102,11 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
                 depth = depth.max(w.depth);
                 for d in compose::dependents(&w.service) {
                     if !path.contains(&d) && !newly.iter().any(|n: &Watch| n.service == d) {
-                        newly.push(Watch { service: d, depth: w.depth + 1, since_ms: now });
+                        newly.push(Watch {
+                            service: d,
+                            depth: w.depth + 1,
+                            since_ms: now,
+                        });
                     }
                 }
             } else if now.saturating_sub(w.since_ms) > cfg.observe_timeout_ms {

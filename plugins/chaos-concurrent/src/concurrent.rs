@@ -17,7 +17,11 @@ fn all_at_once(
     let mut failures = Vec::new();
     let mut observed = 0;
     for ((f, t), r) in faults.iter().zip(&results) {
-        let what = format!("{}{}", f.fault_type(), t.map(|t| format!(" on {t}")).unwrap_or_default());
+        let what = format!(
+            "{}{}",
+            f.fault_type(),
+            t.map(|t| format!(" on {t}")).unwrap_or_default()
+        );
         if let Ok(c) = r {
             if !plugins.contains(&c.plugin) {
                 plugins.push(c.plugin.clone());
@@ -33,7 +37,10 @@ fn all_at_once(
             &[
                 ("fault", s(f.fault_type())),
                 ("target", s(t.unwrap_or(""))),
-                ("observed", AttrValue::Boolean(matches!(r, Ok(c) if c.observed))),
+                (
+                    "observed",
+                    AttrValue::Boolean(matches!(r, Ok(c) if c.observed)),
+                ),
             ],
         );
     }
@@ -86,8 +93,10 @@ pub fn stress(inj: &Injection) -> Result<Outcome, String> {
     for t in &targets {
         require_running(&span, t)?;
     }
-    let list: Vec<(&FaultEntry, Option<&str>)> =
-        targets.iter().map(|t| (&cfg.fault, Some(t.as_str()))).collect();
+    let list: Vec<(&FaultEntry, Option<&str>)> = targets
+        .iter()
+        .map(|t| (&cfg.fault, Some(t.as_str())))
+        .collect();
     let (observed, _, failures) = all_at_once(&span, &list);
     span.int("failures.total", observed as i64);
     if !failures.is_empty() {

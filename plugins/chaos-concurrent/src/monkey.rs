@@ -17,7 +17,10 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let span = composed::span("clnrm.chaos.monkey", inj.parent, "chaos_monkey");
     span.bool("chaos.random", true);
     span.int("monkey.rounds", cfg.rounds as i64);
-    span.int("monkey.failure_rate_percent", cfg.failure_rate_percent as i64);
+    span.int(
+        "monkey.failure_rate_percent",
+        cfg.failure_rate_percent as i64,
+    );
     span.int("monkey.interval_ms", cfg.interval_ms as i64);
     span.str("monkey.targets", &targets.join(","));
     let types: Vec<&str> = cfg.faults.iter().map(|f| f.fault_type()).collect();
@@ -62,7 +65,10 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
             if TERMINAL.contains(&fault.fault_type()) {
                 down.push(target);
             }
-        } else if let Some(why) = composed::failure(&format!("round {round}: {} on {target}", fault.fault_type()), &r) {
+        } else if let Some(why) = composed::failure(
+            &format!("round {round}: {} on {target}", fault.fault_type()),
+            &r,
+        ) {
             failures.push(why);
         }
     }

@@ -57,12 +57,23 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
 
     let sick = unhealthy(&services, &inj.services, cfg.probe_port);
     if !sick.is_empty() {
-        return span.fail(format!("not healthy before the faults: {}", sick.join("; ")));
+        return span.fail(format!(
+            "not healthy before the faults: {}",
+            sick.join("; ")
+        ));
     }
-    composed::event(&span, "normal", &[("services.healthy", AttrValue::Int(services.len() as i64))]);
+    composed::event(
+        &span,
+        "normal",
+        &[("services.healthy", AttrValue::Int(services.len() as i64))],
+    );
 
     let list: Vec<(&FaultEntry, Option<&str>)> = cfg.faults.iter().map(|f| (f, None)).collect();
-    composed::event(&span, "chaos", &[("chaos.count", AttrValue::Int(list.len() as i64))]);
+    composed::event(
+        &span,
+        "chaos",
+        &[("chaos.count", AttrValue::Int(list.len() as i64))],
+    );
     let results = composed::run_all(&list, span.0);
     let failures: Vec<String> = cfg
         .faults
@@ -77,7 +88,11 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     // The faults have ended (each composed call returns once its fault is
     // lifted): now the system must come back by itself.
     let t0 = clock::now_ms();
-    composed::event(&span, "recovery", &[("chaos.observed_count", AttrValue::Int(results.len() as i64))]);
+    composed::event(
+        &span,
+        "recovery",
+        &[("chaos.observed_count", AttrValue::Int(results.len() as i64))],
+    );
     loop {
         let sick = unhealthy(&services, &inj.services, cfg.probe_port);
         if sick.is_empty() {
@@ -95,15 +110,33 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let recovered_ms = clock::now_ms().saturating_sub(t0);
 
     let sick = unhealthy(&services, &inj.services, cfg.probe_port);
-    composed::event(&span, "verification", &[("services.stable", AttrValue::Int((services.len() - sick.len()) as i64))]);
-    let ok = FaultSpan(spans::start("clnrm.recovery.success", span.0, SpanKind::Internal));
+    composed::event(
+        &span,
+        "verification",
+        &[(
+            "services.stable",
+            AttrValue::Int((services.len() - sick.len()) as i64),
+        )],
+    );
+    let ok = FaultSpan(spans::start(
+        "clnrm.recovery.success",
+        span.0,
+        SpanKind::Internal,
+    ));
     ok.str("chaos.type", "concurrent_recovery");
     ok.bool("recovery.complete", true);
     ok.bool("system.stable", sick.is_empty());
     ok.int("services.total", services.len() as i64);
     ok.int("services.stable", (services.len() - sick.len()) as i64);
     ok.int("recovery.elapsed_ms", recovered_ms as i64);
-    ok.str("recovery.check", if cfg.probe_port.is_some() { "running+tcp" } else { "running" });
+    ok.str(
+        "recovery.check",
+        if cfg.probe_port.is_some() {
+            "running+tcp"
+        } else {
+            "running"
+        },
+    );
     if !sick.is_empty() {
         let msg = format!("recovered, then unstable again: {}", sick.join("; "));
         let _ = ok.fail::<()>(msg.clone());
@@ -121,4 +154,3 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         ),
     })
 }
-

@@ -173,7 +173,10 @@ fn recover_timeout_ms() -> u64 {
 
 fn each(faults: &[FaultEntry], targeted: bool) -> Result<(), ConfigError> {
     if faults.is_empty() {
-        return Err(ConfigError::invalid_value(&path(&["faults"]), "name at least one fault"));
+        return Err(ConfigError::invalid_value(
+            &path(&["faults"]),
+            "name at least one fault",
+        ));
     }
     for (i, f) in faults.iter().enumerate() {
         f.check(&path(&["faults", &i.to_string()]), targeted)?;
@@ -195,7 +198,10 @@ pub fn check(fault_type: &str, json: &str) -> Result<(), ConfigError> {
                 ));
             }
             if c.rounds == 0 {
-                return Err(ConfigError::invalid_value(&path(&["rounds"]), "must be at least 1"));
+                return Err(ConfigError::invalid_value(
+                    &path(&["rounds"]),
+                    "must be at least 1",
+                ));
             }
             Ok(())
         }

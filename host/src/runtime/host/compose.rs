@@ -50,10 +50,13 @@ impl PluginState {
         self.span(parent)?;
         let composer = self.composer()?.clone();
         let sctx = self.scenario()?.clone();
-        let args = json!([faults
-            .iter()
-            .map(|f| json!([f.fault_type, f.config_json]))
-            .collect::<Vec<_>>(), parent]);
+        let args = json!([
+            faults
+                .iter()
+                .map(|f| json!([f.fault_type, f.config_json]))
+                .collect::<Vec<_>>(),
+            parent
+        ]);
         let (recorded, mut shares) = match self.journal.check_nested(call.as_str(), &args)? {
             Some((r, n)) => (Some(r), n.into_iter().map(Some).collect()),
             None => (None, Vec::new()),
@@ -98,7 +101,9 @@ impl compose::Host for PluginState {
         let mut answers = self
             .compose_all(HostCall::COMPOSE_RUN, vec![fault], parent)
             .await?;
-        Ok(to_wit(answers.pop().unwrap_or_else(|| Err("no answer".into()))))
+        Ok(to_wit(
+            answers.pop().unwrap_or_else(|| Err("no answer".into())),
+        ))
     }
 
     async fn run_all(
