@@ -157,6 +157,12 @@ fn the_concurrent_suite_replays_without_docker_and_catches_a_changed_composed_pl
         .env("CLNRM_PLUGIN_DIR", plugins.path())
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 1, "divergence is a failure");
+    assert!(
+        r.stdout
+            .contains("plugin changed since the recording: chaos-container"),
+        "{}",
+        r.stdout
+    );
     let line = r
         .stdout
         .lines()

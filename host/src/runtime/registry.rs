@@ -97,11 +97,21 @@ pub struct ResolvedPlugins {
 }
 
 impl ResolvedPlugins {
-    /// Every plugin used, by name (for the report).
+    /// Every plugin used, by name (for the report and the recording): with a
+    /// composing plugin, every plugin it may compose too, so a replay names a
+    /// composed plugin that changed.
     pub fn infos(&self) -> BTreeMap<String, PluginInfo> {
+        let composed = self
+            .chaos
+            .values()
+            .any(|p| p.composes())
+            .then(|| self.composable.values())
+            .into_iter()
+            .flatten();
         self.chaos
             .values()
             .chain(self.validators.values())
+            .chain(composed)
             .map(|p| (p.info.name.clone(), p.info.clone()))
             .collect()
     }
