@@ -8,6 +8,7 @@ mod cache;
 mod call;
 mod compat;
 pub mod compose;
+mod compose_check;
 mod host;
 pub mod journal;
 mod registry;

@@ -134,6 +134,24 @@ impl LoadedPlugin {
         self.grants.has(super::host::Capability::Compose)
     }
 
+    /// Ask this chaos plugin whether `config_json` is a valid `fault_type` table.
+    pub(super) async fn check_chaos(
+        &self,
+        engine: &Engine,
+        fault_type: &str,
+        config_json: &str,
+    ) -> Result<Result<(), ConfigError>, PluginError> {
+        match &self.pre {
+            Pre::Chaos(pre) => {
+                call::check_chaos(engine, pre, &self.info.name, fault_type, config_json).await
+            }
+            Pre::Validator(_) => Err(PluginError::Failed {
+                plugin: self.info.name.clone(),
+                message: "is a validator, not a chaos plugin".into(),
+            }),
+        }
+    }
+
     /// Run one injection of this chaos plugin (a scenario's, or a composed one).
     pub(super) async fn inject_with(
         &self,
@@ -481,7 +499,14 @@ impl Registry {
                 return Err(bad(span, what, message, help));
             }
             if p.composes() {
-                if let Some((e, help)) = self.check_composed(p, &inj.config_json, plugins).await {
+                if let Some((e, help)) = super::compose_check::check(
+                    &self.engine,
+                    p,
+                    &inj.config_json,
+                    &plugins.composable,
+                )
+                .await
+                {
                     let (span, message, h) =
                         config_error_report(&e, "chaos_injection", &inj.positions, &inj.span);
                     return Err(bad(span, what, message, help.or(h)));
@@ -516,112 +541,6 @@ impl Registry {
             }
         }
         Ok(())
-    }
-
-    /// The faults a composing injection names, checked before anything runs:
-    /// each entry of `faults = [...]` and `fault = ...` (a type name, or a
-    /// table with `type`) must be a type some other plugin handles, and its
-    /// table must pass that plugin's `check`. The error (paths from the
-    /// injection's table) and a hint.
-    async fn check_composed(
-        &self,
-        composer: &LoadedPlugin,
-        config_json: &str,
-        plugins: &ResolvedPlugins,
-    ) -> Option<(ConfigError, Option<String>)> {
-        use crate::runtime::bindings::chaos::clnrm::chaos::types::InvalidValue;
-        let v: serde_json::Value = serde_json::from_str(config_json).ok()?;
-        let mut entries: Vec<(Vec<String>, &serde_json::Value)> = Vec::new();
-        if let Some(f) = v.get("fault") {
-            entries.push((vec!["fault".into()], f));
-        }
-        for (i, f) in v
-            .get("faults")
-            .and_then(|f| f.as_array())
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
-            entries.push((vec!["faults".into(), i.to_string()], f));
-        }
-        let invalid = |path: &[String], message: String| {
-            ConfigError::InvalidValue(InvalidValue {
-                path: path.to_vec(),
-                message,
-            })
-        };
-        for (path, entry) in entries {
-            let (fault_type, table) = match entry {
-                serde_json::Value::String(t) => (t.clone(), serde_json::json!({ "type": t })),
-                serde_json::Value::Object(o) => match o.get("type").and_then(|t| t.as_str()) {
-                    Some(t) => (t.to_string(), entry.clone()),
-                    None => {
-                        return Some((
-                            invalid(&path, "a composed fault needs its `type`".into()),
-                            Some("write a fault type name, or a table with type = \"...\"".into()),
-                        ))
-                    }
-                },
-                _ => {
-                    return Some((
-                        invalid(
-                            &path,
-                            "expected a fault type name or a table with `type`".into(),
-                        ),
-                        None,
-                    ))
-                }
-            };
-            let Some(target) = plugins.composable.get(&fault_type) else {
-                let known: Vec<&str> = {
-                    let mut k: Vec<&str> = plugins
-                        .composable
-                        .iter()
-                        .filter(|(_, p)| p.info.name != composer.info.name)
-                        .map(|(t, _)| t.as_str())
-                        .collect();
-                    k.sort();
-                    k
-                };
-                let help = match nearest(&fault_type, known.iter().copied()) {
-                    Some(n) => format!(
-                        "did you mean `{n}`? fault types to compose: {}",
-                        known.join(", ")
-                    ),
-                    None => format!("fault types to compose: {}", known.join(", ")),
-                };
-                return Some((
-                    invalid(&path, format!("unknown fault type `{fault_type}`")),
-                    Some(help),
-                ));
-            };
-            if target.info.name == composer.info.name {
-                return Some((
-                    invalid(
-                        &path,
-                        format!("`{fault_type}` is {}'s own fault type; a plugin cannot compose itself", composer.info.name),
-                    ),
-                    Some("compose fault types of other plugins (chaos-container, chaos-network, chaos-resource, ...)".into()),
-                ));
-            }
-            let Pre::Chaos(pre) = &target.pre else {
-                continue;
-            };
-            match call::check_chaos(
-                &self.engine,
-                pre,
-                &target.info.name,
-                &fault_type,
-                &table.to_string(),
-            )
-            .await
-            {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Some((prefix_path(e, &path), None)),
-                Err(e) => return Some((invalid(&path, e.to_string()), None)),
-            }
-        }
-        None
     }
 
     /// First-party plugins whose file name starts with `prefix`, sorted.
@@ -863,36 +782,6 @@ fn unknown_peer(config_json: &str, services: &[String]) -> Option<ConfigError> {
             ),
         },
     ))
-}
-
-/// A composed fault's `check` error, its paths made relative to the
-/// composing injection's table (`faults[2].latency_ms`).
-fn prefix_path(e: ConfigError, prefix: &[String]) -> ConfigError {
-    let join = |p: Vec<String>| prefix.iter().cloned().chain(p).collect::<Vec<_>>();
-    match e {
-        ConfigError::UnknownKey(mut u) => {
-            u.path = join(u.path);
-            ConfigError::UnknownKey(u)
-        }
-        ConfigError::MissingKey(mut m) => {
-            m.path = join(m.path);
-            ConfigError::MissingKey(m)
-        }
-        ConfigError::WrongType(mut w) => {
-            w.path = join(w.path);
-            ConfigError::WrongType(w)
-        }
-        ConfigError::InvalidValue(mut v) => {
-            v.path = join(v.path);
-            ConfigError::InvalidValue(v)
-        }
-        ConfigError::Other(m) => ConfigError::InvalidValue(
-            crate::runtime::bindings::chaos::clnrm::chaos::types::InvalidValue {
-                path: prefix.to_vec(),
-                message: m,
-            },
-        ),
-    }
 }
 
 fn config_error_report(

@@ -16,7 +16,11 @@ image = "clnrm-base:latest"
 "#;
 
 fn chain(fake: &Fake, gaps_ms: [u64; 3]) {
-    for (i, (cmd, ms)) in ["fail-1", "fail-2", "fail-3"].iter().zip(gaps_ms).enumerate() {
+    for (i, (cmd, ms)) in ["fail-1", "fail-2", "fail-3"]
+        .iter()
+        .zip(gaps_ms)
+        .enumerate()
+    {
         fake.script(
             cmd,
             Script {
@@ -50,7 +54,10 @@ async fn steps_failing_one_after_another_are_a_cascade() {
     assert_eq!(str_attr(c, "cascade.source"), "steps");
     assert!(bool_attr(c, "cascade.detected"));
     assert_eq!(int_attr(c, "cascade.depth"), 3);
-    assert_eq!(str_attr(c, "cascade.path"), "primary -> secondary -> tertiary");
+    assert_eq!(
+        str_attr(c, "cascade.path"),
+        "primary -> secondary -> tertiary"
+    );
     assert_eq!(str_attr(c, "cascade.exit_codes"), "1,2,3");
     assert_ok(c);
     // It reads finished steps: it starts after the last of them ended.
@@ -63,5 +70,9 @@ async fn simultaneous_failures_are_not_a_cascade() {
     chain(&fake, [0, 20, 40]);
     let out = run(&fake, &format!("{SERVICES}{SCENARIO}")).await;
     assert!(out.passed);
-    assert!(!has_span(&out, "clnrm.failure.cascade"), "{:?}", names(&out));
+    assert!(
+        !has_span(&out, "clnrm.failure.cascade"),
+        "{:?}",
+        names(&out)
+    );
 }
