@@ -168,10 +168,9 @@ fn seed_readme_snippets_validate_unchanged() {
     }
 }
 
-/// Suites the README names that this branch does not have yet: `concurrent_chaos`
-/// comes with the chaos-concurrent plugin (issue 11). Listed, so the test says when
-/// it arrives.
-const NOT_YET: [&str; 1] = ["tests/chaos/concurrent_chaos.clnrm.toml"];
+/// Suites the README names that do not exist yet (none now: all five are in
+/// tests/chaos). Listed, so the test says when one arrives.
+const NOT_YET: [&str; 0] = [];
 
 #[test]
 fn seed_readme_commands_work_as_written() {

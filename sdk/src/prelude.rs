@@ -1,8 +1,8 @@
 //! What a plugin author imports: `use clnrm_sdk::prelude::*;`.
 //!
 //! - chaos plugins: [`ChaosPlugin`], [`Injection`], [`Outcome`], [`PluginInfo`],
-//!   [`plugin_info`], the host interfaces ([`cgroup`] and [`net`] (0.3.1), [`scenario`]
-//!   (0.3.2), [`clock`],
+//!   [`plugin_info`], the host interfaces ([`cgroup`] and [`net`] (0.3.1), [`scenario`] and
+//!   [`compose`] (0.3.2), [`clock`],
 //!   [`container`], [`rng`], [`spans`]),
 //!   the [`fault`](crate::fault) helpers ([`FaultSpan`], [`target`], [`Signal`],
 //!   [`wait_state`], [`wait_attached`], [`require_running`], [`injection_config`]);
@@ -15,7 +15,7 @@
 //!   WIT `Guest`).
 
 pub use crate::chaos::clnrm::chaos::types::PluginInfo;
-pub use crate::chaos::clnrm::chaos::{cgroup, clock, container, net, rng, scenario, spans};
+pub use crate::chaos::clnrm::chaos::{cgroup, clock, compose, container, net, rng, scenario, spans};
 pub use crate::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
 pub use crate::chaos_support::{plugin_info, unhandled, ChaosPlugin};
 pub use crate::config::{self, ConfigError};

@@ -819,6 +819,7 @@ mod tests {
             tmpfs: Default::default(),
             capabilities: Vec::new(),
             wait_for_span: None,
+            depends_on: Vec::new(),
         }
     }
 

@@ -101,6 +101,13 @@ pub async fn run(
         net: Default::default(),
         steps_done: Default::default(),
         schedule: crate::runtime::schedule::Schedule::new(sc.injections.len()),
+        compose: ctx.registry.composer(
+            plugins,
+            suite,
+            sc,
+            Limits::chaos(sc.max_duration),
+            trace.clock().epoch_unix_ns(),
+        ),
     });
     let mut interrupted = ctx.interrupt.is_set();
     let (steps, injected) = if setup_error.is_none() && !interrupted {
@@ -189,6 +196,9 @@ pub async fn run(
         .iter()
         .find(|s| s.outcome.error_type == Some(ErrorType::Timeout))
         .or_else(|| steps.iter().find(|s| s.outcome.failed()));
+    if !interrupted {
+        super::cascade::detect(trace, span, sc, &steps);
+    }
     // The recovery probe runs once the pressure is over, and only when
     // everything before it went as planned.
     let probe_error = match (&sc.recovery_probe, sc.services.first()) {
@@ -540,6 +550,7 @@ async fn inject_one(
             Journal::Live
         },
         ready: Some(ready),
+        depth: 0,
     };
     let ret = ctx.registry.inject(plugin, &injection, call).await;
     recording.plugin = plugin.info.name.clone();

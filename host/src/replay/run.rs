@@ -71,7 +71,13 @@ pub async fn replay(
             ));
             break;
         };
-        calls += inj.calls.len();
+        calls += count_calls(&inj.calls);
+        let limits = Limits::chaos(Duration::from_secs(60));
+        let compose = suite
+            .scenarios
+            .iter()
+            .find(|s| s.name == inj.scenario)
+            .and_then(|sc| registry.composer(&plugins, &suite, sc, limits, rec.epoch_unix_ns));
         let sctx = Arc::new(ScenarioCtx {
             backend: Arc::new(crate::backend::Replay),
             containers: Default::default(),
@@ -82,14 +88,16 @@ pub async fn replay(
             // Answered from the recording; never read in replay.
             steps_done: Default::default(),
             schedule: Default::default(),
+            compose,
         });
         let call = ChaosCall {
             stream_seed: seed::stream_seed(seed, &inj.scenario, &plugin.info.name, inj.index),
             epoch_ns: rec.epoch_unix_ns,
-            limits: Limits::chaos(Duration::from_secs(60)),
+            limits,
             scenario: sctx,
             journal: Journal::replay(inj.calls.clone()),
             ready: None,
+            depth: 0,
         };
         let injection = Injection {
             fault_type: inj.fault_type.clone(),
@@ -169,6 +177,14 @@ pub async fn replay(
         expectations_passed: findings.iter().filter(|f| f.passed).count(),
         expectations: findings.len(),
     })
+}
+
+/// Host calls in a recording, composed plugins' calls included.
+fn count_calls(calls: &[crate::runtime::journal::CallRecord]) -> usize {
+    calls
+        .iter()
+        .map(|c| 1 + c.nested.iter().map(|n| count_calls(n)).sum::<usize>())
+        .sum()
 }
 
 fn verdict(passed: bool) -> &'static str {

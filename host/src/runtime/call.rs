@@ -43,6 +43,8 @@ pub struct ChaosCall {
     /// Settled at the plugin's first host call, or when it returns: the
     /// scenario's steps wait for that (see [`super::schedule`]).
     pub ready: Option<super::schedule::Ready>,
+    /// 0 for a scenario's injection; n for a fault composed n levels down.
+    pub depth: u32,
 }
 
 /// What a chaos call returns: its result, the journal (the recorded calls),
@@ -84,6 +86,7 @@ fn new_store(
     epoch_ns: u64,
     scenario: Option<Arc<ScenarioCtx>>,
     journal: Journal,
+    depth: u32,
 ) -> Store<PluginState> {
     use rand_core::SeedableRng;
     let wasi_seed = u64::from_le_bytes(stream_seed[..8].try_into().unwrap_or_default());
@@ -96,6 +99,9 @@ fn new_store(
         plugin: plugin.to_string(),
         grants,
         rng: rand_chacha::ChaCha20Rng::from_seed(stream_seed),
+        stream_seed,
+        composed: 0,
+        depth,
         scenario,
         opened: Vec::new(),
         journal,
@@ -131,6 +137,7 @@ fn pure_store(engine: &Engine, plugin: &str, limits: &Limits) -> Store<PluginSta
         0,
         None,
         Journal::Live,
+        0,
     )
 }
 
@@ -204,6 +211,7 @@ pub(super) async fn inject(
         call.epoch_ns,
         Some(call.scenario),
         call.journal,
+        call.depth,
     );
     store.data_mut().ready = call.ready.clone();
     let stderr = store.data().stderr.clone();

@@ -21,6 +21,11 @@ pub struct CallRecord {
     pub call: String,
     pub args: Value,
     pub result: Value,
+    /// `compose.run` / `compose.run-all`: the host calls of each composed
+    /// fault's own plugin call, in the order of its faults (replay re-runs
+    /// those plugins on them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nested: Vec<Vec<CallRecord>>,
 }
 
 impl CallRecord {
@@ -162,6 +167,7 @@ impl Journal {
                 call: call.to_string(),
                 args,
                 result: value,
+                nested: Vec::new(),
             }),
             Journal::Replay { .. } => {
                 if let Some(rec) = recorded {
@@ -179,6 +185,72 @@ impl Journal {
             Journal::Live => {}
         }
         Ok(())
+    }
+
+    /// A call that runs other plugin calls (`compose.*`): in replay, the
+    /// recorded result and the recorded calls of each nested plugin call,
+    /// after checking the call itself; None when not replaying.
+    pub fn check_nested(
+        &mut self,
+        call: &str,
+        args: &Value,
+    ) -> wasmtime::Result<Option<(Value, Vec<Vec<CallRecord>>)>> {
+        if !self.is_replay() {
+            return Ok(None);
+        }
+        let rec = self.take(call, args)?;
+        Ok(Some((rec.result, rec.nested)))
+    }
+
+    /// A nested plugin call of the call just taken diverged: the divergence
+    /// of this journal, at that call, naming the nested one.
+    pub fn nested_divergence(
+        &mut self,
+        call: &str,
+        fault: usize,
+        d: Divergence,
+    ) -> wasmtime::Error {
+        if let Journal::Replay { next, .. } = self {
+            *next = next.saturating_sub(1);
+        }
+        self.diverge(
+            format!(
+                "{call}, fault #{}, its call #{}: {}",
+                fault + 1,
+                d.index,
+                d.expected
+            ),
+            d.actual,
+        )
+    }
+
+    /// After a nested call ran: record it with each nested plugin call's
+    /// host calls, or (replay) compare its result with the recorded one.
+    pub fn after_nested<T: Serialize>(
+        &mut self,
+        call: &str,
+        args: Value,
+        result: &T,
+        recorded: Option<Value>,
+        nested: Vec<Vec<CallRecord>>,
+    ) -> wasmtime::Result<()> {
+        self.after(call, args, result, recorded)?;
+        if let Journal::Record(calls) = self {
+            if let Some(last) = calls.last_mut() {
+                last.nested = nested;
+            }
+        }
+        Ok(())
+    }
+
+    /// The journal a nested plugin call gets: live, recording, or replaying
+    /// `recorded` (its share of the recorded nested calls).
+    pub fn nested(&self, recorded: Option<Vec<CallRecord>>) -> Journal {
+        match self {
+            Journal::Live => Journal::Live,
+            Journal::Record(_) => Journal::Record(Vec::new()),
+            Journal::Replay { .. } => Journal::replay(recorded.unwrap_or_default()),
+        }
     }
 
     /// At the end of a replayed plugin call: calls left over are a divergence
@@ -254,17 +326,60 @@ mod tests {
     }
 
     #[test]
+    fn nested_calls_are_recorded_with_their_plugin_calls_and_replayed() {
+        let inner = vec![CallRecord {
+            call: "container.kill".into(),
+            args: json!(["a", "SIGKILL"]),
+            result: json!({"Ok": null}),
+            nested: Vec::new(),
+        }];
+        let mut j = Journal::Record(Vec::new());
+        assert!(matches!(j.nested(None), Journal::Record(_)));
+        j.after_nested("compose.run", json!(["x"]), &1u8, None, vec![inner.clone()])
+            .unwrap();
+        let calls = j.into_calls();
+        assert_eq!(calls[0].nested, vec![inner.clone()]);
+        // Serialized without `nested` when empty: older recordings read the same.
+        let text = serde_json::to_string(&inner[0]).unwrap();
+        assert!(!text.contains("nested"), "{text}");
+
+        let mut r = Journal::replay(calls);
+        let (result, nested) = r
+            .check_nested("compose.run", &json!(["x"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((result, nested.clone()), (json!(1), vec![inner]));
+        let mut n = r.nested(nested.into_iter().next());
+        assert!(n.is_replay());
+        assert!(n
+            .answer::<Value>("container.kill", &json!(["a", "SIGTERM"]))
+            .is_err());
+        let d = n.finish().unwrap();
+        let _ = r.nested_divergence("compose.run", 0, d);
+        let d = r.finish().unwrap();
+        assert_eq!(d.index, 1);
+        assert!(
+            d.expected.contains("compose.run, fault #1, its call #1"),
+            "{}",
+            d.expected
+        );
+        assert_eq!(d.actual, r#"container.kill("a", "SIGTERM")"#);
+    }
+
+    #[test]
     fn executed_calls_compare_results_and_leftovers_diverge() {
         let calls = vec![
             CallRecord {
                 call: "rng.next-u64".into(),
                 args: json!([]),
                 result: json!(7),
+                nested: Vec::new(),
             },
             CallRecord {
                 call: "clock.now-ms".into(),
                 args: json!([]),
                 result: json!(1),
+                nested: Vec::new(),
             },
         ];
         let mut r = Journal::replay(calls.clone());

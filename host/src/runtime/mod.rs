@@ -7,6 +7,8 @@ mod bindings;
 mod cache;
 mod call;
 mod compat;
+pub mod compose;
+mod compose_check;
 mod host;
 pub mod journal;
 mod registry;
@@ -15,6 +17,7 @@ mod scenario;
 pub mod schedule;
 
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
+pub use compose::Composer;
 pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};
 pub use sandbox::Limits;
 pub use scenario::{FaultKind, FaultLog, ScenarioCtx};

@@ -91,14 +91,27 @@ pub struct LoadedPlugin {
 pub struct ResolvedPlugins {
     pub chaos: HashMap<String, Arc<LoadedPlugin>>,
     pub validators: HashMap<String, Arc<LoadedPlugin>>,
+    /// Every fault type a loaded chaos plugin handles (same precedence as
+    /// `chaos`): what `clnrm:chaos/compose` can route to.
+    pub composable: HashMap<String, Arc<LoadedPlugin>>,
 }
 
 impl ResolvedPlugins {
-    /// Every plugin used, by name (for the report).
+    /// Every plugin used, by name (for the report and the recording): with a
+    /// composing plugin, every plugin it may compose too, so a replay names a
+    /// composed plugin that changed.
     pub fn infos(&self) -> BTreeMap<String, PluginInfo> {
+        let composed = self
+            .chaos
+            .values()
+            .any(|p| p.composes())
+            .then(|| self.composable.values())
+            .into_iter()
+            .flatten();
         self.chaos
             .values()
             .chain(self.validators.values())
+            .chain(composed)
             .map(|p| (p.info.name.clone(), p.info.clone()))
             .collect()
     }
@@ -113,6 +126,53 @@ pub struct Registry {
     searched: Vec<PathBuf>,
     cache: Cache,
     loaded: Mutex<HashMap<PathBuf, Arc<LoadedPlugin>>>,
+}
+
+impl LoadedPlugin {
+    /// Whether it may compose other plugins' faults.
+    pub fn composes(&self) -> bool {
+        self.grants.has(super::host::Capability::Compose)
+    }
+
+    /// Ask this chaos plugin whether `config_json` is a valid `fault_type` table.
+    pub(super) async fn check_chaos(
+        &self,
+        engine: &Engine,
+        fault_type: &str,
+        config_json: &str,
+    ) -> Result<Result<(), ConfigError>, PluginError> {
+        match &self.pre {
+            Pre::Chaos(pre) => {
+                call::check_chaos(engine, pre, &self.info.name, fault_type, config_json).await
+            }
+            Pre::Validator(_) => Err(PluginError::Failed {
+                plugin: self.info.name.clone(),
+                message: "is a validator, not a chaos plugin".into(),
+            }),
+        }
+    }
+
+    /// Run one injection of this chaos plugin (a scenario's, or a composed one).
+    pub(super) async fn inject_with(
+        &self,
+        engine: &Engine,
+        injection: &Injection,
+        call: ChaosCall,
+    ) -> ChaosReturn {
+        match &self.pre {
+            Pre::Chaos(pre) => {
+                call::inject(engine, pre, &self.info.name, self.grants, injection, call).await
+            }
+            Pre::Validator(_) => ChaosReturn {
+                result: Err(PluginError::Failed {
+                    plugin: self.info.name.clone(),
+                    message: "is a validator, not a chaos plugin".into(),
+                }),
+                journal: call.journal,
+                divergence: None,
+            },
+        }
+    }
 }
 
 impl Registry {
@@ -314,6 +374,11 @@ impl Registry {
                 chaos_candidates.push(self.load(&name, &path).await?);
             }
         }
+        for p in &chaos_candidates {
+            for t in &p.info.handles {
+                out.composable.entry(t.clone()).or_insert_with(|| p.clone());
+            }
+        }
         for inj in suite.scenarios.iter().flat_map(|s| &s.injections) {
             if out.chaos.contains_key(&inj.fault_type) {
                 continue;
@@ -433,6 +498,20 @@ impl Registry {
                     config_error_report(&e, "chaos_injection", &inj.positions, &inj.span);
                 return Err(bad(span, what, message, help));
             }
+            if p.composes() {
+                if let Some((e, help)) = super::compose_check::check(
+                    &self.engine,
+                    p,
+                    &inj.config_json,
+                    &plugins.composable,
+                )
+                .await
+                {
+                    let (span, message, h) =
+                        config_error_report(&e, "chaos_injection", &inj.positions, &inj.span);
+                    return Err(bad(span, what, message, help.or(h)));
+                }
+            }
         }
         for exp in &suite.expectations {
             let Some(p) = plugins.validators.get(&exp.table) else {
@@ -485,27 +564,31 @@ impl Registry {
         injection: &Injection,
         call: ChaosCall,
     ) -> ChaosReturn {
-        match &plugin.pre {
-            Pre::Chaos(pre) => {
-                call::inject(
-                    &self.engine,
-                    pre,
-                    &plugin.info.name,
-                    plugin.grants,
-                    injection,
-                    call,
-                )
-                .await
-            }
-            Pre::Validator(_) => ChaosReturn {
-                result: Err(PluginError::Failed {
-                    plugin: plugin.info.name.clone(),
-                    message: "is a validator, not a chaos plugin".into(),
-                }),
-                journal: call.journal,
-                divergence: None,
-            },
+        plugin.inject_with(&self.engine, injection, call).await
+    }
+
+    /// What a scenario's chaos calls compose with (`clnrm:chaos/compose`):
+    /// None when no chaos plugin of the suite composes.
+    pub fn composer(
+        &self,
+        plugins: &ResolvedPlugins,
+        suite: &Suite,
+        scenario: &crate::suite::ScenarioSpec,
+        limits: super::Limits,
+        epoch_ns: u64,
+    ) -> Option<Arc<super::Composer>> {
+        if !plugins.chaos.values().any(|p| p.composes()) {
+            return None;
         }
+        Some(Arc::new(super::Composer {
+            engine: self.engine.clone(),
+            plugins: plugins.composable.clone(),
+            scenario: scenario.name.clone(),
+            services: scenario.services.clone(),
+            dependents: suite.dependents(&scenario.services),
+            limits,
+            epoch_ns,
+        }))
     }
 
     pub async fn validate(
@@ -666,6 +749,17 @@ fn unknown_peer(config_json: &str, services: &[String]) -> Option<ConfigError> {
                 refs.push((vec!["peers".into(), i.to_string()], name));
             }
         }
+    }
+    // The composition dialect: `targets = [...]` and `root = "..."`.
+    if let Some(targets) = v.get("targets").and_then(|p| p.as_array()) {
+        for (i, p) in targets.iter().enumerate() {
+            if let Some(name) = p.as_str() {
+                refs.push((vec!["targets".into(), i.to_string()], name));
+            }
+        }
+    }
+    if let Some(name) = v.get("root").and_then(|r| r.as_str()) {
+        refs.push((vec!["root".into()], name));
     }
     if let Some(groups) = v.get("groups").and_then(|g| g.as_array()) {
         for (i, g) in groups.iter().enumerate() {

@@ -27,6 +27,8 @@ pub struct ScenarioCtx {
     pub steps_done: std::sync::atomic::AtomicBool,
     /// Holds plugins put on the steps (`clnrm:chaos/scenario`).
     pub schedule: super::schedule::Schedule,
+    /// What `clnrm:chaos/compose` runs other plugins' faults with.
+    pub compose: Option<Arc<super::compose::Composer>>,
 }
 
 /// Which disruptive host operation succeeded on which service, and when (run

@@ -87,6 +87,26 @@ pub struct Suite {
 }
 
 impl Suite {
+    /// For each of `services`, those of `services` whose `depends_on` names
+    /// it, in `services`' order (what `compose.dependents` answers).
+    pub fn dependents(&self, services: &[String]) -> BTreeMap<String, Vec<String>> {
+        services
+            .iter()
+            .map(|s| {
+                let deps = services
+                    .iter()
+                    .filter(|d| {
+                        self.services
+                            .get(*d)
+                            .is_some_and(|spec| spec.depends_on.contains(s))
+                    })
+                    .cloned()
+                    .collect();
+                (s.clone(), deps)
+            })
+            .collect()
+    }
+
     /// An error pointing into this suite's source.
     pub fn error_at(
         &self,

@@ -33,6 +33,10 @@ pub struct Service {
     pub capabilities: Vec<String>,
     /// A span that must exist before the scenario's steps start.
     pub wait_for_span: Option<Spanned<String>>,
+    /// Services this one needs: when one of them fails, this one is expected
+    /// to fail after it (`cascade_failure` follows these edges).
+    #[serde(default)]
+    pub depends_on: Vec<Spanned<String>>,
 }
 
 impl TableShape for Service {
@@ -71,6 +75,8 @@ pub struct ServiceSpec {
     pub capabilities: Vec<String>,
     /// `wait_for_span`: a span that must exist before the scenario's steps start.
     pub wait_for_span: Option<String>,
+    /// `depends_on`: services this one needs (each a defined service).
+    pub depends_on: Vec<String>,
 }
 
 /// The services by id, `[limits]` filling in what a service's own `limits`
@@ -83,6 +89,23 @@ pub fn check_all(
     let mut out = BTreeMap::new();
     for (id, s) in raw {
         out.insert(id.clone(), s.check(cx, id, defaults)?);
+    }
+    // `depends_on` names other services: checked once all are known.
+    for (id, s) in raw {
+        let mut deps = Vec::new();
+        for d in &s.depends_on {
+            if d.get_ref() == id {
+                return Err(cx.err(
+                    d.span(),
+                    format!("service `{id}` depends on itself"),
+                    Some("`depends_on` names the other services this one needs".into()),
+                ));
+            }
+            deps.push(service_ref(cx, d, &out)?);
+        }
+        if let Some(spec) = out.get_mut(id) {
+            spec.depends_on = deps;
+        }
     }
     Ok(out)
 }
@@ -165,6 +188,7 @@ impl Service {
             tmpfs: self.limits.tmpfs.clone(),
             capabilities: self.capabilities.clone(),
             wait_for_span: self.wait_for_span.as_ref().map(|w| w.get_ref().clone()),
+            depends_on: Vec::new(),
         })
     }
 }
@@ -286,6 +310,26 @@ mod tests {
         ));
         assert_eq!((l, c), (6, 29), "{m}");
         assert!(m.contains("without `memory_mb`"), "{m}");
+    }
+
+    #[test]
+    fn depends_on_names_defined_services() {
+        let two = OK.replace(
+            "[service.app]\nimage = \"clnrm-base:latest\"",
+            "[service.app]\nimage = \"clnrm-base:latest\"\ndepends_on = [\"db\"]\n[service.db]\nimage = \"clnrm-base:latest\"",
+        );
+        let s = load_text(&two).unwrap();
+        assert_eq!(s.services["app"].depends_on, ["db"]);
+        assert!(s.services["db"].depends_on.is_empty());
+        let (l, c, m, h) = fails(&two.replace("depends_on = [\"db\"]", "depends_on = [\"dbb\"]"));
+        assert_eq!((l, c), (6, 15), "{m}");
+        assert!(m.contains("unknown service `dbb`"), "{m}");
+        assert!(h.contains("did you mean `db`"), "{h}");
+        let (l, c, m, _) = fails(&two.replace("depends_on = [\"db\"]", "depends_on = [\"app\"]"));
+        assert_eq!((l, c), (6, 15), "{m}");
+        assert!(m.contains("depends on itself"), "{m}");
+        let (_, _, m, _) = fails(&two.replace("depends_on = [\"db\"]", "depends_on = \"db\""));
+        assert!(m.contains("depends_on") || m.contains("sequence"), "{m}");
     }
 
     #[test]

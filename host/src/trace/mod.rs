@@ -163,6 +163,11 @@ impl Trace {
         }
     }
 
+    /// When span `id` ended (run clock, ns), if it has.
+    pub fn ended_at(&self, id: SpanId) -> Option<u64> {
+        self.lock().get(id.0 as usize).and_then(|s| s.end_ns)
+    }
+
     /// Whether `id` names a span of this trace.
     pub fn contains(&self, id: SpanId) -> bool {
         (id.0 as usize) < self.lock().len()

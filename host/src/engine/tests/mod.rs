@@ -3,6 +3,7 @@
 //! Time is tokio's paused clock, so durations are exact and nothing sleeps.
 
 mod artifacts;
+mod cascade;
 mod cleanup;
 mod environment;
 mod interrupt;

@@ -26,6 +26,7 @@ fn service() -> ServiceSpec {
         tmpfs: Default::default(),
         capabilities: Vec::new(),
         wait_for_span: None,
+        depends_on: Vec::new(),
     }
 }
 

@@ -1,6 +1,6 @@
 //! The host side of the WIT imports: what a plugin may ask the host to do.
 //! One module per WIT interface, as wasmtime-wasi keeps one host file per
-//! interface: [`container`], [`net`], [`cgroup`], [`scenario`], [`clock`], [`rng`], [`spans`], [`log`], and for validators [`resource`] (0.3.2); plugins
+//! interface: [`container`], [`net`], [`cgroup`], [`scenario`], [`compose`], [`clock`], [`rng`], [`spans`], [`log`], and for validators [`resource`] (0.3.2); plugins
 //! built against the frozen 0.2 WIT reach the same code through [`v0_2`].
 //!
 //! Adding an interface (the coming `exec`, `net`, `cgroup`, `compose`):
@@ -17,6 +17,7 @@
 
 mod cgroup;
 mod clock;
+mod compose;
 mod container;
 mod convert;
 mod log;
@@ -55,6 +56,8 @@ pub enum Capability {
     Cgroup,
     /// `clnrm:chaos/scenario` (0.3.2): holds on the scenario's steps.
     Scenario,
+    /// `clnrm:chaos/compose` (0.3.2): run other plugins' faults by type name.
+    Compose,
 }
 
 impl Capability {
@@ -63,6 +66,7 @@ impl Capability {
         Capability::Net,
         Capability::Cgroup,
         Capability::Scenario,
+        Capability::Compose,
     ];
 
     /// The name a plugin declares, e.g. "container".
@@ -72,6 +76,7 @@ impl Capability {
             Capability::Net => "net",
             Capability::Cgroup => "cgroup",
             Capability::Scenario => "scenario",
+            Capability::Compose => "compose",
         }
     }
 
@@ -150,6 +155,12 @@ pub struct PluginState {
     pub(in crate::runtime) plugin: String,
     pub(in crate::runtime) grants: Grants,
     pub(in crate::runtime) rng: rand_chacha::ChaCha20Rng,
+    /// The seed of `rng`: composed faults derive theirs from it.
+    pub(in crate::runtime) stream_seed: [u8; 32],
+    /// Faults this call composed so far (numbers their streams).
+    pub(in crate::runtime) composed: u64,
+    /// 0 for an injection; n for a fault composed n levels down.
+    pub(in crate::runtime) depth: u32,
     pub(in crate::runtime) scenario: Option<Arc<ScenarioCtx>>,
     /// Spans this call opened, so the host can close them if the plugin dies.
     pub(in crate::runtime) opened: Vec<SpanId>,
@@ -285,10 +296,12 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "asks for capability \"containers\", which this host does not know \
-             (did you mean \"container\"?); known capabilities: \"container\", \"net\", \"cgroup\", \"scenario\""
+             (did you mean \"container\"?); known capabilities: \"container\", \"net\", \"cgroup\", \"scenario\", \"compose\""
         );
         let g = Grants::from_declared(&["cgroup".into()]).unwrap();
         assert!(g.has(Capability::Cgroup) && !g.has(Capability::Container));
+        let g = Grants::from_declared(&["compose".into()]).unwrap();
+        assert!(g.has(Capability::Compose) && !g.has(Capability::Container));
         let e = Grants::from_declared(&["gpu".into()]).unwrap_err();
         assert_eq!(e.nearest, None);
         assert!(e.to_string().contains("\"gpu\""), "{e}");
@@ -329,6 +342,9 @@ mod tests {
                 HostCall::SCENARIO_HOLD_FIRST_STEP,
                 "scenario.hold-first-step",
             ),
+            (HostCall::COMPOSE_RUN, "compose.run"),
+            (HostCall::COMPOSE_RUN_ALL, "compose.run-all"),
+            (HostCall::COMPOSE_DEPENDENTS, "compose.dependents"),
             (HostCall::CLOCK_NOW_MS, "clock.now-ms"),
             (HostCall::CLOCK_SLEEP_MS, "clock.sleep-ms"),
             (HostCall::RNG_NEXT_U_6_4, "rng.next-u64"),
