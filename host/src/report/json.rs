@@ -1,11 +1,9 @@
 //! `<name>.report.json`: the suite's outcome with its spans. Schema in
 //! docs/reports.md.
 
-use super::{rfc3339, write_report};
-use crate::confined::ConfinedDir;
+use super::rfc3339;
 use crate::engine::SuiteOutcome;
 use serde::Serialize;
-use std::path::PathBuf;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -20,7 +18,9 @@ struct Report<'a> {
     spans: &'a [crate::trace::SpanData],
 }
 
-pub fn write_json(dir: &ConfinedDir, outcome: &SuiteOutcome) -> std::io::Result<PathBuf> {
+/// The text of `<name>.report.json` (`write_all` writes it; the HTML page is
+/// rendered from it).
+pub fn report_text(outcome: &SuiteOutcome) -> std::io::Result<String> {
     let report = Report {
         schema: "clnrm.report/1",
         clnrm_version: env!("CARGO_PKG_VERSION"),
@@ -29,6 +29,5 @@ pub fn write_json(dir: &ConfinedDir, outcome: &SuiteOutcome) -> std::io::Result<
         outcome,
         spans: &outcome.spans,
     };
-    let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
-    write_report(dir, outcome, "report.json", text)
+    serde_json::to_string_pretty(&report).map_err(std::io::Error::other)
 }

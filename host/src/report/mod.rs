@@ -2,6 +2,7 @@
 //! the [`SuiteOutcome`]; docs/reports.md describes every file.
 //!
 //! - `<name>.report.json`: the whole outcome with its spans (json.rs)
+//! - `<name>.report.html`: that JSON as a page, trace as a waterfall (html.rs)
 //! - `<name>.junit.xml`: scenarios and expectations as JUnit test cases (junit.rs)
 //! - `<name>.trace.sha256`: the canonical trace digest (digest.rs)
 //! - `<name>.cleanup.json`: what each scenario created, removed, kept, left (cleanup.rs)
@@ -9,13 +10,14 @@
 
 mod cleanup;
 mod digest;
+pub mod html;
 mod json;
 mod junit;
 mod summary;
 
 pub use cleanup::write_cleanup;
 pub use digest::write_digest;
-pub use json::write_json;
+pub use json::report_text;
 pub use junit::write_junit;
 pub use summary::print_summary;
 
@@ -25,22 +27,27 @@ use crate::suite::ReportSpec;
 use std::io;
 use std::path::PathBuf;
 
-/// Write every report file `spec` asks for into `dir`, in the order json,
-/// junit, digest, cleanup. Returns the paths written. The first failure
-/// stops it; its message names the file.
+/// Write every report file `spec` asks for into `dir`, in the order json
+/// (with its HTML page), junit, digest, cleanup. Returns the paths written.
+/// The first failure stops it; its message names the file.
 pub fn write_all(
     dir: &ConfinedDir,
     outcome: &SuiteOutcome,
     spec: &ReportSpec,
 ) -> io::Result<Vec<PathBuf>> {
     type Writer = fn(&ConfinedDir, &SuiteOutcome) -> io::Result<PathBuf>;
-    let writers: [(bool, Writer); 4] = [
-        (spec.json, write_json),
+    let writers: [(bool, Writer); 3] = [
         (spec.junit, write_junit),
         (spec.digest, write_digest),
         (spec.cleanup, write_cleanup),
     ];
     let mut written = Vec::new();
+    if spec.json {
+        // The page is rendered from the very text the JSON file holds.
+        let text = report_text(outcome)?;
+        written.push(write_report(dir, outcome, "report.json", &text)?);
+        written.push(html::write_html(dir, outcome, &text)?);
+    }
     for (_, write) in writers.iter().filter(|(on, _)| *on) {
         written.push(write(dir, outcome)?);
     }
@@ -202,6 +209,7 @@ mod tests {
             names,
             [
                 "demo.report.json",
+                "demo.report.html",
                 "demo.junit.xml",
                 "demo.trace.sha256",
                 "demo.cleanup.json"
@@ -221,6 +229,7 @@ mod tests {
         .unwrap();
         assert_eq!(only.len(), 2);
         assert!(!sub.path().join("new/dir/demo.report.json").exists());
+        assert!(!sub.path().join("new/dir/demo.report.html").exists());
         assert_eq!(
             std::fs::read_to_string(sub.path().join("new/dir/demo.trace.sha256")).unwrap(),
             format!("{}\n", o.digest)

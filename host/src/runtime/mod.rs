@@ -14,7 +14,9 @@ mod sandbox;
 mod scenario;
 
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
-pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};
+pub use registry::{
+    ConfigKeys, Found, Origin, PluginInfo, Registry, RegistryError, ResolvedPlugins, WIT_VERSION,
+};
 pub use sandbox::Limits;
 pub use scenario::{FaultKind, FaultLog, ScenarioCtx};
 
