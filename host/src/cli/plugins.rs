@@ -31,7 +31,13 @@ pub async fn list(suite_files: &[String]) -> i32 {
         Err(code) => return code,
     };
     let mut rows = vec![[
-        "NAME", "VERSION", "WIT", "KIND", "HANDLES", "CAPABILITIES", "FOUND",
+        "NAME",
+        "VERSION",
+        "WIT",
+        "KIND",
+        "HANDLES",
+        "CAPABILITIES",
+        "FOUND",
     ]
     .map(String::from)];
     let mut broken = 0;
@@ -85,7 +91,10 @@ pub async fn describe(name: &str, suite_files: &[String]) -> i32 {
             .collect();
         eprintln!("error: no plugin named `{name}`");
         match nearest(name, names.iter().copied()) {
-            Some(n) => eprintln!("  help: did you mean `{n}`? plugins found: {}", names.join(", ")),
+            Some(n) => eprintln!(
+                "  help: did you mean `{n}`? plugins found: {}",
+                names.join(", ")
+            ),
             None => eprintln!("  help: plugins found: {}", names.join(", ")),
         }
         return EXIT_BAD_INPUT;
@@ -98,11 +107,19 @@ pub async fn describe(name: &str, suite_files: &[String]) -> i32 {
     println!("capabilities: {}", or_dash(p.info.capabilities.join(", ")));
     println!("found: {} {}", f.origin, f.path.display());
     println!("sha256: {}", p.info.sha256);
-    let what = if p.kind() == "chaos" { "type" } else { "[expect.X] table" };
+    let what = if p.kind() == "chaos" {
+        "type"
+    } else {
+        "[expect.X] table"
+    };
     println!("config keys, per {what}:");
     let mut gaps = 0;
     for h in &p.info.handles {
-        let shown = if p.kind() == "chaos" { h.clone() } else { format!("expect.{h}") };
+        let shown = if p.kind() == "chaos" {
+            h.clone()
+        } else {
+            format!("expect.{h}")
+        };
         match registry.config_keys(p, h).await {
             ConfigKeys::Keys(keys) => println!("  {shown}: {}", or_dash(keys.join(", "))),
             ConfigKeys::NotExposed(why) => {

@@ -24,7 +24,9 @@ pub fn report(file: &Path, output: Option<&Path>) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    let out = output.map(Path::to_path_buf).unwrap_or_else(|| default_output(file));
+    let out = output
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| default_output(file));
     if same_file(&out, file) {
         eprintln!(
             "error: {}: the page would overwrite the JSON report it is rendered from",
@@ -47,7 +49,10 @@ pub fn report(file: &Path, output: Option<&Path>) -> i32 {
 
 /// `x.report.json` → `x.report.html` (where the run puts it); else `x.html`.
 fn default_output(file: &Path) -> PathBuf {
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     match name.strip_suffix(".report.json") {
         Some(stem) => file.with_file_name(format!("{stem}.report.html")),
         None => file.with_extension("html"),
@@ -64,7 +69,10 @@ mod tests {
 
     #[test]
     fn the_page_goes_next_to_the_json_by_default() {
-        assert_eq!(default_output(Path::new("d/x.report.json")), Path::new("d/x.report.html"));
+        assert_eq!(
+            default_output(Path::new("d/x.report.json")),
+            Path::new("d/x.report.html")
+        );
         assert_eq!(default_output(Path::new("old.json")), Path::new("old.html"));
     }
 }

@@ -24,12 +24,12 @@ pub fn report_json(recording: &Path, rec: &SuiteRecording, r: &ReplayReport) -> 
         let start = s["start_ns"].as_u64().unwrap_or(0);
         s["end_ns"].as_u64().unwrap_or(start).saturating_sub(start) / 1_000_000
     };
-    let scenarios: Vec<Value> = list
-        .iter()
-        .filter(|s| s["name"] == "clnrm.scenario")
-        .map(|sc| {
-            let name = attr(sc, "scenario.name");
-            let steps: Vec<Value> = list
+    let scenarios: Vec<Value> =
+        list.iter()
+            .filter(|s| s["name"] == "clnrm.scenario")
+            .map(|sc| {
+                let name = attr(sc, "scenario.name");
+                let steps: Vec<Value> = list
                 .iter()
                 .filter(|s| {
                     s["parent"] == sc["id"]
@@ -47,25 +47,25 @@ pub fn report_json(recording: &Path, rec: &SuiteRecording, r: &ReplayReport) -> 
                     })
                 })
                 .collect();
-            let injections: Vec<Value> = rec
-                .injections
-                .iter()
-                .filter(|i| Some(i.scenario.as_str()) == name.as_str())
-                .map(|i| serde_json::to_value(&i.outcome).unwrap_or(Value::Null))
-                .collect();
-            json!({
-                "name": name,
-                "passed": attr(sc, "scenario.result") == "pass",
-                "expect_failure": attr(sc, "expect_failure") == true,
-                "reason": sc["status_message"],
-                "duration_ms": ms(sc),
-                "environment_error": null,
-                "steps": steps,
-                "injections": injections,
-                "cleanup": null,
+                let injections: Vec<Value> = rec
+                    .injections
+                    .iter()
+                    .filter(|i| Some(i.scenario.as_str()) == name.as_str())
+                    .map(|i| serde_json::to_value(&i.outcome).unwrap_or(Value::Null))
+                    .collect();
+                json!({
+                    "name": name,
+                    "passed": attr(sc, "scenario.result") == "pass",
+                    "expect_failure": attr(sc, "expect_failure") == true,
+                    "reason": sc["status_message"],
+                    "duration_ms": ms(sc),
+                    "environment_error": null,
+                    "steps": steps,
+                    "injections": injections,
+                    "cleanup": null,
+                })
             })
-        })
-        .collect();
+            .collect();
     let root = list.iter().find(|s| s["parent"].is_null());
     json!({
         "schema": crate::report::html::SCHEMA,

@@ -33,12 +33,16 @@ pub enum RenderError {
 
 /// The page for one JSON report (the text of `<name>.report.json`).
 pub fn render(report_json: &str) -> Result<String, RenderError> {
-    let value: serde_json::Value =
-        serde_json::from_str(report_json).map_err(|e| RenderError::Json {
+    let value: serde_json::Value = serde_json::from_str(report_json).map_err(|e| {
+        // serde_json appends the position, which we give in front.
+        let full = e.to_string();
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        RenderError::Json {
             line: e.line(),
             column: e.column(),
-            message: e.to_string(),
-        })?;
+            message: full.strip_suffix(&at).unwrap_or(&full).to_string(),
+        }
+    })?;
     match value.get("schema").and_then(|s| s.as_str()) {
         Some(SCHEMA) => {}
         Some(other) => {
@@ -46,7 +50,11 @@ pub fn render(report_json: &str) -> Result<String, RenderError> {
                 "schema `{other}`; this clnrm reads `{SCHEMA}`"
             )))
         }
-        None => return Err(RenderError::Schema(format!("no `schema` field (`{SCHEMA}` expected)"))),
+        None => {
+            return Err(RenderError::Schema(format!(
+                "no `schema` field (`{SCHEMA}` expected)"
+            )))
+        }
     }
     for field in ["name", "spans", "scenarios", "expectations"] {
         if value.get(field).is_none() {
@@ -150,7 +158,10 @@ mod tests {
         let e = render("{\n  \"schema\": 1,,\n}").unwrap_err().to_string();
         assert!(e.starts_with("2:15: not valid JSON"), "{e}");
         let e = render("{\"schema\": \"other/2\"}").unwrap_err().to_string();
-        assert_eq!(e, "1:1: not a clnrm JSON report: schema `other/2`; this clnrm reads `clnrm.report/1`");
+        assert_eq!(
+            e,
+            "1:1: not a clnrm JSON report: schema `other/2`; this clnrm reads `clnrm.report/1`"
+        );
         let e = render("[]").unwrap_err().to_string();
         assert!(e.contains("no `schema` field"), "{e}");
     }

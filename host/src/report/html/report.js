@@ -60,15 +60,15 @@
   var OBS_EVENTS = ['container.paused', 'network.disconnected', 'network.degraded', 'filler.written', 'fault.observed'];
   var CONFIG_KEYS = ['chaos.type', 'target.service', 'delay_ms', 'delay.jitter_ms', 'signal', 'grace_period_ms',
     'duration_ms', 'chaos.observed', 'scenario.name', 'resource.type', 'network.name'];
+  function proof(s) {
+    return (s.events || []).filter(function (e) {
+      return OBS_EVENTS.indexOf(e.name) >= 0 || /\.in_force$/.test(e.name);
+    })[0];
+  }
   function observedAt(s) {
-    var sig = event(s, 'signal.sent'), after = attr(s, 'observed.after_ms'), t = s.end_ns;
+    var sig = event(s, 'signal.sent'), after = attr(s, 'observed.after_ms'), t = s.end_ns, e = proof(s);
     if (sig && typeof after === 'number') t = sig.time_ns + after * 1e6;
-    else {
-      var e = (s.events || []).filter(function (e) {
-        return OBS_EVENTS.indexOf(e.name) >= 0 || /\.in_force$/.test(e.name);
-      })[0];
-      if (e) t = e.time_ns;
-    }
+    else if (e) t = e.time_ns;
     return Math.min(Math.max(t, s.start_ns), s.end_ns);
   }
   function affectedRow(s, t) {
@@ -86,7 +86,11 @@
     if (attr(s, 'chaos.observed') !== true) return;
     var t = observedAt(s), row = affectedRow(s, t);
     var seen = (s.attrs || []).filter(function (p) { return CONFIG_KEYS.indexOf(p[0]) < 0; });
-    var f = { span: s, t: t, row: row, type: attr(s, 'chaos.type') || s.name, seen: seen };
+    // The label: what was seen, not how long seeing it took (that is in the tooltip).
+    var shown = seen.filter(function (p) { return p[0] !== 'observed.after_ms'; })
+      .map(function (p) { return p[0] + '=' + JSON.stringify(p[1]); });
+    if (!shown.length && proof(s)) shown = [proof(s).name];
+    var f = { span: s, t: t, row: row, type: attr(s, 'chaos.type') || s.name, seen: seen, shown: shown };
     if (!markers.has(row)) markers.set(row, []);
     markers.get(row).push(f);
     faultCount++;
@@ -340,7 +344,7 @@
       m.style.left = pct(f.t);
       var what = f.seen.map(function (p) { return p[0] + '=' + JSON.stringify(p[1]); });
       m.title = f.type + ' observed at ' + fmtNs(f.t - t0) + ' (span #' + f.span.id + ')' + (what.length ? ': ' + what.join(', ') : '');
-      var lab = el('span', 'fault-label', f.type + (what.length ? ' ' + what.slice(0, 2).join(' ') : ''));
+      var lab = el('span', 'fault-label', f.type + (f.shown.length ? ' ' + f.shown.slice(0, 2).join(' ') : ''));
       if ((f.t - t0) / total > 0.7) lab.classList.add('left');
       m.appendChild(lab);
       track.appendChild(m);

@@ -49,7 +49,7 @@ pub enum ConfigKeys {
 }
 
 /// A key no configuration has: the probe `check` must refuse.
-const PROBE: &str = "\u{1}clnrm.describe.probe";
+const PROBE: &str = "__clnrm_describe_probe__";
 
 impl LoadedPlugin {
     pub fn kind(&self) -> &'static str {
