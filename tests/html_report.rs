@@ -660,3 +660,52 @@ fn plugins_describe_names_the_config_keys() {
         "error: no plugin named `validate-count`\n  help: did you mean `validate-counts`? plugins found: chaos-container, validate-counts\n"
     );
 }
+
+#[test]
+fn failing_expectations_link_to_the_span_they_name() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = big_report(300);
+    report["expectations"] = json!([
+        {"expectation": "expect.span[0] clnrm.cleanup", "table": "span", "plugin": "validate-span", "passed": false,
+         "message": "no span matched (2 candidates); closest is span #57 \"app.work.1\" (parent \"app.work.0\"): status is OK, expected ERROR"},
+        {"expectation": "expect.span[1] clnrm.chaos.kill", "table": "span", "plugin": "validate-span", "passed": false,
+         "message": "expected count eq 9, found 3"},
+        {"expectation": "expect.counts.spans_total", "table": "counts", "plugin": "validate-counts", "passed": true,
+         "message": "spans_total eq 300 holds"}
+    ]);
+    let json_path = dir.path().join("links.report.json");
+    std::fs::write(&json_path, report.to_string()).unwrap();
+    assert_eq!(run(clnrm().arg("report").arg(&json_path)).code, 0);
+    let html = dir.path().join("links.report.html");
+    let page = open(browser, &html, "");
+    assert!(page.console.is_empty(), "{:?}", page.console);
+    let exps: Vec<&str> = page
+        .dom
+        .split("<div class=\"expectation\"")
+        .skip(1)
+        .map(|e| e.split("</section>").next().unwrap())
+        .collect();
+    assert_eq!(exps.len(), 3);
+    assert!(exps[0].starts_with(" data-passed=\"false\""));
+    assert!(
+        exps[0].contains("href=\"#span-57\""),
+        "the closest span: {}",
+        exps[0]
+    );
+    // No id in the message: the first span with the name in the label.
+    assert!(exps[1].contains("href=\"#span-3\""), "{}", exps[1]);
+    assert!(!exps[2].contains("span-link"), "{}", exps[2]);
+
+    // Following the link (the fragment) draws the span, nested 8 levels
+    // deep, and highlights it; its siblings under collapsed parents are not drawn.
+    let page = open(browser, &html, "#span-57");
+    assert!(page.console.is_empty(), "{:?}", page.console);
+    let rows = waterfall_rows(&page.dom);
+    let (_, row) = rows
+        .iter()
+        .find(|(id, _)| *id == 57)
+        .expect("span 57 drawn");
+    assert!(row.contains("class=\"span-row highlight\""), "{row}");
+    assert!(rows.len() < 100, "{} rows drawn", rows.len());
+}
