@@ -15,7 +15,7 @@ mod scenario;
 
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
 pub use registry::{
-    ConfigKeys, Found, Origin, PluginInfo, Registry, RegistryError, ResolvedPlugins, WIT_VERSION,
+    ConfigKeys, Found, Origin, PluginInfo, Registry, RegistryError, ResolvedPlugins,
 };
 pub use sandbox::Limits;
 pub use scenario::{FaultKind, FaultLog, ScenarioCtx};

@@ -320,6 +320,7 @@
     var nm = extra != null ? s.name + ' ' + extra : s.name;
     label.appendChild(document.createTextNode(nm));
     label.appendChild(el('span', 'dur', fmtNs(s.end_ns - s.start_ns)));
+    if (attr(s, 'degraded') === true) label.appendChild(el('span', 'degraded', 'degraded'));
     label.title = nm;
     row.appendChild(label);
     var track = el('div', 'span-track');
