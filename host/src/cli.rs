@@ -12,6 +12,9 @@ use futures_util::StreamExt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+mod plugins;
+mod report_page;
+
 pub const EXIT_PASS: i32 = 0;
 pub const EXIT_FAIL: i32 = 1;
 pub const EXIT_BAD_INPUT: i32 = 2;
@@ -65,6 +68,9 @@ pub enum Command {
         /// Replay with another seed (a plugin drawing random numbers diverges).
         #[arg(long)]
         seed: Option<u64>,
+        /// Write the replayed run's HTML page (`<name>.report.html`) here.
+        #[arg(long, value_name = "DIR")]
+        report_dir: Option<PathBuf>,
     },
     /// Parse and check suites (plugins included) without starting anything.
     Validate {
@@ -74,6 +80,30 @@ pub enum Command {
     /// Remove what dead runs left behind (containers, networks, volumes
     /// labelled `clnrm` whose owner process is gone). Live runs are untouched.
     Gc,
+    /// Render a JSON report (`<name>.report.json`) as the HTML page a run
+    /// writes next to it. Never opens a browser.
+    Report {
+        file: PathBuf,
+        /// Where to write the page (default: `<name>.report.html` next to FILE).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+    },
+    /// List the plugins found (plugin dir or CLNRM_PLUGIN_DIR, and the
+    /// `[plugins]` of `--suite` files); `describe NAME` shows one's keys.
+    Plugins {
+        /// Also list the `[plugins]` entries of this suite (repeatable).
+        #[arg(long = "suite", value_name = "FILE", global = true)]
+        suites: Vec<String>,
+        #[command(subcommand)]
+        action: Option<PluginsAction>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PluginsAction {
+    /// A plugin's version, WIT version, capabilities, origin and the
+    /// configuration keys of every fault type or table it handles.
+    Describe { name: String },
 }
 
 pub async fn main(cli: Cli) -> i32 {
@@ -96,9 +126,18 @@ pub async fn main(cli: Cli) -> i32 {
             )
             .await
         }
-        Command::Replay { file, seed } => replay(&file, seed).await,
+        Command::Replay {
+            file,
+            seed,
+            report_dir,
+        } => replay(&file, seed, report_dir.as_deref()).await,
         Command::Validate { files } => validate(&files).await,
         Command::Gc => gc().await,
+        Command::Report { file, output } => report_page::report(&file, output.as_deref()),
+        Command::Plugins { suites, action } => match action {
+            None => plugins::list(&suites).await,
+            Some(PluginsAction::Describe { name }) => plugins::describe(&name, &suites).await,
+        },
     }
 }
 
@@ -276,7 +315,11 @@ fn progress_bar() -> Option<engine::Progress> {
     ))
 }
 
-async fn replay(file: &std::path::Path, seed: Option<u64>) -> i32 {
+async fn replay(
+    file: &std::path::Path,
+    seed: Option<u64>,
+    report_dir: Option<&std::path::Path>,
+) -> i32 {
     let rec = match crate::replay::Recording::read(file) {
         Ok(r) => r,
         Err(e) => {
@@ -284,6 +327,14 @@ async fn replay(file: &std::path::Path, seed: Option<u64>) -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
+    let pages = match report_dir.map(ConfinedDir::create).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: cannot create the report directory: {e}");
+            return EXIT_BAD_INPUT;
+        }
+    };
+    let mut output_failed = false;
     let registry = match Registry::new() {
         Ok(r) => r,
         Err(e) => {
@@ -330,9 +381,24 @@ async fn replay(file: &std::path::Path, seed: Option<u64>) -> i32 {
                 format!("recorded {}", r.recorded_digest)
             }
         );
+        if let Some(dir) = &pages {
+            let data = crate::replay::report_json(file, s, &r).to_string();
+            match crate::report::html::render(&data)
+                .map_err(std::io::Error::other)
+                .and_then(|page| dir.write(&format!("{}.report.html", r.name), page))
+            {
+                Ok(p) => println!("report: {}", p.display()),
+                Err(e) => {
+                    eprintln!("error: cannot write the replay's page: {e}");
+                    output_failed = true;
+                }
+            }
+        }
         all_match &= r.matches();
     }
-    if all_match {
+    if output_failed {
+        EXIT_BAD_INPUT
+    } else if all_match {
         EXIT_PASS
     } else {
         EXIT_FAIL

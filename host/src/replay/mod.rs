@@ -10,7 +10,9 @@
 //! replayed plugins emit, re-runs the validators and recomputes the digest.
 
 mod file;
+mod page;
 mod run;
 
 pub use file::{Recording, SuiteRecording};
+pub use page::report_json;
 pub use run::replay;

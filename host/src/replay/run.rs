@@ -24,6 +24,11 @@ pub struct ReplayReport {
     pub verdict_changes: Vec<String>,
     pub expectations_passed: usize,
     pub expectations: usize,
+    /// The seed replayed with.
+    pub seed: u64,
+    /// The replayed trace and findings (for the HTML page).
+    pub spans: Vec<crate::trace::SpanData>,
+    pub findings: Vec<engine::ExpectationOutcome>,
 }
 
 impl ReplayReport {
@@ -176,6 +181,9 @@ pub async fn replay(
         verdict_changes,
         expectations_passed: findings.iter().filter(|f| f.passed).count(),
         expectations: findings.len(),
+        seed,
+        spans,
+        findings,
     })
 }
 

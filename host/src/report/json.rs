@@ -2,10 +2,8 @@
 //! docs/reports.md.
 
 use super::rfc3339;
-use crate::confined::ConfinedDir;
 use crate::engine::SuiteOutcome;
 use serde::Serialize;
-use std::path::PathBuf;
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -20,11 +18,9 @@ struct Report<'a> {
     spans: &'a [crate::trace::SpanData],
 }
 
-pub fn write_json(
-    dir: &ConfinedDir,
-    outcome: &SuiteOutcome,
-    file: &str,
-) -> std::io::Result<PathBuf> {
+/// The text of `<name>.report.json` (`write_all` writes it; the HTML page is
+/// rendered from it).
+pub fn report_text(outcome: &SuiteOutcome) -> std::io::Result<String> {
     let report = Report {
         schema: "clnrm.report/1",
         clnrm_version: env!("CARGO_PKG_VERSION"),
@@ -33,6 +29,5 @@ pub fn write_json(
         outcome,
         spans: &outcome.spans,
     };
-    let text = serde_json::to_string_pretty(&report).map_err(std::io::Error::other)?;
-    dir.write(file, text)
+    serde_json::to_string_pretty(&report).map_err(std::io::Error::other)
 }

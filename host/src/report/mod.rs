@@ -2,6 +2,7 @@
 //! the [`SuiteOutcome`]; docs/reports.md describes every file.
 //!
 //! - `<name>.report.json`: the whole outcome with its spans (json.rs)
+//! - `<name>.report.html`: that JSON as a page, trace as a waterfall (html.rs)
 //! - `<name>.junit.xml`: scenarios and expectations as JUnit test cases (junit.rs)
 //! - `<name>.trace.sha256`: the canonical trace digest (digest.rs)
 //! - `<name>.cleanup.json`: what each scenario created, removed, kept, left (cleanup.rs)
@@ -10,6 +11,7 @@
 
 mod cleanup;
 mod digest;
+pub mod html;
 mod json;
 mod junit;
 mod metrics;
@@ -17,7 +19,7 @@ mod summary;
 
 pub use cleanup::write_cleanup;
 pub use digest::write_digest;
-pub use json::write_json;
+pub use json::report_text;
 pub use junit::write_junit;
 pub use metrics::MetricsKind;
 pub use summary::print_summary;
@@ -29,17 +31,16 @@ use std::io;
 use std::path::PathBuf;
 
 /// Write every report file `spec` asks for into `dir`, under the names it
-/// gives, in the order json, junit, digest, cleanup, resource, timeout and
-/// stress metrics. Returns the paths written. The first failure stops it;
-/// its message names the file.
+/// gives, in the order json (with its HTML page beside it), junit, digest,
+/// cleanup, resource, timeout and stress metrics. Returns the paths written.
+/// The first failure stops it; its message names the file.
 pub fn write_all(
     dir: &ConfinedDir,
     outcome: &SuiteOutcome,
     spec: &ReportSpec,
 ) -> io::Result<Vec<PathBuf>> {
     type Writer = fn(&ConfinedDir, &SuiteOutcome, &str) -> io::Result<PathBuf>;
-    let writers: [(&Option<String>, Writer); 7] = [
-        (&spec.json, write_json),
+    let writers: [(&Option<String>, Writer); 6] = [
         (&spec.junit, write_junit),
         (&spec.digest, write_digest),
         (&spec.cleanup, write_cleanup),
@@ -54,6 +55,12 @@ pub fn write_all(
         }),
     ];
     let mut written = Vec::new();
+    if let Some(file) = &spec.json {
+        // The page is rendered from the very text the JSON file holds.
+        let text = report_text(outcome)?;
+        written.push(dir.write(file, &text)?);
+        written.push(html::write_html(dir, &html::page_name(file), &text)?);
+    }
     for (file, write) in writers {
         if let Some(file) = file {
             written.push(write(dir, outcome, file)?);
@@ -207,6 +214,7 @@ mod tests {
             names,
             [
                 "demo.report.json",
+                "demo.report.html",
                 "demo.junit.xml",
                 "demo.trace.sha256",
                 "demo.cleanup.json"
@@ -225,6 +233,7 @@ mod tests {
         .unwrap();
         assert_eq!(only.len(), 2);
         assert!(!sub.path().join("new/dir/demo.report.json").exists());
+        assert!(!sub.path().join("new/dir/demo.report.html").exists());
         assert_eq!(
             std::fs::read_to_string(sub.path().join("new/dir/demo.trace.sha256")).unwrap(),
             format!("{}\n", o.digest)

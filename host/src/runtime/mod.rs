@@ -18,7 +18,9 @@ pub mod schedule;
 
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
 pub use compose::Composer;
-pub use registry::{PluginInfo, Registry, RegistryError, ResolvedPlugins};
+pub use registry::{
+    ConfigKeys, Found, Origin, PluginInfo, Registry, RegistryError, ResolvedPlugins,
+};
 pub use sandbox::Limits;
 pub use scenario::{FaultKind, FaultLog, ScenarioCtx};
 

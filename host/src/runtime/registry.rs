@@ -24,6 +24,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use thiserror::Error;
 use wasmtime::component::{HasSelf, Linker};
+
+mod catalog;
+pub use catalog::{ConfigKeys, Found, Origin};
 use wasmtime::Engine;
 
 /// The WIT package this host implements.
