@@ -54,6 +54,7 @@ impl<'de> Deserialize<'de> for Run {
 pub struct RunEntry {
     pub name: Option<String>,
     pub service: Spanned<String>,
+    #[serde(deserialize_with = "command_line")]
     pub command: String,
     pub timeout_ms: Option<u64>,
     pub retry: Option<RetryField>,
@@ -69,6 +70,7 @@ impl TableShape for RunEntry {
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
     pub name: Option<String>,
+    #[serde(deserialize_with = "command_line")]
     pub run: String,
     pub timeout_ms: Option<u64>,
     pub retry: Option<RetryField>,
@@ -76,6 +78,26 @@ pub struct StepDef {
 
 impl TableShape for StepDef {
     const EXPECTING: &'static str = "a step table { name, run, timeout_ms, retry }";
+}
+
+/// A command: a shell command line, or (Docker's exec form, as the original
+/// clnrm files write it) a list of argv words, each quoted for `sh -c` so it
+/// reaches the program as one argument exactly as written.
+fn command_line<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "a command string, or a list of argv strings")]
+    enum Form {
+        Line(String),
+        Argv(Vec<String>),
+    }
+    Ok(match Form::deserialize(d)? {
+        Form::Line(l) => l,
+        Form::Argv(words) => words
+            .iter()
+            .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+            .collect::<Vec<_>>()
+            .join(" "),
+    })
 }
 
 /// `steps`, as written.
@@ -236,6 +258,33 @@ mod tests {
         let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "steps = []"));
         assert_eq!((l, c), (9, 9), "{m}");
         assert!(m.contains("`steps = []` has nothing to run"), "{m}");
+    }
+
+    /// Docker's exec form, as the original clnrm files write `command`: each
+    /// word quoted for `sh -c`, so it reaches the program as written.
+    #[test]
+    fn argv_lists_are_quoted_word_by_word() {
+        let s = load_text(&OK.replace(
+            "run = \"sleep 5\"",
+            "steps = [{ run = [\"printf\", \"%s|\", \"it's\", \"$HOME\"] }]",
+        ))
+        .unwrap();
+        assert_eq!(
+            s.scenarios[0].steps[0].command,
+            r#"'printf' '%s|' 'it'\''s' '$HOME'"#
+        );
+        let s = load_text(&OK.replace(
+            "run = \"sleep 5\"",
+            "run = [{ service = \"app\", command = [\"true\"] }]",
+        ))
+        .unwrap();
+        assert_eq!(s.scenarios[0].steps[0].command, "'true'");
+        let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "steps = [{ run = 5 }]"));
+        assert_eq!((l, c), (9, 18), "{m}");
+        assert!(
+            m.contains("a command string, or a list of argv strings"),
+            "{m}"
+        );
     }
 
     #[test]

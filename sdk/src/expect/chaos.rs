@@ -27,8 +27,9 @@
 //!   `clnrm.cleanup.verification` span and every one has `processes.remaining` = 0; a
 //!   missing count is unknown and fails. `true` (zombies allowed) is a config error:
 //!   remove the key to skip the rule.
-//! - `resource_cleanup`: there is at least one `clnrm.cleanup.verification` span and every
-//!   one has `verification.clean` = true.
+//! - `resource_cleanup` (`true`, or `"complete"` as the original clnrm files write it):
+//!   there is at least one `clnrm.cleanup.verification` span and every one has
+//!   `verification.clean` = true.
 //! - `recovery_verified`: there is at least one `clnrm.cleanup` span, and every one has a
 //!   direct `clnrm.recovery` child with `recovery.success` = true that starts at or after
 //!   the cleanup's start.
@@ -155,7 +156,18 @@ pub fn parse_chaos(config: &Value) -> Result<ChaosExpectation, ConfigError> {
     Ok(ChaosExpectation {
         cleanup_spans_match_failures: rules::flag(t, "cleanup_spans_match_failures", path)?,
         zombie_processes,
-        resource_cleanup: rules::flag(t, "resource_cleanup", path)?,
+        resource_cleanup: match t.get("resource_cleanup") {
+            // The original clnrm files write `resource_cleanup = "complete"`.
+            Some(Value::String(s)) if s == "complete" => true,
+            Some(Value::String(_)) => {
+                return Err(wrong_type(
+                    &child(path, "resource_cleanup"),
+                    "true, false or \"complete\"",
+                    &t["resource_cleanup"],
+                ))
+            }
+            _ => rules::flag(t, "resource_cleanup", path)?,
+        },
         recovery_verified: rules::flag(t, "recovery_verified", path)?,
         graceful_degradation: rules::flag(t, "graceful_degradation", path)?,
         injections_observed: rules::flag(t, "injections_observed", path)?,

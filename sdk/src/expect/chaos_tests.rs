@@ -351,3 +351,12 @@ fn original_suite_keys() {
     ];
     run_cases(check_chaos, cases);
 }
+
+#[test]
+fn resource_cleanup_complete_is_true_and_other_strings_are_errors() {
+    let cfg = |v: serde_json::Value| parse_chaos(&json!({ "resource_cleanup": v }));
+    assert!(cfg(json!("complete")).unwrap().resource_cleanup);
+    assert!(!cfg(json!(false)).unwrap().resource_cleanup);
+    let e = cfg(json!("done")).unwrap_err();
+    assert!(format!("{e:?}").contains("complete"), "{e:?}");
+}
