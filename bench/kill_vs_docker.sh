@@ -83,6 +83,7 @@ run_clnrm() {
         die "clnrm run $i left container(s) behind: $left (removed)"
     fi
     took=$((t1 - t0))
+    last_report="$tmp/report-$i/bench_kill.report.json" last_t0=$t0 last_t1=$t1
 }
 
 # The same steps by hand; with "net", on a network of its own like clnrm's scenarios.
@@ -166,8 +167,9 @@ awk -v a="$m_ours" -v b="$m_raw" -v c="$m_rawnet" 'BEGIN {
     printf "@bench kill_clnrm_ms %.0f\n@bench kill_docker_ms %.0f\n@bench kill_docker_net_ms %.0f\n", a, b, c
 }'
 echo "@bench clnrm_validate_ms $m_startup"
-echo "  (the clnrm report of the last run says where its time went:)"
-sed -n 's/^/    /p' "$tmp/clnrm-$runs.log"
+echo "  where the last clnrm run's time went (bench/phases.py, from its own spans):"
+python3 "$root/bench/phases.py" "$last_report" "$last_t0" "$last_t1" \
+    || die "bench/phases.py could not read $last_report"
 
 left="$(docker ps -aq -f label=clnrm.bench=1) $(docker network ls -q -f label=clnrm.bench=1)"
 [ -z "${left// /}" ] || die "by-hand containers or networks left behind: $left"

@@ -133,7 +133,7 @@ fn collect(out: &str, figures: &mut Figures) {
 fn table(f: &Figures) -> String {
     let get = |k: &str| f.get(k).copied();
     let spans = get("trace_spans").map_or(String::new(), |n| format!("{n:.0} spans"));
-    let rows: Vec<[String; 4]> = vec![
+    let mut rows: Vec<[String; 4]> = vec![
         row(
             "plugin load (cold compile)",
             get("plugin_load_cold_ms").map(ms),
@@ -216,6 +216,22 @@ fn table(f: &Figures) -> String {
             None,
         ),
     ];
+    // Where the kill scenario's time went (bench/phases.py), in run order.
+    for (key, label) in [
+        ("startup", "start-up"),
+        ("network_create", "network create"),
+        ("container_start", "container create + start"),
+        ("until_fault", "until the fault (delay_ms)"),
+        ("docker_kill", "docker kill"),
+        ("step_to_cleanup", "step -> cleanup"),
+        ("remove", "remove (container, network)"),
+        ("verification", "verification"),
+        ("tail", "validators, reports, exit"),
+    ] {
+        if let Some(v) = get(&format!("phase_{key}_ms")) {
+            rows.push(row(&format!("  kill phase: {label}"), Some(ms(v)), None, None));
+        }
+    }
     let mut s = format!(
         "{:<34}{:<12}{:<22}{}\n",
         "benchmark", "ours", "raw", "ratio"
