@@ -229,7 +229,12 @@ fn table(f: &Figures) -> String {
         ("tail", "validators, reports, exit"),
     ] {
         if let Some(v) = get(&format!("phase_{key}_ms")) {
-            rows.push(row(&format!("  kill phase: {label}"), Some(ms(v)), None, None));
+            rows.push(row(
+                &format!("  kill phase: {label}"),
+                Some(ms(v)),
+                None,
+                None,
+            ));
         }
     }
     let mut s = format!(

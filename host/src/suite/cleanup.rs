@@ -15,6 +15,8 @@ pub struct Cleanup {
     pub verify_cleanup: Option<bool>,
     /// Bound on one scenario's cleanup (default 30000).
     pub cleanup_timeout_ms: Option<u64>,
+    /// The same as text (`"30s"`), as the original clnrm files write it.
+    pub cleanup_timeout: Option<super::de::DurationText>,
     /// Remove a scenario's containers at once (default true) or one by one.
     pub parallel_cleanup: Option<bool>,
     /// Fail the cleanup when a resource a fault pressed on was not given back.
@@ -22,6 +24,8 @@ pub struct Cleanup {
     /// Stop running containers with SIGTERM and this long before SIGKILL
     /// (default: SIGKILL at once).
     pub kill_timeout_ms: Option<u64>,
+    /// The same as text (`"5s"`).
+    pub kill_timeout: Option<super::de::DurationText>,
 }
 
 #[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -109,12 +113,16 @@ impl Cleanup {
             timeout: self
                 .cleanup_timeout_ms
                 .map(Duration::from_millis)
+                .or(self.cleanup_timeout.map(|t| t.0))
                 .unwrap_or(d.timeout),
             parallel: self.parallel_cleanup.unwrap_or(d.parallel),
             verify_resources_freed: self
                 .verify_resources_freed
                 .unwrap_or(d.verify_resources_freed),
-            kill_timeout: self.kill_timeout_ms.map(Duration::from_millis),
+            kill_timeout: self
+                .kill_timeout_ms
+                .map(Duration::from_millis)
+                .or(self.kill_timeout.map(|t| t.0)),
         }
     }
 }
@@ -158,6 +166,16 @@ mod tests {
         assert_eq!(c.kill_timeout, Some(Duration::from_secs(5)));
         let d = load_text(OK).unwrap().cleanup;
         assert!(d.parallel && !d.verify_resources_freed && d.kill_timeout.is_none());
+        // As text, as the original files write them.
+        let t = load_text(&format!(
+            "[cleanup]\nkill_timeout = \"5s\"\ncleanup_timeout = \"30s\"\n{OK}"
+        ))
+        .unwrap()
+        .cleanup;
+        assert_eq!(
+            (t.kill_timeout, t.timeout),
+            (Some(Duration::from_secs(5)), Duration::from_secs(30))
+        );
         let (l, c, _, h) = fails(&format!(
             "[cleanup]\non_failure = \"cleanup_and_reprot\"\n{OK}"
         ));

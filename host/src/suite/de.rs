@@ -65,3 +65,34 @@ pub fn toml_to_json(v: &toml::Value) -> serde_json::Value {
         ),
     }
 }
+
+/// A duration written as text, as the original clnrm files do (`timeout = "1s"`,
+/// `kill_timeout = "5s"`): a number and a unit (`500ms`, `1s`, `2m`, `1m 30s`),
+/// read with humantime; at least 1 ms. The `*_ms` integer keys stay the
+/// precise form; a table gives one or the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DurationText(pub std::time::Duration);
+
+impl<'de> Deserialize<'de> for DurationText {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = DurationText;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a duration such as \"500ms\", \"1s\" or \"2m\"")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<DurationText, E> {
+                let d = humantime::parse_duration(s.trim()).map_err(|e| {
+                    E::custom(format!(
+                        "{s:?} is not a duration ({e}): write it like \"500ms\", \"1s\" or \"2m\""
+                    ))
+                })?;
+                if d < std::time::Duration::from_millis(1) {
+                    return Err(E::custom(format!("{s:?}: a timeout must be at least 1ms")));
+                }
+                Ok(DurationText(d))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}

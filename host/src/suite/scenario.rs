@@ -34,6 +34,8 @@ pub struct Scenario {
     pub parallel_services: Option<Spanned<ParallelServices>>,
     /// Bound on each step, in milliseconds (the step is killed when it passes).
     pub timeout_ms: Option<u64>,
+    /// The same as text (`"1s"`), as the original clnrm files write it.
+    pub timeout: Option<Spanned<super::de::DurationText>>,
     pub timeout_strategy: Option<Spanned<TimeoutStrategy>>,
     pub grace_period_ms: Option<Spanned<u64>>,
     /// Absolute bound from scenario start, across all steps.
@@ -273,7 +275,18 @@ impl Scenario {
         let scope = Scope {
             name: &self.name,
             main: main.as_ref(),
-            timeout: self.timeout_ms.map(Duration::from_millis),
+            timeout: match (self.timeout_ms, &self.timeout) {
+                (Some(_), Some(t)) => {
+                    return Err(cx.err(
+                        t.span(),
+                        "both `timeout_ms` and `timeout` are given".to_string(),
+                        Some("keep one: timeout_ms = 1000 or timeout = \"1s\"".into()),
+                    ))
+                }
+                (ms, t) => ms
+                    .map(Duration::from_millis)
+                    .or(t.as_ref().map(|t| t.get_ref().0)),
+            },
             services: with.services,
         };
         let (steps, parallel) = steps::resolve(cx, &scope, self.run.as_ref(), self.steps.as_ref())?;

@@ -2,7 +2,7 @@
 //! commands run at once in several services) or `steps` (commands one after
 //! another in the main service), exactly one of the two.
 
-use super::de::{TableOf, TableShape};
+use super::de::{DurationText, TableOf, TableShape};
 use super::diag::{Ctx, SuiteError};
 use super::retry::{self, RetryField, RetryPolicy};
 use super::service::{service_ref, ServiceSpec};
@@ -57,6 +57,8 @@ pub struct RunEntry {
     #[serde(deserialize_with = "command_line")]
     pub command: String,
     pub timeout_ms: Option<u64>,
+    /// `timeout_ms` as text (`"1s"`), as the original clnrm files write it.
+    pub timeout: Option<Spanned<DurationText>>,
     pub retry: Option<RetryField>,
 }
 
@@ -73,6 +75,8 @@ pub struct StepDef {
     #[serde(deserialize_with = "command_line")]
     pub run: String,
     pub timeout_ms: Option<u64>,
+    /// `timeout_ms` as text (`"1s"`).
+    pub timeout: Option<Spanned<DurationText>>,
     pub retry: Option<RetryField>,
 }
 
@@ -98,6 +102,24 @@ fn command_line<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Err
             .collect::<Vec<_>>()
             .join(" "),
     })
+}
+
+/// A step's own bound: `timeout_ms`, or `timeout` as text; not both.
+fn bound(
+    cx: &Ctx,
+    ms: Option<u64>,
+    text: &Option<Spanned<DurationText>>,
+) -> Result<Option<Duration>, SuiteError> {
+    match (ms, text) {
+        (Some(_), Some(t)) => Err(cx.err(
+            t.span(),
+            "both `timeout_ms` and `timeout` are given".to_string(),
+            Some("keep one: timeout_ms = 1000 or timeout = \"1s\"".into()),
+        )),
+        (ms, t) => Ok(ms
+            .map(Duration::from_millis)
+            .or(t.as_ref().map(|t| t.get_ref().0))),
+    }
 }
 
 /// `steps`, as written.
@@ -183,7 +205,7 @@ pub fn resolve(
                             .unwrap_or_else(|| format!("{name}/{service}")),
                         service,
                         command: e.command.clone(),
-                        timeout: e.timeout_ms.map(Duration::from_millis).or(at.timeout),
+                        timeout: bound(cx, e.timeout_ms, &e.timeout)?.or(at.timeout),
                         retry: e.retry.as_ref().map(|r| retry::check(cx, r)).transpose()?,
                     });
                 }
@@ -205,7 +227,7 @@ pub fn resolve(
                     name: s.name.clone().unwrap_or_else(|| format!("{name}/{i}")),
                     service: service.clone(),
                     command: s.run.clone(),
-                    timeout: s.timeout_ms.map(Duration::from_millis).or(at.timeout),
+                    timeout: bound(cx, s.timeout_ms, &s.timeout)?.or(at.timeout),
                     retry: s.retry.as_ref().map(|r| retry::check(cx, r)).transpose()?,
                 });
             }
@@ -285,6 +307,37 @@ mod tests {
             m.contains("a command string, or a list of argv strings"),
             "{m}"
         );
+    }
+
+    /// `timeout = "1s"` as the original clnrm files write it, on the scenario
+    /// and on a step; one of the two forms, never both.
+    #[test]
+    fn timeouts_as_text() {
+        let s = load_text(&OK.replace(
+            "run = \"sleep 5\"",
+            "timeout = \"3s\"\nsteps = [{ run = \"a\" }, { run = \"b\", timeout = \"1s 500ms\" }, { run = \"c\", timeout = \"250ms\" }]",
+        ))
+        .unwrap();
+        let t: Vec<_> = s.scenarios[0].steps.iter().map(|s| s.timeout).collect();
+        assert_eq!(
+            t,
+            [3000, 1500, 250].map(|ms| Some(Duration::from_millis(ms)))
+        );
+        let (l, c, m, h) = fails(&OK.replace(
+            "run = \"sleep 5\"",
+            "steps = [{ run = \"a\", timeout_ms = 5, timeout = \"1s\" }]",
+        ));
+        assert_eq!((l, c), (9, 49), "{m}");
+        assert!(
+            m.contains("both `timeout_ms` and `timeout`") && h.contains("keep one"),
+            "{m}"
+        );
+        let (l, c, m, _) =
+            fails(&OK.replace("run = \"sleep 5\"", "run = \"x\"\ntimeout = \"soon\""));
+        assert_eq!((l, c), (10, 11), "{m}");
+        assert!(m.contains("\"soon\" is not a duration"), "{m}");
+        let (_, _, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = \"x\"\ntimeout = \"0s\""));
+        assert!(m.contains("at least 1ms"), "{m}");
     }
 
     #[test]
