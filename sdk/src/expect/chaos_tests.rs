@@ -261,7 +261,7 @@ fn chaos_config_errors() {
             (json!({ "zombie_processes": { "gt": 3, "lt": 2 } }), vec!["expect.chaos.zombie_processes: gt 3 and lt 2 can never hold"]),
             (json!({ "no_crashes": "yes" }), vec!["expect.chaos.no_crashes: expected a boolean, found string \"yes\""]),
             (json!({ "enforcement_tolerance_ms": -5 }), vec!["expect.chaos.enforcement_tolerance_ms: expected a non-negative integer, found integer -5"]),
-            (json!({ "resource_cleanup": "yes" }), vec!["expect.chaos.resource_cleanup: expected a boolean, found string \"yes\""]),
+            (json!({ "resource_cleanup": "yes" }), vec!["expect.chaos.resource_cleanup: expected true, false or \"complete\", found string \"yes\""]),
             (json!({ "graceful_degradation": 1 }), vec!["expect.chaos.graceful_degradation: expected a boolean, found integer 1"]),
             (json!({ "min_injections": -1 }), vec!["expect.chaos.min_injections: expected a non-negative integer, found integer -1"]),
             (json!({ "min_injections": 1.5 }), vec!["expect.chaos.min_injections: expected a non-negative integer, found float 1.5"]),
