@@ -121,17 +121,7 @@ fn the_concurrent_suite_replays_without_docker_and_catches_a_changed_composed_pl
     );
 
     let started = std::time::Instant::now();
-    let r = run(clnrm()
-        .arg("replay")
-        .arg(&rec)
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
-    assert_eq!(r.code, 0, "replay matches");
-    assert!(
-        r.stdout
-            .contains(&format!("digest {digest} (same as recorded)")),
-        "{}",
-        r.stdout
-    );
+    assert_replays_to(&rec, &digest);
     assert!(
         started.elapsed().as_secs() < 15,
         "no real sleeping in replay"

@@ -271,15 +271,5 @@ fn the_same_seed_drops_the_same_packets_and_replays_without_docker() {
     );
     assert_eq!(digest, digest2);
 
-    let r = run(clnrm()
-        .arg("replay")
-        .arg(&rec)
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
-    assert_eq!(r.code, 0, "replay matches");
-    assert!(
-        r.stdout
-            .contains(&format!("digest {digest} (same as recorded)")),
-        "{}",
-        r.stdout
-    );
+    assert_replays_to(&rec, &digest);
 }

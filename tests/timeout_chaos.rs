@@ -150,18 +150,7 @@ fn hang_slow_start_and_retries_on_docker_then_replay_without_it() {
         "hold not journaled"
     );
     let digest = rep["digest"].as_str().unwrap();
-    let r = run(clnrm()
-        .arg("replay")
-        .arg(&recording)
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
-    assert_eq!(r.code, 0, "replay matches");
-    assert!(r.stdout.contains("no divergence"), "{}", r.stdout);
-    assert!(
-        r.stdout
-            .contains(&format!("digest {digest} (same as recorded)")),
-        "{}",
-        r.stdout
-    );
+    assert_replays_to(&recording, digest);
 }
 
 /// Every step with a timeout has exactly one enforcement, every other none;
@@ -265,17 +254,7 @@ fn commands_ending_at_their_bound_on_docker_keep_one_outcome_each() {
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
     // The outcomes are recorded with the trace: replay reproduces them.
     let digest = rep["digest"].as_str().unwrap();
-    let r = run(clnrm()
-        .arg("replay")
-        .arg(&recording)
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
-    assert_eq!(r.code, 0);
-    assert!(
-        r.stdout
-            .contains(&format!("digest {digest} (same as recorded)")),
-        "{}",
-        r.stdout
-    );
+    assert_replays_to(&recording, digest);
 }
 
 #[test]
