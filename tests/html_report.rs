@@ -307,9 +307,15 @@ fn container_suite_page_in_chromium() {
         step["start_ns"].as_u64().unwrap(),
         step["end_ns"].as_u64().unwrap(),
     );
+    // The kill was issued (the span's start plus its delay) while the step
+    // ran. `signal.sent` is stamped when Docker's kill returns, which it does
+    // once the container is dead: at about the moment the step's exec stream
+    // ends, on either side of it.
+    let issued = kill["start_ns"].as_u64().unwrap()
+        + attr(kill, "delay_ms").unwrap().as_u64().unwrap() * 1_000_000;
     assert!(
-        s0 <= signal && signal <= s1,
-        "signal at {signal}, step {s0}..{s1}"
+        s0 <= issued && issued <= s1 && issued <= signal,
+        "kill issued at {issued} (signal.sent {signal}), step {s0}..{s1}"
     );
     assert!(
         row.contains("container.exit_code=137"),
