@@ -110,7 +110,7 @@ fn the_concurrent_suite_replays_without_docker_and_catches_a_changed_composed_pl
         .arg(dir.path())
         .arg("--record")
         .arg(&rec));
-    assert_eq!(r.code, 0, "the suite passes");
+    assert_eq!(r.code, 0, "the suite passes: {}\n{}", r.stdout, r.stderr);
     let rep = read_report(dir.path(), "chaos_concurrent");
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
     let digest = rep["digest"].as_str().unwrap().to_string();
