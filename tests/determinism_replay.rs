@@ -138,7 +138,6 @@ fn record_replays_without_docker_to_the_same_digest() {
 
     let started = std::time::Instant::now();
     assert_replays_to(&rec, &digest);
-    assert!(r.stdout.contains("no divergence"));
     assert!(
         started.elapsed().as_secs() < 10,
         "no real sleeping in replay ({:?})",

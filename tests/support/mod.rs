@@ -174,6 +174,7 @@ pub fn assert_replays_to(recording: &Path, digest: &str) {
         .arg(recording)
         .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
     assert_eq!(r.code, 0, "replay matches: {}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("no divergence"), "{}", r.stdout);
     assert!(
         r.stdout
             .contains(&format!("digest {digest} (same as recorded)")),
