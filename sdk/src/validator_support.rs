@@ -74,16 +74,22 @@ pub fn validate(
     resource: Option<Vec<wit::Attribute>>,
     check: impl FnOnce(&Value, &Trace) -> Result<Vec<expect::Finding>, ConfigError>,
 ) -> Result<Vec<Finding>, String> {
-    let findings = config(expected, table, config_json).and_then(|config| {
-        let mut trace = trace_from_records(records);
-        if let Some(r) = resource {
-            trace = trace.with_resource(attrs(r));
+    let findings = match config(expected, table, config_json) {
+        Err(e) => {
+            discard(records);
+            Err(e)
         }
-        let findings = check(&config, &trace);
-        discard(trace);
-        discard(config);
-        findings
-    });
+        Ok(config) => {
+            let mut trace = trace_from_records(records);
+            if let Some(r) = resource {
+                trace = trace.with_resource(attrs(r));
+            }
+            let findings = check(&config, &trace);
+            discard(trace);
+            discard(config);
+            findings
+        }
+    };
     match findings {
         Ok(f) => Ok(f.into_iter().map(finding_to_wit).collect()),
         // `validate`'s error is prose: the path is rendered from the table's name.
