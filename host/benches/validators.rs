@@ -9,7 +9,9 @@
 //! its cleanup verification, retries and a plugin span. Every validator's config is one that
 //! holds on it, and wasm and native must return the same findings before anything is timed.
 //!
-//! Figures per validator: the wasm call; natively, "full" (decode the config JSON, convert
+//! Figures per validator: the wasm call; its transfer alone (the same call for a table the
+//! plugin refuses: instantiate, lower the trace into the guest, lift it there; the floor
+//! of any validator under the current WIT); natively, "full" (decode the config JSON, convert
 //! the records to the sdk model, check: what the plugin does inside the sandbox) and
 //! "check" (the check alone on a ready `Trace`); spans/s; and the ratio wasm / native full.
 //! Medians of `CLNRM_BENCH_N` runs (default 3) after one warm-up. Then one
