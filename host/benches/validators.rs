@@ -160,7 +160,14 @@ fn main() {
     );
     println!(
         "{:<12} {:>11} {:>11} {:>13} {:>12} {:>12} {:>13} {:>9}",
-        "validator", "wasm ms", "transfer ms", "wasm spans/s", "native ms", "check ms", "native sp/s", "wasm/nat"
+        "validator",
+        "wasm ms",
+        "transfer ms",
+        "wasm spans/s",
+        "native ms",
+        "check ms",
+        "native sp/s",
+        "wasm/nat"
     );
 
     let mut totals = (0.0, 0.0);

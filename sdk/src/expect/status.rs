@@ -125,9 +125,7 @@ pub fn check_status(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Confi
             .filter(|s| glob_matches(glob, &s.name))
             .collect();
         // Only when nothing matches: the suggestion scans every name in the trace.
-        let if_none = matching
-            .is_empty()
-            .then(|| no_span_matches(glob, trace));
+        let if_none = matching.is_empty().then(|| no_span_matches(glob, trace));
         let verdict = every(
             trace,
             matching,
