@@ -9,7 +9,9 @@
 //! its cleanup verification, retries and a plugin span. Every validator's config is one that
 //! holds on it, and wasm and native must return the same findings before anything is timed.
 //!
-//! Figures per validator: the wasm call; natively, "full" (decode the config JSON, convert
+//! Figures per validator: the wasm call; its transfer alone (the same call for a table the
+//! plugin refuses: instantiate, lower the trace into the guest, lift it there; the floor
+//! of any validator under the current WIT); natively, "full" (decode the config JSON, convert
 //! the records to the sdk model, check: what the plugin does inside the sandbox) and
 //! "check" (the check alone on a ready `Trace`); spans/s; and the ratio wasm / native full.
 //! Medians of `CLNRM_BENCH_N` runs (default 3) after one warm-up. Then one
@@ -157,8 +159,15 @@ fn main() {
         plugins.display()
     );
     println!(
-        "{:<12} {:>11} {:>13} {:>12} {:>12} {:>13} {:>9}",
-        "validator", "wasm ms", "wasm spans/s", "native ms", "check ms", "native sp/s", "wasm/nat"
+        "{:<12} {:>11} {:>11} {:>13} {:>12} {:>12} {:>13} {:>9}",
+        "validator",
+        "wasm ms",
+        "transfer ms",
+        "wasm spans/s",
+        "native ms",
+        "check ms",
+        "native sp/s",
+        "wasm/nat"
     );
 
     let mut totals = (0.0, 0.0);
@@ -251,6 +260,30 @@ fn main() {
                 })
                 .collect(),
         );
+        // The transfer alone: a table the plugin does not handle is refused right after
+        // the trace was lowered into the guest and lifted there (no conversion, no check).
+        let transfer_t = median(
+            (0..n)
+                .map(|_| {
+                    let t = Instant::now();
+                    let r = rt.block_on(registry.validate(
+                        &plugin,
+                        "not-a-table",
+                        &config,
+                        black_box(&records),
+                        ValidateCall {
+                            limits,
+                            resource: vec![("service.name".into(), "clnrm".into())],
+                        },
+                    ));
+                    assert!(
+                        matches!(r, Err(clnrm::runtime::PluginError::Failed { .. })),
+                        "{table}: a foreign table must be refused: {r:?}"
+                    );
+                    t.elapsed()
+                })
+                .collect(),
+        );
         black_box(native(check, &config, &records).expect("warm-up"));
         let full_t = median(
             (0..n)
@@ -273,32 +306,35 @@ fn main() {
                 })
                 .collect(),
         );
-        let (w, f, c) = (ms(wasm_t), ms(full_t), ms(check_t));
+        let (w, f, c, x) = (ms(wasm_t), ms(full_t), ms(check_t), ms(transfer_t));
         println!(
-            "{table:<12} {w:>11.1} {:>13} {f:>12.1} {c:>12.1} {:>13} {:>8.1}x",
+            "{table:<12} {w:>11.1} {x:>11.1} {:>13} {f:>12.1} {c:>12.1} {:>13} {:>8.1}x",
             rate(spans, wasm_t),
             rate(spans, full_t),
             w / f
         );
         totals.0 += w;
         totals.1 += f;
-        figures.push((table, w, f, c));
+        figures.push((table, w, f, c, x));
     }
     println!(
-        "{:<12} {:>11.1} {:>13} {:>12.1} {:>12} {:>13} {:>8.1}x",
+        "{:<12} {:>11.1} {:>11} {:>13} {:>12.1} {:>12} {:>13} {:>8.1}x",
         "all nine",
         totals.0,
+        "",
         rate_ms(spans, totals.0),
         totals.1,
         "",
         rate_ms(spans, totals.1),
         totals.0 / totals.1
     );
-    println!("(native ms = decode config + convert records + check, as the plugin does; check ms = the check alone)");
+    println!("(native ms = decode config + convert records + check, as the plugin does; check ms = the check alone;");
+    println!(" transfer ms = a wasm call that only instantiates, lowers the trace into the guest and lifts it there)");
     println!();
     println!("@bench validators_spans {spans}");
-    for (table, w, f, c) in &figures {
+    for (table, w, f, c, x) in &figures {
         println!("@bench validate_{table}_wasm_ms {w:.2}");
+        println!("@bench validate_{table}_transfer_ms {x:.2}");
         println!("@bench validate_{table}_native_ms {f:.2}");
         println!("@bench validate_{table}_check_ms {c:.2}");
     }
@@ -422,6 +458,7 @@ fn trace(want: usize) -> (Vec<SpanRecord>, usize) {
                 ("result", s("pass")),
                 ("exit.code", i(0)),
                 ("degraded", b(degraded)),
+                ("service.id", s("app")),
             ]
         };
         let step = add(
@@ -459,6 +496,8 @@ fn trace(want: usize) -> (Vec<SpanRecord>, usize) {
                     ("chaos.type", s("cpu_throttle")),
                     ("chaos.observed", b(true)),
                     ("pressure.level", s("high")),
+                    // The degraded steps ran under it; the others' pressure hit another service.
+                    ("target.service", s(if degraded { "app" } else { "db" })),
                 ],
                 &[],
             );

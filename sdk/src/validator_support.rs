@@ -74,13 +74,22 @@ pub fn validate(
     resource: Option<Vec<wit::Attribute>>,
     check: impl FnOnce(&Value, &Trace) -> Result<Vec<expect::Finding>, ConfigError>,
 ) -> Result<Vec<Finding>, String> {
-    let findings = config(expected, table, config_json).and_then(|config| {
-        let mut trace = trace_from_records(records);
-        if let Some(r) = resource {
-            trace = trace.with_resource(attrs(r));
+    let findings = match config(expected, table, config_json) {
+        Err(e) => {
+            discard(records);
+            Err(e)
         }
-        check(&config, &trace)
-    });
+        Ok(config) => {
+            let mut trace = trace_from_records(records);
+            if let Some(r) = resource {
+                trace = trace.with_resource(attrs(r));
+            }
+            let findings = check(&config, &trace);
+            discard(trace);
+            discard(config);
+            findings
+        }
+    };
     match findings {
         Ok(f) => Ok(f.into_iter().map(finding_to_wit).collect()),
         // `validate`'s error is prose: the path is rendered from the table's name.
@@ -150,6 +159,17 @@ macro_rules! validator_plugin {
 
         $crate::export_validator_plugin!(__ClnrmValidator);
     };
+}
+
+/// Drops what the call no longer needs. In a plugin, every call runs in a fresh instance
+/// that is thrown away when it returns (docs/plugin-guide.md), so freeing a big trace
+/// string by string (a million frees for 100k spans) is time spent for nothing: leave it
+/// to die with the instance. Natively (tests, a reused value) it is dropped as usual.
+fn discard<T>(value: T) {
+    #[cfg(target_family = "wasm")]
+    std::mem::forget(value);
+    #[cfg(not(target_family = "wasm"))]
+    drop(value);
 }
 
 /// The WIT trace as an [`expect::Trace`].

@@ -237,7 +237,14 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Config
         out.push(finding("expect.chaos.recovery_verified".into(), verdict));
     }
     if e.graceful_degradation {
-        let faults: Vec<&Span> = injections().collect();
+        // Faults by parent: `on_service_of` needs the same parent, so each step only
+        // looks at its siblings (linear in the trace, not steps x faults).
+        let mut faults: std::collections::HashMap<Option<u32>, Vec<&Span>> =
+            std::collections::HashMap::new();
+        for f in injections() {
+            faults.entry(f.parent).or_default().push(f);
+        }
+        let siblings = |s: &Span| faults.get(&s.parent).into_iter().flatten();
         let mut verdict = every(
             trace,
             steps().filter(|s| rules::is_true(s.attr("degraded"))),
@@ -256,7 +263,7 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Config
                         ))
                     }
                 }
-                if faults.iter().any(|f| on_service_of(f, s) && overlaps(f, s)) {
+                if siblings(s).any(|f| on_service_of(f, s) && overlaps(f, s)) {
                     Ok(())
                 } else {
                     Err(format!(
@@ -273,7 +280,7 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Config
             let missed: Vec<(&Span, String)> = steps()
                 .filter(|s| !failed(s) && !rules::is_true(s.attr("degraded")))
                 .filter_map(|s| {
-                    let f = faults.iter().find(|f| {
+                    let f = siblings(s).find(|f| {
                         on_service_of(f, s)
                             && rules::is_true(f.attr("chaos.observed"))
                             && f.start_ns >= s.start_ns

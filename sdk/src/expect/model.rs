@@ -194,10 +194,10 @@ impl Span {
 #[derive(Debug, Clone, Default)]
 pub struct Trace {
     spans: Vec<Span>,
-    by_id: HashMap<u32, usize>,
+    by_id: HashMap<u32, usize, IdHash>,
     /// Parent id -> indices of its children, in trace order (so `children`
     /// is O(children), not a scan of the trace).
-    children: HashMap<u32, Vec<usize>>,
+    children: HashMap<u32, Vec<usize>, IdHash>,
     /// The run's OpenTelemetry resource attributes, when the host handed them over
     /// (WIT 0.3.2 `trace-resource`); None for a trace built without them.
     resource: Option<Vec<(String, AttrValue)>>,
@@ -206,8 +206,8 @@ pub struct Trace {
 impl Trace {
     /// Builds the trace. If two spans share an id, lookups by id find the first one.
     pub fn new(spans: Vec<Span>) -> Self {
-        let mut by_id = HashMap::with_capacity(spans.len());
-        let mut children: HashMap<u32, Vec<usize>> = HashMap::new();
+        let mut by_id = HashMap::with_capacity_and_hasher(spans.len(), IdHash::default());
+        let mut children: HashMap<u32, Vec<usize>, IdHash> = HashMap::default();
         for (i, s) in spans.iter().enumerate() {
             by_id.entry(s.id).or_insert(i);
             if let Some(p) = s.parent {
@@ -284,6 +284,30 @@ impl Trace {
             (Some(id), None) => format!("parent #{id}, not in trace"),
         };
         format!("span #{} {:?} ({parent})", span.id, span.name)
+    }
+}
+
+/// Hashing for span ids: the trace is the host's own, not an adversary's, so the
+/// default SipHash (built against hash flooding) is only slower. One multiply by an odd
+/// constant is a bijection of the id, spreading sequential ids over the table.
+type IdHash = std::hash::BuildHasherDefault<IdHasher>;
+
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u32(&mut self, id: u32) {
+        self.0 = (self.0 ^ u64::from(id)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 

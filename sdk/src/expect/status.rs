@@ -124,7 +124,8 @@ pub fn check_status(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Confi
             .iter()
             .filter(|s| glob_matches(glob, &s.name))
             .collect();
-        let if_none = Some(no_span_matches(glob, trace));
+        // Only when nothing matches: the suggestion scans every name in the trace.
+        let if_none = matching.is_empty().then(|| no_span_matches(glob, trace));
         let verdict = every(
             trace,
             matching,
@@ -213,18 +214,30 @@ pub fn check_status(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Confi
 /// Whether `name` matches `glob` as a whole: `*` is any run of characters (possibly
 /// empty), `?` exactly one character, anything else itself (case-sensitive).
 pub fn glob_matches(glob: &str, name: &str) -> bool {
+    if !glob.contains(['*', '?']) {
+        return glob == name;
+    }
+    // Span names are ASCII in practice: match bytes then, without allocating per span.
+    if glob.is_ascii() && name.is_ascii() {
+        return wildcard(glob.as_bytes(), name.as_bytes(), b'*', b'?');
+    }
     let p: Vec<char> = glob.chars().collect();
     let n: Vec<char> = name.chars().collect();
+    wildcard(&p, &n, '*', '?')
+}
+
+/// `*`/`?` matching of a whole name, over bytes or chars (see [`glob_matches`]).
+fn wildcard<T: PartialEq + Copy>(p: &[T], n: &[T], any_run: T, any_one: T) -> bool {
     let (mut pi, mut ni) = (0, 0);
     // Position of the last `*` and where in `name` it started matching, to backtrack to.
     let mut star: Option<(usize, usize)> = None;
     while ni < n.len() {
         match p.get(pi) {
-            Some('*') => {
+            Some(&c) if c == any_run => {
                 star = Some((pi, ni));
                 pi += 1;
             }
-            Some(&c) if c == '?' || c == n[ni] => {
+            Some(&c) if c == any_one || c == n[ni] => {
                 pi += 1;
                 ni += 1;
             }
@@ -239,7 +252,7 @@ pub fn glob_matches(glob: &str, name: &str) -> bool {
             },
         }
     }
-    p[pi..].iter().all(|c| *c == '*')
+    p[pi..].iter().all(|c| *c == any_run)
 }
 
 fn status(v: &Value, path: &[String]) -> Result<Status, ConfigError> {

@@ -113,6 +113,40 @@ pub fn lies_inside(inner: &Span, outer: &Span) -> bool {
     outer.start_ns <= inner.start_ns && inner.end_ns <= outer.end_ns
 }
 
+/// "Does any of these spans contain this one?" in O(log n) per question, so a window over
+/// thousands of scenarios stays linear-ish rather than inner x outer: the outers sorted by
+/// start, with the latest end among each prefix. Some outer contains `s` exactly when
+/// the latest end among the outers starting at or before `s` reaches `s`'s end.
+struct Cover {
+    starts: Vec<u64>,
+    max_end: Vec<u64>,
+}
+
+impl Cover {
+    fn new(outers: &[&Span]) -> Cover {
+        let mut by_start: Vec<(u64, u64)> = outers.iter().map(|o| (o.start_ns, o.end_ns)).collect();
+        by_start.sort_unstable();
+        let mut latest = 0;
+        let max_end = by_start
+            .iter()
+            .map(|&(_, end)| {
+                latest = latest.max(end);
+                latest
+            })
+            .collect();
+        Cover {
+            starts: by_start.into_iter().map(|(start, _)| start).collect(),
+            max_end,
+        }
+    }
+
+    /// Whether some outer satisfies [`lies_inside`]`(s, outer)`.
+    fn contains(&self, s: &Span) -> bool {
+        let n = self.starts.partition_point(|&start| start <= s.start_ns);
+        n > 0 && self.max_end[n - 1] >= s.end_ns
+    }
+}
+
 /// How far `inner` sticks out of `outer`, in nanoseconds (0 when inside).
 fn overhang(inner: &Span, outer: &Span) -> u64 {
     outer.start_ns.saturating_sub(inner.start_ns) + inner.end_ns.saturating_sub(outer.end_ns)
@@ -137,10 +171,11 @@ impl Window {
                 ),
             );
         }
+        let cover = Cover::new(&outers);
         let mut offenders: Vec<(&Span, Vec<String>)> = Vec::new();
         for &s in &spans {
             let mut unmet = Vec::new();
-            if !outers.iter().any(|o| lies_inside(s, o)) {
+            if !cover.contains(s) {
                 // The closest outer sticks out least; ties go to the earliest in the trace.
                 if let Some(o) = outers.iter().min_by_key(|o| overhang(s, o)) {
                     let mut how = Vec::new();

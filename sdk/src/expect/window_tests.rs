@@ -178,3 +178,30 @@ fn config_errors() {
         assert!(err.contains(want), "{config}:\n  error {err:?}\n  lacks {want:?}");
     }
 }
+
+/// `Cover` (sorted starts, running latest end) answers exactly what trying every outer
+/// with `lies_inside` answers, on many random intervals including shared bounds.
+#[test]
+fn cover_agrees_with_trying_every_outer() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = |m: u64| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x % m
+    };
+    for round in 0..200 {
+        let interval = |next: &mut dyn FnMut(u64) -> u64, id| {
+            let start = next(50);
+            sp(id, None, "o", start, start + next(30))
+        };
+        let outers: Vec<Span> = (0..round % 9).map(|i| interval(&mut next, i)).collect();
+        let refs: Vec<&Span> = outers.iter().collect();
+        let cover = Cover::new(&refs);
+        for i in 0..20 {
+            let s = interval(&mut next, 100 + i);
+            let brute = outers.iter().any(|o| lies_inside(&s, o));
+            assert_eq!(cover.contains(&s), brute, "{s:?} in {outers:?}");
+        }
+    }
+}
