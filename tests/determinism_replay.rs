@@ -145,35 +145,7 @@ fn record_replays_without_docker_to_the_same_digest() {
     );
 
     // A changed plugin: built from the same source with one deliberate change.
-    let plugins = tempfile::tempdir().unwrap();
-    for f in std::fs::read_dir(plugin_dir()).unwrap().flatten() {
-        let name = f.file_name().to_string_lossy().to_string();
-        if name.starts_with("validate-") {
-            std::fs::copy(f.path(), plugins.path().join(&name)).unwrap();
-        }
-    }
-    std::fs::copy(
-        plugin_dir().join("kill-variant.wasm"),
-        plugins.path().join("chaos-container.wasm"),
-    )
-    .unwrap();
-    let r = run(clnrm()
-        .arg("replay")
-        .arg(&rec)
-        .env("CLNRM_PLUGIN_DIR", plugins.path())
-        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
-    assert_eq!(r.code, 1, "divergence is a failure");
-    assert!(
-        r.stdout
-            .contains("plugin changed since the recording: chaos-container"),
-        "{}",
-        r.stdout
-    );
-    let line = r
-        .stdout
-        .lines()
-        .find(|l| l.contains("DIVERGED"))
-        .expect("divergence reported");
+    let line = replay_with_kill_variant(&rec);
     assert!(
         line.contains("host call #")
             && line.contains("\"SIGKILL\"), got container.kill(")

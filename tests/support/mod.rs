@@ -182,3 +182,39 @@ pub fn assert_replays_to(recording: &Path, digest: &str) {
         r.stdout
     );
 }
+
+/// Replay `recording` with chaos-container swapped for `kill-variant` (the same
+/// source with one deliberate change: SIGTERM where SIGKILL is configured),
+/// Docker out of reach: the replay must fail (exit 1) saying the plugin
+/// changed. Returns its `DIVERGED` line.
+pub fn replay_with_kill_variant(recording: &Path) -> String {
+    let plugins = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(plugin_dir()).unwrap().flatten() {
+        let name = f.file_name().to_string_lossy().to_string();
+        if name.starts_with("validate-") || name.starts_with("chaos-") {
+            std::fs::copy(f.path(), plugins.path().join(&name)).unwrap();
+        }
+    }
+    std::fs::copy(
+        plugin_dir().join("kill-variant.wasm"),
+        plugins.path().join("chaos-container.wasm"),
+    )
+    .unwrap();
+    let r = run(clnrm()
+        .arg("replay")
+        .arg(recording)
+        .env("CLNRM_PLUGIN_DIR", plugins.path())
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    assert_eq!(r.code, 1, "divergence is a failure: {}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("plugin changed since the recording: chaos-container"),
+        "{}",
+        r.stdout
+    );
+    r.stdout
+        .lines()
+        .find(|l| l.contains("DIVERGED"))
+        .expect("divergence reported")
+        .to_string()
+}
