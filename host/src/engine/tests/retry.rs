@@ -160,26 +160,34 @@ async fn jitter_comes_from_the_seed_and_the_same_seed_waits_the_same() {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn the_step_timeout_bounds_all_attempts_and_waits_together() {
-    // Attempts take 600 ms: the second one is cut at 1000 ms, enforced once
-    // on the step, and cleanup reacts to that enforcement.
+/// A step `bounded` whose attempts fail after `attempt_ms`, retried up to 5
+/// times (backoff 100 ms, doubling) under `timeout_ms`.
+async fn bounded(attempt_ms: u64, timeout_ms: u64) -> SuiteOutcome {
     let fake = Arc::new(Fake::new());
     fake.script(
         "slowfail",
-        Script::exit(1).after(Duration::from_millis(600)),
+        Script::exit(1).after(Duration::from_millis(attempt_ms)),
     );
-    let out = run(
+    run(
         &fake,
-        r#"
+        &format!(
+            r#"
 [[scenario]]
 name = "bounded"
 service = "app"
 expect_failure = true
-steps = [{ name = "bounded", run = "slowfail", timeout_ms = 1000, retry = { attempts = 5, backoff_ms = 100 } }]
-"#,
+steps = [{{ name = "bounded", run = "slowfail", timeout_ms = {timeout_ms}, retry = {{ attempts = 5, backoff_ms = 100 }} }}]
+"#
+        ),
     )
-    .await;
+    .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_step_timeout_bounds_all_attempts_and_waits_together() {
+    // Attempts take 600 ms: the second one is cut at 1000 ms, enforced once
+    // on the step, and cleanup reacts to that enforcement.
+    let out = bounded(600, 1000).await;
     assert!(out.passed, "{:?}", out.scenarios[0].reason);
     assert_eq!(
         out.scenarios[0].steps[0].error_type,
@@ -202,22 +210,7 @@ steps = [{ name = "bounded", run = "slowfail", timeout_ms = 1000, retry = { atte
 
     // Attempts of 400 ms: the third wait (400 ms, after 400+100+400+200)
     // would pass the bound, so it is not started and nothing is enforced.
-    let fake = Arc::new(Fake::new());
-    fake.script(
-        "slowfail",
-        Script::exit(1).after(Duration::from_millis(400)),
-    );
-    let out = run(
-        &fake,
-        r#"
-[[scenario]]
-name = "bounded"
-service = "app"
-expect_failure = true
-steps = [{ name = "bounded", run = "slowfail", timeout_ms = 1600, retry = { attempts = 5, backoff_ms = 100 } }]
-"#,
-    )
-    .await;
+    let out = bounded(400, 1600).await;
     assert!(out.passed, "{:?}", out.scenarios[0].reason);
     assert_eq!(
         out.scenarios[0].steps[0].error_type,
