@@ -529,36 +529,16 @@ async fn run(
             return EXIT_BAD_INPUT;
         }
     };
-    let plugins = match resolve_all(&registry, &suites).await {
+    // Plugins load (CPU) while Docker answers (I/O): neither waits for the other.
+    let (plugins, docker) = tokio::join!(resolve_all(&registry, &suites), prepare_docker(&suites));
+    let plugins = match plugins {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let docker = match Docker::connect().await {
+    let docker = match docker {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
+        Err(code) => return code,
     };
-    // Every image must be here before anything starts: no registry to pull from.
-    for s in &suites {
-        for svc in s.services.values() {
-            if let Err(e) = docker.ensure_image(&svc.image).await {
-                eprintln!("error: {}: service `{}`: {e}", s.path.display(), svc.id);
-                return EXIT_BAD_INPUT;
-            }
-        }
-    }
-    // What dead runs left behind goes before we add anything.
-    match crate::backend::gc::collect(&docker).await {
-        Ok(r) if r.removed() > 0 => eprintln!(
-            "clnrm: removed {} resource(s) left by {} dead run(s)",
-            r.removed(),
-            r.dead_runs.len()
-        ),
-        Ok(_) => {}
-        Err(e) => tracing::warn!("gc of dead runs failed: {e}"),
-    }
     let ctx = RunCtx {
         registry,
         backend: Arc::new(docker),
@@ -636,6 +616,51 @@ async fn run(
     } else {
         EXIT_FAIL
     }
+}
+
+/// Connect to Docker, check every image is here (there is no registry to pull
+/// from), and remove what dead runs left behind before we add anything.
+async fn prepare_docker(suites: &[Suite]) -> Result<Docker, i32> {
+    let docker = match Docker::connect().await {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(EXIT_BAD_INPUT);
+        }
+    };
+    let mut images: Vec<(&Suite, &crate::suite::ServiceSpec)> = Vec::new();
+    for s in suites {
+        for svc in s.services.values() {
+            if !images.iter().any(|(_, seen)| seen.image == svc.image) {
+                images.push((s, svc));
+            }
+        }
+    }
+    let checks = images.iter().map(|(s, svc)| {
+        let docker = &docker;
+        async move {
+            docker
+                .ensure_image(&svc.image)
+                .await
+                .map_err(|e| (s, svc, e))
+        }
+    });
+    let gc = crate::backend::gc::collect(&docker);
+    let (checks, gc) = tokio::join!(futures_util::future::join_all(checks), gc);
+    if let Some(Err((s, svc, e))) = checks.into_iter().find(Result::is_err) {
+        eprintln!("error: {}: service `{}`: {e}", s.path.display(), svc.id);
+        return Err(EXIT_BAD_INPUT);
+    }
+    match gc {
+        Ok(r) if r.removed() > 0 => eprintln!(
+            "clnrm: removed {} resource(s) left by {} dead run(s)",
+            r.removed(),
+            r.dead_runs.len()
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("gc of dead runs failed: {e}"),
+    }
+    Ok(docker)
 }
 
 /// `-j` when not given: one scenario per CPU.

@@ -237,12 +237,20 @@ fn table(f: &Figures) -> String {
             ));
         }
     }
-    let mut s = format!(
-        "{:<34}{:<12}{:<22}{}\n",
-        "benchmark", "ours", "raw", "ratio"
-    );
-    for [name, ours, raw, ratio] in rows {
-        s.push_str(&format!("{name:<34}{ours:<12}{raw:<22}{ratio}\n"));
+    // Columns as wide as their widest cell, two spaces apart.
+    let header = ["benchmark", "ours", "raw", "ratio"].map(String::from);
+    let width = |i: usize| {
+        rows.iter()
+            .chain([&header])
+            .map(|r| r[i].chars().count())
+            .max()
+            .unwrap_or(0)
+            + 2
+    };
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut s = String::new();
+    for [name, ours, raw, ratio] in [header].iter().chain(&rows) {
+        s.push_str(&format!("{name:<w0$}{ours:<w1$}{raw:<w2$}{ratio}\n"));
     }
     s
 }
@@ -311,19 +319,24 @@ mod tests {
             &mut f,
         );
         assert_eq!(f.len(), 5);
-        let t = table(&f);
+        // Cells, with the padding between them collapsed.
+        let t: String = table(&f)
+            .lines()
+            .map(|l| {
+                let cells: Vec<&str> = l
+                    .split("  ")
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                cells.join(" | ") + "\n"
+            })
+            .collect();
         assert!(
-            t.contains("plugin load (cold compile)        86.1 ms"),
+            t.contains("plugin load (cold compile) | 86.1 ms | - | -"),
             "{t}"
         );
-        assert!(
-            t.contains("55.0 µs     3.0 µs (native)       18.33x"),
-            "{t}"
-        );
-        assert!(t.contains("1250 ms     1100 ms (docker CLI)  1.14x"), "{t}");
-        assert!(
-            t.contains("plugin load (cache hit)           failed"),
-            "{t}"
-        );
+        assert!(t.contains("55.0 µs | 3.0 µs (native) | 18.33x"), "{t}");
+        assert!(t.contains("1250 ms | 1100 ms (docker CLI) | 1.14x"), "{t}");
+        assert!(t.contains("plugin load (cache hit) | failed"), "{t}");
     }
 }

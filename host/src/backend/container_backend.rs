@@ -52,7 +52,8 @@ pub trait ContainerBackend: Send + Sync {
     }
 
     /// Create and start a service's container, labelled for the run, attached
-    /// to `network` (when given) under its service id. Returns its id.
+    /// to `network` under its service id; without one, it has no network at
+    /// all (only loopback). Returns its id.
     async fn start_service(
         &self,
         run_id: &str,

@@ -297,7 +297,7 @@ impl ContainerBackend for Docker {
     }
 
     /// Create and start a service's container, labelled for the run, attached
-    /// to `network` (when given) under its service id.
+    /// to `network` under its service id, or to no network at all.
     async fn start_service(
         &self,
         run_id: &str,
@@ -305,7 +305,6 @@ impl ContainerBackend for Docker {
         spec: &ServiceSpec,
         network: Option<&str>,
     ) -> Result<String, DockerError> {
-        self.ensure_image(&spec.image).await?;
         let cmd: Vec<String> = if spec.args.is_empty() {
             KEEP_ALIVE.iter().map(|s| s.to_string()).collect()
         } else {
@@ -335,7 +334,9 @@ impl ContainerBackend for Docker {
                     .collect::<HashMap<_, _>>()
             }),
             cap_add: (!spec.capabilities.is_empty()).then(|| spec.capabilities.clone()),
-            network_mode: network.map(str::to_string),
+            // No network of its own: none at all (only loopback), never
+            // Docker's shared default bridge.
+            network_mode: Some(network.unwrap_or("none").to_string()),
             ..Default::default()
         };
         let networking_config = network.map(|n| NetworkingConfig {
@@ -358,7 +359,18 @@ impl ContainerBackend for Docker {
         };
         let name = container_name(run_id, scenario, &spec.id);
         let opts = CreateContainerOptionsBuilder::default().name(&name).build();
-        let created = self.client.create_container(Some(opts), body).await?;
+        // No image check before: `clnrm run` checked every image up front, and
+        // a create without its image answers 404 anyway (one round trip less).
+        let created = match self.client.create_container(Some(opts), body).await {
+            Ok(c) => c,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404,
+                message,
+            }) if message.contains("image") => {
+                return Err(DockerError::ImageMissing(spec.image.clone()))
+            }
+            Err(e) => return Err(e.into()),
+        };
         if let Err(e) = self
             .client
             .start_container(
@@ -473,31 +485,25 @@ impl ContainerBackend for Docker {
     /// Everything still carrying all of the given `label` filters.
     async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, DockerError> {
         let filters = HashMap::from([("label".to_string(), label_filters)]);
-        let containers = self
-            .client
-            .list_containers(Some(
+        // Three independent questions: asked at once.
+        let (containers, networks, volumes) = tokio::try_join!(
+            self.client.list_containers(Some(
                 ListContainersOptionsBuilder::default()
                     .all(true)
                     .filters(&filters)
                     .build(),
-            ))
-            .await?;
-        let networks = self
-            .client
-            .list_networks(Some(
+            )),
+            self.client.list_networks(Some(
                 ListNetworksOptionsBuilder::default()
                     .filters(&filters)
                     .build(),
-            ))
-            .await?;
-        let volumes = self
-            .client
-            .list_volumes(Some(
+            )),
+            self.client.list_volumes(Some(
                 ListVolumesOptionsBuilder::default()
                     .filters(&filters)
                     .build(),
-            ))
-            .await?;
+            )),
+        )?;
         Ok(Leftovers {
             containers: containers.into_iter().filter_map(|c| c.id).collect(),
             networks: networks.into_iter().filter_map(|n| n.id).collect(),

@@ -233,6 +233,16 @@ impl Fake {
             .map(state)
     }
 
+    /// The networks `service`'s container is attached to (ids), if it still
+    /// exists: empty for a container without any network.
+    pub fn networks_of(&self, service: &str) -> Option<Vec<String>> {
+        let st = self.lock();
+        st.containers
+            .values()
+            .find(|c| c.service == service)
+            .map(|c| c.networks.iter().cloned().collect())
+    }
+
     /// Change the cgroup counters of `service`'s container (a reading
     /// returns them, with the limits in force).
     pub fn cgroup(&self, service: &str, f: impl FnOnce(&mut CgroupUsage)) {

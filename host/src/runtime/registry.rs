@@ -137,6 +137,14 @@ impl LoadedPlugin {
         self.grants.has(super::host::Capability::Compose)
     }
 
+    /// Whether its faults may act on the scenario's network: it declares
+    /// `net`, or `compose` (it may run any other plugin's fault). A scenario
+    /// with `network = "auto"` gets a network of its own only then, or when
+    /// it has several services.
+    pub fn uses_network(&self) -> bool {
+        self.grants.has(super::host::Capability::Net) || self.composes()
+    }
+
     /// Ask this chaos plugin whether `config_json` is a valid `fault_type` table.
     pub(super) async fn check_chaos(
         &self,
@@ -451,6 +459,7 @@ impl Registry {
             ))
             .into());
         }
+        no_network_for_network_faults(suite, &out)?;
         self.check_configs(suite, &out).await?;
         Ok(out)
     }
@@ -621,6 +630,37 @@ impl Registry {
             }),
         }
     }
+}
+
+/// `network = "none"` and a fault that acts on the network cannot go together.
+fn no_network_for_network_faults(
+    suite: &Suite,
+    plugins: &ResolvedPlugins,
+) -> Result<(), RegistryError> {
+    for sc in suite
+        .scenarios
+        .iter()
+        .filter(|s| s.network == crate::suite::NetworkMode::None)
+    {
+        for inj in &sc.injections {
+            if let Some(p) = plugins
+                .chaos
+                .get(&inj.fault_type)
+                .filter(|p| p.uses_network())
+            {
+                return Err(Box::new(suite.error_at(
+                    inj.span.clone(),
+                    format!(
+                        "scenario `{}` has network = \"none\", but `{}` (plugin {}) acts on the network",
+                        sc.name, inj.fault_type, p.info.name
+                    ),
+                    Some("drop `network = \"none\"` (the default, \"auto\", gives the scenario a network of its own for this fault) or set network = \"own\"".into()),
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(())
 }
 
 fn plugin_dir_candidates() -> Vec<PathBuf> {

@@ -51,7 +51,7 @@ pub use otel::{Exporter, OtelSpec};
 pub use positions::Positions;
 pub use report::ReportSpec;
 pub use retry::RetryPolicy;
-pub use scenario::{Artifact, ScenarioSpec, TimeoutStrategy};
+pub use scenario::{Artifact, NetworkMode, ScenarioSpec, TimeoutStrategy};
 pub use service::ServiceSpec;
 pub use steps::StepSpec;
 

@@ -44,6 +44,8 @@ pub struct Scenario {
     /// A command run in the main service once the steps and injections are
     /// over: it must succeed (`clnrm.resource.recovery`).
     pub recovery_probe: Option<Spanned<String>>,
+    /// Whether the scenario gets a network of its own (`auto` by default).
+    pub network: Option<Spanned<NetworkMode>>,
 }
 
 impl TableShape for Scenario {
@@ -158,6 +160,22 @@ impl<'de> Deserialize<'de> for ServiceName {
     }
 }
 
+/// `[[scenario]] network`: whether the scenario's containers share a bridge
+/// network of their own, created for it and removed after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NetworkMode {
+    /// Its own network when it needs one: several services, or a fault from a
+    /// plugin that acts on the network (capability `net` or `compose`);
+    /// otherwise none. Decided by the engine, which knows the plugins.
+    #[default]
+    Auto,
+    /// Always its own network (e.g. a single service that needs egress).
+    Own,
+    /// No network at all: the containers have only loopback.
+    None,
+}
+
 /// `[[scenario]] timeout_strategy`: what happens to a step whose bound passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -194,6 +212,8 @@ pub struct ScenarioSpec {
     pub artifacts: Vec<Artifact>,
     /// `recovery_probe`: run in the main service after the steps and injections.
     pub recovery_probe: Option<String>,
+    /// `network`: own, none, or decided by the engine (auto).
+    pub network: NetworkMode,
 }
 
 /// What every scenario is checked against.
@@ -381,6 +401,10 @@ impl Scenario {
             deadline,
             artifacts,
             recovery_probe: self.recovery_probe.as_ref().map(|p| p.get_ref().clone()),
+            network: self
+                .network
+                .as_ref()
+                .map_or_else(NetworkMode::default, |n| *n.get_ref()),
         })
     }
 }

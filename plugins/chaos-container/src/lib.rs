@@ -1,17 +1,17 @@
 //! First-party chaos plugin for container faults. Every fault's span is OK
 //! only when its effect was observed from Docker's own state, never on
-//! intent alone (`clnrm_sdk::fault::FaultSpan`).
+//! intent alone (`clnrm_sdk::fault::FaultSpan`). None of them touches the
+//! network (`network_disconnect` is chaos-network's), so a one-service
+//! scenario with these faults runs without a network of its own.
 //!
 //! | type | effect | evidence |
 //! |---|---|---|
 //! | `kill_container` | signal (default SIGKILL) | container stopped; exit 137 for SIGKILL |
 //! | `stop_container` | signal, grace period, then SIGKILL | container stopped; which signal did it |
 //! | `pause_container` | freeze for `duration_ms`, thaw | state `paused`, then `running` |
-//! | `network_disconnect` | cut off the scenario network (optionally reconnect) | Docker no longer lists the endpoint |
 #![cfg(target_family = "wasm")]
 
 mod kill;
-mod network;
 mod pause;
 mod stop;
 mod tables;
@@ -22,12 +22,7 @@ struct ChaosContainer;
 
 const NAME: &str = "chaos-container";
 
-const TYPES: [&str; 4] = [
-    "kill_container",
-    "stop_container",
-    "pause_container",
-    "network_disconnect",
-];
+const TYPES: [&str; 3] = ["kill_container", "stop_container", "pause_container"];
 
 impl ChaosPlugin for ChaosContainer {
     fn describe() -> PluginInfo {
@@ -39,7 +34,6 @@ impl ChaosPlugin for ChaosContainer {
             "kill_container" => config::parse::<tables::Kill>(config_json).map(|_| ()),
             "stop_container" => config::parse::<tables::Stop>(config_json).map(|_| ()),
             "pause_container" => config::parse::<tables::Pause>(config_json).map(|_| ()),
-            "network_disconnect" => config::parse::<tables::Disconnect>(config_json).map(|_| ()),
             other => Err(unhandled(NAME, other)),
         }
     }
@@ -49,7 +43,6 @@ impl ChaosPlugin for ChaosContainer {
             "kill_container" => kill::run(&injection),
             "stop_container" => stop::run(&injection),
             "pause_container" => pause::run(&injection),
-            "network_disconnect" => network::run(&injection),
             other => Err(unhandled(NAME, other).to_string()),
         }
     }

@@ -60,20 +60,6 @@ pub struct Pause {
     pub observe_timeout_ms: u64,
 }
 
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct Disconnect {
-    #[serde(rename = "type")]
-    pub _type: String,
-    #[serde(default)]
-    pub delay_ms: u64,
-    /// Reconnect after this long; absent = stay cut off until cleanup.
-    pub duration_ms: Option<u64>,
-    pub target: Option<String>,
-    #[serde(default = "observe_ms")]
-    pub observe_timeout_ms: u64,
-}
-
 fn observe_ms() -> u64 {
     5_000
 }

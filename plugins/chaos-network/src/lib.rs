@@ -13,8 +13,10 @@
 //! | `connection_refused` | new connections to `port` reset | probe refused (was not before) |
 //! | `connection_timeout` | SYNs to `port` dropped | probe times out (did not before) |
 //! | `bandwidth_limit` | the target's egress limited to `rate_kbit` | measured throughput |
+//! | `network_disconnect` | the target's endpoint removed from the scenario network (optionally reconnected) | Docker no longer lists the endpoint |
 #![cfg(target_family = "wasm")]
 
+mod disconnect;
 mod impair;
 mod partition;
 mod probe;
@@ -26,13 +28,14 @@ struct ChaosNetwork;
 
 pub(crate) const NAME: &str = "chaos-network";
 
-const TYPES: [&str; 6] = [
+const TYPES: [&str; 7] = [
     "network_latency",
     "packet_loss",
     "network_partition",
     "connection_refused",
     "connection_timeout",
     "bandwidth_limit",
+    "network_disconnect",
 ];
 
 impl ChaosPlugin for ChaosNetwork {
@@ -52,6 +55,7 @@ impl ChaosPlugin for ChaosNetwork {
     fn inject(injection: Injection) -> Result<Outcome, String> {
         match injection.fault_type.as_str() {
             "network_partition" => partition::run(&injection),
+            "network_disconnect" => disconnect::run(&injection),
             "network_latency" | "packet_loss" | "connection_refused" | "connection_timeout"
             | "bandwidth_limit" => impair::run(&injection),
             other => Err(unhandled(NAME, other).to_string()),

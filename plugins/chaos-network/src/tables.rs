@@ -110,6 +110,22 @@ pub struct Bandwidth {
     pub measure_ms: u32,
 }
 
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+/// `network_disconnect`: the endpoint itself goes (Docker's view), not just
+/// the traffic.
+pub struct Disconnect {
+    #[serde(rename = "type")]
+    pub _type: String,
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// Reconnect after this long; absent = stay cut off until cleanup.
+    pub duration_ms: Option<u64>,
+    pub target: Option<String>,
+    #[serde(default = "observe_ms")]
+    pub observe_timeout_ms: u64,
+}
+
 /// Parse and range-check one table.
 pub fn check(fault_type: &str, json: &str) -> Result<(), ConfigError> {
     use clnrm_sdk::config::parse;
@@ -177,6 +193,7 @@ pub fn check(fault_type: &str, json: &str) -> Result<(), ConfigError> {
             Ok(())
         }
         "connection_refused" | "connection_timeout" => parse::<Port>(json).map(|_| ()),
+        "network_disconnect" => parse::<Disconnect>(json).map(|_| ()),
         "bandwidth_limit" => {
             let c: Bandwidth = parse(json)?;
             positive(c.rate_kbit, "rate_kbit")?;
@@ -184,6 +201,10 @@ pub fn check(fault_type: &str, json: &str) -> Result<(), ConfigError> {
         }
         other => Err(clnrm_sdk::prelude::unhandled(crate::NAME, other)),
     }
+}
+
+fn observe_ms() -> u64 {
+    5_000
 }
 
 fn positive(v: u32, key: &str) -> Result<(), ConfigError> {

@@ -140,6 +140,7 @@ networks = "on_success"
 name = "kept"
 service = "app"
 run = "exit 1"
+network = "own"   # the test is about the scenario network too
 "#,
     )
     .await;

@@ -13,11 +13,13 @@ const TWO: &str = r#"
 name = "first"
 service = "app"
 run = "work"
+network = "own"   # the test is about the scenario network too
 
 [[scenario]]
 name = "second"
 service = "app"
 run = "true"
+network = "own"
 "#;
 
 #[tokio::test(start_paused = true)]

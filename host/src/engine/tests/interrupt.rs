@@ -16,6 +16,7 @@ async fn an_interrupt_mid_step_cleans_up_and_stops_the_run() {
 name = "cut"
 service = "app"
 run = "sleep 30"
+network = "own"   # the test is about the scenario network too
 
 [[scenario]]
 name = "never_started"

@@ -12,21 +12,25 @@ const FOUR: &str = r#"
 name = "a"
 service = "app"
 run = "work"
+network = "own"
 
 [[scenario]]
 name = "b"
 service = "app"
 run = "work"
+network = "own"
 
 [[scenario]]
 name = "c"
 service = "app"
 run = "fail"
+network = "own"
 
 [[scenario]]
 name = "d"
 service = "app"
 run = "work"
+network = "own"
 "#;
 
 async fn run_with_jobs(jobs: usize) -> (SuiteOutcome, Duration, Arc<Fake>) {

@@ -8,6 +8,7 @@ mod cleanup;
 mod environment;
 mod interrupt;
 mod jobs;
+mod network;
 mod race;
 mod recovery;
 mod retry;

@@ -16,6 +16,7 @@ async fn a_passing_step_passes_and_everything_is_removed() {
 name = "ok"
 service = "app"
 run = "echo hi"
+network = "own"   # the test is about the scenario network too
 "#,
     )
     .await;

@@ -2,7 +2,7 @@
 //! service id. Needs [`Capability::Container`]. Every call is answered from
 //! the recording in replay.
 
-use super::{Capability, HostCall, PluginState};
+use super::{Capability, HostCall, PluginState, NO_NETWORK};
 use crate::backend::{ContainerBackend, DockerError, Network};
 use crate::runtime::bindings::chaos::clnrm::chaos::container;
 use crate::runtime::scenario::{FaultKind, ScenarioCtx};
@@ -68,7 +68,7 @@ where
         Err(e) => return Ok(Err(e)),
     };
     if needs_network && ctx.network.is_none() {
-        return Ok(Err("this scenario has no network of its own".into()));
+        return Ok(Err(NO_NETWORK.into()));
     }
     let r = op(ctx.backend(), id, ctx.network.clone())
         .await

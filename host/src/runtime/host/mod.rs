@@ -38,6 +38,10 @@ use serde_json::Value;
 use std::future::Future;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
+
+/// What a network call answers in a scenario without a network of its own.
+const NO_NETWORK: &str = "this scenario has no network of its own (one service, and no plugin of \
+its faults declares `net`): set network = \"own\" on the scenario, or declare `net` in the plugin";
 use wasmtime::format_err as anyhow;
 use wasmtime::StoreLimits;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};

@@ -5,7 +5,7 @@
 //! the recording in replay: a replayed network run needs neither Docker nor
 //! root.
 
-use super::{Capability, HostCall, PluginState};
+use super::{Capability, HostCall, PluginState, NO_NETWORK};
 use crate::backend::netfault::{self, Fault, ProbeOutcome};
 use crate::backend::netns::Netns;
 use crate::runtime::bindings::chaos::clnrm::chaos::net;
@@ -63,10 +63,7 @@ async fn netns_of(ctx: &ScenarioCtx, service: &str) -> Result<Netns, String> {
 
 /// A service's address on the scenario's network.
 async fn address_of(ctx: &ScenarioCtx, service: &str) -> Result<Ipv4Addr, String> {
-    let net = ctx
-        .network
-        .as_ref()
-        .ok_or("this scenario has no network of its own")?;
+    let net = ctx.network.as_ref().ok_or(NO_NETWORK)?;
     let id = container(ctx, service)?;
     let ip = ctx
         .backend()
