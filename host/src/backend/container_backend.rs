@@ -62,6 +62,13 @@ pub trait ContainerBackend: Send + Sync {
         network: Option<&str>,
     ) -> Result<String, DockerError>;
 
+    /// The network interfaces the kernel shows in the container's network
+    /// namespace, sorted (`["lo"]` for a container without a network); None
+    /// when that cannot be read here (not running, a remote daemon).
+    async fn interfaces(&self, _id: &str) -> Result<Option<Vec<String>>, DockerError> {
+        Ok(None)
+    }
+
     /// Run `sh -c command` in the container; `timeout`: stop waiting (the
     /// caller then stops the container).
     async fn exec(

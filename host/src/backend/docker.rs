@@ -8,8 +8,8 @@ use crate::suite::ServiceSpec;
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::{
-    ContainerCreateBody, EndpointSettings, HostConfig, NetworkConnectRequest, NetworkCreateRequest,
-    NetworkDisconnectRequest, NetworkingConfig, ResourcesUlimits,
+    ContainerCreateBody, EndpointSettings, HostConfig, Mount, MountTypeEnum, NetworkConnectRequest,
+    NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig, ResourcesUlimits,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, KillContainerOptionsBuilder, ListContainersOptionsBuilder,
@@ -115,6 +115,9 @@ impl Leftovers {
 #[derive(Clone)]
 pub struct Docker {
     client: bollard::Docker,
+    /// The `/etc/hosts` bind-mounted into containers without a network, which
+    /// then skip Docker's network sandbox; None: they get Docker's `none` mode.
+    hosts_file: Option<std::path::PathBuf>,
 }
 
 impl Docker {
@@ -131,7 +134,10 @@ impl Docker {
             .ping()
             .await
             .map_err(|e| DockerError::Unreachable(e.to_string()))?;
-        Ok(Docker { client })
+        Ok(Docker {
+            client,
+            hosts_file: super::isolated::hosts_file(),
+        })
     }
 }
 
@@ -337,6 +343,16 @@ impl ContainerBackend for Docker {
             // No network of its own: none at all (only loopback), never
             // Docker's shared default bridge.
             network_mode: Some(network.unwrap_or("none").to_string()),
+            mounts: match (network, &self.hosts_file) {
+                (None, Some(hosts)) => Some(vec![Mount {
+                    target: Some("/etc/hosts".into()),
+                    source: Some(hosts.to_string_lossy().into_owned()),
+                    typ: Some(MountTypeEnum::BIND),
+                    read_only: Some(true),
+                    ..Default::default()
+                }]),
+                _ => None,
+            },
             ..Default::default()
         };
         let networking_config = network.map(|n| NetworkingConfig {
@@ -355,6 +371,8 @@ impl ContainerBackend for Docker {
             labels: Some(labels::for_service(run_id, scenario, &spec.id)),
             host_config: Some(host_config),
             networking_config,
+            // See `isolated`: no sandbox at all, half the start time.
+            network_disabled: (network.is_none() && self.hosts_file.is_some()).then_some(true),
             ..Default::default()
         };
         let name = container_name(run_id, scenario, &spec.id);
@@ -514,6 +532,18 @@ impl ContainerBackend for Docker {
                 .map(|v| v.name)
                 .collect(),
         })
+    }
+
+    /// From the kernel: `/proc/<pid>/net/dev` of the container's init.
+    async fn interfaces(&self, id: &str) -> Result<Option<Vec<String>>, DockerError> {
+        let Some(pid) = self.inspect(id).await?.pid else {
+            return Ok(None);
+        };
+        match super::isolated::interfaces(Path::new("/proc"), pid) {
+            Ok(names) => Ok(Some(names)),
+            // Not our kernel (a remote daemon), or it just exited.
+            Err(_) => Ok(None),
+        }
     }
 
     async fn oom_kills(&self, id: &str) -> Option<u64> {

@@ -546,6 +546,19 @@ impl ContainerBackend for Fake {
         }
     }
 
+    /// `lo`, and an `eth<n>` per network it is attached to.
+    async fn interfaces(&self, id: &str) -> Result<Option<Vec<String>>, DockerError> {
+        let st = self.lock();
+        let c = st
+            .containers
+            .get(id)
+            .ok_or_else(|| DockerError::NotFound(id.to_string()))?;
+        let mut names: Vec<String> = (0..c.networks.len()).map(|n| format!("eth{n}")).collect();
+        names.push("lo".into());
+        names.sort();
+        Ok(Some(names))
+    }
+
     async fn inspect(&self, id: &str) -> Result<ContainerState, DockerError> {
         self.reachable()?;
         let mut st = self.lock();

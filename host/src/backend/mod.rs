@@ -8,6 +8,7 @@ pub mod docker;
 #[cfg(test)]
 pub mod fake;
 pub mod gc;
+mod isolated;
 pub mod labels;
 pub mod liveness;
 pub mod netfault;

@@ -94,6 +94,11 @@ pub async fn run(
                     setup_error
                         .get_or_insert(format!("service `{sid}` is not defined in the suite"));
                 }
+                Err(StartError::NotIsolated(names)) => {
+                    setup_error.get_or_insert(format!(
+                        "service `{sid}` has network interfaces {names} although the scenario has no network"
+                    ));
+                }
             }
         }
     }
@@ -361,6 +366,8 @@ fn verdict(
 enum StartError {
     /// The suite does not define it (bad input, never an environment error).
     Unknown,
+    /// Started without a network, but the kernel shows more than `lo`.
+    NotIsolated(String),
     Docker(crate::backend::DockerError),
 }
 
@@ -388,11 +395,34 @@ async fn start_services(
             .start_service(&ctx.run_id, &sc.name, spec, network)
             .await
             .map_err(StartError::Docker);
+        let r = match r {
+            // Isolation is read back from the kernel, not assumed.
+            Ok(id) if network.is_none() => match ctx.backend.interfaces(&id).await {
+                Ok(Some(names)) if names != ["lo"] => {
+                    let _ = ctx.backend.remove(&id).await;
+                    Err(StartError::NotIsolated(names.join(",")))
+                }
+                Ok(Some(names)) => {
+                    trace.set_attr(s, "network.interfaces", names.join(","));
+                    Ok(id)
+                }
+                Ok(None) => Ok(id),
+                Err(e) => {
+                    let _ = ctx.backend.remove(&id).await;
+                    Err(StartError::Docker(e))
+                }
+            },
+            r => r,
+        };
         match &r {
             Ok(id) => {
                 trace.set_attr(s, "container.id", id.as_str());
                 trace.end_ok(s);
             }
+            Err(StartError::NotIsolated(names)) => trace.end_error(
+                s,
+                format!("has network interfaces {names} although the scenario has no network"),
+            ),
             Err(StartError::Docker(e)) => trace.end_error(s, e.to_string()),
             Err(StartError::Unknown) => {}
         }

@@ -38,6 +38,11 @@ run = "sleep 1"
     assert_eq!(created_networks(&fake), 0, "{:?}", fake.calls());
     let sc = span(&out, "clnrm.scenario");
     assert_eq!(str_attr(sc, "network.mode"), "none");
+    // Read back from the (fake) kernel: loopback only.
+    assert_eq!(
+        str_attr(span(&out, "clnrm.service.start"), "network.interfaces"),
+        "lo"
+    );
     let cleanup = span(&out, "clnrm.cleanup");
     assert_eq!(int_attr(cleanup, "networks.removed"), 0);
     assert!(!cleanup.events.iter().any(|e| e.name == "network.remove"));
@@ -73,6 +78,11 @@ run = "echo hi"
     assert!(out.passed, "{:?}", out.scenarios[0].reason);
     assert_eq!(created_networks(&fake), 1);
     assert!(span(&out, "clnrm.scenario").attr("network.mode").is_none());
+    assert!(out
+        .spans
+        .iter()
+        .filter(|s| s.name == "clnrm.service.start")
+        .all(|s| s.attr("network.interfaces").is_none()));
     assert_eq!(int_attr(span(&out, "clnrm.cleanup"), "networks.removed"), 1);
     assert_nothing_left(&fake);
 }
