@@ -229,7 +229,7 @@ fn cleanup_policy_keeps_a_failed_scenario_for_debugging_until_gc() {
     let _alone = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "{BASE}\n[cleanup]\ncontainers = \"on_success\"\nnetworks = \"on_success\"\n\n[[scenario]]\nname = \"passes\"\nservice = \"app\"\nrun = \"true\"\n\n[[scenario]]\nname = \"fails\"\nservice = \"app\"\nrun = \"exit 3\"\n"
+        "{BASE}\n[cleanup]\ncontainers = \"on_success\"\nnetworks = \"on_success\"\n\n[[scenario]]\nname = \"passes\"\nservice = \"app\"\nrun = \"true\"\n\n[[scenario]]\nname = \"fails\"\nservice = \"app\"\nrun = \"exit 3\"\nnetwork = \"own\"\n"
     );
     let p = suite(dir.path(), "keep.clnrm.toml", &text);
     let r = run(clnrm()

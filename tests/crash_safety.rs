@@ -36,6 +36,7 @@ run = [
 name = "second"
 service = "a"
 run = "sleep 2"
+network = "own"   # a network to leak too
 "#;
 
 fn spawn_run(dir: &std::path::Path, docker_host: Option<&str>) -> Child {

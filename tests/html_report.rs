@@ -560,7 +560,7 @@ fn plugins_lists_what_it_finds() {
             "0.1.0",
             &w,
             "chaos",
-            "kill_container,stop_container,pause_container,network_disconnect",
+            "kill_container,stop_container,pause_container",
             "container",
             &format!("CLNRM_PLUGIN_DIR {dir}/chaos-container.wasm"),
         ]
@@ -655,7 +655,6 @@ fn plugins_describe_names_the_config_keys() {
             "  kill_container: type, delay_ms, signal, jitter_ms, target, observe_timeout_ms",
             "  stop_container: type, delay_ms, signal, grace_period_ms, target, observe_timeout_ms",
             "  pause_container: type, delay_ms, duration_ms, target, observe_timeout_ms",
-            "  network_disconnect: type, delay_ms, duration_ms, target, observe_timeout_ms",
         ]
     );
     // A 0.2 plugin's `check` answers in free text: the gap is said, not guessed.

@@ -529,13 +529,12 @@ async fn run(
             return EXIT_BAD_INPUT;
         }
     };
-    // Plugins load (CPU) while Docker answers (I/O): neither waits for the other.
-    let (plugins, docker) = tokio::join!(resolve_all(&registry, &suites), prepare_docker(&suites));
-    let plugins = match plugins {
+    // Bad input is found before Docker is touched (no gc, no daemon error on top).
+    let plugins = match resolve_all(&registry, &suites).await {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let docker = match docker {
+    let docker = match prepare_docker(&suites).await {
         Ok(d) => d,
         Err(code) => return code,
     };
