@@ -48,6 +48,8 @@ pub struct RunCtx {
     /// `-j N`: how many scenarios run at once, across every suite of the run.
     /// Permits are handed out first come, first served (tokio's semaphore is
     /// fair), so with N = 1 scenarios run in file order, one after another.
+    /// A scenario gives its permit back when its cleanup starts: the next one
+    /// starts its containers while the Docker calls of that cleanup run.
     pub jobs: Arc<tokio::sync::Semaphore>,
 }
 
@@ -61,9 +63,8 @@ impl RunCtx {
 /// The progress callback: (suite, scenario, index, count).
 pub type Progress = Box<dyn Fn(&str, &str, usize, usize) + Send + Sync>;
 
-/// Run one suite end to end: its scenarios at most `ctx.jobs` at a time, each
-/// in its own network with its own containers, each cleaned up before its
-/// permit goes to the next. Outcomes stay in file order; the digest does not
+/// Run one suite end to end: its scenarios at most `ctx.jobs` at a time (not
+/// counting cleanups), each with its own containers and network. Outcomes stay in file order; the digest does not
 /// depend on the order spans were made in (siblings are canonically sorted).
 /// After an interrupt or the loss of Docker no further scenario starts.
 pub async fn run_suite(
@@ -109,14 +110,15 @@ pub async fn run_suite(
         .enumerate()
         .map(|(i, sc)| async move {
             // Closed only if the semaphore is dropped, which it is not while ctx lives.
-            let _permit = ctx.jobs.acquire().await.ok()?;
+            let permit = ctx.jobs.acquire().await.ok()?;
             if ctx.interrupt.is_set() || stop_ref.load(std::sync::atomic::Ordering::Acquire) {
                 return None;
             }
             if let Some(p) = &ctx.progress {
                 p(&suite.name, &sc.name, i, suite.scenarios.len());
             }
-            let outcome = scenario::run(ctx, trace_ref, root, sc, suite, plugins, seed).await;
+            let outcome =
+                scenario::run(ctx, trace_ref, root, sc, suite, plugins, seed, permit).await;
             if outcome.environment_error.is_some() {
                 stop_ref.store(true, std::sync::atomic::Ordering::Release);
             }

@@ -32,6 +32,7 @@ fn outer_bound(sc: &ScenarioSpec) -> Duration {
     sc.max_duration + grace + super::timeout::HARD_WAIT + step::DEATH_SETTLE + OUTER_SLACK
 }
 
+#[allow(clippy::too_many_arguments)] // the scenario, where it runs, and its `-j` permit
 pub async fn run(
     ctx: &RunCtx,
     trace: &Trace,
@@ -40,6 +41,7 @@ pub async fn run(
     suite: &Suite,
     plugins: &ResolvedPlugins,
     run_seed: u64,
+    permit: tokio::sync::SemaphorePermit<'_>,
 ) -> ScenarioOutcome {
     let started = Instant::now();
     let span = trace.start("clnrm.scenario", Some(root));
@@ -250,6 +252,8 @@ pub async fn run(
     let verdict_before_cleanup =
         verdict(sc, interrupted, &setup_error, &injection_error, &outcomes);
     let cleanup_parent = failed_step.map(|s| s.cause).unwrap_or(span);
+    // The next scenario may start while this one's Docker calls run.
+    drop(permit);
     let cleanup = cleanup::run(CleanupRequest {
         backend: ctx.backend.as_ref(),
         trace,
