@@ -3,8 +3,11 @@
 # step) vs the same steps by hand with the docker CLI:
 #   docker run -d (keep-alive) ; docker exec sh -c 'sleep 30' & ; sleep 0.5 ;
 #   docker kill -s KILL ; docker wait (exit code must be 137, checked) ; docker rm -f
-# and a second by-hand variant that also does what clnrm does per scenario besides that:
+# and a second by-hand variant that also isolates the container the way clnrm did for every
+# scenario until 2026-11-30 (and still does for one that needs a network of its own):
 # `docker network create` first, `--network` on the container, `docker network rm` last.
+# clnrm runs this one-service scenario without any network (network.mode = "none", the
+# interfaces read back from the kernel), the plain by-hand run uses Docker's default bridge.
 # Runs alternate (the order rotates every round), one untimed warm-up of each first.
 # Prints every run, the medians, the ratio clnrm/by-hand and the overhead, then
 # `@bench <key> <value>` lines for `cargo xtask bench`.

@@ -9,7 +9,8 @@ bench takes them around the process), which adds the start-up and the tail after
 (reports, export, exit). Every figure comes from span start/end times the run recorded:
 
   start-up            process start -> clnrm.run opens (parse, plugin resolve, Docker connect, gc)
-  network create      clnrm.scenario opens -> first clnrm.service.start
+  network create      clnrm.scenario opens -> first clnrm.service.start (about 0 without a network
+                      of its own: network.mode = "none")
   container start     clnrm.service.start (create + start)
   until the fault     step start -> the fault span's start + delay_ms (the configured wait)
   docker kill         -> the fault's signal.sent event (Docker's kill returns once the

@@ -8,7 +8,8 @@
 //!   docker CLI;
 //! - `host/benches/validators.rs`: 100k spans through every validator, wasm vs native;
 //! - `bench/cleanup_vs_docker.sh`: cleanup of 1 and 5 containers vs `docker rm -f`;
-//! - `bench/jobs_container.sh`: the container suite with `-j 1` vs `-j 4` (same digest).
+//! - `bench/jobs_container.sh`: the container suite with `-j 1` vs `-j 4` (same digest);
+//! - `bench/five_suites.sh`: the five chaos suites in one `clnrm run`, wall time.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -92,6 +93,16 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
     collect(&out, &mut figures);
     if code != 0 {
         failed.push(format!("jobs_container (exit code {code})"));
+    }
+
+    step("benchmark: five_suites ...");
+    let (code, out) = ws
+        .command(ws.root.join("bench").join("five_suites.sh"))
+        .env("CLNRM", &clnrm.to_string_lossy())
+        .run_tee()?;
+    collect(&out, &mut figures);
+    if code != 0 {
+        failed.push(format!("five_suites (exit code {code})"));
     }
 
     println!();
@@ -208,6 +219,12 @@ fn table(f: &Figures) -> String {
             get("jobs_j1_ms").map(|v| format!("{} (-j 1)", ms(v))),
             get("jobs_j4_ms"),
             get("jobs_j1_ms"),
+        ),
+        row(
+            "five chaos suites, one run (wall)",
+            get("suites_wall_ms").map(ms),
+            None,
+            None,
         ),
         row(
             "  clnrm validate (no Docker)",
