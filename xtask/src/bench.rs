@@ -41,68 +41,30 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
         ])
         .run_checked()?;
 
+    let clnrm = ws.target_dir.join("release").join("clnrm");
+    let cargo_bench = |name: &str| ws.cargo().args(["bench", "-p", "clnrm", "--bench", name]);
+    let script = |name: &str| {
+        ws.command(ws.root.join("bench").join(format!("{name}.sh")))
+            .env("CLNRM", &clnrm.to_string_lossy())
+    };
+    let benches = [
+        ("plugin_call", cargo_bench("plugin_call")),
+        ("kill_vs_docker", script("kill_vs_docker")),
+        ("validators (100k spans)", cargo_bench("validators")),
+        ("cleanup_vs_docker", script("cleanup_vs_docker")),
+        ("jobs_container", script("jobs_container")),
+        ("five_suites", script("five_suites")),
+    ];
+    // Each prints its figures as it goes; one that fails still leaves the others'.
     let mut figures = Figures::new();
     let mut failed = Vec::new();
-
-    step("benchmark: plugin_call ...");
-    let (code, out) = ws
-        .cargo()
-        .args(["bench", "-p", "clnrm", "--bench", "plugin_call"])
-        .run_tee()?;
-    collect(&out, &mut figures);
-    if code != 0 {
-        failed.push(format!("plugin_call (exit code {code})"));
-    }
-
-    step("benchmark: kill_vs_docker ...");
-    let clnrm = ws.target_dir.join("release").join("clnrm");
-    let (code, out) = ws
-        .command(ws.root.join("bench").join("kill_vs_docker.sh"))
-        .env("CLNRM", &clnrm.to_string_lossy())
-        .run_tee()?;
-    collect(&out, &mut figures);
-    if code != 0 {
-        failed.push(format!("kill_vs_docker (exit code {code})"));
-    }
-
-    step("benchmark: validators (100k spans) ...");
-    let (code, out) = ws
-        .cargo()
-        .args(["bench", "-p", "clnrm", "--bench", "validators"])
-        .run_tee()?;
-    collect(&out, &mut figures);
-    if code != 0 {
-        failed.push(format!("validators (exit code {code})"));
-    }
-
-    step("benchmark: cleanup_vs_docker ...");
-    let (code, out) = ws
-        .command(ws.root.join("bench").join("cleanup_vs_docker.sh"))
-        .env("CLNRM", &clnrm.to_string_lossy())
-        .run_tee()?;
-    collect(&out, &mut figures);
-    if code != 0 {
-        failed.push(format!("cleanup_vs_docker (exit code {code})"));
-    }
-
-    step("benchmark: jobs_container ...");
-    let (code, out) = ws
-        .command(ws.root.join("bench").join("jobs_container.sh"))
-        .env("CLNRM", &clnrm.to_string_lossy())
-        .run_tee()?;
-    collect(&out, &mut figures);
-    if code != 0 {
-        failed.push(format!("jobs_container (exit code {code})"));
-    }
-
-    step("benchmark: five_suites ...");
-    let (code, out) = ws
-        .command(ws.root.join("bench").join("five_suites.sh"))
-        .env("CLNRM", &clnrm.to_string_lossy())
-        .run_tee()?;
-    collect(&out, &mut figures);
-    if code != 0 {
-        failed.push(format!("five_suites (exit code {code})"));
+    for (name, cmd) in benches {
+        step(format_args!("benchmark: {name} ..."));
+        let (code, out) = cmd.run_tee()?;
+        collect(&out, &mut figures);
+        if code != 0 {
+            failed.push(format!("{name} (exit code {code})"));
+        }
     }
 
     println!();

@@ -6,6 +6,12 @@ use super::*;
 use crate::backend::fake::Script;
 use std::time::Duration;
 
+/// A second service, for scenarios of two.
+const PEER: &str = r#"
+[service.peer]
+image = "clnrm-base:latest"
+"#;
+
 fn created_networks(fake: &Fake) -> usize {
     fake.calls()
         .iter()
@@ -63,16 +69,16 @@ async fn several_services_share_a_network_of_their_own() {
     let fake = Arc::new(Fake::new());
     let out = run(
         &fake,
-        r#"
-[service.peer]
-image = "clnrm-base:latest"
-
+        &format!(
+            "{PEER}{}",
+            r#"
 [[scenario]]
 name = "pair"
 service = "app"
 parallel_services = ["peer"]
 run = "echo hi"
-"#,
+"#
+        ),
     )
     .await;
     assert!(out.passed, "{:?}", out.scenarios[0].reason);
@@ -92,10 +98,9 @@ async fn network_own_and_none_override_the_default() {
     let fake = Arc::new(Fake::new());
     let out = run(
         &fake,
-        r#"
-[service.peer]
-image = "clnrm-base:latest"
-
+        &format!(
+            "{PEER}{}",
+            r#"
 [[scenario]]
 name = "own"
 service = "app"
@@ -108,7 +113,8 @@ service = "app"
 parallel_services = ["peer"]
 run = "echo hi"
 network = "none"
-"#,
+"#
+        ),
     )
     .await;
     assert!(out.passed, "{:?}", out.scenarios);
