@@ -75,25 +75,30 @@ pub async fn run_suite(
 ) -> SuiteOutcome {
     let started = Instant::now();
     let trace = Trace::new(RunClock::new(suite.freeze_clock_unix_ns));
+    // What every outcome of this suite says, however far it got.
+    let outcome = |spans: Vec<crate::trace::SpanData>| SuiteOutcome {
+        name: suite.name.clone(),
+        path: suite.path.clone(),
+        meta: suite.meta.clone(),
+        run_id: ctx.run_id.clone(),
+        seed,
+        epoch_unix_ns: trace.clock().epoch_unix_ns(),
+        digest: crate::trace::digest(&spans),
+        passed: false,
+        interrupted: false,
+        environment_error: None,
+        invalid: None,
+        duration_ms: started.elapsed().as_millis() as u64,
+        scenarios: Vec::new(),
+        expectations: Vec::new(),
+        plugins: plugins.infos(),
+        spans,
+    };
     if let Some(invalid) = unknown_service(suite) {
         // Bad input, found before anything is created: nothing runs.
         return SuiteOutcome {
-            name: suite.name.clone(),
-            path: suite.path.clone(),
-            meta: suite.meta.clone(),
-            run_id: ctx.run_id.clone(),
-            seed,
-            epoch_unix_ns: trace.clock().epoch_unix_ns(),
-            digest: crate::trace::digest(&[]),
-            passed: false,
-            interrupted: false,
-            environment_error: None,
             invalid: Some(invalid),
-            duration_ms: started.elapsed().as_millis() as u64,
-            scenarios: Vec::new(),
-            expectations: Vec::new(),
-            plugins: plugins.infos(),
-            spans: Vec::new(),
+            ..outcome(Vec::new())
         };
     }
     let root = trace.start("clnrm.run", None);
@@ -162,22 +167,13 @@ pub async fn run_suite(
         validate::run(&ctx.registry, suite, plugins, &spans).await
     };
     SuiteOutcome {
-        name: suite.name.clone(),
-        path: suite.path.clone(),
-        meta: suite.meta.clone(),
-        run_id: ctx.run_id.clone(),
-        seed,
-        epoch_unix_ns: trace.clock().epoch_unix_ns(),
-        digest: crate::trace::digest(&spans),
         passed: all_passed && invalid.is_none() && expectations.iter().all(|e| e.passed),
         interrupted,
         environment_error,
         invalid,
-        duration_ms: started.elapsed().as_millis() as u64,
         scenarios,
         expectations,
-        plugins: plugins.infos(),
-        spans,
+        ..outcome(spans)
     }
 }
 
