@@ -12,6 +12,8 @@
 //!
 //! # Format, version 1
 //!
+//! (Also in docs/packed-trace.md, with why it has this shape.)
+//!
 //! All integers are little-endian; there is no padding and no alignment. A string is an
 //! index into the string table; a decoder must refuse anything that does not follow this
 //! description exactly (a reserved byte that is not 0, an unknown code, an index out of range,
