@@ -7,7 +7,10 @@
 
 mod support;
 
-use clnrm::runtime::{Limits, PluginError, Registry, ValidateCall, ValidatorJob, ValidatorTrace};
+use clnrm::runtime::{
+    Finding, Limits, LoadedPlugin, PluginError, Registry, ValidateCall, ValidatorJob,
+    ValidatorTrace,
+};
 use clnrm::trace::{AttrValue, Event, SpanData, SpanId, SpanKind, SpanStatus};
 use std::sync::{Arc, OnceLock};
 use support::*;
@@ -27,6 +30,28 @@ fn rt() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("a runtime")
+}
+
+/// A plugin of `target/plugins` by file name (`cargo xtask plugins` builds them).
+fn load(rt: &tokio::runtime::Runtime, name: &str) -> Arc<LoadedPlugin> {
+    let path = plugin_dir().join(format!("{name}.wasm"));
+    assert!(
+        path.is_file(),
+        "run `cargo xtask plugins`: {} is missing",
+        path.display()
+    );
+    rt.block_on(registry().load(name, &path))
+        .unwrap_or_else(|e| panic!("{name} loads: {e}"))
+}
+
+fn validate(
+    rt: &tokio::runtime::Runtime,
+    plugin: &LoadedPlugin,
+    table: &str,
+    config: &str,
+    trace: &ValidatorTrace,
+) -> Result<Vec<Finding>, PluginError> {
+    rt.block_on(registry().validate(plugin, table, config, trace, call()))
 }
 
 fn call() -> ValidateCall {
@@ -209,64 +234,52 @@ fn configs() -> Vec<(&'static str, serde_json::Value)> {
 
 #[test]
 fn every_first_party_validator_finds_the_same_through_packed_and_records() {
-    let registry = registry();
     let spans = spans();
     let packed = ValidatorTrace::new(&spans).expect("packs");
     let records = ValidatorTrace::new(&spans).expect("packs").records_only();
     let rt = rt();
     for (table, config) in configs() {
-        let path = plugin_dir().join(format!("validate-{table}.wasm"));
-        let plugin = rt
-            .block_on(registry.load(&format!("validate-{table}"), &path))
-            .unwrap_or_else(|e| panic!("{table}: {e}"));
+        let plugin = load(&rt, &format!("validate-{table}"));
         assert!(
             plugin.takes_packed(),
             "validate-{table} exports validate-packed"
         );
         assert_eq!(plugin.info.wit_version, clnrm_sdk::WIT_VERSION);
         let config = config.to_string();
-        let via = |trace: &ValidatorTrace| {
-            rt.block_on(registry.validate(&plugin, table, &config, trace, call()))
-                .unwrap_or_else(|e| panic!("{table}: {e}"))
-                .into_iter()
-                .map(|f| (f.expectation, f.passed, f.message))
-                .collect::<Vec<_>>()
-        };
-        let (p, r) = (via(&packed), via(&records));
+        let via = |trace| shown(validate(&rt, &plugin, table, &config, trace));
+        let p = via(&packed).unwrap_or_else(|e| panic!("{table}: {e}"));
         assert!(!p.is_empty(), "{table}: no findings");
-        assert_eq!(p, r, "{table}: packed and records disagree");
+        assert_eq!(Ok(p), via(&records), "{table}: packed and records disagree");
     }
+}
+
+type Shown = Vec<(String, bool, String)>;
+
+fn shown(r: Result<Vec<Finding>, PluginError>) -> Result<Shown, PluginError> {
+    r.map(|f| {
+        f.into_iter()
+            .map(|f| (f.expectation, f.passed, f.message))
+            .collect()
+    })
 }
 
 #[test]
 fn a_validator_built_against_0_3_2_gets_records() {
-    let registry = registry();
-    let path = plugin_dir().join("wit032-validator.wasm");
-    assert!(
-        path.is_file(),
-        "run `cargo xtask plugins`: {} is missing",
-        path.display()
-    );
     let rt = rt();
-    let plugin = rt
-        .block_on(registry.load("wit032-validator", &path))
-        .expect("a 0.3.2 validator loads on a 0.3.3 host");
+    let plugin = load(&rt, "wit032-validator");
     assert!(!plugin.takes_packed(), "0.3.2 has no packed-validator");
     assert_eq!(plugin.info.wit_version, "0.3.2");
 
     let spans = spans();
     let trace = ValidatorTrace::new(&spans).expect("packs");
-    let findings = rt
-        .block_on(registry.validate(
-            &plugin,
-            "old",
-            r#"{"name":"clnrm.chaos.kill"}"#,
-            &trace,
-            call(),
-        ))
-        .expect("validates");
-    assert_eq!(findings.len(), 1);
-    assert!(findings[0].passed);
+    let old = |name: &str| {
+        let config = serde_json::json!({ "name": name }).to_string();
+        let mut f = validate(&rt, &plugin, "old", &config, &trace).expect("validates");
+        assert_eq!(f.len(), 1);
+        f.remove(0)
+    };
+    let finding = old("clnrm.chaos.kill");
+    assert!(finding.passed);
     // Everything the records carried, as the plugin saw it (built by hand from the spans).
     let kills: Vec<String> = spans
         .iter()
@@ -284,7 +297,7 @@ fn a_validator_built_against_0_3_2_gets_records() {
         })
         .collect();
     assert_eq!(
-        findings[0].message,
+        finding.message,
         format!(
             "3 of {} spans, service.name=\"clnrm-packed\": {}",
             spans.len(),
@@ -296,80 +309,51 @@ fn a_validator_built_against_0_3_2_gets_records() {
         .iter()
         .find(|s| s.name.starts_with("clnrm.step:"))
         .expect("a step");
-    let findings = rt
-        .block_on(registry.validate(
-            &plugin,
-            "old",
-            &serde_json::json!({ "name": step.name }).to_string(),
-            &trace,
-            call(),
-        ))
-        .expect("validates");
+    let message = old(&step.name).message;
     assert!(
-        findings[0].message.contains(&format!(
+        message.contains(&format!(
             "SpanStatus::Error Some(\"container killed by SIGKILL (exit 137) — ☠\") {}..",
             step.start_ns
         )),
-        "{}",
-        findings[0].message
+        "{message}"
     );
 }
 
 #[test]
 fn a_0_2_validator_gets_records() {
-    let registry = registry();
     let rt = rt();
-    let plugin = rt
-        .block_on(registry.load(
-            "wit02-validator",
-            &plugin_dir().join("wit02-validator.wasm"),
-        ))
-        .expect("a 0.2 validator loads");
+    let plugin = load(&rt, "wit02-validator");
     assert!(!plugin.takes_packed());
     let spans = spans();
     let trace = ValidatorTrace::new(&spans).expect("packs");
-    let findings = rt
-        .block_on(registry.validate(
-            &plugin,
-            "legacy",
-            r#"{"name":"clnrm.chaos.kill"}"#,
-            &trace,
-            call(),
-        ))
-        .expect("validates");
+    let config = r#"{"name":"clnrm.chaos.kill"}"#;
+    let findings = validate(&rt, &plugin, "legacy", config, &trace).expect("validates");
     assert!(findings[0].passed, "{findings:?}");
+    let message = &findings[0].message;
     assert!(
-        findings[0].message.contains("chaos.type=kill_container")
-            && findings[0].message.contains("exit.code=137"),
-        "{}",
-        findings[0].message
+        message.contains("chaos.type=kill_container") && message.contains("exit.code=137"),
+        "{message}"
     );
 }
 
 #[test]
 fn bytes_that_are_not_a_packed_trace_are_a_plugin_error() {
-    let registry = registry();
     let rt = rt();
-    let plugin = rt
-        .block_on(registry.load(
-            "validate-counts",
-            &plugin_dir().join("validate-counts.wasm"),
-        ))
-        .expect("loads");
+    let plugin = load(&rt, "validate-counts");
     let mut bytes = clnrm::runtime::pack(&spans()).expect("packs");
-    bytes[0] = 9;
     let config = r#"{"spans_total": 1}"#;
-    let e = rt
-        .block_on(registry.validate(
-            &plugin,
-            "counts",
-            config,
-            &ValidatorTrace::from_packed(bytes.clone()),
-            call(),
-        ))
-        .unwrap_err();
+    let counts = |bytes: &[u8], records_only: bool| {
+        let trace = ValidatorTrace::from_packed(bytes.to_vec());
+        let trace = if records_only {
+            trace.records_only()
+        } else {
+            trace
+        };
+        validate(&rt, &plugin, "counts", config, &trace).unwrap_err()
+    };
+    bytes[0] = 9;
     assert_eq!(
-        e,
+        counts(&bytes, false),
         PluginError::Failed {
             plugin: "validate-counts".into(),
             message: "malformed packed trace: format version 9; this decoder reads version 1"
@@ -379,28 +363,12 @@ fn bytes_that_are_not_a_packed_trace_are_a_plugin_error() {
     // Truncated: the sizes no longer add up; a validator taking records cannot get them.
     bytes[0] = 1;
     bytes.truncate(bytes.len() - 3);
-    let e = rt
-        .block_on(registry.validate(
-            &plugin,
-            "counts",
-            config,
-            &ValidatorTrace::from_packed(bytes.clone()),
-            call(),
-        ))
-        .unwrap_err();
+    let e = counts(&bytes, false);
     assert!(
         matches!(&e, PluginError::Failed { message, .. } if message.starts_with("malformed packed trace: the header announces")),
         "{e}"
     );
-    let e = rt
-        .block_on(registry.validate(
-            &plugin,
-            "counts",
-            config,
-            &ValidatorTrace::from_packed(bytes).records_only(),
-            call(),
-        ))
-        .unwrap_err();
+    let e = counts(&bytes, true);
     assert!(
         e.to_string()
             .contains("the host cannot hand it the trace: malformed packed trace"),
@@ -410,22 +378,17 @@ fn bytes_that_are_not_a_packed_trace_are_a_plugin_error() {
 
 #[test]
 fn concurrent_calls_keep_their_order() {
-    let registry = registry();
     let rt = rt();
     let spans = spans();
     let trace = Arc::new(ValidatorTrace::new(&spans).expect("packs"));
-    let mut jobs = Vec::new();
-    for (table, config) in configs() {
-        let path = plugin_dir().join(format!("validate-{table}.wasm"));
-        let plugin = rt
-            .block_on(registry.load(&format!("validate-{table}"), &path))
-            .expect("loads");
-        jobs.push(ValidatorJob {
-            plugin,
+    let mut jobs: Vec<ValidatorJob> = configs()
+        .into_iter()
+        .map(|(table, config)| ValidatorJob {
+            plugin: load(&rt, &format!("validate-{table}")),
             table: table.into(),
             config_json: config.to_string(),
-        });
-    }
+        })
+        .collect();
     // A foreign table in the middle fails alone, in its place.
     jobs.insert(
         3,
@@ -436,25 +399,12 @@ fn concurrent_calls_keep_their_order() {
     );
     let one_by_one: Vec<_> = jobs
         .iter()
-        .map(|j| {
-            rt.block_on(registry.validate(&j.plugin, &j.table, &j.config_json, &trace, call()))
-                .map(|f| {
-                    f.into_iter()
-                        .map(|f| (f.expectation, f.passed, f.message))
-                        .collect::<Vec<_>>()
-                })
-        })
+        .map(|j| shown(validate(&rt, &j.plugin, &j.table, &j.config_json, &trace)))
         .collect();
     let at_once: Vec<_> = rt
-        .block_on(registry.validate_all(jobs, trace, call().resource, 2))
+        .block_on(registry().validate_all(jobs, trace, call().resource, 2))
         .into_iter()
-        .map(|r| {
-            r.map(|f| {
-                f.into_iter()
-                    .map(|f| (f.expectation, f.passed, f.message))
-                    .collect::<Vec<_>>()
-            })
-        })
+        .map(shown)
         .collect();
     assert_eq!(at_once, one_by_one);
     assert!(

@@ -129,25 +129,26 @@ fn records(packed: &[u8]) -> Result<Vec<SpanRecord>, PackError> {
                 attributes: attributes(e.attrs)?,
             });
         }
+        let h = s.head;
         out.push(SpanRecord {
-            id: s.id,
-            parent: s.parent,
-            name: s.name.to_owned(),
-            kind: match s.kind {
+            id: h.id,
+            parent: h.parent,
+            name: h.name.to_owned(),
+            kind: match h.kind {
                 Kind::Internal => WitKind::Internal,
                 Kind::Server => WitKind::Server,
                 Kind::Client => WitKind::Client,
                 Kind::Producer => WitKind::Producer,
                 Kind::Consumer => WitKind::Consumer,
             },
-            status: match s.status {
+            status: match h.status {
                 Status::Unset => WitStatus::Unset,
                 Status::Ok => WitStatus::Ok,
                 Status::Error => WitStatus::Error,
             },
-            status_message: s.status_message.map(str::to_owned),
-            start_ns: s.start_ns,
-            end_ns: s.end_ns,
+            status_message: h.status_message.map(str::to_owned),
+            start_ns: h.start_ns,
+            end_ns: h.end_ns,
             attributes: attributes(s.attrs)?,
             events,
         });

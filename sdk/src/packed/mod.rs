@@ -80,8 +80,9 @@ mod write;
 mod tests;
 
 pub use read::{Attrs, EventView, Events, PackedTrace, SpanView, Spans};
-pub use write::{Packer, SpanHead, SpanWriter};
+pub use write::{Packer, SpanWriter};
 
+use crate::otel::{Kind, Status};
 use std::fmt;
 
 /// The format version this crate writes and reads.
@@ -100,6 +101,20 @@ const STR: u8 = 0;
 const INT: u8 = 1;
 const FLOAT: u8 = 2;
 const BOOL: u8 = 3;
+
+/// A span's own fields (all but its attributes and events): what [`Packer::span`] takes and
+/// what [`SpanView::head`] gives back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SpanHead<'a> {
+    pub id: u32,
+    pub parent: Option<u32>,
+    pub name: &'a str,
+    pub kind: Kind,
+    pub status: Status,
+    pub status_message: Option<&'a str>,
+    pub start_ns: u64,
+    pub end_ns: u64,
+}
 
 /// An attribute value, borrowed from the spans being packed or from the packed bytes.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -3,8 +3,8 @@
 //! so a decoder walks the bytes once and a malformed trace is an error, never a panic.
 
 use super::{
-    PackError, Value, ATTR_LEN, BOOL, EVENT_LEN, FLOAT, HAS_PARENT, HAS_STATUS_MESSAGE, HEADER_LEN,
-    INT, SPAN_LEN, STR, VERSION,
+    PackError, SpanHead, Value, ATTR_LEN, BOOL, EVENT_LEN, FLOAT, HAS_PARENT, HAS_STATUS_MESSAGE,
+    HEADER_LEN, INT, SPAN_LEN, STR, VERSION,
 };
 use crate::otel::{Kind, Status};
 use std::fmt;
@@ -148,14 +148,7 @@ fn string_table<'a>(lengths: &[[u8; 4]], data: &'a [u8]) -> Result<Vec<&'a str>,
 /// One span, its strings resolved; its attributes and events are read as they are iterated.
 #[derive(Debug, Clone)]
 pub struct SpanView<'t> {
-    pub id: u32,
-    pub parent: Option<u32>,
-    pub name: &'t str,
-    pub kind: Kind,
-    pub status: Status,
-    pub status_message: Option<&'t str>,
-    pub start_ns: u64,
-    pub end_ns: u64,
+    pub head: SpanHead<'t>,
     pub attrs: Attrs<'t>,
     pub events: Events<'t>,
 }
@@ -236,14 +229,16 @@ impl<'t> Spans<'t> {
             .map_err(|_| at.error("its events have more attributes than the format allows"))
             .and_then(|n| claim(&mut self.event_attrs, n, at, "event attributes"))?;
         Ok(SpanView {
-            id: le32(r, 0),
-            parent: (flags & HAS_PARENT != 0).then(|| le32(r, 4)),
-            name,
-            kind,
-            status,
-            status_message,
-            start_ns: le64(r, 16),
-            end_ns: le64(r, 24),
+            head: SpanHead {
+                id: le32(r, 0),
+                parent: (flags & HAS_PARENT != 0).then(|| le32(r, 4)),
+                name,
+                kind,
+                status,
+                status_message,
+                start_ns: le64(r, 16),
+                end_ns: le64(r, 24),
+            },
             attrs: Attrs {
                 strings: self.strings,
                 records: attrs.iter(),

@@ -96,16 +96,17 @@ fn unpack(bytes: &[u8]) -> Result<Vec<S>, PackError> {
                 .collect::<Result<_, _>>()?;
             events.push((e.name.to_string(), e.time_ns, attrs));
         }
+        let h = s.head;
         out.push(S {
             head: (
-                s.id,
-                s.parent,
-                s.name.into(),
-                s.kind,
-                s.status,
-                s.status_message.map(Into::into),
-                s.start_ns,
-                s.end_ns,
+                h.id,
+                h.parent,
+                h.name.into(),
+                h.kind,
+                h.status,
+                h.status_message.map(Into::into),
+                h.start_ns,
+                h.end_ns,
             ),
             attrs,
             events,

@@ -28,15 +28,16 @@ fn span(s: SpanView<'_>) -> Result<Span, PackError> {
             attrs: attrs(e.attrs)?,
         });
     }
+    let h = s.head;
     Ok(Span {
-        id: s.id,
-        parent: s.parent,
-        name: s.name.to_owned(),
-        kind: s.kind,
-        status: s.status,
-        status_message: s.status_message.map(str::to_owned),
-        start_ns: s.start_ns,
-        end_ns: s.end_ns,
+        id: h.id,
+        parent: h.parent,
+        name: h.name.to_owned(),
+        kind: h.kind,
+        status: h.status,
+        status_message: h.status_message.map(str::to_owned),
+        start_ns: h.start_ns,
+        end_ns: h.end_ns,
         attrs: attrs(s.attrs)?,
         events,
     })

@@ -1,25 +1,11 @@
 //! Writing a packed trace (the host does, once per suite).
 
 use super::{
-    PackError, Value, ATTR_LEN, BOOL, EVENT_LEN, FLOAT, HAS_PARENT, HAS_STATUS_MESSAGE, HEADER_LEN,
-    INT, SPAN_LEN, STR, VERSION,
+    PackError, SpanHead, Value, ATTR_LEN, BOOL, EVENT_LEN, FLOAT, HAS_PARENT, HAS_STATUS_MESSAGE,
+    HEADER_LEN, INT, SPAN_LEN, STR, VERSION,
 };
-use crate::otel::{Kind, Status};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-
-/// A span's own fields, as [`Packer::span`] takes them.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SpanHead<'a> {
-    pub id: u32,
-    pub parent: Option<u32>,
-    pub name: &'a str,
-    pub kind: Kind,
-    pub status: Status,
-    pub status_message: Option<&'a str>,
-    pub start_ns: u64,
-    pub end_ns: u64,
-}
 
 /// Builds a packed trace span by span: [`Packer::span`], then the span's attributes and
 /// events through the [`SpanWriter`] it returns, then [`Packer::finish`]. Strings are
