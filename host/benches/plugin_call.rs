@@ -2,9 +2,10 @@
 //!
 //! 1. loading a plugin cold (compile; `CLNRM_CACHE_DIR` is a fresh empty dir, so the load
 //!    compiles and writes the artifact) vs warm (precompiled cache hit, new Registry each time);
-//! 2. one `validate-span` call (fresh store + instantiate + call, as the engine does it) on a
-//!    20-span trace vs the same check done natively with `clnrm_sdk::expect::check_spans`
-//!    (config JSON parsed and records converted to the sdk's model, like the plugin does).
+//! 2. one `validate-span` call (fresh store + instantiate + call with the packed trace, as
+//!    the engine does it) on a 20-span trace vs the same check done natively with
+//!    `clnrm_sdk::expect::check_spans` (config JSON parsed and the packed trace decoded into
+//!    the sdk's model, like the plugin does).
 //!
 //! Std-only harness (`harness = false`): raw figures with median and p90, then one
 //! `@bench <key> <value>` line per figure for `cargo xtask bench` to tabulate.
@@ -12,12 +13,9 @@
 //!
 //! Run: `cargo bench -p clnrm --bench plugin_call` (iterations: `CLNRM_BENCH_N`, default 2000).
 
-mod common;
-
-use clnrm::runtime::{Limits, Registry, SpanEvent, SpanRecord, ValidateCall, WitAttribute};
-use clnrm::trace::{AttrValue, SpanKind, SpanStatus};
+use clnrm::runtime::{Limits, Registry, ValidateCall, ValidatorTrace};
+use clnrm::trace::{AttrValue, Event, SpanData, SpanId, SpanStatus};
 use clnrm_sdk::expect;
-use common::to_sdk;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -127,8 +125,11 @@ fn main() {
     let plugin = rt
         .block_on(registry.load("validate-span", &wasm))
         .expect("load");
-    let trace = sample_trace();
-    println!("trace: {} spans", trace.len());
+    let spans = sample_trace();
+    // Packed once, as the engine packs a suite's trace for all its validators.
+    let trace = ValidatorTrace::new(&spans).expect("packs");
+    let packed = trace.packed().expect("packed").to_vec();
+    println!("trace: {} spans", spans.len());
     let mut results = Vec::new();
     for (label, config) in [
         ("simple: 1 expectation", SIMPLE_CONFIG),
@@ -148,7 +149,7 @@ fn main() {
                 },
             ))
             .expect("validate");
-        let native_findings = native(config, &trace);
+        let native_findings = native(config, &packed);
         assert_eq!(
             wasm_findings.len(),
             expected,
@@ -209,11 +210,11 @@ fn main() {
         });
         let mut native_t = Vec::with_capacity(n);
         for _ in 0..n.min(50) {
-            black_box(native(black_box(config), black_box(&trace)));
+            black_box(native(black_box(config), black_box(&packed)));
         }
         for _ in 0..n {
             let t = Instant::now();
-            let f = native(black_box(config), black_box(&trace));
+            let f = native(black_box(config), black_box(&packed));
             native_t.push(t.elapsed());
             black_box(f);
         }
@@ -245,13 +246,13 @@ fn main() {
     println!("@bench validate_native_p90_us {:.2}", results[0].1.p90);
     println!("@bench validate6_wasm_us {:.1}", results[1].0.median);
     println!("@bench validate6_native_us {:.2}", results[1].1.median);
-    println!("@bench trace_spans {}", trace.len());
+    println!("@bench trace_spans {}", spans.len());
 }
 
-/// What the plugin does, natively: parse the config, convert the records, check.
-fn native(config: &str, trace: &[SpanRecord]) -> Vec<expect::Finding> {
+/// What the plugin does, natively: parse the config, decode the packed trace, check.
+fn native(config: &str, packed: &[u8]) -> Vec<expect::Finding> {
     let config: serde_json::Value = serde_json::from_str(config).expect("config json");
-    let trace = expect::Trace::new(trace.iter().cloned().map(to_sdk).collect());
+    let trace = expect::Trace::from_packed(packed).expect("a packed trace");
     expect::check_spans(&config, &trace).expect("valid config")
 }
 
@@ -263,8 +264,8 @@ fn config_len(config: &str) -> usize {
 }
 
 /// A 20-span trace shaped like a run of container_failures.clnrm.toml.
-fn sample_trace() -> Vec<SpanRecord> {
-    let mut spans: Vec<SpanRecord> = Vec::new();
+fn sample_trace() -> Vec<SpanData> {
+    let mut spans: Vec<SpanData> = Vec::new();
     let mut t = 0u64;
     let mut add = |parent: Option<u32>,
                    name: &str,
@@ -274,32 +275,22 @@ fn sample_trace() -> Vec<SpanRecord> {
      -> u32 {
         let id = spans.len() as u32;
         t += 1_000_000;
-        let attr = |(k, v): &(&str, AttrValue)| WitAttribute {
-            key: k.to_string(),
-            value: v.into(),
-        };
-        spans.push(SpanRecord {
-            id,
-            parent,
-            name: name.to_string(),
-            kind: SpanKind::Internal.into(),
-            status: status.into(),
-            status_message: (status == SpanStatus::Error).then(|| "failed".to_string()),
-            start_ns: t,
-            end_ns: t + 500_000,
-            attributes: attrs.iter().map(attr).collect(),
-            events: events
-                .iter()
-                .map(|e| SpanEvent {
-                    name: e.to_string(),
-                    time_ns: t + 100_000,
-                    attributes: vec![WitAttribute {
-                        key: "container.id".into(),
-                        value: (&AttrValue::from("abc123")).into(),
-                    }],
-                })
-                .collect(),
-        });
+        let mut span = SpanData::finished(SpanId(id), parent.map(SpanId), name, t, t + 500_000);
+        span.status = status;
+        span.status_message = (status == SpanStatus::Error).then(|| "failed".to_string());
+        span.attrs = attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        span.events = events
+            .iter()
+            .map(|e| Event {
+                name: e.to_string(),
+                time_ns: t + 100_000,
+                attrs: vec![("container.id".into(), AttrValue::from("abc123"))],
+            })
+            .collect();
+        spans.push(span);
         id
     };
     use SpanStatus::{Error, Ok};

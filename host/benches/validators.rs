@@ -1,34 +1,44 @@
 //! Every first-party validator on a 100,000-span trace, as a WASM plugin through the public
-//! `clnrm::runtime::Registry` (fresh store + instantiate + the trace lowered into the guest +
-//! the check, exactly as the engine calls it) vs the same check natively with
-//! `clnrm_sdk::expect::check_*`.
+//! `clnrm::runtime::Registry`, exactly as the engine runs them, vs the same check natively
+//! with `clnrm_sdk::expect::check_*`.
+//!
+//! The engine packs a suite's trace once (WIT 0.3.3, `clnrm_sdk::packed`) and hands the same
+//! bytes to every validator: each call is a fresh store + instantiate + one copy of the bytes
+//! into the guest + decoding them into the sdk's model there + the check. So: "pack" is timed
+//! on its own and counted once in the total; each validator's figure is its call with the
+//! packed bytes.
 //!
 //! The trace is shaped like many runs of the chaos suites: 9,999 scenarios of ten spans each
 //! under one `clnrm.run` root: a service start, a step (half killed, a quarter degraded),
 //! an injection span, a cleanup (under the killed step, or the scenario), its recovery and
 //! its cleanup verification, retries and a plugin span. Every validator's config is one that
-//! holds on it, and wasm and native must return the same findings before anything is timed.
+//! holds on it, and wasm (packed and records) and native must return the same findings
+//! before anything is timed.
 //!
 //! Figures per validator: the wasm call; its transfer alone (the same call for a table the
-//! plugin refuses: instantiate, lower the trace into the guest, lift it there; the floor
-//! of any validator under the current WIT); natively, "full" (decode the config JSON, convert
-//! the records to the sdk model, check: what the plugin does inside the sandbox) and
-//! "check" (the check alone on a ready `Trace`); spans/s; and the ratio wasm / native full.
-//! Medians of `CLNRM_BENCH_N` runs (default 3) after one warm-up. Then one
-//! `@bench <key> <value>` line per figure.
+//! plugin refuses: instantiate, copy the packed bytes in, refuse before decoding them: the
+//! floor of any validator); "records" (the same validator handed `list<span-record>`, as
+//! validators built against 0.3.2 and earlier still are: the cost the packed trace removes);
+//! natively, "full" (decode the config JSON, decode the packed trace into the sdk model,
+//! check: what the plugin does inside the sandbox, which never frees the trace, so neither
+//! does the timed part here) and "check" (the check alone on a ready
+//! `Trace`); spans/s; and the ratio wasm / native full. Then the total, pack included once
+//! (native: the nine "full" figures, no pack), and the engine's wall time for the nine at
+//! once (pack + `Registry::validate_all` on the available cores). Medians of `CLNRM_BENCH_N`
+//! runs (default 3) after one warm-up. Then one `@bench <key> <value>` line per figure.
 //!
 //! Needs `cargo xtask plugins` first. Run: `cargo bench -p clnrm --bench validators`
 //! (spans: `CLNRM_BENCH_SPANS`, default 100000).
 
-mod common;
-
-use clnrm::runtime::{Limits, Registry, SpanEvent, SpanRecord, ValidateCall, WitAttribute};
-use clnrm::trace::{AttrValue, SpanKind, SpanStatus};
+use clnrm::runtime::{
+    Limits, LoadedPlugin, PluginError, Registry, ValidateCall, ValidatorJob, ValidatorTrace,
+};
+use clnrm::trace::{AttrValue, Event, SpanData, SpanId, SpanStatus};
 use clnrm_sdk::expect::{self, Finding, Trace};
-use common::to_sdk;
 use serde_json::Value;
 use std::hint::black_box;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 type Check = fn(&Value, &Trace) -> Result<Vec<Finding>, clnrm_sdk::config::ConfigError>;
@@ -145,34 +155,61 @@ fn main() {
         .unwrap_or(100_000)
         .max(11);
     let plugins = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins");
+    // One call at a time, as the per-validator figures mean; the engine's concurrent
+    // run is measured at the end on a runtime with a worker per core.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
-    let registry = Registry::new().expect("registry");
+    let registry = Arc::new(Registry::new().expect("registry"));
 
-    let (records, scenarios) = trace(want);
-    let spans = records.len();
-    let trace_native = with_resource(Trace::new(records.iter().cloned().map(to_sdk).collect()));
+    let (spans, scenarios) = trace(want);
+    let count = spans.len();
+    black_box(ValidatorTrace::new(&spans).expect("packs"));
+    let pack_t = median(
+        (0..n)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(ValidatorTrace::new(black_box(&spans)).expect("packs"));
+                t.elapsed()
+            })
+            .collect(),
+    );
+    let trace = ValidatorTrace::new(&spans).expect("packs");
+    let packed = trace.packed().expect("packed").to_vec();
+    // The same bytes as records, decoded once up front (as the engine would, once).
+    let records = ValidatorTrace::from_packed(packed.clone()).records_only();
+    records.records().expect("records");
+    let trace_native =
+        with_resource(Trace::from_packed(&packed).expect("the packed trace decodes"));
     println!(
-        "validators: {spans} spans ({scenarios} scenarios), N={n}, plugins from {}",
+        "validators: {count} spans ({scenarios} scenarios), packed into {:.1} MB, N={n}, plugins from {}",
+        packed.len() as f64 / 1e6,
         plugins.display()
     );
     println!(
-        "{:<12} {:>11} {:>11} {:>13} {:>12} {:>12} {:>13} {:>9}",
+        "{:<12} {:>9} {:>11} {:>12} {:>10} {:>10} {:>9} {:>12} {:>9}",
         "validator",
         "wasm ms",
         "transfer ms",
         "wasm spans/s",
+        "records ms",
         "native ms",
         "check ms",
         "native sp/s",
         "wasm/nat"
     );
 
-    let mut totals = (0.0, 0.0);
+    let resource = || vec![("service.name".to_string(), "clnrm".to_string())];
+    let call = |limits| ValidateCall {
+        limits,
+        resource: resource(),
+    };
+    let mut totals = (0.0, 0.0, 0.0);
     let mut figures = Vec::new();
-    for (table, config, check) in validators(scenarios, spans) {
+    let mut jobs = Vec::new();
+    let mut production_limits = true;
+    for (table, config, check) in validators(scenarios, count) {
         let wasm = plugins.join(format!("validate-{table}.wasm"));
         if !wasm.is_file() {
             eprintln!(
@@ -181,43 +218,36 @@ fn main() {
             );
             std::process::exit(2);
         }
-        let plugin = rt
+        let plugin: Arc<LoadedPlugin> = rt
             .block_on(registry.load(&format!("validate-{table}"), &wasm))
             .unwrap_or_else(|e| panic!("load {table}: {e}"));
+        assert!(
+            plugin.takes_packed(),
+            "validate-{table} does not export validate-packed: rebuild the plugins"
+        );
         // Production limits first; a trace this big may not fit them (that is a finding too).
         let mut limits = Limits::VALIDATOR;
         let first = match rt.block_on(registry.validate(
             &plugin,
             table,
             &config,
-            &records,
-            ValidateCall {
-                limits,
-                resource: vec![("service.name".into(), "clnrm".into())],
-            },
+            &trace,
+            call(limits),
         )) {
             Ok(f) => f,
             Err(e) => {
                 println!("  {table}: under Limits::VALIDATOR ({} MiB, {:?}) the call fails: {e}; measuring with 2 GiB / 300 s", limits.memory_bytes >> 20, limits.deadline);
+                production_limits = false;
                 limits = Limits {
                     deadline: Duration::from_secs(300),
                     memory_bytes: 2 << 30,
                 };
-                rt.block_on(registry.validate(
-                    &plugin,
-                    table,
-                    &config,
-                    &records,
-                    ValidateCall {
-                        limits,
-                        resource: vec![("service.name".into(), "clnrm".into())],
-                    },
-                ))
-                .unwrap_or_else(|e| panic!("{table}: {e}"))
+                rt.block_on(registry.validate(&plugin, table, &config, &trace, call(limits)))
+                    .unwrap_or_else(|e| panic!("{table}: {e}"))
             }
         };
-        let native_findings =
-            native(check, &config, &records).unwrap_or_else(|e| panic!("{table}: native: {e}"));
+        let (native_findings, _) =
+            native(check, &config, &packed).unwrap_or_else(|e| panic!("{table}: native: {e}"));
         let failed: Vec<String> = first
             .iter()
             .filter(|f| !f.passed)
@@ -227,16 +257,26 @@ fn main() {
             failed.is_empty(),
             "{table}: the config must hold on the bench trace: {failed:#?}"
         );
+        let shown = |f: &[clnrm::runtime::Finding]| {
+            f.iter()
+                .map(|f| (f.expectation.clone(), f.passed, f.message.clone()))
+                .collect::<Vec<_>>()
+        };
         assert_eq!(
-            first
-                .iter()
-                .map(|f| (&f.expectation, f.passed, &f.message))
-                .collect::<Vec<_>>(),
+            shown(&first),
             native_findings
                 .iter()
-                .map(|f| (&f.expectation, f.passed, &f.message))
+                .map(|f| (f.expectation.clone(), f.passed, f.message.clone()))
                 .collect::<Vec<_>>(),
             "{table}: wasm and native disagree"
+        );
+        let via_records = rt
+            .block_on(registry.validate(&plugin, table, &config, &records, call(limits)))
+            .unwrap_or_else(|e| panic!("{table}: records: {e}"));
+        assert_eq!(
+            shown(&first),
+            shown(&via_records),
+            "{table}: packed and records disagree"
         );
 
         let wasm_t = median(
@@ -248,11 +288,8 @@ fn main() {
                             &plugin,
                             table,
                             &config,
-                            black_box(&records),
-                            ValidateCall {
-                                limits,
-                                resource: vec![("service.name".into(), "clnrm".into())],
-                            },
+                            black_box(&trace),
+                            call(limits),
                         ))
                         .expect("validate"),
                     );
@@ -261,7 +298,7 @@ fn main() {
                 .collect(),
         );
         // The transfer alone: a table the plugin does not handle is refused right after
-        // the trace was lowered into the guest and lifted there (no conversion, no check).
+        // the bytes were copied into the guest (no decoding, no check).
         let transfer_t = median(
             (0..n)
                 .map(|_| {
@@ -270,29 +307,46 @@ fn main() {
                         &plugin,
                         "not-a-table",
                         &config,
-                        black_box(&records),
-                        ValidateCall {
-                            limits,
-                            resource: vec![("service.name".into(), "clnrm".into())],
-                        },
+                        black_box(&trace),
+                        call(limits),
                     ));
                     assert!(
-                        matches!(r, Err(clnrm::runtime::PluginError::Failed { .. })),
+                        matches!(r, Err(PluginError::Failed { .. })),
                         "{table}: a foreign table must be refused: {r:?}"
                     );
                     t.elapsed()
                 })
                 .collect(),
         );
-        black_box(native(check, &config, &records).expect("warm-up"));
-        let full_t = median(
+        let records_t = median(
             (0..n)
                 .map(|_| {
                     let t = Instant::now();
                     black_box(
-                        native(check, black_box(&config), black_box(&records)).expect("native"),
+                        rt.block_on(registry.validate(
+                            &plugin,
+                            table,
+                            &config,
+                            black_box(&records),
+                            call(limits),
+                        ))
+                        .expect("validate"),
                     );
                     t.elapsed()
+                })
+                .collect(),
+        );
+        black_box(native(check, &config, &packed).expect("warm-up"));
+        let full_t = median(
+            (0..n)
+                .map(|_| {
+                    let t = Instant::now();
+                    let out = black_box(
+                        native(check, black_box(&config), black_box(&packed)).expect("native"),
+                    );
+                    let elapsed = t.elapsed();
+                    drop(out);
+                    elapsed
                 })
                 .collect(),
         );
@@ -306,47 +360,107 @@ fn main() {
                 })
                 .collect(),
         );
-        let (w, f, c, x) = (ms(wasm_t), ms(full_t), ms(check_t), ms(transfer_t));
+        let (w, x, r, f, c) = (
+            ms(wasm_t),
+            ms(transfer_t),
+            ms(records_t),
+            ms(full_t),
+            ms(check_t),
+        );
         println!(
-            "{table:<12} {w:>11.1} {x:>11.1} {:>13} {f:>12.1} {c:>12.1} {:>13} {:>8.1}x",
-            rate(spans, wasm_t),
-            rate(spans, full_t),
+            "{table:<12} {w:>9.1} {x:>11.1} {:>12} {r:>10.1} {f:>10.1} {c:>9.1} {:>12} {:>8.2}x",
+            rate(count, wasm_t),
+            rate(count, full_t),
             w / f
         );
         totals.0 += w;
-        totals.1 += f;
-        figures.push((table, w, f, c, x));
+        totals.1 += r;
+        totals.2 += f;
+        figures.push((table, w, x, r, f, c));
+        jobs.push(ValidatorJob {
+            plugin,
+            table: table.to_string(),
+            config_json: config,
+        });
     }
+    let pack = ms(pack_t);
     println!(
-        "{:<12} {:>11.1} {:>11} {:>13} {:>12.1} {:>12} {:>13} {:>8.1}x",
-        "all nine",
-        totals.0,
-        "",
-        rate_ms(spans, totals.0),
-        totals.1,
-        "",
-        rate_ms(spans, totals.1),
-        totals.0 / totals.1
+        "{:<12} {pack:>9.1}   (once per suite, for all nine)",
+        "pack"
     );
-    println!("(native ms = decode config + convert records + check, as the plugin does; check ms = the check alone;");
-    println!(" transfer ms = a wasm call that only instantiates, lowers the trace into the guest and lifts it there)");
+    let all = pack + totals.0;
+    println!(
+        "{:<12} {all:>9.1} {:>11} {:>12} {:>10.1} {:>10.1} {:>9} {:>12} {:>8.2}x",
+        "all nine",
+        "",
+        rate_ms(count, all),
+        totals.1,
+        totals.2,
+        "",
+        rate_ms(count, totals.2),
+        all / totals.2
+    );
+
+    // The engine's way end to end: pack, then the nine calls at once on every core.
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    let concurrent = (production_limits).then(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(cores)
+            .enable_all()
+            .build()
+            .expect("tokio runtime");
+        let once = || {
+            let t = Instant::now();
+            let trace = Arc::new(ValidatorTrace::new(&spans).expect("packs"));
+            let results =
+                rt.block_on(registry.validate_all(jobs.clone(), trace, resource(), cores));
+            let elapsed = t.elapsed();
+            for r in results {
+                assert!(r.expect("validate").iter().all(|f| f.passed));
+            }
+            elapsed
+        };
+        once();
+        median((0..n).map(|_| once()).collect())
+    });
+    match concurrent {
+        Some(d) => println!(
+            "{:<12} {:>9.1}   (the engine: pack + the nine at once on {cores} core(s), wall time)",
+            "at once",
+            ms(d)
+        ),
+        None => println!("at once: not measured (a validator needed more than Limits::VALIDATOR)"),
+    }
+    println!("(wasm ms = the engine's call with the packed trace; transfer ms = the same call for a table the plugin refuses:");
+    println!(" instantiate + copy the bytes in; records ms = the same validator handed list<span-record> (0.3.2 and earlier);");
+    println!(" native ms = decode config + decode the packed trace + check, as the plugin does; check ms = the check alone;");
+    println!(" all nine = pack once + the nine wasm calls, vs the nine native)");
     println!();
-    println!("@bench validators_spans {spans}");
-    for (table, w, f, c, x) in &figures {
+    println!("@bench validators_spans {count}");
+    for (table, w, x, r, f, c) in &figures {
         println!("@bench validate_{table}_wasm_ms {w:.2}");
         println!("@bench validate_{table}_transfer_ms {x:.2}");
+        println!("@bench validate_{table}_records_ms {r:.2}");
         println!("@bench validate_{table}_native_ms {f:.2}");
         println!("@bench validate_{table}_check_ms {c:.2}");
     }
-    println!("@bench validators_all_wasm_ms {:.2}", totals.0);
-    println!("@bench validators_all_native_ms {:.2}", totals.1);
+    println!("@bench validators_pack_ms {pack:.2}");
+    println!("@bench validators_all_wasm_ms {all:.2}");
+    println!("@bench validators_all_records_ms {:.2}", totals.1);
+    println!("@bench validators_all_native_ms {:.2}", totals.2);
+    if let Some(d) = concurrent {
+        println!("@bench validators_all_concurrent_ms {:.2}", ms(d));
+    }
 }
 
-/// What a validator plugin does, natively: decode the config, convert the records, check.
-fn native(check: Check, config: &str, records: &[SpanRecord]) -> Result<Vec<Finding>, String> {
+/// What a validator plugin does, natively: decode the config, decode the packed trace,
+/// check. The trace is returned, for the caller to drop after the clock stopped: a plugin
+/// never frees it (its instance is thrown away), so freeing it is no part of the figure.
+fn native(check: Check, config: &str, packed: &[u8]) -> Result<(Vec<Finding>, Trace), String> {
     let config: Value = serde_json::from_str(config).map_err(|e| e.to_string())?;
-    let trace = with_resource(Trace::new(records.iter().cloned().map(to_sdk).collect()));
-    check(&config, &trace).map_err(|e| e.to_string())
+    let trace = with_resource(Trace::from_packed(packed).map_err(|e| e.to_string())?);
+    let findings = check(&config, &trace).map_err(|e| e.to_string())?;
+    Ok((findings, trace))
 }
 
 /// The resource the wasm validators are handed (`ValidateCall::resource`), natively.
@@ -358,9 +472,9 @@ fn with_resource(t: Trace) -> Trace {
 }
 
 /// About `want` spans: one `clnrm.run` root, then scenarios of ten spans each.
-fn trace(want: usize) -> (Vec<SpanRecord>, usize) {
+fn trace(want: usize) -> (Vec<SpanData>, usize) {
     let scenarios = (want - 1) / 10;
-    let mut spans: Vec<SpanRecord> = Vec::with_capacity(1 + scenarios * 10);
+    let mut spans: Vec<SpanData> = Vec::with_capacity(1 + scenarios * 10);
     let ms = 1_000_000u64;
     let s = |x: &str| AttrValue::Str(x.to_string());
     let b = AttrValue::Bool;
@@ -374,33 +488,21 @@ fn trace(want: usize) -> (Vec<SpanRecord>, usize) {
                    events: &[&str]|
      -> u32 {
         let id = spans.len() as u32 + 1;
-        spans.push(SpanRecord {
-            id,
-            parent,
-            name,
-            kind: SpanKind::Internal.into(),
-            status: status.into(),
-            status_message: (status == SpanStatus::Error)
-                .then(|| "container killed by SIGKILL (exit 137)".to_string()),
-            start_ns: start,
-            end_ns: end,
-            attributes: attrs
-                .iter()
-                .map(|(k, v)| WitAttribute {
-                    key: k.to_string(),
-                    value: v.into(),
-                })
-                .collect(),
-            events: events
-                .iter()
-                .enumerate()
-                .map(|(n, e)| SpanEvent {
-                    name: e.to_string(),
-                    time_ns: start + n as u64 * 100_000,
-                    attributes: vec![],
-                })
-                .collect(),
-        });
+        let mut span = SpanData::finished(SpanId(id), parent.map(SpanId), name, start, end);
+        span.status = status;
+        span.status_message = (status == SpanStatus::Error)
+            .then(|| "container killed by SIGKILL (exit 137)".to_string());
+        span.attrs = attrs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        span.events = events
+            .iter()
+            .enumerate()
+            .map(|(n, e)| Event {
+                name: e.to_string(),
+                time_ns: start + n as u64 * 100_000,
+                attrs: vec![],
+            })
+            .collect();
+        spans.push(span);
         id
     };
     use SpanStatus::{Error, Ok};

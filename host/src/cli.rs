@@ -336,7 +336,7 @@ async fn replay(
     };
     let mut output_failed = false;
     let registry = match Registry::new() {
-        Ok(r) => r,
+        Ok(r) => std::sync::Arc::new(r),
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_BAD_INPUT;

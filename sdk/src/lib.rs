@@ -12,17 +12,20 @@
 //! - [`chaos_support`]: [`ChaosPlugin`] and [`chaos_plugin!`], a chaos plugin's exports.
 //! - [`validator_support`] and [`validator_plugin!`]: a validator plugin in one line.
 //! - [`suggest`]: "did you mean", shared with the host.
+//! - [`packed`]: the packed trace (WIT 0.3.3 `validate-packed`): the host writes it, a
+//!   validator reads it (into [`expect::Trace`] with `Trace::from_packed`); [`otel`]: the
+//!   span kind and status it carries.
 //! - [`chaos`], [`validator`]: the raw WIT bindings of the two worlds.
 //!
-//! Everything but [`config`] and [`suggest`] is behind the default `guest` feature, so the
-//! host can depend on this crate (`default-features = false`) for those two alone, without
-//! the bindings.
+//! Everything but [`config`], [`suggest`], [`packed`] and [`otel`] is behind the default
+//! `guest` feature, so the host can depend on this crate (`default-features = false`) for
+//! those alone, without the bindings.
 //! - [`expect`]: the span model and the first-party validators' checkers (pure Rust,
 //!   tested natively).
 
 /// The WIT package version this SDK builds plugins for: the `package` line of
 /// `wit/clnrm.wit` (the host's tests check that they agree).
-pub const WIT_VERSION: &str = "0.3.2";
+pub const WIT_VERSION: &str = "0.3.3";
 
 /// Bindings for the `chaos-plugin` world.
 #[cfg(feature = "guest")]
@@ -56,6 +59,8 @@ extern crate self as clnrm_sdk;
 
 // Always built (the host uses these too, with `default-features = false`).
 pub mod config;
+pub mod otel;
+pub mod packed;
 pub mod suggest;
 
 // What plugins need: the `guest` feature (on by default).

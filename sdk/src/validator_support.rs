@@ -8,8 +8,9 @@
 //! - [`config`]: check the table name and decode the config JSON, with the errors every
 //!   validator gives.
 //! - [`plugin_info`]: the `describe()` answer of a validator.
-//! - [`check`] / [`validate`]: the `check` and `validate` exports around one parser and
-//!   one checker function; their errors become the WIT's through
+//! - [`check`] / [`validate`] / [`validate_packed`]: the `check`, `validate` and (WIT
+//!   0.3.3) `validate-packed` exports around one parser and one checker function; their
+//!   errors become the WIT's through
 //!   [`config::to_wit`](crate::config::to_wit), the one place that conversion happens.
 //! - [`validator_plugin!`](crate::validator_plugin): a whole validator plugin in one line.
 //!
@@ -74,13 +75,45 @@ pub fn validate(
     resource: Option<Vec<wit::Attribute>>,
     check: impl FnOnce(&Value, &Trace) -> Result<Vec<expect::Finding>, ConfigError>,
 ) -> Result<Vec<Finding>, String> {
+    validate_with(expected, table, config_json, resource, check, || {
+        Ok(trace_from_records(records))
+    })
+}
+
+/// The whole `validate-packed` export (WIT 0.3.3) of a one-table validator: [`validate`]
+/// with the trace decoded from the packed bytes ([`Trace::from_packed`]) instead of
+/// converted from records. Bytes that are not a packed trace are an `Err` that says what is
+/// malformed, as a bad config is.
+pub fn validate_packed(
+    expected: &str,
+    table: &str,
+    config_json: &str,
+    packed: &[u8],
+    resource: Option<Vec<wit::Attribute>>,
+    check: impl FnOnce(&Value, &Trace) -> Result<Vec<expect::Finding>, ConfigError>,
+) -> Result<Vec<Finding>, String> {
+    validate_with(expected, table, config_json, resource, check, || {
+        Trace::from_packed(packed).map_err(|e| e.to_string())
+    })
+}
+
+/// One validation, whatever carried the trace: the config is decoded first (a foreign
+/// table is refused before the trace is touched), then `trace` makes the trace.
+fn validate_with(
+    expected: &str,
+    table: &str,
+    config_json: &str,
+    resource: Option<Vec<wit::Attribute>>,
+    check: impl FnOnce(&Value, &Trace) -> Result<Vec<expect::Finding>, ConfigError>,
+    trace: impl FnOnce() -> Result<Trace, String>,
+) -> Result<Vec<Finding>, String> {
     let findings = match config(expected, table, config_json) {
         Err(e) => {
-            discard(records);
+            discard(trace);
             Err(e)
         }
         Ok(config) => {
-            let mut trace = trace_from_records(records);
+            let mut trace = trace()?;
             if let Some(r) = resource {
                 trace = trace.with_resource(attrs(r));
             }
@@ -100,7 +133,8 @@ pub fn validate(
 /// A whole validator plugin: the WIT `validator-plugin` world exported for a plugin
 /// handling `[expect.<table>]`, with `parse` (`&Value -> Result<_, ConfigError>`, for
 /// `check`) and `check` (`(&Value, &Trace) -> Result<Vec<Finding>, ConfigError>`, for
-/// `validate`). Use it in a `cdylib` built for `wasm32-wasip2`:
+/// `validate` and `validate-packed`, which differ only in how the trace arrives). Use it
+/// in a `cdylib` built for `wasm32-wasip2`:
 ///
 /// ```ignore
 /// clnrm_sdk::validator_plugin!(
@@ -138,20 +172,34 @@ macro_rules! validator_plugin {
                 ::std::vec::Vec<$crate::validator::exports::clnrm::chaos::validator::Finding>,
                 ::std::string::String,
             > {
-                // WIT 0.3.2: the run's resource, from the host (one call per validation).
-                // Natively (the sdk's own tests) there is no host to ask.
-                #[cfg(target_family = "wasm")]
-                let resource = ::std::option::Option::Some(
-                    $crate::validator::clnrm::chaos::trace_resource::attributes(),
-                );
-                #[cfg(not(target_family = "wasm"))]
-                let resource = ::std::option::Option::None;
                 $crate::validator_support::validate(
                     $table,
                     &table,
                     &config_json,
                     trace,
-                    resource,
+                    $crate::__trace_resource!(),
+                    $check,
+                )
+            }
+        }
+
+        impl $crate::validator::exports::clnrm::chaos::packed_validator::Guest
+            for __ClnrmValidator
+        {
+            fn validate_packed(
+                table: ::std::string::String,
+                config_json: ::std::string::String,
+                trace: ::std::vec::Vec<u8>,
+            ) -> ::std::result::Result<
+                ::std::vec::Vec<$crate::validator::exports::clnrm::chaos::validator::Finding>,
+                ::std::string::String,
+            > {
+                $crate::validator_support::validate_packed(
+                    $table,
+                    &table,
+                    &config_json,
+                    &trace,
+                    $crate::__trace_resource!(),
                     $check,
                 )
             }
@@ -159,6 +207,23 @@ macro_rules! validator_plugin {
 
         $crate::export_validator_plugin!(__ClnrmValidator);
     };
+}
+
+/// The run's resource, from the host (WIT 0.3.2 `trace-resource`, one call per
+/// validation); natively (the sdk's own tests) there is no host to ask. A macro, not a
+/// function: the `cfg` is the plugin crate's target, where `validator_plugin!` expands.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __trace_resource {
+    () => {{
+        #[cfg(target_family = "wasm")]
+        let resource = ::std::option::Option::Some(
+            $crate::validator::clnrm::chaos::trace_resource::attributes(),
+        );
+        #[cfg(not(target_family = "wasm"))]
+        let resource = ::std::option::Option::None;
+        resource
+    }};
 }
 
 /// Drops what the call no longer needs. In a plugin, every call runs in a fresh instance
@@ -455,5 +520,62 @@ mod macro_tests {
         let found = __ClnrmValidator::validate("errors".into(), "{}".into(), vec![]).unwrap();
         assert!(found[0].passed, "{found:?}");
         assert_eq!(found[0].expectation, "expect.errors max 0");
+    }
+
+    /// A trace of one OK and one ERROR span, packed as the host packs it.
+    fn packed_trace() -> Vec<u8> {
+        use crate::packed::{Packer, SpanHead};
+        let mut p = Packer::new();
+        for (id, status) in [(1, Status::Ok), (2, Status::Error)] {
+            p.span(&SpanHead {
+                id,
+                parent: (id == 2).then_some(1),
+                name: if id == 1 { "clnrm.run" } else { "clnrm.step:x" },
+                kind: crate::expect::Kind::Internal,
+                status,
+                status_message: None,
+                start_ns: 0,
+                end_ns: 1,
+            });
+        }
+        p.finish().unwrap()
+    }
+
+    #[test]
+    fn the_macro_exports_validate_packed_with_the_same_checker() {
+        use crate::validator::exports::clnrm::chaos::packed_validator::Guest as Packed;
+        let found = __ClnrmValidator::validate_packed("errors".into(), "{}".into(), packed_trace())
+            .unwrap();
+        assert!(!found[0].passed, "{found:?}");
+        assert_eq!(
+            found[0].message,
+            "1 ERROR span(s): span #2 \"clnrm.step:x\" (parent \"clnrm.run\")"
+        );
+        // The table and the JSON are checked before the trace is read; every error is prose.
+        let e =
+            __ClnrmValidator::validate_packed("errors".into(), "{".into(), vec![1]).unwrap_err();
+        assert!(
+            e.starts_with("expect.errors: config is not valid JSON"),
+            "{e}"
+        );
+        let e = __ClnrmValidator::validate_packed(
+            "errors".into(),
+            "{\"mx\": 1}".into(),
+            packed_trace(),
+        )
+        .unwrap_err();
+        assert!(e.starts_with("expect.errors: unknown key \"mx\""), "{e}");
+        let e = __ClnrmValidator::validate_packed("other".into(), "{}".into(), packed_trace())
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "validate-errors handles [expect.errors], not [expect.other]"
+        );
+        let e = __ClnrmValidator::validate_packed("errors".into(), "{}".into(), vec![1, 0, 0])
+            .unwrap_err();
+        assert_eq!(
+            e,
+            "malformed packed trace: 3 bytes, shorter than the 28-byte header"
+        );
     }
 }

@@ -147,6 +147,18 @@ fn table(f: &Figures) -> String {
             get("validators_all_wasm_ms"),
             get("validators_all_native_ms"),
         ),
+        row(
+            "  of which the trace packed once",
+            get("validators_pack_ms").map(ms),
+            None,
+            None,
+        ),
+        row(
+            "  the 9 at once (engine, wall)",
+            get("validators_all_concurrent_ms").map(ms),
+            None,
+            None,
+        ),
         pair(
             "cleanup, 1 container + network",
             get("cleanup_1_clnrm_ms").map(ms),

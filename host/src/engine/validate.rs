@@ -1,35 +1,56 @@
-//! Hand the finished trace to the validator plugin of each `[expect.X]` table.
+//! Hand the finished trace to the validator plugin of each `[expect.X]` table: packed once
+//! for all of them (WIT 0.3.3), the calls run at once up to the machine's parallelism, the
+//! findings kept in the suite's order. Validators only read the finished trace, so running
+//! them together changes neither their findings nor the digest.
 
 use super::outcome::ExpectationOutcome;
-use crate::runtime::{
-    Limits, Registry, ResolvedPlugins, SpanEvent, SpanRecord, ValidateCall, WitAttribute,
-};
+use crate::runtime::{PluginError, Registry, ResolvedPlugins, ValidatorJob, ValidatorTrace};
 use crate::suite::Suite;
 use crate::trace::SpanData;
+use std::sync::Arc;
 
 /// Findings for every expectation, and Some(message) when an expectation
 /// itself is invalid (bad input: the suite cannot be judged).
 pub async fn run(
-    registry: &Registry,
+    registry: &Arc<Registry>,
     suite: &Suite,
     plugins: &ResolvedPlugins,
     spans: &[SpanData],
 ) -> (Vec<ExpectationOutcome>, Option<String>) {
-    let records = to_records(spans);
+    let judged: Vec<_> = suite
+        .expectations
+        .iter()
+        .filter_map(|exp| Some((exp, plugins.validators.get(&exp.table)?)))
+        .collect();
+    if judged.is_empty() {
+        return (Vec::new(), None);
+    }
+    let trace = match ValidatorTrace::new(spans) {
+        Ok(t) => Arc::new(t),
+        Err(e) => {
+            return (
+                Vec::new(),
+                Some(format!(
+                    "{}: the trace cannot be handed to the validators: {e}",
+                    suite.path.display()
+                )),
+            )
+        }
+    };
+    let jobs = judged
+        .iter()
+        .map(|(exp, plugin)| ValidatorJob {
+            plugin: Arc::clone(plugin),
+            table: exp.table.clone(),
+            config_json: exp.config_json.clone(),
+        })
+        .collect();
     let resource = crate::trace::export::resource_attributes(&suite.otel.resources);
+    let width = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let results = registry.validate_all(jobs, trace, resource, width).await;
     let mut out = Vec::new();
-    for exp in &suite.expectations {
-        let Some(plugin) = plugins.validators.get(&exp.table) else {
-            continue;
-        };
-        let call = ValidateCall {
-            limits: Limits::VALIDATOR,
-            resource: resource.clone(),
-        };
-        match registry
-            .validate(plugin, &exp.table, &exp.config_json, &records, call)
-            .await
-        {
+    for ((exp, plugin), result) in judged.into_iter().zip(results) {
+        match result {
             Ok(findings) => out.extend(findings.into_iter().map(|f| ExpectationOutcome {
                 expectation: f.expectation,
                 table: exp.table.clone(),
@@ -37,7 +58,7 @@ pub async fn run(
                 passed: f.passed,
                 message: f.message,
             })),
-            Err(crate::runtime::PluginError::Failed { message, .. }) => {
+            Err(PluginError::Failed { message, .. }) => {
                 let (line, col) = crate::suite::line_col(&suite.source, exp.span.start);
                 return (
                     out,
@@ -58,45 +79,4 @@ pub async fn run(
         }
     }
     (out, None)
-}
-
-/// The trace as validators see it (WIT records, parents by index).
-pub fn to_records(spans: &[SpanData]) -> Vec<SpanRecord> {
-    spans
-        .iter()
-        .map(|s| SpanRecord {
-            id: s.id.0,
-            parent: s.parent.map(|p| p.0),
-            name: s.name.clone(),
-            kind: s.kind.into(),
-            status: s.status.into(),
-            status_message: s.status_message.clone(),
-            start_ns: s.start_ns,
-            end_ns: s.end_ns.unwrap_or(s.start_ns),
-            attributes: s
-                .attrs
-                .iter()
-                .map(|(k, v)| WitAttribute {
-                    key: k.clone(),
-                    value: v.into(),
-                })
-                .collect(),
-            events: s
-                .events
-                .iter()
-                .map(|e| SpanEvent {
-                    name: e.name.clone(),
-                    time_ns: e.time_ns,
-                    attributes: e
-                        .attrs
-                        .iter()
-                        .map(|(k, v)| WitAttribute {
-                            key: k.clone(),
-                            value: v.into(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        })
-        .collect()
 }

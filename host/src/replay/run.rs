@@ -43,7 +43,7 @@ impl ReplayReport {
 /// Replay one suite. Err: the recording cannot be replayed at all (its suite
 /// no longer loads, a plugin is missing): bad input.
 pub async fn replay(
-    registry: &Registry,
+    registry: &std::sync::Arc<Registry>,
     rec: &SuiteRecording,
     seed_override: Option<u64>,
 ) -> Result<ReplayReport, String> {

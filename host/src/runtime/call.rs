@@ -3,17 +3,21 @@
 
 use super::bindings::chaos::clnrm::chaos::types::{AttrValue, Attribute};
 use super::bindings::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
-use super::bindings::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
+use super::bindings::validator::exports::clnrm::chaos::packed_validator;
+use super::bindings::validator::exports::clnrm::chaos::validator::{
+    self as validator_exports, Finding,
+};
 use super::bindings::{v0_2, ConfigError};
 use super::compat;
 use super::host::{Grants, PluginState};
 use super::journal::{Divergence, Journal};
 use super::sandbox::{self, Limits};
 use super::scenario::ScenarioCtx;
+use super::validator_trace::ValidatorTrace;
 use std::future::Future;
 use std::sync::Arc;
 use thiserror::Error;
-use wasmtime::component::ResourceTable;
+use wasmtime::component::{Instance, InstancePre, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
@@ -64,8 +68,40 @@ pub(super) enum ChaosPre {
 
 /// A validator plugin ready to instantiate (see [`ChaosPre`]).
 pub(super) enum ValidatorPre {
-    Current(super::bindings::validator::ValidatorPluginPre<PluginState>),
+    Current(CurrentValidator),
     V0_2(v0_2::validator::ValidatorPluginPre<PluginState>),
+}
+
+/// A validator of the current track (0.3.x), driven export by export: `validator` always,
+/// `packed-validator` (0.3.3) when the plugin has it. Not through the world's
+/// `ValidatorPluginPre`: its indices require every export of the 0.3.3 world, so they
+/// would refuse every validator built against 0.3.0-0.3.2 (docs/wit-versioning.md).
+pub(super) struct CurrentValidator {
+    pre: InstancePre<PluginState>,
+    validator: validator_exports::GuestIndices,
+    packed: Option<packed_validator::GuestIndices>,
+}
+
+impl CurrentValidator {
+    /// `packed`: whether the component exports `packed-validator` (then it must be whole).
+    pub(super) fn new(pre: InstancePre<PluginState>, packed: bool) -> wasmtime::Result<Self> {
+        Ok(CurrentValidator {
+            validator: validator_exports::GuestIndices::new(&pre)?,
+            packed: match packed {
+                true => Some(packed_validator::GuestIndices::new(&pre)?),
+                false => None,
+            },
+            pre,
+        })
+    }
+
+    pub(super) fn takes_packed(&self) -> bool {
+        self.packed.is_some()
+    }
+
+    async fn instantiate(&self, store: &mut Store<PluginState>) -> wasmtime::Result<Instance> {
+        self.pre.instantiate_async(store).await
+    }
 }
 
 /// Arguments of a validator call.
@@ -294,12 +330,14 @@ pub(super) async fn describe_validator(
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
         match pre {
-            ValidatorPre::Current(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance
-                    .clnrm_chaos_validator()
-                    .call_describe(&mut store)
-                    .await
+            ValidatorPre::Current(v) => {
+                let instance = v.instantiate(&mut store).await?;
+                let guest = v.validator.load(&mut store, &instance)?;
+                // Type-check `validate-packed` now: a bad one fails the load, not a run.
+                if let Some(p) = &v.packed {
+                    p.load(&mut store, &instance)?;
+                }
+                guest.call_describe(&mut store).await
             }
             ValidatorPre::V0_2(pre) => {
                 let instance = pre.instantiate_async(&mut store).await?;
@@ -313,15 +351,28 @@ pub(super) async fn describe_validator(
     .await
 }
 
+/// One validation: `validate-packed` with the packed bytes when the plugin exports it (and
+/// the trace is not records-only), else `validate` with records.
 pub(super) async fn validate(
     engine: &Engine,
     pre: &ValidatorPre,
     plugin: &str,
     table: &str,
     config_json: &str,
-    trace: &[SpanRecord],
+    trace: &ValidatorTrace,
     call: ValidateCall,
 ) -> Result<Vec<Finding>, PluginError> {
+    let packed = match pre {
+        ValidatorPre::Current(v) if v.takes_packed() => trace.packed(),
+        _ => None,
+    };
+    let records = match packed {
+        Some(_) => &[][..],
+        None => trace.records().map_err(|e| PluginError::Failed {
+            plugin: plugin.to_string(),
+            message: format!("the host cannot hand it the trace: {e}"),
+        })?,
+    };
     let mut store = pure_store(engine, plugin, &call.limits);
     store.data_mut().resource = call
         .resource
@@ -334,16 +385,25 @@ pub(super) async fn validate(
     let stderr = store.data().stderr.clone();
     let result = bounded(plugin, &call.limits, stderr, async {
         match pre {
-            ValidatorPre::Current(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance
-                    .clnrm_chaos_validator()
-                    .call_validate(&mut store, table, config_json, trace)
-                    .await
+            ValidatorPre::Current(v) => {
+                let instance = v.instantiate(&mut store).await?;
+                match (&v.packed, packed) {
+                    (Some(p), Some(bytes)) => {
+                        p.load(&mut store, &instance)?
+                            .call_validate_packed(&mut store, table, config_json, bytes)
+                            .await
+                    }
+                    _ => {
+                        v.validator
+                            .load(&mut store, &instance)?
+                            .call_validate(&mut store, table, config_json, records)
+                            .await
+                    }
+                }
             }
             ValidatorPre::V0_2(pre) => {
                 let instance = pre.instantiate_async(&mut store).await?;
-                let trace: Vec<_> = trace.iter().map(compat::span_record).collect();
+                let trace: Vec<_> = records.iter().map(compat::span_record).collect();
                 let r = instance
                     .clnrm_chaos_validator()
                     .call_validate(&mut store, table, config_json, &trace)
@@ -404,10 +464,10 @@ pub(super) async fn check_validator(
     let stderr = store.data().stderr.clone();
     bounded(plugin, &limits, stderr, async {
         match pre {
-            ValidatorPre::Current(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
-                instance
-                    .clnrm_chaos_validator()
+            ValidatorPre::Current(v) => {
+                let instance = v.instantiate(&mut store).await?;
+                v.validator
+                    .load(&mut store, &instance)?
                     .call_check(&mut store, table, config_json)
                     .await
             }

@@ -15,14 +15,17 @@ mod registry;
 mod sandbox;
 mod scenario;
 pub mod schedule;
+mod validator_trace;
 
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
 pub use compose::Composer;
 pub use registry::{
-    ConfigKeys, Found, Origin, PluginInfo, Registry, RegistryError, ResolvedPlugins,
+    ConfigKeys, Found, LoadedPlugin, Origin, PluginInfo, Registry, RegistryError, ResolvedPlugins,
+    ValidatorJob,
 };
 pub use sandbox::Limits;
 pub use scenario::{FaultKind, FaultLog, ScenarioCtx};
+pub use validator_trace::{pack, ValidatorTrace};
 
 pub use bindings::chaos::clnrm::chaos::types::Attribute as WitAttribute;
 pub use bindings::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};

@@ -7,15 +7,17 @@
 
 use super::bindings::chaos::exports::clnrm::chaos::chaos::Injection;
 use super::bindings::chaos::{ChaosPlugin, ChaosPluginPre};
-use super::bindings::validator::exports::clnrm::chaos::validator::{Finding, SpanRecord};
-use super::bindings::validator::{ValidatorPlugin, ValidatorPluginPre};
+use super::bindings::validator::exports::clnrm::chaos::validator::Finding;
+use super::bindings::validator::ValidatorPlugin;
 use super::bindings::{v0_2, ConfigError};
 use super::cache::Cache;
 use super::call::{
-    self, ChaosCall, ChaosPre, ChaosReturn, PluginError, ValidateCall, ValidatorPre,
+    self, ChaosCall, ChaosPre, ChaosReturn, CurrentValidator, PluginError, ValidateCall,
+    ValidatorPre,
 };
 use super::host::{Grants, PluginState};
 use super::sandbox::{self, EpochTicker};
+use super::validator_trace::ValidatorTrace;
 use crate::suite::{nearest, Positions, Suite, SuiteError};
 use sha2::Digest;
 use std::collections::{BTreeMap, HashMap};
@@ -132,6 +134,12 @@ pub struct Registry {
 }
 
 impl LoadedPlugin {
+    /// Whether it is a validator that takes the packed trace (`validate-packed`, WIT
+    /// 0.3.3); validators built against older WIT take records.
+    pub fn takes_packed(&self) -> bool {
+        matches!(&self.pre, Pre::Validator(ValidatorPre::Current(v)) if v.takes_packed())
+    }
+
     /// Whether it may compose other plugins' faults.
     pub fn composes(&self) -> bool {
         self.grants.has(super::host::Capability::Compose)
@@ -255,7 +263,7 @@ impl Registry {
             .cache
             .component(&self.engine, &bytes)
             .map_err(|e| fail(format!("not a valid WebAssembly component: {e:#}")))?;
-        let (world, api) = self.check_version(&component).map_err(fail)?;
+        let (world, api, packed) = self.check_version(&component).map_err(fail)?;
         let not_world = |w: &'static str| {
             move |e: wasmtime::Error| format!("does not implement the {w} world: {e:#}")
         };
@@ -282,7 +290,7 @@ impl Registry {
                     .instantiate_pre(&component)
                     .map_err(|e| fail(format!("cannot link: {e:#}")))?;
                 let pre = match api {
-                    Api::Current => ValidatorPluginPre::new(pre).map(ValidatorPre::Current),
+                    Api::Current => CurrentValidator::new(pre, packed).map(ValidatorPre::Current),
                     Api::V0_2 => {
                         v0_2::validator::ValidatorPluginPre::new(pre).map(ValidatorPre::V0_2)
                     }
@@ -336,20 +344,22 @@ impl Registry {
         Ok(loaded)
     }
 
-    /// Which world the component exports and which bindings drive it (by the
-    /// WIT version its exports name); refuses incompatible WIT versions
-    /// before linking, with a message that says which versions we accept.
+    /// Which world the component exports, which bindings drive it (by the WIT
+    /// version its exports name) and whether it exports `packed-validator`
+    /// (0.3.3); refuses incompatible WIT versions before linking, with a
+    /// message that says which versions we accept.
     fn check_version(
         &self,
         component: &wasmtime::component::Component,
-    ) -> Result<(World, Api), String> {
+    ) -> Result<(World, Api, bool), String> {
         let ty = component.component_type();
         let imports = ty.imports(&self.engine).map(|(n, _)| n.to_string());
         let exports: Vec<String> = ty
             .exports(&self.engine)
             .map(|(n, _)| n.to_string())
             .collect();
-        classify_names(imports.chain(exports.iter().cloned()), &exports)
+        let (world, api) = classify_names(imports.chain(exports.iter().cloned()), &exports)?;
+        Ok((world, api, exports_interface(&exports, "packed-validator")))
     }
 
     /// Resolve every plugin a suite names: its fault types and its
@@ -603,12 +613,13 @@ impl Registry {
         }))
     }
 
+    /// Judge `trace` with `plugin` (packed when the plugin takes it, else as records).
     pub async fn validate(
         &self,
         plugin: &LoadedPlugin,
         table: &str,
         config_json: &str,
-        trace: &[SpanRecord],
+        trace: &ValidatorTrace,
         call: ValidateCall,
     ) -> Result<Vec<Finding>, PluginError> {
         match &plugin.pre {
@@ -661,6 +672,57 @@ fn no_network_for_network_faults(
         }
     }
     Ok(())
+}
+
+/// One validator call of [`Registry::validate_all`].
+#[derive(Clone)]
+pub struct ValidatorJob {
+    pub plugin: Arc<LoadedPlugin>,
+    pub table: String,
+    pub config_json: String,
+}
+
+impl Registry {
+    /// Every job on the same trace, at once: at most `width` calls run at a time (each is
+    /// CPU-bound wasm, so more than the cores only interleave). Results in the jobs' order.
+    pub async fn validate_all(
+        self: &Arc<Self>,
+        jobs: Vec<ValidatorJob>,
+        trace: Arc<ValidatorTrace>,
+        resource: Vec<(String, String)>,
+        width: usize,
+    ) -> Vec<Result<Vec<Finding>, PluginError>> {
+        let permits = Arc::new(tokio::sync::Semaphore::new(width.max(1)));
+        let calls: Vec<_> = jobs
+            .into_iter()
+            .map(|job| {
+                let (registry, trace, permits) = (self.clone(), trace.clone(), permits.clone());
+                let call = ValidateCall {
+                    limits: super::Limits::VALIDATOR,
+                    resource: resource.clone(),
+                };
+                let plugin = job.plugin.info.name.clone();
+                let task = tokio::spawn(async move {
+                    // The semaphore is never closed: acquiring cannot fail.
+                    let _permit = permits.acquire_owned().await;
+                    registry
+                        .validate(&job.plugin, &job.table, &job.config_json, &trace, call)
+                        .await
+                });
+                (plugin, task)
+            })
+            .collect();
+        let mut out = Vec::with_capacity(calls.len());
+        for (plugin, task) in calls {
+            out.push(task.await.unwrap_or_else(|e| {
+                Err(PluginError::Trap {
+                    plugin,
+                    message: format!("the host task running it failed: {e}"),
+                })
+            }));
+        }
+        out
+    }
 }
 
 fn plugin_dir_candidates() -> Vec<PathBuf> {
@@ -731,6 +793,12 @@ fn classify_names(
             "exports neither {WIT_PACKAGE}/chaos nor {WIT_PACKAGE}/validator"
         )),
     }
+}
+
+/// Whether `exports` has `clnrm:chaos/<iface>@<any version>`.
+fn exports_interface(exports: &[String], iface: &str) -> bool {
+    let prefix = format!("{WIT_PACKAGE}/{iface}@");
+    exports.iter().any(|n| n.starts_with(&prefix))
 }
 
 /// Which bindings serve a plugin built for `version`, if any: the current
@@ -949,6 +1017,23 @@ mod tests {
         assert!(e.contains("mixes versions"), "{e}");
         let e = ok(&[], &["wasi:http/handler@0.2.0"]).unwrap_err();
         assert!(e.contains("exports neither"), "{e}");
+        // 0.3.3's second validator export is on the same track; not on a 0.2 plugin.
+        let both = [
+            "clnrm:chaos/validator@0.3.3",
+            "clnrm:chaos/packed-validator@0.3.3",
+        ];
+        assert_eq!(ok(&[], &both), Ok((World::Validator, Api::Current)));
+        assert!(exports_interface(&names(&both), "packed-validator"));
+        assert!(!exports_interface(&names(&both[..1]), "packed-validator"));
+        let e = ok(
+            &[],
+            &[
+                "clnrm:chaos/validator@0.2.0",
+                "clnrm:chaos/packed-validator@0.3.3",
+            ],
+        )
+        .unwrap_err();
+        assert!(e.contains("mixes versions"), "{e}");
     }
 
     /// The package line of a WIT file, read independently of build.rs.

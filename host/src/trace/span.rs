@@ -151,6 +151,21 @@ impl SpanData {
         }
     }
 
+    /// A span that ran from `start_ns` to `end_ns`, internal, status unset, no attributes or
+    /// events yet (set the public fields): for traces built by hand (benches, tests).
+    pub fn finished(
+        id: SpanId,
+        parent: Option<SpanId>,
+        name: impl Into<String>,
+        start_ns: u64,
+        end_ns: u64,
+    ) -> Self {
+        SpanData {
+            end_ns: Some(end_ns),
+            ..SpanData::new(id, parent, name.into(), SpanKind::Internal, start_ns)
+        }
+    }
+
     /// Replay: keep the recorded start and end; `end` takes only the status.
     pub(super) fn replayed_times(&mut self) {
         self.replaying = true;

@@ -4,85 +4,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
-/// OpenTelemetry span kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Internal,
-    Server,
-    Client,
-    Producer,
-    Consumer,
-}
-
-impl Kind {
-    /// Every kind, in the order the error messages list them.
-    pub const ALL: [Kind; 5] = [
-        Kind::Internal,
-        Kind::Server,
-        Kind::Client,
-        Kind::Producer,
-        Kind::Consumer,
-    ];
-
-    /// The lowercase name used in TOML and in messages.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Internal => "internal",
-            Kind::Server => "server",
-            Kind::Client => "client",
-            Kind::Producer => "producer",
-            Kind::Consumer => "consumer",
-        }
-    }
-
-    /// Parses a kind name, ignoring case (users write `SERVER` as often as `server`).
-    pub fn parse(s: &str) -> Option<Kind> {
-        Kind::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s))
-    }
-}
-
-impl fmt::Display for Kind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// OpenTelemetry span status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Status {
-    Unset,
-    Ok,
-    Error,
-}
-
-impl Status {
-    /// Every status, in the order the error messages list them.
-    pub const ALL: [Status; 3] = [Status::Unset, Status::Ok, Status::Error];
-
-    /// The uppercase name OpenTelemetry and the seed suites use.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Unset => "UNSET",
-            Status::Ok => "OK",
-            Status::Error => "ERROR",
-        }
-    }
-
-    /// Parses a status name, ignoring case.
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL
-            .into_iter()
-            .find(|k| k.as_str().eq_ignore_ascii_case(s))
-    }
-}
-
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+// Kind and status are always built (the packed trace format carries them too).
+pub use crate::otel::{Kind, Status};
 
 /// An attribute value. Matchers compare its canonical string form ([`AttrValue::canonical`])
 /// so that TOML authors need not care whether the engine emitted `exit.code` as 42 or "42".
