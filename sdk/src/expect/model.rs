@@ -1,5 +1,6 @@
 //! The span model validators check: plain Rust, so the checks run and are tested natively
-//! and do not depend on the WIT bindings (plugins convert `span-record`s into these).
+//! and do not depend on the WIT bindings (plugins decode the packed trace into these,
+//! `Trace::from_packed`, or convert `span-record`s).
 
 use std::collections::HashMap;
 use std::fmt;

@@ -6,19 +6,23 @@ use crate::otel::{Kind, Status};
 /// An owned span for the tests: what was packed, to compare with what was read.
 #[derive(Debug, Clone, PartialEq)]
 struct S {
-    head: (
-        u32,
-        Option<u32>,
-        String,
-        Kind,
-        Status,
-        Option<String>,
-        u64,
-        u64,
-    ),
-    attrs: Vec<(String, V)>,
-    events: Vec<(String, u64, Vec<(String, V)>)>,
+    head: Head,
+    attrs: OwnedAttrs,
+    events: Vec<(String, u64, OwnedAttrs)>,
 }
+
+/// id, parent, name, kind, status, status message, start, end.
+type Head = (
+    u32,
+    Option<u32>,
+    String,
+    Kind,
+    Status,
+    Option<String>,
+    u64,
+    u64,
+);
+type OwnedAttrs = Vec<(String, V)>;
 
 /// An owned value; floats compared by bits (NaN and -0.0 must survive too).
 #[derive(Debug, Clone, PartialEq)]
