@@ -99,6 +99,18 @@ impl FaultLog {
             .push((service.to_string(), kind, at_ns));
     }
 
+    /// Take back what [`FaultLog::record`] said, for a fault that did not
+    /// happen after all (its operation failed).
+    pub fn withdraw(&self, service: &str, kind: FaultKind, at_ns: u64) {
+        let mut log = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = log
+            .iter()
+            .rposition(|(s, k, t)| s == service && *k == kind && *t == at_ns)
+        {
+            log.remove(i);
+        }
+    }
+
     /// Pressure on `resource` ("memory", "cpu", "disk", "fd") observed on
     /// `service`: a fault for [`FaultLog::any_during`] too.
     pub fn record_pressure(&self, service: &str, resource: &str, at_ns: u64) {

@@ -70,12 +70,18 @@ where
     if needs_network && ctx.network.is_none() {
         return Ok(Err(NO_NETWORK.into()));
     }
+    // Recorded before Docker answers: the fault can take effect, and the
+    // step it hits can fail and be classified, while the call is in flight.
+    let at = ctx.trace.clock().elapsed_ns();
+    let faulty = kind != FaultKind::None;
+    if faulty {
+        ctx.faults.record(&service, kind, at);
+    }
     let r = op(ctx.backend(), id, ctx.network.clone())
         .await
         .map_err(|e| e.to_string());
-    if r.is_ok() && kind != FaultKind::None {
-        ctx.faults
-            .record(&service, kind, ctx.trace.clock().elapsed_ns());
+    if r.is_err() && faulty {
+        ctx.faults.withdraw(&service, kind, at);
     }
     Ok(r)
 }
@@ -199,5 +205,75 @@ impl container::Host for PluginState {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::scenario::FaultLog;
+    use crate::trace::{RunClock, Trace};
+    use std::time::Duration;
+
+    fn scenario() -> Arc<ScenarioCtx> {
+        Arc::new(ScenarioCtx {
+            backend: Arc::new(crate::backend::Fake::new()),
+            containers: Default::default(),
+            network: None,
+            trace: Trace::new(RunClock::new(None)),
+            faults: FaultLog::default(),
+            net: Default::default(),
+            steps_done: Default::default(),
+            schedule: Default::default(),
+            compose: None,
+        })
+    }
+
+    /// Docker can cut a container off (and the step in it fail and be
+    /// classified) before its API call answers: the fault is in the log for
+    /// the whole call, and taken back when the call fails.
+    #[tokio::test]
+    async fn a_fault_is_logged_while_its_call_is_in_flight_and_withdrawn_if_it_fails() {
+        let ctx = scenario();
+        let slow = |ok: bool| {
+            move |_: Arc<dyn ContainerBackend>,
+                  _: String,
+                  _: Option<Network>|
+                  -> BoxFuture<Result<(), DockerError>> {
+                Box::pin(async move {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    match ok {
+                        true => Ok(()),
+                        false => Err(DockerError::Conflict("refused".into())),
+                    }
+                })
+            }
+        };
+        let now = |ctx: &ScenarioCtx| ctx.trace.clock().elapsed_ns();
+        for (service, ok) in [("cut", true), ("failed", false)] {
+            let call = tokio::spawn(live(
+                Ok(Ok((ctx.clone(), format!("id-{service}")))),
+                service.to_string(),
+                FaultKind::NetworkCut,
+                false,
+                slow(ok),
+            ));
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(
+                ctx.faults.last_network(service, now(&ctx)),
+                Some(FaultKind::NetworkCut),
+                "`{service}`: logged while Docker has not answered"
+            );
+            assert_eq!(call.await.unwrap().unwrap().is_ok(), ok);
+        }
+        assert_eq!(
+            ctx.faults.last_network("cut", now(&ctx)),
+            Some(FaultKind::NetworkCut)
+        );
+        assert_eq!(
+            ctx.faults.last_network("failed", now(&ctx)),
+            None,
+            "a failed call did not cut anything"
+        );
     }
 }

@@ -120,15 +120,24 @@ async fn impair(
         ips.push(address_of(&ctx, p).await?);
     }
     let id = ctx.net.next_id();
-    let applied = netfault::apply(ns, ips, fault, id).await?;
+    // Both ends of an impaired path see its effect, possibly before `apply`
+    // returns (see `container::live`): recorded first, withdrawn on failure.
+    let at = ctx.trace.clock().elapsed_ns();
+    let hit: Vec<&String> = std::iter::once(&target).chain(&peers).collect();
+    for s in &hit {
+        ctx.faults.record(s, kind, at);
+    }
+    let applied = match netfault::apply(ns, ips, fault, id).await {
+        Ok(a) => a,
+        Err(e) => {
+            for s in &hit {
+                ctx.faults.withdraw(s, kind, at);
+            }
+            return Err(e);
+        }
+    };
     let mechanism = applied.mechanism.to_string();
     ctx.net.insert(id, applied);
-    // Both ends of an impaired path see its effect.
-    let at = ctx.trace.clock().elapsed_ns();
-    ctx.faults.record(&target, kind, at);
-    for p in &peers {
-        ctx.faults.record(p, kind, at);
-    }
     Ok(net::Impaired { id, mechanism })
 }
 
