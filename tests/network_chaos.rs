@@ -15,8 +15,11 @@ use support::*;
 /// per-bridge rules (`br-<network id>`), which come and go with every Docker
 /// network on the host, anyone's, while the test runs. Sorted because dockerd
 /// re-inserts its global jumps (`FORWARD -j DOCKER-ISOLATION-STAGE-1`) in
-/// another order whenever anyone creates a network; every rule must still be
-/// there, once, and nothing else.
+/// another order whenever anyone creates a network. Deduplicated because a
+/// freshly started dockerd can hold its `FORWARD -j DOCKER-USER` jump twice
+/// and drops one at the next network create (seen on a just-booted machine).
+/// Every rule must still be there and nothing else; a rule of ours is caught
+/// by name in [`assert_host_rules_unchanged`], duplicated or not.
 fn host_rules() -> Vec<String> {
     let out = |cmd: &str, args: &[&str]| {
         let o = Command::new(cmd)
@@ -33,6 +36,7 @@ fn host_rules() -> Vec<String> {
         .map(str::to_string)
         .collect();
     lines.sort();
+    lines.dedup();
     lines
 }
 
