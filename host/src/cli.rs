@@ -249,7 +249,7 @@ async fn validate(files: &[String]) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let registry = match Registry::new() {
+    let registry = match Registry::for_checks() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e}");

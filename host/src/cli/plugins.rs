@@ -12,7 +12,7 @@ async fn found(suite_files: &[String]) -> Result<(Registry, Vec<Found>), i32> {
     } else {
         load_all(suite_files)?
     };
-    let registry = Registry::new().map_err(|e| {
+    let registry = Registry::for_checks().map_err(|e| {
         eprintln!("error: {e}");
         EXIT_BAD_INPUT
     })?;

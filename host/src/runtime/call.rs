@@ -21,6 +21,20 @@ use wasmtime::component::{Instance, InstancePre, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 
+/// `$instantiate.await`, waiting for a slot while the instance pool is full
+/// (see [`sandbox::pool_slots`]): calls in flight end and free theirs. Within
+/// the call's deadline, like the rest of the call.
+macro_rules! in_pool_slot {
+    ($instantiate:expr) => {
+        loop {
+            match $instantiate.await {
+                Err(e) if sandbox::pool_full(&e) => sandbox::wait_for_slot().await,
+                r => break r,
+            }
+        }
+    };
+}
+
 /// How much of a plugin's stderr is kept (a panic message fits easily).
 const STDERR_CAP: usize = 64 * 1024;
 
@@ -254,14 +268,14 @@ pub(super) async fn inject(
     let result = bounded(plugin, &call.limits, stderr, async {
         match pre {
             ChaosPre::Current(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
+                let instance = in_pool_slot!(pre.instantiate_async(&mut store))?;
                 instance
                     .clnrm_chaos_chaos()
                     .call_inject(&mut store, injection)
                     .await
             }
             ChaosPre::V0_2(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
+                let instance = in_pool_slot!(pre.instantiate_async(&mut store))?;
                 let r = instance
                     .clnrm_chaos_chaos()
                     .call_inject(&mut store, &compat::injection(injection))
@@ -308,11 +322,11 @@ pub(super) async fn describe_chaos(
     bounded(plugin, &limits, stderr, async {
         match pre {
             ChaosPre::Current(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
+                let instance = in_pool_slot!(pre.instantiate_async(&mut store))?;
                 instance.clnrm_chaos_chaos().call_describe(&mut store).await
             }
             ChaosPre::V0_2(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
+                let instance = in_pool_slot!(pre.instantiate_async(&mut store))?;
                 instance.clnrm_chaos_chaos().call_describe(&mut store).await
             }
         }
@@ -331,7 +345,7 @@ pub(super) async fn describe_validator(
     bounded(plugin, &limits, stderr, async {
         match pre {
             ValidatorPre::Current(v) => {
-                let instance = v.instantiate(&mut store).await?;
+                let instance = in_pool_slot!(v.instantiate(&mut store))?;
                 let guest = v.validator.load(&mut store, &instance)?;
                 // Type-check `validate-packed` now: a bad one fails the load, not a run.
                 if let Some(p) = &v.packed {
@@ -340,7 +354,7 @@ pub(super) async fn describe_validator(
                 guest.call_describe(&mut store).await
             }
             ValidatorPre::V0_2(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
+                let instance = in_pool_slot!(pre.instantiate_async(&mut store))?;
                 instance
                     .clnrm_chaos_validator()
                     .call_describe(&mut store)
@@ -386,7 +400,7 @@ pub(super) async fn validate(
     let result = bounded(plugin, &call.limits, stderr, async {
         match pre {
             ValidatorPre::Current(v) => {
-                let instance = v.instantiate(&mut store).await?;
+                let instance = in_pool_slot!(v.instantiate(&mut store))?;
                 match (&v.packed, packed) {
                     (Some(p), Some(bytes)) => {
                         p.load(&mut store, &instance)?
@@ -402,7 +416,7 @@ pub(super) async fn validate(
                 }
             }
             ValidatorPre::V0_2(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
+                let instance = in_pool_slot!(pre.instantiate_async(&mut store))?;
                 let trace: Vec<_> = records.iter().map(compat::span_record).collect();
                 let r = instance
                     .clnrm_chaos_validator()
@@ -433,14 +447,14 @@ pub(super) async fn check_chaos(
     bounded(plugin, &limits, stderr, async {
         match pre {
             ChaosPre::Current(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
+                let instance = in_pool_slot!(pre.instantiate_async(&mut store))?;
                 instance
                     .clnrm_chaos_chaos()
                     .call_check(&mut store, fault_type, config_json)
                     .await
             }
             ChaosPre::V0_2(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
+                let instance = in_pool_slot!(pre.instantiate_async(&mut store))?;
                 let r = instance
                     .clnrm_chaos_chaos()
                     .call_check(&mut store, fault_type, config_json)
@@ -465,14 +479,14 @@ pub(super) async fn check_validator(
     bounded(plugin, &limits, stderr, async {
         match pre {
             ValidatorPre::Current(v) => {
-                let instance = v.instantiate(&mut store).await?;
+                let instance = in_pool_slot!(v.instantiate(&mut store))?;
                 v.validator
                     .load(&mut store, &instance)?
                     .call_check(&mut store, table, config_json)
                     .await
             }
             ValidatorPre::V0_2(pre) => {
-                let instance = pre.instantiate_async(&mut store).await?;
+                let instance = in_pool_slot!(pre.instantiate_async(&mut store))?;
                 let r = instance
                     .clnrm_chaos_validator()
                     .call_check(&mut store, table, config_json)

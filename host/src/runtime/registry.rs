@@ -16,7 +16,7 @@ use super::call::{
     ValidatorPre,
 };
 use super::host::{Grants, PluginState};
-use super::sandbox::{self, EpochTicker};
+use super::sandbox::{self, EpochTicker, Instances};
 use super::validator_trace::ValidatorTrace;
 use crate::suite::{nearest, Positions, Suite, SuiteError};
 use sha2::Digest;
@@ -195,8 +195,20 @@ impl LoadedPlugin {
 }
 
 impl Registry {
+    /// The registry of a run or a replay: plugin instances from a pool of
+    /// [`sandbox::pool_slots`].
     pub fn new() -> Result<Registry, RegistryError> {
-        let engine = Engine::new(&sandbox::engine_config())
+        Registry::with(Instances::Pooled(sandbox::pool_slots()))
+    }
+
+    /// The registry of a command that only loads and describes plugins
+    /// (`validate`, `plugins`): faster to start (see [`Instances::OnDemand`]).
+    pub fn for_checks() -> Result<Registry, RegistryError> {
+        Registry::with(Instances::OnDemand)
+    }
+
+    fn with(instances: Instances) -> Result<Registry, RegistryError> {
+        let engine = Engine::new(&sandbox::engine_config(instances))
             .map_err(|e| RegistryError::Engine(e.to_string()))?;
         let engine_err = |e: wasmtime::Error| RegistryError::Engine(format!("{e:#}"));
         // Every supported WIT version's imports in the same linkers: their

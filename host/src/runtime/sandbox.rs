@@ -38,19 +38,53 @@ impl Limits {
     }
 }
 
+/// How an engine allocates plugin instances. Compiled code is the same for
+/// both (the precompiled cache serves either).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Instances {
+    /// Fresh memory per instance, nothing reserved up front: for commands that
+    /// only load and describe plugins (`validate`, `plugins`), where the
+    /// pool's set-up and its zeroing of every released slot cost more than
+    /// they save (`clnrm validate` of the kill suite: 7.5 ms vs 8.9 ms).
+    OnDemand,
+    /// wasmtime's pooling allocator ([`pool`]) with this many instance slots:
+    /// runs and replays, where validators read large traces.
+    Pooled(u32),
+}
+
 /// The engine configuration used for compiling, precompiling and loading
 /// (epoch settings are baked into compiled code, so it must be one config).
-pub fn engine_config() -> Config {
+pub fn engine_config(instances: Instances) -> Config {
     let mut config = Config::new();
     config.wasm_component_model(true);
     config.epoch_interruption(true);
-    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool()));
+    if let Instances::Pooled(slots) = instances {
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(slots)));
+    }
     config
 }
 
 /// How much of a linear memory a pool slot keeps mapped once its instance is
 /// gone: a validator of a 100 000-span trace uses about 80 MiB.
 const KEEP_RESIDENT: usize = 128 << 20;
+
+/// Plugin instances alive at once in a pooled engine (one per call in
+/// flight: `-j` scenarios, their faults, the faults those compose, the
+/// suite's validators), unless `CLNRM_PLUGIN_INSTANCES` says otherwise. Each
+/// costs address space reserved at engine start (a memory slot, a fiber
+/// stack and its guard page): wasmtime's default of 1000 takes 1.1 ms to set
+/// up, 128 takes 0.15 ms. A call that finds the pool full waits for a slot
+/// ([`wait_for_slot`]).
+pub const INSTANCES: u32 = 128;
+
+/// [`INSTANCES`], or `$CLNRM_PLUGIN_INSTANCES` when it is a number from 1.
+pub fn pool_slots() -> u32 {
+    std::env::var("CLNRM_PLUGIN_INSTANCES")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(INSTANCES)
+}
 
 /// Instances from wasmtime's pooling allocator. Every call runs in a fresh
 /// instance; allocated on demand, each starts on fresh pages, and a validator
@@ -60,13 +94,32 @@ const KEEP_RESIDENT: usize = 128 << 20;
 /// in it starts on warm pages. No idle slot is kept for a particular plugin
 /// (`max_unused_warm_slots(0)`): slots are reused least recently used first,
 /// so the slots ever used, and the memory they keep, are bounded by how many
-/// instances run at once. The default totals (1000 instances, memories,
-/// stacks) are reserved as address space up front, not as memory.
-fn pool() -> PoolingAllocationConfig {
+/// instances run at once. Per component the totals allow 8 core instances,
+/// 2 memories and 4 tables on average (a first-party plugin has 1 memory).
+fn pool(slots: u32) -> PoolingAllocationConfig {
     let mut pool = PoolingAllocationConfig::new();
     pool.linear_memory_keep_resident(KEEP_RESIDENT)
-        .max_unused_warm_slots(0);
+        .max_unused_warm_slots(0)
+        .total_component_instances(slots)
+        .total_stacks(slots)
+        .total_core_instances(slots.saturating_mul(8))
+        .total_memories(slots.saturating_mul(2))
+        .total_tables(slots.saturating_mul(4));
     pool
+}
+
+/// Whether `e` says the instance pool is full (every slot of some kind in
+/// use), which passes once calls in flight end.
+pub fn pool_full(e: &wasmtime::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+    })
+}
+
+/// How long a call waits before it tries a full pool again.
+pub async fn wait_for_slot() {
+    tokio::time::sleep(Duration::from_millis(5)).await;
 }
 
 /// Advances an engine's epoch every [`EPOCH_TICK`] until dropped.
