@@ -32,13 +32,15 @@ trap cleanup EXIT
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
-# A suite with n services started at once, each running `true`.
+# A suite with n services started at once, each running `true`. `network =
+# "own"`: a one-service scenario would otherwise get no network, and the
+# by-hand side removes one.
 suite() {
   local n=$1 f="$tmp/cleanup$1.clnrm.toml"
   {
     echo '[meta]'; echo "name = \"cleanup$n\""
     for i in $(seq 1 "$n"); do echo "[service.s$i]"; echo "image = \"$image\""; done
-    echo '[[scenario]]'; echo 'name = "c"'; echo 'parallel_services = true'
+    echo '[[scenario]]'; echo 'name = "c"'; echo 'network = "own"'; echo 'parallel_services = true'
     echo 'run = ['
     for i in $(seq 1 "$n"); do echo "  { service = \"s$i\", command = \"true\" },"; done
     echo ']'

@@ -15,3 +15,4 @@ mod report;
 pub mod runtime;
 mod suite;
 pub mod trace;
+mod user_dirs;

@@ -26,11 +26,7 @@ pub fn hosts_file() -> Option<PathBuf> {
     if !daemon_is_local() {
         return None;
     }
-    let dir = std::env::var_os("CLNRM_CACHE_DIR")
-        .map(PathBuf::from)
-        .or_else(|| {
-            directories::ProjectDirs::from("", "", "clnrm").map(|d| d.cache_dir().into())
-        })?;
+    let dir = crate::user_dirs::cache_dir()?;
     let path = dir.join("etc-hosts");
     if std::fs::read_to_string(&path).is_ok_and(|s| s == HOSTS) {
         return Some(path);

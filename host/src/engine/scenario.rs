@@ -86,20 +86,13 @@ pub async fn run(
                 Ok(id) => {
                     created.containers.insert(sid, id);
                 }
-                Err(StartError::Docker(e)) => {
-                    if e.is_unreachable() {
-                        environment_error.get_or_insert(e.to_string());
+                Err(e) => {
+                    if let StartError::Docker(d) = &e {
+                        if d.is_unreachable() {
+                            environment_error.get_or_insert(d.to_string());
+                        }
                     }
-                    setup_error.get_or_insert(format!("service `{sid}` did not start: {e}"));
-                }
-                Err(StartError::Unknown) => {
-                    setup_error
-                        .get_or_insert(format!("service `{sid}` is not defined in the suite"));
-                }
-                Err(StartError::NotIsolated(names)) => {
-                    setup_error.get_or_insert(format!(
-                        "service `{sid}` has network interfaces {names} although the scenario has no network"
-                    ));
+                    setup_error.get_or_insert(format!("service `{sid}` {e}"));
                 }
             }
         }
@@ -366,12 +359,16 @@ fn verdict(
     None
 }
 
-/// Why a service did not start.
+/// Why a service did not start; shown after "service `<id>` ".
+#[derive(Debug, thiserror::Error)]
 enum StartError {
     /// The suite does not define it (bad input, never an environment error).
+    #[error("is not defined in the suite")]
     Unknown,
     /// Started without a network, but the kernel shows more than `lo`.
+    #[error("has network interfaces {0} although the scenario has no network")]
     NotIsolated(String),
+    #[error("did not start: {0}")]
     Docker(crate::backend::DockerError),
 }
 
@@ -423,10 +420,7 @@ async fn start_services(
                 trace.set_attr(s, "container.id", id.as_str());
                 trace.end_ok(s);
             }
-            Err(StartError::NotIsolated(names)) => trace.end_error(
-                s,
-                format!("has network interfaces {names} although the scenario has no network"),
-            ),
+            Err(e @ StartError::NotIsolated(_)) => trace.end_error(s, e.to_string()),
             Err(StartError::Docker(e)) => trace.end_error(s, e.to_string()),
             Err(StartError::Unknown) => {}
         }

@@ -13,15 +13,11 @@ pub struct Cache {
 }
 
 impl Cache {
-    /// `$CLNRM_CACHE_DIR`, else the user's cache dir; None disables caching.
+    /// `plugins/` under clnrm's cache dir; None disables caching.
     pub fn new() -> Cache {
-        let dir = std::env::var_os("CLNRM_CACHE_DIR")
-            .map(PathBuf::from)
-            .or_else(|| {
-                directories::ProjectDirs::from("", "", "clnrm")
-                    .map(|d| d.cache_dir().join("plugins"))
-            });
-        Cache { dir }
+        Cache {
+            dir: crate::user_dirs::cache_dir().map(|d| d.join("plugins")),
+        }
     }
 
     /// Load `bytes` as a component, from the cache when possible.

@@ -12,6 +12,11 @@ const PEER: &str = r#"
 image = "clnrm-base:latest"
 "#;
 
+/// `scenarios` in a suite that also defines [`PEER`].
+fn with_peer(scenarios: &str) -> String {
+    format!("{PEER}{scenarios}")
+}
+
 fn created_networks(fake: &Fake) -> usize {
     fake.calls()
         .iter()
@@ -69,15 +74,14 @@ async fn several_services_share_a_network_of_their_own() {
     let fake = Arc::new(Fake::new());
     let out = run(
         &fake,
-        &format!(
-            "{PEER}{}",
+        &with_peer(
             r#"
 [[scenario]]
 name = "pair"
 service = "app"
 parallel_services = ["peer"]
 run = "echo hi"
-"#
+"#,
         ),
     )
     .await;
@@ -98,8 +102,7 @@ async fn network_own_and_none_override_the_default() {
     let fake = Arc::new(Fake::new());
     let out = run(
         &fake,
-        &format!(
-            "{PEER}{}",
+        &with_peer(
             r#"
 [[scenario]]
 name = "own"
@@ -113,7 +116,7 @@ service = "app"
 parallel_services = ["peer"]
 run = "echo hi"
 network = "none"
-"#
+"#,
         ),
     )
     .await;
@@ -149,9 +152,9 @@ run = "true"
 network = "bridge"
 "#
     );
-    let e = crate::suite::load_str(Path::new("fake.clnrm.toml"), src)
-        .err()
-        .expect("`bridge` is not a network mode");
+    let Err(e) = crate::suite::load_str(Path::new("fake.clnrm.toml"), src) else {
+        panic!("`bridge` is not a network mode");
+    };
     let msg = format!("{:?}", miette::Report::new(e));
     assert!(
         msg.contains("auto") && msg.contains("own") && msg.contains("none"),
