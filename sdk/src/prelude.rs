@@ -5,7 +5,8 @@
 //!   [`compose`] (0.3.2), [`clock`],
 //!   [`container`], [`rng`], [`spans`]),
 //!   the [`fault`](crate::fault) helpers ([`FaultSpan`], [`target`], [`Signal`],
-//!   [`wait_state`], [`wait_attached`], [`require_running`], [`injection_config`]);
+//!   [`wait_state`], [`expect_state`], [`wait_attached`], [`require_running`],
+//!   [`injection_config`]);
 //! - configuration: [`config`](crate::config), [`ConfigError`];
 //! - validator plugins: the span model their checkers take ([`Trace`], [`Span`],
 //!   [`Finding`], from [`expect`](crate::expect)); the WIT types stay in
@@ -23,6 +24,7 @@ pub use crate::chaos_support::{plugin_info, unhandled, ChaosPlugin};
 pub use crate::config::{self, ConfigError};
 pub use crate::expect::{Finding, Span, Trace};
 pub use crate::fault::{
-    injection_config, require_running, target, wait_attached, wait_state, FaultSpan, Signal,
+    expect_state, injection_config, require_running, target, wait_attached, wait_state, FaultSpan,
+    Signal,
 };
 pub use crate::{chaos_plugin, export_chaos_plugin, export_validator_plugin, validator_plugin};

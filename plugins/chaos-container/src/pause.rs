@@ -21,30 +21,22 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     if let Err(e) = container::pause(&target) {
         return span.fail(format!("pause `{target}`: {e}"));
     }
-    if wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "paused")
-        .or_else(|e| span.fail(e))?
-        .is_none()
-    {
-        return span.fail(format!(
-            "`{target}` not reported paused within {} ms",
-            cfg.observe_timeout_ms
-        ));
-    }
+    expect_state(&span, &target, cfg.observe_timeout_ms, "paused", |s| {
+        s.status == "paused"
+    })?;
     span.event("container.paused");
     let paused_at = clock::now_ms();
     clock::sleep_ms(cfg.duration_ms);
     if let Err(e) = container::unpause(&target) {
         return span.fail(format!("unpause `{target}`: {e}"));
     }
-    if wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "running")
-        .or_else(|e| span.fail(e))?
-        .is_none()
-    {
-        return span.fail(format!(
-            "`{target}` not reported running again within {} ms",
-            cfg.observe_timeout_ms
-        ));
-    }
+    expect_state(
+        &span,
+        &target,
+        cfg.observe_timeout_ms,
+        "running again",
+        |s| s.status == "running",
+    )?;
     let held = clock::now_ms().saturating_sub(paused_at);
     span.event("container.resumed");
     span.int("paused.observed_ms", held as i64);

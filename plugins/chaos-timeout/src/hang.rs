@@ -83,15 +83,13 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     if let Err(e) = container::unpause(&target) {
         return span.fail(format!("thaw `{target}`: {e}"));
     }
-    if wait_state(&target, cfg.observe_timeout_ms, |s| s.status == "running")
-        .or_else(|e| span.fail(e))?
-        .is_none()
-    {
-        return span.fail(format!(
-            "`{target}` not reported running again within {} ms",
-            cfg.observe_timeout_ms
-        ));
-    }
+    expect_state(
+        &span,
+        &target,
+        cfg.observe_timeout_ms,
+        "running again",
+        |s| s.status == "running",
+    )?;
     span.event("processes.thawed");
     span.bool("hang.thawed", true);
     span.str("hang.end_state", "running");

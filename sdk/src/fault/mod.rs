@@ -21,7 +21,7 @@ mod signal;
 mod span;
 mod target;
 
-pub use observe::{require_running, wait_attached, wait_state, POLL_MS};
+pub use observe::{expect_state, require_running, wait_attached, wait_state, POLL_MS};
 pub use signal::{signal_number, Signal};
 pub use span::FaultSpan;
 pub use target::target;

@@ -31,6 +31,25 @@ pub fn wait_state(
     }
 }
 
+/// [`wait_state`] for `span`: the state and how long it took; on a timeout the span fails
+/// with "`<target>` not reported <what> within <timeout_ms> ms", on an inspect error with
+/// that error.
+pub fn expect_state(
+    span: &FaultSpan,
+    target: &str,
+    timeout_ms: u64,
+    what: &str,
+    done: impl Fn(&ContainerState) -> bool,
+) -> Result<(ContainerState, u64), String> {
+    match wait_state(target, timeout_ms, done) {
+        Ok(Some(seen)) => Ok(seen),
+        Ok(None) => span.fail(format!(
+            "`{target}` not reported {what} within {timeout_ms} ms"
+        )),
+        Err(e) => span.fail(e),
+    }
+}
+
 /// Polls `network-attached(target)` until it equals `want`: how long it took, or `None`
 /// on timeout.
 pub fn wait_attached(target: &str, want: bool, timeout_ms: u64) -> Result<Option<u64>, String> {
