@@ -1,7 +1,8 @@
 //! The plugin instance pool of a run (`CLNRM_PLUGIN_INSTANCES`, default 128): calls that
 //! find every slot in use wait for one instead of failing. Here the pool has one slot and
 //! eight validator calls run at once; without the wait seven fail with wasmtime's
-//! "maximum concurrent limit of 1 for component instances reached". No Docker.
+//! "maximum concurrent limit of 1 for component instances reached". And `validate`'s
+//! on-demand engine and a run's pooled one share the precompiled cache. No Docker.
 
 mod support;
 
@@ -12,24 +13,36 @@ use support::*;
 
 #[test]
 fn calls_wait_for_a_free_slot_when_the_pool_is_full() {
-    // Set before any thread of this binary reads the environment (one test here).
-    std::env::set_var("CLNRM_CACHE_DIR", workspace().join("target/plugin-cache"));
+    // Set before any thread of this binary reads the environment (one test here). A cache
+    // of its own: the first load below must compile.
+    let cache = tempfile::tempdir().expect("a scratch cache dir");
+    std::env::set_var("CLNRM_CACHE_DIR", cache.path());
     std::env::set_var("CLNRM_PLUGIN_INSTANCES", "1");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("a runtime");
-    let registry = Arc::new(Registry::new().expect("a registry"));
     let path = plugin_dir().join("validate-span.wasm");
     assert!(
         path.is_file(),
         "run `cargo xtask plugins`: {} is missing",
         path.display()
     );
+    // What `clnrm validate` compiles and caches, a run loads from the cache.
+    let checks = Registry::for_checks().expect("an on-demand registry");
+    let compiled = rt
+        .block_on(checks.load("validate-span", &path))
+        .expect("validate-span loads");
+    assert!(!compiled.from_cache, "a fresh cache dir cannot hold it");
+    let registry = Arc::new(Registry::new().expect("a registry"));
     let plugin = rt
         .block_on(registry.load("validate-span", &path))
         .expect("validate-span loads");
+    assert!(
+        plugin.from_cache,
+        "the pooled engine takes what the on-demand one cached"
+    );
 
     let mut spans = Vec::new();
     for i in 0..200u32 {
