@@ -31,8 +31,9 @@ pub struct ScenarioCtx {
     pub compose: Option<Arc<super::compose::Composer>>,
 }
 
-/// Which disruptive host operation succeeded on which service, and when (run
-/// clock, ns).
+/// Which disruptive host operation hit which service, and when it was asked
+/// for (run clock, ns): logged as the call starts (the fault can act before
+/// Docker answers), withdrawn if the call fails.
 #[derive(Default)]
 pub struct FaultLog(
     std::sync::Mutex<Vec<(String, FaultKind, u64)>>,
