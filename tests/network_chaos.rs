@@ -277,3 +277,65 @@ fn the_same_seed_drops_the_same_packets_and_replays_without_docker() {
 
     assert_replays_to(&rec, &digest);
 }
+
+/// Jittered latency on probe traffic alone: 200 ± 80 ms per packet.
+const JITTER: &str = r#"
+[determinism]
+seed = 77
+
+[service.server]
+image = "clnrm-base:latest"
+[service.client]
+image = "clnrm-base:latest"
+
+[[scenario]]
+name = "jittery"
+service = "client"
+parallel_services = ["server"]
+run = "sleep 1"
+chaos_injection = { type = "network_latency", target = "server", peers = ["client"], latency_ms = 200, jitter_ms = 80, probes = 12, duration_ms = 100 }
+
+[expect.chaos]
+injections_observed = true
+"#;
+
+#[test]
+fn jittered_latency_spreads_the_rtts_within_latency_plus_minus_jitter() {
+    if !root() {
+        eprintln!("skipped: network faults need root");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "jitter.clnrm.toml", JITTER);
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path()));
+    assert_eq!(r.code, 0, "the jitter suite passes");
+    let rep = read_report(dir.path(), "jitter");
+    let s = chaos_span(&rep, "latency");
+    assert_eq!(float_attr(s, "latency.ms"), 200.0);
+    assert_eq!(float_attr(s, "latency.jitter_ms"), 80.0);
+    assert_eq!(
+        attr(s, "chaos.observed").and_then(|v| v.as_bool()),
+        Some(true)
+    );
+    let (min, max) = (
+        float_attr(s, "latency.min_measured_ms"),
+        float_attr(s, "latency.max_measured_ms"),
+    );
+    eprintln!("200 ± 80 ms configured: 12 RTTs from {min} to {max} ms");
+    // Each probe's SYN is held once; its SYN-ACK is not. Slack for a loaded machine.
+    assert!(min >= 120.0, "min RTT {min} ms under latency - jitter");
+    assert!(
+        max <= 280.0 + 40.0,
+        "max RTT {max} ms over latency + jitter + slack"
+    );
+    // 12 uniform draws over 160 ms do not all land within a few ms.
+    assert!(max - min > 10.0, "no spread: {min}..{max} ms");
+    assert!(
+        !spans_named(&rep, "clnrm.network.recovery").is_empty(),
+        "healed and observed again"
+    );
+}

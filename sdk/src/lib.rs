@@ -25,7 +25,7 @@
 
 /// The WIT package version this SDK builds plugins for: the `package` line of
 /// `wit/clnrm.wit` (the host's tests check that they agree).
-pub const WIT_VERSION: &str = "0.3.3";
+pub const WIT_VERSION: &str = "0.3.4";
 
 /// Bindings for the `chaos-plugin` world.
 #[cfg(feature = "guest")]

@@ -25,7 +25,16 @@ pub enum Fault {
     Refuse(u16),
     Blackhole(u16),
     Latency(u32),
-    Loss { percent: f64, seed: u64 },
+    /// Each packet held uniformly in latency ± jitter ms (seeded).
+    Jitter {
+        latency_ms: u32,
+        jitter_ms: u32,
+        seed: u64,
+    },
+    Loss {
+        percent: f64,
+        seed: u64,
+    },
     Bandwidth(u32),
 }
 
@@ -135,7 +144,7 @@ pub async fn apply(
                 undo: Undo::Qdisc(dev),
             })
         }
-        Fault::Latency(_) | Fault::Loss { .. } => {
+        Fault::Latency(_) | Fault::Jitter { .. } | Fault::Loss { .. } => {
             // Queue numbers are per namespace; the id keeps two impairments
             // of one target apart.
             let num = 1000 + (id % 60_000) as u16;
@@ -238,7 +247,9 @@ pub fn nft_script(table: &str, fault: &Fault, peers: &[Ipv4Addr]) -> String {
         ),
         Fault::Blackhole(port) => (format!("ip saddr {set} tcp dport {port} {syn} drop"), None),
         // Queued through iptables (`queue_rules`); tc for bandwidth.
-        Fault::Latency(_) | Fault::Loss { .. } | Fault::Bandwidth(_) => (String::new(), None),
+        Fault::Latency(_) | Fault::Jitter { .. } | Fault::Loss { .. } | Fault::Bandwidth(_) => {
+            (String::new(), None)
+        }
     };
     let mut s = format!(
         "table inet {table} {{\n  chain input {{\n    type filter hook input priority -10; policy accept;\n    {input}\n  }}\n"

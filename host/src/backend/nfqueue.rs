@@ -4,6 +4,8 @@
 //! holds each packet for N ms before accepting it; loss drops a packet when the
 //! next draw of a ChaCha stream seeded by the plugin falls under the
 //! percentage, so the same seed and the same packets give the same drops.
+//! Jittered latency holds each packet a time drawn from such a stream
+//! ([`Schedule`]), releasing packets by due time, so they may reorder.
 //! `bypass` (and the queue's fail-open flag) let traffic through unimpaired
 //! if this consumer dies with clnrm.
 
@@ -11,7 +13,8 @@ use super::netfault::Fault;
 use super::netns::Netns;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::io::ErrorKind;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -41,13 +44,49 @@ pub struct Queue {
 /// What the consumer does to each packet.
 enum Mode {
     Hold(Duration),
+    Jitter(Box<Schedule>),
     Drop { below: u64, rng: Box<ChaCha20Rng> },
+}
+
+/// The per-packet delays of a jittered latency: uniform in
+/// [latency - jitter, latency + jitter] ms (clamped at 0), drawn in packet
+/// order from a ChaCha stream, so one seed gives one sequence of delays.
+pub struct Schedule {
+    low_us: u64,
+    span_us: u64,
+    rng: ChaCha20Rng,
+}
+
+impl Schedule {
+    pub fn new(latency_ms: u32, jitter_ms: u32, seed: u64) -> Schedule {
+        let low = latency_ms.saturating_sub(jitter_ms) as u64 * 1000;
+        let high = (latency_ms as u64 + jitter_ms as u64) * 1000;
+        Schedule {
+            low_us: low,
+            span_us: high - low,
+            rng: ChaCha20Rng::seed_from_u64(seed),
+        }
+    }
+
+    /// The next packet's delay (microsecond steps).
+    pub fn next_delay(&mut self) -> Duration {
+        // Modulo bias is below 2^-40 for any span a u32 of ms allows.
+        let extra = self.rng.next_u64() % (self.span_us + 1);
+        Duration::from_micros(self.low_us + extra)
+    }
 }
 
 impl Mode {
     fn of(fault: &Fault) -> Result<Mode, String> {
         match *fault {
             Fault::Latency(ms) => Ok(Mode::Hold(Duration::from_millis(ms as u64))),
+            Fault::Jitter {
+                latency_ms,
+                jitter_ms,
+                seed,
+            } => Ok(Mode::Jitter(Box::new(Schedule::new(
+                latency_ms, jitter_ms, seed,
+            )))),
             Fault::Loss { percent, seed } => Ok(Mode::Drop {
                 below: threshold(percent),
                 rng: Box::new(ChaCha20Rng::seed_from_u64(seed)),
@@ -138,9 +177,31 @@ fn open(num: u16) -> Result<nfq::Queue, String> {
     Ok(q)
 }
 
+/// A held packet: due time, arrival number (ties), the message.
+struct Held(Instant, u64, nfq::Message);
+
+impl PartialEq for Held {
+    fn eq(&self, o: &Self) -> bool {
+        (self.0, self.1) == (o.0, o.1)
+    }
+}
+impl Eq for Held {}
+impl PartialOrd for Held {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Held {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.0, self.1).cmp(&(o.0, o.1))
+    }
+}
+
 /// The consumer loop: receive, decide, release held packets when due.
 fn consume(mut q: nfq::Queue, num: u16, ns: Netns, mut mode: Mode, s: &Shared) {
-    let mut held: VecDeque<(Instant, nfq::Message)> = VecDeque::new();
+    // By due time, then arrival (a fixed delay keeps the arrival order).
+    let mut held: BinaryHeap<Reverse<Held>> = BinaryHeap::new();
+    let mut arrivals = 0u64;
     let mut last_check = Instant::now();
     loop {
         if s.stop.load(Ordering::Relaxed) {
@@ -157,8 +218,13 @@ fn consume(mut q: nfq::Queue, num: u16, ns: Netns, mut mode: Mode, s: &Shared) {
             Ok(mut msg) => {
                 idle = false;
                 s.seen.fetch_add(1, Ordering::Relaxed);
+                arrivals += 1;
                 match &mut mode {
-                    Mode::Hold(d) => held.push_back((Instant::now() + *d, msg)),
+                    Mode::Hold(d) => held.push(Reverse(Held(Instant::now() + *d, arrivals, msg))),
+                    Mode::Jitter(j) => {
+                        let due = Instant::now() + j.next_delay();
+                        held.push(Reverse(Held(due, arrivals, msg)));
+                    }
                     Mode::Drop { below, rng } => {
                         let drop = rng.next_u64() < *below;
                         if drop {
@@ -183,8 +249,8 @@ fn consume(mut q: nfq::Queue, num: u16, ns: Netns, mut mode: Mode, s: &Shared) {
             }
         }
         let now = Instant::now();
-        while held.front().is_some_and(|(t, _)| *t <= now) {
-            if let Some((_, mut msg)) = held.pop_front() {
+        while held.peek().is_some_and(|Reverse(h)| h.0 <= now) {
+            if let Some(Reverse(Held(_, _, mut msg))) = held.pop() {
                 msg.set_verdict(nfq::Verdict::Accept);
                 let _ = q.verdict(msg);
             }
@@ -193,7 +259,7 @@ fn consume(mut q: nfq::Queue, num: u16, ns: Netns, mut mode: Mode, s: &Shared) {
             std::thread::sleep(Duration::from_micros(500));
         }
     }
-    for (_, mut msg) in held {
+    for Reverse(Held(_, _, mut msg)) in held {
         msg.set_verdict(nfq::Verdict::Accept);
         let _ = q.verdict(msg);
     }
@@ -213,6 +279,30 @@ mod tests {
         let t = threshold(30.0);
         let n = (0..10_000).filter(|_| r.next_u64() < t).count();
         assert!((2800..3200).contains(&n), "{n}");
+    }
+
+    #[test]
+    fn jittered_delays_stay_in_the_window_spread_and_follow_the_seed() {
+        let delays = |seed| {
+            let mut s = Schedule::new(200, 80, seed);
+            (0..500).map(|_| s.next_delay()).collect::<Vec<_>>()
+        };
+        let a = delays(9);
+        assert_eq!(a, delays(9), "same seed, same decision stream");
+        assert_ne!(a, delays(10));
+        let (lo, hi) = (Duration::from_millis(120), Duration::from_millis(280));
+        assert!(a.iter().all(|d| (lo..=hi).contains(d)), "{a:?}");
+        let min = a.iter().min().unwrap();
+        let max = a.iter().max().unwrap();
+        // 500 uniform draws over 160 ms reach close to both ends.
+        assert!(*min < Duration::from_millis(130) && *max > Duration::from_millis(270));
+        let mean = a.iter().map(Duration::as_secs_f64).sum::<f64>() / 500.0;
+        assert!((0.19..0.21).contains(&mean), "{mean}");
+        // A jitter larger than the latency clamps at 0; no jitter is fixed.
+        let mut z = Schedule::new(10, 50, 1);
+        assert!((0..100).all(|_| z.next_delay() <= Duration::from_millis(60)));
+        let mut f = Schedule::new(10, 0, 1);
+        assert!((0..10).all(|_| f.next_delay() == Duration::from_millis(10)));
     }
 
     #[test]

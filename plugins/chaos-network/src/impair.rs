@@ -16,6 +16,9 @@ struct Plan {
     delay_ms: u64,
     duration_ms: Option<u64>,
     impairment: Impairment,
+    /// `network_latency` with `jitter_ms` > 0: applied with `impair-jittered`
+    /// (WIT 0.3.4), `impairment` then says the mean latency.
+    jitter_ms: u32,
     port: u16,
     timeout_ms: u32,
     probes: u32,
@@ -29,9 +32,13 @@ fn plan(inj: &Injection) -> Result<Plan, String> {
             Plan {
                 kind: "latency",
                 impairment: Impairment::Latency(c.latency_ms),
+                jitter_ms: c.jitter_ms,
                 port: c.probe_port,
-                // A probe waits the latency plus TCP's first retry.
-                timeout_ms: c.latency_ms.saturating_add(2_000),
+                // A probe waits the longest delay plus TCP's first retry.
+                timeout_ms: c
+                    .latency_ms
+                    .saturating_add(c.jitter_ms)
+                    .saturating_add(2_000),
                 probes: c.probes,
                 measure_ms: 0,
                 target: c.target,
@@ -49,6 +56,7 @@ fn plan(inj: &Injection) -> Result<Plan, String> {
                     percent: c.loss_percent,
                     seed: rng::next_u64(),
                 }),
+                jitter_ms: 0,
                 port: c.probe_port,
                 timeout_ms: c.probe_timeout_ms,
                 probes: c.probes,
@@ -69,6 +77,7 @@ fn plan(inj: &Injection) -> Result<Plan, String> {
                 } else {
                     Impairment::Blackhole(c.port)
                 },
+                jitter_ms: 0,
                 port: c.port,
                 timeout_ms: c.probe_timeout_ms,
                 probes: 1,
@@ -84,6 +93,7 @@ fn plan(inj: &Injection) -> Result<Plan, String> {
             Plan {
                 kind: "bandwidth",
                 impairment: Impairment::Bandwidth(c.rate_kbit),
+                jitter_ms: 0,
                 port: 0,
                 timeout_ms: 0,
                 probes: 0,
@@ -107,6 +117,8 @@ struct Seen {
     detail: String,
     /// The probe's outcome (refused/timeout).
     outcome: Option<ProbeOutcome>,
+    /// Latency: the probes' smallest and largest RTT.
+    min_max_ms: Option<(f64, f64)>,
 }
 
 /// The baseline needs fewer loss probes than the claim: none may be lost.
@@ -132,13 +144,20 @@ fn measure_n(p: &Plan, target: &str, peer: &str, probes: u32) -> Result<Seen, St
                 rtts.push(r.rtt_us as f64 / 1000.0);
             }
             let min = rtts.iter().cloned().fold(f64::INFINITY, f64::min);
+            let max = rtts.iter().cloned().fold(0.0, f64::max);
             let mean = rtts.iter().sum::<f64>() / rtts.len().max(1) as f64;
+            // With jitter, every packet is held at least latency - jitter.
+            let floor = ms.saturating_sub(p.jitter_ms) as f64;
             Ok(Seen {
                 key: "latency.measured_ms",
                 value: (mean * 10.0).round() / 10.0,
-                faulty: min >= ms as f64,
-                detail: format!("RTT {mean:.1} ms (min {min:.1}) over {} probes", rtts.len()),
+                faulty: min >= floor,
+                detail: format!(
+                    "RTT {mean:.1} ms (min {min:.1}, max {max:.1}) over {} probes",
+                    rtts.len()
+                ),
                 outcome: None,
+                min_max_ms: Some(((min * 10.0).round() / 10.0, (max * 10.0).round() / 10.0)),
             })
         }
         Impairment::Loss(_) => {
@@ -160,6 +179,7 @@ fn measure_n(p: &Plan, target: &str, peer: &str, probes: u32) -> Result<Seen, St
                 faulty: lost > 0,
                 detail: format!("{lost} of {probes} probes lost ({pct:.1} %)"),
                 outcome: None,
+                min_max_ms: None,
             })
         }
         Impairment::Refuse(_) | Impairment::Blackhole(_) => {
@@ -180,6 +200,7 @@ fn measure_n(p: &Plan, target: &str, peer: &str, probes: u32) -> Result<Seen, St
                     r.rtt_us as f64 / 1000.0
                 ),
                 outcome: Some(r.outcome),
+                min_max_ms: None,
             })
         }
         Impairment::Bandwidth(kbit) => {
@@ -192,6 +213,7 @@ fn measure_n(p: &Plan, target: &str, peer: &str, probes: u32) -> Result<Seen, St
                 faulty: got <= kbit as u64 * 5 / 4,
                 detail: format!("{got} kbit/s from {target} to {peer}"),
                 outcome: None,
+                min_max_ms: None,
             })
         }
         Impairment::Partition => Err("partitions are measured by partition.rs".into()),
@@ -200,7 +222,12 @@ fn measure_n(p: &Plan, target: &str, peer: &str, probes: u32) -> Result<Seen, St
 
 fn configured(span: &FaultSpan, p: &Plan) {
     match p.impairment {
-        Impairment::Latency(ms) => span.int("latency.ms", ms as i64),
+        Impairment::Latency(ms) => {
+            span.int("latency.ms", ms as i64);
+            if p.jitter_ms > 0 {
+                span.int("latency.jitter_ms", p.jitter_ms as i64);
+            }
+        }
         Impairment::Loss(l) => span.float("loss.percent", l.percent),
         Impairment::Refuse(port) | Impairment::Blackhole(port) => span.int("port", port as i64),
         Impairment::Bandwidth(k) => span.int("rate.kbit", k as i64),
@@ -211,6 +238,14 @@ fn configured(span: &FaultSpan, p: &Plan) {
 fn record(span: &FaultSpan, s: &Seen, p: &Plan) {
     match p.impairment {
         Impairment::Refuse(_) | Impairment::Blackhole(_) => {}
+        Impairment::Latency(_) if p.jitter_ms > 0 => {
+            span.float(s.key, s.value);
+            // `*measured_ms`: volatile in the digest, as the mean is.
+            if let Some((min, max)) = s.min_max_ms {
+                span.float("latency.min_measured_ms", min);
+                span.float("latency.max_measured_ms", max);
+            }
+        }
         Impairment::Latency(_) | Impairment::Loss(_) => span.float(s.key, s.value),
         _ => span.int(s.key, s.value as i64),
     }
@@ -254,7 +289,19 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         }
         clock::sleep_ms(probe::RETRY_MS);
     };
-    let imp = match net::impair(&target, &peers, p.impairment) {
+    let applied = match p.impairment {
+        Impairment::Latency(ms) if p.jitter_ms > 0 => {
+            // The delays come from this injection's own seeded stream.
+            let delay = net::JitteredLatency {
+                latency_ms: ms,
+                jitter_ms: p.jitter_ms,
+                seed: rng::next_u64(),
+            };
+            net::impair_jittered(&target, &peers, delay)
+        }
+        imp => net::impair(&target, &peers, imp),
+    };
+    let imp = match applied {
         Ok(i) => i,
         Err(e) => return span.fail(format!("impair `{target}`: {e}")),
     };
@@ -314,8 +361,10 @@ fn recovered(
 ) -> Result<Result<u64, String>, String> {
     match p.impairment {
         Impairment::Latency(ms) => {
+            // Under the smallest delay the fault could still give.
+            let floor = ms.saturating_sub(p.jitter_ms).max(1) as u64;
             let r = until(peer, target, p.port, p.timeout_ms, |r| {
-                reachable(r) && r.rtt_us < ms as u64 * 500
+                reachable(r) && r.rtt_us < floor * 500
             })?;
             Ok(r.map_err(|r| format!("RTT {:.1} ms", r.rtt_us as f64 / 1000.0)))
         }

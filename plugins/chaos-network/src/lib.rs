@@ -7,7 +7,7 @@
 //!
 //! | type | effect | evidence |
 //! |---|---|---|
-//! | `network_latency` | peers' packets to the target held `latency_ms` | probe RTT ≥ `latency_ms` |
+//! | `network_latency` | peers' packets to the target held `latency_ms` (± `jitter_ms`, seeded) | probe RTT ≥ `latency_ms` − `jitter_ms` |
 //! | `packet_loss` | peers' packets to the target dropped by seeded draws | share of probes lost |
 //! | `network_partition` | target cut from peers, or `groups` split from each other | probes fail both ways |
 //! | `connection_refused` | new connections to `port` reset | probe refused (was not before) |

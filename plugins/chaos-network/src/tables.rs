@@ -18,7 +18,7 @@ pub struct Latency {
     #[serde(rename = "type")]
     pub _type: String,
     pub latency_ms: u32,
-    /// Only 0 today (a fixed delay); see `check`.
+    /// Each packet's delay is uniform in latency ± jitter (seeded); ≤ latency.
     #[serde(default)]
     pub jitter_ms: u32,
     pub target: Option<String>,
@@ -132,16 +132,19 @@ pub fn check(fault_type: &str, json: &str) -> Result<(), ConfigError> {
     match fault_type {
         "network_latency" => {
             let c: Latency = parse(json)?;
-            if c.jitter_ms != 0 {
-                return Err(ConfigError::invalid_value(
-                    &["jitter_ms".into()],
-                    "jitter is not supported yet: only a fixed latency (jitter_ms = 0)",
-                ));
-            }
             if c.latency_ms == 0 {
                 return Err(ConfigError::invalid_value(
                     &["latency_ms".into()],
                     "a latency of 0 ms injects nothing",
+                ));
+            }
+            if c.jitter_ms > c.latency_ms {
+                return Err(ConfigError::invalid_value(
+                    &["jitter_ms".into()],
+                    format!(
+                        "a jitter of {} ms exceeds the latency of {} ms (delays would be negative)",
+                        c.jitter_ms, c.latency_ms
+                    ),
                 ));
             }
             positive(c.probes, "probes")

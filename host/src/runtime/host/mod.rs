@@ -335,6 +335,7 @@ mod tests {
             (HostCall::NET_COUNTERS, "net.counters"),
             (HostCall::NET_PROBE, "net.probe"),
             (HostCall::NET_THROUGHPUT, "net.throughput"),
+            (HostCall::NET_IMPAIR_JITTERED, "net.impair-jittered"),
             (HostCall::CGROUP_READ, "cgroup.read"),
             (HostCall::CGROUP_SET_LIMITS, "cgroup.set-limits"),
             (HostCall::CGROUP_DISK, "cgroup.disk"),

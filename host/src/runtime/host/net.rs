@@ -22,6 +22,7 @@ impl HostCall {
     pub const NET_COUNTERS: HostCall = HostCall("net.counters");
     pub const NET_PROBE: HostCall = HostCall("net.probe");
     pub const NET_THROUGHPUT: HostCall = HostCall("net.throughput");
+    pub const NET_IMPAIR_JITTERED: HostCall = HostCall("net.impair-jittered");
 }
 
 /// A probe or throughput measurement waits at most this long.
@@ -99,6 +100,28 @@ async fn impair(
     imp: net::Impairment,
 ) -> Result<net::Impaired, String> {
     let (fault, kind) = fault_of(&imp)?;
+    impair_with(ctx, target, peers, fault, kind).await
+}
+
+/// `impair-jittered` (0.3.4): latency ± jitter per packet.
+fn jitter_of(j: &net::JitteredLatency) -> Result<Fault, String> {
+    if j.latency_ms == 0 && j.jitter_ms == 0 {
+        return Err("a latency of 0 ± 0 ms injects nothing".into());
+    }
+    Ok(Fault::Jitter {
+        latency_ms: j.latency_ms,
+        jitter_ms: j.jitter_ms,
+        seed: j.seed,
+    })
+}
+
+async fn impair_with(
+    ctx: Arc<ScenarioCtx>,
+    target: String,
+    peers: Vec<String>,
+    fault: Fault,
+    kind: FaultKind,
+) -> Result<net::Impaired, String> {
     let peers = if peers.is_empty() {
         let mut all: Vec<String> = ctx
             .containers
@@ -160,6 +183,27 @@ impl net::Host for PluginState {
         self.answered(HostCall::NET_IMPAIR, args, |s| {
             let ctx = s.net_ctx();
             async move { Ok(impair(ctx?, target, peers, fault).await) }
+        })
+        .await
+    }
+
+    async fn impair_jittered(
+        &mut self,
+        target: String,
+        peers: Vec<String>,
+        delay: net::JitteredLatency,
+    ) -> wasmtime::Result<Result<net::Impaired, String>> {
+        self.require(Capability::Net)?;
+        let args = json!([target, peers, delay]);
+        self.answered(HostCall::NET_IMPAIR_JITTERED, args, |s| {
+            let ctx = s.net_ctx();
+            async move {
+                let ctx = ctx?;
+                Ok(match jitter_of(&delay) {
+                    Ok(f) => impair_with(ctx, target, peers, f, FaultKind::NetworkImpaired).await,
+                    Err(e) => Err(e),
+                })
+            }
         })
         .await
     }
@@ -277,5 +321,19 @@ mod tests {
         });
         assert!(fault_of(&bad).unwrap_err().contains("0..=100"));
         assert!(fault_of(&net::Impairment::Bandwidth(0)).is_err());
+        let j = |latency_ms, jitter_ms| net::JitteredLatency {
+            latency_ms,
+            jitter_ms,
+            seed: 4,
+        };
+        assert_eq!(
+            jitter_of(&j(200, 50)).unwrap(),
+            Fault::Jitter {
+                latency_ms: 200,
+                jitter_ms: 50,
+                seed: 4
+            }
+        );
+        assert!(jitter_of(&j(0, 0)).is_err());
     }
 }
