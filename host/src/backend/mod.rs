@@ -4,6 +4,8 @@
 
 pub mod cgroup;
 mod container_backend;
+pub mod dnsfault;
+mod dnswire;
 pub mod docker;
 #[cfg(test)]
 pub mod fake;

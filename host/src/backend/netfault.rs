@@ -81,6 +81,18 @@ enum Undo {
     Table(String),
     Qdisc(String),
     Queue { chain: String, queue: Queue },
+    Dns(super::dnsfault::DnsFailure),
+}
+
+impl Applied {
+    /// A DNS failure ([`super::dnsfault`]), healed and counted like the rest.
+    pub fn dns(ns: Netns, f: super::dnsfault::DnsFailure) -> Applied {
+        Applied {
+            mechanism: "nfqueue-dns",
+            ns,
+            undo: Undo::Dns(f),
+        }
+    }
 }
 
 /// Apply `fault` to the traffic between the target (namespace `ns`) and
@@ -180,6 +192,7 @@ impl Applied {
     pub fn counters(&self) -> QueueStats {
         match &self.undo {
             Undo::Queue { queue, .. } => queue.stats(),
+            Undo::Dns(f) => f.stats(),
             _ => QueueStats::default(),
         }
     }
@@ -189,12 +202,17 @@ impl Applied {
         let ns = self.ns;
         let stats = self.counters();
         if !ns.alive() {
-            if let Undo::Queue { queue, .. } = self.undo {
-                queue.stop().await;
+            match self.undo {
+                Undo::Queue { queue, .. } => {
+                    queue.stop().await;
+                }
+                Undo::Dns(f) => return f.heal().await,
+                _ => {}
             }
             return Ok(stats);
         }
         match self.undo {
+            Undo::Dns(f) => return f.heal().await,
             Undo::Table(t) => {
                 ns.run(move || command("nft", &["delete", "table", "inet", &t], None))
                     .await?;

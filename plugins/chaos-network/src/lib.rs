@@ -13,10 +13,12 @@
 //! | `connection_refused` | new connections to `port` reset | probe refused (was not before) |
 //! | `connection_timeout` | SYNs to `port` dropped | probe times out (did not before) |
 //! | `bandwidth_limit` | the target's egress limited to `rate_kbit` | measured throughput |
+//! | `dns_failure` | queries leaving the target for `names` answered NXDOMAIN/SERVFAIL or dropped | a resolution probe from inside the target fails (did not before), another name still resolves |
 //! | `network_disconnect` | the target's endpoint removed from the scenario network (optionally reconnected) | Docker no longer lists the endpoint |
 #![cfg(target_family = "wasm")]
 
 mod disconnect;
+mod dns;
 mod impair;
 mod partition;
 mod probe;
@@ -28,7 +30,7 @@ struct ChaosNetwork;
 
 pub(crate) const NAME: &str = "chaos-network";
 
-const TYPES: [&str; 7] = [
+const TYPES: [&str; 8] = [
     "network_latency",
     "packet_loss",
     "network_partition",
@@ -36,6 +38,7 @@ const TYPES: [&str; 7] = [
     "connection_timeout",
     "bandwidth_limit",
     "network_disconnect",
+    "dns_failure",
 ];
 
 impl ChaosPlugin for ChaosNetwork {
@@ -56,6 +59,7 @@ impl ChaosPlugin for ChaosNetwork {
         match injection.fault_type.as_str() {
             "network_partition" => partition::run(&injection),
             "network_disconnect" => disconnect::run(&injection),
+            "dns_failure" => dns::run(&injection),
             "network_latency" | "packet_loss" | "connection_refused" | "connection_timeout"
             | "bandwidth_limit" => impair::run(&injection),
             other => Err(unhandled(NAME, other).to_string()),

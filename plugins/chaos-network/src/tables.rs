@@ -126,6 +126,111 @@ pub struct Disconnect {
     pub observe_timeout_ms: u64,
 }
 
+/// `dns_failure`: resolution of `names` fails inside the target's namespace.
+#[derive(Deserialize, Debug, Clone)]
+#[serde(deny_unknown_fields)]
+pub struct Dns {
+    #[serde(rename = "type")]
+    pub _type: String,
+    pub target: Option<String>,
+    /// Exact names or globs (`*` any run of characters), case-insensitive.
+    pub names: Vec<String>,
+    #[serde(default)]
+    pub mode: DnsMode,
+    #[serde(default)]
+    pub delay_ms: u64,
+    pub duration_ms: Option<u64>,
+    /// The name probed to show the failure (default: the first name without
+    /// a `*`); it must match `names`.
+    pub probe_name: Option<String>,
+    /// A name that must keep resolving (default: the first service of the
+    /// scenario that `names` does not match).
+    pub control_name: Option<String>,
+    #[serde(default = "dns_probe_timeout_ms")]
+    pub probe_timeout_ms: u32,
+}
+
+#[derive(Deserialize, Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DnsMode {
+    #[default]
+    Nxdomain,
+    Servfail,
+    Timeout,
+}
+
+impl DnsMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            DnsMode::Nxdomain => "nxdomain",
+            DnsMode::Servfail => "servfail",
+            DnsMode::Timeout => "timeout",
+        }
+    }
+}
+
+/// Whether `name` matches `pattern` (as the host matches queries):
+/// case-insensitive, `*` any run of characters.
+pub fn dns_matches(pattern: &str, name: &str) -> bool {
+    fn glob(p: &[u8], n: &[u8]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some((b'*', rest)) => (0..=n.len()).any(|i| glob(rest, &n[i..])),
+            Some((c, rest)) => n.first() == Some(c) && glob(rest, &n[1..]),
+        }
+    }
+    let p = pattern.trim_end_matches('.').to_ascii_lowercase();
+    let n = name.trim_end_matches('.').to_ascii_lowercase();
+    glob(p.as_bytes(), n.as_bytes())
+}
+
+fn check_dns(c: &Dns) -> Result<(), ConfigError> {
+    if c.names.is_empty() {
+        return Err(ConfigError::invalid_value(
+            &["names".into()],
+            "no name to fail: give at least one name or glob",
+        ));
+    }
+    for (i, n) in c.names.iter().enumerate() {
+        let bad = n.is_empty()
+            || n.split('.').any(str::is_empty)
+            || !n
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || "-_.*".contains(ch));
+        if bad {
+            return Err(ConfigError::invalid_value(
+                &["names".into(), i.to_string()],
+                format!("`{n}` is not a DNS name or glob (letters, digits, `-`, `_`, `.`, `*`)"),
+            ));
+        }
+    }
+    let literal = c.names.iter().any(|n| !n.contains('*'));
+    match &c.probe_name {
+        Some(p) if !c.names.iter().any(|n| dns_matches(n, p)) => {
+            return Err(ConfigError::invalid_value(
+                &["probe_name".into()],
+                format!("`{p}` matches none of `names`: its failure would show nothing"),
+            ))
+        }
+        None if !literal => {
+            return Err(ConfigError::invalid_value(
+                &["names".into()],
+                "only globs: set `probe_name` to a name they match that resolves before the fault",
+            ))
+        }
+        _ => {}
+    }
+    if let Some(ctl) = &c.control_name {
+        if c.names.iter().any(|n| dns_matches(n, ctl)) {
+            return Err(ConfigError::invalid_value(
+                &["control_name".into()],
+                format!("`{ctl}` matches `names`: it cannot show that other names still resolve"),
+            ));
+        }
+    }
+    positive(c.probe_timeout_ms, "probe_timeout_ms")
+}
+
 /// Parse and range-check one table.
 pub fn check(fault_type: &str, json: &str) -> Result<(), ConfigError> {
     use clnrm_sdk::config::parse;
@@ -197,6 +302,7 @@ pub fn check(fault_type: &str, json: &str) -> Result<(), ConfigError> {
         }
         "connection_refused" | "connection_timeout" => parse::<Port>(json).map(|_| ()),
         "network_disconnect" => parse::<Disconnect>(json).map(|_| ()),
+        "dns_failure" => check_dns(&parse::<Dns>(json)?),
         "bandwidth_limit" => {
             let c: Bandwidth = parse(json)?;
             positive(c.rate_kbit, "rate_kbit")?;
@@ -232,6 +338,10 @@ fn loss_probes() -> u32 {
 }
 fn loss_probe_timeout_ms() -> u32 {
     150
+}
+fn dns_probe_timeout_ms() -> u32 {
+    // Well under resolvers' 5 s retry; Docker's resolver answers in a few ms.
+    1_000
 }
 fn probe_timeout_ms() -> u32 {
     1_000

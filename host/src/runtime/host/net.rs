@@ -6,6 +6,7 @@
 //! root.
 
 use super::{Capability, HostCall, PluginState, NO_NETWORK};
+use crate::backend::dnsfault;
 use crate::backend::netfault::{self, Fault, ProbeOutcome};
 use crate::backend::netns::Netns;
 use crate::runtime::bindings::chaos::clnrm::chaos::net;
@@ -23,6 +24,8 @@ impl HostCall {
     pub const NET_PROBE: HostCall = HostCall("net.probe");
     pub const NET_THROUGHPUT: HostCall = HostCall("net.throughput");
     pub const NET_IMPAIR_JITTERED: HostCall = HostCall("net.impair-jittered");
+    pub const NET_DNS_FAIL: HostCall = HostCall("net.dns-fail");
+    pub const NET_DNS_PROBE: HostCall = HostCall("net.dns-probe");
 }
 
 /// A probe or throughput measurement waits at most this long.
@@ -60,6 +63,74 @@ async fn netns_of(ctx: &ScenarioCtx, service: &str) -> Result<Netns, String> {
         .pid
         .ok_or_else(|| format!("`{service}` is not running ({})", st.status))?;
     Netns::of(pid)
+}
+
+/// A service's running container's pid (for its /proc view).
+async fn pid_of(ctx: &ScenarioCtx, service: &str) -> Result<u32, String> {
+    let id = container(ctx, service)?;
+    let st = ctx
+        .backend()
+        .inspect(&id)
+        .await
+        .map_err(|e| e.to_string())?;
+    st.pid
+        .ok_or_else(|| format!("`{service}` is not running ({})", st.status))
+}
+
+/// `dns-fail` (0.3.4): queries for `names` from `target` fail ([`dnsfault`]).
+async fn dns_fail(
+    ctx: Arc<ScenarioCtx>,
+    target: String,
+    names: Vec<String>,
+    mode: net::DnsFailureMode,
+) -> Result<net::Impaired, String> {
+    let mode = match mode {
+        net::DnsFailureMode::Nxdomain => dnsfault::Mode::Nxdomain,
+        net::DnsFailureMode::Servfail => dnsfault::Mode::Servfail,
+        net::DnsFailureMode::Timeout => dnsfault::Mode::Timeout,
+    };
+    let ns = netns_of(&ctx, &target).await?;
+    let id = ctx.net.next_id();
+    let kind = FaultKind::NetworkImpaired;
+    let at = ctx.trace.clock().elapsed_ns();
+    ctx.faults.record(&target, kind, at);
+    match dnsfault::apply(ns, names, mode, id).await {
+        Ok(f) => {
+            let applied = netfault::Applied::dns(ns, f);
+            let mechanism = applied.mechanism.to_string();
+            ctx.net.insert(id, applied);
+            Ok(net::Impaired { id, mechanism })
+        }
+        Err(e) => {
+            ctx.faults.withdraw(&target, kind, at);
+            Err(e)
+        }
+    }
+}
+
+/// `dns-probe` (0.3.4): resolve from inside `source`, through its resolver.
+async fn dns_probe(
+    ctx: Arc<ScenarioCtx>,
+    source: String,
+    name: String,
+    timeout_ms: u32,
+) -> Result<net::DnsAnswer, String> {
+    let pid = pid_of(&ctx, &source).await?;
+    let ns = Netns::of(pid)?;
+    let path = format!("/proc/{pid}/root/etc/resolv.conf");
+    let conf = tokio::fs::read_to_string(&path)
+        .await
+        .map_err(|e| format!("`{source}`'s resolv.conf ({path}): {e}"))?;
+    let resolver = dnsfault::resolver_of(&conf)
+        .ok_or_else(|| format!("`{source}`'s resolv.conf names no IPv4 nameserver"))?;
+    let wait = Duration::from_millis(timeout_ms.min(MAX_WAIT_MS) as u64);
+    let a = dnsfault::probe(ns, resolver, name, wait).await?;
+    Ok(net::DnsAnswer {
+        rcode: a.rcode,
+        addresses: a.addresses.iter().map(|a| a.to_string()).collect(),
+        resolver: a.resolver.to_string(),
+        rtt_us: a.took.as_micros() as u64,
+    })
 }
 
 /// A service's address on the scenario's network.
@@ -204,6 +275,36 @@ impl net::Host for PluginState {
                     Err(e) => Err(e),
                 })
             }
+        })
+        .await
+    }
+
+    async fn dns_fail(
+        &mut self,
+        target: String,
+        names: Vec<String>,
+        mode: net::DnsFailureMode,
+    ) -> wasmtime::Result<Result<net::Impaired, String>> {
+        self.require(Capability::Net)?;
+        let args = json!([target, names, mode]);
+        self.answered(HostCall::NET_DNS_FAIL, args, |s| {
+            let ctx = s.net_ctx();
+            async move { Ok(dns_fail(ctx?, target, names, mode).await) }
+        })
+        .await
+    }
+
+    async fn dns_probe(
+        &mut self,
+        source: String,
+        name: String,
+        timeout_ms: u32,
+    ) -> wasmtime::Result<Result<net::DnsAnswer, String>> {
+        self.require(Capability::Net)?;
+        let args = json!([source, name, timeout_ms]);
+        self.answered(HostCall::NET_DNS_PROBE, args, |s| {
+            let ctx = s.net_ctx();
+            async move { Ok(dns_probe(ctx?, source, name, timeout_ms).await) }
         })
         .await
     }
