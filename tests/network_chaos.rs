@@ -339,3 +339,152 @@ fn jittered_latency_spreads_the_rtts_within_latency_plus_minus_jitter() {
         "healed and observed again"
     );
 }
+
+/// DNS failure by timeout on globs, under a step that sees it from inside.
+const DNS: &str = r#"
+[determinism]
+seed = 5
+
+[service.api]
+image = "clnrm-base:latest"
+[service.store]
+image = "clnrm-base:latest"
+[service.cache]
+image = "clnrm-base:latest"
+
+[[scenario]]
+name = "dns_timeout"
+service = "api"
+parallel_services = ["store", "cache"]
+run = """
+i=0
+while timeout 2 nslookup store >/dev/null 2>&1; do
+  i=$((i+1)); [ $i -lt 100 ] || { echo "store never failed" >&2; exit 1; }
+  sleep 0.1
+done
+nslookup cache >/dev/null || { echo "cache stopped resolving" >&2; exit 1; }
+i=0
+until timeout 2 nslookup store >/dev/null 2>&1; do
+  i=$((i+1)); [ $i -lt 100 ] || { echo "store never came back" >&2; exit 1; }
+  sleep 0.1
+done
+"""
+chaos_injection = { type = "dns_failure", target = "api", names = ["st*", "*.internal"], mode = "timeout", probe_name = "store", duration_ms = 3000, probe_timeout_ms = 500 }
+
+[expect.chaos]
+injections_observed = true
+"#;
+
+#[test]
+fn dns_failure_times_out_matching_names_only_and_replays_without_docker() {
+    if !root() {
+        eprintln!("skipped: network faults need root");
+        return;
+    }
+    let before = host_rules();
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "dns.clnrm.toml", DNS);
+    let rec = dir.path().join("dns.recording.json");
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path())
+        .arg("--record")
+        .arg(&rec));
+    assert_eq!(r.code, 0, "the DNS suite passes");
+    let rep = read_report(dir.path(), "dns");
+    let s = spans_named(&rep, "clnrm.network.dns");
+    assert_eq!(s.len(), 1);
+    let s = s[0];
+    let str_attr = |k: &str| attr(s, k).and_then(|v| v.as_str()).map(str::to_string);
+    assert_eq!(str_attr("dns.names").as_deref(), Some("st*,*.internal"));
+    assert_eq!(str_attr("dns.mode").as_deref(), Some("timeout"));
+    assert_eq!(str_attr("dns.answer").as_deref(), Some("timeout"));
+    assert_eq!(str_attr("dns.control_answer").as_deref(), Some("noerror"));
+    assert_eq!(str_attr("dns.resolver").as_deref(), Some("127.0.0.11"));
+    assert_eq!(attr(s, "dns.failed").and_then(|v| v.as_bool()), Some(true));
+    assert!(float_attr(s, "packets.dropped") >= 1.0, "the probe's query was dropped");
+    let rec_span = spans_named(&rep, "clnrm.network.recovery");
+    assert_eq!(rec_span.len(), 1, "healed and resolved again");
+    assert_eq!(
+        parent_name(&rep, rec_span[0]).as_deref(),
+        Some("clnrm.network.dns")
+    );
+    assert_host_rules_unchanged(&before);
+    assert_replays_to(&rec, rep["digest"].as_str().unwrap());
+}
+
+/// A DNS failure with no end, under a step that outlives the test's patience.
+const DNS_HANGING: &str = r#"
+[service.api]
+image = "clnrm-base:latest"
+[service.store]
+image = "clnrm-base:latest"
+
+[[scenario]]
+name = "dns_forever"
+service = "api"
+parallel_services = ["store"]
+run = "sleep 60"
+chaos_injection = { type = "dns_failure", target = "api", names = ["store"], mode = "servfail" }
+"#;
+
+/// Whether a container's namespace holds a DNS chain of ours.
+fn has_dns_chain(container: &str) -> bool {
+    let pid = Command::new("docker")
+        .args(["inspect", "-f", "{{.State.Pid}}", container])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    if pid.is_empty() || pid == "0" {
+        return false;
+    }
+    Command::new("nsenter")
+        .args([&format!("--net=/proc/{pid}/ns/net"), "iptables-save", "-t", "mangle"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).contains("clnrm_dns_"))
+        .unwrap_or(false)
+}
+
+#[test]
+fn sigkill_mid_dns_failure_then_gc_leaves_nothing_and_the_host_rules_unchanged() {
+    if !root() {
+        eprintln!("skipped: network faults need root");
+        return;
+    }
+    let _alone = exclusive();
+    let before = host_rules();
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "dnshang.clnrm.toml", DNS_HANGING);
+    let mut child = clnrm()
+        .arg("run")
+        .arg(&p)
+        .arg("--report-dir")
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let label = format!("clnrm.pid={}", child.id());
+    let t = Instant::now();
+    let mut failing = false;
+    while t.elapsed() < Duration::from_secs(30) && !failing {
+        std::thread::sleep(Duration::from_millis(200));
+        failing = docker_ls("container", &label).iter().any(|c| has_dns_chain(c));
+    }
+    assert!(failing, "the DNS chain was applied in api's namespace");
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(
+        !docker_ls("container", &label).is_empty(),
+        "SIGKILL leaves containers"
+    );
+    let r = run(clnrm().arg("gc"));
+    assert_eq!(r.code, 0);
+    for what in ["container", "network", "volume"] {
+        assert!(docker_ls(what, &label).is_empty(), "{what}s left after gc");
+    }
+    assert_host_rules_unchanged(&before);
+}
