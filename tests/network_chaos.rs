@@ -404,7 +404,10 @@ fn dns_failure_times_out_matching_names_only_and_replays_without_docker() {
     assert_eq!(str_attr("dns.control_answer").as_deref(), Some("noerror"));
     assert_eq!(str_attr("dns.resolver").as_deref(), Some("127.0.0.11"));
     assert_eq!(attr(s, "dns.failed").and_then(|v| v.as_bool()), Some(true));
-    assert!(float_attr(s, "packets.dropped") >= 1.0, "the probe's query was dropped");
+    assert!(
+        float_attr(s, "packets.dropped") >= 1.0,
+        "the probe's query was dropped"
+    );
     let rec_span = spans_named(&rep, "clnrm.network.recovery");
     assert_eq!(rec_span.len(), 1, "healed and resolved again");
     assert_eq!(
@@ -441,7 +444,12 @@ fn has_dns_chain(container: &str) -> bool {
         return false;
     }
     Command::new("nsenter")
-        .args([&format!("--net=/proc/{pid}/ns/net"), "iptables-save", "-t", "mangle"])
+        .args([
+            &format!("--net=/proc/{pid}/ns/net"),
+            "iptables-save",
+            "-t",
+            "mangle",
+        ])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).contains("clnrm_dns_"))
         .unwrap_or(false)
@@ -471,7 +479,9 @@ fn sigkill_mid_dns_failure_then_gc_leaves_nothing_and_the_host_rules_unchanged()
     let mut failing = false;
     while t.elapsed() < Duration::from_secs(30) && !failing {
         std::thread::sleep(Duration::from_millis(200));
-        failing = docker_ls("container", &label).iter().any(|c| has_dns_chain(c));
+        failing = docker_ls("container", &label)
+            .iter()
+            .any(|c| has_dns_chain(c));
     }
     assert!(failing, "the DNS chain was applied in api's namespace");
     std::thread::sleep(Duration::from_millis(300));

@@ -399,6 +399,117 @@ mod tests {
         assert_eq!(u[0], "-w -t mangle -D OUTPUT -j clnrm_dns_3");
     }
 
+    /// A resolver on another host (as Podman's aardvark-dns on the
+    /// gateway): two namespaces joined by a veth pair, a tiny DNS server in
+    /// one answering every A query with 10.77.0.9, the fault and the probes in
+    /// the other. Matching names fail in each mode, others resolve, healing
+    /// restores, and nothing of ours is left.
+    #[tokio::test]
+    async fn queries_to_a_resolver_elsewhere_fail_in_each_mode_and_heal() {
+        use crate::backend::netns::tests::{root, TestNs};
+        if !root() {
+            return;
+        }
+        let (Some(a), Some(b)) = (TestNs::new(), TestNs::new()) else {
+            return;
+        };
+        let (ca, cb) = (a.ns, b.ns);
+        // The peer end goes to b by the pid of b's thread.
+        let b_pid = cb.pid;
+        ca.run(move || {
+            let pid = b_pid.to_string();
+            command(
+                "ip",
+                &[
+                    "link", "add", "va", "type", "veth", "peer", "name", "vb", "netns", &pid,
+                ],
+                None,
+            )?;
+            command("ip", &["addr", "add", "10.77.0.2/24", "dev", "va"], None)?;
+            command("ip", &["link", "set", "va", "up"], None)
+        })
+        .await
+        .unwrap();
+        let server = cb
+            .run(|| {
+                command("ip", &["addr", "add", "10.77.0.1/24", "dev", "vb"], None)?;
+                command("ip", &["link", "set", "vb", "up"], None)?;
+                UdpSocket::bind("10.77.0.1:53").map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap();
+        server
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let st = stop.clone();
+        let serving = std::thread::spawn(move || {
+            let mut buf = [0u8; 512];
+            while !st.load(Ordering::Relaxed) {
+                let Ok((n, from)) = server.recv_from(&mut buf) else {
+                    continue;
+                };
+                let mut r = buf[..n].to_vec();
+                r[2] |= 0x80;
+                r[3] = 0x80;
+                r[7] = 1;
+                r.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 77, 0, 9]);
+                let _ = server.send_to(&r, from);
+            }
+        });
+        let resolver = Ipv4Addr::new(10, 77, 0, 1);
+        let ask = |name: &str| probe(ca, resolver, name.to_string(), Duration::from_millis(500));
+        // The veth pair takes a moment to come up.
+        let mut ok = ask("store").await.unwrap();
+        for _ in 0..10 {
+            if ok.rcode.is_some() {
+                break;
+            }
+            ok = ask("store").await.unwrap();
+        }
+        assert_eq!(
+            (ok.rcode, ok.addresses.clone()),
+            (Some(0), vec![Ipv4Addr::new(10, 77, 0, 9)])
+        );
+        for (i, (mode, want)) in [
+            (Mode::Nxdomain, Some(dnswire::NXDOMAIN)),
+            (Mode::Servfail, Some(dnswire::SERVFAIL)),
+            (Mode::Timeout, None),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let f = apply(
+                ca,
+                vec!["store".into(), "*.internal".into()],
+                mode,
+                10 + i as u64,
+            )
+            .await
+            .unwrap();
+            let got = ask("store").await.unwrap();
+            assert_eq!(got.rcode, want, "{mode:?}");
+            assert!(got.addresses.is_empty());
+            assert_eq!(
+                ask("db.internal").await.unwrap().rcode,
+                want,
+                "{mode:?} glob"
+            );
+            let other = ask("api").await.unwrap();
+            assert_eq!(other.rcode, Some(0), "{mode:?}: other names resolve");
+            let n = f.heal().await.unwrap();
+            assert_eq!((n.seen, n.dropped), (3, 2), "{mode:?}");
+            assert_eq!(ask("store").await.unwrap().rcode, Some(0), "healed");
+        }
+        let left = ca
+            .run(|| command("iptables-save", &[], None))
+            .await
+            .unwrap();
+        assert!(!left.contains("clnrm_dns"), "{left}");
+        stop.store(true, Ordering::Relaxed);
+        serving.join().unwrap();
+    }
+
     #[test]
     fn the_resolver_is_the_first_ipv4_nameserver() {
         let conf = "# generated\nsearch x\nnameserver fe80::1\nnameserver 127.0.0.11\nnameserver 8.8.8.8\noptions ndots:0\n";
