@@ -123,6 +123,9 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     span.event("dns.failing");
     let during = resolve(&target, &probe_name, t).or_else(|e| span.fail(e))?;
     span.str("dns.answer", &answer_name(&during));
+    if let Some(rcode) = during.rcode {
+        span.int("dns.rcode", rcode as i64);
+    }
     span.str("dns.resolver", &during.resolver);
     if !failed_as(c.mode, &during) {
         return span.fail(format!(
