@@ -36,6 +36,9 @@ pub enum Mode {
 /// What the consumer does with one query packet.
 #[derive(Debug, PartialEq, Eq)]
 enum Decision {
+    /// Not a DNS query we can read (a TCP handshake, a second segment):
+    /// let it through.
+    NotAQuery,
     Accept,
     Drop,
     Answer(Vec<u8>),
@@ -44,7 +47,7 @@ enum Decision {
 /// The decision for one packet leaving the namespace to port 53.
 fn decide(pkt: &[u8], patterns: &[String], mode: Mode) -> Decision {
     let Some((name, udp)) = dnswire::packet_query(pkt) else {
-        return Decision::Accept;
+        return Decision::NotAQuery;
     };
     if !patterns.iter().any(|p| dnswire::matches(p, &name)) {
         return Decision::Accept;
@@ -241,11 +244,11 @@ fn consume(mut q: nfq::Queue, num: u16, ns: Netns, patterns: &[String], mode: Mo
         match q.recv() {
             Ok(mut msg) => {
                 let d = decide(msg.get_payload(), patterns, mode);
-                if dnswire::packet_query(msg.get_payload()).is_some() {
+                if d != Decision::NotAQuery {
                     s.seen.fetch_add(1, Ordering::Relaxed);
                 }
                 match d {
-                    Decision::Accept => msg.set_verdict(nfq::Verdict::Accept),
+                    Decision::Accept | Decision::NotAQuery => msg.set_verdict(nfq::Verdict::Accept),
                     Decision::Drop => {
                         s.failed.fetch_add(1, Ordering::Relaxed);
                         msg.set_verdict(nfq::Verdict::Drop);
@@ -366,7 +369,10 @@ mod tests {
         let pats = vec!["store".to_string(), "*.internal".to_string()];
         let q = query_packet("api");
         assert_eq!(decide(&q, &pats, Mode::Timeout), Decision::Accept);
-        assert_eq!(decide(&[1, 2, 3], &pats, Mode::Timeout), Decision::Accept);
+        assert_eq!(
+            decide(&[1, 2, 3], &pats, Mode::Timeout),
+            Decision::NotAQuery
+        );
         let s = query_packet("store");
         assert_eq!(decide(&s, &pats, Mode::Timeout), Decision::Drop);
         let Decision::Answer(a) = decide(&query_packet("db.internal"), &pats, Mode::Nxdomain)
