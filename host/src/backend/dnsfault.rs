@@ -507,6 +507,64 @@ mod tests {
             assert_eq!((n.seen, n.dropped), (3, 2), "{mode:?}");
             assert_eq!(ask("store").await.unwrap().rcode, Some(0), "healed");
         }
+
+        // Over TCP: a matching query is dropped (whatever the mode), others answered.
+        let tcp = cb
+            .run(|| std::net::TcpListener::bind("10.77.0.1:53").map_err(|e| e.to_string()))
+            .await
+            .unwrap();
+        let tcp_server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            // Three clients; the dropped one's query never comes: give up on it.
+            for conn in tcp.incoming().take(3) {
+                let Ok(mut c) = conn else { continue };
+                let _ = c.set_read_timeout(Some(Duration::from_millis(300)));
+                let mut len = [0u8; 2];
+                if c.read_exact(&mut len).is_err() {
+                    continue;
+                }
+                let mut q = vec![0u8; u16::from_be_bytes(len) as usize];
+                if c.read_exact(&mut q).is_err() {
+                    continue;
+                }
+                q[2] |= 0x80;
+                q[3] = 0x80;
+                let _ = c.write_all(&(q.len() as u16).to_be_bytes());
+                let _ = c.write_all(&q);
+            }
+        });
+        let ask_tcp = |name: &'static str| {
+            ca.run(move || {
+                use std::io::{Read, Write};
+                let to = SocketAddr::from((resolver, 53));
+                let mut c = std::net::TcpStream::connect_timeout(&to, Duration::from_secs(2))
+                    .map_err(|e| e.to_string())?;
+                let q = dnswire::a_query(7, name)?;
+                c.write_all(&(q.len() as u16).to_be_bytes())
+                    .and_then(|()| c.write_all(&q))
+                    .map_err(|e| e.to_string())?;
+                c.set_read_timeout(Some(Duration::from_millis(700)))
+                    .map_err(|e| e.to_string())?;
+                let mut len = [0u8; 2];
+                Ok(c.read_exact(&mut len).is_ok())
+            })
+        };
+        let f = apply(ca, vec!["store".into()], Mode::Nxdomain, 20)
+            .await
+            .unwrap();
+        assert!(
+            ask_tcp("api").await.unwrap(),
+            "other names answered over TCP"
+        );
+        assert!(
+            !ask_tcp("store").await.unwrap(),
+            "a matching TCP query is dropped"
+        );
+        let n = f.heal().await.unwrap();
+        assert!(n.dropped >= 1, "{n:?}");
+        assert!(ask_tcp("store").await.unwrap(), "healed over TCP");
+        tcp_server.join().unwrap();
+
         let left = ca
             .run(|| command("iptables-save", &[], None))
             .await

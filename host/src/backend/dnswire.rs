@@ -26,7 +26,7 @@ fn dns_offset(pkt: &[u8]) -> Option<(usize, bool)> {
         TCP if pkt.len() >= ihl + 20 => {
             let doff = (pkt[ihl + 12] >> 4) as usize * 4;
             let start = ihl + doff + 2;
-            (pkt.len() > start).then_some((start, false))
+            (doff >= 20 && pkt.len() > start).then_some((start, false))
         }
         _ => None,
     }
@@ -61,10 +61,16 @@ fn read_name(msg: &[u8], mut at: usize) -> Option<(String, usize)> {
 }
 
 /// The question name of the DNS query in an IPv4 packet, and whether it is
-/// carried over UDP.
+/// carried over UDP. Over TCP the 2-byte length may come in a segment of its
+/// own (a client writing it separately): then the message starts the payload.
 pub fn packet_query(pkt: &[u8]) -> Option<(String, bool)> {
     let (off, udp) = dns_offset(pkt)?;
-    query_name(&pkt[off..]).map(|n| (n, udp))
+    let name = query_name(&pkt[off..]);
+    let name = match name {
+        None if !udp => query_name(&pkt[off - 2..]),
+        n => n,
+    };
+    name.map(|n| (n, udp))
 }
 
 /// Whether `name` matches `pattern`: case-insensitive, `*` any run of
