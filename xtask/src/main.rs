@@ -25,7 +25,8 @@ commands:
   setup             toolchain + plugins + image + python (idempotent; fast when done)
   toolchain         add the wasm32-wasip2 target with rustup if it is missing
   plugins           build the guest crates (plugins/*, tests/plugins/*) for wasm32-wasip2
-                    and copy them to target/plugins/<package>.wasm
+                    and copy them to target/plugins/<package>.wasm (test fixtures:
+                    target/test-plugins/<package>.wasm)
   image             build the local Docker image clnrm-base:latest from busybox-static
   python            pip install junitparser, opentelemetry-proto, protobuf (read by the
                     report tests) unless python3 can import them already
