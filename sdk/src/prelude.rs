@@ -16,9 +16,8 @@
 //!   WIT `Guest`).
 
 pub use crate::chaos::clnrm::chaos::types::PluginInfo;
-pub use crate::chaos::clnrm::chaos::{
-    cgroup, clock, compose, container, net, rng, scenario, spans,
-};
+// Through the switch: the WIT imports in a plugin, the fake host in its native tests.
+pub use crate::host::{cgroup, clock, compose, container, net, rng, scenario, spans};
 pub use crate::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
 pub use crate::chaos_support::{plugin_info, unhandled, ChaosPlugin};
 pub use crate::config::{self, ConfigError};
