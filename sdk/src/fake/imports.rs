@@ -83,20 +83,34 @@ pub mod net {
     pub fn counters(id: u64) -> Result<PacketCounts, String> {
         super::call(format!("net.counters {id}"), |h| h.counters(id))
     }
+    /// A probe takes its round trip (or its timeout) of virtual time, at least 1 ms, so a
+    /// loop of probes without sleeps still reaches its deadline.
     pub fn probe(source: &str, dest: &str, port: u16, timeout_ms: u32) -> Result<ProbeResult, String> {
-        super::call(format!("net.probe {source} {dest} {port}"), |h| {
+        let r = super::call(format!("net.probe {source} {dest} {port}"), |h| {
             h.probe(source, dest, port, timeout_ms)
-        })
+        });
+        let took = r.as_ref().map_or(0, |r| r.rtt_us / 1000);
+        super::super::advance(took.max(1));
+        r
     }
     pub fn dns_probe(source: &str, name: &str, timeout_ms: u32) -> Result<DnsAnswer, String> {
-        super::call(format!("net.dns_probe {source} {name}"), |h| {
+        let r = super::call(format!("net.dns_probe {source} {name}"), |h| {
             h.dns_probe(source, name, timeout_ms)
-        })
+        });
+        let took = match &r {
+            Ok(a) if a.rcode.is_none() => timeout_ms as u64,
+            Ok(a) => a.rtt_us / 1000,
+            Err(_) => 0,
+        };
+        super::super::advance(took.max(1));
+        r
     }
     pub fn throughput(source: &str, dest: &str, ms: u32) -> Result<u64, String> {
-        super::call(format!("net.throughput {source} {dest} {ms}"), |h| {
+        let r = super::call(format!("net.throughput {source} {dest} {ms}"), |h| {
             h.throughput(source, dest, ms)
-        })
+        });
+        super::super::advance(ms as u64);
+        r
     }
 }
 
