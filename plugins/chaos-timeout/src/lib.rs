@@ -8,11 +8,14 @@
 //!
 //! `clock_skew` is not declared: it cannot be done for real here, so the host refuses it
 //! with the reason (host/src/suite/chaos.rs) and nothing lists or suggests it.
-#![cfg(target_family = "wasm")]
+// Natively only for `cargo test` (the fake host): plugin logic tested without wasmtime.
+#![cfg(any(target_family = "wasm", test))]
 
 mod hang;
 mod slow_start;
 mod tables;
+#[cfg(test)]
+mod tests;
 
 use clnrm_sdk::prelude::*;
 
