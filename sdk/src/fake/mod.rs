@@ -16,7 +16,7 @@ pub mod imports;
 mod model;
 mod netsim;
 
-pub use model::{Container, FakeSpan};
+pub use model::{idle_usage, Container, FakeSpan};
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -248,7 +248,8 @@ impl FakeHost {
     fn disk(&self, service: &str) -> DiskUsage {
         let total = 1u64 << 30;
         let used = self.filled.get(service).copied().unwrap_or(0) as u64;
-        DiskUsage { total_bytes: total, free_bytes: total - total * used / 100 }
+        // Rounded up, as blocks are: a fill to N % leaves at most (100 - N) % free.
+        DiskUsage { total_bytes: total, free_bytes: total - (total * used).div_ceil(100) }
     }
 
     fn fill(&mut self, service: &str, percent: u8) -> Result<u64, String> {
