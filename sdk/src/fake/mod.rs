@@ -264,6 +264,23 @@ impl FakeHost {
             self.on_compose = Some(hook);
             return r;
         }
+        // The container faults take effect on the fake's containers (a kill stops its
+        // target with 137, a stop with 143); any other fault is simply observed.
+        let cfg: serde_json::Value = serde_json::from_str(&fault.config_json).unwrap_or_default();
+        let code = match fault.fault_type.as_str() {
+            "kill_container" => Some(137),
+            "stop_container" => Some(143),
+            _ => None,
+        };
+        if let (Some(code), Some(t)) = (code, cfg["target"].as_str()) {
+            let now = self.now_ms;
+            let c = self.container_mut(t)?;
+            if !c.running {
+                return Err(format!("`{t}` was already {}", c.status));
+            }
+            c.exit(code);
+            c.down_at = Some(now);
+        }
         Ok(Composed {
             observed: true,
             summary: format!("{} observed", fault.fault_type),
