@@ -32,7 +32,8 @@ commands:
                     report tests) unless python3 can import them already
   chaos [args]      setup, build clnrm, run tests/chaos/*.clnrm.toml
                     (--report-dir target/chaos-reports); args go to `clnrm run`
-  test [args]       setup, then `cargo test` (host, sdk, xtask); args go to cargo test
+  test [args]       the plugins' unit tests (fake host, no Docker; skipped with args), then
+                    setup, then `cargo test` (host, sdk, xtask); args go to cargo test
   bench             setup, build clnrm in release, run the benchmarks (host/benches,
                     bench/*.sh) and print a table of ours vs raw figures
   help              this text
@@ -135,6 +136,21 @@ fn chaos(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
 }
 
 fn test(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
+    // Docker-free tier first: the chaos plugins' unit tests on the SDK's fake host (native,
+    // no Docker, no wasmtime), so a broken plugin is said before any container starts.
+    // Skipped when args narrow the run (they are cargo test's, not meant for the plugins).
+    if extra.is_empty() {
+        let tested = plugins::unit_tested(&ws.root)?;
+        if !tested.is_empty() {
+            step(format_args!("plugin unit tests ({}) ...", tested.join(", ")));
+            let mut cargo = ws.cargo().arg("test");
+            for p in &tested {
+                cargo = cargo.args(["-p", p]);
+            }
+            let code = cargo.run_status()?;
+            exit_with("plugin unit tests", code)?;
+        }
+    }
     setup(ws)?;
     // Plain `cargo test` uses default-members (host, sdk, xtask); `--workspace` would drag the
     // wasm-only guests into a host build.

@@ -156,6 +156,17 @@ pub fn discover(root: &Path) -> Result<Vec<Guest>, Failure> {
     Ok(guests)
 }
 
+/// The first-party plugins with native unit tests (a `src/tests.rs`, run on the SDK's fake
+/// host by `cargo test -p <package>`), by package name.
+pub fn unit_tested(root: &Path) -> Result<Vec<String>, Failure> {
+    Ok(discover(root)?
+        .into_iter()
+        .filter(|g| g.out == PLUGIN_OUT)
+        .filter(|g| g.manifest.with_file_name("src").join("tests.rs").is_file())
+        .map(|g| g.package)
+        .collect())
+}
+
 /// The `name = "..."` of a `[section]`: enough TOML for the manifests we write.
 fn section_name(manifest: &str, section: &str) -> Option<String> {
     let header = format!("[{section}]");
@@ -251,6 +262,18 @@ name = "not-this"
             let g = guests.iter().find(|g| g.package == fixture).unwrap();
             assert_eq!(g.out, TEST_OUT, "{fixture}");
         }
+    }
+
+    #[test]
+    fn every_chaos_plugin_has_unit_tests() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let tested = unit_tested(root).unwrap();
+        for g in discover(root).unwrap() {
+            if g.out == PLUGIN_OUT && g.package.starts_with("chaos-") {
+                assert!(tested.contains(&g.package), "{} has no src/tests.rs", g.package);
+            }
+        }
+        assert!(tested.len() >= 5, "{tested:?}");
     }
 
     #[test]
