@@ -11,7 +11,8 @@
 //! - validator plugins: the span model their checkers take ([`Trace`], [`Span`],
 //!   [`Finding`], from [`expect`](crate::expect)); the WIT types stay in
 //!   [`validator`](crate::validator), `validator_plugin!` converts;
-//! - the export macros: `clnrm_sdk::chaos_plugin!`, `clnrm_sdk::validator_plugin!` (and
+//! - the export macros: `clnrm_sdk::chaos_fault!` (a whole chaos plugin from its typed
+//!   configs), `clnrm_sdk::chaos_plugin!`, `clnrm_sdk::validator_plugin!` (and
 //!   the raw `export_chaos_plugin!` / `export_validator_plugin!` for a hand-written
 //!   WIT `Guest`).
 
@@ -26,4 +27,6 @@ pub use crate::fault::{
     expect_state, injection_config, require_running, target, wait_attached, wait_state, FaultSpan,
     Signal,
 };
-pub use crate::{chaos_plugin, export_chaos_plugin, export_validator_plugin, validator_plugin};
+pub use crate::{
+    chaos_fault, chaos_plugin, export_chaos_plugin, export_validator_plugin, validator_plugin,
+};

@@ -150,6 +150,13 @@ fn test(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
             let code = cargo.run_status()?;
             exit_with("plugin unit tests", code)?;
         }
+        // The SDK's fake host and `chaos_fault!` themselves.
+        let code = ws
+            .cargo()
+            .args(["test", "-p", "clnrm-sdk", "--features", "fake-host"])
+            .args(["--test", "chaos_fault", "--lib"])
+            .run_status()?;
+        exit_with("sdk fake-host tests", code)?;
     }
     setup(ws)?;
     // Plain `cargo test` uses default-members (host, sdk, xtask); `--workspace` would drag the
