@@ -2,7 +2,7 @@
 //! service id. Needs [`Capability::Container`]. Every call is answered from
 //! the recording in replay.
 
-use super::{Capability, HostCall, PluginState, NO_NETWORK};
+use crate::runtime::host::{Capability, HostCall, PluginState, NO_NETWORK};
 use crate::backend::{ContainerBackend, DockerError, Network};
 use crate::runtime::bindings::chaos::clnrm::chaos::container;
 use crate::runtime::scenario::{FaultKind, ScenarioCtx};
@@ -29,7 +29,7 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Target = Result<(Arc<ScenarioCtx>, String), String>;
 
 impl PluginState {
-    pub(super) fn container_of(&self, service: &str) -> wasmtime::Result<Target> {
+    pub(crate) fn container_of(&self, service: &str) -> wasmtime::Result<Target> {
         let ctx = self.scenario()?.clone();
         Ok(match ctx.containers.get(service) {
             Some(id) => Ok((ctx.clone(), id.clone())),

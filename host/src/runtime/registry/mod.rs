@@ -1065,12 +1065,12 @@ mod tests {
 
     #[test]
     fn host_and_sdk_versions_are_the_wit_files() {
-        let current = package_version(include_str!("../../../wit/clnrm.wit"));
+        let current = package_version(include_str!("../../../../wit/clnrm.wit"));
         assert_eq!(WIT_VERSION, current);
         assert_eq!(clnrm_sdk::WIT_VERSION, current);
         assert_eq!(
             COMPAT_VERSIONS,
-            [package_version(include_str!("../../../wit/compat/0.2.0/clnrm.wit")).as_str()]
+            [package_version(include_str!("../../../../wit/compat/0.2.0/clnrm.wit")).as_str()]
         );
         assert!(!same_track(COMPAT_VERSIONS[0], WIT_VERSION));
     }

@@ -1,7 +1,7 @@
 //! `clnrm:chaos/log`: the plugin's messages to the host's log (`clnrm -v`).
 //! Always granted, never journaled.
 
-use super::PluginState;
+use crate::runtime::host::PluginState;
 use crate::runtime::bindings::chaos::clnrm::chaos::log;
 
 impl log::Host for PluginState {

@@ -1,7 +1,7 @@
 //! `clnrm:chaos/rng`: the plugin instance's seeded random stream. Always
 //! granted. Replay draws again and compares (a changed seed shows up).
 
-use super::{HostCall, PluginState};
+use crate::runtime::host::{HostCall, PluginState};
 use crate::runtime::bindings::chaos::clnrm::chaos::rng;
 use rand_core::Rng;
 use serde_json::json;

@@ -2,7 +2,7 @@
 //! is judging. Validators only: a pure answer (the attributes the call was
 //! given), never journaled, no capability needed.
 
-use super::PluginState;
+use crate::runtime::host::PluginState;
 use crate::runtime::bindings::chaos::clnrm::chaos::types::Attribute;
 use crate::runtime::bindings::validator::clnrm::chaos::trace_resource;
 

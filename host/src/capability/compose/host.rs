@@ -4,7 +4,7 @@
 //! again on its share of the recording (its spans come back into their slots,
 //! its Docker calls are answered), and the answers are compared.
 
-use super::{Capability, HostCall, PluginState};
+use crate::runtime::host::{Capability, HostCall, PluginState};
 use crate::runtime::bindings::chaos::clnrm::chaos::compose;
 use crate::runtime::compose::{nested_seed, ComposedOutcome, Composer};
 use futures_util::future::join_all;

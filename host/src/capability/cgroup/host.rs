@@ -3,7 +3,7 @@
 //! Every call is answered from the recording in replay (readings are host
 //! effects: replay has no kernel to ask).
 
-use super::{Capability, HostCall, PluginState};
+use crate::runtime::host::{Capability, HostCall, PluginState};
 use crate::backend::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
 use crate::backend::{ContainerBackend, DockerError};
 use crate::runtime::bindings::chaos::clnrm::chaos::cgroup;
