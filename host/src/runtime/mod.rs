@@ -11,6 +11,7 @@ pub mod compose;
 mod compose_check;
 pub(crate) mod host;
 pub mod journal;
+mod plugin;
 mod registry;
 mod sandbox;
 pub(crate) mod scenario;

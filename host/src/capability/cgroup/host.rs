@@ -3,10 +3,10 @@
 //! Every call is answered from the recording in replay (readings are host
 //! effects: replay has no kernel to ask).
 
-use crate::runtime::host::{Capability, HostCall, PluginState};
 use crate::backend::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
 use crate::backend::{ContainerBackend, DockerError};
 use crate::runtime::bindings::chaos::clnrm::chaos::cgroup;
+use crate::runtime::host::{Capability, HostCall, PluginState};
 use serde_json::json;
 use std::future::Future;
 use std::sync::Arc;

@@ -2,9 +2,9 @@
 //! service id. Needs [`Capability::Container`]. Every call is answered from
 //! the recording in replay.
 
-use crate::runtime::host::{Capability, HostCall, PluginState, NO_NETWORK};
 use crate::backend::{ContainerBackend, DockerError, Network};
 use crate::runtime::bindings::chaos::clnrm::chaos::container;
+use crate::runtime::host::{Capability, HostCall, PluginState, NO_NETWORK};
 use crate::runtime::scenario::{FaultKind, ScenarioCtx};
 use serde_json::json;
 use std::future::Future;

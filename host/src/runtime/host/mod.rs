@@ -30,7 +30,8 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 
 /// What a network call answers in a scenario without a network of its own.
-pub(crate) const NO_NETWORK: &str = "this scenario has no network of its own (one service, and no plugin of \
+pub(crate) const NO_NETWORK: &str =
+    "this scenario has no network of its own (one service, and no plugin of \
 its faults declares `net`): set network = \"own\" on the scenario, or declare `net` in the plugin";
 use wasmtime::format_err as anyhow;
 use wasmtime::StoreLimits;
@@ -257,7 +258,12 @@ impl PluginState {
     /// A call every mode runs (rng, spans): in replay the call is checked
     /// against the recording first, and its result after. `run` gets the
     /// recorded result, if any (a replayed span goes back into its slot).
-    pub(crate) fn executed<T, F>(&mut self, call: HostCall, args: Value, run: F) -> wasmtime::Result<T>
+    pub(crate) fn executed<T, F>(
+        &mut self,
+        call: HostCall,
+        args: Value,
+        run: F,
+    ) -> wasmtime::Result<T>
     where
         T: Serialize,
         F: FnOnce(&mut Self, Option<&Value>) -> wasmtime::Result<T>,
