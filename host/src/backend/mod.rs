@@ -16,7 +16,7 @@ mod resources;
 /// The cgroup readers live with their capability; Docker and the fake read through them.
 pub use crate::capability::cgroup::kernel as cgroup;
 pub use container_backend::ContainerBackend;
-pub use docker::{ContainerState, Docker, DockerError, ExecOutcome, Leftovers, Network};
+pub use docker::{BackendError, ContainerState, Docker, ExecOutcome, Leftovers, Network};
 #[cfg(test)]
 pub use fake::Fake;
 pub use replay::Replay;
