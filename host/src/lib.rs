@@ -7,6 +7,7 @@
 //! [`trace`] types); everything else is internal.
 
 mod backend;
+mod capability;
 pub mod cli;
 mod confined;
 mod engine;

@@ -6,7 +6,7 @@
 //! call site reads the same whichever backend is behind it.
 
 use super::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
-use super::docker::{ContainerState, DockerError, ExecOutcome, Leftovers, Network};
+use super::docker::{BackendError, ContainerState, ExecOutcome, Leftovers, Network};
 use crate::suite::ServiceSpec;
 use std::time::Duration;
 
@@ -18,28 +18,28 @@ const WAIT_POLL: Duration = Duration::from_millis(10);
 #[async_trait::async_trait]
 pub trait ContainerBackend: Send + Sync {
     /// Whether the daemon still answers (bounded: a dead proxy may hang).
-    async fn ping(&self) -> Result<(), DockerError>;
+    async fn ping(&self) -> Result<(), BackendError>;
 
     /// The image is present locally (nothing is ever pulled).
-    async fn ensure_image(&self, image: &str) -> Result<(), DockerError>;
+    async fn ensure_image(&self, image: &str) -> Result<(), BackendError>;
 
     /// Create the scenario's own network, labelled for the run.
-    async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, DockerError>;
+    async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, BackendError>;
 
     /// Remove a network; Ok(false) when it was already gone.
-    async fn remove_network(&self, name: &str) -> Result<bool, DockerError>;
+    async fn remove_network(&self, name: &str) -> Result<bool, BackendError>;
 
     async fn network_connect(
         &self,
         network: &str,
         id: &str,
         alias: &str,
-    ) -> Result<(), DockerError>;
+    ) -> Result<(), BackendError>;
 
-    async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), DockerError>;
+    async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), BackendError>;
 
     /// Whether the container is attached to `network`.
-    async fn network_attached(&self, network: &str, id: &str) -> Result<bool, DockerError>;
+    async fn network_attached(&self, network: &str, id: &str) -> Result<bool, BackendError>;
 
     /// The container's IPv4 address on `network`; none when it is not
     /// attached (network faults address peers by it).
@@ -47,7 +47,7 @@ pub trait ContainerBackend: Send + Sync {
         &self,
         _network: &str,
         _id: &str,
-    ) -> Result<Option<String>, DockerError> {
+    ) -> Result<Option<String>, BackendError> {
         Ok(None)
     }
 
@@ -60,12 +60,12 @@ pub trait ContainerBackend: Send + Sync {
         scenario: &str,
         spec: &ServiceSpec,
         network: Option<&str>,
-    ) -> Result<String, DockerError>;
+    ) -> Result<String, BackendError>;
 
     /// The network interfaces the kernel shows in the container's network
     /// namespace, sorted (`["lo"]` for a container without a network); None
     /// when that cannot be read here (not running, a remote daemon).
-    async fn interfaces(&self, _id: &str) -> Result<Option<Vec<String>>, DockerError> {
+    async fn interfaces(&self, _id: &str) -> Result<Option<Vec<String>>, BackendError> {
         Ok(None)
     }
 
@@ -76,12 +76,16 @@ pub trait ContainerBackend: Send + Sync {
         id: &str,
         command: &str,
         timeout: Option<Duration>,
-    ) -> Result<ExecOutcome, DockerError>;
+    ) -> Result<ExecOutcome, BackendError>;
 
-    async fn inspect(&self, id: &str) -> Result<ContainerState, DockerError>;
+    async fn inspect(&self, id: &str) -> Result<ContainerState, BackendError>;
 
     /// Wait (bounded) until the container is no longer running; its last state.
-    async fn wait_stopped(&self, id: &str, bound: Duration) -> Result<ContainerState, DockerError> {
+    async fn wait_stopped(
+        &self,
+        id: &str,
+        bound: Duration,
+    ) -> Result<ContainerState, BackendError> {
         let deadline = tokio::time::Instant::now() + bound;
         loop {
             let st = self.inspect(id).await?;
@@ -93,48 +97,48 @@ pub trait ContainerBackend: Send + Sync {
     }
 
     /// Send a signal (`SIGKILL`, `SIGTERM`, ...) to the container.
-    async fn kill(&self, id: &str, signal: &str) -> Result<(), DockerError>;
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), BackendError>;
 
-    async fn pause(&self, id: &str) -> Result<(), DockerError>;
+    async fn pause(&self, id: &str) -> Result<(), BackendError>;
 
-    async fn unpause(&self, id: &str) -> Result<(), DockerError>;
+    async fn unpause(&self, id: &str) -> Result<(), BackendError>;
 
     /// Remove a container (and its anonymous volumes), killing it if needed.
     /// Ok(false) when it was already gone.
-    async fn remove(&self, id: &str) -> Result<bool, DockerError>;
+    async fn remove(&self, id: &str) -> Result<bool, BackendError>;
 
     /// A file or directory of a container (running or stopped) as a tar archive.
-    async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, DockerError>;
+    async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, BackendError>;
 
     /// What the container's main process wrote to stdout and stderr (Docker's
     /// `logs`), interleaved as Docker kept it.
-    async fn logs(&self, id: &str) -> Result<Vec<u8>, DockerError>;
+    async fn logs(&self, id: &str) -> Result<Vec<u8>, BackendError>;
 
     /// Number of processes running in a container (0 when it is not running).
-    async fn process_count(&self, id: &str) -> Result<usize, DockerError>;
+    async fn process_count(&self, id: &str) -> Result<usize, BackendError>;
 
     /// Everything still carrying all of the given `label` filters
     /// (`key=value` or `key`).
-    async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, DockerError>;
+    async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, BackendError>;
 
     /// The kernel's count of OOM kills in the container's memory cgroup, when
     /// readable: the only evidence of an OOM kill in a container that lives on.
     async fn oom_kills(&self, id: &str) -> Option<u64>;
 
     /// A reading of the container's cgroup (v1 or v2) and of its processes' fds.
-    async fn cgroup_read(&self, id: &str) -> Result<CgroupUsage, DockerError>;
+    async fn cgroup_read(&self, id: &str) -> Result<CgroupUsage, BackendError>;
 
     /// Apply the limits that are set; returns the previous value of each one
     /// set (None: there was no limit), so applying the answer restores them.
-    async fn set_limits(&self, id: &str, limits: &LiveLimits) -> Result<LiveLimits, DockerError>;
+    async fn set_limits(&self, id: &str, limits: &LiveLimits) -> Result<LiveLimits, BackendError>;
 
     /// The filesystem at `path` inside the container.
-    async fn disk_usage(&self, id: &str, path: &str) -> Result<DiskUsage, DockerError>;
+    async fn disk_usage(&self, id: &str, path: &str) -> Result<DiskUsage, BackendError>;
 
     /// Fill the filesystem at `path` inside the container with a filler file
     /// until `percent` of it is used (100: until ENOSPC); the bytes written.
-    async fn fill_disk(&self, id: &str, path: &str, percent: u8) -> Result<u64, DockerError>;
+    async fn fill_disk(&self, id: &str, path: &str, percent: u8) -> Result<u64, BackendError>;
 
     /// Remove the filler `fill_disk` left at `path`.
-    async fn unfill_disk(&self, id: &str, path: &str) -> Result<(), DockerError>;
+    async fn unfill_disk(&self, id: &str, path: &str) -> Result<(), BackendError>;
 }

@@ -3,7 +3,7 @@
 //! A run is dead when its owner process (PID + start time labels) is gone.
 //! Live runs and anything not labelled `clnrm` are never touched.
 
-use super::docker::{Docker, DockerError, Owned, ResourceKind};
+use super::docker::{BackendError, Docker, Owned, ResourceKind};
 use super::labels;
 use super::liveness;
 use super::ContainerBackend;
@@ -44,7 +44,7 @@ const SETTLE: std::time::Duration = std::time::Duration::from_millis(300);
 /// nothing: a request the dead process had already sent (a container being
 /// created when it was killed) completes inside the daemon after the owner
 /// is gone, so one listing can miss it.
-pub async fn collect(docker: &Docker) -> Result<GcReport, DockerError> {
+pub async fn collect(docker: &Docker) -> Result<GcReport, BackendError> {
     let mut report = collect_once(docker).await?;
     for _ in 0..SETTLE_PASSES {
         if report.removed() == 0 && report.errors.is_empty() {
@@ -69,7 +69,7 @@ pub async fn collect(docker: &Docker) -> Result<GcReport, DockerError> {
 
 /// One pass: containers first, then networks (Docker refuses to remove a
 /// network with endpoints), then volumes.
-async fn collect_once(docker: &Docker) -> Result<GcReport, DockerError> {
+async fn collect_once(docker: &Docker) -> Result<GcReport, BackendError> {
     let mut owned = docker.list_owned().await?;
     owned.sort_by_key(|o| o.kind);
     let mut report = GcReport::default();
@@ -110,11 +110,11 @@ async fn collect_once(docker: &Docker) -> Result<GcReport, DockerError> {
 
 /// A network's last endpoint may still be going away with its container:
 /// retry briefly before calling it an error.
-async fn remove_network_patiently(docker: &Docker, id: &str) -> Result<bool, DockerError> {
+async fn remove_network_patiently(docker: &Docker, id: &str) -> Result<bool, BackendError> {
     let mut attempt = 0;
     loop {
         match docker.remove_network(id).await {
-            Err(DockerError::Api(bollard::errors::Error::DockerResponseServerError {
+            Err(BackendError::Api(bollard::errors::Error::DockerResponseServerError {
                 status_code: 403 | 409,
                 ..
             })) if attempt < 10 => {

@@ -2,10 +2,7 @@
 //! [`ContainerBackend`]) and the kernel: network faults inside a container's
 //! own network namespace ([`netns`], [`netfault`]).
 
-pub mod cgroup;
 mod container_backend;
-pub mod dnsfault;
-mod dnswire;
 pub mod docker;
 #[cfg(test)]
 pub mod fake;
@@ -13,14 +10,13 @@ pub mod gc;
 mod isolated;
 pub mod labels;
 pub mod liveness;
-pub mod netfault;
-pub mod netns;
-mod nfqueue;
 mod replay;
 mod resources;
 
+/// The cgroup readers live with their capability; Docker and the fake read through them.
+pub use crate::capability::cgroup::kernel as cgroup;
 pub use container_backend::ContainerBackend;
-pub use docker::{ContainerState, Docker, DockerError, ExecOutcome, Leftovers, Network};
+pub use docker::{BackendError, ContainerState, Docker, ExecOutcome, Leftovers, Network};
 #[cfg(test)]
 pub use fake::Fake;
 pub use replay::Replay;

@@ -3,37 +3,37 @@
 //! one that gets here was not recorded, and there is no Docker to ask.
 
 use super::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
-use super::docker::{ContainerState, DockerError, ExecOutcome, Leftovers, Network};
+use super::docker::{BackendError, ContainerState, ExecOutcome, Leftovers, Network};
 use super::ContainerBackend;
 use crate::suite::ServiceSpec;
 use std::time::Duration;
 
-/// Answers every call with [`DockerError::Replaying`].
+/// Answers every call with [`BackendError::Replaying`].
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Replay;
 
 #[async_trait::async_trait]
 impl ContainerBackend for Replay {
-    async fn ping(&self) -> Result<(), DockerError> {
-        Err(DockerError::Replaying)
+    async fn ping(&self) -> Result<(), BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn ensure_image(&self, _: &str) -> Result<(), DockerError> {
-        Err(DockerError::Replaying)
+    async fn ensure_image(&self, _: &str) -> Result<(), BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn create_network(&self, _: &str, _: &str) -> Result<Network, DockerError> {
-        Err(DockerError::Replaying)
+    async fn create_network(&self, _: &str, _: &str) -> Result<Network, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn remove_network(&self, _: &str) -> Result<bool, DockerError> {
-        Err(DockerError::Replaying)
+    async fn remove_network(&self, _: &str) -> Result<bool, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn network_connect(&self, _: &str, _: &str, _: &str) -> Result<(), DockerError> {
-        Err(DockerError::Replaying)
+    async fn network_connect(&self, _: &str, _: &str, _: &str) -> Result<(), BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn network_disconnect(&self, _: &str, _: &str) -> Result<(), DockerError> {
-        Err(DockerError::Replaying)
+    async fn network_disconnect(&self, _: &str, _: &str) -> Result<(), BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn network_attached(&self, _: &str, _: &str) -> Result<bool, DockerError> {
-        Err(DockerError::Replaying)
+    async fn network_attached(&self, _: &str, _: &str) -> Result<bool, BackendError> {
+        Err(BackendError::Replaying)
     }
     async fn start_service(
         &self,
@@ -41,61 +41,61 @@ impl ContainerBackend for Replay {
         _: &str,
         _: &ServiceSpec,
         _: Option<&str>,
-    ) -> Result<String, DockerError> {
-        Err(DockerError::Replaying)
+    ) -> Result<String, BackendError> {
+        Err(BackendError::Replaying)
     }
     async fn exec(
         &self,
         _: &str,
         _: &str,
         _: Option<Duration>,
-    ) -> Result<ExecOutcome, DockerError> {
-        Err(DockerError::Replaying)
+    ) -> Result<ExecOutcome, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn inspect(&self, _: &str) -> Result<ContainerState, DockerError> {
-        Err(DockerError::Replaying)
+    async fn inspect(&self, _: &str) -> Result<ContainerState, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn kill(&self, _: &str, _: &str) -> Result<(), DockerError> {
-        Err(DockerError::Replaying)
+    async fn kill(&self, _: &str, _: &str) -> Result<(), BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn pause(&self, _: &str) -> Result<(), DockerError> {
-        Err(DockerError::Replaying)
+    async fn pause(&self, _: &str) -> Result<(), BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn unpause(&self, _: &str) -> Result<(), DockerError> {
-        Err(DockerError::Replaying)
+    async fn unpause(&self, _: &str) -> Result<(), BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn remove(&self, _: &str) -> Result<bool, DockerError> {
-        Err(DockerError::Replaying)
+    async fn remove(&self, _: &str) -> Result<bool, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn archive(&self, _: &str, _: &str) -> Result<Vec<u8>, DockerError> {
-        Err(DockerError::Replaying)
+    async fn archive(&self, _: &str, _: &str) -> Result<Vec<u8>, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn logs(&self, _: &str) -> Result<Vec<u8>, DockerError> {
-        Err(DockerError::Replaying)
+    async fn logs(&self, _: &str) -> Result<Vec<u8>, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn process_count(&self, _: &str) -> Result<usize, DockerError> {
-        Err(DockerError::Replaying)
+    async fn process_count(&self, _: &str) -> Result<usize, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn leftovers(&self, _: Vec<String>) -> Result<Leftovers, DockerError> {
-        Err(DockerError::Replaying)
+    async fn leftovers(&self, _: Vec<String>) -> Result<Leftovers, BackendError> {
+        Err(BackendError::Replaying)
     }
     async fn oom_kills(&self, _: &str) -> Option<u64> {
         None
     }
-    async fn cgroup_read(&self, _: &str) -> Result<CgroupUsage, DockerError> {
-        Err(DockerError::Replaying)
+    async fn cgroup_read(&self, _: &str) -> Result<CgroupUsage, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn set_limits(&self, _: &str, _: &LiveLimits) -> Result<LiveLimits, DockerError> {
-        Err(DockerError::Replaying)
+    async fn set_limits(&self, _: &str, _: &LiveLimits) -> Result<LiveLimits, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn disk_usage(&self, _: &str, _: &str) -> Result<DiskUsage, DockerError> {
-        Err(DockerError::Replaying)
+    async fn disk_usage(&self, _: &str, _: &str) -> Result<DiskUsage, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn fill_disk(&self, _: &str, _: &str, _: u8) -> Result<u64, DockerError> {
-        Err(DockerError::Replaying)
+    async fn fill_disk(&self, _: &str, _: &str, _: u8) -> Result<u64, BackendError> {
+        Err(BackendError::Replaying)
     }
-    async fn unfill_disk(&self, _: &str, _: &str) -> Result<(), DockerError> {
-        Err(DockerError::Replaying)
+    async fn unfill_disk(&self, _: &str, _: &str) -> Result<(), BackendError> {
+        Err(BackendError::Replaying)
     }
 }
 
@@ -112,7 +112,7 @@ mod tests {
             "replaying: no Docker; this call was not in the recording"
         );
         assert!(!e.is_unreachable());
-        assert!(matches!(b.inspect("c").await, Err(DockerError::Replaying)));
+        assert!(matches!(b.inspect("c").await, Err(BackendError::Replaying)));
         assert_eq!(b.oom_kills("c").await, None);
     }
 }

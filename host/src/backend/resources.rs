@@ -5,7 +5,7 @@
 //! the host through `/proc/<pid>/root` (the container's own mount namespace).
 
 use super::cgroup::{self, DiskUsage, LiveLimits};
-use super::docker::{Docker, DockerError};
+use super::docker::{BackendError, Docker};
 use bollard::models::ContainerUpdateBody;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
@@ -20,9 +20,9 @@ pub async fn set_limits(
     client: &bollard::Docker,
     id: &str,
     want: &LiveLimits,
-) -> Result<LiveLimits, DockerError> {
+) -> Result<LiveLimits, BackendError> {
     let (pid, dirs) = docker.cgroup_dirs(id).await?;
-    let now = cgroup::read_usage(&dirs, Path::new("/proc")).map_err(DockerError::Kernel)?;
+    let now = cgroup::read_usage(&dirs, Path::new("/proc")).map_err(BackendError::Kernel)?;
     // 0 stands for "no limit", so the answer passed back restores that too.
     let mut prev = LiveLimits::default();
     let mut update = ContainerUpdateBody::default();
@@ -52,11 +52,11 @@ pub async fn set_limits(
         client.update_container(id, update).await?;
     }
     if lift_memory || lift_cpu {
-        cgroup::lift(&dirs, lift_memory, lift_cpu).map_err(DockerError::Kernel)?;
+        cgroup::lift(&dirs, lift_memory, lift_cpu).map_err(BackendError::Kernel)?;
     }
     if let Some(n) = want.max_file_descriptors {
         let init = std::fs::read_to_string(format!("/proc/{pid}/limits"))
-            .map_err(|e| DockerError::Kernel(format!("read /proc/{pid}/limits: {e}")))?;
+            .map_err(|e| BackendError::Kernel(format!("read /proc/{pid}/limits: {e}")))?;
         prev.max_file_descriptors = Some(cgroup::nofile_soft(&init).unwrap_or(0));
         set_nofile(&dirs, n)?;
     }
@@ -80,13 +80,13 @@ fn memsw_mb(dirs: &cgroup::Dirs) -> Option<u64> {
 /// the cgroup. The hard limit stays: lowering it would be for good, since
 /// raising a hard limit back needs CAP_SYS_RESOURCE, which a host in a
 /// container often lacks.
-fn set_nofile(dirs: &cgroup::Dirs, n: u64) -> Result<(), DockerError> {
+fn set_nofile(dirs: &cgroup::Dirs, n: u64) -> Result<(), BackendError> {
     let procs = match dirs {
         cgroup::Dirs::V1 { memory, .. } => memory.join("cgroup.procs"),
         cgroup::Dirs::V2(d) => d.join("cgroup.procs"),
     };
     let list = std::fs::read_to_string(&procs)
-        .map_err(|e| DockerError::Kernel(format!("read {}: {e}", procs.display())))?;
+        .map_err(|e| BackendError::Kernel(format!("read {}: {e}", procs.display())))?;
     let mut set = 0;
     for pid in list
         .split_whitespace()
@@ -97,14 +97,14 @@ fn set_nofile(dirs: &cgroup::Dirs, n: u64) -> Result<(), DockerError> {
             // A process may exit between the list and the call.
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
             Err(e) => {
-                return Err(DockerError::Kernel(format!(
+                return Err(BackendError::Kernel(format!(
                     "prlimit({pid}, NOFILE, {n}): {e}"
                 )))
             }
         }
     }
     if set == 0 {
-        return Err(DockerError::Kernel(
+        return Err(BackendError::Kernel(
             "no process to set RLIMIT_NOFILE on".into(),
         ));
     }
@@ -136,10 +136,10 @@ fn prlimit_soft(pid: i32, n: u64) -> std::io::Result<()> {
 }
 
 /// `path` inside the container, seen from the host.
-async fn host_path(docker: &Docker, id: &str, path: &str) -> Result<PathBuf, DockerError> {
+async fn host_path(docker: &Docker, id: &str, path: &str) -> Result<PathBuf, BackendError> {
     let p = Path::new(path);
     if !p.is_absolute() || p.components().any(|c| matches!(c, Component::ParentDir)) {
-        return Err(DockerError::Conflict(format!(
+        return Err(BackendError::Conflict(format!(
             "`{path}`: give an absolute path without `..`"
         )));
     }
@@ -147,14 +147,14 @@ async fn host_path(docker: &Docker, id: &str, path: &str) -> Result<PathBuf, Doc
     Ok(PathBuf::from(format!("/proc/{pid}/root")).join(p.strip_prefix("/").unwrap_or(p)))
 }
 
-pub async fn disk_usage(docker: &Docker, id: &str, path: &str) -> Result<DiskUsage, DockerError> {
+pub async fn disk_usage(docker: &Docker, id: &str, path: &str) -> Result<DiskUsage, BackendError> {
     let p = host_path(docker, id, path).await?;
     statvfs(&p)
 }
 
-fn statvfs(p: &Path) -> Result<DiskUsage, DockerError> {
+fn statvfs(p: &Path) -> Result<DiskUsage, BackendError> {
     let s = nix::sys::statvfs::statvfs(p)
-        .map_err(|e| DockerError::Kernel(format!("statvfs {}: {e}", p.display())))?;
+        .map_err(|e| BackendError::Kernel(format!("statvfs {}: {e}", p.display())))?;
     let frag = s.fragment_size() as u64;
     Ok(DiskUsage {
         total_bytes: s.blocks() as u64 * frag,
@@ -167,16 +167,16 @@ pub async fn fill_disk(
     id: &str,
     path: &str,
     percent: u8,
-) -> Result<u64, DockerError> {
+) -> Result<u64, BackendError> {
     let dir = host_path(docker, id, path).await?;
     tokio::task::spawn_blocking(move || fill(&dir, percent))
         .await
-        .map_err(|e| DockerError::Kernel(format!("filler: {e}")))?
+        .map_err(|e| BackendError::Kernel(format!("filler: {e}")))?
 }
 
 /// Write zeros to `dir/FILLER` until `percent` of the filesystem is used or
 /// the kernel says ENOSPC (which is the point at 100).
-fn fill(dir: &Path, percent: u8) -> Result<u64, DockerError> {
+fn fill(dir: &Path, percent: u8) -> Result<u64, BackendError> {
     let d = statvfs(dir)?;
     let target_used = d.total_bytes * u64::from(percent.min(100)) / 100;
     let mut used = d.total_bytes - d.free_bytes;
@@ -185,7 +185,7 @@ fn fill(dir: &Path, percent: u8) -> Result<u64, DockerError> {
         .create(true)
         .append(true)
         .open(&file)
-        .map_err(|e| DockerError::Kernel(format!("create {}: {e}", file.display())))?;
+        .map_err(|e| BackendError::Kernel(format!("create {}: {e}", file.display())))?;
     let chunk = vec![0u8; 64 * 1024];
     let mut written = 0u64;
     while percent >= 100 || used < target_used {
@@ -202,7 +202,7 @@ fn fill(dir: &Path, percent: u8) -> Result<u64, DockerError> {
             }
             Err(e) if e.raw_os_error() == Some(libc::ENOSPC) => break,
             Err(e) => {
-                return Err(DockerError::Kernel(format!(
+                return Err(BackendError::Kernel(format!(
                     "write {}: {e}",
                     file.display()
                 )))
@@ -214,12 +214,12 @@ fn fill(dir: &Path, percent: u8) -> Result<u64, DockerError> {
     Ok(written)
 }
 
-pub async fn unfill_disk(docker: &Docker, id: &str, path: &str) -> Result<(), DockerError> {
+pub async fn unfill_disk(docker: &Docker, id: &str, path: &str) -> Result<(), BackendError> {
     let file = host_path(docker, id, path).await?.join(FILLER);
     match std::fs::remove_file(&file) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(DockerError::Kernel(format!(
+        Err(e) => Err(BackendError::Kernel(format!(
             "remove {}: {e}",
             file.display()
         ))),

@@ -4,7 +4,7 @@
 //! step's container (hard: SIGKILL; graceful: SIGTERM, `grace_period_ms`,
 //! then SIGKILL) and is observed: the span says which signal stopped it.
 
-use crate::backend::{ContainerBackend, ContainerState, DockerError, ExecOutcome};
+use crate::backend::{BackendError, ContainerBackend, ContainerState, ExecOutcome};
 use crate::suite::TimeoutStrategy;
 use crate::trace::{SpanId, Trace};
 use std::time::Duration;
@@ -20,7 +20,7 @@ pub enum Ended {
     /// The command ended on its own (or its container died under it) before
     /// the bound took effect. `tie`: the bound's timer fired too, but the
     /// container had already stopped, so there was nothing left to enforce.
-    Command(Result<ExecOutcome, DockerError>, bool),
+    Command(Result<ExecOutcome, BackendError>, bool),
     /// The bound fired while the command's container was still running:
     /// the step timed out and must be enforced. Carries what the command
     /// printed until then (a timed-out step's output is kept in its report).

@@ -3,17 +3,18 @@
 //! them by name, grants each only the capabilities it declares, and runs each
 //! call under a wall-clock deadline and a memory cap.
 
-mod bindings;
+pub(crate) mod bindings;
 mod cache;
 mod call;
 mod compat;
 pub mod compose;
 mod compose_check;
-mod host;
+pub(crate) mod host;
 pub mod journal;
+mod plugin;
 mod registry;
 mod sandbox;
-mod scenario;
+pub(crate) mod scenario;
 pub mod schedule;
 mod validator_trace;
 

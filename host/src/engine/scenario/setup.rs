@@ -112,7 +112,7 @@ enum StartError {
     #[error("has network interfaces {0} although the scenario has no network")]
     NotIsolated(String),
     #[error("did not start: {0}")]
-    Docker(crate::backend::DockerError),
+    Docker(crate::backend::BackendError),
 }
 
 type StartResult = (String, Result<String, StartError>);

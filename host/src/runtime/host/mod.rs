@@ -15,17 +15,7 @@
 //! One `PluginState` per call (a fresh store), holding the plugin's granted
 //! capabilities, its random stream, and the scenario it acts on.
 
-mod cgroup;
-mod clock;
-mod compose;
-mod container;
 mod convert;
-mod log;
-mod net;
-mod resource;
-mod rng;
-mod scenario;
-mod spans;
 mod v0_2;
 
 use super::bindings::chaos::clnrm::chaos::types;
@@ -40,7 +30,8 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 
 /// What a network call answers in a scenario without a network of its own.
-const NO_NETWORK: &str = "this scenario has no network of its own (one service, and no plugin of \
+pub(crate) const NO_NETWORK: &str =
+    "this scenario has no network of its own (one service, and no plugin of \
 its faults declares `net`): set network = \"own\" on the scenario, or declare `net` in the plugin";
 use wasmtime::format_err as anyhow;
 use wasmtime::StoreLimits;
@@ -144,7 +135,7 @@ impl Grants {
 /// its calls where it implements them. The strings are a wire format: they
 /// never change.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HostCall(&'static str);
+pub struct HostCall(pub(crate) &'static str);
 
 impl HostCall {
     pub const fn as_str(self) -> &'static str {
@@ -153,29 +144,29 @@ impl HostCall {
 }
 
 pub struct PluginState {
-    pub(in crate::runtime) wasi: WasiCtx,
-    pub(in crate::runtime) table: ResourceTable,
-    pub(in crate::runtime) limits: StoreLimits,
-    pub(in crate::runtime) plugin: String,
-    pub(in crate::runtime) grants: Grants,
-    pub(in crate::runtime) rng: rand_chacha::ChaCha20Rng,
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) limits: StoreLimits,
+    pub(crate) plugin: String,
+    pub(crate) grants: Grants,
+    pub(crate) rng: rand_chacha::ChaCha20Rng,
     /// The seed of `rng`: composed faults derive theirs from it.
-    pub(in crate::runtime) stream_seed: [u8; 32],
+    pub(crate) stream_seed: [u8; 32],
     /// Faults this call composed so far (numbers their streams).
-    pub(in crate::runtime) composed: u64,
+    pub(crate) composed: u64,
     /// 0 for an injection; n for a fault composed n levels down.
-    pub(in crate::runtime) depth: u32,
-    pub(in crate::runtime) scenario: Option<Arc<ScenarioCtx>>,
+    pub(crate) depth: u32,
+    pub(crate) scenario: Option<Arc<ScenarioCtx>>,
     /// Spans this call opened, so the host can close them if the plugin dies.
-    pub(in crate::runtime) opened: Vec<SpanId>,
+    pub(crate) opened: Vec<SpanId>,
     /// Live, recording, or replaying host calls.
-    pub(in crate::runtime) journal: Journal,
+    pub(crate) journal: Journal,
     /// The plugin's stderr (kept in memory for trap messages).
-    pub(in crate::runtime) stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
+    pub(crate) stderr: wasmtime_wasi::p2::pipe::MemoryOutputPipe,
     /// Settled at the first journaled host call (see `runtime::schedule`).
-    pub(in crate::runtime) ready: Option<crate::runtime::schedule::Ready>,
+    pub(crate) ready: Option<crate::runtime::schedule::Ready>,
     /// Validators: the resource of the run being judged (`trace-resource`, 0.3.2).
-    pub(in crate::runtime) resource: Vec<types::Attribute>,
+    pub(crate) resource: Vec<types::Attribute>,
 }
 
 impl WasiView for PluginState {
@@ -191,7 +182,7 @@ impl types::Host for PluginState {}
 
 impl PluginState {
     /// Trap unless the plugin declared `cap`: each host module checks its own.
-    fn require(&self, cap: Capability) -> wasmtime::Result<()> {
+    pub(crate) fn require(&self, cap: Capability) -> wasmtime::Result<()> {
         if !self.grants.has(cap) {
             return Err(anyhow!(
                 "plugin `{}` called clnrm:chaos/{cap} without declaring the \"{cap}\" capability",
@@ -201,7 +192,7 @@ impl PluginState {
         Ok(())
     }
 
-    fn scenario(&self) -> wasmtime::Result<&Arc<ScenarioCtx>> {
+    pub(crate) fn scenario(&self) -> wasmtime::Result<&Arc<ScenarioCtx>> {
         self.scenario.as_ref().ok_or_else(|| {
             anyhow!(
                 "plugin `{}` called a scenario interface outside a scenario",
@@ -210,7 +201,7 @@ impl PluginState {
         })
     }
 
-    fn span(&self, handle: u64) -> wasmtime::Result<(&Trace, SpanId)> {
+    pub(crate) fn span(&self, handle: u64) -> wasmtime::Result<(&Trace, SpanId)> {
         let trace = &self.scenario()?.trace;
         let id = SpanId(
             u32::try_from(handle).map_err(|_| anyhow!("span handle {handle} out of range"))?,
@@ -225,7 +216,7 @@ impl PluginState {
     }
 
     /// Close, with an error, every span this call opened and left open.
-    pub(in crate::runtime) fn close_open_spans(&self, why: &str) {
+    pub(crate) fn close_open_spans(&self, why: &str) {
         if let Some(ctx) = &self.scenario {
             for id in &self.opened {
                 ctx.trace.end(*id, SpanStatus::Error, Some(why.to_string()));
@@ -234,7 +225,7 @@ impl PluginState {
     }
 
     /// The plugin is under way: the steps need not wait for it any more.
-    fn settle(&mut self) {
+    pub(crate) fn settle(&mut self) {
         if let Some(r) = self.ready.take() {
             r.settle();
         }
@@ -244,7 +235,7 @@ impl PluginState {
     /// replay, the recorded result; otherwise `live` runs (it gets the state
     /// only to build its future, which owns what it uses, so the store is not
     /// held across awaits) and its result is recorded.
-    async fn answered<T, F, Fut>(
+    pub(crate) async fn answered<T, F, Fut>(
         &mut self,
         call: HostCall,
         args: Value,
@@ -267,7 +258,12 @@ impl PluginState {
     /// A call every mode runs (rng, spans): in replay the call is checked
     /// against the recording first, and its result after. `run` gets the
     /// recorded result, if any (a replayed span goes back into its slot).
-    fn executed<T, F>(&mut self, call: HostCall, args: Value, run: F) -> wasmtime::Result<T>
+    pub(crate) fn executed<T, F>(
+        &mut self,
+        call: HostCall,
+        args: Value,
+        run: F,
+    ) -> wasmtime::Result<T>
     where
         T: Serialize,
         F: FnOnce(&mut Self, Option<&Value>) -> wasmtime::Result<T>,

@@ -126,11 +126,11 @@ impl Registry {
     ) -> Result<Result<(), ConfigError>, crate::runtime::PluginError> {
         match &plugin.pre {
             Pre::Chaos(pre) => {
-                super::call::check_chaos(&self.engine, pre, &plugin.info.name, handle, config_json)
+                super::wasm::check_chaos(&self.engine, pre, &plugin.info.name, handle, config_json)
                     .await
             }
             Pre::Validator(pre) => {
-                super::call::check_validator(
+                super::wasm::check_validator(
                     &self.engine,
                     pre,
                     &plugin.info.name,

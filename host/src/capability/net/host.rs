@@ -5,11 +5,11 @@
 //! the recording in replay: a replayed network run needs neither Docker nor
 //! root.
 
-use super::{Capability, HostCall, PluginState, NO_NETWORK};
-use crate::backend::dnsfault;
-use crate::backend::netfault::{self, Fault, ProbeOutcome};
-use crate::backend::netns::Netns;
+use super::dnsfault;
+use super::netfault::{self, Fault, ProbeOutcome};
+use super::netns::Netns;
 use crate::runtime::bindings::chaos::clnrm::chaos::net;
+use crate::runtime::host::{Capability, HostCall, PluginState, NO_NETWORK};
 use crate::runtime::scenario::{FaultKind, ScenarioCtx};
 use serde_json::json;
 use std::net::Ipv4Addr;

@@ -3,8 +3,8 @@
 //! (`hold-first-step`, a slow start: needs [`Capability::Scenario`]). Replay
 //! answers both from the recording (the engine's steps are not re-run).
 
-use super::{Capability, HostCall, PluginState};
 use crate::runtime::bindings::chaos::clnrm::chaos::scenario;
+use crate::runtime::host::{Capability, HostCall, PluginState};
 use serde_json::json;
 use std::sync::atomic::Ordering;
 use std::time::Duration;

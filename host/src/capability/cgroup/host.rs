@@ -3,10 +3,10 @@
 //! Every call is answered from the recording in replay (readings are host
 //! effects: replay has no kernel to ask).
 
-use super::{Capability, HostCall, PluginState};
 use crate::backend::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
-use crate::backend::{ContainerBackend, DockerError};
+use crate::backend::{BackendError, ContainerBackend};
 use crate::runtime::bindings::chaos::clnrm::chaos::cgroup;
+use crate::runtime::host::{Capability, HostCall, PluginState};
 use serde_json::json;
 use std::future::Future;
 use std::sync::Arc;
@@ -33,7 +33,7 @@ async fn on_container<T, F, Fut>(
 ) -> wasmtime::Result<Result<T, String>>
 where
     F: FnOnce(Arc<dyn ContainerBackend>, String) -> Fut,
-    Fut: Future<Output = Result<T, DockerError>>,
+    Fut: Future<Output = Result<T, BackendError>>,
 {
     Ok(match target? {
         Ok((backend, id)) => op(backend, id).await.map_err(|e| e.to_string()),

@@ -1,8 +1,8 @@
 //! `clnrm:chaos/clock`: the run's clock. Always granted. Replay answers both
 //! calls from the recording (a recording replays without real sleeps).
 
-use super::{HostCall, PluginState};
 use crate::runtime::bindings::chaos::clnrm::chaos::clock;
+use crate::runtime::host::{HostCall, PluginState};
 use serde_json::json;
 use std::time::Duration;
 

@@ -531,7 +531,7 @@ mod tests {
     /// in a namespace of the test's own (loopback as the "peer").
     #[tokio::test]
     async fn each_fault_is_applied_probed_and_healed_inside_a_namespace() {
-        use crate::backend::netns::tests::{root, TestNs};
+        use crate::capability::net::netns::tests::{root, TestNs};
         if !root() {
             return;
         }

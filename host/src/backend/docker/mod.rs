@@ -33,7 +33,7 @@ const KEEP_ALIVE: [&str; 3] = [
 ];
 
 #[derive(Debug, Error)]
-pub enum DockerError {
+pub enum BackendError {
     #[error("Docker is unreachable ({0}); is the daemon running and DOCKER_HOST right?")]
     Unreachable(String),
     #[error("image `{0}` is not present locally and no registry is reachable; build it first (`cargo xtask setup` builds clnrm-base:latest)")]
@@ -54,12 +54,12 @@ pub enum DockerError {
     Kernel(String),
 }
 
-impl DockerError {
+impl BackendError {
     /// True when the daemon itself is gone (as opposed to one call failing).
     pub fn is_unreachable(&self) -> bool {
         match self {
-            DockerError::Unreachable(_) => true,
-            DockerError::Api(e) => matches!(
+            BackendError::Unreachable(_) => true,
+            BackendError::Api(e) => matches!(
                 e,
                 bollard::errors::Error::IOError { .. }
                     | bollard::errors::Error::HyperResponseError { .. }
@@ -123,17 +123,17 @@ pub struct Docker {
 impl Docker {
     /// Connect (DOCKER_HOST or the local socket), check the daemon answers,
     /// and agree on an API version it speaks.
-    pub async fn connect() -> Result<Self, DockerError> {
+    pub async fn connect() -> Result<Self, BackendError> {
         let client = bollard::Docker::connect_with_defaults()
-            .map_err(|e| DockerError::Unreachable(e.to_string()))?;
+            .map_err(|e| BackendError::Unreachable(e.to_string()))?;
         let client = tokio::time::timeout(Duration::from_secs(10), client.negotiate_version())
             .await
-            .map_err(|_| DockerError::Unreachable("no answer in 10 s".into()))?
-            .map_err(|e| DockerError::Unreachable(e.to_string()))?;
+            .map_err(|_| BackendError::Unreachable("no answer in 10 s".into()))?
+            .map_err(|e| BackendError::Unreachable(e.to_string()))?;
         client
             .ping()
             .await
-            .map_err(|e| DockerError::Unreachable(e.to_string()))?;
+            .map_err(|e| BackendError::Unreachable(e.to_string()))?;
         Ok(Docker {
             client,
             hosts_file: super::isolated::hosts_file(),
@@ -144,27 +144,27 @@ impl Docker {
 #[async_trait::async_trait]
 impl ContainerBackend for Docker {
     /// Whether the daemon still answers (bounded: a dead proxy may hang).
-    async fn ping(&self) -> Result<(), DockerError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         match tokio::time::timeout(Duration::from_secs(5), self.client.ping()).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(DockerError::Unreachable(e.to_string())),
-            Err(_) => Err(DockerError::Unreachable("no answer to ping in 5 s".into())),
+            Ok(Err(e)) => Err(BackendError::Unreachable(e.to_string())),
+            Err(_) => Err(BackendError::Unreachable("no answer to ping in 5 s".into())),
         }
     }
 
-    async fn ensure_image(&self, image: &str) -> Result<(), DockerError> {
+    async fn ensure_image(&self, image: &str) -> Result<(), BackendError> {
         match self.client.inspect_image(image).await {
             Ok(_) => Ok(()),
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
-            }) => Err(DockerError::ImageMissing(image.to_string())),
+            }) => Err(BackendError::ImageMissing(image.to_string())),
             Err(e) => Err(e.into()),
         }
     }
 
     /// Create the scenario's own bridge network, labelled for the run; its
     /// services find each other there by service id.
-    async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, DockerError> {
+    async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, BackendError> {
         let name = network_name(run_id, scenario);
         let mut lbl = labels::for_run(run_id);
         lbl.insert(labels::SCENARIO.to_string(), scenario.to_string());
@@ -182,7 +182,7 @@ impl ContainerBackend for Docker {
     }
 
     /// Remove a network; Ok(false) when it was already gone.
-    async fn remove_network(&self, name: &str) -> Result<bool, DockerError> {
+    async fn remove_network(&self, name: &str) -> Result<bool, BackendError> {
         match self.client.remove_network(name).await {
             Ok(()) => Ok(true),
             Err(bollard::errors::Error::DockerResponseServerError {
@@ -192,7 +192,7 @@ impl ContainerBackend for Docker {
         }
     }
 
-    async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), DockerError> {
+    async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), BackendError> {
         let req = NetworkDisconnectRequest {
             container: Some(id.to_string()),
             force: Some(true),
@@ -205,7 +205,7 @@ impl ContainerBackend for Docker {
         network: &str,
         id: &str,
         alias: &str,
-    ) -> Result<(), DockerError> {
+    ) -> Result<(), BackendError> {
         let req = NetworkConnectRequest {
             container: Some(id.to_string()),
             endpoint_config: Some(EndpointSettings {
@@ -217,7 +217,7 @@ impl ContainerBackend for Docker {
     }
 
     /// Whether Docker lists the container as attached to `network`.
-    async fn network_attached(&self, network: &str, id: &str) -> Result<bool, DockerError> {
+    async fn network_attached(&self, network: &str, id: &str) -> Result<bool, BackendError> {
         let info = self
             .client
             .inspect_container(
@@ -235,7 +235,7 @@ impl ContainerBackend for Docker {
         &self,
         network: &str,
         id: &str,
-    ) -> Result<Option<String>, DockerError> {
+    ) -> Result<Option<String>, BackendError> {
         let info = self
             .client
             .inspect_container(
@@ -251,16 +251,16 @@ impl ContainerBackend for Docker {
             .filter(|a| !a.is_empty()))
     }
 
-    async fn pause(&self, id: &str) -> Result<(), DockerError> {
+    async fn pause(&self, id: &str) -> Result<(), BackendError> {
         Ok(self.client.pause_container(id).await?)
     }
 
-    async fn unpause(&self, id: &str) -> Result<(), DockerError> {
+    async fn unpause(&self, id: &str) -> Result<(), BackendError> {
         Ok(self.client.unpause_container(id).await?)
     }
 
     /// A file or directory of a container (running or stopped) as a tar archive.
-    async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, DockerError> {
+    async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, BackendError> {
         let opts = bollard::query_parameters::DownloadFromContainerOptionsBuilder::default()
             .path(path)
             .build();
@@ -272,7 +272,7 @@ impl ContainerBackend for Docker {
         Ok(out)
     }
 
-    async fn logs(&self, id: &str) -> Result<Vec<u8>, DockerError> {
+    async fn logs(&self, id: &str) -> Result<Vec<u8>, BackendError> {
         let opts = bollard::query_parameters::LogsOptionsBuilder::default()
             .stdout(true)
             .stderr(true)
@@ -286,7 +286,7 @@ impl ContainerBackend for Docker {
     }
 
     /// Number of processes running in a container (0 when it is not running).
-    async fn process_count(&self, id: &str) -> Result<usize, DockerError> {
+    async fn process_count(&self, id: &str) -> Result<usize, BackendError> {
         match self
             .client
             .top_processes(id, None::<bollard::query_parameters::TopOptions>)
@@ -310,7 +310,7 @@ impl ContainerBackend for Docker {
         scenario: &str,
         spec: &ServiceSpec,
         network: Option<&str>,
-    ) -> Result<String, DockerError> {
+    ) -> Result<String, BackendError> {
         let cmd: Vec<String> = if spec.args.is_empty() {
             KEEP_ALIVE.iter().map(|s| s.to_string()).collect()
         } else {
@@ -385,7 +385,7 @@ impl ContainerBackend for Docker {
                 status_code: 404,
                 message,
             }) if message.contains("image") => {
-                return Err(DockerError::ImageMissing(spec.image.clone()))
+                return Err(BackendError::ImageMissing(spec.image.clone()))
             }
             Err(e) => return Err(e.into()),
         };
@@ -412,7 +412,7 @@ impl ContainerBackend for Docker {
         id: &str,
         command: &str,
         timeout: Option<Duration>,
-    ) -> Result<ExecOutcome, DockerError> {
+    ) -> Result<ExecOutcome, BackendError> {
         let exec = self
             .client
             .create_exec(
@@ -451,7 +451,7 @@ impl ContainerBackend for Docker {
         Ok(out)
     }
 
-    async fn inspect(&self, id: &str) -> Result<ContainerState, DockerError> {
+    async fn inspect(&self, id: &str) -> Result<ContainerState, BackendError> {
         let info = self
             .client
             .inspect_container(
@@ -472,7 +472,7 @@ impl ContainerBackend for Docker {
         })
     }
 
-    async fn kill(&self, id: &str, signal: &str) -> Result<(), DockerError> {
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), BackendError> {
         let opts = KillContainerOptionsBuilder::default()
             .signal(signal)
             .build();
@@ -481,7 +481,7 @@ impl ContainerBackend for Docker {
 
     /// Remove a container (and its anonymous volumes), killing it if needed.
     /// Ok(false) when it was already gone.
-    async fn remove(&self, id: &str) -> Result<bool, DockerError> {
+    async fn remove(&self, id: &str) -> Result<bool, BackendError> {
         let opts = RemoveContainerOptionsBuilder::default()
             .force(true)
             .v(true)
@@ -501,7 +501,7 @@ impl ContainerBackend for Docker {
     }
 
     /// Everything still carrying all of the given `label` filters.
-    async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, DockerError> {
+    async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, BackendError> {
         let filters = HashMap::from([("label".to_string(), label_filters)]);
         // Three independent questions: asked at once.
         let (containers, networks, volumes) = tokio::try_join!(
@@ -535,7 +535,7 @@ impl ContainerBackend for Docker {
     }
 
     /// From the kernel: `/proc/<pid>/net/dev` of the container's init.
-    async fn interfaces(&self, id: &str) -> Result<Option<Vec<String>>, DockerError> {
+    async fn interfaces(&self, id: &str) -> Result<Option<Vec<String>>, BackendError> {
         let Some(pid) = self.inspect(id).await?.pid else {
             return Ok(None);
         };
@@ -551,38 +551,38 @@ impl ContainerBackend for Docker {
         super::cgroup::oom_kills(pid)
     }
 
-    async fn cgroup_read(&self, id: &str) -> Result<CgroupUsage, DockerError> {
+    async fn cgroup_read(&self, id: &str) -> Result<CgroupUsage, BackendError> {
         let dirs = self.cgroup_dirs(id).await?.1;
-        cgroup::read_usage(&dirs, Path::new("/proc")).map_err(DockerError::Kernel)
+        cgroup::read_usage(&dirs, Path::new("/proc")).map_err(BackendError::Kernel)
     }
 
-    async fn set_limits(&self, id: &str, limits: &LiveLimits) -> Result<LiveLimits, DockerError> {
+    async fn set_limits(&self, id: &str, limits: &LiveLimits) -> Result<LiveLimits, BackendError> {
         super::resources::set_limits(self, &self.client, id, limits).await
     }
 
-    async fn disk_usage(&self, id: &str, path: &str) -> Result<DiskUsage, DockerError> {
+    async fn disk_usage(&self, id: &str, path: &str) -> Result<DiskUsage, BackendError> {
         super::resources::disk_usage(self, id, path).await
     }
 
-    async fn fill_disk(&self, id: &str, path: &str, percent: u8) -> Result<u64, DockerError> {
+    async fn fill_disk(&self, id: &str, path: &str, percent: u8) -> Result<u64, BackendError> {
         super::resources::fill_disk(self, id, path, percent).await
     }
 
-    async fn unfill_disk(&self, id: &str, path: &str) -> Result<(), DockerError> {
+    async fn unfill_disk(&self, id: &str, path: &str) -> Result<(), BackendError> {
         super::resources::unfill_disk(self, id, path).await
     }
 }
 
 impl Docker {
     /// The init process of a running container and its cgroup directories.
-    pub(super) async fn cgroup_dirs(&self, id: &str) -> Result<(u32, cgroup::Dirs), DockerError> {
+    pub(super) async fn cgroup_dirs(&self, id: &str) -> Result<(u32, cgroup::Dirs), BackendError> {
         let pid = self
             .inspect(id)
             .await?
             .pid
-            .ok_or_else(|| DockerError::Conflict(format!("container {id} is not running")))?;
+            .ok_or_else(|| BackendError::Conflict(format!("container {id} is not running")))?;
         let dirs = cgroup::dirs(pid)
-            .ok_or_else(|| DockerError::Kernel(format!("no cgroup found for pid {pid}")))?;
+            .ok_or_else(|| BackendError::Kernel(format!("no cgroup found for pid {pid}")))?;
         Ok((pid, dirs))
     }
 }
@@ -626,7 +626,7 @@ pub enum ResourceKind {
 
 impl Docker {
     /// Every container, network and volume labelled `clnrm` (any run).
-    pub async fn list_owned(&self) -> Result<Vec<Owned>, DockerError> {
+    pub async fn list_owned(&self) -> Result<Vec<Owned>, BackendError> {
         let filters = HashMap::from([("label".to_string(), vec![labels::RUN.to_string()])]);
         let mut out = Vec::new();
         for c in self
@@ -680,7 +680,7 @@ impl Docker {
         Ok(out)
     }
 
-    pub async fn remove_volume(&self, name: &str) -> Result<bool, DockerError> {
+    pub async fn remove_volume(&self, name: &str) -> Result<bool, BackendError> {
         match self
             .client
             .remove_volume(name, None::<bollard::query_parameters::RemoveVolumeOptions>)

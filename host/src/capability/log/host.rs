@@ -1,8 +1,8 @@
 //! `clnrm:chaos/log`: the plugin's messages to the host's log (`clnrm -v`).
 //! Always granted, never journaled.
 
-use super::PluginState;
 use crate::runtime::bindings::chaos::clnrm::chaos::log;
+use crate::runtime::host::PluginState;
 
 impl log::Host for PluginState {
     async fn log(&mut self, level: log::Level, message: String) -> wasmtime::Result<()> {

@@ -2,11 +2,11 @@
 //! granted. Executed in every mode (a replayed plugin rebuilds its own
 //! spans); in replay their arguments and results are checked as well.
 
-use super::{HostCall, PluginState};
 use crate::runtime::bindings::chaos::clnrm::chaos::{spans, types};
 use crate::runtime::bindings::{
     AttrValue as WitAttr, SpanKind as WitKind, SpanStatus as WitStatus,
 };
+use crate::runtime::host::{HostCall, PluginState};
 use crate::trace::{AttrValue, SpanId};
 use serde_json::json;
 

@@ -412,7 +412,7 @@ mod tests {
     /// restores, and nothing of ours is left.
     #[tokio::test]
     async fn queries_to_a_resolver_elsewhere_fail_in_each_mode_and_heal() {
-        use crate::backend::netns::tests::{root, TestNs};
+        use crate::capability::net::netns::tests::{root, TestNs};
         if !root() {
             return;
         }

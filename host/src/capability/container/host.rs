@@ -2,9 +2,9 @@
 //! service id. Needs [`Capability::Container`]. Every call is answered from
 //! the recording in replay.
 
-use super::{Capability, HostCall, PluginState, NO_NETWORK};
-use crate::backend::{ContainerBackend, DockerError, Network};
+use crate::backend::{BackendError, ContainerBackend, Network};
 use crate::runtime::bindings::chaos::clnrm::chaos::container;
+use crate::runtime::host::{Capability, HostCall, PluginState, NO_NETWORK};
 use crate::runtime::scenario::{FaultKind, ScenarioCtx};
 use serde_json::json;
 use std::future::Future;
@@ -29,7 +29,7 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 type Target = Result<(Arc<ScenarioCtx>, String), String>;
 
 impl PluginState {
-    pub(super) fn container_of(&self, service: &str) -> wasmtime::Result<Target> {
+    pub(crate) fn container_of(&self, service: &str) -> wasmtime::Result<Target> {
         let ctx = self.scenario()?.clone();
         Ok(match ctx.containers.get(service) {
             Some(id) => Ok((ctx.clone(), id.clone())),
@@ -61,7 +61,7 @@ where
         Arc<dyn ContainerBackend>,
         String,
         Option<Network>,
-    ) -> BoxFuture<Result<T, DockerError>>,
+    ) -> BoxFuture<Result<T, BackendError>>,
 {
     let (ctx, id) = match target? {
         Ok(v) => v,
@@ -239,12 +239,12 @@ mod tests {
             move |_: Arc<dyn ContainerBackend>,
                   _: String,
                   _: Option<Network>|
-                  -> BoxFuture<Result<(), DockerError>> {
+                  -> BoxFuture<Result<(), BackendError>> {
                 Box::pin(async move {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     match ok {
                         true => Ok(()),
-                        false => Err(DockerError::Conflict("refused".into())),
+                        false => Err(BackendError::Conflict("refused".into())),
                     }
                 })
             }

@@ -1,8 +1,8 @@
 //! `clnrm:chaos/rng`: the plugin instance's seeded random stream. Always
 //! granted. Replay draws again and compares (a changed seed shows up).
 
-use super::{HostCall, PluginState};
 use crate::runtime::bindings::chaos::clnrm::chaos::rng;
+use crate::runtime::host::{HostCall, PluginState};
 use rand_core::Rng;
 use serde_json::json;
 

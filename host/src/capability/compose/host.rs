@@ -4,9 +4,9 @@
 //! again on its share of the recording (its spans come back into their slots,
 //! its Docker calls are answered), and the answers are compared.
 
-use super::{Capability, HostCall, PluginState};
 use crate::runtime::bindings::chaos::clnrm::chaos::compose;
 use crate::runtime::compose::{nested_seed, ComposedOutcome, Composer};
+use crate::runtime::host::{Capability, HostCall, PluginState};
 use futures_util::future::join_all;
 use serde_json::json;
 use std::sync::Arc;

@@ -9,7 +9,7 @@
 
 use super::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
 use super::docker::{
-    container_name, network_name, ContainerState, DockerError, ExecOutcome, Leftovers, Network,
+    container_name, network_name, BackendError, ContainerState, ExecOutcome, Leftovers, Network,
 };
 use super::{labels, ContainerBackend};
 use crate::suite::ServiceSpec;
@@ -143,10 +143,10 @@ struct State {
 }
 
 impl State {
-    fn container(&mut self, id: &str) -> Result<&mut Container, DockerError> {
+    fn container(&mut self, id: &str) -> Result<&mut Container, BackendError> {
         self.containers
             .get_mut(id)
-            .ok_or_else(|| DockerError::NotFound(id.to_string()))
+            .ok_or_else(|| BackendError::NotFound(id.to_string()))
     }
 
     fn network_id(&self, id_or_name: &str) -> Option<String> {
@@ -265,9 +265,11 @@ impl Fake {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn reachable(&self) -> Result<(), DockerError> {
+    fn reachable(&self) -> Result<(), BackendError> {
         if self.unreachable.load(Ordering::SeqCst) {
-            Err(DockerError::Unreachable("the fake daemon went away".into()))
+            Err(BackendError::Unreachable(
+                "the fake daemon went away".into(),
+            ))
         } else {
             Ok(())
         }
@@ -316,24 +318,24 @@ fn matches(labels: &HashMap<String, String>, filters: &[String]) -> bool {
 
 #[async_trait::async_trait]
 impl ContainerBackend for Fake {
-    async fn ping(&self) -> Result<(), DockerError> {
+    async fn ping(&self) -> Result<(), BackendError> {
         self.reachable()
     }
 
-    async fn ensure_image(&self, image: &str) -> Result<(), DockerError> {
+    async fn ensure_image(&self, image: &str) -> Result<(), BackendError> {
         self.reachable()?;
         if self.lock().missing_images.contains(image) {
-            return Err(DockerError::ImageMissing(image.to_string()));
+            return Err(BackendError::ImageMissing(image.to_string()));
         }
         Ok(())
     }
 
-    async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, DockerError> {
+    async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let name = network_name(run_id, scenario);
         if st.network_id(&name).is_some() {
-            return Err(DockerError::Conflict(format!("network {name} exists")));
+            return Err(BackendError::Conflict(format!("network {name} exists")));
         }
         let id = st.new_id();
         let mut lbl = labels::for_run(run_id);
@@ -350,14 +352,14 @@ impl ContainerBackend for Fake {
         Ok(Network { id, name })
     }
 
-    async fn remove_network(&self, name: &str) -> Result<bool, DockerError> {
+    async fn remove_network(&self, name: &str) -> Result<bool, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let Some(id) = st.network_id(name) else {
             return Ok(false);
         };
         if st.containers.values().any(|c| c.networks.contains(&id)) {
-            return Err(DockerError::Conflict(format!(
+            return Err(BackendError::Conflict(format!(
                 "network {name} has active endpoints"
             )));
         }
@@ -371,15 +373,15 @@ impl ContainerBackend for Fake {
         network: &str,
         id: &str,
         _alias: &str,
-    ) -> Result<(), DockerError> {
+    ) -> Result<(), BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let net = st
             .network_id(network)
-            .ok_or_else(|| DockerError::NotFound(network.to_string()))?;
+            .ok_or_else(|| BackendError::NotFound(network.to_string()))?;
         let c = st.container(id)?;
         if !c.networks.insert(net) {
-            return Err(DockerError::Conflict(format!(
+            return Err(BackendError::Conflict(format!(
                 "{id} is already attached to {network}"
             )));
         }
@@ -388,15 +390,15 @@ impl ContainerBackend for Fake {
         Ok(())
     }
 
-    async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), DockerError> {
+    async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let net = st
             .network_id(network)
-            .ok_or_else(|| DockerError::NotFound(network.to_string()))?;
+            .ok_or_else(|| BackendError::NotFound(network.to_string()))?;
         let c = st.container(id)?;
         if !c.networks.remove(&net) {
-            return Err(DockerError::Conflict(format!(
+            return Err(BackendError::Conflict(format!(
                 "{id} is not attached to {network}"
             )));
         }
@@ -405,7 +407,7 @@ impl ContainerBackend for Fake {
         Ok(())
     }
 
-    async fn network_attached(&self, network: &str, id: &str) -> Result<bool, DockerError> {
+    async fn network_attached(&self, network: &str, id: &str) -> Result<bool, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let net = st.network_id(network);
@@ -419,19 +421,19 @@ impl ContainerBackend for Fake {
         scenario: &str,
         spec: &ServiceSpec,
         network: Option<&str>,
-    ) -> Result<String, DockerError> {
+    ) -> Result<String, BackendError> {
         self.ensure_image(&spec.image).await?;
         let mut st = self.lock();
         let net = match network {
             Some(n) => Some(
                 st.network_id(n)
-                    .ok_or_else(|| DockerError::NotFound(n.to_string()))?,
+                    .ok_or_else(|| BackendError::NotFound(n.to_string()))?,
             ),
             None => None,
         };
         let name = container_name(run_id, scenario, &spec.id);
         if st.containers.values().any(|c| c.name == name) {
-            return Err(DockerError::Conflict(format!("name {name} is in use")));
+            return Err(BackendError::Conflict(format!("name {name} is in use")));
         }
         let id = st.new_id();
         let pid = 4000 + st.next as u32;
@@ -479,7 +481,7 @@ impl ContainerBackend for Fake {
         id: &str,
         command: &str,
         timeout: Option<Duration>,
-    ) -> Result<ExecOutcome, DockerError> {
+    ) -> Result<ExecOutcome, BackendError> {
         self.reachable()?;
         let (script, mut stopped) = {
             let mut st = self.lock();
@@ -495,12 +497,12 @@ impl ContainerBackend for Fake {
                 .unwrap_or_else(|| Script::exit(0));
             let c = st.container(id)?;
             if !c.running {
-                return Err(DockerError::Conflict(format!(
+                return Err(BackendError::Conflict(format!(
                     "container {id} is not running"
                 )));
             }
             if c.paused {
-                return Err(DockerError::Conflict(format!("container {id} is paused")));
+                return Err(BackendError::Conflict(format!("container {id} is paused")));
             }
             let rx = c.stopped.subscribe();
             let svc = c.service.clone();
@@ -547,30 +549,30 @@ impl ContainerBackend for Fake {
     }
 
     /// `lo`, and an `eth<n>` per network it is attached to.
-    async fn interfaces(&self, id: &str) -> Result<Option<Vec<String>>, DockerError> {
+    async fn interfaces(&self, id: &str) -> Result<Option<Vec<String>>, BackendError> {
         let st = self.lock();
         let c = st
             .containers
             .get(id)
-            .ok_or_else(|| DockerError::NotFound(id.to_string()))?;
+            .ok_or_else(|| BackendError::NotFound(id.to_string()))?;
         let mut names: Vec<String> = (0..c.networks.len()).map(|n| format!("eth{n}")).collect();
         names.push("lo".into());
         names.sort();
         Ok(Some(names))
     }
 
-    async fn inspect(&self, id: &str) -> Result<ContainerState, DockerError> {
+    async fn inspect(&self, id: &str) -> Result<ContainerState, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         Ok(state(st.container(id)?))
     }
 
-    async fn kill(&self, id: &str, signal: &str) -> Result<(), DockerError> {
+    async fn kill(&self, id: &str, signal: &str) -> Result<(), BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let c = st.container(id)?;
         if !c.running {
-            return Err(DockerError::Conflict(format!(
+            return Err(BackendError::Conflict(format!(
                 "container {id} is not running"
             )));
         }
@@ -589,12 +591,12 @@ impl ContainerBackend for Fake {
         Ok(())
     }
 
-    async fn pause(&self, id: &str) -> Result<(), DockerError> {
+    async fn pause(&self, id: &str) -> Result<(), BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let c = st.container(id)?;
         if !c.running || c.paused {
-            return Err(DockerError::Conflict(format!(
+            return Err(BackendError::Conflict(format!(
                 "container {id} is not running or already paused"
             )));
         }
@@ -604,12 +606,12 @@ impl ContainerBackend for Fake {
         Ok(())
     }
 
-    async fn unpause(&self, id: &str) -> Result<(), DockerError> {
+    async fn unpause(&self, id: &str) -> Result<(), BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let c = st.container(id)?;
         if !c.paused {
-            return Err(DockerError::Conflict(format!(
+            return Err(BackendError::Conflict(format!(
                 "container {id} is not paused"
             )));
         }
@@ -619,7 +621,7 @@ impl ContainerBackend for Fake {
         Ok(())
     }
 
-    async fn remove(&self, id: &str) -> Result<bool, DockerError> {
+    async fn remove(&self, id: &str) -> Result<bool, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let Some(mut c) = st.containers.remove(id) else {
@@ -632,7 +634,7 @@ impl ContainerBackend for Fake {
         Ok(true)
     }
 
-    async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, DockerError> {
+    async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let service = st.container(id)?.service.clone();
@@ -640,10 +642,10 @@ impl ContainerBackend for Fake {
         st.files
             .get(path)
             .cloned()
-            .ok_or_else(|| DockerError::NotFound(format!("{path} in {id}")))
+            .ok_or_else(|| BackendError::NotFound(format!("{path} in {id}")))
     }
 
-    async fn logs(&self, id: &str) -> Result<Vec<u8>, DockerError> {
+    async fn logs(&self, id: &str) -> Result<Vec<u8>, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let service = st.container(id)?.service.clone();
@@ -651,13 +653,13 @@ impl ContainerBackend for Fake {
         Ok(format!("{service} started\n").into_bytes())
     }
 
-    async fn process_count(&self, id: &str) -> Result<usize, DockerError> {
+    async fn process_count(&self, id: &str) -> Result<usize, BackendError> {
         self.reachable()?;
         let st = self.lock();
         Ok(st.containers.get(id).map_or(0, |c| c.running as usize))
     }
 
-    async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, DockerError> {
+    async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         st.log("leftovers".into());
@@ -687,7 +689,7 @@ impl ContainerBackend for Fake {
             .map(|c| c.oom_kills)
     }
 
-    async fn cgroup_read(&self, id: &str) -> Result<CgroupUsage, DockerError> {
+    async fn cgroup_read(&self, id: &str) -> Result<CgroupUsage, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let c = running(st.container(id)?, id)?;
@@ -701,7 +703,7 @@ impl ContainerBackend for Fake {
         })
     }
 
-    async fn set_limits(&self, id: &str, want: &LiveLimits) -> Result<LiveLimits, DockerError> {
+    async fn set_limits(&self, id: &str, want: &LiveLimits) -> Result<LiveLimits, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let service = Fake::service_of(&st, id);
@@ -725,21 +727,21 @@ impl ContainerBackend for Fake {
         Ok(prev)
     }
 
-    async fn disk_usage(&self, id: &str, path: &str) -> Result<DiskUsage, DockerError> {
+    async fn disk_usage(&self, id: &str, path: &str) -> Result<DiskUsage, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let c = running(st.container(id)?, id)?;
         let (total, filled) = *c
             .disks
             .get(path)
-            .ok_or_else(|| DockerError::Kernel(format!("statvfs {path}: no such tmpfs")))?;
+            .ok_or_else(|| BackendError::Kernel(format!("statvfs {path}: no such tmpfs")))?;
         Ok(DiskUsage {
             total_bytes: total,
             free_bytes: total - filled,
         })
     }
 
-    async fn fill_disk(&self, id: &str, path: &str, percent: u8) -> Result<u64, DockerError> {
+    async fn fill_disk(&self, id: &str, path: &str, percent: u8) -> Result<u64, BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let service = Fake::service_of(&st, id);
@@ -747,7 +749,7 @@ impl ContainerBackend for Fake {
         let (total, filled) = c
             .disks
             .get_mut(path)
-            .ok_or_else(|| DockerError::Kernel(format!("create {path}: no such tmpfs")))?;
+            .ok_or_else(|| BackendError::Kernel(format!("create {path}: no such tmpfs")))?;
         let want = (*total * u64::from(percent.min(100)) / 100).max(*filled);
         let written = want - *filled;
         *filled = want;
@@ -755,7 +757,7 @@ impl ContainerBackend for Fake {
         Ok(written)
     }
 
-    async fn unfill_disk(&self, id: &str, path: &str) -> Result<(), DockerError> {
+    async fn unfill_disk(&self, id: &str, path: &str) -> Result<(), BackendError> {
         self.reachable()?;
         let mut st = self.lock();
         let service = Fake::service_of(&st, id);
@@ -769,11 +771,11 @@ impl ContainerBackend for Fake {
 }
 
 /// Docker's 409 for a call that needs a running container.
-fn running<'a>(c: &'a mut Container, id: &str) -> Result<&'a mut Container, DockerError> {
+fn running<'a>(c: &'a mut Container, id: &str) -> Result<&'a mut Container, BackendError> {
     if c.running {
         Ok(c)
     } else {
-        Err(DockerError::Conflict(format!(
+        Err(BackendError::Conflict(format!(
             "container {id} is not running"
         )))
     }
@@ -985,7 +987,7 @@ mod tests {
         fake.missing_image("img");
         assert!(matches!(
             fake.ensure_image("img").await,
-            Err(DockerError::ImageMissing(_))
+            Err(BackendError::ImageMissing(_))
         ));
     }
 }

@@ -1,0 +1,3 @@
+//! The `clnrm:chaos/clock` capability.
+
+mod host;

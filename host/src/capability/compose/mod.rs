@@ -1,0 +1,3 @@
+//! The `clnrm:chaos/compose` capability.
+
+mod host;

@@ -1,0 +1,3 @@
+//! The `clnrm:chaos/container` capability.
+
+mod host;

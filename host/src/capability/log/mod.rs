@@ -1,0 +1,3 @@
+//! The `clnrm:chaos/log` capability.
+
+mod host;

@@ -1,0 +1,3 @@
+//! The `clnrm:chaos/resource` capability.
+
+mod host;

@@ -1,0 +1,3 @@
+//! The `clnrm:chaos/rng` capability.
+
+mod host;

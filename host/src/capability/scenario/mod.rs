@@ -1,0 +1,3 @@
+//! The `clnrm:chaos/scenario` capability.
+
+mod host;

@@ -1,0 +1,3 @@
+//! The `clnrm:chaos/spans` capability.
+
+mod host;
