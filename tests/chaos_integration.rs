@@ -129,7 +129,7 @@ fn expect_failure_scenario_that_passes_is_a_failure() {
 #[test]
 fn looping_plugin_is_stopped_by_its_deadline_and_cleanup_still_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let looper = plugin_dir().join("looper.wasm");
+    let looper = test_plugin_dir().join("looper.wasm");
     assert!(
         looper.is_file(),
         "looper test plugin missing: run `cargo xtask plugins`"
@@ -283,7 +283,7 @@ fn cleanup_policy_keeps_a_failed_scenario_for_debugging_until_gc() {
 /// which, and the scenario is still cleaned up.
 #[test]
 fn trapping_and_bloating_plugins_fail_clearly_and_cleanup_still_runs() {
-    let looper = plugin_dir().join("looper.wasm");
+    let looper = test_plugin_dir().join("looper.wasm");
     for (fault, expected) in [
         ("trap", "plugin `looper` trapped: wasm trap: wasm `unreachable` instruction executed (plugin stderr: "),
         ("bloat", "plugin `looper` exceeded its memory limit of 64 MiB and was stopped"),

@@ -32,9 +32,15 @@ fn rt() -> tokio::runtime::Runtime {
         .expect("a runtime")
 }
 
-/// A plugin of `target/plugins` by file name (`cargo xtask plugins` builds them).
+/// A plugin of `target/plugins` (or a fixture of `target/test-plugins`) by file name
+/// (`cargo xtask plugins` builds them).
 fn load(rt: &tokio::runtime::Runtime, name: &str) -> Arc<LoadedPlugin> {
-    let path = plugin_dir().join(format!("{name}.wasm"));
+    let dir = if name.starts_with("wit0") {
+        support::test_plugin_dir()
+    } else {
+        plugin_dir()
+    };
+    let path = dir.join(format!("{name}.wasm"));
     assert!(
         path.is_file(),
         "run `cargo xtask plugins`: {} is missing",

@@ -11,7 +11,7 @@ use support::*;
 const NOWHERE: &str = "unix:///nonexistent/clnrm-wit-compat/docker.sock";
 
 fn fixture() -> std::path::PathBuf {
-    let p = plugin_dir().join("wit02-fixture.wasm");
+    let p = test_plugin_dir().join("wit02-fixture.wasm");
     assert!(
         p.is_file(),
         "wit02-fixture missing in {}: run `cargo xtask plugins`",
@@ -21,7 +21,7 @@ fn fixture() -> std::path::PathBuf {
 }
 
 fn validator() -> std::path::PathBuf {
-    let p = plugin_dir().join("wit02-validator.wasm");
+    let p = test_plugin_dir().join("wit02-validator.wasm");
     assert!(
         p.is_file(),
         "wit02-validator missing in {}: run `cargo xtask plugins`",

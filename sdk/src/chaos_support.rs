@@ -84,3 +84,85 @@ macro_rules! chaos_plugin {
         $crate::export_chaos_plugin!(__ClnrmChaos);
     };
 }
+
+/// A whole chaos plugin from its typed configs: `describe`, `check` and `inject` written
+/// for you, and the export. Each fault type names its config struct (decoded with
+/// [`config::parse_fault`](crate::config::parse_fault): no `type` field needed, a typo is a
+/// structured error at its key) and the function that injects it,
+/// `fn(Config, &Injection) -> Result<Outcome, String>`; `where` adds a check of the decoded
+/// config, `fn(&Config) -> Result<(), ConfigError>`, run by `check` and before `inject`.
+///
+/// ```ignore
+/// use clnrm_sdk::prelude::*;
+///
+/// #[derive(serde::Deserialize)]
+/// #[serde(deny_unknown_fields)]
+/// struct Nap { #[serde(default)] delay_ms: u64, target: Option<String> }
+///
+/// fn nap(cfg: Nap, inj: &Injection) -> Result<Outcome, String> {
+///     let target = target(cfg.target.as_deref(), inj)?;
+///     let span = FaultSpan::start("chaos.nap", inj.parent, "nap", &target, cfg.delay_ms);
+///     clock::sleep_ms(cfg.delay_ms);
+///     span.observed();
+///     Ok(Outcome { observed: true, summary: format!("napped near {target}") })
+/// }
+///
+/// clnrm_sdk::chaos_fault! {
+///     name: "nap", capabilities: [],
+///     faults: { "nap": Nap => nap; }
+/// }
+/// ```
+#[macro_export]
+macro_rules! chaos_fault {
+    (
+        name: $name:literal,
+        capabilities: [$($cap:literal),* $(,)?],
+        faults: { $($fault:literal : $cfg:ty => $run:path $(where $check:path)? ;)+ } $(,)?
+    ) => {
+        struct __ClnrmFault;
+
+        impl $crate::ChaosPlugin for __ClnrmFault {
+            fn describe() -> $crate::chaos::clnrm::chaos::types::PluginInfo {
+                $crate::chaos_support::plugin_info(
+                    $name,
+                    env!("CARGO_PKG_VERSION"),
+                    &[$($fault),+],
+                    &[$($cap),*],
+                )
+            }
+
+            fn check(
+                fault_type: &str,
+                config_json: &str,
+            ) -> ::std::result::Result<(), $crate::config::ConfigError> {
+                match fault_type {
+                    $($fault => {
+                        let _cfg: $cfg = $crate::config::parse_fault(config_json)?;
+                        $($check(&_cfg)?;)?
+                        Ok(())
+                    })+
+                    other => Err($crate::chaos_support::unhandled($name, other)),
+                }
+            }
+
+            fn inject(
+                inj: $crate::chaos::exports::clnrm::chaos::chaos::Injection,
+            ) -> ::std::result::Result<
+                $crate::chaos::exports::clnrm::chaos::chaos::Outcome,
+                ::std::string::String,
+            > {
+                let bad = |e: $crate::config::ConfigError| e.at("chaos_injection").to_string();
+                match inj.fault_type.as_str() {
+                    $($fault => {
+                        let cfg: $cfg = $crate::config::parse_fault(&inj.config_json).map_err(bad)?;
+                        $($check(&cfg).map_err(bad)?;)?
+                        $run(cfg, &inj)
+                    })+
+                    other => Err($crate::chaos_support::unhandled($name, other).to_string()),
+                }
+            }
+        }
+
+        $crate::chaos_plugin!(__ClnrmFault);
+    };
+}

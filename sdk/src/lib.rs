@@ -15,6 +15,8 @@
 //! - [`packed`]: the packed trace (WIT 0.3.3 `validate-packed`): the host writes it, a
 //!   validator reads it (into [`expect::Trace`] with `Trace::from_packed`); [`otel`]: the
 //!   span kind and status it carries.
+//! - [`host`]: the host interfaces plugins call (the WIT imports; with the `fake-host`
+//!   feature on a native target, [`fake`], an in-memory host for unit tests).
 //! - [`chaos`], [`validator`]: the raw WIT bindings of the two worlds.
 //!
 //! Everything but [`config`], [`suggest`], [`packed`] and [`otel`] is behind the default
@@ -68,8 +70,12 @@ pub mod suggest;
 pub mod chaos_support;
 #[cfg(feature = "guest")]
 pub mod expect;
+#[cfg(all(feature = "fake-host", not(target_arch = "wasm32")))]
+pub mod fake;
 #[cfg(feature = "guest")]
 pub mod fault;
+#[cfg(feature = "guest")]
+pub mod host;
 #[cfg(feature = "guest")]
 pub mod prelude;
 #[cfg(feature = "guest")]

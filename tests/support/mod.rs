@@ -23,6 +23,19 @@ pub fn plugin_dir() -> PathBuf {
     dir
 }
 
+/// The test fixtures (tests/plugins/*: looper, kill-variant, wit02-*, wit032-validator):
+/// `cargo xtask plugins` puts them in target/test-plugins, where `clnrm` does not look, so
+/// a test names them by path or points `CLNRM_PLUGIN_DIR` here.
+pub fn test_plugin_dir() -> PathBuf {
+    let dir = workspace().join("target/test-plugins");
+    assert!(
+        dir.join("looper.wasm").is_file(),
+        "test plugins missing in {}: run `cargo xtask setup` (or `cargo xtask test`)",
+        dir.display()
+    );
+    dir
+}
+
 /// `clnrm` with the workspace's plugins and a cache inside target/.
 pub fn clnrm() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_clnrm"));
@@ -196,7 +209,7 @@ pub fn replay_with_kill_variant(recording: &Path) -> String {
         }
     }
     std::fs::copy(
-        plugin_dir().join("kill-variant.wasm"),
+        test_plugin_dir().join("kill-variant.wasm"),
         plugins.path().join("chaos-container.wasm"),
     )
     .unwrap();

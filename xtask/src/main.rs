@@ -25,13 +25,15 @@ commands:
   setup             toolchain + plugins + image + python (idempotent; fast when done)
   toolchain         add the wasm32-wasip2 target with rustup if it is missing
   plugins           build the guest crates (plugins/*, tests/plugins/*) for wasm32-wasip2
-                    and copy them to target/plugins/<package>.wasm
+                    and copy them to target/plugins/<package>.wasm (test fixtures:
+                    target/test-plugins/<package>.wasm)
   image             build the local Docker image clnrm-base:latest from busybox-static
   python            pip install junitparser, opentelemetry-proto, protobuf (read by the
                     report tests) unless python3 can import them already
   chaos [args]      setup, build clnrm, run tests/chaos/*.clnrm.toml
                     (--report-dir target/chaos-reports); args go to `clnrm run`
-  test [args]       setup, then `cargo test` (host, sdk, xtask); args go to cargo test
+  test [args]       the plugins' unit tests (fake host, no Docker; skipped with args), then
+                    setup, then `cargo test` (host, sdk, xtask); args go to cargo test
   bench             setup, build clnrm in release, run the benchmarks (host/benches,
                     bench/*.sh) and print a table of ours vs raw figures
   help              this text
@@ -134,6 +136,28 @@ fn chaos(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
 }
 
 fn test(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
+    // Docker-free tier first: the chaos plugins' unit tests on the SDK's fake host (native,
+    // no Docker, no wasmtime), so a broken plugin is said before any container starts.
+    // Skipped when args narrow the run (they are cargo test's, not meant for the plugins).
+    if extra.is_empty() {
+        let tested = plugins::unit_tested(&ws.root)?;
+        if !tested.is_empty() {
+            step(format_args!("plugin unit tests ({}) ...", tested.join(", ")));
+            let mut cargo = ws.cargo().arg("test");
+            for p in &tested {
+                cargo = cargo.args(["-p", p]);
+            }
+            let code = cargo.run_status()?;
+            exit_with("plugin unit tests", code)?;
+        }
+        // The SDK's fake host and `chaos_fault!` themselves.
+        let code = ws
+            .cargo()
+            .args(["test", "-p", "clnrm-sdk", "--features", "fake-host"])
+            .args(["--test", "chaos_fault", "--lib"])
+            .run_status()?;
+        exit_with("sdk fake-host tests", code)?;
+    }
     setup(ws)?;
     // Plain `cargo test` uses default-members (host, sdk, xtask); `--workspace` would drag the
     // wasm-only guests into a host build.

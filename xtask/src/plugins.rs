@@ -1,5 +1,8 @@
 //! Guest crates: found by scanning `plugins/*/Cargo.toml` and `tests/plugins/*/Cargo.toml`,
-//! built for wasm32-wasip2 with the `plugin` profile, copied to `target/plugins/<package>.wasm`.
+//! built for wasm32-wasip2 with the `plugin` profile, copied to `target/plugins/<package>.wasm`
+//! (the first-party plugins, which `clnrm` finds next to its binary) or, for the test fixtures,
+//! `target/test-plugins/<package>.wasm`, where only the tests look (issue 22: `clnrm plugins`
+//! must not list `looper` or a second `chaos-container`).
 
 use std::fs;
 use std::io;
@@ -9,8 +12,13 @@ use crate::proc::{step, Failure};
 use crate::toolchain::WASM_TARGET;
 use crate::workspace::Workspace;
 
-/// Where guest crates live, relative to the workspace root.
-const GUEST_DIRS: &[&str] = &["plugins", "tests/plugins"];
+/// Where guest crates live, relative to the workspace root, and where each kind is installed
+/// (relative to the target dir).
+const GUEST_DIRS: &[(&str, &str)] = &[("plugins", PLUGIN_OUT), ("tests/plugins", TEST_OUT)];
+/// The test fixtures' directory: not a place the host searches.
+const TEST_OUT: &str = "test-plugins";
+/// Where the first-party plugins go; a fixture left there by an older xtask is removed.
+const PLUGIN_OUT: &str = "plugins";
 const PROFILE: &str = "plugin";
 
 /// Variables that must not reach the nested wasm build: host RUSTFLAGS (e.g. target-cpu) break
@@ -32,6 +40,8 @@ pub struct Guest {
     /// Library target name, with underscores: the name cargo gives the .wasm.
     pub lib: String,
     pub manifest: PathBuf,
+    /// The directory under the target dir it is installed in (`plugins` or `test-plugins`).
+    pub out: &'static str,
 }
 
 pub fn build(ws: &Workspace) -> Result<(), Failure> {
@@ -60,13 +70,21 @@ pub fn build(ws: &Workspace) -> Result<(), Failure> {
     })?;
 
     let built_dir = ws.target_dir.join(WASM_TARGET).join(PROFILE);
-    let out_dir = ws.target_dir.join("plugins");
-    fs::create_dir_all(&out_dir)
-        .map_err(|e| Failure::step(format!("cannot create {}: {e}", ws.display(&out_dir))))?;
+    let out_dir = ws.target_dir.join(PLUGIN_OUT);
     let mut changed = 0;
     for guest in &guests {
+        let dir = ws.target_dir.join(guest.out);
+        fs::create_dir_all(&dir)
+            .map_err(|e| Failure::step(format!("cannot create {}: {e}", ws.display(&dir))))?;
+        if guest.out != PLUGIN_OUT {
+            // A fixture installed among the real plugins by an older xtask would still be listed.
+            let stale = out_dir.join(format!("{}.wasm", guest.package));
+            if fs::remove_file(&stale).is_ok() {
+                step(format_args!("removed stale {}", ws.display(&stale)));
+            }
+        }
         let built = built_dir.join(format!("{}.wasm", guest.lib));
-        let installed = out_dir.join(format!("{}.wasm", guest.package));
+        let installed = dir.join(format!("{}.wasm", guest.package));
         let updated = install(&built, &installed).map_err(|e| {
             Failure::step(format!(
                 "cannot copy {} to {}: {e} (is `{}` a cdylib?)",
@@ -81,8 +99,9 @@ pub fn build(ws: &Workspace) -> Result<(), Failure> {
         }
     }
     step(format_args!(
-        "plugins ready in {} ({} updated, {} unchanged)",
+        "plugins ready in {} (test fixtures in {}; {} updated, {} unchanged)",
         ws.display(&out_dir),
+        ws.display(&ws.target_dir.join(TEST_OUT)),
         changed,
         guests.len() - changed
     ));
@@ -92,7 +111,7 @@ pub fn build(ws: &Workspace) -> Result<(), Failure> {
 /// Every `<dir>/*/Cargo.toml` with a `[package] name`, sorted by package name.
 pub fn discover(root: &Path) -> Result<Vec<Guest>, Failure> {
     let mut guests = Vec::new();
-    for dir in GUEST_DIRS {
+    for &(dir, out) in GUEST_DIRS {
         let dir = root.join(dir);
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -121,6 +140,7 @@ pub fn discover(root: &Path) -> Result<Vec<Guest>, Failure> {
                 package,
                 lib,
                 manifest,
+                out,
             });
         }
     }
@@ -134,6 +154,17 @@ pub fn discover(root: &Path) -> Result<Vec<Guest>, Failure> {
         )));
     }
     Ok(guests)
+}
+
+/// The first-party plugins with native unit tests (a `src/tests.rs`, run on the SDK's fake
+/// host by `cargo test -p <package>`), by package name.
+pub fn unit_tested(root: &Path) -> Result<Vec<String>, Failure> {
+    Ok(discover(root)?
+        .into_iter()
+        .filter(|g| g.out == PLUGIN_OUT)
+        .filter(|g| g.manifest.with_file_name("src").join("tests.rs").is_file())
+        .map(|g| g.package)
+        .collect())
 }
 
 /// The `name = "..."` of a `[section]`: enough TOML for the manifests we write.
@@ -225,6 +256,24 @@ name = "not-this"
             .find(|g| g.package == "chaos-container")
             .unwrap();
         assert_eq!(cc.lib, "chaos_container");
+        assert_eq!(cc.out, PLUGIN_OUT);
+        // Fixtures go where only the tests look.
+        for fixture in ["looper", "kill-variant", "wit02-fixture", "wit02-validator"] {
+            let g = guests.iter().find(|g| g.package == fixture).unwrap();
+            assert_eq!(g.out, TEST_OUT, "{fixture}");
+        }
+    }
+
+    #[test]
+    fn every_chaos_plugin_has_unit_tests() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let tested = unit_tested(root).unwrap();
+        for g in discover(root).unwrap() {
+            if g.out == PLUGIN_OUT && g.package.starts_with("chaos-") {
+                assert!(tested.contains(&g.package), "{} has no src/tests.rs", g.package);
+            }
+        }
+        assert!(tested.len() >= 5, "{tested:?}");
     }
 
     #[test]

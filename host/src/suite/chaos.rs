@@ -19,6 +19,17 @@ pub struct ChaosTable(pub BTreeMap<String, Spanned<toml::Value>>);
 
 const CHAOS_TABLE: &str = "a chaos_injection table { type = \"...\", ... }";
 
+/// Fault types people ask for that no plugin offers because they cannot be done for real
+/// here: refused with the reason (exit 2), instead of an "unknown type" guess. Plugins
+/// declare only what works, so `clnrm plugins` and "did you mean" never offer these.
+const REFUSED: &[(&str, &str)] = &[(
+    "clock_skew",
+    "clock_skew cannot be done for real on this host: a time namespace offsets only \
+     CLOCK_MONOTONIC and CLOCK_BOOTTIME, not the wall clock (CLOCK_REALTIME) a skew is about, \
+     and setting the wall clock (CAP_SYS_TIME) would change the host's clock for every \
+     container",
+)];
+
 fn chaos_entries<'de, A: MapAccess<'de>>(mut map: A) -> Result<ChaosTable, A::Error> {
     let mut out = BTreeMap::new();
     while let Some((k, v)) = map.next_entry::<String, Spanned<toml::Value>>()? {
@@ -135,6 +146,14 @@ pub fn check(
         .zip(positions)
         .map(|((t, span), positions)| match t.0.get("type") {
             Some(ty) => match ty.get_ref() {
+                toml::Value::String(s) if REFUSED.iter().any(|(t, _)| t == s) => {
+                    let reason = REFUSED.iter().find(|(t, _)| t == s).map(|(_, r)| *r);
+                    Err(cx.err(
+                        ty.span(),
+                        reason.unwrap_or_default(),
+                        Some("use `hang` or `slow_start` to make things late".into()),
+                    ))
+                }
                 toml::Value::String(s) if !s.is_empty() => {
                     let json = serde_json::Value::Object(
                         t.0.iter()
@@ -194,6 +213,14 @@ mod tests {
         assert!(m.contains("needs `type`"), "{m}");
         let (_, _, m, _) = fails(&OK.replace("\"kill_container\"", "\"\""));
         assert!(m.contains("found string \"\""), "{m}");
+    }
+
+    #[test]
+    fn a_refused_type_says_why_at_its_value() {
+        let (l, c, m, help) = fails(&OK.replace("\"kill_container\"", "\"clock_skew\""));
+        assert_eq!((l, c), (11, 28), "{m}");
+        assert!(m.contains("clock_skew cannot be done for real on this host"), "{m}");
+        assert!(help.contains("hang"), "{help}");
     }
 
     /// `line:col` of the key (or value) at `path` of injection `i` of scenario `s`.

@@ -11,7 +11,8 @@
 //! | `concurrent_faults` | several faults of any plugins at the same moment | `clnrm.chaos.concurrent` |
 //! | `concurrent_stress` | one fault on many containers at once | `clnrm.stress.concurrent` |
 //! | `concurrent_recovery` | healthy, faults at once, healthy again | `clnrm.recovery.phase`, `clnrm.recovery.success` |
-#![cfg(target_family = "wasm")]
+// Natively only for `cargo test` (the fake host): plugin logic tested without wasmtime.
+#![cfg(any(target_family = "wasm", test))]
 
 mod cascade;
 mod composed;
@@ -19,6 +20,8 @@ mod concurrent;
 mod monkey;
 mod recovery;
 mod tables;
+#[cfg(test)]
+mod tests;
 
 use clnrm_sdk::prelude::*;
 

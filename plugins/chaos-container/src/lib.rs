@@ -9,12 +9,15 @@
 //! | `kill_container` | signal (default SIGKILL) | container stopped; exit 137 for SIGKILL |
 //! | `stop_container` | signal, grace period, then SIGKILL | container stopped; which signal did it |
 //! | `pause_container` | freeze for `duration_ms`, thaw | state `paused`, then `running` |
-#![cfg(target_family = "wasm")]
+// Natively only for `cargo test` (the fake host): plugin logic tested without wasmtime.
+#![cfg(any(target_family = "wasm", test))]
 
 mod kill;
 mod pause;
 mod stop;
 mod tables;
+#[cfg(test)]
+mod tests;
 
 use clnrm_sdk::prelude::*;
 

@@ -15,7 +15,8 @@
 //! | `bandwidth_limit` | the target's egress limited to `rate_kbit` | measured throughput |
 //! | `dns_failure` | queries leaving the target for `names` answered NXDOMAIN/SERVFAIL or dropped | a resolution probe from inside the target fails (did not before), another name still resolves |
 //! | `network_disconnect` | the target's endpoint removed from the scenario network (optionally reconnected) | Docker no longer lists the endpoint |
-#![cfg(target_family = "wasm")]
+// Natively only for `cargo test` (the fake host): plugin logic tested without wasmtime.
+#![cfg(any(target_family = "wasm", test))]
 
 mod disconnect;
 mod dns;
@@ -23,6 +24,8 @@ mod impair;
 mod partition;
 mod probe;
 mod tables;
+#[cfg(test)]
+mod tests;
 
 use clnrm_sdk::prelude::*;
 

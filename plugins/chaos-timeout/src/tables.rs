@@ -4,12 +4,6 @@
 
 use serde::Deserialize;
 
-/// Why `clock_skew` is refused (the `check` error, so `clnrm validate` says it).
-pub const CLOCK_SKEW: &str = "clock_skew cannot be done for real on this host: a time \
-namespace offsets only CLOCK_MONOTONIC and CLOCK_BOOTTIME, not the wall clock (CLOCK_REALTIME) \
-a skew is about, and setting the wall clock (CAP_SYS_TIME) would change the host's clock for \
-every container; use `hang` or `slow_start` to make things late";
-
 #[derive(Deserialize, Debug, Clone)]
 #[serde(deny_unknown_fields)]
 pub struct Hang {

@@ -49,6 +49,24 @@ pub fn parse<T: DeserializeOwned>(config_json: &str) -> Result<T, ConfigError> {
     from_value(&value)
 }
 
+/// [`parse`] for a fault's table without its `type` key: the config struct needs no
+/// `#[serde(rename = "type")] _type` field (what [`chaos_fault!`](crate::chaos_fault)
+/// decodes with). An unknown top-level key still lists `type` among the valid ones.
+pub fn parse_fault<T: DeserializeOwned>(config_json: &str) -> Result<T, ConfigError> {
+    let mut value: Value = serde_json::from_str(config_json)
+        .map_err(|e| ConfigError::Other(format!("config is not valid JSON: {e}")))?;
+    if let Some(table) = value.as_object_mut() {
+        table.remove("type");
+    }
+    from_value(&value).map_err(|e| match e {
+        ConfigError::UnknownKey { path, mut expected } if path.len() == 1 => {
+            expected.insert(0, "type".into());
+            ConfigError::UnknownKey { path, expected }
+        }
+        other => other,
+    })
+}
+
 /// [`parse`] for a config already decoded to JSON.
 pub fn from_value<T: DeserializeOwned>(value: &Value) -> Result<T, ConfigError> {
     T::deserialize(de::ValueDe(value))

@@ -2,8 +2,8 @@
 //! effect shows.
 
 use super::span::FaultSpan;
-use crate::chaos::clnrm::chaos::clock;
-use crate::chaos::clnrm::chaos::container::{self, ContainerState};
+use crate::host::clock;
+use crate::host::container::{self, ContainerState};
 
 /// How often the `wait_*` helpers poll.
 pub const POLL_MS: u64 = 20;

@@ -1,6 +1,6 @@
 //! [`FaultSpan`]: a fault's span that ends OK only on observed evidence.
 
-use crate::chaos::clnrm::chaos::spans;
+use crate::host::spans;
 use crate::chaos::clnrm::chaos::types::{AttrValue, SpanKind, SpanStatus};
 
 /// A fault's span (the id the host gave it). Start it with [`FaultSpan::start`] once the

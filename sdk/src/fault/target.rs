@@ -1,6 +1,6 @@
 //! Which service a fault acts on.
 
-use crate::chaos::clnrm::chaos::rng;
+use crate::host::rng;
 use crate::chaos::exports::clnrm::chaos::chaos::Injection;
 
 /// The service to act on: `configured` (which must be one of the scenario's services),
