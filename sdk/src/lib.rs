@@ -12,6 +12,8 @@
 //! - [`chaos_support`]: [`ChaosPlugin`] and [`chaos_plugin!`], a chaos plugin's exports.
 //! - [`validator_support`] and [`validator_plugin!`]: a validator plugin in one line.
 //! - [`suggest`]: "did you mean", shared with the host.
+//! - [`vocab`]: span names, attribute keys and `error.type` values, spelled once (ungated:
+//!   the host uses it too).
 //! - [`packed`]: the packed trace (WIT 0.3.3 `validate-packed`): the host writes it, a
 //!   validator reads it (into [`expect::Trace`] with `Trace::from_packed`); [`otel`]: the
 //!   span kind and status it carries.
@@ -19,7 +21,7 @@
 //!   feature on a native target, [`fake`], an in-memory host for unit tests).
 //! - [`chaos`], [`validator`]: the raw WIT bindings of the two worlds.
 //!
-//! Everything but [`config`], [`suggest`], [`packed`] and [`otel`] is behind the default
+//! Everything but [`config`], [`suggest`], [`packed`], [`otel`] and [`vocab`] is behind the default
 //! `guest` feature, so the host can depend on this crate (`default-features = false`) for
 //! those alone, without the bindings.
 //! - [`expect`]: the span model and the first-party validators' checkers (pure Rust,
@@ -64,6 +66,7 @@ pub mod config;
 pub mod otel;
 pub mod packed;
 pub mod suggest;
+pub mod vocab;
 
 // What plugins need: the `guest` feature (on by default).
 #[cfg(feature = "guest")]

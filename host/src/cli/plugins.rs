@@ -2,9 +2,37 @@
 //! finds (plugin dir, `$CLNRM_PLUGIN_DIR`, the `[plugins]` of `--suite`
 //! files), and the configuration keys each fault type or table accepts.
 
-use super::{load_all, EXIT_BAD_INPUT, EXIT_PASS};
+use super::suites::load_all;
+use super::{EXIT_BAD_INPUT, EXIT_PASS};
 use crate::runtime::{ConfigKeys, Found, Registry};
 use crate::suite::nearest;
+
+/// List the plugins found (plugin dir or CLNRM_PLUGIN_DIR, and the
+/// `[plugins]` of `--suite` files); `describe NAME` shows one's keys.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Also list the `[plugins]` entries of this suite (repeatable).
+    #[arg(long = "suite", value_name = "FILE", global = true)]
+    suites: Vec<String>,
+    #[command(subcommand)]
+    action: Option<Action>,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Action {
+    /// A plugin's version, WIT version, capabilities, origin and the
+    /// configuration keys of every fault type or table it handles.
+    Describe { name: String },
+}
+
+impl Args {
+    pub async fn exec(self) -> i32 {
+        match self.action {
+            None => list(&self.suites).await,
+            Some(Action::Describe { name }) => describe(&name, &self.suites).await,
+        }
+    }
+}
 
 async fn found(suite_files: &[String]) -> Result<(Registry, Vec<Found>), i32> {
     let suites = if suite_files.is_empty() {
@@ -25,7 +53,7 @@ async fn found(suite_files: &[String]) -> Result<(Registry, Vec<Found>), i32> {
 
 /// One line per plugin, columns aligned; plugins that do not load go to
 /// stderr and make the exit code 2.
-pub async fn list(suite_files: &[String]) -> i32 {
+async fn list(suite_files: &[String]) -> i32 {
     let (_, found) = match found(suite_files).await {
         Ok(f) => f,
         Err(code) => return code,
@@ -76,7 +104,7 @@ pub async fn list(suite_files: &[String]) -> i32 {
     }
 }
 
-pub async fn describe(name: &str, suite_files: &[String]) -> i32 {
+async fn describe(name: &str, suite_files: &[String]) -> i32 {
     let (registry, found) = match found(suite_files).await {
         Ok(f) => f,
         Err(code) => return code,

@@ -5,7 +5,23 @@ use super::{EXIT_BAD_INPUT, EXIT_PASS};
 use crate::report::html;
 use std::path::{Path, PathBuf};
 
-pub fn report(file: &Path, output: Option<&Path>) -> i32 {
+/// Render a JSON report (`<name>.report.json`) as the HTML page a run
+/// writes next to it. Never opens a browser.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    file: PathBuf,
+    /// Where to write the page (default: `<name>.report.html` next to FILE).
+    #[arg(short, long, value_name = "OUT")]
+    output: Option<PathBuf>,
+}
+
+impl Args {
+    pub async fn exec(self) -> i32 {
+        report(&self.file, self.output.as_deref())
+    }
+}
+
+fn report(file: &Path, output: Option<&Path>) -> i32 {
     let text = match std::fs::read_to_string(file) {
         Ok(t) => t,
         Err(e) => {

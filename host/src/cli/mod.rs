@@ -1,0 +1,69 @@
+//! The `clnrm` command line: parse arguments, load and check every suite
+//! before starting anything, run, report, and map the result to an exit code
+//! (0 all passed, 1 a test failed, 2 bad input or environment).
+//!
+//! One file per subcommand: its clap `Args` (whose doc comment is the
+//! subcommand's help) and `Args::exec`, which returns the exit code. Adding a
+//! subcommand is adding its file and one line to `subcommands!` below.
+
+use clap::Parser;
+
+mod docker;
+mod output;
+mod progress;
+mod suites;
+
+pub const EXIT_PASS: i32 = 0;
+pub const EXIT_FAIL: i32 = 1;
+pub const EXIT_BAD_INPUT: i32 = 2;
+/// 128 + SIGINT, as shells report a Ctrl-C.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "clnrm",
+    version,
+    about = "Chaos-engineering test runner: real faults in real containers, proven by OpenTelemetry spans"
+)]
+pub struct Cli {
+    /// More logging (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Declares each subcommand's module, its `Command` variant (named after the
+/// subcommand) and its dispatch.
+macro_rules! subcommands {
+    ($($variant:ident => $module:ident,)*) => {
+        $(mod $module;)*
+
+        #[derive(clap::Subcommand, Debug)]
+        pub enum Command {
+            $($variant($module::Args),)*
+        }
+
+        impl Command {
+            async fn exec(self) -> i32 {
+                match self {
+                    $(Command::$variant(args) => args.exec().await,)*
+                }
+            }
+        }
+    };
+}
+
+// In the order `clnrm --help` lists them.
+subcommands! {
+    Run => run,
+    Replay => replay,
+    Validate => validate,
+    Gc => gc,
+    Report => report,
+    Plugins => plugins,
+}
+
+pub async fn main(cli: Cli) -> i32 {
+    cli.command.exec().await
+}
