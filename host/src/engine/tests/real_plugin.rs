@@ -9,7 +9,11 @@ fn plugin(name: &str) -> std::path::PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../target/plugins")
         .join(format!("{name}.wasm"));
-    assert!(p.is_file(), "{} missing: run `cargo xtask plugins`", p.display());
+    assert!(
+        p.is_file(),
+        "{} missing: run `cargo xtask plugins`",
+        p.display()
+    );
     p
 }
 
@@ -19,7 +23,10 @@ async fn run_with_plugin(fake: &Arc<Fake>, name: &str, body: &str) -> SuiteOutco
     let suite = suite(body);
     let mut cx: RunCtx = ctx(fake, Interrupt::never());
     let registry = Arc::new(Registry::new().expect("a registry"));
-    let loaded = registry.load(name, &plugin(name)).await.expect("the plugin loads");
+    let loaded = registry
+        .load(name, &plugin(name))
+        .await
+        .expect("the plugin loads");
     let mut resolved = ResolvedPlugins::default();
     for t in &loaded.info.handles {
         resolved.chaos.insert(t.clone(), loaded.clone());
@@ -44,7 +51,11 @@ chaos_injection = { type = "kill_container", delay_ms = 50 }
     let out = run_with_plugin(&fake, "chaos-container", body).await;
     let sc = &out.scenarios[0];
     assert!(out.passed, "{:?}", sc.reason);
-    assert!(sc.injections[0].error.is_none(), "{:?}", sc.injections[0].error);
+    assert!(
+        sc.injections[0].error.is_none(),
+        "{:?}",
+        sc.injections[0].error
+    );
     let kill = span(&out, "clnrm.chaos.kill");
     assert_ok(kill);
     assert_eq!(parent(&out, kill), "clnrm.scenario");
@@ -53,7 +64,9 @@ chaos_injection = { type = "kill_container", delay_ms = 50 }
     assert_eq!(str_attr(kill, "signal"), "SIGKILL");
     let calls = fake.calls();
     assert!(
-        calls.iter().any(|c| c.starts_with("kill app") && c.contains("KILL")),
+        calls
+            .iter()
+            .any(|c| c.starts_with("kill app") && c.contains("KILL")),
         "the plugin's kill reached the fake: {calls:?}"
     );
     assert_nothing_left(&fake);
