@@ -213,3 +213,55 @@ fn check_refuses_a_bad_composition() {
         "root is required"
     );
 }
+
+#[test]
+fn concurrent_faults_run_together_and_each_must_be_observed() {
+    setup(1);
+    let json = r#"{"type":"concurrent_faults","delay_ms":100,"faults":[{"type":"kill_container","target":"db"},{"type":"pause_container","target":"web"}]}"#;
+    let out = inject(json).unwrap();
+    assert!(out.observed, "{}", out.summary);
+    fake::with(|h| {
+        let runs = h.calls_to("compose.run");
+        assert_eq!(runs.len(), 2, "{runs:?}");
+        assert_eq!(h.first_call_at("compose.run"), Some(100));
+        let s = h.span("clnrm.chaos.concurrent").unwrap();
+        assert_eq!(s.attr("chaos.observed_count").as_deref(), Some("2"));
+        assert_eq!(
+            s.attr("chaos.types").as_deref(),
+            Some("kill_container,pause_container")
+        );
+        assert!(!h.containers["db"].running);
+    });
+
+    // One of them fails: the whole injection says which.
+    setup(1);
+    fake::with(|h| h.exit("db", 0));
+    let err = inject(json).unwrap_err();
+    assert!(
+        err.contains("1 of 2 concurrent faults failed") && err.contains("db"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stress_fails_every_target_at_once() {
+    setup(1);
+    let out = inject(r#"{"type":"concurrent_stress","targets":["db","web","cache"]}"#).unwrap();
+    assert!(out.observed, "{}", out.summary);
+    fake::with(|h| {
+        assert_eq!(h.calls_to("compose.run").len(), 3);
+        assert!(["db", "web", "cache"]
+            .iter()
+            .all(|s| !h.containers[*s].running));
+        assert!(h.containers["api"].running, "only the targets");
+        let s = h.span("clnrm.stress.concurrent").unwrap();
+        assert_eq!(s.attr("failures.total").as_deref(), Some("3"));
+        assert_eq!(s.attr("containers.concurrent").as_deref(), Some("3"));
+    });
+    // A target already down is refused before anything is injected.
+    setup(1);
+    fake::with(|h| h.exit("web", 1));
+    let err = inject(r#"{"type":"concurrent_stress","targets":["db","web"]}"#).unwrap_err();
+    assert!(err.contains("`web` was already exited"), "{err}");
+    fake::with(|h| assert!(h.calls_to("compose.run").is_empty()));
+}
