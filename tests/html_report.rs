@@ -658,9 +658,11 @@ fn plugins_describe_names_the_config_keys() {
         ]
     );
     // A 0.2 plugin's `check` answers in free text: the gap is said, not guessed.
-    let r = run(clnrm()
-        .env("CLNRM_PLUGIN_DIR", test_plugin_dir())
-        .args(["plugins", "describe", "wit02-validator"]));
+    let r = run(clnrm().env("CLNRM_PLUGIN_DIR", test_plugin_dir()).args([
+        "plugins",
+        "describe",
+        "wit02-validator",
+    ]));
     assert_eq!(r.code, 0);
     assert!(
         r.stdout

@@ -36,20 +36,40 @@ fn validate(dir: &std::path::Path, fault_type: &str) -> Run {
          chaos_injection = {{ type = \"{fault_type}\" }}\n"
     );
     let p = suite(dir, &format!("{fault_type}.clnrm.toml"), &text);
-    run(clnrm().env_remove("CLNRM_PLUGIN_DIR").arg("validate").arg(&p))
+    run(clnrm()
+        .env_remove("CLNRM_PLUGIN_DIR")
+        .arg("validate")
+        .arg(&p))
 }
 
 #[test]
 fn fixtures_and_refused_types_are_not_listed() {
     let out = listing();
-    for absent in ["looper", "kill-variant", "wit02", "wit032", "clock_skew", "test-plugins"] {
+    for absent in [
+        "looper",
+        "kill-variant",
+        "wit02",
+        "wit032",
+        "clock_skew",
+        "test-plugins",
+    ] {
         assert!(!out.contains(absent), "`{absent}` listed:\n{out}");
     }
-    let names: Vec<&str> = out.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+    let names: Vec<&str> = out
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     let containers = names.iter().filter(|n| **n == "chaos-container").count();
     assert_eq!(containers, 1, "one chaos-container: {names:?}");
     let types = chaos_types(&out);
-    for t in ["kill_container", "hang", "slow_start", "dns_failure", "cascade_failure"] {
+    for t in [
+        "kill_container",
+        "hang",
+        "slow_start",
+        "dns_failure",
+        "cascade_failure",
+    ] {
         assert!(types.iter().any(|(_, x)| x == t), "{t} not listed:\n{out}");
     }
 }
@@ -80,9 +100,14 @@ fn a_refused_type_says_why_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let r = validate(dir.path(), "clock_skew");
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("clock_skew.clnrm.toml:9:28"), "at its value: {}", r.stderr);
     assert!(
-        r.stderr.contains("clock_skew cannot be done for real on this host"),
+        r.stderr.contains("clock_skew.clnrm.toml:9:28"),
+        "at its value: {}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("clock_skew cannot be done for real on this host"),
         "{}",
         r.stderr
     );

@@ -12,6 +12,4 @@ pub use crate::chaos::clnrm::chaos::{
 };
 
 #[cfg(all(feature = "fake-host", not(target_arch = "wasm32")))]
-pub use crate::fake::imports::{
-    cgroup, clock, compose, container, log, net, rng, scenario, spans,
-};
+pub use crate::fake::imports::{cgroup, clock, compose, container, log, net, rng, scenario, spans};

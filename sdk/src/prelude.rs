@@ -18,7 +18,6 @@
 
 pub use crate::chaos::clnrm::chaos::types::PluginInfo;
 // Through the switch: the WIT imports in a plugin, the fake host in its native tests.
-pub use crate::host::{cgroup, clock, compose, container, net, rng, scenario, spans};
 pub use crate::chaos::exports::clnrm::chaos::chaos::{Injection, Outcome};
 pub use crate::chaos_support::{plugin_info, unhandled, ChaosPlugin};
 pub use crate::config::{self, ConfigError};
@@ -27,6 +26,7 @@ pub use crate::fault::{
     expect_state, injection_config, require_running, target, wait_attached, wait_state, FaultSpan,
     Signal,
 };
+pub use crate::host::{cgroup, clock, compose, container, net, rng, scenario, spans};
 pub use crate::{
     chaos_fault, chaos_plugin, export_chaos_plugin, export_validator_plugin, validator_plugin,
 };

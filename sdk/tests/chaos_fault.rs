@@ -31,7 +31,10 @@ fn nap(cfg: Nap, inj: &Injection) -> Result<Outcome, String> {
     clock::sleep_ms(cfg.delay_ms);
     container::pause(&target).or_else(|e| span.fail(e))?;
     span.observed();
-    Ok(Outcome { observed: true, summary: format!("{target} napping") })
+    Ok(Outcome {
+        observed: true,
+        summary: format!("{target} napping"),
+    })
 }
 
 #[derive(Deserialize)]
@@ -76,9 +79,15 @@ fn check_decodes_without_a_type_field_and_names_bad_keys() {
     let e = P::check("nap", r#"{"type":"nap","delay_ms":"x"}"#).unwrap_err();
     assert!(matches!(e, ConfigError::WrongType { .. }), "{e:?}");
     let e = P::check("nap", r#"{"type":"nap","delay_ms":90000}"#).unwrap_err();
-    assert!(e.to_string().contains("at most a minute"), "the where check: {e}");
+    assert!(
+        e.to_string().contains("at most a minute"),
+        "the where check: {e}"
+    );
     assert!(P::check("poke", r#"{"type":"poke"}"#).is_ok());
-    assert!(P::check("snore", r#"{"type":"snore"}"#).unwrap_err().to_string().contains("nap does not handle `snore`"));
+    assert!(P::check("snore", r#"{"type":"snore"}"#)
+        .unwrap_err()
+        .to_string()
+        .contains("nap does not handle `snore`"));
 }
 
 #[test]
@@ -95,5 +104,8 @@ fn inject_decodes_and_dispatches() {
     });
     let e = P::inject(injection(r#"{"type":"nap","delay_ms":90000}"#, &["app"])).unwrap_err();
     assert!(e.starts_with("chaos_injection.delay_ms"), "{e}");
-    assert_eq!(P::inject(injection(r#"{"type":"poke"}"#, &["app"])).unwrap_err(), "poked");
+    assert_eq!(
+        P::inject(injection(r#"{"type":"poke"}"#, &["app"])).unwrap_err(),
+        "poked"
+    );
 }

@@ -142,7 +142,10 @@ fn test(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
     if extra.is_empty() {
         let tested = plugins::unit_tested(&ws.root)?;
         if !tested.is_empty() {
-            step(format_args!("plugin unit tests ({}) ...", tested.join(", ")));
+            step(format_args!(
+                "plugin unit tests ({}) ...",
+                tested.join(", ")
+            ));
             let mut cargo = ws.cargo().arg("test");
             for p in &tested {
                 cargo = cargo.args(["-p", p]);

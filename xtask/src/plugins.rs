@@ -270,7 +270,11 @@ name = "not-this"
         let tested = unit_tested(root).unwrap();
         for g in discover(root).unwrap() {
             if g.out == PLUGIN_OUT && g.package.starts_with("chaos-") {
-                assert!(tested.contains(&g.package), "{} has no src/tests.rs", g.package);
+                assert!(
+                    tested.contains(&g.package),
+                    "{} has no src/tests.rs",
+                    g.package
+                );
             }
         }
         assert!(tested.len() >= 5, "{tested:?}");

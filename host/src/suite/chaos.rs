@@ -219,7 +219,10 @@ mod tests {
     fn a_refused_type_says_why_at_its_value() {
         let (l, c, m, help) = fails(&OK.replace("\"kill_container\"", "\"clock_skew\""));
         assert_eq!((l, c), (11, 28), "{m}");
-        assert!(m.contains("clock_skew cannot be done for real on this host"), "{m}");
+        assert!(
+            m.contains("clock_skew cannot be done for real on this host"),
+            "{m}"
+        );
         assert!(help.contains("hang"), "{help}");
     }
 

@@ -37,7 +37,13 @@ fn kill_waits_its_delay_then_observes_exit_137() {
 #[test]
 fn kill_of_a_service_that_survives_the_signal_is_not_observed() {
     setup(1);
-    fake::with(|h| h.containers.get_mut("db").unwrap().ignores.push("SIGTERM".into()));
+    fake::with(|h| {
+        h.containers
+            .get_mut("db")
+            .unwrap()
+            .ignores
+            .push("SIGTERM".into())
+    });
     let err = inject(
         r#"{"type":"kill_container","signal":"SIGTERM","target":"db","observe_timeout_ms":300}"#,
     )
@@ -66,7 +72,11 @@ fn sigkill_with_another_exit_code_is_not_claimed() {
     setup(1);
     // The process survives the signal but then exits 0 on its own: not a SIGKILL death.
     fake::with(|h| {
-        h.containers.get_mut("app").unwrap().ignores.push("SIGKILL".into());
+        h.containers
+            .get_mut("app")
+            .unwrap()
+            .ignores
+            .push("SIGKILL".into());
         h.at(100, |h| h.exit("app", 0));
     });
     let err = inject(r#"{"type":"kill_container"}"#).unwrap_err();
@@ -79,7 +89,13 @@ fn kill_jitter_is_drawn_from_the_seed() {
         setup(seed);
         inject(r#"{"type":"kill_container","delay_ms":100,"jitter_ms":1000}"#).unwrap();
         fake::with(|h| {
-            let j: u64 = h.span("clnrm.chaos.kill").unwrap().attr("delay.jitter_ms").unwrap().parse().unwrap();
+            let j: u64 = h
+                .span("clnrm.chaos.kill")
+                .unwrap()
+                .attr("delay.jitter_ms")
+                .unwrap()
+                .parse()
+                .unwrap();
             assert!(j <= 1000);
             assert_eq!(h.first_call_at("container.kill"), Some(100 + j));
             j
@@ -106,7 +122,11 @@ fn random_target_is_a_seeded_pick_among_the_services() {
 fn stop_is_graceful_when_the_signal_works() {
     setup(1);
     let out = inject(r#"{"type":"stop_container","grace_period_ms":1000}"#).unwrap();
-    assert!(out.summary.contains("within the grace period"), "{}", out.summary);
+    assert!(
+        out.summary.contains("within the grace period"),
+        "{}",
+        out.summary
+    );
     fake::with(|h| {
         assert_eq!(h.calls_to("container.kill"), ["container.kill app SIGTERM"]);
         let s = h.span("clnrm.chaos.stop").unwrap();
@@ -118,7 +138,13 @@ fn stop_is_graceful_when_the_signal_works() {
 #[test]
 fn stop_escalates_to_sigkill_after_the_grace_period() {
     setup(1);
-    fake::with(|h| h.containers.get_mut("app").unwrap().ignores.push("SIGTERM".into()));
+    fake::with(|h| {
+        h.containers
+            .get_mut("app")
+            .unwrap()
+            .ignores
+            .push("SIGTERM".into())
+    });
     let out = inject(r#"{"type":"stop_container","grace_period_ms":1000}"#).unwrap();
     assert!(out.summary.contains("was SIGKILLed"), "{}", out.summary);
     fake::with(|h| {
@@ -153,12 +179,30 @@ fn pause_holds_for_its_duration_then_resumes() {
 
 #[test]
 fn check_judges_each_table_and_refuses_other_types() {
-    assert!(ChaosContainer::check("kill_container", r#"{"type":"kill_container","signal":"SIGTERM"}"#).is_ok());
-    let e = ChaosContainer::check("kill_container", r#"{"type":"kill_container","signal":"SIGNOPE"}"#).unwrap_err();
+    assert!(ChaosContainer::check(
+        "kill_container",
+        r#"{"type":"kill_container","signal":"SIGTERM"}"#
+    )
+    .is_ok());
+    let e = ChaosContainer::check(
+        "kill_container",
+        r#"{"type":"kill_container","signal":"SIGNOPE"}"#,
+    )
+    .unwrap_err();
     assert!(e.to_string().contains("signal"), "{e}");
-    let e = ChaosContainer::check("stop_container", r#"{"type":"stop_container","grace_ms":5}"#).unwrap_err();
-    assert!(e.to_string().contains("grace_period_ms"), "did you mean: {e}");
+    let e = ChaosContainer::check(
+        "stop_container",
+        r#"{"type":"stop_container","grace_ms":5}"#,
+    )
+    .unwrap_err();
+    assert!(
+        e.to_string().contains("grace_period_ms"),
+        "did you mean: {e}"
+    );
     assert!(ChaosContainer::check("clock_skew", r#"{"type":"clock_skew"}"#).is_err());
     let info = ChaosContainer::describe();
-    assert_eq!(info.handles, ["kill_container", "stop_container", "pause_container"]);
+    assert_eq!(
+        info.handles,
+        ["kill_container", "stop_container", "pause_container"]
+    );
 }

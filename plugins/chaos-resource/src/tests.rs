@@ -44,7 +44,9 @@ fn pressure_levels_follow_the_thresholds() {
 fn memory_pressure_lowers_the_limit_sees_it_hit_and_restores_it() {
     setup();
     uses_memory_from(400, 63);
-    let out = inject(r#"{"type":"memory_pressure","memory_mb":64,"duration_ms":1000,"sample_ms":100}"#).unwrap();
+    let out =
+        inject(r#"{"type":"memory_pressure","memory_mb":64,"duration_ms":1000,"sample_ms":100}"#)
+            .unwrap();
     assert!(out.observed, "{}", out.summary);
     fake::with(|h| {
         let sets = h.calls_to("cgroup.set_limits app");
@@ -69,7 +71,10 @@ fn memory_that_stays_low_is_not_claimed() {
     setup();
     uses_memory_from(0, 20);
     let err = inject(r#"{"type":"memory_pressure","memory_mb":64,"duration_ms":500}"#).unwrap_err();
-    assert!(err.contains("never reached its 64 MB limit: peak 20 MB"), "{err}");
+    assert!(
+        err.contains("never reached its 64 MB limit: peak 20 MB"),
+        "{err}"
+    );
     fake::with(|h| {
         let s = h.span("clnrm.resource.memory_pressure").unwrap();
         assert_eq!(s.attr("pressure.level").as_deref(), Some("low"));
@@ -119,7 +124,8 @@ fn without_a_duration_it_holds_until_the_steps_end() {
 #[test]
 fn disk_fill_fills_to_the_percent_and_removes_the_filler() {
     setup();
-    let out = inject(r#"{"type":"disk_fill","path":"/data","percent":80,"duration_ms":300}"#).unwrap();
+    let out =
+        inject(r#"{"type":"disk_fill","path":"/data","percent":80,"duration_ms":300}"#).unwrap();
     assert!(out.observed, "{}", out.summary);
     fake::with(|h| {
         assert_eq!(h.calls_to("cgroup.fill"), ["cgroup.fill app /data 80"]);
@@ -132,9 +138,17 @@ fn disk_fill_fills_to_the_percent_and_removes_the_filler() {
 
 #[test]
 fn check_refuses_paths_outside_an_absolute_mount() {
-    let bad = |j: &str| ChaosResource::check("disk_fill", j).unwrap_err().to_string();
+    let bad = |j: &str| {
+        ChaosResource::check("disk_fill", j)
+            .unwrap_err()
+            .to_string()
+    };
     assert!(bad(r#"{"type":"disk_fill","path":"data"}"#).contains("absolute path"));
     assert!(bad(r#"{"type":"disk_fill","path":"/data/../etc"}"#).contains("without `..`"));
     assert!(ChaosResource::check("disk_fill", r#"{"type":"disk_fill","path":"/data"}"#).is_ok());
-    assert!(ChaosResource::check("memory_pressure", r#"{"type":"memory_pressure","sample_ms":0}"#).is_err());
+    assert!(ChaosResource::check(
+        "memory_pressure",
+        r#"{"type":"memory_pressure","sample_ms":0}"#
+    )
+    .is_err());
 }

@@ -41,9 +41,16 @@ fn hang_stopped_while_frozen_is_reported_not_thawed() {
         h.at(500, |h| h.exit("app", 137));
     });
     let out = inject(r#"{"type":"hang","duration_ms":5000}"#).unwrap();
-    assert!(out.summary.contains("stopped while frozen"), "{}", out.summary);
+    assert!(
+        out.summary.contains("stopped while frozen"),
+        "{}",
+        out.summary
+    );
     fake::with(|h| {
-        assert!(h.calls_to("container.unpause").is_empty(), "nothing to thaw");
+        assert!(
+            h.calls_to("container.unpause").is_empty(),
+            "nothing to thaw"
+        );
         let s = h.span("clnrm.timeout.hang").unwrap();
         assert!(s.has_event("container.stopped_while_frozen"));
         assert_eq!(s.attr("hang.thawed").as_deref(), Some("false"));
@@ -68,7 +75,10 @@ fn slow_start_holds_the_first_step_before_anything_else() {
     let out = inject(r#"{"type":"slow_start","delay_ms":1500,"target":"db"}"#).unwrap();
     assert!(out.observed);
     fake::with(|h| {
-        assert_eq!(h.calls[0], "scenario.hold_first_step db 1500", "the first call");
+        assert_eq!(
+            h.calls[0], "scenario.hold_first_step db 1500",
+            "the first call"
+        );
         let s = h.span("clnrm.timeout.slow_start").unwrap();
         assert_eq!(s.attr("slow_start.measured_ms").as_deref(), Some("1500"));
         assert!(s.has_event("step.released"));

@@ -17,7 +17,9 @@ pub mod container {
     pub use crate::chaos::clnrm::chaos::container::*;
 
     pub fn kill(service: &str, signal: &str) -> Result<(), String> {
-        super::call(format!("container.kill {service} {signal}"), |h| h.kill(service, signal))
+        super::call(format!("container.kill {service} {signal}"), |h| {
+            h.kill(service, signal)
+        })
     }
     pub fn inspect(service: &str) -> Result<ContainerState, String> {
         super::call(format!("container.inspect {service}"), |h| {
@@ -68,11 +70,16 @@ pub mod net {
         peers: &[String],
         delay: JitteredLatency,
     ) -> Result<Impaired, String> {
-        super::call(format!("net.impair_jittered {target} {peers:?} {delay:?}"), |h| {
-            h.apply(target, peers, Applied::Jittered(delay))
-        })
+        super::call(
+            format!("net.impair_jittered {target} {peers:?} {delay:?}"),
+            |h| h.apply(target, peers, Applied::Jittered(delay)),
+        )
     }
-    pub fn dns_fail(target: &str, names: &[String], mode: DnsFailureMode) -> Result<Impaired, String> {
+    pub fn dns_fail(
+        target: &str,
+        names: &[String],
+        mode: DnsFailureMode,
+    ) -> Result<Impaired, String> {
         super::call(format!("net.dns_fail {target} {names:?} {mode:?}"), |h| {
             h.apply(target, &[], Applied::Dns(names.to_vec(), mode))
         })
@@ -85,7 +92,12 @@ pub mod net {
     }
     /// A probe takes its round trip (or its timeout) of virtual time, at least 1 ms, so a
     /// loop of probes without sleeps still reaches its deadline.
-    pub fn probe(source: &str, dest: &str, port: u16, timeout_ms: u32) -> Result<ProbeResult, String> {
+    pub fn probe(
+        source: &str,
+        dest: &str,
+        port: u16,
+        timeout_ms: u32,
+    ) -> Result<ProbeResult, String> {
         let r = super::call(format!("net.probe {source} {dest} {port}"), |h| {
             h.probe(source, dest, port, timeout_ms)
         });
@@ -160,10 +172,13 @@ pub mod scenario {
         super::with(|h| h.steps_done_at.is_some_and(|t| h.now_ms >= t))
     }
     pub fn hold_first_step(service: &str, delay_ms: u64) -> Result<u64, String> {
-        super::call(format!("scenario.hold_first_step {service} {delay_ms}"), |h| {
-            h.container(service)?;
-            Ok(h.held_ms.unwrap_or(delay_ms))
-        })
+        super::call(
+            format!("scenario.hold_first_step {service} {delay_ms}"),
+            |h| {
+                h.container(service)?;
+                Ok(h.held_ms.unwrap_or(delay_ms))
+            },
+        )
     }
 }
 
@@ -171,9 +186,10 @@ pub mod compose {
     pub use crate::chaos::clnrm::chaos::compose::*;
 
     pub fn run(fault: &Fault, parent: SpanHandle) -> Result<Composed, String> {
-        super::call(format!("compose.run {} {}", fault.fault_type, fault.config_json), |h| {
-            h.compose(fault, parent)
-        })
+        super::call(
+            format!("compose.run {} {}", fault.fault_type, fault.config_json),
+            |h| h.compose(fault, parent),
+        )
     }
     pub fn run_all(faults: &[Fault], parent: SpanHandle) -> Vec<Result<Composed, String>> {
         faults.iter().map(|f| run(f, parent)).collect()
@@ -211,11 +227,18 @@ pub mod spans {
         super::with(|h| h.start_span(name, parent, kind))
     }
     pub fn set_attribute(span: SpanHandle, key: &str, value: &AttrValue) {
-        super::with(|h| h.span_mut(span).attrs.push((key.to_string(), value.clone())))
+        super::with(|h| {
+            h.span_mut(span)
+                .attrs
+                .push((key.to_string(), value.clone()))
+        })
     }
     pub fn add_event(span: SpanHandle, name: &str, attributes: &[Attribute]) {
         super::with(|h| {
-            let attrs = attributes.iter().map(|a| (a.key.clone(), a.value.clone())).collect();
+            let attrs = attributes
+                .iter()
+                .map(|a| (a.key.clone(), a.value.clone()))
+                .collect();
             h.span_mut(span).events.push((name.to_string(), attrs))
         })
     }

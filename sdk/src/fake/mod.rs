@@ -33,11 +33,13 @@ pub use netsim::Applied;
 pub const NETWORK: &str = "clnrm-fake-net";
 
 /// A probe answer a test substitutes: `None` falls through to the default simulation.
-pub type ProbeHook = Box<dyn FnMut(&FakeHost, &str, &str, u16) -> Option<Result<ProbeResult, String>>>;
+pub type ProbeHook =
+    Box<dyn FnMut(&FakeHost, &str, &str, u16) -> Option<Result<ProbeResult, String>>>;
 /// A DNS answer a test substitutes.
 pub type DnsHook = Box<dyn FnMut(&FakeHost, &str, &str) -> Option<Result<DnsAnswer, String>>>;
 /// What a composed fault returns (default: observed).
-pub type ComposeHook = Box<dyn FnMut(&mut FakeHost, &Fault, SpanHandle) -> Result<Composed, String>>;
+pub type ComposeHook =
+    Box<dyn FnMut(&mut FakeHost, &Fault, SpanHandle) -> Result<Composed, String>>;
 /// A cgroup reading a test substitutes (default: [`FakeHost::usage`]).
 pub type UsageHook = Box<dyn FnMut(&FakeHost, &str) -> Option<Result<Usage, String>>>;
 type Event = Box<dyn FnOnce(&mut FakeHost)>;
@@ -150,14 +152,18 @@ impl FakeHost {
     /// Adds running, attached services.
     pub fn services(&mut self, names: &[&str]) -> &mut Self {
         for n in names {
-            self.containers.insert((*n).to_string(), Container::running());
+            self.containers
+                .insert((*n).to_string(), Container::running());
         }
         self
     }
 
     /// `dependent` depends on `on` (`compose.dependents(on)` lists it).
     pub fn depends(&mut self, dependent: &str, on: &str) -> &mut Self {
-        self.dependents.entry(on.to_string()).or_default().push(dependent.to_string());
+        self.dependents
+            .entry(on.to_string())
+            .or_default()
+            .push(dependent.to_string());
         self
     }
 
@@ -168,11 +174,15 @@ impl FakeHost {
     }
 
     pub fn container(&self, service: &str) -> Result<&Container, String> {
-        self.containers.get(service).ok_or_else(|| format!("no such service `{service}`"))
+        self.containers
+            .get(service)
+            .ok_or_else(|| format!("no such service `{service}`"))
     }
 
     pub fn container_mut(&mut self, service: &str) -> Result<&mut Container, String> {
-        self.containers.get_mut(service).ok_or_else(|| format!("no such service `{service}`"))
+        self.containers
+            .get_mut(service)
+            .ok_or_else(|| format!("no such service `{service}`"))
     }
 
     /// Ends `service` as if its process exited with `code`.
@@ -184,7 +194,11 @@ impl FakeHost {
 
     /// The calls whose text starts with `prefix` (e.g. `"container.kill"`).
     pub fn calls_to(&self, prefix: &str) -> Vec<&str> {
-        self.calls.iter().filter(|c| c.starts_with(prefix)).map(String::as_str).collect()
+        self.calls
+            .iter()
+            .filter(|c| c.starts_with(prefix))
+            .map(String::as_str)
+            .collect()
     }
 
     /// When the first call starting with `prefix` was made.
@@ -236,7 +250,11 @@ impl FakeHost {
                 return r;
             }
         }
-        let mut u = self.usage.get(service).copied().unwrap_or_else(model::idle_usage);
+        let mut u = self
+            .usage
+            .get(service)
+            .copied()
+            .unwrap_or_else(model::idle_usage);
         if let Some(l) = self.limits.get(service) {
             u.memory_limit = u.memory_limit.or(l.memory_mb.map(|m| m << 20));
             u.cpu_limit_millicores = u.cpu_limit_millicores.or(l.cpu_millicores);
@@ -249,7 +267,10 @@ impl FakeHost {
         let total = 1u64 << 30;
         let used = self.filled.get(service).copied().unwrap_or(0) as u64;
         // Rounded up, as blocks are: a fill to N % leaves at most (100 - N) % free.
-        DiskUsage { total_bytes: total, free_bytes: total - (total * used).div_ceil(100) }
+        DiskUsage {
+            total_bytes: total,
+            free_bytes: total - (total * used).div_ceil(100),
+        }
     }
 
     fn fill(&mut self, service: &str, percent: u8) -> Result<u64, String> {

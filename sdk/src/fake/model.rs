@@ -44,7 +44,10 @@ impl Container {
 
     /// Running again (a restart).
     pub fn restart(&mut self) {
-        *self = Container { ignores: std::mem::take(&mut self.ignores), ..Container::running() };
+        *self = Container {
+            ignores: std::mem::take(&mut self.ignores),
+            ..Container::running()
+        };
     }
 
     pub fn state(&self) -> ContainerState {
@@ -74,12 +77,16 @@ pub struct FakeSpan {
 impl FakeSpan {
     /// An attribute's value in its string form (as matchers compare it), last write wins.
     pub fn attr(&self, key: &str) -> Option<String> {
-        self.attrs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| match v {
-            AttrValue::Str(s) => s.clone(),
-            AttrValue::Int(i) => i.to_string(),
-            AttrValue::Float(f) => f.to_string(),
-            AttrValue::Boolean(b) => b.to_string(),
-        })
+        self.attrs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| match v {
+                AttrValue::Str(s) => s.clone(),
+                AttrValue::Int(i) => i.to_string(),
+                AttrValue::Float(f) => f.to_string(),
+                AttrValue::Boolean(b) => b.to_string(),
+            })
     }
 
     pub fn ok(&self) -> bool {
@@ -92,7 +99,12 @@ impl FakeSpan {
 }
 
 impl FakeHost {
-    pub(super) fn start_span(&mut self, name: &str, parent: SpanHandle, kind: SpanKind) -> SpanHandle {
+    pub(super) fn start_span(
+        &mut self,
+        name: &str,
+        parent: SpanHandle,
+        kind: SpanKind,
+    ) -> SpanHandle {
         let id = 1000 + self.spans.len() as u64;
         self.spans.push(FakeSpan {
             id,

@@ -47,30 +47,62 @@ fn glob(pattern: &str, name: &str) -> bool {
 }
 
 impl FakeHost {
-    pub(super) fn apply(&mut self, target: &str, peers: &[String], what: Applied) -> Result<Impaired, String> {
+    pub(super) fn apply(
+        &mut self,
+        target: &str,
+        peers: &[String],
+        what: Applied,
+    ) -> Result<Impaired, String> {
         self.container(target)?;
         if let Some(e) = self.impair_error.clone() {
             return Err(e);
         }
         let id = self.next_id;
         self.next_id += 1;
-        let active = Active { target: target.into(), peers: peers.to_vec(), what, seen: 0, dropped: 0 };
+        let active = Active {
+            target: target.into(),
+            peers: peers.to_vec(),
+            what,
+            seen: 0,
+            dropped: 0,
+        };
         self.active.insert(id, active);
-        Ok(Impaired { id, mechanism: "fake".into() })
+        Ok(Impaired {
+            id,
+            mechanism: "fake".into(),
+        })
     }
 
     pub(super) fn heal(&mut self, id: u64) -> Result<PacketCounts, String> {
-        let a = self.active.remove(&id).ok_or_else(|| format!("no impairment {id}"))?;
+        let a = self
+            .active
+            .remove(&id)
+            .ok_or_else(|| format!("no impairment {id}"))?;
         self.healed.push(id);
-        Ok(PacketCounts { seen: a.seen, dropped: a.dropped })
+        Ok(PacketCounts {
+            seen: a.seen,
+            dropped: a.dropped,
+        })
     }
 
     pub(super) fn counters(&self, id: u64) -> Result<PacketCounts, String> {
-        let a = self.active.get(&id).ok_or_else(|| format!("no impairment {id}"))?;
-        Ok(PacketCounts { seen: a.seen, dropped: a.dropped })
+        let a = self
+            .active
+            .get(&id)
+            .ok_or_else(|| format!("no impairment {id}"))?;
+        Ok(PacketCounts {
+            seen: a.seen,
+            dropped: a.dropped,
+        })
     }
 
-    pub(super) fn probe(&mut self, source: &str, dest: &str, port: u16, timeout_ms: u32) -> Result<ProbeResult, String> {
+    pub(super) fn probe(
+        &mut self,
+        source: &str,
+        dest: &str,
+        port: u16,
+        timeout_ms: u32,
+    ) -> Result<ProbeResult, String> {
         if let Some(mut hook) = self.on_probe.take() {
             let r = hook(self, source, dest, port);
             self.on_probe = Some(hook);
@@ -80,9 +112,15 @@ impl FakeHost {
         }
         self.container(source)?;
         let timeout_us = timeout_ms as u64 * 1000;
-        let (src_ok, dst_ok) = (self.container(source)?.attached, self.container(dest)?.attached);
+        let (src_ok, dst_ok) = (
+            self.container(source)?.attached,
+            self.container(dest)?.attached,
+        );
         if !self.container(dest)?.running || !src_ok || !dst_ok {
-            return Ok(ProbeResult { outcome: ProbeOutcome::Unreachable, rtt_us: 0 });
+            return Ok(ProbeResult {
+                outcome: ProbeOutcome::Unreachable,
+                rtt_us: 0,
+            });
         }
         let mut rtt = self.base_rtt_us;
         let mut outcome = ProbeOutcome::Connected;
@@ -120,13 +158,27 @@ impl FakeHost {
         }
         self.net_rng = net_rng;
         Ok(match outcome {
-            ProbeOutcome::TimedOut => ProbeResult { outcome, rtt_us: timeout_us },
-            _ if rtt > timeout_us => ProbeResult { outcome: ProbeOutcome::TimedOut, rtt_us: timeout_us },
-            _ => ProbeResult { outcome, rtt_us: rtt },
+            ProbeOutcome::TimedOut => ProbeResult {
+                outcome,
+                rtt_us: timeout_us,
+            },
+            _ if rtt > timeout_us => ProbeResult {
+                outcome: ProbeOutcome::TimedOut,
+                rtt_us: timeout_us,
+            },
+            _ => ProbeResult {
+                outcome,
+                rtt_us: rtt,
+            },
         })
     }
 
-    pub(super) fn dns_probe(&mut self, source: &str, name: &str, _timeout_ms: u32) -> Result<DnsAnswer, String> {
+    pub(super) fn dns_probe(
+        &mut self,
+        source: &str,
+        name: &str,
+        _timeout_ms: u32,
+    ) -> Result<DnsAnswer, String> {
         if let Some(mut hook) = self.on_dns.take() {
             let r = hook(self, source, name);
             self.on_dns = Some(hook);
@@ -151,7 +203,11 @@ impl FakeHost {
                         DnsFailureMode::Servfail => Some(2),
                         DnsFailureMode::Timeout => None,
                     };
-                    return Ok(DnsAnswer { rcode, addresses: Vec::new(), ..ok });
+                    return Ok(DnsAnswer {
+                        rcode,
+                        addresses: Vec::new(),
+                        ..ok
+                    });
                 }
             }
         }

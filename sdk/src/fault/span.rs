@@ -1,7 +1,7 @@
 //! [`FaultSpan`]: a fault's span that ends OK only on observed evidence.
 
-use crate::host::spans;
 use crate::chaos::clnrm::chaos::types::{AttrValue, SpanKind, SpanStatus};
+use crate::host::spans;
 
 /// A fault's span (the id the host gave it). Start it with [`FaultSpan::start`] once the
 /// target is known; end it with exactly one of [`FaultSpan::observed`] (the effect was

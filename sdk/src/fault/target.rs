@@ -1,7 +1,7 @@
 //! Which service a fault acts on.
 
-use crate::host::rng;
 use crate::chaos::exports::clnrm::chaos::chaos::Injection;
+use crate::host::rng;
 
 /// The service to act on: `configured` (which must be one of the scenario's services),
 /// one drawn from the seeded stream for `"random"` (reproducible from the suite's seed;

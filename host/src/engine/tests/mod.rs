@@ -1,5 +1,6 @@
 //! The engine on the in-memory fake backend: verdicts, cleanup, timeouts,
-//! interrupts and the loss of Docker, without Docker and without plugins.
+//! interrupts and the loss of Docker, without Docker and without plugins
+//! (but `real_plugin`: a first-party chaos plugin's wasm on the fake backend).
 //! Time is tokio's paused clock, so durations are exact and nothing sleeps.
 
 mod artifacts;
@@ -10,6 +11,7 @@ mod interrupt;
 mod jobs;
 mod network;
 mod race;
+mod real_plugin;
 mod recovery;
 mod retry;
 mod step;
