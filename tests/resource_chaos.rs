@@ -248,6 +248,10 @@ steps = [
   { name = "fill", run = "dd if=/dev/zero of=/data/x bs=1M count=20 2>/dev/null; sleep 0.3; rm -f /data/x; echo filled" },
   { name = "fds", run = "cd /tmp && for i in $(seq 80); do : > f$i; done; tail -f f* >/dev/null 2>err & p=$!; sleep 0.5; kill $p; grep -c 'Too many open files' err" },
 ]
+
+# Degraded steps explained by the limits alone, with no injection span.
+[expect.chaos]
+graceful_degradation = true
 "#;
 
 /// A service's static limits are read around every step, with no injection:
