@@ -2,7 +2,7 @@
 //! network and trace, and the log of faults that took effect (so the engine
 //! can attribute a step's failure to the fault that caused it).
 
-use crate::backend::ContainerBackend;
+use crate::backend::Backend;
 use crate::trace::Trace;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 pub struct ScenarioCtx {
     /// Docker on a run; [`crate::backend::Replay`] when replaying (every
     /// container call is answered from the recording before it gets here).
-    pub backend: Arc<dyn ContainerBackend>,
+    pub backend: Arc<dyn Backend>,
     /// Service id -> container id.
     pub containers: HashMap<String, String>,
     /// The network the run created for this scenario.
@@ -87,7 +87,7 @@ impl FaultKind {
 
 impl ScenarioCtx {
     /// The container runtime the plugin host calls act on.
-    pub fn backend(&self) -> Arc<dyn ContainerBackend> {
+    pub fn backend(&self) -> Arc<dyn Backend> {
         self.backend.clone()
     }
 }
