@@ -4,6 +4,7 @@
 //! [`crate::capability::net::NetFaults`] instead.
 
 use super::{BackendError, Network, Refuse};
+use crate::capability::net::{NetFaults, NoNetFaults};
 
 /// Networks of a container runtime. Every method has a default that refuses.
 #[async_trait::async_trait]
@@ -55,5 +56,11 @@ pub trait NetworkBackend: Refuse {
     /// when that cannot be read here (not running, a remote daemon).
     async fn interfaces(&self, _id: &str) -> Result<Option<Vec<String>>, BackendError> {
         Ok(None)
+    }
+
+    /// The network faults this backend can inject into its containers'
+    /// namespaces: none unless it says so.
+    fn net_faults(&self) -> &dyn NetFaults {
+        &NoNetFaults
     }
 }

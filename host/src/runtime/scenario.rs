@@ -21,7 +21,7 @@ pub struct ScenarioCtx {
     /// step's failure to the fault that caused it.
     pub faults: FaultLog,
     /// Network impairments in force (`clnrm:chaos/net`).
-    pub net: crate::capability::net::netfault::Impairments,
+    pub net: crate::capability::net::Impairments,
     /// Set by the engine once every step has finished (`clnrm:chaos/scenario`
     /// `steps-done`): a fault without `duration_ms` is held until then.
     pub steps_done: std::sync::atomic::AtomicBool,

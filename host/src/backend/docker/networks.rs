@@ -3,6 +3,7 @@
 
 use super::{network_name, Docker};
 use crate::backend::{labels, BackendError, ContainerBackend, Network, NetworkBackend};
+use crate::capability::net::{Kernel, NetFaults};
 use bollard::models::{
     EndpointSettings, NetworkConnectRequest, NetworkCreateRequest, NetworkDisconnectRequest,
 };
@@ -109,5 +110,10 @@ impl NetworkBackend for Docker {
             // Not our kernel (a remote daemon), or it just exited.
             Err(_) => Ok(None),
         }
+    }
+
+    /// The kernel's: the daemon's containers are this machine's processes.
+    fn net_faults(&self) -> &dyn NetFaults {
+        &Kernel
     }
 }

@@ -3,7 +3,12 @@
 
 pub mod dnsfault;
 mod dnswire;
+mod faults;
 mod host;
+mod kernel;
 pub mod netfault;
 pub mod netns;
 mod nfqueue;
+
+pub use faults::{Impairments, NetFaults, NoNetFaults};
+pub use kernel::Kernel;
