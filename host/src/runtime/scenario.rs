@@ -20,8 +20,9 @@ pub struct ScenarioCtx {
     /// Disruptive operations that took effect, so the engine can attribute a
     /// step's failure to the fault that caused it.
     pub faults: FaultLog,
-    /// Network impairments in force (`clnrm:chaos/net`).
-    pub net: crate::capability::net::Impairments,
+    /// Each capability's own state for this scenario (see
+    /// [`crate::capability::Spec::state`]).
+    pub slots: crate::capability::Slots,
     /// Set by the engine once every step has finished (`clnrm:chaos/scenario`
     /// `steps-done`): a fault without `duration_ms` is held until then.
     pub steps_done: std::sync::atomic::AtomicBool,

@@ -218,7 +218,7 @@ mod tests {
             network: None,
             trace: Trace::new(RunClock::new(None)),
             faults: FaultLog::default(),
-            net: Default::default(),
+            slots: Default::default(),
             steps_done: Default::default(),
             schedule: Default::default(),
             compose: None,

@@ -7,7 +7,7 @@
 
 use super::dnsfault;
 use super::netfault::{Fault, ProbeOutcome, QueueStats};
-use super::NetFaults;
+use super::{Impairments, NetFaults};
 use crate::runtime::bindings::chaos::clnrm::chaos::net;
 use crate::runtime::host::{Capability, HostCall, PluginState, NO_NETWORK};
 use crate::runtime::scenario::{FaultKind, ScenarioCtx};
@@ -51,6 +51,11 @@ fn container(ctx: &ScenarioCtx, service: &str) -> Result<String, String> {
     })
 }
 
+/// The faults this capability applied in the scenario, in its state slot.
+fn impairments(ctx: &ScenarioCtx) -> &Impairments {
+    ctx.slots.get(super::SPEC.name)
+}
+
 /// The network faults of the scenario's backend.
 fn faults(ctx: &ScenarioCtx) -> &dyn NetFaults {
     ctx.backend.net_faults()
@@ -81,14 +86,14 @@ async fn dns_fail(
         net::DnsFailureMode::Timeout => dnsfault::Mode::Timeout,
     };
     let pid = pid_of(&ctx, &target).await?;
-    let id = ctx.net.next_id();
+    let id = impairments(&ctx).next_id();
     let kind = FaultKind::NetworkImpaired;
     let at = ctx.trace.clock().elapsed_ns();
     ctx.faults.record(&target, kind, at);
     match faults(&ctx).dns_fail(pid, names, mode, id).await {
         Ok(applied) => {
             let mechanism = applied.mechanism().to_string();
-            ctx.net.insert(id, applied);
+            impairments(&ctx).insert(id, applied);
             Ok(net::Impaired { id, mechanism })
         }
         Err(e) => {
@@ -196,7 +201,7 @@ async fn impair_with(
     for p in &peers {
         ips.push(address_of(&ctx, p).await?);
     }
-    let id = ctx.net.next_id();
+    let id = impairments(&ctx).next_id();
     // Both ends of an impaired path see its effect, possibly before `apply`
     // returns (see `container::live`): recorded first, withdrawn on failure.
     let at = ctx.trace.clock().elapsed_ns();
@@ -214,7 +219,7 @@ async fn impair_with(
         }
     };
     let mechanism = applied.mechanism().to_string();
-    ctx.net.insert(id, applied);
+    impairments(&ctx).insert(id, applied);
     Ok(net::Impaired { id, mechanism })
 }
 
@@ -297,7 +302,8 @@ impl net::Host for PluginState {
         self.answered(HostCall::NET_HEAL, json!([id]), |s| {
             let ctx = s.net_ctx();
             async move {
-                let Some(applied) = ctx?.net.take(id) else {
+                let ctx = ctx?;
+                let Some(applied) = impairments(&ctx).take(id) else {
                     return Ok(Err(format!("no impairment {id} in force")));
                 };
                 Ok(applied.heal().await.map(counters))
@@ -311,8 +317,8 @@ impl net::Host for PluginState {
         self.answered(HostCall::NET_COUNTERS, json!([id]), |s| {
             let ctx = s.net_ctx();
             async move {
-                Ok(ctx?
-                    .net
+                let ctx = ctx?;
+                Ok(impairments(&ctx)
                     .counters(id)
                     .map(counters)
                     .ok_or_else(|| format!("no impairment {id} in force")))
