@@ -5,6 +5,7 @@ mod artifacts;
 mod cascade;
 mod cleanup;
 mod interrupt;
+pub mod limit_watch;
 mod outcome;
 mod recovery;
 mod retry;

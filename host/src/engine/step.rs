@@ -1,6 +1,7 @@
 //! One step: a command exec'd in a service container, observed and classified
 //! from what Docker reports (exit code, container state, OOMKilled).
 
+use super::limit_watch::{LimitWatch, Watched};
 use super::outcome::{ErrorType, StepOutcome, StepResult};
 use super::timeout::{self, Bound, Ended};
 use crate::backend::Backend;
@@ -28,6 +29,10 @@ pub struct StepEnv<'a> {
     pub trace: &'a Trace,
     pub container: &'a str,
     pub faults: &'a FaultLog,
+    /// What the service's `limits` bound: read around the step.
+    pub limits: &'a [Watched],
+    /// The step's index in its scenario.
+    pub index: usize,
 }
 
 /// Run one step under its span: one attempt, or several (`retry`) within the
@@ -46,10 +51,23 @@ pub async fn run(
     trace.set_attr(span, "container.id", env.container);
     let started = Instant::now();
     let started_ns = trace.clock().elapsed_ns();
-    let (mut out, cause) = match &step.retry {
-        None => attempt(env, span, step, &bound, Duration::ZERO).await,
-        Some(policy) => super::retry::run(env, span, step, &bound, policy, jitter).await,
+    let watch = LimitWatch {
+        backend: env.docker,
+        trace,
+        faults: env.faults,
+        service: &step.service,
+        container: env.container,
+        watched: env.limits,
+        index: env.index,
     };
+    let (mut out, cause) = watch
+        .around(span, async {
+            match &step.retry {
+                None => attempt(env, span, step, &bound, Duration::ZERO).await,
+                Some(policy) => super::retry::run(env, span, step, &bound, policy, jitter).await,
+            }
+        })
+        .await;
     out.duration_ms = started.elapsed().as_millis() as u64;
     trace.set_attr(span, "result", out.result.as_str());
     // Graceful degradation: the step passed although a fault hit its service
