@@ -4,7 +4,7 @@
 use super::limit_watch::{LimitWatch, Watched};
 use super::outcome::{ErrorType, StepOutcome, StepResult};
 use super::timeout::{self, Bound, Ended};
-use crate::backend::ContainerBackend;
+use crate::backend::Backend;
 use crate::runtime::{FaultKind, FaultLog};
 use crate::suite::StepSpec;
 use crate::trace::{SpanId, Trace};
@@ -25,7 +25,7 @@ pub struct StepRun {
 
 /// Everything a step's command is run against.
 pub struct StepEnv<'a> {
-    pub docker: &'a dyn ContainerBackend,
+    pub docker: &'a dyn Backend,
     pub trace: &'a Trace,
     pub container: &'a str,
     pub faults: &'a FaultLog,
@@ -192,7 +192,7 @@ pub async fn attempt(
 
 /// Decide what happened from Docker's own account, never from assumptions.
 async fn classify(
-    docker: &dyn ContainerBackend,
+    docker: &dyn Backend,
     container: &str,
     out: &mut StepOutcome,
     oom_in_cgroup: bool,

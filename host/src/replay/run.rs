@@ -89,7 +89,7 @@ pub async fn replay(
             network: None,
             trace: trace.clone(),
             faults: FaultLog::default(),
-            net: Default::default(),
+            slots: Default::default(),
             // Answered from the recording; never read in replay.
             steps_done: Default::default(),
             schedule: Default::default(),

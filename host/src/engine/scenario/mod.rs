@@ -63,7 +63,7 @@ pub async fn run(
         network: created.network.clone(),
         trace: trace.clone(),
         faults: FaultLog::default(),
-        net: Default::default(),
+        slots: Default::default(),
         steps_done: Default::default(),
         schedule: crate::runtime::schedule::Schedule::new(sc.injections.len()),
         compose: ctx.registry.composer(
