@@ -15,7 +15,7 @@ mod resources;
 
 /// The cgroup readers live with their capability; Docker and the fake read through them.
 pub use crate::capability::cgroup::kernel as cgroup;
-pub use container_backend::ContainerBackend;
+pub use container_backend::{ContainerBackend, LogStream};
 pub use docker::{BackendError, ContainerState, Docker, ExecOutcome, Leftovers, Network};
 #[cfg(test)]
 pub use fake::Fake;

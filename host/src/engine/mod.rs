@@ -6,6 +6,7 @@ mod cascade;
 mod cleanup;
 mod interrupt;
 mod outcome;
+mod ready;
 mod recovery;
 mod retry;
 mod scenario;

@@ -22,6 +22,9 @@ const VOLATILE_KEYS: &[&str] = &[
     // Network faults: what the probes and the NFQUEUE consumer measured.
     "packets.seen",
     "packets.dropped",
+    // Readiness: how long a service took and how often it was probed.
+    "ready.ms",
+    "ready.attempts",
 ];
 /// Suffixes of volatile keys (times, durations, ids, pids, ports).
 const VOLATILE_SUFFIXES: &[&str] = &[

@@ -845,6 +845,8 @@ mod tests {
             capabilities: Vec::new(),
             wait_for_span: None,
             depends_on: Vec::new(),
+            ready: None,
+            options: Default::default(),
         }
     }
 
