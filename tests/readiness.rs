@@ -65,10 +65,10 @@ args = ["sh", "-c", "cut -d' ' -f1 /proc/uptime > /tmp/started; trap 'exit 0' TE
 [[scenario]]
 name = "late"
 service = "client"
-steps = [
-  { name = "client_started_after_open", service = "client", run = "cat /tmp/started" },
-  { name = "server_opened", service = "server", run = "echo opened=$(cat /tmp/opened) now=$(cut -d' ' -f1 /proc/uptime)" },
-  { name = "alias_answers", service = "client", run = "nc -w 2 api 8080 </dev/null" },
+run = [
+  { name = "client_started_after_open", service = "client", command = "cat /tmp/started" },
+  { name = "server_opened", service = "server", command = "echo opened=$(cat /tmp/opened) now=$(cut -d' ' -f1 /proc/uptime)" },
+  { name = "alias_answers", service = "client", command = "nc -w 2 api 8080 </dev/null" },
 ]
 "#,
     );
