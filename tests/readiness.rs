@@ -388,3 +388,26 @@ steps = [
     assert!(!dir.path().join("data/nope").exists());
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
 }
+
+/// `clnrm doctor` on this machine (the one these tests need): the engine and
+/// its version, the base image, exit 0.
+#[test]
+fn doctor_says_this_machine_is_ready() {
+    let r = run(clnrm().arg("doctor"));
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    for line in [
+        "✓ engine: ",
+        "(API ",
+        "✓ cgroups: ",
+        "✓ NFQUEUE: ",
+        "✓ plugins: ",
+        "✓ base image: clnrm-base:latest present",
+    ] {
+        assert!(r.stdout.contains(line), "{line}: {}", r.stdout);
+    }
+    assert!(
+        r.stdout.contains("ready: clnrm can run here"),
+        "{}",
+        r.stdout
+    );
+}

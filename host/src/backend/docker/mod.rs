@@ -21,6 +21,7 @@ use std::path::Path;
 use std::time::Duration;
 use thiserror::Error;
 
+mod info;
 mod options;
 
 /// How much of a step's stdout/stderr we keep (the tail).
