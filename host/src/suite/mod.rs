@@ -21,6 +21,7 @@
 mod chaos;
 mod cleanup;
 mod de;
+mod depends;
 mod determinism;
 mod diag;
 mod expect;

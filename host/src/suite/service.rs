@@ -127,6 +127,11 @@ pub fn check_all(
             spec.depends_on = deps;
         }
     }
+    super::depends::check_acyclic(cx, &out, |from, to| {
+        raw.get(from)
+            .and_then(|s| s.depends_on.iter().find(|d| d.get_ref() == to))
+            .map_or(0..0, |d| d.span())
+    })?;
     Ok(out)
 }
 
