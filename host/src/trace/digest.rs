@@ -199,6 +199,12 @@ mod tests {
     }
 
     #[test]
+    fn readiness_timings_are_volatile_its_probe_is_not() {
+        assert!(is_volatile("ready.ms") && is_volatile("ready.attempts"));
+        assert!(!is_volatile("ready.probe"));
+    }
+
+    #[test]
     fn ids_in_strings_are_normalised() {
         assert_eq!(normalise("clnrm-9f86d081884c-kill"), "clnrm-<id>-kill");
         assert_eq!(normalise("exit 137"), "exit 137");

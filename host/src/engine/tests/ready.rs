@@ -126,3 +126,29 @@ async fn recovery_probe_ready_runs_the_probe_again() {
     let reason = out.scenarios[0].reason.clone().unwrap_or_default();
     assert!(reason.contains("not ready again within 300 ms"), "{reason}");
 }
+
+/// Ctrl-C while a service is not ready yet: the wait stops at once (not at
+/// `ready_timeout_ms`), its span ends as interrupted, the container goes.
+#[tokio::test(start_paused = true)]
+async fn an_interrupt_cuts_the_wait_short() {
+    use std::time::Duration;
+    let fake = Arc::new(Fake::new());
+    fake.script("db-ready", Script::exit(1));
+    let suite = suite(&TWO.replace("ready_timeout_ms = 2000", "ready_timeout_ms = 60000"));
+    let (interrupt, raise) = Interrupt::manual();
+    let ctx = ctx(&fake, interrupt);
+    let plugins = ResolvedPlugins::default();
+    let t0 = tokio::time::Instant::now();
+    let (out, ()) = tokio::join!(super::run_suite(&ctx, &suite, &plugins, 7), async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        raise();
+    });
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert!(out.interrupted);
+    assert_eq!(out.scenarios[0].reason.as_deref(), Some("interrupted"));
+    let r = span(&out, "clnrm.service.ready");
+    assert_eq!(r.status, SpanStatus::Error);
+    let calls = fake.calls();
+    assert!(calls.iter().any(|c| c == "remove db"), "{calls:?}");
+    assert!(!calls.iter().any(|c| c == "start_service api"), "{calls:?}");
+}
