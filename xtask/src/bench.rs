@@ -9,7 +9,9 @@
 //! - `host/benches/validators.rs`: 100k spans through every validator, wasm vs native;
 //! - `bench/cleanup_vs_docker.sh`: cleanup of 1 and 5 containers vs `docker rm -f`;
 //! - `bench/jobs_container.sh`: the container suite with `-j 1` vs `-j 4` (same digest);
-//! - `bench/five_suites.sh`: the five chaos suites in one `clnrm run`, wall time.
+//! - `bench/five_suites.sh`: the five chaos suites in one `clnrm run`, wall time;
+//! - `bench/ready_latency.sh`: a service's "listening" log line to the end of its
+//!   `clnrm.service.ready` span (tcp probe), median and max of 5.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -54,6 +56,7 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
         ("cleanup_vs_docker", script("cleanup_vs_docker")),
         ("jobs_container", script("jobs_container")),
         ("five_suites", script("five_suites")),
+        ("ready_latency", script("ready_latency")),
     ];
     // Each prints its figures as it goes; one that fails still leaves the others'.
     let mut figures = Figures::new();
@@ -204,6 +207,12 @@ fn table(f: &Figures) -> String {
             "  clnrm validate (no Docker)",
             get("clnrm_validate_ms").map(ms),
             None,
+            None,
+        ),
+        row(
+            "ready noticed after the service's log line (median)",
+            get("ready_after_log_ms").map(ms),
+            get("ready_after_log_max_ms").map(|v| format!("{} (max)", ms(v))),
             None,
         ),
     ];

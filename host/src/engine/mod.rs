@@ -7,6 +7,7 @@ mod cleanup;
 mod interrupt;
 pub mod limit_watch;
 mod outcome;
+mod ready;
 mod recovery;
 mod retry;
 mod scenario;

@@ -6,7 +6,9 @@ mod cgroup;
 mod containers;
 mod disk;
 mod exec;
+mod info;
 mod networks;
+mod options;
 mod owned;
 
 use super::BackendError;

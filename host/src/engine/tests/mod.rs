@@ -12,6 +12,7 @@ mod jobs;
 mod limits;
 mod network;
 mod race;
+mod ready;
 mod real_plugin;
 mod recovery;
 mod retry;
