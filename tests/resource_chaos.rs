@@ -31,7 +31,7 @@ run = """
   sleep 0.6
   tail -f f* >/dev/null 2>err & p=$!
   dd if=/dev/zero of=/tmp/big bs=1M count=96 2>/dev/null && rm -f /tmp/big
-  i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done
+  i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done
   sleep 0.3; kill $p
   echo emfile=$(grep -c 'Too many open files' err)
   sleep 2.5
