@@ -5,7 +5,7 @@
 //! its Docker calls are answered), and the answers are compared.
 
 use crate::runtime::bindings::chaos::clnrm::chaos::compose;
-use crate::runtime::compose::{nested_seed, ComposedOutcome, Composer};
+use crate::runtime::compose::{nested_seed, Compose, ComposedOutcome};
 use crate::runtime::host::{Capability, HostCall, PluginState};
 use futures_util::future::join_all;
 use serde_json::json;
@@ -30,7 +30,7 @@ fn to_wit(a: Answer) -> Result<compose::Composed, String> {
 }
 
 impl PluginState {
-    fn composer(&self) -> wasmtime::Result<&Arc<Composer>> {
+    fn composer(&self) -> wasmtime::Result<&Arc<dyn Compose>> {
         self.scenario()?.compose.as_ref().ok_or_else(|| {
             anyhow!(
                 "plugin `{}` called clnrm:chaos/compose where nothing can be composed",
@@ -121,9 +121,7 @@ impl compose::Host for PluginState {
         self.require(Capability::Compose)?;
         let args = json!([service]);
         self.answered(HostCall::COMPOSE_DEPENDENTS, args, |s| {
-            let found = s
-                .composer()
-                .map(|c| c.dependents.get(&service).cloned().unwrap_or_default());
+            let found = s.composer().map(|c| c.dependents(&service));
             async move { found }
         })
         .await
