@@ -1,6 +1,6 @@
 //! `clnrm:chaos/compose` (0.3.2): a chaos plugin runs other plugins' faults
 //! by type name ([`crate::runtime::compose::Composer`] routes and runs them).
-//! Needs [`Capability::Compose`]. In replay a composed fault's plugin runs
+//! Needs [`Capability::COMPOSE`]. In replay a composed fault's plugin runs
 //! again on its share of the recording (its spans come back into their slots,
 //! its Docker calls are answered), and the answers are compared.
 
@@ -46,7 +46,7 @@ impl PluginState {
         faults: Vec<compose::Fault>,
         parent: u64,
     ) -> wasmtime::Result<Vec<Answer>> {
-        self.require(Capability::Compose)?;
+        self.require(Capability::COMPOSE)?;
         self.span(parent)?;
         let composer = self.composer()?.clone();
         let sctx = self.scenario()?.clone();
@@ -118,7 +118,7 @@ impl compose::Host for PluginState {
     }
 
     async fn dependents(&mut self, service: String) -> wasmtime::Result<Vec<String>> {
-        self.require(Capability::Compose)?;
+        self.require(Capability::COMPOSE)?;
         let args = json!([service]);
         self.answered(HostCall::COMPOSE_DEPENDENTS, args, |s| {
             let found = s.composer().map(|c| c.dependents(&service));
