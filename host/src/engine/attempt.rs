@@ -3,6 +3,7 @@
 //! (exit code, container state, OOMKilled). [`super::step`] runs one or,
 //! through [`super::retry`], several.
 
+use super::limit_watch::Watched;
 use super::outcome::{ErrorType, StepOutcome, StepResult};
 use super::timeout::{self, Bound, Ended};
 use crate::backend::Backend;
@@ -23,6 +24,10 @@ pub struct StepEnv<'a> {
     pub trace: &'a Trace,
     pub container: &'a str,
     pub faults: &'a FaultLog,
+    /// What the service's `limits` bound: read around the step.
+    pub limits: &'a [Watched],
+    /// The step's index in its scenario.
+    pub index: usize,
 }
 
 /// One run of the step's command under what is left of its bound (`spent`:

@@ -6,6 +6,7 @@ mod attempt;
 mod cascade;
 mod cleanup;
 mod interrupt;
+pub mod limit_watch;
 mod outcome;
 mod recovery;
 mod retry;

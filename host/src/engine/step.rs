@@ -2,6 +2,7 @@
 //! or several (`retry`), then what the span says of it (result, degraded,
 //! concurrent pressure).
 
+use super::limit_watch::LimitWatch;
 use super::outcome::StepOutcome;
 use super::timeout::Bound;
 use crate::suite::StepSpec;
@@ -35,10 +36,23 @@ pub async fn run(
     trace.set_attr(span, "container.id", env.container);
     let started = Instant::now();
     let started_ns = trace.clock().elapsed_ns();
-    let (mut out, cause) = match &step.retry {
-        None => attempt(env, span, step, &bound, Duration::ZERO).await,
-        Some(policy) => super::retry::run(env, span, step, &bound, policy, jitter).await,
+    let watch = LimitWatch {
+        backend: env.docker,
+        trace,
+        faults: env.faults,
+        service: &step.service,
+        container: env.container,
+        watched: env.limits,
+        index: env.index,
     };
+    let (mut out, cause) = watch
+        .around(span, async {
+            match &step.retry {
+                None => attempt(env, span, step, &bound, Duration::ZERO).await,
+                Some(policy) => super::retry::run(env, span, step, &bound, policy, jitter).await,
+            }
+        })
+        .await;
     out.duration_ms = started.elapsed().as_millis() as u64;
     trace.set_attr(span, "result", out.result.as_str());
     // Graceful degradation: the step passed although a fault hit its service

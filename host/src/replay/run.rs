@@ -94,6 +94,7 @@ pub async fn replay(
             steps_done: Default::default(),
             schedule: Default::default(),
             compose,
+            finished: Default::default(),
         });
         let call = ChaosCall {
             stream_seed: seed::stream_seed(seed, &inj.scenario, &plugin.info.name, inj.index),

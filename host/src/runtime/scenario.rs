@@ -34,6 +34,8 @@ pub struct ScenarioCtx {
     pub schedule: super::schedule::Schedule,
     /// What `clnrm:chaos/compose` runs other plugins' faults with.
     pub compose: Option<Arc<dyn Compose>>,
+    /// Steps that finished, in the order they ended (`scenario.finished-steps`).
+    pub finished: std::sync::Mutex<Vec<FinishedStep>>,
 }
 
 /// What `clnrm:chaos/compose` runs other plugins' faults with, on this
@@ -57,6 +59,19 @@ pub trait Compose: Send + Sync {
 
     /// The scenario's services whose `depends_on` names `service`.
     fn dependents(&self, service: &str) -> Vec<String>;
+}
+
+/// A step that finished, as the engine tells plugins (`scenario.finished-steps`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FinishedStep {
+    /// Its index in the scenario.
+    pub index: u32,
+    pub name: String,
+    pub service: String,
+    pub passed: bool,
+    pub exit_code: Option<i64>,
+    /// When it ended, on the clock plugins read (`clock.now-ms`).
+    pub ended_ms: u64,
 }
 
 /// Which disruptive host operation hit which service, and when it was asked
@@ -117,6 +132,22 @@ impl ScenarioCtx {
     /// The container runtime the plugin host calls act on.
     pub fn backend(&self) -> Arc<dyn Backend> {
         self.backend.clone()
+    }
+
+    /// The engine's word that a step ended.
+    pub fn step_finished(&self, step: FinishedStep) {
+        self.finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(step);
+    }
+
+    /// The steps that ended so far, in order.
+    pub fn finished_steps(&self) -> Vec<FinishedStep> {
+        self.finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

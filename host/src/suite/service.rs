@@ -59,7 +59,7 @@ pub struct ServiceLimits {
     pub tmpfs: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ServiceSpec {
     pub id: String,
     pub image: String,

@@ -222,6 +222,7 @@ mod tests {
             steps_done: Default::default(),
             schedule: Default::default(),
             compose: None,
+            finished: Default::default(),
         })
     }
 

@@ -55,6 +55,8 @@ async fn run_step(
         trace,
         container: id,
         faults,
+        limits: &[],
+        index: 0,
     };
     step::run(&env, root, spec, bound, [0; 32]).await
 }
