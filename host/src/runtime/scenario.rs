@@ -25,7 +25,7 @@ pub struct ScenarioCtx {
     /// step's failure to the fault that caused it.
     pub faults: FaultLog,
     /// Each capability's own state for this scenario (see
-    /// [`crate::capability::Spec::state`]).
+    /// `crate::capability::Spec::state`).
     pub slots: crate::capability::Slots,
     /// Set by the engine once every step has finished (`clnrm:chaos/scenario`
     /// `steps-done`): a fault without `duration_ms` is held until then.
