@@ -336,9 +336,11 @@ ready = { tcp = 8080 }
 [[scenario]]
 name = "paused"
 service = "app"
-run = "sleep 1"
+# The pause comes well after the step's exec started (an exec into a paused
+# container fails with 126), and ends before it does.
+run = "sleep 3"
 recovery_probe = "ready"
-chaos_injection = { type = "pause_container", delay_ms = 100, duration_ms = 500 }
+chaos_injection = { type = "pause_container", delay_ms = 1200, duration_ms = 500 }
 "#,
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);

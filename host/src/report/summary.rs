@@ -56,7 +56,8 @@ pub fn print_summary(out: &mut impl Write, s: &SuiteOutcome) -> std::io::Result<
             if c.success { "" } else { " [FAILED]" }
         )?;
         if let Some(r) = &sc.reason {
-            writeln!(out, "      reason: {r}")?;
+            // A reason may carry lines of its own (a service's last output).
+            writeln!(out, "      reason: {}", r.replace('\n', "\n        "))?;
         }
     }
     for e in &s.expectations {

@@ -106,7 +106,7 @@ pub struct RawReady {
     http: Option<Spanned<String>>,
     status: Option<Spanned<i64>>,
     log: Option<Spanned<String>>,
-    exec: Option<Spanned<String>>,
+    exec: Option<Spanned<ExecProbe>>,
     /// A key that names no probe, reported at its own position by `check`.
     unknown: Option<Spanned<String>>,
 }
@@ -144,6 +144,40 @@ impl<'de> Deserialize<'de> for RawReady {
                     }
                 }
                 Ok(r)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `exec = "cmd"` (run with `sh -c`) or `exec = ["prog", "arg"]` (each word
+/// quoted, as Compose's `CMD` form of a health check).
+#[derive(Debug)]
+pub struct ExecProbe(String);
+
+impl<'de> Deserialize<'de> for ExecProbe {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ExecProbe;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "`exec` to be a command string or an array of strings (program and arguments)",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ExecProbe, E> {
+                Ok(ExecProbe(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ExecProbe, A::Error> {
+                let mut argv = Vec::new();
+                while let Some(w) = seq.next_element::<String>()? {
+                    argv.push(w);
+                }
+                Ok(ExecProbe(if argv.is_empty() {
+                    String::new()
+                } else {
+                    shell_join(&argv)
+                }))
             }
         }
         d.deserialize_any(V)
@@ -265,14 +299,14 @@ pub fn check(
         }
         Probe::Log(l.get_ref().clone())
     } else if let Some(e) = &r.exec {
-        if e.get_ref().trim().is_empty() {
+        if e.get_ref().0.trim().is_empty() {
             return Err(cx.err(
                 e.span(),
                 "`exec` probe is empty",
                 Some("a command run with `sh -c` in the container, ready when it exits 0".into()),
             ));
         }
-        Probe::Exec(e.get_ref().clone())
+        Probe::Exec(e.get_ref().0.clone())
     } else {
         Probe::Healthcheck(health)
     };
@@ -401,6 +435,10 @@ mod tests {
             Probe::Exec("pg_isready".into())
         );
         assert_eq!(
+            probe("ready = { exec = [\"pg_isready\", \"-h\", \"it's\"] }").probe,
+            Probe::Exec(r"'pg_isready' '-h' 'it'\''s'".into())
+        );
+        assert_eq!(
             probe("ready = \"healthcheck\"").probe,
             Probe::Healthcheck(None)
         );
@@ -446,6 +484,10 @@ mod tests {
         assert!(m.contains("invalid regex"), "{m}");
         let (_, _, m, _) = fails(&with("ready = { http = \"http://db:5432/\" }"));
         assert!(m.contains("own network namespace"), "{m}");
+        let (_, _, m, _) = fails(&with("ready = { exec = [] }"));
+        assert!(m.contains("`exec` probe is empty"), "{m}");
+        let (_, _, m, _) = fails(&with("ready = { exec = 5 }"));
+        assert!(m.contains("a command string or an array"), "{m}");
         let (_, _, m, _) = fails(&with("ready = { tcp = 1, status = 200 }"));
         assert!(m.contains("`status` belongs to an http probe"), "{m}");
         let (l, c, m, _) = fails(&with("ready = 5"));
