@@ -7,9 +7,11 @@ pub mod docker;
 #[cfg(test)]
 pub mod fake;
 pub mod gc;
+mod image_backend;
 mod isolated;
 pub mod labels;
 pub mod liveness;
+pub mod registry_auth;
 mod replay;
 mod resources;
 
@@ -19,4 +21,5 @@ pub use container_backend::ContainerBackend;
 pub use docker::{BackendError, ContainerState, Docker, ExecOutcome, Leftovers, Network};
 #[cfg(test)]
 pub use fake::Fake;
+pub use image_backend::{ImageBackend, ImageCommand, ImageError, ImageInfo, ImageProgress, Quiet};
 pub use replay::Replay;

@@ -18,12 +18,15 @@
 // the cold path, once per bad file.
 #![allow(clippy::result_large_err)]
 
+mod build_context;
 mod chaos;
 mod cleanup;
+mod command;
 mod de;
 mod determinism;
 mod diag;
 mod expect;
+mod image;
 mod limits;
 mod load;
 mod meta;
@@ -39,12 +42,15 @@ mod steps;
 mod testing;
 mod vars;
 
+pub use build_context::{hash as build_hash, BuildContext};
 pub use chaos::InjectionSpec;
 pub use cleanup::CleanupSpec;
 #[cfg(test)]
 pub use cleanup::Policy;
+pub use command::is_absent_or_bare_shell;
 pub use diag::{line_col, nearest, SuiteError};
 pub use expect::ExpectSpec;
+pub use image::{BuildSpec, PullPolicy};
 pub use load::{load, load_str};
 pub use meta::Meta;
 pub use otel::{Exporter, OtelSpec};

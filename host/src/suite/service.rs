@@ -2,8 +2,10 @@
 //! name used elsewhere (`service`, `run` entries, `parallel_services`) is one
 //! of them.
 
+use super::command::Words;
 use super::de::{TableOf, TableShape};
 use super::diag::{nearest, Ctx, SuiteError};
+use super::image::{BuildDef, BuildSpec, PullPolicy};
 use super::limits::Limits;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -20,10 +22,21 @@ pub struct Service {
     pub kind: Option<Spanned<String>>,
     /// The same as `type` (the original clnrm's spelling).
     pub plugin: Option<Spanned<String>>,
-    pub image: Spanned<String>,
-    /// The container's command. Default: a keep-alive (`sleep`) so steps can exec into it.
-    #[serde(default)]
-    pub args: Vec<String>,
+    /// Required unless `build` is given (then it names the built image).
+    pub image: Option<Spanned<String>>,
+    // -- Images and what a service runs (images.rs, command.rs) --
+    /// `missing` (default), `always`, `never`.
+    pub pull: Option<Spanned<String>>,
+    /// A Dockerfile context to build the image from.
+    pub build: Option<Spanned<BuildDef>>,
+    /// Replaces the image's CMD (Compose's `command`; `args` is its synonym).
+    pub command: Option<Spanned<Words>>,
+    pub args: Option<Spanned<Words>>,
+    /// Replaces the image's ENTRYPOINT.
+    pub entrypoint: Option<Words>,
+    /// Force (true) or forbid (false) the keep-alive command.
+    pub keep_alive: Option<bool>,
+    // -- end images --
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     #[serde(default)]
@@ -41,6 +54,12 @@ pub struct Service {
 
 impl TableShape for Service {
     const EXPECTING: &'static str = "a [service.<id>] table (image = \"...\", ...)";
+    fn whole(&self) -> Result<(), String> {
+        match (&self.image, &self.build) {
+            (None, None) => Err("missing field `image`".into()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A service's own `limits = { ... }`.
@@ -59,11 +78,21 @@ pub struct ServiceLimits {
     pub tmpfs: BTreeMap<String, u64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ServiceSpec {
     pub id: String,
+    /// The image to run: as written, or (a `build` without `image`)
+    /// `clnrm-build:<hash of what the build reads>`.
     pub image: String,
+    pub pull: PullPolicy,
+    pub build: Option<BuildSpec>,
+    /// `command`/`args`: replaces the image's CMD; empty: the image's own
+    /// (or the keep-alive, see `keep_alive`).
     pub args: Vec<String>,
+    /// `entrypoint`: replaces the image's ENTRYPOINT.
+    pub entrypoint: Option<Vec<String>>,
+    /// None: keep-alive when the image's command is absent or a bare shell.
+    pub keep_alive: Option<bool>,
     pub env: BTreeMap<String, String>,
     pub memory_mb: Option<u64>,
     /// Memory plus swap; None: the same as `memory_mb` (no swap).
@@ -137,13 +166,16 @@ impl Service {
                 ));
             }
         }
-        if self.image.get_ref().trim().is_empty() {
-            return Err(cx.err(
-                self.image.span(),
-                format!("service `{id}` has an empty `image`"),
-                Some("write image = \"name:tag\" (an image present locally)".into()),
-            ));
+        if let Some(image) = &self.image {
+            if image.get_ref().trim().is_empty() {
+                return Err(cx.err(
+                    image.span(),
+                    format!("service `{id}` has an empty `image`"),
+                    Some("write image = \"name:tag\" (pulled when missing) or give `build`".into()),
+                ));
+            }
         }
+        let what_runs = self.what_runs(cx, id)?;
         if let Some(w) = &self.wait_for_span {
             if w.get_ref().trim().is_empty() {
                 return Err(cx.err(w.span(), "`wait_for_span` is empty", Some("name the span that must exist before steps start, e.g. \"clnrm.service.start\"".into())));
@@ -177,8 +209,12 @@ impl Service {
         }
         Ok(ServiceSpec {
             id: id.to_string(),
-            image: self.image.get_ref().clone(),
-            args: self.args.clone(),
+            image: what_runs.image,
+            pull: what_runs.pull,
+            build: what_runs.build,
+            args: what_runs.args,
+            entrypoint: self.entrypoint.as_ref().map(|w| w.0.clone()),
+            keep_alive: self.keep_alive,
             env: self.env.clone(),
             memory_mb,
             memory_swap_mb: self.limits.memory_swap_mb.as_ref().map(|s| *s.get_ref()),
@@ -189,6 +225,60 @@ impl Service {
             capabilities: self.capabilities.clone(),
             wait_for_span: self.wait_for_span.as_ref().map(|w| w.get_ref().clone()),
             depends_on: Vec::new(),
+        })
+    }
+}
+
+/// The image (pulled or built) and the command, checked.
+struct WhatRuns {
+    image: String,
+    pull: PullPolicy,
+    build: Option<BuildSpec>,
+    args: Vec<String>,
+}
+
+impl Service {
+    fn what_runs(&self, cx: &Ctx, id: &str) -> Result<WhatRuns, SuiteError> {
+        let pull = match &self.pull {
+            Some(p) => PullPolicy::check(cx, p)?,
+            None => PullPolicy::Missing,
+        };
+        let build = match &self.build {
+            Some(b) => Some(b.get_ref().check(cx, b)?),
+            None => None,
+        };
+        let image = match (&self.image, &build) {
+            (Some(i), _) => i.get_ref().clone(),
+            (None, Some(b)) => {
+                let span = self.build.as_ref().map(|b| b.span()).unwrap_or(0..0);
+                let hash = super::build_context::hash(b).map_err(|e| {
+                    cx.err(
+                        span,
+                        format!("service `{id}`: cannot read the build context: {e}"),
+                        None,
+                    )
+                })?;
+                super::build_context::tag_for(&hash)
+            }
+            // `whole` made one of them required.
+            (None, None) => String::new(),
+        };
+        let args = match (&self.command, &self.args) {
+            (Some(c), Some(_)) => {
+                return Err(cx.err(
+                    c.span(),
+                    format!("service `{id}` has both `command` and `args`"),
+                    Some("they are the same key (Compose's name and clnrm's): keep one".into()),
+                ))
+            }
+            (Some(w), None) | (None, Some(w)) => w.get_ref().0.clone(),
+            (None, None) => Vec::new(),
+        };
+        Ok(WhatRuns {
+            image,
+            pull,
+            build,
+            args,
         })
     }
 }

@@ -21,16 +21,11 @@ use std::path::Path;
 use std::time::Duration;
 use thiserror::Error;
 
+mod command;
+mod image;
+
 /// How much of a step's stdout/stderr we keep (the tail).
 const OUTPUT_CAP: usize = 64 * 1024;
-
-/// The container command when a service sets no `args`: stay alive, exit on
-/// SIGTERM so a graceful stop is quick.
-const KEEP_ALIVE: [&str; 3] = [
-    "sh",
-    "-c",
-    "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done",
-];
 
 #[derive(Debug, Error)]
 pub enum BackendError {
@@ -118,6 +113,9 @@ pub struct Docker {
     /// The `/etc/hosts` bind-mounted into containers without a network, which
     /// then skip Docker's network sandbox; None: they get Docker's `none` mode.
     hosts_file: Option<std::path::PathBuf>,
+    /// Each image's own command, as inspected when images were prepared:
+    /// whether a service keeps alive costs no round trip at start.
+    commands: std::sync::Arc<std::sync::Mutex<HashMap<String, super::ImageCommand>>>,
 }
 
 impl Docker {
@@ -137,6 +135,7 @@ impl Docker {
         Ok(Docker {
             client,
             hosts_file: super::isolated::hosts_file(),
+            commands: Default::default(),
         })
     }
 }
@@ -311,11 +310,7 @@ impl ContainerBackend for Docker {
         spec: &ServiceSpec,
         network: Option<&str>,
     ) -> Result<String, BackendError> {
-        let cmd: Vec<String> = if spec.args.is_empty() {
-            KEEP_ALIVE.iter().map(|s| s.to_string()).collect()
-        } else {
-            spec.args.clone()
-        };
+        let launch = command::launch(spec, self.image_command(&spec.image).await.as_ref());
         let host_config = HostConfig {
             memory: spec.memory_mb.map(|mb| (mb * 1024 * 1024) as i64),
             // Same as memory unless `memory_swap_mb` says otherwise: no
@@ -366,7 +361,8 @@ impl ContainerBackend for Docker {
         });
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
-            cmd: Some(cmd),
+            cmd: launch.cmd,
+            entrypoint: launch.entrypoint,
             env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             labels: Some(labels::for_service(run_id, scenario, &spec.id)),
             host_config: Some(host_config),
@@ -588,6 +584,26 @@ impl Docker {
 }
 
 impl Docker {
+    fn remember_command(&self, image: &str, c: super::ImageCommand) {
+        if let Ok(mut m) = self.commands.lock() {
+            m.insert(image.to_string(), c);
+        }
+    }
+
+    /// The image's own command: remembered from preparing images, else
+    /// inspected now; None when it cannot be inspected.
+    async fn image_command(&self, image: &str) -> Option<super::ImageCommand> {
+        let known = self.commands.lock().ok()?.get(image).cloned();
+        match known {
+            Some(c) => Some(c),
+            None => super::ImageBackend::image_info(self, image)
+                .await
+                .ok()
+                .flatten()
+                .map(|i| i.command),
+        }
+    }
+
     /// The exec's exit code; Docker may need a moment to record it.
     async fn exec_exit_code(&self, exec_id: &str) -> Option<i64> {
         for _ in 0..20 {

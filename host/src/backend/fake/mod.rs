@@ -845,6 +845,7 @@ mod tests {
             capabilities: Vec::new(),
             wait_for_span: None,
             depends_on: Vec::new(),
+            ..Default::default()
         }
     }
 

@@ -27,6 +27,7 @@ fn service() -> ServiceSpec {
         capabilities: Vec::new(),
         wait_for_span: None,
         depends_on: Vec::new(),
+        ..Default::default()
     }
 }
 
