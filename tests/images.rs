@@ -102,41 +102,74 @@ build = {{ context = "app", args = {{ GREETING = "hi-from-build" }} }}
 image = "clnrm-base:latest"
 [[scenario]]
 name = "{sc}"
-services = ["app", "plain"]
-steps = [
-  {{ service = "app", run = "test \"$(cat /tmp/started)\" = hi-from-build" }},
-  {{ service = "plain", run = "test ! -e /tmp/started && ps | grep -q 'sleep 3600'" }},
+service = "app"
+parallel_services = ["plain"]
+run = [
+  {{ service = "app", command = "sleep 1; test \"$(cat /tmp/started)\" = hi-from-build" }},
+  {{ service = "plain", command = "test ! -e /tmp/started && ps | grep -q 'sleep 3600'" }},
 ]
 "#
     );
     let path = suite(dir.path(), "built.clnrm.toml", &text);
-    let r = run(clnrm().arg("run").arg(&path).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&path)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 0, "the built image runs its own command");
-    assert!(r.stderr.contains("clnrm: image clnrm-build:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("clnrm: image clnrm-build:"),
+        "{}",
+        r.stderr
+    );
     let first = read_report(dir.path(), "built");
-    assert_eq!(span_attr(&first, "clnrm.image.build", "build.cached"), false);
+    assert_eq!(
+        span_attr(&first, "clnrm.image.build", "build.cached"),
+        false
+    );
     let tag = span_attr(&first, "clnrm.image.build", "image.ref");
     let tag = tag.as_str().unwrap().to_string();
     assert!(tag.starts_with("clnrm-build:"), "{tag}");
     // The present base image: one pull span, nothing pulled.
     assert_eq!(span_attr(&first, "clnrm.image.pull", "pull.cached"), true);
-    assert_eq!(parent_name(&first, spans_named(&first, "clnrm.image.build")[0]).as_deref(), Some("clnrm.run"));
+    assert_eq!(
+        parent_name(&first, spans_named(&first, "clnrm.image.build")[0]).as_deref(),
+        Some("clnrm.run")
+    );
 
     // A log file changed (ignored): same hash, not rebuilt, and said so.
     std::fs::write(dir.path().join("app/noise.log"), "changed").unwrap();
-    let r = run(clnrm().arg("run").arg(&path).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&path)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 0);
-    assert!(r.stderr.contains("unchanged since built, not rebuilt"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unchanged since built, not rebuilt"),
+        "{}",
+        r.stderr
+    );
     let second = read_report(dir.path(), "built");
-    assert_eq!(span_attr(&second, "clnrm.image.build", "build.cached"), true);
-    assert_eq!(first["digest"], second["digest"], "image spans stay out of the digest");
+    assert_eq!(
+        span_attr(&second, "clnrm.image.build", "build.cached"),
+        true
+    );
+    assert_eq!(
+        first["digest"], second["digest"],
+        "image spans stay out of the digest"
+    );
 
     // `clnrm pull` prepares without running; a changed context is rebuilt.
     std::fs::write(dir.path().join("app/nonce"), nonce() + "x").unwrap();
     let r = run(clnrm().arg("pull").arg(&path));
     assert_eq!(r.code, 0);
     assert!(r.stderr.contains(": built ("), "{}", r.stderr);
-    assert!(r.stderr.contains("image clnrm-base:latest: present"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("image clnrm-base:latest: present"),
+        "{}",
+        r.stderr
+    );
     assert!(containers_named(&sc).is_empty());
 
     // gc --images removes what clnrm built, not the base image.
@@ -156,16 +189,36 @@ fn a_failing_build_says_its_step_and_last_lines_before_any_container() {
         "[service.app]\nimage = \"clnrm-test/broken:{sc}\"\nbuild = \"broken\"\n[[scenario]]\nname = \"{sc}\"\nservice = \"app\"\nrun = \"true\"\n"
     );
     let path = suite(dir.path(), "broken.clnrm.toml", &text);
-    let r = run(clnrm().arg("run").arg(&path).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&path)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("service `app`"), "{}", r.stderr);
-    assert!(r.stderr.contains("the build failed at Step 3/3 : RUN echo about-to-fail && false"), "{}", r.stderr);
-    assert!(r.stderr.contains("about-to-fail\n") || r.stderr.contains("about-to-fail"), "{}", r.stderr);
-    assert!(r.stderr.contains("returned a non-zero code: 1"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("the build failed at Step 3/4 : RUN echo about-to-fail && false"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("about-to-fail\n") || r.stderr.contains("about-to-fail"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("returned a non-zero code: 1"),
+        "{}",
+        r.stderr
+    );
     assert!(containers_named(&sc).is_empty(), "no container started");
     // The engine's force-remove: no intermediate container of the failed step.
     let (_, all) = docker(&["ps", "-a", "--no-trunc", "--format", "{{.Command}}"]);
-    assert!(!all.contains("about-to-fail"), "an intermediate container is left: {all}");
+    assert!(
+        !all.contains("about-to-fail"),
+        "an intermediate container is left: {all}"
+    );
 }
 
 /// A `docker-registry` on 127.0.0.1 (htpasswd auth when `auth`), killed on drop.
@@ -183,12 +236,22 @@ impl Drop for Registry {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn registry(auth: Option<(&str, &str)>) -> Option<Registry> {
-    if Command::new("docker-registry").arg("--version").output().is_err() {
-        panic!("docker-registry is not installed: apt-get install -y docker-registry apache2-utils");
+    if Command::new("docker-registry")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!(
+            "docker-registry is not installed: apt-get install -y docker-registry apache2-utils"
+        );
     }
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
@@ -255,7 +318,12 @@ fn pull_suite(dir: &Path, image: &str, sc: &str) -> PathBuf {
 #[test]
 fn an_image_pushed_to_a_registry_and_removed_locally_is_pulled_by_a_run() {
     let reg = registry(None).unwrap();
-    let image = push(&reg, "clnrm-base:latest", &format!("base:{}", nonce()), None);
+    let image = push(
+        &reg,
+        "clnrm-base:latest",
+        &format!("base:{}", nonce()),
+        None,
+    );
     let dir = tempfile::tempdir().unwrap();
     let sc = format!("pulled{}", nonce());
     let path = pull_suite(dir.path(), &image, &sc);
@@ -266,22 +334,43 @@ fn an_image_pushed_to_a_registry_and_removed_locally_is_pulled_by_a_run() {
         .arg(dir.path())
         .env("DOCKER_CONFIG", dir.path()));
     assert_eq!(r.code, 0);
-    assert!(r.stderr.contains(&format!("image {image}: pulled")), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("image {image}: pulled")),
+        "{}",
+        r.stderr
+    );
     let report = read_report(dir.path(), "pulled");
     assert_eq!(span_attr(&report, "clnrm.image.pull", "pull.cached"), false);
-    assert_eq!(span_attr(&report, "clnrm.image.pull", "image.ref"), image.as_str());
+    assert_eq!(
+        span_attr(&report, "clnrm.image.pull", "image.ref"),
+        image.as_str()
+    );
     let (_, base_id) = docker(&["image", "inspect", "-f", "{{.Id}}", "clnrm-base:latest"]);
-    assert_eq!(span_attr(&report, "clnrm.image.pull", "image.id"), base_id.trim());
-    assert!(docker(&["image", "inspect", &image]).0, "the pulled image stays in the engine's store");
+    assert_eq!(
+        span_attr(&report, "clnrm.image.pull", "image.id"),
+        base_id.trim()
+    );
+    assert!(
+        docker(&["image", "inspect", &image]).0,
+        "the pulled image stays in the engine's store"
+    );
     // `pull = "never"` and the image gone: said before any container.
     assert!(docker(&["rmi", &image]).0);
     let never = std::fs::read_to_string(&path)
         .unwrap()
         .replace("[[scenario]]", "pull = \"never\"\n[[scenario]]");
     std::fs::write(&path, never).unwrap();
-    let r = run(clnrm().arg("run").arg(&path).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&path)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("`pull = \"never\"` forbids pulling it"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("`pull = \"never\"` forbids pulling it"),
+        "{}",
+        r.stderr
+    );
     assert!(containers_named(&sc).is_empty());
 }
 
@@ -296,7 +385,12 @@ fn a_registry_with_auth_pulls_with_the_configured_credentials_and_refuses_withou
         format!(r#"{{"auths":{{"{}":{{"auth":"{auth}"}}}}}}"#, reg.addr),
     )
     .unwrap();
-    let image = push(&reg, "clnrm-base:latest", &format!("private:{}", nonce()), Some(creds.path()));
+    let image = push(
+        &reg,
+        "clnrm-base:latest",
+        &format!("private:{}", nonce()),
+        Some(creds.path()),
+    );
     let dir = tempfile::tempdir().unwrap();
     let sc = format!("auth{}", nonce());
     let path = pull_suite(dir.path(), &image, &sc);
@@ -309,9 +403,23 @@ fn a_registry_with_auth_pulls_with_the_configured_credentials_and_refuses_withou
         .arg(dir.path())
         .env("DOCKER_CONFIG", empty.path()));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains(&format!("registry `{}` denied access", reg.addr)), "{}", r.stderr);
-    assert!(r.stderr.contains("no credentials for it were found"), "{}", r.stderr);
-    assert!(r.stderr.contains("the image is not present locally, and pulling it failed"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("registry `{}` denied access", reg.addr)),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("no credentials for it were found"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("the image is not present locally, and pulling it failed"),
+        "{}",
+        r.stderr
+    );
     assert!(containers_named(&sc).is_empty());
     // With them: pulled, run.
     let r = run(clnrm()
@@ -321,12 +429,20 @@ fn a_registry_with_auth_pulls_with_the_configured_credentials_and_refuses_withou
         .arg(dir.path())
         .env("DOCKER_CONFIG", creds.path()));
     assert_eq!(r.code, 0);
-    assert!(r.stderr.contains(&format!("image {image}: pulled")), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("image {image}: pulled")),
+        "{}",
+        r.stderr
+    );
     let _ = docker(&["rmi", &image]);
     // A registry nobody serves: unreachable, and both facts said.
     let gone = format!("127.0.0.1:{}/clnrm-it/none:1", free_port());
     let path = pull_suite(dir.path(), &gone, &sc);
-    let r = run(clnrm().arg("run").arg(&path).arg("--report-dir").arg(dir.path()));
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&path)
+        .arg("--report-dir")
+        .arg(dir.path()));
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("is unreachable"), "{}", r.stderr);
     assert!(r.stderr.contains("not present locally"), "{}", r.stderr);
@@ -337,7 +453,9 @@ fn base64_encode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = String::new();
     for c in b.chunks(3) {
-        let n = (c[0] as u32) << 16 | (*c.get(1).unwrap_or(&0) as u32) << 8 | *c.get(2).unwrap_or(&0) as u32;
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
         for i in 0..4 {
             if i <= c.len() {
                 out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
@@ -398,7 +516,10 @@ fn sigkill_during_a_build_and_during_a_pull_then_gc_leaves_nothing() {
         if !all.contains(&marker) {
             break;
         }
-        assert!(Instant::now() < deadline, "the build's container outlived it: {all}");
+        assert!(
+            Instant::now() < deadline,
+            "the build's container outlived it: {all}"
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 
@@ -412,7 +533,14 @@ fn sigkill_during_a_build_and_during_a_pull_then_gc_leaves_nothing() {
     )
     .unwrap();
     let tag = format!("clnrm-test/big:{}", nonce());
-    let (ok, out) = docker(&["build", "-q", "--force-rm", "-t", &tag, big.to_str().unwrap()]);
+    let (ok, out) = docker(&[
+        "build",
+        "-q",
+        "--force-rm",
+        "-t",
+        &tag,
+        big.to_str().unwrap(),
+    ]);
     assert!(ok, "{out}");
     let image = push(&reg, &tag, &format!("big:{}", nonce()), None);
     assert!(docker(&["rmi", &tag]).0);
@@ -423,7 +551,11 @@ fn sigkill_during_a_build_and_during_a_pull_then_gc_leaves_nothing() {
     // is in its store or not at all, never a container.
     eprintln!(
         "after the killed pull, the image is {}",
-        if docker(&["image", "inspect", &image]).0 { "in the engine's image store" } else { "not in the store" }
+        if docker(&["image", "inspect", &image]).0 {
+            "in the engine's image store"
+        } else {
+            "not in the store"
+        }
     );
     let _ = docker(&["rmi", &image]);
 }

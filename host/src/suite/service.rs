@@ -275,7 +275,11 @@ impl Service {
             (None, None) => Vec::new(),
         };
         if self.keep_alive == Some(true) && (!args.is_empty() || self.entrypoint.is_some()) {
-            let span = self.command.as_ref().or(self.args.as_ref()).map(|c| c.span());
+            let span = self
+                .command
+                .as_ref()
+                .or(self.args.as_ref())
+                .map(|c| c.span());
             return Err(cx.err(
                 span.unwrap_or(0..0),
                 format!("service `{id}` has `keep_alive = true` and its own command"),
@@ -391,7 +395,10 @@ mod tests {
         let app = &s.services["app"];
         assert_eq!(app.pull, crate::suite::PullPolicy::Always);
         assert_eq!(app.args, ["/app/server", "--name", "a b"]);
-        assert_eq!(app.entrypoint.as_deref(), Some(&["/bin/tini".to_string(), "--".to_string()][..]));
+        assert_eq!(
+            app.entrypoint.as_deref(),
+            Some(&["/bin/tini".to_string(), "--".to_string()][..])
+        );
         assert_eq!(app.keep_alive, Some(false));
         assert!(app.build.is_none());
         // `args` is `command`'s synonym; the default pull policy is `missing`.
@@ -400,20 +407,30 @@ mod tests {
         assert_eq!(s.services["app"].pull, crate::suite::PullPolicy::Missing);
         let (l, c, m, h) = fails(&with("pull = \"alway\""));
         assert_eq!((l, c), (6, 8), "{m}");
-        assert!(m.contains("unknown `pull` policy `alway`") && h.contains("did you mean \"always\""), "{m} {h}");
+        assert!(
+            m.contains("unknown `pull` policy `alway`") && h.contains("did you mean \"always\""),
+            "{m} {h}"
+        );
         let (_, _, m, _) = fails(&with("keep_alive = true\ncommand = [\"x\"]"));
         assert!(m.contains("`keep_alive = true` and its own command"), "{m}");
         // Neither image nor build: the table says what is missing.
         let (l, c, m, h) = fails(&OK.replace("image = \"clnrm-base:latest\"", "pull = \"never\""));
         assert_eq!((l, c), (4, 1), "{m}");
-        assert!(m.contains("missing field `image`") && h.contains("add image"), "{m}");
+        assert!(
+            m.contains("missing field `image`") && h.contains("add image"),
+            "{m}"
+        );
     }
 
     #[test]
     fn build_is_relative_to_the_suite_file() {
         let d = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(d.path().join("app/docker")).unwrap();
-        std::fs::write(d.path().join("app/docker/x.Dockerfile"), "FROM clnrm-base:latest\n").unwrap();
+        std::fs::write(
+            d.path().join("app/docker/x.Dockerfile"),
+            "FROM clnrm-base:latest\n",
+        )
+        .unwrap();
         std::fs::write(d.path().join("app/Dockerfile"), "FROM clnrm-base:latest\n").unwrap();
         let path = d.path().join("s.clnrm.toml");
         let load = |svc: &str| {
@@ -424,14 +441,20 @@ mod tests {
         let s = load("build = \"app\"").unwrap();
         let app = &s.services["app"];
         let b = app.build.as_ref().unwrap();
-        assert_eq!((b.context.clone(), b.dockerfile.as_str()), (d.path().join("app"), "Dockerfile"));
+        assert_eq!(
+            (b.context.clone(), b.dockerfile.as_str()),
+            (d.path().join("app"), "Dockerfile")
+        );
         assert!(app.image.starts_with("clnrm-build:"), "{}", app.image);
         // Named: the tag is the image; the table form.
         let s = load("image = \"my/app:dev\"\nbuild = { context = \"app\", dockerfile = \"docker/x.Dockerfile\", args = { V = \"1\" }, target = \"t\" }").unwrap();
         let app = &s.services["app"];
         let b = app.build.as_ref().unwrap();
         assert_eq!(app.image, "my/app:dev");
-        assert_eq!((b.dockerfile.as_str(), b.target.as_deref()), ("docker/x.Dockerfile", Some("t")));
+        assert_eq!(
+            (b.dockerfile.as_str(), b.target.as_deref()),
+            ("docker/x.Dockerfile", Some("t"))
+        );
         assert_eq!(b.args["V"], "1");
         let e = load("build = { context = \"app\", dockerfile = \"../Dockerfile\" }").unwrap_err();
         assert!(e.message.contains("outside the context"), "{e}");
