@@ -382,8 +382,10 @@ fn recovered(
             Ok(Ok(clock::now_ms() - start))
         }
         Impairment::Refuse(_) | Impairment::Blackhole(_) => {
+            // As before the fault, or better: a listener that was still
+            // starting at the baseline ("refused") may answer by now.
             let r = until(peer, target, p.port, p.timeout_ms, |r| {
-                Some(r.outcome) == before.outcome
+                Some(r.outcome) == before.outcome || r.outcome == ProbeOutcome::Connected
             })?;
             Ok(r.map_err(|r| name(r.outcome).to_string()))
         }

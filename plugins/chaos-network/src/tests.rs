@@ -134,6 +134,30 @@ fn connection_refused_is_seen_refused_then_restored() {
 }
 
 #[test]
+fn a_listener_that_came_up_meanwhile_counts_as_recovered() {
+    setup();
+    // The listener is still starting at the baseline (a reset), and has come
+    // up by the time the blackhole heals (a connect): that is recovery, not
+    // "timeout still there".
+    fake::with(|h| {
+        let mut first = true;
+        h.on_probe = Some(Box::new(move |_: &FakeHost, _: &str, _: &str, _: u16| {
+            std::mem::take(&mut first).then(|| {
+                Ok(ProbeResult {
+                    outcome: ProbeOutcome::Refused,
+                    rtt_us: 200,
+                })
+            })
+        }))
+    });
+    let out =
+        inject(r#"{"type":"connection_timeout","port":8080,"peers":["web"],"duration_ms":500}"#)
+            .unwrap();
+    assert!(out.observed, "{}", out.summary);
+    fake::with(|h| assert!(h.span("clnrm.network.recovery").is_some()));
+}
+
+#[test]
 fn packet_loss_counts_lost_probes_from_the_seeded_draws() {
     setup();
     let out = inject(r#"{"type":"packet_loss","loss_percent":50,"peers":["web"]}"#).unwrap();
