@@ -109,10 +109,15 @@ async fn one(
         started,
         ended: Instant::now(),
     };
-    let local = backend
-        .image_info(image)
-        .await
-        .map_err(|e| (ImageError::Backend(e), false))?;
+    // `always` pulls whatever is here: no need to look first (one round trip less).
+    let local = if svc.pull == PullPolicy::Always && svc.build.is_none() {
+        None
+    } else {
+        backend
+            .image_info(image)
+            .await
+            .map_err(|e| (ImageError::Backend(e), false))?
+    };
     if let Some(build) = &svc.build {
         return build_one(backend, image, build, local.as_ref(), progress)
             .await
