@@ -221,6 +221,40 @@ fn a_failing_build_says_its_step_and_last_lines_before_any_container() {
     );
 }
 
+#[test]
+fn an_image_without_a_shell_runs_its_own_command_and_argv_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    context(dir.path(), "noshell");
+    let sc = format!("noshell{}", nonce());
+    let text = format!(
+        "[meta]\nname = \"noshell\"\n[service.app]\nbuild = \"noshell\"\n[[scenario]]\nname = \"{sc}\"\nservice = \"app\"\nsteps = [\n  {{ name = \"argv\", run = [\"/busybox\", \"test\", \"$HOME\", \"=\", \"$HOME\"] }},\n  {{ name = \"own\", run = [\"/busybox\", \"grep\", \"-q\", \"sleep\", \"/proc/1/cmdline\"] }},\n]\n"
+    );
+    let path = suite(dir.path(), "noshell.clnrm.toml", &text);
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&path)
+        .arg("--report-dir")
+        .arg(dir.path()));
+    assert_eq!(
+        r.code, 0,
+        "argv steps run without a shell; the image's own command runs"
+    );
+    // A shell line needs `sh`, which this image does not have.
+    let shell = text.replace(
+        "run = [\"/busybox\", \"test\", \"$HOME\", \"=\", \"$HOME\"]",
+        "run = \"true\"",
+    );
+    std::fs::write(&path, shell).unwrap();
+    let r = run(clnrm()
+        .arg("run")
+        .arg(&path)
+        .arg("--report-dir")
+        .arg(dir.path()));
+    assert_eq!(r.code, 1, "a shell line fails in an image without sh");
+    assert!(containers_named(&sc).is_empty());
+    let _ = run(clnrm().args(["gc", "--images"]));
+}
+
 /// A `docker-registry` on 127.0.0.1 (htpasswd auth when `auth`), killed on drop.
 struct Registry {
     child: Child,

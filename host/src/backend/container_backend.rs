@@ -78,6 +78,17 @@ pub trait ContainerBackend: Send + Sync {
         timeout: Option<Duration>,
     ) -> Result<ExecOutcome, BackendError>;
 
+    /// Run `argv` in the container as it is, without a shell (images
+    /// without `sh`). By default: the words quoted for `sh -c`.
+    async fn exec_argv(
+        &self,
+        id: &str,
+        argv: &[String],
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, BackendError> {
+        self.exec(id, &crate::suite::quoted(argv), timeout).await
+    }
+
     async fn inspect(&self, id: &str) -> Result<ContainerState, BackendError>;
 
     /// Wait (bounded) until the container is no longer running; its last state.

@@ -59,7 +59,7 @@ pub use report::ReportSpec;
 pub use retry::RetryPolicy;
 pub use scenario::{Artifact, NetworkMode, ScenarioSpec, TimeoutStrategy};
 pub use service::ServiceSpec;
-pub use steps::StepSpec;
+pub use steps::{quoted, StepSpec};
 
 use std::collections::BTreeMap;
 use std::ops::Range;

@@ -124,3 +124,25 @@ mod tests {
         );
     }
 }
+
+impl super::Docker {
+    pub(super) fn remember_command(&self, image: &str, c: ImageCommand) {
+        if let Ok(mut m) = self.commands.lock() {
+            m.insert(image.to_string(), c);
+        }
+    }
+
+    /// The image's own command: remembered from preparing images, else
+    /// inspected now; None when it cannot be inspected.
+    pub(super) async fn image_command(&self, image: &str) -> Option<ImageCommand> {
+        let known = self.commands.lock().ok()?.get(image).cloned();
+        match known {
+            Some(c) => Some(c),
+            None => crate::backend::ImageBackend::image_info(self, image)
+                .await
+                .ok()
+                .flatten()
+                .map(|i| i.command),
+        }
+    }
+}

@@ -5,8 +5,6 @@ use super::cgroup::{self, CgroupUsage, DiskUsage, LiveLimits};
 use super::labels;
 use super::ContainerBackend;
 use crate::suite::ServiceSpec;
-use bollard::container::LogOutput;
-use bollard::exec::{CreateExecOptions, StartExecResults};
 use bollard::models::{
     ContainerCreateBody, EndpointSettings, HostConfig, Mount, MountTypeEnum, NetworkConnectRequest,
     NetworkCreateRequest, NetworkDisconnectRequest, NetworkingConfig, ResourcesUlimits,
@@ -22,6 +20,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 mod command;
+mod exec;
 mod image;
 
 /// How much of a step's stdout/stderr we keep (the tail).
@@ -409,42 +408,18 @@ impl ContainerBackend for Docker {
         command: &str,
         timeout: Option<Duration>,
     ) -> Result<ExecOutcome, BackendError> {
-        let exec = self
-            .client
-            .create_exec(
-                id,
-                CreateExecOptions {
-                    cmd: Some(vec!["sh", "-c", command]),
-                    attach_stdout: Some(true),
-                    attach_stderr: Some(true),
-                    ..Default::default()
-                },
-            )
-            .await?;
-        let mut out = ExecOutcome::default();
-        if let StartExecResults::Attached { mut output, .. } =
-            self.client.start_exec(&exec.id, None).await?
-        {
-            let collect = async {
-                while let Some(chunk) = output.next().await {
-                    match chunk {
-                        Ok(LogOutput::StdOut { message }) => push_capped(&mut out.stdout, &message),
-                        Ok(LogOutput::StdErr { message }) => push_capped(&mut out.stderr, &message),
-                        Ok(_) => {}
-                        // The stream breaks when the container dies under it.
-                        Err(_) => break,
-                    }
-                }
-            };
-            match timeout {
-                Some(t) => out.timed_out = tokio::time::timeout(t, collect).await.is_err(),
-                None => collect.await,
-            }
-        }
-        if !out.timed_out {
-            out.exit_code = self.exec_exit_code(&exec.id).await;
-        }
-        Ok(out)
+        self.exec_cmd(id, vec!["sh", "-c", command], timeout).await
+    }
+
+    /// Run `argv` as it is: no shell in between.
+    async fn exec_argv(
+        &self,
+        id: &str,
+        argv: &[String],
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, BackendError> {
+        self.exec_cmd(id, argv.iter().map(String::as_str).collect(), timeout)
+            .await
     }
 
     async fn inspect(&self, id: &str) -> Result<ContainerState, BackendError> {
@@ -583,40 +558,6 @@ impl Docker {
     }
 }
 
-impl Docker {
-    fn remember_command(&self, image: &str, c: super::ImageCommand) {
-        if let Ok(mut m) = self.commands.lock() {
-            m.insert(image.to_string(), c);
-        }
-    }
-
-    /// The image's own command: remembered from preparing images, else
-    /// inspected now; None when it cannot be inspected.
-    async fn image_command(&self, image: &str) -> Option<super::ImageCommand> {
-        let known = self.commands.lock().ok()?.get(image).cloned();
-        match known {
-            Some(c) => Some(c),
-            None => super::ImageBackend::image_info(self, image)
-                .await
-                .ok()
-                .flatten()
-                .map(|i| i.command),
-        }
-    }
-
-    /// The exec's exit code; Docker may need a moment to record it.
-    async fn exec_exit_code(&self, exec_id: &str) -> Option<i64> {
-        for _ in 0..20 {
-            match self.client.inspect_exec(exec_id).await {
-                Ok(i) if i.running != Some(true) => return i.exit_code,
-                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
-                Err(_) => return None,
-            }
-        }
-        None
-    }
-}
-
 /// A network the run created: Docker's id (what verification lists) and
 /// its name (what people read).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -711,7 +652,7 @@ impl Docker {
     }
 }
 
-fn push_capped(buf: &mut String, bytes: &[u8]) {
+pub(super) fn push_capped(buf: &mut String, bytes: &[u8]) {
     buf.push_str(&String::from_utf8_lossy(bytes));
     if buf.len() > OUTPUT_CAP {
         let cut = buf.len() - OUTPUT_CAP;

@@ -36,6 +36,7 @@ fn step_spec(command: &str) -> StepSpec {
         name: "s".into(),
         service: "app".into(),
         command: command.into(),
+        argv: None,
         timeout: None,
         retry: None,
     }

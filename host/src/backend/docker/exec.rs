@@ -1,0 +1,68 @@
+//! Running a command in a container (a step, a probe): through `sh -c`, or
+//! an argv as it is for images without a shell.
+
+use super::{push_capped, BackendError, Docker, ExecOutcome};
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use futures_util::StreamExt;
+use std::time::Duration;
+
+impl Docker {
+    /// Run `cmd` in the container; collect exit code and output. `timeout`:
+    /// stop waiting (the caller kills the container).
+    pub(super) async fn exec_cmd(
+        &self,
+        id: &str,
+        cmd: Vec<&str>,
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, BackendError> {
+        let exec = self
+            .client
+            .create_exec(
+                id,
+                CreateExecOptions {
+                    cmd: Some(cmd),
+                    attach_stdout: Some(true),
+                    attach_stderr: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        let mut out = ExecOutcome::default();
+        if let StartExecResults::Attached { mut output, .. } =
+            self.client.start_exec(&exec.id, None).await?
+        {
+            let collect = async {
+                while let Some(chunk) = output.next().await {
+                    match chunk {
+                        Ok(LogOutput::StdOut { message }) => push_capped(&mut out.stdout, &message),
+                        Ok(LogOutput::StdErr { message }) => push_capped(&mut out.stderr, &message),
+                        Ok(_) => {}
+                        // The stream breaks when the container dies under it.
+                        Err(_) => break,
+                    }
+                }
+            };
+            match timeout {
+                Some(t) => out.timed_out = tokio::time::timeout(t, collect).await.is_err(),
+                None => collect.await,
+            }
+        }
+        if !out.timed_out {
+            out.exit_code = self.exec_exit_code(&exec.id).await;
+        }
+        Ok(out)
+    }
+
+    /// The exec's exit code; Docker may need a moment to record it.
+    async fn exec_exit_code(&self, exec_id: &str) -> Option<i64> {
+        for _ in 0..20 {
+            match self.client.inspect_exec(exec_id).await {
+                Ok(i) if i.running != Some(true) => return i.exit_code,
+                Ok(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+}
