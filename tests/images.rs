@@ -544,10 +544,15 @@ fn sigkill_during_a_build_and_during_a_pull_then_gc_leaves_nothing() {
     kill_then_gc(&path, dir.path(), Duration::from_secs(4), &sc);
     // The engine cancels a build whose client went away and force-removes
     // its intermediate container (forcerm).
-    let deadline = Instant::now() + Duration::from_secs(40);
+    let killed = Instant::now();
+    let deadline = killed + Duration::from_secs(40);
     loop {
         let (_, all) = docker(&["ps", "-a", "--no-trunc", "--format", "{{.Command}}"]);
         if !all.contains(&marker) {
+            eprintln!(
+                "observed: the killed build's container was gone {} ms after gc",
+                killed.elapsed().as_millis()
+            );
             break;
         }
         assert!(

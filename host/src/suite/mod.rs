@@ -51,7 +51,9 @@ pub use command::is_absent_or_bare_shell;
 pub use diag::{line_col, nearest, SuiteError};
 pub use expect::ExpectSpec;
 pub use image::{BuildSpec, PullPolicy};
-pub use load::{load, load_str};
+#[cfg(test)]
+pub use load::load_str;
+pub use load::{load, load_recorded};
 pub use meta::Meta;
 pub use otel::{Exporter, OtelSpec};
 pub use positions::Positions;

@@ -249,6 +249,8 @@ impl Service {
         };
         let image = match (&self.image, &build) {
             (Some(i), _) => i.get_ref().clone(),
+            // Replay builds nothing: the tag is never used.
+            (None, Some(_)) if !cx.files => "clnrm-build:replayed".to_string(),
             (None, Some(b)) => {
                 let span = self.build.as_ref().map(|b| b.span()).unwrap_or(0..0);
                 let hash = super::build_context::hash(b).map_err(|e| {
@@ -461,6 +463,10 @@ mod tests {
         let e = load("build = \"nope\"").unwrap_err();
         assert_eq!((e.line, e.col), (5, 9), "{e}");
         assert!(e.message.contains("not a directory"), "{e}");
+        // A recording replays where the context may not exist: nothing is built.
+        let text = OK.replace("image = \"clnrm-base:latest\"", "build = \"nope\"");
+        let s = crate::suite::load_recorded(&path, text).unwrap();
+        assert_eq!(s.services["app"].image, "clnrm-build:replayed");
     }
 
     #[test]
