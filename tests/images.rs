@@ -172,6 +172,18 @@ run = [
     );
     assert!(containers_named(&sc).is_empty());
 
+    // A recording replays without Docker, even where the build context is gone.
+    let rec = dir.path().join("built.rec.json");
+    let r = run_recorded(dir.path(), &path, &rec);
+    assert_eq!(r.code, 0);
+    let digest = read_report(dir.path(), "built")["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(digest, first["digest"].as_str().unwrap());
+    std::fs::rename(dir.path().join("app"), dir.path().join("app-gone")).unwrap();
+    assert_replays_to(&rec, &digest);
+
     // gc --images removes what clnrm built, not the base image.
     let r = run(clnrm().args(["gc", "--images"]));
     assert_eq!(r.code, 0);
