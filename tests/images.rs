@@ -86,6 +86,8 @@ fn containers_named(part: &str) -> Vec<String> {
 
 #[test]
 fn a_suite_builds_its_image_runs_its_own_command_and_reuses_an_unchanged_build() {
+    // `gc --images` below removes every image clnrm built: no other build may be midway.
+    let _alone = exclusive();
     let dir = tempfile::tempdir().unwrap();
     context(dir.path(), "app");
     std::fs::write(dir.path().join("app/noise.log"), "ignored by .dockerignore").unwrap();
@@ -264,7 +266,9 @@ fn an_image_without_a_shell_runs_its_own_command_and_argv_steps() {
         .arg(dir.path()));
     assert_eq!(r.code, 1, "a shell line fails in an image without sh");
     assert!(containers_named(&sc).is_empty());
-    let _ = run(clnrm().args(["gc", "--images"]));
+    let built = read_report(dir.path(), "noshell");
+    let tag = span_attr(&built, "clnrm.image.build", "image.ref");
+    let _ = docker(&["rmi", tag.as_str().unwrap()]);
 }
 
 /// A `docker-registry` on 127.0.0.1 (htpasswd auth when `auth`), killed on drop.
@@ -462,7 +466,7 @@ fn a_registry_with_auth_pulls_with_the_configured_credentials_and_refuses_withou
     );
     assert!(
         r.stderr
-            .contains("the image is not present locally, and pulling it failed"),
+            .contains("is not present locally, and pulling it failed"),
         "{}",
         r.stderr
     );

@@ -20,7 +20,8 @@ pub trait ContainerBackend: Send + Sync {
     /// Whether the daemon still answers (bounded: a dead proxy may hang).
     async fn ping(&self) -> Result<(), BackendError>;
 
-    /// The image is present locally (nothing is ever pulled).
+    /// The image is present locally (a real run prepares images before it
+    /// starts, through [`super::ImageBackend`]: pulled or built).
     async fn ensure_image(&self, image: &str) -> Result<(), BackendError>;
 
     /// Create the scenario's own network, labelled for the run.

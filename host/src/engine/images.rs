@@ -37,6 +37,7 @@ pub struct PreparedImages {
 pub struct PrepareError {
     pub suite: PathBuf,
     pub service: String,
+    pub image: String,
     pub error: ImageError,
     /// Pull policy `missing` and the image was not here either: say both.
     pub also_absent: bool,
@@ -48,7 +49,8 @@ impl std::fmt::Display for PrepareError {
         if self.also_absent {
             write!(
                 f,
-                "the image is not present locally, and pulling it failed: "
+                "image `{}` is not present locally, and pulling it failed: ",
+                self.image
             )?;
         }
         write!(f, "{}", self.error)
@@ -82,6 +84,7 @@ pub async fn prepare(
             .map_err(|(error, also_absent)| PrepareError {
                 suite: n.suite.path.clone(),
                 service: n.service.id.clone(),
+                image: n.service.image.clone(),
                 error,
                 also_absent,
             })
