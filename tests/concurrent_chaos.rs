@@ -258,3 +258,74 @@ fn a_bad_composition_is_an_input_error_at_its_position() {
         r.stderr
     );
 }
+
+const STEP_CASCADE: &str = r#"
+[meta]
+name = "step_cascade"
+
+[service.db]
+image = "clnrm-base:latest"
+args = ["nc", "-ll", "-p", "8080", "-e", "echo", "up"]
+
+# api's container stays up (no health check of its own): only its step
+# notices db going away.
+[service.api]
+image = "clnrm-base:latest"
+depends_on = ["db"]
+
+[[scenario]]
+name = "api_step_fails"
+service = "api"
+parallel_services = ["db"]
+run = """
+  i=0; until timeout 1 nc -w 1 db 8080 </dev/null >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 50 ] || exit 9; sleep 0.1; done
+  while timeout 1 nc -w 1 db 8080 </dev/null >/dev/null 2>&1; do sleep 0.1; done
+  exit 4"""
+expect_failure = true
+chaos_injection = { type = "cascade_failure", root = "db", delay_ms = 500, observe_timeout_ms = 4000 }
+"#;
+
+/// A dependent whose container lives on but whose step exits non-zero after
+/// its cause failed is part of the cascade (`failed.by = "step"`).
+#[test]
+fn a_dependent_whose_step_fails_is_in_the_cascade() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "step_cascade.clnrm.toml", STEP_CASCADE);
+    let recording = dir.path().join("step_cascade.recording.json");
+    let r = run_recorded(dir.path(), &p, &recording);
+    assert_eq!(r.code, 0, "the scenario fails as expected: {}", r.stderr);
+    let rep = read_report(dir.path(), "step_cascade");
+    let c = spans_named(&rep, "clnrm.failure.cascade");
+    assert_eq!(c.len(), 1, "{c:#?}");
+    let c = c[0];
+    assert_eq!(c["status"], "OK", "{c:#?}");
+    assert_eq!(attr(c, "cascade.depth"), Some(&serde_json::json!(2)));
+    assert_eq!(
+        attr(c, "cascade.path"),
+        Some(&serde_json::json!("db -> api"))
+    );
+    assert_eq!(attr(c, "chaos.observed"), Some(&serde_json::json!(true)));
+    let failed: Vec<&serde_json::Value> = c["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["name"] == "cascade.failed")
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:#?}");
+    let api = failed[1];
+    for (k, v) in [
+        ("service", serde_json::json!("api")),
+        ("failed.by", serde_json::json!("step")),
+        ("step.name", serde_json::json!("api_step_fails")),
+        ("exit.code", serde_json::json!(4)),
+        ("cascade.depth", serde_json::json!(2)),
+    ] {
+        assert_eq!(attr(api, k), Some(&v), "{k} of {api:#?}");
+    }
+    // The step failed on its own terms; api's container never stopped.
+    let step = spans_named(&rep, "clnrm.step:api_step_fails");
+    assert_eq!(attr(step[0], "exit.code"), Some(&serde_json::json!(4)));
+    assert_no_leftovers(rep["run_id"].as_str().unwrap());
+    // `scenario.finished-steps` is journaled: the replay needs no Docker.
+    assert_replays_to(&recording, rep["digest"].as_str().unwrap());
+}

@@ -6,6 +6,15 @@ mod support;
 
 use support::*;
 
+/// The spans named `name` an injection made (not the engine's observations
+/// of static limits, which say `pressure.source = "limits"`).
+fn injected<'a>(rep: &'a serde_json::Value, name: &str) -> Vec<&'a serde_json::Value> {
+    spans_named(rep, name)
+        .into_iter()
+        .filter(|s| attr(s, "pressure.source").is_none())
+        .collect()
+}
+
 const LIVE: &str = r#"
 [meta]
 name = "resource_live"
@@ -61,14 +70,14 @@ fn live_limits_are_restored_after_duration_ms() {
         assert!(out.lines().any(|l| l == want), "{want} not in:\n{out}");
     }
     // The spans claimed the lowered limits, read back, and their restoration.
-    let mem = spans_named(&rep, "clnrm.resource.memory_pressure");
+    let mem = injected(&rep, "clnrm.resource.memory_pressure");
     assert_eq!(attr(mem[0], "limit.mb"), Some(&serde_json::json!(64)));
-    let cpu = spans_named(&rep, "clnrm.resource.cpu_throttle");
+    let cpu = injected(&rep, "clnrm.resource.cpu_throttle");
     assert_eq!(
         attr(cpu[0], "limit.millicores"),
         Some(&serde_json::json!(200))
     );
-    let fd = spans_named(&rep, "clnrm.resource.fd_exhaustion");
+    let fd = injected(&rep, "clnrm.resource.fd_exhaustion");
     assert_eq!(attr(fd[0], "limit"), Some(&serde_json::json!(64)));
     assert_eq!(attr(fd[0], "fd.exhausted"), Some(&serde_json::json!(true)));
     let rec = spans_named(&rep, "clnrm.resource.recovery");
@@ -193,7 +202,7 @@ fn without_duration_ms_pressure_is_held_until_the_steps_end() {
             "step {i} ran under the lowered limit: {out}"
         );
     }
-    let mem = spans_named(&rep, "clnrm.resource.memory_pressure");
+    let mem = injected(&rep, "clnrm.resource.memory_pressure");
     assert_eq!(mem.len(), 1);
     assert_eq!(
         attr(mem[0], "hold"),
@@ -218,5 +227,116 @@ fn without_duration_ms_pressure_is_held_until_the_steps_end() {
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
 
     // `scenario.steps-done` is journaled: the replay needs no Docker.
+    assert_replays_to(&recording, rep["digest"].as_str().unwrap());
+}
+
+const STATIC: &str = r#"
+[meta]
+name = "resource_static_limits"
+
+[service.app]
+image = "clnrm-base:latest"
+limits = { memory_mb = 64, cpu_millicores = 500, max_file_descriptors = 64, tmpfs = { "/data" = 8 } }
+
+# No chaos_injection: only the service's own limits.
+[[scenario]]
+name = "observed"
+service = "app"
+steps = [
+  { name = "quiet", run = "echo hi" },
+  { name = "hog", run = "dd if=/dev/zero of=/tmp/big bs=1M count=200 2>/dev/null; rm -f /tmp/big; echo wrote" },
+  { name = "fill", run = "dd if=/dev/zero of=/data/x bs=1M count=20 2>/dev/null; sleep 0.3; rm -f /data/x; echo filled" },
+  { name = "fds", run = "cd /tmp && for i in $(seq 80); do : > f$i; done; tail -f f* >/dev/null 2>err & p=$!; sleep 0.5; kill $p; grep -c 'Too many open files' err" },
+]
+
+# Degraded steps explained by the limits alone, with no injection span.
+[expect.chaos]
+graceful_degradation = true
+"#;
+
+/// A service's static limits are read around every step, with no injection:
+/// one span per limited resource per step (child of the step, with its
+/// index), its level from the readings, and high pressure degrades the step.
+#[test]
+fn static_limits_are_observed_on_every_step() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = suite(dir.path(), "static.clnrm.toml", STATIC);
+    let recording = dir.path().join("static.recording.json");
+    let r = run_recorded(dir.path(), &p, &recording);
+    assert_eq!(r.code, 0, "the suite passes: {}", r.stderr);
+    let rep = read_report(dir.path(), "resource_static_limits");
+    let steps = ["quiet", "hog", "fill", "fds"];
+    // (span name, what `pressure.level` must be in each step; None: not judged here)
+    let kinds: [(&str, [Option<&str>; 4]); 4] = [
+        (
+            "clnrm.resource.memory_pressure",
+            [Some("low"), Some("high"), None, None],
+        ),
+        ("clnrm.resource.cpu_throttle", [None; 4]),
+        (
+            "clnrm.resource.fd_exhaustion",
+            [Some("low"), None, None, Some("high")],
+        ),
+        (
+            "clnrm.resource.disk_full",
+            [Some("low"), None, Some("high"), None],
+        ),
+    ];
+    for (name, levels) in kinds {
+        let all = spans_named(&rep, name);
+        assert_eq!(all.len(), 4, "one {name} per step: {all:#?}");
+        for (i, step) in steps.iter().enumerate() {
+            let s = all
+                .iter()
+                .find(|s| attr(s, "step.index") == Some(&serde_json::json!(i)))
+                .unwrap_or_else(|| panic!("{name} for step {i}"));
+            assert_eq!(
+                parent_name(&rep, s).as_deref(),
+                Some(&*format!("clnrm.step:{step}"))
+            );
+            assert_eq!(
+                attr(s, "pressure.source"),
+                Some(&serde_json::json!("limits"))
+            );
+            assert_eq!(s["status"], "OK");
+            assert!(attr(s, "chaos.type").is_none(), "nothing was injected");
+            let level = attr(s, "pressure.level").and_then(|v| v.as_str());
+            assert!(matches!(level, Some("low" | "medium" | "high")), "{s:#?}");
+            if let Some(want) = levels[i] {
+                assert_eq!(level, Some(want), "{name} in step {step}: {s:#?}");
+            }
+        }
+    }
+    let disk = spans_named(&rep, "clnrm.resource.disk_full");
+    assert!(disk
+        .iter()
+        .all(|s| attr(s, "path") == Some(&serde_json::json!("/data"))));
+    let mem = spans_named(&rep, "clnrm.resource.memory_pressure");
+    assert!(mem
+        .iter()
+        .all(|s| attr(s, "limit.mb") == Some(&serde_json::json!(64))));
+    // The steps that went through high pressure passed degraded; the quiet
+    // one under no pressure did not.
+    for (step, degraded) in [
+        ("hog", true),
+        ("fill", true),
+        ("fds", true),
+        ("quiet", false),
+    ] {
+        let s = spans_named(&rep, &format!("clnrm.step:{step}"));
+        assert_eq!(
+            attr(s[0], "result"),
+            Some(&serde_json::json!("pass")),
+            "{step}"
+        );
+        assert_eq!(
+            attr(s[0], "degraded"),
+            Some(&serde_json::json!(degraded)),
+            "{step}: {:#?}",
+            s[0]
+        );
+    }
+    assert_no_leftovers(rep["run_id"].as_str().unwrap());
+    // Engine spans are kept by the recording: the replay gives the digest.
     assert_replays_to(&recording, rep["digest"].as_str().unwrap());
 }

@@ -13,7 +13,8 @@
 //! - [`validator_support`] and [`validator_plugin!`]: a validator plugin in one line.
 //! - [`suggest`]: "did you mean", shared with the host.
 //! - [`vocab`]: span names, attribute keys and `error.type` values, spelled once (ungated:
-//!   the host uses it too).
+//!   the host uses it too); [`pressure`]: `pressure.level` from a reading and its limit
+//!   (the plugin and the host judge alike).
 //! - [`packed`]: the packed trace (WIT 0.3.3 `validate-packed`): the host writes it, a
 //!   validator reads it (into [`expect::Trace`] with `Trace::from_packed`); [`otel`]: the
 //!   span kind and status it carries.
@@ -21,7 +22,7 @@
 //!   feature on a native target, [`fake`], an in-memory host for unit tests).
 //! - [`chaos`], [`validator`]: the raw WIT bindings of the two worlds.
 //!
-//! Everything but [`config`], [`suggest`], [`packed`], [`otel`] and [`vocab`] is behind the default
+//! Everything but [`config`], [`suggest`], [`packed`], [`otel`], [`pressure`] and [`vocab`] is behind the default
 //! `guest` feature, so the host can depend on this crate (`default-features = false`) for
 //! those alone, without the bindings.
 //! - [`expect`]: the span model and the first-party validators' checkers (pure Rust,
@@ -29,7 +30,7 @@
 
 /// The WIT package version this SDK builds plugins for: the `package` line of
 /// `wit/clnrm.wit` (the host's tests check that they agree).
-pub const WIT_VERSION: &str = "0.3.4";
+pub const WIT_VERSION: &str = "0.3.5";
 
 /// Bindings for the `chaos-plugin` world.
 #[cfg(feature = "guest")]
@@ -65,6 +66,7 @@ extern crate self as clnrm_sdk;
 pub mod config;
 pub mod otel;
 pub mod packed;
+pub mod pressure;
 pub mod suggest;
 pub mod vocab;
 

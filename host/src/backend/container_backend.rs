@@ -1,55 +1,32 @@
-//! The one seam between the engine (and the plugin host) and a container
-//! runtime. Three implementations: [`super::Docker`] (bollard, a real run),
-//! [`super::Replay`] (a replayed run: the journal answers every call before it
-//! gets here) and [`super::Fake`] (in memory, for the engine's unit tests).
-//! Method names and arguments are those the Docker client always had, so a
-//! call site reads the same whichever backend is behind it.
+//! The container half of the seam between the engine (and the plugin host) and a
+//! container runtime: lifecycle, exec, inspection, logs and archives. Three
+//! implementations: [`super::Docker`] (bollard, a real run), [`super::Replay`] (a
+//! replayed run: the journal answers every call before it gets here) and
+//! [`super::Fake`] (in memory, for the engine's unit tests). Method names and
+//! arguments are those the Docker client always had, so a call site reads the same
+//! whichever backend is behind it. Every method has a default that refuses (see
+//! [`super::Refuse`]), so a backend implements only what it answers.
 
-use super::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
-use super::docker::{BackendError, ContainerState, ExecOutcome, Leftovers, Network};
+use super::{BackendError, ContainerState, ExecOutcome, Leftovers, Refuse};
 use crate::suite::ServiceSpec;
 use std::time::Duration;
 
 /// How often `wait_stopped` asks again.
 const WAIT_POLL: Duration = Duration::from_millis(10);
 
-/// Everything the engine and the plugin host ask of a container runtime.
-/// Object-safe: held as `Arc<dyn ContainerBackend>`.
+/// What the engine and the plugin host ask of a container runtime about containers.
+/// Object-safe: held as `Arc<dyn ContainerBackend>` (or as part of [`super::Backend`]).
 #[async_trait::async_trait]
-pub trait ContainerBackend: Send + Sync {
+pub trait ContainerBackend: Refuse {
     /// Whether the daemon still answers (bounded: a dead proxy may hang).
-    async fn ping(&self) -> Result<(), BackendError>;
+    async fn ping(&self) -> Result<(), BackendError> {
+        Err(self.refusal("ping"))
+    }
 
     /// The image is present locally (a real run prepares images before it
     /// starts, through [`super::ImageBackend`]: pulled or built).
-    async fn ensure_image(&self, image: &str) -> Result<(), BackendError>;
-
-    /// Create the scenario's own network, labelled for the run.
-    async fn create_network(&self, run_id: &str, scenario: &str) -> Result<Network, BackendError>;
-
-    /// Remove a network; Ok(false) when it was already gone.
-    async fn remove_network(&self, name: &str) -> Result<bool, BackendError>;
-
-    async fn network_connect(
-        &self,
-        network: &str,
-        id: &str,
-        alias: &str,
-    ) -> Result<(), BackendError>;
-
-    async fn network_disconnect(&self, network: &str, id: &str) -> Result<(), BackendError>;
-
-    /// Whether the container is attached to `network`.
-    async fn network_attached(&self, network: &str, id: &str) -> Result<bool, BackendError>;
-
-    /// The container's IPv4 address on `network`; none when it is not
-    /// attached (network faults address peers by it).
-    async fn network_address(
-        &self,
-        _network: &str,
-        _id: &str,
-    ) -> Result<Option<String>, BackendError> {
-        Ok(None)
+    async fn ensure_image(&self, _image: &str) -> Result<(), BackendError> {
+        Err(self.refusal("ensure_image"))
     }
 
     /// Create and start a service's container, labelled for the run, attached
@@ -57,27 +34,24 @@ pub trait ContainerBackend: Send + Sync {
     /// all (only loopback). Returns its id.
     async fn start_service(
         &self,
-        run_id: &str,
-        scenario: &str,
-        spec: &ServiceSpec,
-        network: Option<&str>,
-    ) -> Result<String, BackendError>;
-
-    /// The network interfaces the kernel shows in the container's network
-    /// namespace, sorted (`["lo"]` for a container without a network); None
-    /// when that cannot be read here (not running, a remote daemon).
-    async fn interfaces(&self, _id: &str) -> Result<Option<Vec<String>>, BackendError> {
-        Ok(None)
+        _run_id: &str,
+        _scenario: &str,
+        _spec: &ServiceSpec,
+        _network: Option<&str>,
+    ) -> Result<String, BackendError> {
+        Err(self.refusal("start_service"))
     }
 
     /// Run `sh -c command` in the container; `timeout`: stop waiting (the
     /// caller then stops the container).
     async fn exec(
         &self,
-        id: &str,
-        command: &str,
-        timeout: Option<Duration>,
-    ) -> Result<ExecOutcome, BackendError>;
+        _id: &str,
+        _command: &str,
+        _timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, BackendError> {
+        Err(self.refusal("exec"))
+    }
 
     /// Run `argv` in the container as it is, without a shell (images
     /// without `sh`). By default: the words quoted for `sh -c`.
@@ -90,7 +64,9 @@ pub trait ContainerBackend: Send + Sync {
         self.exec(id, &crate::suite::quoted(argv), timeout).await
     }
 
-    async fn inspect(&self, id: &str) -> Result<ContainerState, BackendError>;
+    async fn inspect(&self, _id: &str) -> Result<ContainerState, BackendError> {
+        Err(self.refusal("inspect"))
+    }
 
     /// Wait (bounded) until the container is no longer running; its last state.
     async fn wait_stopped(
@@ -109,48 +85,43 @@ pub trait ContainerBackend: Send + Sync {
     }
 
     /// Send a signal (`SIGKILL`, `SIGTERM`, ...) to the container.
-    async fn kill(&self, id: &str, signal: &str) -> Result<(), BackendError>;
+    async fn kill(&self, _id: &str, _signal: &str) -> Result<(), BackendError> {
+        Err(self.refusal("kill"))
+    }
 
-    async fn pause(&self, id: &str) -> Result<(), BackendError>;
+    async fn pause(&self, _id: &str) -> Result<(), BackendError> {
+        Err(self.refusal("pause"))
+    }
 
-    async fn unpause(&self, id: &str) -> Result<(), BackendError>;
+    async fn unpause(&self, _id: &str) -> Result<(), BackendError> {
+        Err(self.refusal("unpause"))
+    }
 
     /// Remove a container (and its anonymous volumes), killing it if needed.
     /// Ok(false) when it was already gone.
-    async fn remove(&self, id: &str) -> Result<bool, BackendError>;
+    async fn remove(&self, _id: &str) -> Result<bool, BackendError> {
+        Err(self.refusal("remove"))
+    }
 
     /// A file or directory of a container (running or stopped) as a tar archive.
-    async fn archive(&self, id: &str, path: &str) -> Result<Vec<u8>, BackendError>;
+    async fn archive(&self, _id: &str, _path: &str) -> Result<Vec<u8>, BackendError> {
+        Err(self.refusal("archive"))
+    }
 
     /// What the container's main process wrote to stdout and stderr (Docker's
     /// `logs`), interleaved as Docker kept it.
-    async fn logs(&self, id: &str) -> Result<Vec<u8>, BackendError>;
+    async fn logs(&self, _id: &str) -> Result<Vec<u8>, BackendError> {
+        Err(self.refusal("logs"))
+    }
 
     /// Number of processes running in a container (0 when it is not running).
-    async fn process_count(&self, id: &str) -> Result<usize, BackendError>;
+    async fn process_count(&self, _id: &str) -> Result<usize, BackendError> {
+        Err(self.refusal("process_count"))
+    }
 
     /// Everything still carrying all of the given `label` filters
     /// (`key=value` or `key`).
-    async fn leftovers(&self, label_filters: Vec<String>) -> Result<Leftovers, BackendError>;
-
-    /// The kernel's count of OOM kills in the container's memory cgroup, when
-    /// readable: the only evidence of an OOM kill in a container that lives on.
-    async fn oom_kills(&self, id: &str) -> Option<u64>;
-
-    /// A reading of the container's cgroup (v1 or v2) and of its processes' fds.
-    async fn cgroup_read(&self, id: &str) -> Result<CgroupUsage, BackendError>;
-
-    /// Apply the limits that are set; returns the previous value of each one
-    /// set (None: there was no limit), so applying the answer restores them.
-    async fn set_limits(&self, id: &str, limits: &LiveLimits) -> Result<LiveLimits, BackendError>;
-
-    /// The filesystem at `path` inside the container.
-    async fn disk_usage(&self, id: &str, path: &str) -> Result<DiskUsage, BackendError>;
-
-    /// Fill the filesystem at `path` inside the container with a filler file
-    /// until `percent` of it is used (100: until ENOSPC); the bytes written.
-    async fn fill_disk(&self, id: &str, path: &str, percent: u8) -> Result<u64, BackendError>;
-
-    /// Remove the filler `fill_disk` left at `path`.
-    async fn unfill_disk(&self, id: &str, path: &str) -> Result<(), BackendError>;
+    async fn leftovers(&self, _label_filters: Vec<String>) -> Result<Leftovers, BackendError> {
+        Err(self.refusal("leftovers"))
+    }
 }

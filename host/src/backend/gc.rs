@@ -3,10 +3,11 @@
 //! A run is dead when its owner process (PID + start time labels) is gone.
 //! Live runs and anything not labelled `clnrm` are never touched.
 
-use super::docker::{BackendError, Docker, Owned, ResourceKind};
+use super::docker::{Owned, ResourceKind};
 use super::labels;
 use super::liveness;
-use super::ContainerBackend;
+use super::{BackendError, Docker};
+use super::{ContainerBackend, NetworkBackend};
 use std::collections::BTreeSet;
 
 #[derive(Debug, Default, serde::Serialize)]

@@ -5,7 +5,7 @@
 //! the host through `/proc/<pid>/root` (the container's own mount namespace).
 
 use super::cgroup::{self, DiskUsage, LiveLimits};
-use super::docker::{BackendError, Docker};
+use super::{BackendError, Docker};
 use bollard::models::ContainerUpdateBody;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};

@@ -4,7 +4,7 @@
 //! then record recovery.
 
 use super::outcome::{CleanupOutcome, CleanupTrigger};
-use crate::backend::{labels, ContainerBackend, Leftovers, Network};
+use crate::backend::{labels, Backend, Leftovers, Network};
 use crate::suite::CleanupSpec;
 use crate::trace::{AttrValue, SpanId, Trace};
 use futures_util::future::join_all;
@@ -21,7 +21,7 @@ pub struct Created {
 
 /// One scenario's cleanup: what to remove, why, and under which policy.
 pub struct CleanupRequest<'a> {
-    pub backend: &'a dyn ContainerBackend,
+    pub backend: &'a dyn Backend,
     pub trace: &'a Trace,
     /// The span cleanup reacts to: the failed step (or the timeout
     /// enforcement that ended it), else the scenario.
@@ -169,7 +169,7 @@ pub async fn run(req: CleanupRequest<'_>) -> CleanupOutcome {
 
 /// Remove every container at once; one span groups them when there are several.
 async fn remove_containers_parallel(
-    docker: &dyn ContainerBackend,
+    docker: &dyn Backend,
     trace: &Trace,
     span: SpanId,
     containers: &HashMap<String, String>,
@@ -209,7 +209,7 @@ async fn remove_containers_parallel(
 
 /// `parallel_cleanup = false`: one container after the other, in service order.
 async fn remove_containers_one_by_one(
-    docker: &dyn ContainerBackend,
+    docker: &dyn Backend,
     trace: &Trace,
     span: SpanId,
     containers: &HashMap<String, String>,
@@ -270,7 +270,7 @@ fn resources_freed(trace: &Trace, span: SpanId, scenario: &str, errors: &mut Vec
 }
 
 async fn remove_one(
-    docker: &dyn ContainerBackend,
+    docker: &dyn Backend,
     trace: &Trace,
     span: SpanId,
     service: &str,
@@ -323,7 +323,7 @@ async fn remove_one(
 
 /// SIGTERM, then poll Docker every 50 ms for up to `grace`: whether the
 /// container stopped by itself (the caller sends SIGKILL when not).
-async fn stop_gracefully(docker: &dyn ContainerBackend, id: &str, grace: Duration) -> bool {
+async fn stop_gracefully(docker: &dyn Backend, id: &str, grace: Duration) -> bool {
     if docker.kill(id, "SIGTERM").await.is_err() {
         return false;
     }
@@ -344,7 +344,7 @@ async fn stop_gracefully(docker: &dyn ContainerBackend, id: &str, grace: Duratio
 /// Count what Docker still holds for this scenario; the count is a span.
 /// Resources the policy kept on purpose are counted but are no error.
 async fn verify(
-    docker: &dyn ContainerBackend,
+    docker: &dyn Backend,
     trace: &Trace,
     parent: SpanId,
     run_id: &str,

@@ -6,6 +6,7 @@ mod cascade;
 mod cleanup;
 pub mod images;
 mod interrupt;
+pub mod limit_watch;
 mod outcome;
 mod recovery;
 mod retry;
@@ -23,7 +24,7 @@ pub use outcome::{CleanupOutcome, CleanupTrigger, ErrorType, StepOutcome, StepRe
 pub use scenario::outcome_of;
 pub use validate::run as validate;
 
-use crate::backend::ContainerBackend;
+use crate::backend::Backend;
 use crate::runtime::{Registry, ResolvedPlugins};
 use crate::suite::Suite;
 use crate::trace::{RunClock, Trace};
@@ -34,7 +35,7 @@ use std::time::Instant;
 pub struct RunCtx {
     pub registry: Arc<Registry>,
     /// Docker on a real run; the in-memory fake in the engine's tests.
-    pub backend: Arc<dyn ContainerBackend>,
+    pub backend: Arc<dyn Backend>,
     pub run_id: String,
     pub interrupt: Interrupt,
     /// `--record`: keep every plugin host call.

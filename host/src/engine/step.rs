@@ -1,9 +1,10 @@
 //! One step: a command exec'd in a service container, observed and classified
 //! from what Docker reports (exit code, container state, OOMKilled).
 
+use super::limit_watch::{LimitWatch, Watched};
 use super::outcome::{ErrorType, StepOutcome, StepResult};
 use super::timeout::{self, Bound, Ended};
-use crate::backend::ContainerBackend;
+use crate::backend::Backend;
 use crate::runtime::{FaultKind, FaultLog};
 use crate::suite::StepSpec;
 use crate::trace::{SpanId, Trace};
@@ -24,10 +25,14 @@ pub struct StepRun {
 
 /// Everything a step's command is run against.
 pub struct StepEnv<'a> {
-    pub docker: &'a dyn ContainerBackend,
+    pub docker: &'a dyn Backend,
     pub trace: &'a Trace,
     pub container: &'a str,
     pub faults: &'a FaultLog,
+    /// What the service's `limits` bound: read around the step.
+    pub limits: &'a [Watched],
+    /// The step's index in its scenario.
+    pub index: usize,
 }
 
 /// Run one step under its span: one attempt, or several (`retry`) within the
@@ -46,10 +51,23 @@ pub async fn run(
     trace.set_attr(span, "container.id", env.container);
     let started = Instant::now();
     let started_ns = trace.clock().elapsed_ns();
-    let (mut out, cause) = match &step.retry {
-        None => attempt(env, span, step, &bound, Duration::ZERO).await,
-        Some(policy) => super::retry::run(env, span, step, &bound, policy, jitter).await,
+    let watch = LimitWatch {
+        backend: env.docker,
+        trace,
+        faults: env.faults,
+        service: &step.service,
+        container: env.container,
+        watched: env.limits,
+        index: env.index,
     };
+    let (mut out, cause) = watch
+        .around(span, async {
+            match &step.retry {
+                None => attempt(env, span, step, &bound, Duration::ZERO).await,
+                Some(policy) => super::retry::run(env, span, step, &bound, policy, jitter).await,
+            }
+        })
+        .await;
     out.duration_ms = started.elapsed().as_millis() as u64;
     trace.set_attr(span, "result", out.result.as_str());
     // Graceful degradation: the step passed although a fault hit its service
@@ -174,7 +192,7 @@ pub async fn attempt(
 
 /// Decide what happened from Docker's own account, never from assumptions.
 async fn classify(
-    docker: &dyn ContainerBackend,
+    docker: &dyn Backend,
     container: &str,
     out: &mut StepOutcome,
     oom_in_cgroup: bool,

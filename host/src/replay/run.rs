@@ -89,11 +89,12 @@ pub async fn replay(
             network: None,
             trace: trace.clone(),
             faults: FaultLog::default(),
-            net: Default::default(),
+            slots: Default::default(),
             // Answered from the recording; never read in replay.
             steps_done: Default::default(),
             schedule: Default::default(),
             compose,
+            finished: Default::default(),
         });
         let call = ChaosCall {
             stream_seed: seed::stream_seed(seed, &inj.scenario, &plugin.info.name, inj.index),

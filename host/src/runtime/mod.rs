@@ -25,7 +25,7 @@ pub use registry::{
     ValidatorJob,
 };
 pub use sandbox::Limits;
-pub use scenario::{FaultKind, FaultLog, ScenarioCtx};
+pub use scenario::{FaultKind, FaultLog, FinishedStep, ScenarioCtx};
 pub use validator_trace::{pack, ValidatorTrace};
 
 pub use bindings::chaos::clnrm::chaos::types::Attribute as WitAttribute;

@@ -2,7 +2,7 @@
 //! network and trace, and the log of faults that took effect (so the engine
 //! can attribute a step's failure to the fault that caused it).
 
-use crate::backend::ContainerBackend;
+use crate::backend::Backend;
 use crate::trace::Trace;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 pub struct ScenarioCtx {
     /// Docker on a run; [`crate::backend::Replay`] when replaying (every
     /// container call is answered from the recording before it gets here).
-    pub backend: Arc<dyn ContainerBackend>,
+    pub backend: Arc<dyn Backend>,
     /// Service id -> container id.
     pub containers: HashMap<String, String>,
     /// The network the run created for this scenario.
@@ -20,8 +20,9 @@ pub struct ScenarioCtx {
     /// Disruptive operations that took effect, so the engine can attribute a
     /// step's failure to the fault that caused it.
     pub faults: FaultLog,
-    /// Network impairments in force (`clnrm:chaos/net`).
-    pub net: crate::capability::net::netfault::Impairments,
+    /// Each capability's own state for this scenario (see
+    /// [`crate::capability::Spec::state`]).
+    pub slots: crate::capability::Slots,
     /// Set by the engine once every step has finished (`clnrm:chaos/scenario`
     /// `steps-done`): a fault without `duration_ms` is held until then.
     pub steps_done: std::sync::atomic::AtomicBool,
@@ -29,6 +30,21 @@ pub struct ScenarioCtx {
     pub schedule: super::schedule::Schedule,
     /// What `clnrm:chaos/compose` runs other plugins' faults with.
     pub compose: Option<Arc<super::compose::Composer>>,
+    /// Steps that finished, in the order they ended (`scenario.finished-steps`).
+    pub finished: std::sync::Mutex<Vec<FinishedStep>>,
+}
+
+/// A step that finished, as the engine tells plugins (`scenario.finished-steps`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FinishedStep {
+    /// Its index in the scenario.
+    pub index: u32,
+    pub name: String,
+    pub service: String,
+    pub passed: bool,
+    pub exit_code: Option<i64>,
+    /// When it ended, on the clock plugins read (`clock.now-ms`).
+    pub ended_ms: u64,
 }
 
 /// Which disruptive host operation hit which service, and when it was asked
@@ -87,8 +103,24 @@ impl FaultKind {
 
 impl ScenarioCtx {
     /// The container runtime the plugin host calls act on.
-    pub fn backend(&self) -> Arc<dyn ContainerBackend> {
+    pub fn backend(&self) -> Arc<dyn Backend> {
         self.backend.clone()
+    }
+
+    /// The engine's word that a step ended.
+    pub fn step_finished(&self, step: FinishedStep) {
+        self.finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(step);
+    }
+
+    /// The steps that ended so far, in order.
+    pub fn finished_steps(&self) -> Vec<FinishedStep> {
+        self.finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 

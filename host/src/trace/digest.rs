@@ -13,17 +13,11 @@ use super::{AttrValue, SpanData, SpanStatus};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
-/// Attribute keys whose values vary run to run.
-const VOLATILE_KEYS: &[&str] = &[
-    "container.id",
-    "network.name",
-    "clnrm.version",
-    "artifacts.bytes",
-    // Network faults: what the probes and the NFQUEUE consumer measured.
-    "packets.seen",
-    "packets.dropped",
-];
-/// Suffixes of volatile keys (times, durations, ids, pids, ports).
+/// The engine's own attribute keys whose values vary run to run; the
+/// capabilities declare theirs in [`crate::capability::SPECS`].
+const VOLATILE_KEYS: &[&str] = &["clnrm.version", "artifacts.bytes"];
+/// Suffixes of volatile keys whatever span carries them (times, durations,
+/// ids, pids, ports).
 const VOLATILE_SUFFIXES: &[&str] = &[
     ".id",
     ".pid",
@@ -36,18 +30,6 @@ const VOLATILE_SUFFIXES: &[&str] = &[
     "elapsed_ms",
     "left_ms",
     ".duration",
-    "measured_ms",
-    "measured_percent",
-    "measured_kbit",
-    // Resource readings that vary run to run (chaos-resource); the levels
-    // and booleans derived from them stay in the digest.
-    "peak_mb",
-    ".failcnt",
-    "throttled.periods",
-    "throttled.ms",
-    "used.mb",
-    "fds.peak",
-    "recovery.ms",
 ];
 
 /// Spans left out of the digest whole: image preparation depends on the
@@ -59,7 +41,9 @@ fn is_machine_span(s: &SpanData) -> bool {
 }
 
 pub fn is_volatile(key: &str) -> bool {
-    VOLATILE_KEYS.contains(&key) || VOLATILE_SUFFIXES.iter().any(|s| key.ends_with(s))
+    VOLATILE_KEYS.contains(&key)
+        || VOLATILE_SUFFIXES.iter().any(|s| key.ends_with(s))
+        || crate::capability::is_volatile(key)
 }
 
 /// Hex runs of 12+ characters (Docker ids, run ids) become `<id>`.
@@ -167,6 +151,35 @@ pub fn digest(spans: &[SpanData]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every key the digest dropped before the capabilities declared their
+    /// own (a key falling out of this list would move every digest).
+    #[test]
+    fn the_volatile_keys_are_still_dropped() {
+        for k in [
+            "container.id",
+            "network.name",
+            "clnrm.version",
+            "artifacts.bytes",
+            "packets.seen",
+            "packets.dropped",
+            "probe.measured_ms",
+            "loss.measured_percent",
+            "bandwidth.measured_kbit",
+            "memory.peak_mb",
+            "memory.failcnt",
+            "cpu.throttled.periods",
+            "cpu.throttled.ms",
+            "disk.used.mb",
+            "fds.peak",
+            "recovery.ms",
+            "step.duration",
+            "fault.after_ms",
+        ] {
+            assert!(is_volatile(k), "{k}");
+        }
+        assert!(!is_volatile("chaos.observed"));
+    }
     use crate::trace::{RunClock, Trace};
 
     fn sample(order: [&str; 2], container: &str) -> Vec<SpanData> {

@@ -1,9 +1,12 @@
 //! cascade_failure: fail the root (a composed fault, `kill_container` by
 //! default), then watch the services that `depends_on` it, and theirs in
 //! turn, fail: a dependent has failed when Docker reports its container
-//! stopped (its own health check on what it depends on gave up). Each
-//! dependent gets `observe_timeout_ms` from the failure of what it depends
-//! on; one that outlives it contained the cascade there.
+//! stopped (its own health check on what it depends on gave up:
+//! `failed.by = "stopped"`), or when a step run in it failed after what it
+//! depends on had failed (`failed.by = "step"`, from the engine's
+//! `scenario.finished-steps`, WIT 0.3.5). Each dependent gets
+//! `observe_timeout_ms` from the failure of what it depends on; one that
+//! outlives it contained the cascade there.
 
 use crate::composed::{self, s};
 use crate::tables::Cascade;
@@ -12,7 +15,9 @@ use clnrm_sdk::prelude::*;
 
 const POLL_MS: u64 = 50;
 
-/// A dependent being watched: who, how deep, since when its cause failed.
+/// A dependent being watched: who, how deep, since when its cause failed
+/// (at the earliest: a step of it that ended before then failed for
+/// another reason).
 struct Watch {
     service: String,
     depth: u32,
@@ -56,6 +61,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
         require_running(&span, d)?;
     }
 
+    let struck_ms = clock::now_ms();
     let r = composed::run(&cfg.fault, Some(&root), span.0);
     if let Some(why) = composed::failure(&format!("{} on {root}", cfg.fault.fault_type()), &r) {
         return span.fail(format!("the root did not fail: {why}"));
@@ -69,17 +75,19 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let mut path = vec![root.clone()];
     let mut depth = 1u32;
     let mut contained: Vec<String> = Vec::new();
-    let now = clock::now_ms();
     let mut watching: Vec<Watch> = compose::dependents(&root)
         .into_iter()
         .map(|service| Watch {
             service,
             depth: 2,
-            since_ms: now,
+            since_ms: struck_ms,
         })
         .collect();
+    // The previous poll: a container seen stopped now stopped after it.
+    let mut polled = clock::now_ms();
     while !watching.is_empty() {
         let now = clock::now_ms();
+        let steps = scenario::finished_steps();
         let mut still = Vec::new();
         let mut newly = Vec::new();
         for w in watching {
@@ -87,17 +95,35 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
                 Ok(st) => st,
                 Err(e) => return span.fail(format!("inspect `{}`: {e}", w.service)),
             };
-            if !state.running {
+            let failed = if !state.running {
                 let code = state.exit_code.unwrap_or(-1);
-                composed::event(
-                    &span,
-                    "cascade.failed",
-                    &[
-                        ("service", s(&w.service)),
-                        ("cascade.depth", AttrValue::Int(w.depth as i64)),
-                        ("exit.code", AttrValue::Int(code as i64)),
+                Some((
+                    polled,
+                    vec![
+                        ("failed.by", s("stopped")),
+                        ("exit.code", AttrValue::Int(i64::from(code))),
                     ],
-                );
+                ))
+            } else {
+                // A step of it that failed after its cause did.
+                steps
+                    .iter()
+                    .find(|st| st.service == w.service && !st.passed && st.ended_ms >= w.since_ms)
+                    .map(|st| {
+                        let mut attrs = vec![("failed.by", s("step")), ("step.name", s(&st.name))];
+                        if let Some(c) = st.exit_code {
+                            attrs.push(("exit.code", AttrValue::Int(c)));
+                        }
+                        (st.ended_ms, attrs)
+                    })
+            };
+            if let Some((at_ms, how)) = failed {
+                let mut attrs = vec![
+                    ("service", s(&w.service)),
+                    ("cascade.depth", AttrValue::Int(w.depth as i64)),
+                ];
+                attrs.extend(how);
+                composed::event(&span, "cascade.failed", &attrs);
                 path.push(w.service.clone());
                 depth = depth.max(w.depth);
                 for d in compose::dependents(&w.service) {
@@ -105,7 +131,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
                         newly.push(Watch {
                             service: d,
                             depth: w.depth + 1,
-                            since_ms: now,
+                            since_ms: at_ms,
                         });
                     }
                 }
@@ -123,6 +149,7 @@ pub fn run(inj: &Injection) -> Result<Outcome, String> {
             }
         }
         watching = still;
+        polled = now;
         if !watching.is_empty() {
             clock::sleep_ms(POLL_MS);
         }

@@ -4,6 +4,7 @@
 
 use super::ChaosConcurrent;
 use clnrm_sdk::chaos::clnrm::chaos::compose::{Composed, Fault};
+use clnrm_sdk::chaos::clnrm::chaos::types::AttrValue;
 use clnrm_sdk::fake::{self, injection, FakeHost};
 use clnrm_sdk::prelude::*;
 
@@ -48,6 +49,92 @@ fn cascade_follows_dependents_that_fail_to_its_depth() {
             .filter(|(n, _)| n == "cascade.failed")
             .count();
         assert_eq!(failed, 3);
+    });
+}
+
+/// A step of `service` that ended at `ms` (run clock), passed or not.
+fn step_ends(ms: u64, index: u32, service: &str, passed: bool, code: i64) {
+    fake::with(|h| {
+        h.finished_steps.push(scenario::FinishedStep {
+            index,
+            name: format!("s/{service}"),
+            service: service.into(),
+            passed,
+            exit_code: Some(code),
+            ended_ms: ms,
+        })
+    });
+}
+
+/// The `cascade.failed` events' attributes, by service, in order.
+fn failures(h: &FakeHost) -> Vec<(String, Vec<(String, String)>)> {
+    let s = h.span("clnrm.failure.cascade").unwrap();
+    s.events
+        .iter()
+        .filter(|(n, _)| n == "cascade.failed")
+        .map(|(_, attrs)| {
+            let kv: Vec<(String, String)> = attrs
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        AttrValue::Str(s) => s.clone(),
+                        AttrValue::Int(i) => i.to_string(),
+                        other => format!("{other:?}"),
+                    };
+                    (k.clone(), v)
+                })
+                .collect();
+            let svc = kv.iter().find(|(k, _)| k == "service").unwrap().1.clone();
+            (svc, kv)
+        })
+        .collect()
+}
+
+fn has(kv: &[(String, String)], k: &str, v: &str) -> bool {
+    kv.iter().any(|(a, b)| a == k && b == v)
+}
+
+#[test]
+fn a_dependent_whose_step_fails_after_its_cause_is_in_the_cascade() {
+    setup(1);
+    // api's container lives on, but its step exits 1 once db is gone; web's
+    // container then stops.
+    step_ends(300, 0, "api", false, 1);
+    fake::with(|h| {
+        h.at(600, |h| h.exit("web", 3));
+    });
+    let out = inject(r#"{"type":"cascade_failure","root":"db"}"#).unwrap();
+    assert!(out.observed, "{}", out.summary);
+    fake::with(|h| {
+        let s = h.span("clnrm.failure.cascade").unwrap();
+        assert_eq!(s.attr("cascade.depth").as_deref(), Some("3"));
+        assert_eq!(s.attr("cascade.path").as_deref(), Some("db -> api -> web"));
+        let f = failures(h);
+        assert_eq!(f.len(), 3);
+        let (api, web) = (&f[1].1, &f[2].1);
+        assert!(has(api, "failed.by", "step"), "{api:?}");
+        assert!(has(api, "step.name", "s/api"), "{api:?}");
+        assert!(has(api, "exit.code", "1"), "{api:?}");
+        assert!(has(api, "cascade.depth", "2"), "{api:?}");
+        assert!(has(web, "failed.by", "stopped"), "{web:?}");
+        assert!(has(web, "exit.code", "3"), "{web:?}");
+    });
+}
+
+#[test]
+fn a_step_that_failed_before_the_root_did_or_passed_is_not_the_cascade() {
+    setup(1);
+    // Failed before anything was struck (the fault waits 500 ms), or passed.
+    step_ends(200, 0, "api", false, 1);
+    step_ends(900, 1, "api", true, 0);
+    let err = inject(
+        r#"{"type":"cascade_failure","root":"db","delay_ms":500,"observe_timeout_ms":1000}"#,
+    )
+    .unwrap_err();
+    assert!(err.contains("none of its dependents"), "{err}");
+    fake::with(|h| {
+        let s = h.span("clnrm.failure.cascade").unwrap();
+        assert_eq!(s.attr("cascade.contained").as_deref(), Some("api"));
     });
 }
 

@@ -6,18 +6,9 @@ use crate::tables::Memory;
 use clnrm_sdk::chaos::clnrm::chaos::cgroup::Usage;
 use clnrm_sdk::prelude::*;
 
-/// `pressure.level` from a peak, the limit, and new failures or OOM kills:
-/// high when the limit was reached (peak ≥ 95 %, the kernel failed a charge,
-/// or killed), medium from 70 %.
-pub fn level(peak: u64, limit: u64, failed: u64, killed: u64) -> &'static str {
-    if failed > 0 || killed > 0 || peak * 100 >= limit * 95 {
-        "high"
-    } else if peak * 100 >= limit * 70 {
-        "medium"
-    } else {
-        "low"
-    }
-}
+/// `pressure.level` from a peak, the limit, and new failures or OOM kills
+/// (the SDK's rule, shared with the host's observation of static limits).
+pub use clnrm_sdk::pressure::memory as level;
 
 pub fn run(inj: &Injection) -> Result<Outcome, String> {
     let cfg: Memory = injection_config(inj)?;

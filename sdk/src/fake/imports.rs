@@ -168,6 +168,8 @@ pub mod cgroup {
 }
 
 pub mod scenario {
+    pub use crate::chaos::clnrm::chaos::scenario::*;
+
     pub fn steps_done() -> bool {
         super::with(|h| h.steps_done_at.is_some_and(|t| h.now_ms >= t))
     }
@@ -179,6 +181,16 @@ pub mod scenario {
                 Ok(h.held_ms.unwrap_or(delay_ms))
             },
         )
+    }
+    /// The scripted [`FakeHost::finished_steps`] that have ended by now.
+    pub fn finished_steps() -> Vec<FinishedStep> {
+        super::with(|h| {
+            h.finished_steps
+                .iter()
+                .filter(|s| s.ended_ms <= h.now_ms)
+                .cloned()
+                .collect()
+        })
     }
 }
 

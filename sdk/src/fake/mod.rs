@@ -25,6 +25,7 @@ use crate::chaos::clnrm::chaos::cgroup::{DiskUsage, Limits, Usage};
 use crate::chaos::clnrm::chaos::compose::{Composed, Fault};
 use crate::chaos::clnrm::chaos::log::Level;
 use crate::chaos::clnrm::chaos::net::{DnsAnswer, ProbeResult};
+use crate::chaos::clnrm::chaos::scenario::FinishedStep;
 use crate::chaos::clnrm::chaos::types::SpanHandle;
 use crate::chaos::exports::clnrm::chaos::chaos::Injection;
 pub use netsim::Applied;
@@ -67,6 +68,9 @@ pub struct FakeHost {
     pub steps_done_at: Option<u64>,
     /// What `scenario.hold-first-step` reports held (None: the delay asked for).
     pub held_ms: Option<u64>,
+    /// The scenario's steps as they end: `scenario.finished-steps` answers those whose
+    /// `ended_ms` has come.
+    pub finished_steps: Vec<FinishedStep>,
     /// Active impairments by id, and the ones healed (for assertions).
     pub active: BTreeMap<u64, netsim::Active>,
     pub healed: Vec<u64>,

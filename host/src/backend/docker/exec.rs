@@ -1,15 +1,19 @@
-//! Running a command in a container (a step, a probe): through `sh -c`, or
-//! an argv as it is for images without a shell.
+//! A command in a running container (`sh -c` line, or an argv as it is for
+//! images without a shell): its exit code and the tail of its output.
 
-use super::{push_capped, BackendError, Docker, ExecOutcome};
+use super::Docker;
+use crate::backend::{BackendError, ExecOutcome};
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};
 use futures_util::StreamExt;
 use std::time::Duration;
 
+/// How much of a step's stdout/stderr we keep (the tail).
+const OUTPUT_CAP: usize = 64 * 1024;
+
 impl Docker {
-    /// Run `cmd` in the container; collect exit code and output. `timeout`:
-    /// stop waiting (the caller kills the container).
+    /// Run `cmd` in the container; collect exit code and output.
+    /// `timeout`: stop waiting (the caller kills the container).
     pub(super) async fn exec_cmd(
         &self,
         id: &str,
@@ -64,5 +68,16 @@ impl Docker {
             }
         }
         None
+    }
+}
+
+fn push_capped(buf: &mut String, bytes: &[u8]) {
+    buf.push_str(&String::from_utf8_lossy(bytes));
+    if buf.len() > OUTPUT_CAP {
+        let cut = buf.len() - OUTPUT_CAP;
+        let cut = (cut..buf.len())
+            .find(|i| buf.is_char_boundary(*i))
+            .unwrap_or(buf.len());
+        buf.drain(..cut);
     }
 }

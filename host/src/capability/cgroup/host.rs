@@ -4,7 +4,7 @@
 //! effects: replay has no kernel to ask).
 
 use crate::backend::cgroup::{CgroupUsage, DiskUsage, LiveLimits};
-use crate::backend::{BackendError, ContainerBackend};
+use crate::backend::{Backend, BackendError};
 use crate::runtime::bindings::chaos::clnrm::chaos::cgroup;
 use crate::runtime::host::{Capability, HostCall, PluginState};
 use serde_json::json;
@@ -23,7 +23,7 @@ impl HostCall {
 
 /// The runtime and container id of a service, or the plugin's `err` answer
 /// for a service the scenario does not have.
-type OnBackend = Result<(Arc<dyn ContainerBackend>, String), String>;
+type OnBackend = Result<(Arc<dyn Backend>, String), String>;
 
 /// Run `op` on the service's container: the plugin gets a missing service or
 /// a failed call as its `err` string.
@@ -32,7 +32,7 @@ async fn on_container<T, F, Fut>(
     op: F,
 ) -> wasmtime::Result<Result<T, String>>
 where
-    F: FnOnce(Arc<dyn ContainerBackend>, String) -> Fut,
+    F: FnOnce(Arc<dyn Backend>, String) -> Fut,
     Fut: Future<Output = Result<T, BackendError>>,
 {
     Ok(match target? {

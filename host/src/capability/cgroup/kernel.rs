@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 /// One reading of a container (see the WIT `cgroup.usage`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CgroupUsage {
     pub version: u8,
     pub memory_limit: Option<u64>,

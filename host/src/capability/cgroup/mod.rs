@@ -2,3 +2,21 @@
 
 mod host;
 pub mod kernel;
+
+use crate::runtime::FaultKind;
+
+/// Registered in [`super::SPECS`]. Readings vary run to run; the levels and
+/// booleans plugins derive from them stay in the digest.
+pub const SPEC: super::Spec = super::Spec {
+    volatile_suffixes: &[
+        "peak_mb",
+        ".failcnt",
+        "throttled.periods",
+        "throttled.ms",
+        "used.mb",
+        "fds.peak",
+        "recovery.ms",
+    ],
+    fault_kinds: &[FaultKind::Pressure],
+    ..super::Spec::named("cgroup")
+};

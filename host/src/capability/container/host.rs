@@ -2,7 +2,7 @@
 //! service id. Needs [`Capability::Container`]. Every call is answered from
 //! the recording in replay.
 
-use crate::backend::{BackendError, ContainerBackend, Network};
+use crate::backend::{Backend, BackendError, Network};
 use crate::runtime::bindings::chaos::clnrm::chaos::container;
 use crate::runtime::host::{Capability, HostCall, PluginState, NO_NETWORK};
 use crate::runtime::scenario::{FaultKind, ScenarioCtx};
@@ -57,11 +57,7 @@ async fn live<T, F>(
     op: F,
 ) -> wasmtime::Result<Result<T, String>>
 where
-    F: FnOnce(
-        Arc<dyn ContainerBackend>,
-        String,
-        Option<Network>,
-    ) -> BoxFuture<Result<T, BackendError>>,
+    F: FnOnce(Arc<dyn Backend>, String, Option<Network>) -> BoxFuture<Result<T, BackendError>>,
 {
     let (ctx, id) = match target? {
         Ok(v) => v,
@@ -222,10 +218,11 @@ mod tests {
             network: None,
             trace: Trace::new(RunClock::new(None)),
             faults: FaultLog::default(),
-            net: Default::default(),
+            slots: Default::default(),
             steps_done: Default::default(),
             schedule: Default::default(),
             compose: None,
+            finished: Default::default(),
         })
     }
 
@@ -236,7 +233,7 @@ mod tests {
     async fn a_fault_is_logged_while_its_call_is_in_flight_and_withdrawn_if_it_fails() {
         let ctx = scenario();
         let slow = |ok: bool| {
-            move |_: Arc<dyn ContainerBackend>,
+            move |_: Arc<dyn Backend>,
                   _: String,
                   _: Option<Network>|
                   -> BoxFuture<Result<(), BackendError>> {

@@ -1,13 +1,13 @@
 //! `clnrm:chaos/net` (since 0.3.1): network faults on a service's traffic,
-//! applied inside its container's network namespace
-//! ([`crate::backend::netfault`]), and the probes that observe them from a
-//! peer's namespace. Needs [`Capability::Net`]. Every call is answered from
+//! applied inside its container's network namespace by the backend's
+//! [`NetFaults`] (the kernel's on a real run), and the probes that observe them
+//! from a peer's namespace. Needs [`Capability::Net`]. Every call is answered from
 //! the recording in replay: a replayed network run needs neither Docker nor
 //! root.
 
 use super::dnsfault;
-use super::netfault::{self, Fault, ProbeOutcome};
-use super::netns::Netns;
+use super::netfault::{Fault, ProbeOutcome, QueueStats};
+use super::{Impairments, NetFaults};
 use crate::runtime::bindings::chaos::clnrm::chaos::net;
 use crate::runtime::host::{Capability, HostCall, PluginState, NO_NETWORK};
 use crate::runtime::scenario::{FaultKind, ScenarioCtx};
@@ -51,21 +51,17 @@ fn container(ctx: &ScenarioCtx, service: &str) -> Result<String, String> {
     })
 }
 
-/// The network namespace of a service's running container.
-async fn netns_of(ctx: &ScenarioCtx, service: &str) -> Result<Netns, String> {
-    let id = container(ctx, service)?;
-    let st = ctx
-        .backend()
-        .inspect(&id)
-        .await
-        .map_err(|e| e.to_string())?;
-    let pid = st
-        .pid
-        .ok_or_else(|| format!("`{service}` is not running ({})", st.status))?;
-    Netns::of(pid)
+/// The faults this capability applied in the scenario, in its state slot.
+fn impairments(ctx: &ScenarioCtx) -> &Impairments {
+    ctx.slots.get(super::SPEC.name)
 }
 
-/// A service's running container's pid (for its /proc view).
+/// The network faults of the scenario's backend.
+fn faults(ctx: &ScenarioCtx) -> &dyn NetFaults {
+    ctx.backend.net_faults()
+}
+
+/// A service's running container's pid: its network namespace and /proc view.
 async fn pid_of(ctx: &ScenarioCtx, service: &str) -> Result<u32, String> {
     let id = container(ctx, service)?;
     let st = ctx
@@ -89,16 +85,15 @@ async fn dns_fail(
         net::DnsFailureMode::Servfail => dnsfault::Mode::Servfail,
         net::DnsFailureMode::Timeout => dnsfault::Mode::Timeout,
     };
-    let ns = netns_of(&ctx, &target).await?;
-    let id = ctx.net.next_id();
+    let pid = pid_of(&ctx, &target).await?;
+    let id = impairments(&ctx).next_id();
     let kind = FaultKind::NetworkImpaired;
     let at = ctx.trace.clock().elapsed_ns();
     ctx.faults.record(&target, kind, at);
-    match dnsfault::apply(ns, names, mode, id).await {
-        Ok(f) => {
-            let applied = netfault::Applied::dns(ns, f);
-            let mechanism = applied.mechanism.to_string();
-            ctx.net.insert(id, applied);
+    match faults(&ctx).dns_fail(pid, names, mode, id).await {
+        Ok(applied) => {
+            let mechanism = applied.mechanism().to_string();
+            impairments(&ctx).insert(id, applied);
             Ok(net::Impaired { id, mechanism })
         }
         Err(e) => {
@@ -116,15 +111,8 @@ async fn dns_probe(
     timeout_ms: u32,
 ) -> Result<net::DnsAnswer, String> {
     let pid = pid_of(&ctx, &source).await?;
-    let ns = Netns::of(pid)?;
-    let path = format!("/proc/{pid}/root/etc/resolv.conf");
-    let conf = tokio::fs::read_to_string(&path)
-        .await
-        .map_err(|e| format!("`{source}`'s resolv.conf ({path}): {e}"))?;
-    let resolver = dnsfault::resolver_of(&conf)
-        .ok_or_else(|| format!("`{source}`'s resolv.conf names no IPv4 nameserver"))?;
     let wait = Duration::from_millis(timeout_ms.min(MAX_WAIT_MS) as u64);
-    let a = dnsfault::probe(ns, resolver, name, wait).await?;
+    let a = faults(&ctx).dns_probe(pid, &source, name, wait).await?;
     Ok(net::DnsAnswer {
         rcode: a.rcode,
         addresses: a.addresses.iter().map(|a| a.to_string()).collect(),
@@ -208,12 +196,12 @@ async fn impair_with(
     if peers.contains(&target) {
         return Err(format!("`{target}` cannot be its own peer"));
     }
-    let ns = netns_of(&ctx, &target).await?;
+    let pid = pid_of(&ctx, &target).await?;
     let mut ips = Vec::with_capacity(peers.len());
     for p in &peers {
         ips.push(address_of(&ctx, p).await?);
     }
-    let id = ctx.net.next_id();
+    let id = impairments(&ctx).next_id();
     // Both ends of an impaired path see its effect, possibly before `apply`
     // returns (see `container::live`): recorded first, withdrawn on failure.
     let at = ctx.trace.clock().elapsed_ns();
@@ -221,7 +209,7 @@ async fn impair_with(
     for s in &hit {
         ctx.faults.record(s, kind, at);
     }
-    let applied = match netfault::apply(ns, ips, fault, id).await {
+    let applied = match faults(&ctx).impair(pid, ips, fault, id).await {
         Ok(a) => a,
         Err(e) => {
             for s in &hit {
@@ -230,12 +218,12 @@ async fn impair_with(
             return Err(e);
         }
     };
-    let mechanism = applied.mechanism.to_string();
-    ctx.net.insert(id, applied);
+    let mechanism = applied.mechanism().to_string();
+    impairments(&ctx).insert(id, applied);
     Ok(net::Impaired { id, mechanism })
 }
 
-fn counters(s: netfault::QueueStats) -> net::PacketCounts {
+fn counters(s: QueueStats) -> net::PacketCounts {
     net::PacketCounts {
         seen: s.seen,
         dropped: s.dropped,
@@ -314,7 +302,8 @@ impl net::Host for PluginState {
         self.answered(HostCall::NET_HEAL, json!([id]), |s| {
             let ctx = s.net_ctx();
             async move {
-                let Some(applied) = ctx?.net.take(id) else {
+                let ctx = ctx?;
+                let Some(applied) = impairments(&ctx).take(id) else {
                     return Ok(Err(format!("no impairment {id} in force")));
                 };
                 Ok(applied.heal().await.map(counters))
@@ -328,8 +317,8 @@ impl net::Host for PluginState {
         self.answered(HostCall::NET_COUNTERS, json!([id]), |s| {
             let ctx = s.net_ctx();
             async move {
-                Ok(ctx?
-                    .net
+                let ctx = ctx?;
+                Ok(impairments(&ctx)
                     .counters(id)
                     .map(counters)
                     .ok_or_else(|| format!("no impairment {id} in force")))
@@ -352,10 +341,10 @@ impl net::Host for PluginState {
             async move {
                 let ctx = ctx?;
                 Ok(async {
-                    let from = netns_of(&ctx, &source).await?;
+                    let from = pid_of(&ctx, &source).await?;
                     let to = address_of(&ctx, &dest).await?;
                     let wait = Duration::from_millis(timeout_ms.min(MAX_WAIT_MS) as u64);
-                    let (outcome, took) = netfault::probe(from, to, port, wait).await?;
+                    let (outcome, took) = faults(&ctx).probe(from, to, port, wait).await?;
                     Ok(net::ProbeResult {
                         outcome: match outcome {
                             ProbeOutcome::Connected => net::ProbeOutcome::Connected,
@@ -385,11 +374,11 @@ impl net::Host for PluginState {
             async move {
                 let ctx = ctx?;
                 Ok(async {
-                    let from = netns_of(&ctx, &source).await?;
-                    let to = netns_of(&ctx, &dest).await?;
+                    let from = pid_of(&ctx, &source).await?;
+                    let to = pid_of(&ctx, &dest).await?;
                     let addr = address_of(&ctx, &dest).await?;
                     let dur = Duration::from_millis(ms.min(MAX_WAIT_MS) as u64);
-                    netfault::throughput(from, to, addr, dur).await
+                    faults(&ctx).throughput(from, to, addr, dur).await
                 }
                 .await)
             }

@@ -3,7 +3,28 @@
 
 pub mod dnsfault;
 mod dnswire;
+mod faults;
 mod host;
+mod kernel;
 pub mod netfault;
 pub mod netns;
 mod nfqueue;
+
+pub use faults::{Impairments, NetFaults, NoNetFaults};
+pub use kernel::Kernel;
+
+use crate::runtime::FaultKind;
+
+/// Registered in [`super::SPECS`]: what the probes and the NFQUEUE consumers
+/// measured varies run to run; its state is the scenario's [`Impairments`].
+pub const SPEC: super::Spec = super::Spec {
+    volatile_keys: &["packets.seen", "packets.dropped"],
+    volatile_suffixes: &["measured_ms", "measured_percent", "measured_kbit"],
+    fault_kinds: &[
+        FaultKind::NetworkImpaired,
+        FaultKind::ConnectionRefused,
+        FaultKind::ConnectionTimeout,
+    ],
+    state: Some(|| Box::new(Impairments::default())),
+    ..super::Spec::named("net")
+};

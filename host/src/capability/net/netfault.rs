@@ -38,38 +38,6 @@ pub enum Fault {
     Bandwidth(u32),
 }
 
-/// The impairments in force in one scenario, by id (1, 2, ... in the order
-/// applied, so a recording names them the same way on every machine).
-/// Dropping it stops the NFQUEUE consumers; the rest goes with the containers.
-#[derive(Default)]
-pub struct Impairments {
-    next: std::sync::atomic::AtomicU64,
-    active: std::sync::Mutex<std::collections::HashMap<u64, Applied>>,
-}
-
-impl Impairments {
-    /// The id the next impairment gets.
-    pub fn next_id(&self) -> u64 {
-        self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
-    }
-
-    pub fn insert(&self, id: u64, a: Applied) {
-        self.lock().insert(id, a);
-    }
-
-    pub fn take(&self, id: u64) -> Option<Applied> {
-        self.lock().remove(&id)
-    }
-
-    pub fn counters(&self, id: u64) -> Option<QueueStats> {
-        self.lock().get(&id).map(Applied::counters)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, Applied>> {
-        self.active.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
 /// How an impairment was applied: what `heal` removes.
 pub struct Applied {
     pub mechanism: &'static str,

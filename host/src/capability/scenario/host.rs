@@ -1,5 +1,5 @@
 //! `clnrm:chaos/scenario` (0.3.2): the engine's progress through the
-//! scenario (`steps-done`, read-only, always granted) and holds on its steps
+//! scenario (`steps-done`, and since 0.3.5 `finished-steps`: read-only, always granted) and holds on its steps
 //! (`hold-first-step`, a slow start: needs [`Capability::Scenario`]). Replay
 //! answers both from the recording (the engine's steps are not re-run).
 
@@ -13,9 +13,31 @@ use std::time::Duration;
 impl HostCall {
     pub const SCENARIO_STEPS_DONE: HostCall = HostCall("scenario.steps-done");
     pub const SCENARIO_HOLD_FIRST_STEP: HostCall = HostCall("scenario.hold-first-step");
+    pub const SCENARIO_FINISHED_STEPS: HostCall = HostCall("scenario.finished-steps");
+}
+
+fn finished(s: crate::runtime::FinishedStep) -> scenario::FinishedStep {
+    scenario::FinishedStep {
+        index: s.index,
+        name: s.name,
+        service: s.service,
+        passed: s.passed,
+        exit_code: s.exit_code,
+        ended_ms: s.ended_ms,
+    }
 }
 
 impl scenario::Host for PluginState {
+    async fn finished_steps(&mut self) -> wasmtime::Result<Vec<scenario::FinishedStep>> {
+        let steps = self.scenario()?.finished_steps();
+        self.answered(
+            HostCall::SCENARIO_FINISHED_STEPS,
+            json!([]),
+            |_| async move { Ok(steps.into_iter().map(finished).collect()) },
+        )
+        .await
+    }
+
     async fn steps_done(&mut self) -> wasmtime::Result<bool> {
         let done = self.scenario()?.steps_done.load(Ordering::Acquire);
         self.answered(HostCall::SCENARIO_STEPS_DONE, json!([]), |_| async move {

@@ -63,7 +63,7 @@ pub async fn run(
         network: created.network.clone(),
         trace: trace.clone(),
         faults: FaultLog::default(),
-        net: Default::default(),
+        slots: Default::default(),
         steps_done: Default::default(),
         schedule: crate::runtime::schedule::Schedule::new(sc.injections.len()),
         compose: ctx.registry.composer(
@@ -73,6 +73,7 @@ pub async fn run(
             Limits::chaos(sc.max_duration),
             trace.clock().epoch_unix_ns(),
         ),
+        finished: Default::default(),
     });
     let mut interrupted = ctx.interrupt.is_set();
     let (steps, injected) = if setup_error.is_none() && !interrupted {
@@ -84,8 +85,16 @@ pub async fn run(
                     // is in place before that step starts.
                     scenario_ctx.schedule.settled().await;
                     Ok::<_, String>(
-                        steps::run_steps(ctx, trace, span, sc, &scenario_ctx, started, run_seed)
-                            .await,
+                        steps::run_steps(
+                            ctx,
+                            trace,
+                            span,
+                            (sc, suite),
+                            &scenario_ctx,
+                            started,
+                            run_seed,
+                        )
+                        .await,
                     )
                 }
                 .await;

@@ -3,7 +3,7 @@
 
 use crate::engine::step::{self, StepRun};
 use crate::engine::timeout::Bound;
-use crate::engine::{seed, RunCtx};
+use crate::engine::{limit_watch, seed, RunCtx};
 use crate::runtime::ScenarioCtx;
 use crate::suite::{ScenarioSpec, StepSpec, Suite};
 use crate::trace::{SpanId, Trace};
@@ -19,7 +19,7 @@ pub(super) async fn run_steps(
     ctx: &RunCtx,
     trace: &Trace,
     span: SpanId,
-    sc: &ScenarioSpec,
+    (sc, suite): (&ScenarioSpec, &Suite),
     sctx: &Arc<ScenarioCtx>,
     started: Instant,
     run_seed: u64,
@@ -29,6 +29,12 @@ pub(super) async fn run_steps(
             .containers
             .get(&st.service)
             .cloned()
+            .unwrap_or_default();
+        // Its service's static limits are observed around it.
+        let limits = suite
+            .services
+            .get(&st.service)
+            .map(limit_watch::watched)
             .unwrap_or_default();
         let st = st.clone();
         // The step's own stream (its retry jitter): independent of the
@@ -52,8 +58,20 @@ pub(super) async fn run_steps(
                 trace,
                 container: &container,
                 faults: &sctx.faults,
+                limits: &limits,
+                index: i,
             };
-            step::run(&env, span, &st, bound, jitter).await
+            let r = step::run(&env, span, &st, bound, jitter).await;
+            // Plugins following the steps (a cascade) learn it now.
+            sctx.step_finished(crate::runtime::FinishedStep {
+                index: i as u32,
+                name: st.name.clone(),
+                service: st.service.clone(),
+                passed: !r.outcome.failed(),
+                exit_code: r.outcome.exit_code,
+                ended_ms: trace.clock().now_unix_ms(),
+            });
+            r
         }
     };
     if sc.parallel {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::backend::fake::Script;
-use crate::backend::ContainerBackend;
+use crate::backend::{Backend, CgroupBackend, ContainerBackend, DiskBackend};
 use crate::engine::step;
 use crate::engine::timeout::Bound;
 use crate::engine::{ErrorType, StepResult};
@@ -44,7 +44,7 @@ fn step_spec(command: &str) -> StepSpec {
 
 /// One step on `docker`, without retries' seed.
 async fn run_step(
-    docker: &dyn ContainerBackend,
+    docker: &dyn Backend,
     trace: &Trace,
     root: SpanId,
     spec: &StepSpec,
@@ -57,6 +57,8 @@ async fn run_step(
         trace,
         container: id,
         faults,
+        limits: &[],
+        index: 0,
     };
     step::run(&env, root, spec, bound, [0; 32]).await
 }

@@ -37,8 +37,10 @@
 //!   it when a step passed while a fault hit its service, resource pressure a plugin
 //!   observed included), every such step has `result` = "pass" (a missing `degraded`
 //!   means false) and a span with `chaos.type` on its service (`target.service` =
-//!   its `service.id`, same scenario) overlapping it in time; and every step that passed
-//!   while an observed fault span on its service lay within it is degraded. No degraded
+//!   its `service.id`, same scenario) overlapping it in time, or a child span with
+//!   `pressure.source` = "limits" and `pressure.level` = "high" (its service's static
+//!   limits, observed by the engine); and every step that passed while an observed fault
+//!   span on its service lay within it, or with such a child, is degraded. No degraded
 //!   step fails the rule: nothing showed the system working under a fault.
 //! - `injections_observed`: there is at least one span with a `chaos.type` attribute (an
 //!   injection span), and every one has `chaos.observed` = true and status OK.
@@ -270,7 +272,9 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Config
                         ))
                     }
                 }
-                if siblings(s).any(|f| on_service_of(f, s) && overlaps(f, s)) {
+                if siblings(s).any(|f| on_service_of(f, s) && overlaps(f, s))
+                    || limits_high(trace, s).is_some()
+                {
                     Ok(())
                 } else {
                     Err(format!(
@@ -287,12 +291,15 @@ pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Config
             let missed: Vec<(&Span, String)> = steps()
                 .filter(|s| !failed(s) && !rules::is_true(s.attr("degraded")))
                 .filter_map(|s| {
-                    let f = siblings(s).find(|f| {
-                        on_service_of(f, s)
-                            && rules::is_true(f.attr("chaos.observed"))
-                            && f.start_ns >= s.start_ns
-                            && f.end_ns <= s.end_ns
-                    })?;
+                    let f = siblings(s)
+                        .find(|f| {
+                            on_service_of(f, s)
+                                && rules::is_true(f.attr("chaos.observed"))
+                                && f.start_ns >= s.start_ns
+                                && f.end_ns <= s.end_ns
+                        })
+                        .copied()
+                        .or_else(|| limits_high(trace, s))?;
                     Some((
                         s,
                         format!(
@@ -427,3 +434,12 @@ mod steps;
 
 #[cfg(test)]
 mod tests;
+
+/// A child of `step` that observed its service's static limits at `high`
+/// pressure (the engine's `pressure.source = "limits"` spans).
+fn limits_high<'a>(trace: &'a Trace, step: &Span) -> Option<&'a Span> {
+    trace.children(step.id).find(|c| {
+        c.attr("pressure.source").map(|v| v.canonical()).as_deref() == Some("limits")
+            && c.attr("pressure.level").map(|v| v.canonical()).as_deref() == Some("high")
+    })
+}

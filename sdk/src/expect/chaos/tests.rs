@@ -33,6 +33,26 @@ fn with_pause(degraded: bool) -> Trace {
     Trace::new(spans)
 }
 
+/// The fixture with step 3 (on `app`) degraded or not, and a child of it
+/// observing `app`'s static limits at `level` (no injection at all).
+fn with_limits(degraded: bool, level: &str) -> Trace {
+    let mut spans = fixture::spans();
+    spans[3].attrs.push(("degraded".into(), b(degraded)));
+    spans.push(span(
+        14,
+        Some(3),
+        "clnrm.resource.memory_pressure",
+        Status::Ok,
+        (120, 180),
+        &[
+            ("pressure.source", s("limits")),
+            ("pressure.level", s(level)),
+            ("target.service", s("app")),
+        ],
+    ));
+    Trace::new(spans)
+}
+
 #[test]
 fn chaos_table() {
     let all = json!({
@@ -158,6 +178,24 @@ fn chaos_table() {
             json!({ "graceful_degradation": true }),
             edited(3, |st| set(st, "degraded", b(true))),
             vec![("expect.chaos.graceful_degradation", false, vec!["span #3 \"clnrm.step:ok\" (parent \"clnrm.scenario\"): degraded, but no span with chaos.type on its service (service.id = \"app\") overlaps it"])],
+        ),
+        (
+            // degraded by its service's static limits, with no injection
+            json!({ "graceful_degradation": true }),
+            with_limits(true, "high"),
+            vec![("expect.chaos.graceful_degradation", true, vec!["1 step span(s) with degraded = true have result = \"pass\" and a fault span on their service (span ids 3)"])],
+        ),
+        (
+            // low pressure explains no degradation
+            json!({ "graceful_degradation": true }),
+            with_limits(true, "low"),
+            vec![("expect.chaos.graceful_degradation", false, vec!["span #3 \"clnrm.step:ok\" (parent \"clnrm.scenario\"): degraded, but no span with chaos.type on its service (service.id = \"app\") overlaps it"])],
+        ),
+        (
+            // high pressure from the limits, yet not degraded
+            json!({ "graceful_degradation": true }),
+            with_limits(false, "high"),
+            vec![("expect.chaos.graceful_degradation", false, vec!["1 step span(s) not degraded under an observed fault: span #3 \"clnrm.step:ok\" (parent \"clnrm.scenario\"): passed while span #14 \"clnrm.resource.memory_pressure\" was observed on its service, but degraded is not true"])],
         ),
         (
             // an observed fault within a passed step that is not degraded
