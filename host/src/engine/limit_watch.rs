@@ -12,7 +12,7 @@
 //! recording, so replay needs nothing more.
 
 use crate::backend::cgroup::{CgroupUsage, DiskUsage};
-use crate::backend::ContainerBackend;
+use crate::backend::Backend;
 use crate::runtime::FaultLog;
 use crate::suite::ServiceSpec;
 use crate::trace::{SpanId, Trace};
@@ -90,7 +90,7 @@ impl Reading {
 
 /// Where a step's limits are read and reported.
 pub struct LimitWatch<'a> {
-    pub backend: &'a dyn ContainerBackend,
+    pub backend: &'a dyn Backend,
     pub trace: &'a Trace,
     pub faults: &'a FaultLog,
     pub service: &'a str,
