@@ -23,11 +23,9 @@ pub use crate::capability::cgroup::kernel as cgroup;
 pub use cgroup_backend::{CgroupBackend, DiskBackend};
 pub use container_backend::ContainerBackend;
 pub use docker::Docker;
-pub use image_backend::{
-    ImageBackend, ImageCommand, ImageError, ImageInfo, ImageProgress, Quiet,
-};
 #[cfg(test)]
 pub use fake::Fake;
+pub use image_backend::{ImageBackend, ImageCommand, ImageError, ImageInfo, ImageProgress, Quiet};
 pub use network_backend::NetworkBackend;
 pub use replay::Replay;
 pub use types::{BackendError, ContainerState, ExecOutcome, Leftovers, Network};

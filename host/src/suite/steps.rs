@@ -20,6 +20,9 @@ pub enum Run {
     Command(String),
     Argv(Vec<String>),
     Parallel(Vec<Spanned<TableOf<RunEntry>>>),
+    /// Strings and tables mixed: where the first element of the other kind is,
+    /// and whether the array began with tables.
+    Mixed(std::ops::Range<usize>, bool),
 }
 
 /// One element of `run = [...]`: an argv word, or a { service, command } table.
@@ -66,6 +69,7 @@ impl<'de> Deserialize<'de> for Run {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Run, A::Error> {
                 let (mut words, mut entries) = (Vec::new(), Vec::new());
+                let mut mixed = None;
                 while let Some(e) = seq.next_element::<Spanned<RunItem>>()? {
                     let span = e.span();
                     match e.into_inner() {
@@ -73,17 +77,15 @@ impl<'de> Deserialize<'de> for Run {
                         RunItem::Entry(t) if words.is_empty() => {
                             entries.push(Spanned::new(span, t))
                         }
-                        _ => return Err(de::Error::custom(
-                            "`run = [...]` mixes argv strings and { service, command } tables: \
-                                 write run = [\"/bin/prog\", \"arg\"] (one command, no shell) \
-                                 or run = [{ service = \"<id>\", command = \"...\" }, ...]",
-                        )),
+                        _ => {
+                            mixed.get_or_insert((span, !entries.is_empty()));
+                        }
                     }
                 }
-                Ok(if words.is_empty() {
-                    Run::Parallel(entries)
-                } else {
-                    Run::Argv(words)
+                Ok(match mixed {
+                    Some((span, tables)) => Run::Mixed(span, tables),
+                    None if words.is_empty() => Run::Parallel(entries),
+                    None => Run::Argv(words),
                 })
             }
         }
@@ -248,6 +250,15 @@ pub fn resolve(
                 });
                 Ok((out, false))
             }
+            Run::Mixed(span, tables) => Err(cx.err(
+                span.clone(),
+                if *tables {
+                    "expected a { service, command } table: `run = [...]` mixes tables and argv strings"
+                } else {
+                    "expected an argv string: `run = [...]` mixes argv strings and tables"
+                },
+                Some("write run = [\"/bin/prog\", \"arg\"] (one command, no shell) or run = [{ service = \"<id>\", command = \"...\" }, ...]".into()),
+            )),
             Run::Argv(words) => {
                 out.push(StepSpec {
                     name: name.clone(),
@@ -357,11 +368,8 @@ mod tests {
             "run = \"sleep 5\"",
             "run = [\"x\", { service = \"app\", command = \"y\" }]",
         ));
-        assert_eq!((l, c), (9, 7), "{m}");
-        assert!(
-            m.contains("mixes argv strings and { service, command } tables"),
-            "{m}"
-        );
+        assert_eq!((l, c), (9, 13), "{m}");
+        assert!(m.contains("mixes argv strings and tables"), "{m}");
         let (_, _, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = [5]"));
         assert!(
             m.contains("an argv string or a { service, command } table"),

@@ -24,7 +24,8 @@ pub struct Docker {
     hosts_file: Option<std::path::PathBuf>,
     /// Each image's own command, as inspected when images were prepared:
     /// whether a service keeps alive costs no round trip at start.
-    commands: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, super::ImageCommand>>>,
+    commands:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, super::ImageCommand>>>,
 }
 
 impl Docker {
