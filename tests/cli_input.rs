@@ -321,3 +321,55 @@ fn grace_period_needs_the_graceful_strategy() {
         r.stderr
     );
 }
+
+/// `clnrm doctor` without an engine: the engine line is ✗ with its fix, the
+/// other checks still run, and the exit code says something essential is missing.
+#[test]
+fn doctor_reports_a_missing_engine_with_its_fix() {
+    let r = run(clnrm().arg("doctor").env(
+        "DOCKER_HOST",
+        "unix:///nonexistent/clnrm-doctor/docker.sock",
+    ));
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stdout.contains("✗ engine: Docker is unreachable"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("fix: start the Docker daemon"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains(" cgroups: ") && r.stdout.contains(" netem: "),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("✓ plugins: "), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("not ready: engine missing"),
+        "{}",
+        r.stdout
+    );
+    // A broken registry config is named, never its secrets.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.json"),
+        "{\"auths\": {\"127.0.0.1:5000\": {\"auth\": \"c2VjcmV0\"}}}",
+    )
+    .unwrap();
+    let r = run(clnrm()
+        .arg("doctor")
+        .env(
+            "DOCKER_HOST",
+            "unix:///nonexistent/clnrm-doctor/docker.sock",
+        )
+        .env("DOCKER_CONFIG", dir.path()));
+    assert!(
+        r.stdout.contains("✓ registry login: auths: 127.0.0.1:5000"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("c2VjcmV0"));
+}

@@ -12,6 +12,8 @@
 //! - `bench/five_suites.sh`: the five chaos suites in one `clnrm run`, wall time;
 //! - `bench/pull_vs_docker.sh`: `clnrm pull` of an image already present vs `docker pull`
 //!   (a local `docker-registry`).
+//! - `bench/ready_latency.sh`: a service's "listening" log line to the end of its
+//!   `clnrm.service.ready` span (tcp probe), median and max of 5.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -57,6 +59,7 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
         ("jobs_container", script("jobs_container")),
         ("five_suites", script("five_suites")),
         ("pull_vs_docker", script("pull_vs_docker")),
+        ("ready_latency", script("ready_latency")),
     ];
     // Each prints its figures as it goes; one that fails still leaves the others'.
     let mut figures = Figures::new();
@@ -220,6 +223,12 @@ fn table(f: &Figures) -> String {
             "  clnrm validate (no Docker)",
             get("clnrm_validate_ms").map(ms),
             None,
+            None,
+        ),
+        row(
+            "ready noticed after the service's log line (median)",
+            get("ready_after_log_ms").map(ms),
+            get("ready_after_log_max_ms").map(|v| format!("{} (max)", ms(v))),
             None,
         ),
     ];

@@ -11,6 +11,9 @@ use super::{BackendError, ContainerState, ExecOutcome, Leftovers, Refuse};
 use crate::suite::ServiceSpec;
 use std::time::Duration;
 
+/// Chunks of a container's output, ending when the container does.
+pub type LogStream = futures_util::stream::BoxStream<'static, Result<Vec<u8>, BackendError>>;
+
 /// How often `wait_stopped` asks again.
 const WAIT_POLL: Duration = Duration::from_millis(10);
 
@@ -112,6 +115,21 @@ pub trait ContainerBackend: Refuse {
     /// `logs`), interleaved as Docker kept it.
     async fn logs(&self, _id: &str) -> Result<Vec<u8>, BackendError> {
         Err(self.refusal("logs"))
+    }
+
+    /// The image's own `HEALTHCHECK` (`ready = "healthcheck"` without a
+    /// service `healthcheck`); None when it has none.
+    async fn image_healthcheck(
+        &self,
+        _image: &str,
+    ) -> Result<Option<crate::suite::Healthcheck>, BackendError> {
+        Ok(None)
+    }
+
+    /// The container's output as it comes (Docker's `logs --follow`), from
+    /// the start; None when this backend cannot follow (callers poll `logs`).
+    fn follow_logs(&self, _id: &str) -> Option<LogStream> {
+        None
     }
 
     /// Number of processes running in a container (0 when it is not running).

@@ -21,7 +21,7 @@ mod types;
 /// The cgroup readers live with their capability; Docker and the fake read through them.
 pub use crate::capability::cgroup::kernel as cgroup;
 pub use cgroup_backend::{CgroupBackend, DiskBackend};
-pub use container_backend::ContainerBackend;
+pub use container_backend::{ContainerBackend, LogStream};
 pub use docker::Docker;
 #[cfg(test)]
 pub use fake::Fake;

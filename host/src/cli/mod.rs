@@ -64,6 +64,7 @@ subcommands! {
     Gc => gc,
     Report => report,
     Plugins => plugins,
+    Doctor => doctor,
 }
 
 pub async fn main(cli: Cli) -> i32 {

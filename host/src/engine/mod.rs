@@ -8,6 +8,7 @@ pub mod images;
 mod interrupt;
 pub mod limit_watch;
 mod outcome;
+mod ready;
 mod recovery;
 mod retry;
 mod scenario;

@@ -50,3 +50,35 @@ pub async fn probe(
     }
     failure
 }
+
+/// `recovery_probe = "ready"`: the main service's `ready` probe passes again
+/// (within its `ready_timeout_ms`). Same span as [`probe`], with
+/// `recovery.check = "ready"` and the probe's kind.
+pub async fn ready(
+    target: &crate::engine::ready::Target<'_>,
+    trace: &Trace,
+    parent: SpanId,
+    spec: &crate::suite::ReadySpec,
+) -> Option<String> {
+    let span = trace.start("clnrm.resource.recovery", Some(parent));
+    trace.set_attr(span, "recovery.check", "ready");
+    trace.set_attr(span, "target.service", target.service);
+    trace.set_attr(span, "ready.probe", spec.probe.kind());
+    let t0 = Instant::now();
+    let (attempts, r) = crate::engine::ready::again(target, spec).await;
+    trace.set_attr(span, "ready.attempts", attempts as i64);
+    let failure = r.err().map(|why| {
+        format!(
+            "recovery probe: service `{}` not ready again within {} ms: {why}",
+            target.service,
+            spec.timeout.as_millis()
+        )
+    });
+    trace.set_attr(span, "recovery.success", failure.is_none());
+    trace.set_attr(span, "recovery.ms", t0.elapsed().as_millis() as i64);
+    match &failure {
+        None => trace.end_ok(span),
+        Some(why) => trace.end_error(span, why.clone()),
+    }
+    failure
+}

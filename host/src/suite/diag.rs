@@ -119,7 +119,11 @@ pub fn hint_for_serde_message(message: &str) -> Option<String> {
     }
     let (unknown, what) = match between(message, "unknown field `", "`") {
         Some(u) => (u, "keys"),
-        None => (between(message, "unknown variant `", "`")?, "values"),
+        None => (
+            between(message, "unknown variant `", "`")
+                .or_else(|| between(message, "unknown ready kind `", "`"))?,
+            "values",
+        ),
     };
     let rest = message.split("expected ").nth(1)?;
     let expected: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();

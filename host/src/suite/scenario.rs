@@ -385,6 +385,17 @@ impl Scenario {
                     ),
                 ));
             }
+            let main_ready = used
+                .first()
+                .and_then(|m| with.services.get(m))
+                .map(|s| (s.id.as_str(), s.ready.is_some()));
+            if let (true, Some((main, false))) = (p.get_ref() == "ready", main_ready) {
+                return Err(cx.err(
+                    p.span(),
+                    format!("`recovery_probe = \"ready\"` but service `{main}` has no `ready` probe"),
+                    Some(format!("add one to [service.{main}], e.g. ready = {{ tcp = 8080 }}, or give a command")),
+                ));
+            }
         }
         Ok(ScenarioSpec {
             name: name.clone(),

@@ -5,8 +5,10 @@
 use super::command::Words;
 use super::de::{TableOf, TableShape};
 use super::diag::{nearest, Ctx, SuiteError};
+use super::files::{ContainerOptions, RawMount};
 use super::image::{BuildDef, BuildSpec, PullPolicy};
 use super::limits::Limits;
+use super::ready::{RawHealthcheck, RawReady, ReadySpec};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use toml::Spanned;
@@ -50,6 +52,20 @@ pub struct Service {
     /// to fail after it (`cascade_failure` follows these edges).
     #[serde(default)]
     pub depends_on: Vec<Spanned<String>>,
+    // Readiness (suite/ready.rs).
+    pub ready: Option<Spanned<RawReady>>,
+    pub ready_timeout_ms: Option<Spanned<u64>>,
+    pub healthcheck: Option<RawHealthcheck>,
+    // Files and the rest of a container (suite/files.rs).
+    #[serde(default)]
+    pub files: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    pub mounts: Vec<RawMount>,
+    pub workdir: Option<Spanned<String>>,
+    pub user: Option<String>,
+    pub hostname: Option<Spanned<String>>,
+    #[serde(default)]
+    pub network_aliases: Vec<String>,
 }
 
 impl TableShape for Service {
@@ -106,6 +122,10 @@ pub struct ServiceSpec {
     pub wait_for_span: Option<String>,
     /// `depends_on`: services this one needs (each a defined service).
     pub depends_on: Vec<String>,
+    /// `ready` and `ready_timeout_ms`: None, started is ready.
+    pub ready: Option<ReadySpec>,
+    /// `files`, `mounts`, `workdir`, `user`, `hostname`, `network_aliases`.
+    pub options: ContainerOptions,
 }
 
 /// The services by id, `[limits]` filling in what a service's own `limits`
@@ -136,6 +156,11 @@ pub fn check_all(
             spec.depends_on = deps;
         }
     }
+    super::depends::check_acyclic(cx, &out, |from, to| {
+        raw.get(from)
+            .and_then(|s| s.depends_on.iter().find(|d| d.get_ref() == to))
+            .map_or(0..0, |d| d.span())
+    })?;
     Ok(out)
 }
 
@@ -225,6 +250,24 @@ impl Service {
             capabilities: self.capabilities.clone(),
             wait_for_span: self.wait_for_span.as_ref().map(|w| w.get_ref().clone()),
             depends_on: Vec::new(),
+            ready: super::ready::check(
+                cx,
+                id,
+                self.ready.as_ref(),
+                self.ready_timeout_ms.as_ref(),
+                self.healthcheck.as_ref(),
+            )?,
+            options: super::files::check(
+                cx,
+                super::files::Raw {
+                    files: &self.files,
+                    mounts: &self.mounts,
+                    workdir: self.workdir.as_ref(),
+                    user: self.user.as_ref(),
+                    hostname: self.hostname.as_ref(),
+                    network_aliases: &self.network_aliases,
+                },
+            )?,
         })
     }
 }

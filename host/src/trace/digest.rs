@@ -15,7 +15,13 @@ use std::collections::BTreeMap;
 
 /// The engine's own attribute keys whose values vary run to run; the
 /// capabilities declare theirs in [`crate::capability::SPECS`].
-const VOLATILE_KEYS: &[&str] = &["clnrm.version", "artifacts.bytes"];
+const VOLATILE_KEYS: &[&str] = &[
+    "clnrm.version",
+    "artifacts.bytes",
+    // Readiness: how long a service took and how often it was probed.
+    "ready.ms",
+    "ready.attempts",
+];
 /// Suffixes of volatile keys whatever span carries them (times, durations,
 /// ids, pids, ports).
 const VOLATILE_SUFFIXES: &[&str] = &[
@@ -246,6 +252,12 @@ mod tests {
         // Any other span moves it.
         t.push_finished("clnrm.imagex", None, 0, 1, vec![], SpanStatus::Ok);
         assert_ne!(digest(&base), digest(&t.snapshot()));
+    }
+
+    #[test]
+    fn readiness_timings_are_volatile_its_probe_is_not() {
+        assert!(is_volatile("ready.ms") && is_volatile("ready.attempts"));
+        assert!(!is_volatile("ready.probe"));
     }
 
     #[test]

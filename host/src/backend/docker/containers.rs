@@ -96,7 +96,7 @@ impl ContainerBackend for Docker {
                 },
             )])),
         });
-        let body = ContainerCreateBody {
+        let mut body = ContainerCreateBody {
             image: Some(spec.image.clone()),
             cmd: launch.cmd,
             entrypoint: launch.entrypoint,
@@ -108,6 +108,7 @@ impl ContainerBackend for Docker {
             network_disabled: (network.is_none() && self.hosts_file.is_some()).then_some(true),
             ..Default::default()
         };
+        super::options::apply(&spec.options, &mut body, network);
         let name = container_name(run_id, scenario, &spec.id);
         let opts = CreateContainerOptionsBuilder::default().name(&name).build();
         // No image check before: `clnrm run` checked every image up front, and
@@ -122,18 +123,29 @@ impl ContainerBackend for Docker {
             }
             Err(e) => return Err(e.into()),
         };
-        if let Err(e) = self
-            .client
-            .start_container(
-                &created.id,
-                None::<bollard::query_parameters::StartContainerOptions>,
-            )
-            .await
+        // `files` go in between create and start, so the command finds them.
+        let started = match super::options::upload_files(
+            &self.client,
+            &created.id,
+            &spec.options.files,
+        )
+        .await
         {
+            Ok(()) => self
+                .client
+                .start_container(
+                    &created.id,
+                    None::<bollard::query_parameters::StartContainerOptions>,
+                )
+                .await
+                .map_err(BackendError::from),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = started {
             // Nobody will know this id: remove it now (verification and gc
             // would still find it by label if this fails too).
             let _ = self.remove(&created.id).await;
-            return Err(e.into());
+            return Err(e);
         }
         Ok(created.id)
     }
@@ -241,6 +253,17 @@ impl ContainerBackend for Docker {
             out.extend_from_slice(&chunk?.into_bytes());
         }
         Ok(out)
+    }
+
+    async fn image_healthcheck(
+        &self,
+        image: &str,
+    ) -> Result<Option<crate::suite::Healthcheck>, BackendError> {
+        super::options::image_healthcheck(&self.client, image).await
+    }
+
+    fn follow_logs(&self, id: &str) -> Option<crate::backend::LogStream> {
+        Some(super::options::follow_logs(&self.client, id))
     }
 
     /// Number of processes running in a container (0 when it is not running).

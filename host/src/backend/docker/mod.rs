@@ -8,7 +8,9 @@ mod containers;
 mod disk;
 mod exec;
 mod image;
+mod info;
 mod networks;
+mod options;
 mod owned;
 
 use super::BackendError;

@@ -17,6 +17,8 @@ fn spec(id: &str, args: &[&str]) -> ServiceSpec {
         capabilities: Vec::new(),
         wait_for_span: None,
         depends_on: Vec::new(),
+        ready: None,
+        options: Default::default(),
         ..Default::default()
     }
 }

@@ -3,6 +3,7 @@
 //! `setup` creates, `steps` and `inject` run side by side, this file decides.
 
 mod inject;
+mod order;
 mod setup;
 mod steps;
 
@@ -184,7 +185,27 @@ pub async fn run(
                 && failed_step.is_none() =>
         {
             let id = created.containers.get(main).cloned().unwrap_or_default();
-            super::recovery::probe(ctx.backend.as_ref(), trace, span, main, &id, probe).await
+            // `recovery_probe = "ready"`: the main service's own probe (the
+            // loader made sure it has one).
+            let ready = suite
+                .services
+                .get(main)
+                .and_then(|s| Some((s, s.ready.as_ref()?)));
+            match ready {
+                Some((spec, ready)) if probe == "ready" => {
+                    let target = super::ready::Target {
+                        backend: ctx.backend.as_ref(),
+                        service: main,
+                        image: &spec.image,
+                        container: &id,
+                    };
+                    super::recovery::ready(&target, trace, span, ready).await
+                }
+                _ => {
+                    super::recovery::probe(ctx.backend.as_ref(), trace, span, main, &id, probe)
+                        .await
+                }
+            }
         }
         _ => None,
     };

@@ -59,19 +59,18 @@ pub(super) async fn run(
             created.network.as_ref().map(|n| n.name.as_str()),
         )
         .await;
-        for (sid, r) in starts {
-            match r {
-                Ok(id) => {
-                    created.containers.insert(sid, id);
-                }
-                Err(e) => {
-                    if let StartError::Docker(d) = &e {
-                        if d.is_unreachable() {
-                            environment_error.get_or_insert(d.to_string());
-                        }
+        for (sid, id, err) in starts {
+            // A container that started but never got ready is still ours to remove.
+            if let Some(id) = id {
+                created.containers.insert(sid.clone(), id);
+            }
+            if let Some(e) = err {
+                if let StartError::Docker(d) = &e {
+                    if d.is_unreachable() {
+                        environment_error.get_or_insert(d.to_string());
                     }
-                    setup_error.get_or_insert(format!("service `{sid}` {e}"));
                 }
+                setup_error.get_or_insert(format!("service `{sid}` {e}"));
             }
         }
     }
@@ -113,11 +112,17 @@ enum StartError {
     NotIsolated(String),
     #[error("did not start: {0}")]
     Docker(crate::backend::BackendError),
+    /// Started, but its `ready` probe never passed (the message says why).
+    #[error("{0}")]
+    NotReady(String),
 }
 
-type StartResult = (String, Result<String, StartError>);
+/// A service, its container when one was created, and what went wrong.
+type StartResult = (String, Option<String>, Option<StartError>);
 
-/// Start the scenario's services, one after another or all at once.
+/// Start the scenario's services, one after another or all at once, each
+/// after what it depends on is ready; a service with `ready` counts as
+/// started once its probe passed.
 async fn start_services(
     ctx: &RunCtx,
     trace: &Trace,
@@ -131,7 +136,7 @@ async fn start_services(
         trace.set_attr(s, "service.id", sid.as_str());
         let Some(spec) = suite.services.get(&sid) else {
             trace.end_error(s, "unknown service");
-            return (sid, Err(StartError::Unknown));
+            return (sid, None, Some(StartError::Unknown));
         };
         trace.set_attr(s, "service.image", spec.image.as_str());
         let r = ctx
@@ -165,18 +170,35 @@ async fn start_services(
             }
             Err(e @ StartError::NotIsolated(_)) => trace.end_error(s, e.to_string()),
             Err(StartError::Docker(e)) => trace.end_error(s, e.to_string()),
-            Err(StartError::Unknown) => {}
+            Err(StartError::Unknown | StartError::NotReady(_)) => {}
         }
-        (sid, r)
+        let id = match r {
+            Ok(id) => id,
+            Err(e) => return (sid, None, Some(e)),
+        };
+        let Some(ready) = &spec.ready else {
+            return (sid, Some(id), None);
+        };
+        let target = crate::engine::ready::Target {
+            backend: ctx.backend.as_ref(),
+            service: &sid,
+            image: &spec.image,
+            container: &id,
+        };
+        // Unlike the start itself, the wait may be long: Ctrl-C cuts it off
+        // (the open span is closed as interrupted with the scenario's).
+        let err = tokio::select! {
+            r = crate::engine::ready::wait(&target, trace, span, ready) => r.err(),
+            _ = ctx.interrupt.wait() => Some(format!("interrupted while waiting for `{sid}` to be ready")),
+        }
+        .map(StartError::NotReady);
+        (sid, Some(id), err)
     };
-    if sc.parallel_services {
-        return join_all(sc.services.iter().cloned().map(one)).await;
-    }
     let mut out = Vec::new();
-    for sid in sc.services.iter().cloned() {
-        let r = one(sid).await;
-        let failed = r.1.is_err();
-        out.push(r);
+    for wave in super::order::waves(&sc.services, suite, sc.parallel_services) {
+        let results = join_all(wave.into_iter().map(one)).await;
+        let failed = results.iter().any(|r| r.2.is_some());
+        out.extend(results);
         if failed {
             break;
         }

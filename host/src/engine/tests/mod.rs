@@ -11,6 +11,7 @@ mod interrupt;
 mod jobs;
 mod network;
 mod race;
+mod ready;
 mod real_plugin;
 mod recovery;
 mod retry;

@@ -27,6 +27,8 @@ fn service() -> ServiceSpec {
         capabilities: Vec::new(),
         wait_for_span: None,
         depends_on: Vec::new(),
+        ready: None,
+        options: Default::default(),
         ..Default::default()
     }
 }
