@@ -11,6 +11,8 @@ mod capability;
 pub mod cli;
 mod confined;
 mod engine;
+#[cfg(test)]
+mod module_graph;
 mod replay;
 mod report;
 pub mod runtime;

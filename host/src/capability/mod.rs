@@ -16,19 +16,20 @@ mod spec;
 
 pub use spec::{Slots, Spec};
 
-/// Every host capability, registered once: what the digest, the fault log and
-/// a scenario's state slots know of them comes from here.
+/// Every host capability, registered once: what the digest, the fault log,
+/// a scenario's state slots and the capabilities plugins may declare (in this
+/// order) know of them comes from here.
 pub const SPECS: &[&Spec] = &[
-    &cgroup::SPEC,
-    &clock::SPEC,
-    &compose::SPEC,
     &container::SPEC,
-    &log::SPEC,
     &net::SPEC,
-    &resource::SPEC,
-    &rng::SPEC,
+    &cgroup::SPEC,
     &scenario::SPEC,
+    &compose::SPEC,
+    &clock::SPEC,
+    &rng::SPEC,
     &spans::SPEC,
+    &log::SPEC,
+    &resource::SPEC,
 ];
 
 /// Whether an attribute key some capability declared run-to-run varying.

@@ -1,6 +1,7 @@
 //! What a capability registers about itself ([`Spec`]), and the per-scenario
 //! state slots built from those registrations ([`Slots`]).
 
+use crate::runtime::host::Capability;
 use crate::runtime::FaultKind;
 use std::any::Any;
 use std::collections::HashMap;
@@ -10,6 +11,8 @@ use std::collections::HashMap;
 pub struct Spec {
     /// Its WIT interface (`clnrm:chaos/<name>`); also the key of its state slot.
     pub name: &'static str,
+    /// What a plugin must declare to call it; None: granted to every plugin.
+    pub grant: Option<Capability>,
     /// Attribute keys of the spans it feeds whose values vary run to run:
     /// the trace digest drops them.
     pub volatile_keys: &'static [&'static str],
@@ -26,6 +29,7 @@ impl Spec {
     pub const fn named(name: &'static str) -> Spec {
         Spec {
             name,
+            grant: None,
             volatile_keys: &[],
             volatile_suffixes: &[],
             fault_kinds: &[],

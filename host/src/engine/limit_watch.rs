@@ -215,7 +215,7 @@ pub fn window(w: &Watched, all: &[Reading]) -> Option<Judged> {
     let read = || all.iter().filter_map(|r| r.cgroup);
     match w {
         Watched::Memory => {
-            let (a, b) = (first.cgroup?, read().last()?);
+            let (a, b) = (first.cgroup?, read().next_back()?);
             let kernel = match (a.memory_peak, b.memory_peak) {
                 (Some(x), Some(y)) if y > x => y,
                 _ => 0,

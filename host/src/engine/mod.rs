@@ -2,6 +2,7 @@
 //! verification), then hand the finished trace to the validators.
 
 mod artifacts;
+mod attempt;
 mod cascade;
 mod cleanup;
 pub mod images;

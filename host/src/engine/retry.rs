@@ -8,8 +8,8 @@
 //! so a bound can only end the step, never a single attempt. A wait that the
 //! bound would cut is not started (`retry.stopped_by` says which bound).
 
+use super::attempt::{attempt, StepEnv};
 use super::outcome::{ErrorType, StepOutcome};
-use super::step::{self, StepEnv};
 use super::timeout::Bound;
 use crate::suite::{RetryPolicy, StepSpec};
 use crate::trace::{AttrValue, SpanId};
@@ -105,7 +105,7 @@ pub async fn run(
             // What the wait really took: load-dependent, volatile in the digest.
             trace.set_attr(a, "backoff.measured_ms", m.as_millis() as i64);
         }
-        let (out, cause) = step::attempt(env, step_span, step, bound, started.elapsed()).await;
+        let (out, cause) = attempt(env, step_span, step, bound, started.elapsed()).await;
         total += 1;
         trace.set_attr(a, "result", out.result.as_str());
         if let Some(c) = out.exit_code {

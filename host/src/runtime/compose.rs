@@ -6,9 +6,11 @@
 //! own that the composer's journal keeps (so a recording replays it).
 
 use super::call::ChaosCall;
-use super::journal::{Divergence, Journal};
-use super::registry::LoadedPlugin;
+pub use super::composition::{ComposedOutcome, ComposedRun};
+use super::journal::Journal;
+use super::plugin::LoadedPlugin;
 use super::sandbox::Limits;
+pub use super::scenario::Compose;
 use super::scenario::ScenarioCtx;
 use super::Injection;
 use sha2::{Digest, Sha256};
@@ -33,22 +35,6 @@ pub struct Composer {
     pub dependents: BTreeMap<String, Vec<String>>,
     pub limits: Limits,
     pub epoch_ns: u64,
-}
-
-/// A composed fault's answer, as the WIT `composed` record carries it.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ComposedOutcome {
-    pub observed: bool,
-    pub summary: String,
-    pub plugin: String,
-}
-
-/// What one composed call left: its answer, its journal (its host calls when
-/// recording) and, in replay, where it diverged.
-pub struct ComposedRun {
-    pub result: Result<ComposedOutcome, String>,
-    pub journal: Journal,
-    pub divergence: Option<Divergence>,
 }
 
 /// The stream seed of the `n`-th fault a plugin call composes: from the
@@ -114,11 +100,14 @@ impl Composer {
         }
         Ok(p)
     }
+}
 
-    /// Run one composed fault to its end. Boxed: a composed plugin may
-    /// compose again (the recursion goes through the linker).
-    #[allow(clippy::too_many_arguments)] // one per part of the nested call
-    pub fn run(
+impl Compose for Composer {
+    fn dependents(&self, service: &str) -> Vec<String> {
+        self.dependents.get(service).cloned().unwrap_or_default()
+    }
+
+    fn run(
         self: Arc<Self>,
         sctx: Arc<ScenarioCtx>,
         composer: String,

@@ -6,7 +6,7 @@
 
 use super::bindings::chaos::clnrm::chaos::types::InvalidValue;
 use super::bindings::ConfigError;
-use super::registry::LoadedPlugin;
+use super::plugin::LoadedPlugin;
 use crate::suite::nearest;
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -9,6 +9,7 @@ mod call;
 mod compat;
 pub mod compose;
 mod compose_check;
+mod composition;
 pub(crate) mod host;
 pub mod journal;
 mod plugin;

@@ -79,7 +79,7 @@ impl LoadedPlugin {
 
     /// Whether it may compose other plugins' faults.
     pub fn composes(&self) -> bool {
-        self.grants.has(super::host::Capability::Compose)
+        self.grants.has(super::host::Capability::COMPOSE)
     }
 
     /// Whether its faults may act on the scenario's network: it declares
@@ -87,7 +87,7 @@ impl LoadedPlugin {
     /// with `network = "auto"` gets a network of its own only then, or when
     /// it has several services.
     pub fn uses_network(&self) -> bool {
-        self.grants.has(super::host::Capability::Net) || self.composes()
+        self.grants.has(super::host::Capability::NET) || self.composes()
     }
 
     /// Ask this chaos plugin whether `config_json` is a valid `fault_type` table.

@@ -2,9 +2,13 @@
 //! network and trace, and the log of faults that took effect (so the engine
 //! can attribute a step's failure to the fault that caused it).
 
+use super::composition::ComposedRun;
+use super::journal::Journal;
 use crate::backend::Backend;
 use crate::trace::Trace;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 /// What a chaos plugin acts on: one scenario's containers and trace.
@@ -29,9 +33,32 @@ pub struct ScenarioCtx {
     /// Holds plugins put on the steps (`clnrm:chaos/scenario`).
     pub schedule: super::schedule::Schedule,
     /// What `clnrm:chaos/compose` runs other plugins' faults with.
-    pub compose: Option<Arc<super::compose::Composer>>,
+    pub compose: Option<Arc<dyn Compose>>,
     /// Steps that finished, in the order they ended (`scenario.finished-steps`).
     pub finished: std::sync::Mutex<Vec<FinishedStep>>,
+}
+
+/// What `clnrm:chaos/compose` runs other plugins' faults with, on this
+/// scenario (implemented by [`super::compose::Composer`]; a trait, so that
+/// the scenario does not name the composer that needs it).
+pub trait Compose: Send + Sync {
+    /// Run one composed fault to its end. Boxed: a composed plugin may
+    /// compose again (the recursion goes through the linker).
+    #[allow(clippy::too_many_arguments)] // one per part of the nested call
+    fn run(
+        self: Arc<Self>,
+        sctx: Arc<ScenarioCtx>,
+        composer: String,
+        depth: u32,
+        stream_seed: [u8; 32],
+        fault_type: String,
+        config_json: String,
+        parent: u64,
+        journal: Journal,
+    ) -> Pin<Box<dyn Future<Output = ComposedRun> + Send>>;
+
+    /// The scenario's services whose `depends_on` names `service`.
+    fn dependents(&self, service: &str) -> Vec<String>;
 }
 
 /// A step that finished, as the engine tells plugins (`scenario.finished-steps`).

@@ -41,7 +41,8 @@
 //! - `no_resource_leakage = true`: the four leakage rules at once (every verification
 //!   reports 0 containers, networks, volumes and processes remaining; at least one
 //!   verification), and every span with a `resource.type` attribute (a `chaos-resource`
-//!   pressure) was released by a successful `clnrm.resource.recovery` of its scenario on
+//!   pressure; not the engine's `pressure.source = "limits"` observations, which change
+//!   nothing) was released by a successful `clnrm.resource.recovery` of its scenario on
 //!   its target after it (see `[expect.resources]`).
 //!
 //! A failure names every offending span (up to 10) with `Trace::describe` and the
@@ -279,7 +280,7 @@ fn no_resource_leakage(trace: &Trace) -> (bool, String) {
     let pressed: Vec<&Span> = trace
         .spans()
         .iter()
-        .filter(|s| s.attr("resource.type").is_some())
+        .filter(|s| s.attr("resource.type").is_some() && super::resources::pressed(s))
         .collect();
     let held: Vec<(&Span, String)> = pressed
         .iter()

@@ -303,6 +303,31 @@ fn no_resource_leakage() {
             )],
         ),
         (
+            // The engine's reading of a static limit (under a step) changed nothing.
+            json!({ "no_resource_leakage": true }),
+            {
+                let mut spans = pressed(true).spans().to_vec();
+                spans.push(span(
+                    16,
+                    Some(3),
+                    "clnrm.resource.cpu_throttle",
+                    Status::Ok,
+                    (120, 180),
+                    &[
+                        ("resource.type", s("cpu")),
+                        ("pressure.source", s("limits")),
+                        ("target.service", s("app")),
+                    ],
+                ));
+                crate::expect::Trace::new(spans)
+            },
+            vec![(
+                "expect.hermeticity.no_resource_leakage",
+                true,
+                vec!["1 resource pressure span(s), each released"],
+            )],
+        ),
+        (
             json!({ "no_resource_leakage": true }),
             edited(12, |v| set(v, "networks.remaining", i(1))),
             vec![(

@@ -16,6 +16,9 @@
 //! while the pressure span is still open) (the plugin read the old limit, or the freed space, back from
 //! the kernel). A pressure span that is not released is a *leak*.
 //!
+//! Spans with `pressure.source = "limits"` (the engine observing a service's static
+//! limits) pressed on nothing and are not counted.
+//!
 //! - `false`: there is at least one span of that kind (otherwise nothing was pressed on,
 //!   and nothing proves a release: the rule fails), and none leaked.
 //! - `true`: at least one span of that kind leaked (for suites that prove a leak is seen).
@@ -73,7 +76,7 @@ pub fn check_resources(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Co
     Ok(e.rules
         .iter()
         .map(|(key, span, leak_expected)| {
-            let pressures: Vec<&Span> = trace.named(span).collect();
+            let pressures: Vec<&Span> = trace.named(span).filter(|s| pressed(s)).collect();
             let leaks: Vec<(&Span, String)> = pressures
                 .iter()
                 .filter(|p| released_by(trace, p).is_none())
@@ -131,6 +134,13 @@ pub fn check_resources(config: &Value, trace: &Trace) -> Result<Vec<Finding>, Co
 }
 
 /// The successful recovery that released `pressure`, if any.
+/// Whether a resource span says something was pressed on: the engine's
+/// observations of a service's static limits (`pressure.source = "limits"`)
+/// changed nothing, so there is nothing to release.
+pub(crate) fn pressed(s: &Span) -> bool {
+    s.attr("pressure.source").map(|v| v.canonical()).as_deref() != Some("limits")
+}
+
 pub(crate) fn released_by<'a>(trace: &'a Trace, pressure: &Span) -> Option<&'a Span> {
     let target = pressure.attr("target.service").map(|v| v.canonical());
     trace.named(RESOURCE_RECOVERY).find(|r| {

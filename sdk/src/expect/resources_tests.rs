@@ -66,6 +66,15 @@ fn resources_table() {
             spans[3].start_ns = 50 * crate::expect::rules::fixture::MS;
             Trace::new(spans)
         }, vec![("expect.resources.memory_leak_detected", false, vec!["leaked"])]),
+        // The engine's observation of a static limit pressed on nothing: not a leak.
+        (json!({ "memory_leak_detected": false }), {
+            let mut spans = pressed("clnrm.resource.memory_pressure", Some(true)).spans().to_vec();
+            let mut limits = spans[2].clone();
+            limits.id = 4;
+            limits.attrs.push(("pressure.source".into(), s("limits")));
+            spans.push(limits);
+            Trace::new(spans)
+        }, vec![("expect.resources.memory_leak_detected", true, vec!["1 clnrm.resource.memory_pressure span(s) each released"])]),
         // true: a leak must be seen
         (json!({ "disk_leak_detected": true }), pressed("clnrm.resource.disk_full", None),
             vec![("expect.resources.disk_leak_detected", true, vec!["1 clnrm.resource.disk_full span(s) leaked, as expected"])]),

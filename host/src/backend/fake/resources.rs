@@ -23,7 +23,7 @@ impl CgroupBackend for Fake {
             cpu_limit_millicores: nonzero(c.limits.cpu_millicores),
             fd_limit: nonzero(c.limits.max_file_descriptors),
             oom_kills: c.oom_kills.max(c.usage.oom_kills),
-            ..c.usage.clone()
+            ..c.usage
         })
     }
 

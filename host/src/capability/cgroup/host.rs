@@ -1,5 +1,5 @@
 //! `clnrm:chaos/cgroup` (0.3.1): resource readings and live limits of the
-//! scenario's containers, named by service id. Needs [`Capability::Cgroup`].
+//! scenario's containers, named by service id. Needs [`Capability::CGROUP`].
 //! Every call is answered from the recording in replay (readings are host
 //! effects: replay has no kernel to ask).
 
@@ -97,7 +97,7 @@ const RESOURCES: [&str; 4] = ["memory", "cpu", "disk", "fd"];
 
 impl cgroup::Host for PluginState {
     async fn read(&mut self, service: String) -> wasmtime::Result<Result<cgroup::Usage, String>> {
-        self.require(Capability::Cgroup)?;
+        self.require(Capability::CGROUP)?;
         let args = json!([service]);
         self.answered(HostCall::CGROUP_READ, args, |s| {
             on_container(s.backend_of(&service), |b, id| async move {
@@ -112,7 +112,7 @@ impl cgroup::Host for PluginState {
         service: String,
         limits: cgroup::Limits,
     ) -> wasmtime::Result<Result<cgroup::Limits, String>> {
-        self.require(Capability::Cgroup)?;
+        self.require(Capability::CGROUP)?;
         let args = json!([service, limits]);
         self.answered(HostCall::CGROUP_SET_LIMITS, args, |s| {
             let want = limits_in(&limits);
@@ -128,7 +128,7 @@ impl cgroup::Host for PluginState {
         service: String,
         path: String,
     ) -> wasmtime::Result<Result<cgroup::DiskUsage, String>> {
-        self.require(Capability::Cgroup)?;
+        self.require(Capability::CGROUP)?;
         let args = json!([service, path]);
         self.answered(HostCall::CGROUP_DISK, args, |s| {
             on_container(s.backend_of(&service), |b, id| async move {
@@ -144,7 +144,7 @@ impl cgroup::Host for PluginState {
         path: String,
         percent: u8,
     ) -> wasmtime::Result<Result<u64, String>> {
-        self.require(Capability::Cgroup)?;
+        self.require(Capability::CGROUP)?;
         let args = json!([service, path, percent]);
         self.answered(HostCall::CGROUP_FILL, args, |s| {
             on_container(s.backend_of(&service), |b, id| async move {
@@ -159,7 +159,7 @@ impl cgroup::Host for PluginState {
         service: String,
         path: String,
     ) -> wasmtime::Result<Result<(), String>> {
-        self.require(Capability::Cgroup)?;
+        self.require(Capability::CGROUP)?;
         let args = json!([service, path]);
         self.answered(HostCall::CGROUP_UNFILL, args, |s| {
             on_container(s.backend_of(&service), |b, id| async move {
@@ -170,7 +170,7 @@ impl cgroup::Host for PluginState {
     }
 
     async fn note_pressure(&mut self, service: String, kind: String) -> wasmtime::Result<()> {
-        self.require(Capability::Cgroup)?;
+        self.require(Capability::CGROUP)?;
         if !RESOURCES.contains(&kind.as_str()) {
             return Err(wasmtime::format_err!(
                 "plugin `{}` noted pressure on \"{kind}\"; kinds: {}",

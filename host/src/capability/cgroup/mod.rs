@@ -18,5 +18,10 @@ pub const SPEC: super::Spec = super::Spec {
         "recovery.ms",
     ],
     fault_kinds: &[FaultKind::Pressure],
+    grant: Some(crate::runtime::host::Capability::CGROUP),
     ..super::Spec::named("cgroup")
 };
+
+impl crate::runtime::host::Capability {
+    pub const CGROUP: Self = Self::new("cgroup");
+}

@@ -1,11 +1,11 @@
 //! `clnrm:chaos/compose` (0.3.2): a chaos plugin runs other plugins' faults
 //! by type name ([`crate::runtime::compose::Composer`] routes and runs them).
-//! Needs [`Capability::Compose`]. In replay a composed fault's plugin runs
+//! Needs [`Capability::COMPOSE`]. In replay a composed fault's plugin runs
 //! again on its share of the recording (its spans come back into their slots,
 //! its Docker calls are answered), and the answers are compared.
 
 use crate::runtime::bindings::chaos::clnrm::chaos::compose;
-use crate::runtime::compose::{nested_seed, ComposedOutcome, Composer};
+use crate::runtime::compose::{nested_seed, Compose, ComposedOutcome};
 use crate::runtime::host::{Capability, HostCall, PluginState};
 use futures_util::future::join_all;
 use serde_json::json;
@@ -30,7 +30,7 @@ fn to_wit(a: Answer) -> Result<compose::Composed, String> {
 }
 
 impl PluginState {
-    fn composer(&self) -> wasmtime::Result<&Arc<Composer>> {
+    fn composer(&self) -> wasmtime::Result<&Arc<dyn Compose>> {
         self.scenario()?.compose.as_ref().ok_or_else(|| {
             anyhow!(
                 "plugin `{}` called clnrm:chaos/compose where nothing can be composed",
@@ -46,7 +46,7 @@ impl PluginState {
         faults: Vec<compose::Fault>,
         parent: u64,
     ) -> wasmtime::Result<Vec<Answer>> {
-        self.require(Capability::Compose)?;
+        self.require(Capability::COMPOSE)?;
         self.span(parent)?;
         let composer = self.composer()?.clone();
         let sctx = self.scenario()?.clone();
@@ -118,12 +118,10 @@ impl compose::Host for PluginState {
     }
 
     async fn dependents(&mut self, service: String) -> wasmtime::Result<Vec<String>> {
-        self.require(Capability::Compose)?;
+        self.require(Capability::COMPOSE)?;
         let args = json!([service]);
         self.answered(HostCall::COMPOSE_DEPENDENTS, args, |s| {
-            let found = s
-                .composer()
-                .map(|c| c.dependents.get(&service).cloned().unwrap_or_default());
+            let found = s.composer().map(|c| c.dependents(&service));
             async move { found }
         })
         .await

@@ -1,5 +1,5 @@
 //! `clnrm:chaos/container`: faults on the scenario's containers, named by
-//! service id. Needs [`Capability::Container`]. Every call is answered from
+//! service id. Needs [`Capability::CONTAINER`]. Every call is answered from
 //! the recording in replay.
 
 use crate::backend::{Backend, BackendError, Network};
@@ -88,7 +88,7 @@ impl container::Host for PluginState {
         service: String,
         signal: String,
     ) -> wasmtime::Result<Result<(), String>> {
-        self.require(Capability::Container)?;
+        self.require(Capability::CONTAINER)?;
         let args = json!([service, signal]);
         self.answered(HostCall::CONTAINER_KILL, args, |s| {
             let target = s.container_of(&service);
@@ -100,7 +100,7 @@ impl container::Host for PluginState {
     }
 
     async fn pause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
-        self.require(Capability::Container)?;
+        self.require(Capability::CONTAINER)?;
         let args = json!([service]);
         self.answered(HostCall::CONTAINER_PAUSE, args, |s| {
             let target = s.container_of(&service);
@@ -112,7 +112,7 @@ impl container::Host for PluginState {
     }
 
     async fn unpause(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
-        self.require(Capability::Container)?;
+        self.require(Capability::CONTAINER)?;
         let args = json!([service]);
         self.answered(HostCall::CONTAINER_UNPAUSE, args, |s| {
             let target = s.container_of(&service);
@@ -127,7 +127,7 @@ impl container::Host for PluginState {
         &mut self,
         service: String,
     ) -> wasmtime::Result<Result<String, String>> {
-        self.require(Capability::Container)?;
+        self.require(Capability::CONTAINER)?;
         let args = json!([service]);
         self.answered(HostCall::CONTAINER_NETWORK_DISCONNECT, args, |s| {
             let target = s.container_of(&service);
@@ -148,7 +148,7 @@ impl container::Host for PluginState {
     }
 
     async fn network_connect(&mut self, service: String) -> wasmtime::Result<Result<(), String>> {
-        self.require(Capability::Container)?;
+        self.require(Capability::CONTAINER)?;
         let args = json!([service]);
         self.answered(HostCall::CONTAINER_NETWORK_CONNECT, args, |s| {
             let target = s.container_of(&service);
@@ -167,7 +167,7 @@ impl container::Host for PluginState {
         &mut self,
         service: String,
     ) -> wasmtime::Result<Result<bool, String>> {
-        self.require(Capability::Container)?;
+        self.require(Capability::CONTAINER)?;
         let args = json!([service]);
         self.answered(HostCall::CONTAINER_NETWORK_ATTACHED, args, |s| {
             let target = s.container_of(&service);
@@ -185,7 +185,7 @@ impl container::Host for PluginState {
         &mut self,
         service: String,
     ) -> wasmtime::Result<Result<container::ContainerState, String>> {
-        self.require(Capability::Container)?;
+        self.require(Capability::CONTAINER)?;
         let args = json!([service]);
         self.answered(HostCall::CONTAINER_INSPECT, args, |s| {
             let target = s.container_of(&service);

@@ -1,7 +1,7 @@
 //! `clnrm:chaos/net` (since 0.3.1): network faults on a service's traffic,
 //! applied inside its container's network namespace by the backend's
 //! [`NetFaults`] (the kernel's on a real run), and the probes that observe them
-//! from a peer's namespace. Needs [`Capability::Net`]. Every call is answered from
+//! from a peer's namespace. Needs [`Capability::NET`]. Every call is answered from
 //! the recording in replay: a replayed network run needs neither Docker nor
 //! root.
 
@@ -237,7 +237,7 @@ impl net::Host for PluginState {
         peers: Vec<String>,
         fault: net::Impairment,
     ) -> wasmtime::Result<Result<net::Impaired, String>> {
-        self.require(Capability::Net)?;
+        self.require(Capability::NET)?;
         let args = json!([target, peers, fault]);
         self.answered(HostCall::NET_IMPAIR, args, |s| {
             let ctx = s.net_ctx();
@@ -252,7 +252,7 @@ impl net::Host for PluginState {
         peers: Vec<String>,
         delay: net::JitteredLatency,
     ) -> wasmtime::Result<Result<net::Impaired, String>> {
-        self.require(Capability::Net)?;
+        self.require(Capability::NET)?;
         let args = json!([target, peers, delay]);
         self.answered(HostCall::NET_IMPAIR_JITTERED, args, |s| {
             let ctx = s.net_ctx();
@@ -273,7 +273,7 @@ impl net::Host for PluginState {
         names: Vec<String>,
         mode: net::DnsFailureMode,
     ) -> wasmtime::Result<Result<net::Impaired, String>> {
-        self.require(Capability::Net)?;
+        self.require(Capability::NET)?;
         let args = json!([target, names, mode]);
         self.answered(HostCall::NET_DNS_FAIL, args, |s| {
             let ctx = s.net_ctx();
@@ -288,7 +288,7 @@ impl net::Host for PluginState {
         name: String,
         timeout_ms: u32,
     ) -> wasmtime::Result<Result<net::DnsAnswer, String>> {
-        self.require(Capability::Net)?;
+        self.require(Capability::NET)?;
         let args = json!([source, name, timeout_ms]);
         self.answered(HostCall::NET_DNS_PROBE, args, |s| {
             let ctx = s.net_ctx();
@@ -298,7 +298,7 @@ impl net::Host for PluginState {
     }
 
     async fn heal(&mut self, id: u64) -> wasmtime::Result<Result<net::PacketCounts, String>> {
-        self.require(Capability::Net)?;
+        self.require(Capability::NET)?;
         self.answered(HostCall::NET_HEAL, json!([id]), |s| {
             let ctx = s.net_ctx();
             async move {
@@ -313,7 +313,7 @@ impl net::Host for PluginState {
     }
 
     async fn counters(&mut self, id: u64) -> wasmtime::Result<Result<net::PacketCounts, String>> {
-        self.require(Capability::Net)?;
+        self.require(Capability::NET)?;
         self.answered(HostCall::NET_COUNTERS, json!([id]), |s| {
             let ctx = s.net_ctx();
             async move {
@@ -334,7 +334,7 @@ impl net::Host for PluginState {
         port: u16,
         timeout_ms: u32,
     ) -> wasmtime::Result<Result<net::ProbeResult, String>> {
-        self.require(Capability::Net)?;
+        self.require(Capability::NET)?;
         let args = json!([source, dest, port, timeout_ms]);
         self.answered(HostCall::NET_PROBE, args, |s| {
             let ctx = s.net_ctx();
@@ -367,7 +367,7 @@ impl net::Host for PluginState {
         dest: String,
         ms: u32,
     ) -> wasmtime::Result<Result<u64, String>> {
-        self.require(Capability::Net)?;
+        self.require(Capability::NET)?;
         let args = json!([source, dest, ms]);
         self.answered(HostCall::NET_THROUGHPUT, args, |s| {
             let ctx = s.net_ctx();

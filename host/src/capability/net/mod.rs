@@ -26,5 +26,10 @@ pub const SPEC: super::Spec = super::Spec {
         FaultKind::ConnectionTimeout,
     ],
     state: Some(|| Box::new(Impairments::default())),
+    grant: Some(crate::runtime::host::Capability::NET),
     ..super::Spec::named("net")
 };
+
+impl crate::runtime::host::Capability {
+    pub const NET: Self = Self::new("net");
+}

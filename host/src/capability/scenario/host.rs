@@ -1,6 +1,6 @@
 //! `clnrm:chaos/scenario` (0.3.2): the engine's progress through the
 //! scenario (`steps-done`, and since 0.3.5 `finished-steps`: read-only, always granted) and holds on its steps
-//! (`hold-first-step`, a slow start: needs [`Capability::Scenario`]). Replay
+//! (`hold-first-step`, a slow start: needs [`Capability::SCENARIO`]). Replay
 //! answers both from the recording (the engine's steps are not re-run).
 
 use crate::runtime::bindings::chaos::clnrm::chaos::scenario;
@@ -51,7 +51,7 @@ impl scenario::Host for PluginState {
         service: String,
         delay_ms: u64,
     ) -> wasmtime::Result<Result<u64, String>> {
-        self.require(Capability::Scenario)?;
+        self.require(Capability::SCENARIO)?;
         let args = json!([service, delay_ms]);
         self.answered(HostCall::SCENARIO_HOLD_FIRST_STEP, args, |s| {
             let ctx = s.scenario().cloned();

@@ -9,6 +9,7 @@ mod cleanup;
 mod environment;
 mod interrupt;
 mod jobs;
+mod limits;
 mod network;
 mod race;
 mod ready;

@@ -1,15 +1,11 @@
 //! The host side of the WIT imports: what a plugin may ask the host to do.
-//! One module per WIT interface, as wasmtime-wasi keeps one host file per
-//! interface: [`container`], [`net`], [`cgroup`], [`scenario`], [`compose`], [`clock`], [`rng`], [`spans`], [`log`], and for validators [`resource`] (0.3.2); plugins
-//! built against the frozen 0.2 WIT reach the same code through [`v0_2`].
-//!
-//! Adding an interface (the coming `exec`, `net`, `cgroup`, `compose`):
-//! declare it in `wit/clnrm.wit` (`@since` the next patch version), add a
-//! [`Capability`] variant if it is not granted to everyone, and a module here
-//! that names its calls (`impl HostCall { pub const X_Y: HostCall = ... }`)
-//! and whose `Host` impl starts each function with
-//! `self.require(Capability::X)?` and goes through [`PluginState::answered`]
-//! (host effects replay answers) or [`PluginState::executed`] (calls replay
+//! Each interface's `Host` impl lives in its capability's folder
+//! (`host/src/capability/<name>/host.rs`, registered in
+//! [`crate::capability::SPECS`]); plugins built against the frozen 0.2 WIT
+//! reach the same code through [`v0_2`]. Here: what they share: the
+//! [`Capability`] a plugin declares, its [`Grants`], the [`HostCall`] names of
+//! recordings, and [`PluginState`] with `require`, [`PluginState::answered`]
+//! (host effects replay answers) and [`PluginState::executed`] (calls replay
 //! re-runs and compares).
 //!
 //! One `PluginState` per call (a fresh store), holding the plugin's granted
@@ -39,44 +35,33 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 /// A host capability a plugin asks for in `plugin-info.capabilities`: one per
 /// WIT interface that is not granted to every plugin (clock, rng, spans and
-/// log are). The name is the interface's name in the WIT.
+/// log are). The name is the interface's name in the WIT. Each capability
+/// folder declares its own constant (`Capability::NET` in `capability/net`)
+/// and grants it in its [`crate::capability::Spec`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Capability {
-    /// `clnrm:chaos/container`: signals, pause, network of the scenario's containers.
-    Container,
-    /// `clnrm:chaos/net` (0.3.1): faults and probes on the scenario's
-    /// traffic, inside the containers' network namespaces.
-    Net,
-    /// `clnrm:chaos/cgroup` (0.3.1): resource readings and live limits.
-    Cgroup,
-    /// `clnrm:chaos/scenario` (0.3.2): holds on the scenario's steps.
-    Scenario,
-    /// `clnrm:chaos/compose` (0.3.2): run other plugins' faults by type name.
-    Compose,
-}
+pub struct Capability(&'static str);
 
 impl Capability {
-    pub const ALL: &'static [Capability] = &[
-        Capability::Container,
-        Capability::Net,
-        Capability::Cgroup,
-        Capability::Scenario,
-        Capability::Compose,
-    ];
+    pub const fn new(name: &'static str) -> Capability {
+        Capability(name)
+    }
+
+    /// Every capability a plugin can declare, in the order of
+    /// [`crate::capability::SPECS`].
+    pub fn all() -> impl Iterator<Item = Capability> {
+        crate::capability::SPECS.iter().filter_map(|s| s.grant)
+    }
 
     /// The name a plugin declares, e.g. "container".
     pub const fn name(self) -> &'static str {
-        match self {
-            Capability::Container => "container",
-            Capability::Net => "net",
-            Capability::Cgroup => "cgroup",
-            Capability::Scenario => "scenario",
-            Capability::Compose => "compose",
-        }
+        self.0
     }
 
+    /// Its bit in [`Grants`]; none for a capability no Spec grants.
     fn bit(self) -> u32 {
-        1 << self as u32
+        Capability::all()
+            .position(|c| c == self)
+            .map_or(0, |i| 1 << i)
     }
 }
 
@@ -91,7 +76,7 @@ impl std::fmt::Display for Capability {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("asks for capability \"{name}\", which this host does not know{}; known capabilities: {}",
     .nearest.map(|n| format!(" (did you mean \"{n}\"?)")).unwrap_or_default(),
-    Capability::ALL.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "))]
+    Capability::all().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", "))]
 pub struct UnknownCapability {
     pub name: String,
     pub nearest: Option<&'static str>,
@@ -101,13 +86,11 @@ impl std::str::FromStr for Capability {
     type Err = UnknownCapability;
 
     fn from_str(name: &str) -> Result<Capability, UnknownCapability> {
-        Capability::ALL
-            .iter()
-            .copied()
+        Capability::all()
             .find(|c| c.name() == name)
             .ok_or_else(|| UnknownCapability {
                 name: name.to_string(),
-                nearest: crate::suite::nearest(name, Capability::ALL.iter().map(|c| c.name())),
+                nearest: crate::suite::nearest(name, Capability::all().map(|c| c.name())),
             })
     }
 }
@@ -283,14 +266,14 @@ mod tests {
     #[test]
     fn capabilities_parse_and_unknown_names_are_errors_with_a_suggestion() {
         let g = Grants::from_declared(&["container".into()]).unwrap();
-        assert!(g.has(Capability::Container));
-        assert!(!g.has(Capability::Net));
+        assert!(g.has(Capability::CONTAINER));
+        assert!(!g.has(Capability::NET));
         assert!(Grants::from_declared(&["net".into()])
             .unwrap()
-            .has(Capability::Net));
+            .has(Capability::NET));
         assert!(!Grants::from_declared(&[])
             .unwrap()
-            .has(Capability::Container));
+            .has(Capability::CONTAINER));
         let e = Grants::from_declared(&["container".into(), "containers".into()]).unwrap_err();
         assert_eq!(e.nearest, Some("container"));
         assert_eq!(
@@ -299,9 +282,9 @@ mod tests {
              (did you mean \"container\"?); known capabilities: \"container\", \"net\", \"cgroup\", \"scenario\", \"compose\""
         );
         let g = Grants::from_declared(&["cgroup".into()]).unwrap();
-        assert!(g.has(Capability::Cgroup) && !g.has(Capability::Container));
+        assert!(g.has(Capability::CGROUP) && !g.has(Capability::CONTAINER));
         let g = Grants::from_declared(&["compose".into()]).unwrap();
-        assert!(g.has(Capability::Compose) && !g.has(Capability::Container));
+        assert!(g.has(Capability::COMPOSE) && !g.has(Capability::CONTAINER));
         let e = Grants::from_declared(&["gpu".into()]).unwrap_err();
         assert_eq!(e.nearest, None);
         assert!(e.to_string().contains("\"gpu\""), "{e}");

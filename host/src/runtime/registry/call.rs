@@ -21,7 +21,7 @@ impl Registry {
         scenario: &crate::suite::ScenarioSpec,
         limits: crate::runtime::Limits,
         epoch_ns: u64,
-    ) -> Option<Arc<crate::runtime::Composer>> {
+    ) -> Option<Arc<dyn crate::runtime::compose::Compose>> {
         if !plugins.chaos.values().any(|p| p.composes()) {
             return None;
         }
