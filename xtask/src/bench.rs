@@ -10,6 +10,8 @@
 //! - `bench/cleanup_vs_docker.sh`: cleanup of 1 and 5 containers vs `docker rm -f`;
 //! - `bench/jobs_container.sh`: the container suite with `-j 1` vs `-j 4` (same digest);
 //! - `bench/five_suites.sh`: the five chaos suites in one `clnrm run`, wall time;
+//! - `bench/pull_vs_docker.sh`: `clnrm pull` of an image already present vs `docker pull`
+//!   (a local `docker-registry`).
 //! - `bench/ready_latency.sh`: a service's "listening" log line to the end of its
 //!   `clnrm.service.ready` span (tcp probe), median and max of 5.
 
@@ -56,6 +58,7 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
         ("cleanup_vs_docker", script("cleanup_vs_docker")),
         ("jobs_container", script("jobs_container")),
         ("five_suites", script("five_suites")),
+        ("pull_vs_docker", script("pull_vs_docker")),
         ("ready_latency", script("ready_latency")),
     ];
     // Each prints its figures as it goes; one that fails still leaves the others'.
@@ -196,6 +199,19 @@ fn table(f: &Figures) -> String {
             get("jobs_j1_ms").map(|v| format!("{} (-j 1)", ms(v))),
             get("jobs_j4_ms"),
             get("jobs_j1_ms"),
+        ),
+        pair(
+            "pull, image present (pull = always)",
+            get("pull_clnrm_ms").map(ms),
+            get("pull_docker_ms").map(|v| format!("{} (docker pull)", ms(v))),
+            get("pull_clnrm_ms"),
+            get("pull_docker_ms"),
+        ),
+        row(
+            "  same, pull = missing (no registry)",
+            get("pull_missing_clnrm_ms").map(ms),
+            None,
+            None,
         ),
         row(
             "five chaos suites, one run (wall)",

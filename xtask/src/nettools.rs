@@ -1,16 +1,19 @@
 //! The kernel tools the host runs inside containers' network namespaces for
 //! network faults (`nft`, `iptables`, `tc`, `ip`): installed from Debian's
-//! apt when one is missing, as busybox-static is.
+//! apt when one is missing, as busybox-static is. Also the registry the image
+//! tests and the pull benchmark start (`docker-registry`, `htpasswd` for its auth).
 
 use crate::proc::{step, Cmd, Failure};
 use std::path::Path;
 
 /// (binary, Debian package that provides it).
-const TOOLS: [(&str, &str); 4] = [
+const TOOLS: [(&str, &str); 6] = [
     ("nft", "nftables"),
     ("iptables", "iptables"),
     ("tc", "iproute2"),
     ("ip", "iproute2"),
+    ("docker-registry", "docker-registry"),
+    ("htpasswd", "apache2-utils"),
 ];
 
 fn present(bin: &str) -> bool {

@@ -26,7 +26,8 @@ pub trait ContainerBackend: Refuse {
         Err(self.refusal("ping"))
     }
 
-    /// The image is present locally (nothing is ever pulled).
+    /// The image is present locally (a real run prepares images before it
+    /// starts, through [`super::ImageBackend`]: pulled or built).
     async fn ensure_image(&self, _image: &str) -> Result<(), BackendError> {
         Err(self.refusal("ensure_image"))
     }
@@ -53,6 +54,17 @@ pub trait ContainerBackend: Refuse {
         _timeout: Option<Duration>,
     ) -> Result<ExecOutcome, BackendError> {
         Err(self.refusal("exec"))
+    }
+
+    /// Run `argv` in the container as it is, without a shell (images
+    /// without `sh`). By default: the words quoted for `sh -c`.
+    async fn exec_argv(
+        &self,
+        id: &str,
+        argv: &[String],
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, BackendError> {
+        self.exec(id, &crate::suite::quoted(argv), timeout).await
     }
 
     async fn inspect(&self, _id: &str) -> Result<ContainerState, BackendError> {

@@ -8,10 +8,12 @@ pub mod docker;
 #[cfg(test)]
 pub mod fake;
 pub mod gc;
+mod image_backend;
 mod isolated;
 pub mod labels;
 pub mod liveness;
 mod network_backend;
+pub mod registry_auth;
 mod replay;
 mod resources;
 mod types;
@@ -23,6 +25,7 @@ pub use container_backend::{ContainerBackend, LogStream};
 pub use docker::Docker;
 #[cfg(test)]
 pub use fake::Fake;
+pub use image_backend::{ImageBackend, ImageCommand, ImageError, ImageInfo, ImageProgress, Quiet};
 pub use network_backend::NetworkBackend;
 pub use replay::Replay;
 pub use types::{BackendError, ContainerState, ExecOutcome, Leftovers, Network};

@@ -6,7 +6,7 @@ use thiserror::Error;
 pub enum BackendError {
     #[error("Docker is unreachable ({0}); is the daemon running and DOCKER_HOST right?")]
     Unreachable(String),
-    #[error("image `{0}` is not present locally and no registry is reachable; build it first (`cargo xtask setup` builds clnrm-base:latest)")]
+    #[error("image `{0}` is not present locally (it was pulled or found before the run started: was it removed since?)")]
     ImageMissing(String),
     #[error("docker: {0}")]
     Api(#[from] bollard::errors::Error),

@@ -1,42 +1,19 @@
-//! Docker made ready for a run.
+//! Docker made ready for a run: connected, every image prepared (pulled or
+//! built) before anything starts, and what dead runs left behind removed.
 
+use super::image_progress;
 use super::EXIT_BAD_INPUT;
-use crate::backend::{ContainerBackend, Docker};
+use crate::backend::{Docker, ImageProgress, Quiet};
+use crate::engine::images::{self, PreparedImages};
 use crate::suite::Suite;
 
-/// Connect to Docker, check every image is here (there is no registry to pull
-/// from), and remove what dead runs left behind before we add anything.
-pub(super) async fn prepare_docker(suites: &[Suite]) -> Result<Docker, i32> {
-    let docker = match Docker::connect().await {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Err(EXIT_BAD_INPUT);
-        }
-    };
-    let mut images: Vec<(&Suite, &crate::suite::ServiceSpec)> = Vec::new();
-    for s in suites {
-        for svc in s.services.values() {
-            if !images.iter().any(|(_, seen)| seen.image == svc.image) {
-                images.push((s, svc));
-            }
-        }
-    }
-    let checks = images.iter().map(|(s, svc)| {
-        let docker = &docker;
-        async move {
-            docker
-                .ensure_image(&svc.image)
-                .await
-                .map_err(|e| (s, svc, e))
-        }
-    });
+/// Connect to Docker and prepare every image (see [`prepare_images`]), while
+/// removing what dead runs left behind.
+pub(super) async fn prepare_docker(suites: &[Suite]) -> Result<(Docker, PreparedImages), i32> {
+    let docker = connect().await?;
     let gc = crate::backend::gc::collect(&docker);
-    let (checks, gc) = tokio::join!(futures_util::future::join_all(checks), gc);
-    if let Some(Err((s, svc, e))) = checks.into_iter().find(Result::is_err) {
-        eprintln!("error: {}: service `{}`: {e}", s.path.display(), svc.id);
-        return Err(EXIT_BAD_INPUT);
-    }
+    let (prepared, gc) = tokio::join!(prepare_images(&docker, suites, false), gc);
+    let prepared = prepared?;
     match gc {
         Ok(r) if r.removed() > 0 => eprintln!(
             "clnrm: removed {} resource(s) left by {} dead run(s)",
@@ -46,5 +23,43 @@ pub(super) async fn prepare_docker(suites: &[Suite]) -> Result<Docker, i32> {
         Ok(_) => {}
         Err(e) => tracing::warn!("gc of dead runs failed: {e}"),
     }
-    Ok(docker)
+    Ok((docker, prepared))
+}
+
+pub(super) async fn connect() -> Result<Docker, i32> {
+    Docker::connect().await.map_err(|e| {
+        eprintln!("error: {e}");
+        EXIT_BAD_INPUT
+    })
+}
+
+/// Pull or build what the suites need; progress on a terminal, one line per
+/// image pulled or built otherwise (`all`: per image, even those present).
+/// A failure is printed and is exit code 2.
+pub(super) async fn prepare_images(
+    docker: &Docker,
+    suites: &[Suite],
+    all: bool,
+) -> Result<PreparedImages, i32> {
+    let bars = image_progress::bars();
+    let progress: &dyn ImageProgress = match &bars {
+        Some(b) => b,
+        None => &Quiet,
+    };
+    let prepared = images::prepare(docker, suites, progress).await;
+    if let Some(b) = &bars {
+        b.finish();
+    }
+    match prepared {
+        Ok(p) => {
+            for line in image_progress::summary(&p, all) {
+                eprintln!("clnrm: {line}");
+            }
+            Ok(p)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Err(EXIT_BAD_INPUT)
+        }
+    }
 }

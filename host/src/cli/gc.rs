@@ -1,20 +1,26 @@
-//! `clnrm gc`: remove what dead runs left behind.
+//! `clnrm gc`: remove what dead runs left behind (and, with `--images`, the
+//! images clnrm built).
 
 use super::{EXIT_BAD_INPUT, EXIT_FAIL, EXIT_PASS};
-use crate::backend::Docker;
+use crate::backend::{Docker, ImageBackend};
 
 /// Remove what dead runs left behind (containers, networks, volumes
 /// labelled `clnrm` whose owner process is gone). Live runs are untouched.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    /// Also remove the images clnrm built (`build` in a suite); pulled
+    /// images are the user's and stay.
+    #[arg(long)]
+    images: bool,
+}
 
 impl Args {
     pub async fn exec(self) -> i32 {
-        gc().await
+        gc(self.images).await
     }
 }
 
-async fn gc() -> i32 {
+async fn gc(images: bool) -> i32 {
     let docker = match Docker::connect().await {
         Ok(d) => d,
         Err(e) => {
@@ -22,7 +28,7 @@ async fn gc() -> i32 {
             return EXIT_BAD_INPUT;
         }
     };
-    match crate::backend::gc::collect(&docker).await {
+    let mut failed = match crate::backend::gc::collect(&docker).await {
         Ok(r) => {
             println!(
                 "gc: removed {} container(s), {} network(s), {} volume(s) of {} dead run(s); {} resource(s) of live runs left alone",
@@ -35,15 +41,35 @@ async fn gc() -> i32 {
             for e in &r.errors {
                 eprintln!("gc: {e}");
             }
-            if r.errors.is_empty() {
-                EXIT_PASS
-            } else {
-                EXIT_FAIL
-            }
+            !r.errors.is_empty()
         }
         Err(e) => {
             eprintln!("error: {e}");
-            EXIT_BAD_INPUT
+            return EXIT_BAD_INPUT;
         }
+    };
+    // After the containers: a dead run's container may still use a built image.
+    if images {
+        match docker.remove_built().await {
+            Ok((removed, errors)) => {
+                println!("gc: removed {} image(s) clnrm built", removed.len());
+                for r in &removed {
+                    println!("gc: image {r}");
+                }
+                for e in &errors {
+                    eprintln!("gc: image {e}");
+                }
+                failed |= !errors.is_empty();
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return EXIT_BAD_INPUT;
+            }
+        }
+    }
+    if failed {
+        EXIT_FAIL
+    } else {
+        EXIT_PASS
     }
 }

@@ -9,6 +9,7 @@
 use clap::Parser;
 
 mod docker;
+mod image_progress;
 mod output;
 mod progress;
 mod suites;
@@ -59,6 +60,7 @@ subcommands! {
     Run => run,
     Replay => replay,
     Validate => validate,
+    Pull => pull,
     Gc => gc,
     Report => report,
     Plugins => plugins,

@@ -104,7 +104,7 @@ async fn run(
         Ok(p) => p,
         Err(code) => return code,
     };
-    let docker = match prepare_docker(&suites).await {
+    let (docker, images) = match prepare_docker(&suites).await {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -117,6 +117,7 @@ async fn run(
         reports: reports.clone(),
         progress: progress_bar(),
         jobs: RunCtx::jobs(jobs),
+        images: Arc::new(images),
     };
     let mut recordings = Vec::new();
     tracing::info!(run_id = %ctx.run_id, "run started");

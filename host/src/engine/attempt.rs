@@ -57,7 +57,7 @@ pub async fn attempt(
     let oom_before = docker.oom_kills(container).await;
     let mut cause = span;
     let left = bound.after.saturating_sub(spent);
-    match timeout::race(docker, container, &step.command, left).await {
+    match timeout::race(docker, container, &step.command, step.argv.as_deref(), left).await {
         Ended::Command(Err(e), _) => {
             out.error_type = Some(if e.is_unreachable() {
                 ErrorType::DockerUnreachable

@@ -5,6 +5,7 @@ mod artifacts;
 mod attempt;
 mod cascade;
 mod cleanup;
+pub mod images;
 mod interrupt;
 pub mod limit_watch;
 mod outcome;
@@ -54,6 +55,9 @@ pub struct RunCtx {
     /// A scenario gives its permit back when its cleanup starts: the next one
     /// starts its containers while the Docker calls of that cleanup run.
     pub jobs: Arc<tokio::sync::Semaphore>,
+    /// The images prepared before the run (none in the engine's tests): each
+    /// suite's trace gets their `clnrm.image.*` spans.
+    pub images: Arc<images::PreparedImages>,
 }
 
 impl RunCtx {
@@ -77,7 +81,9 @@ pub async fn run_suite(
     seed: u64,
 ) -> SuiteOutcome {
     let started = Instant::now();
-    let trace = Trace::new(RunClock::new(suite.freeze_clock_unix_ns));
+    // Time 0 is when this suite's images started being prepared.
+    let clock_start = ctx.images.started_for(suite).unwrap_or(started);
+    let trace = Trace::new(RunClock::since(clock_start, suite.freeze_clock_unix_ns));
     // What every outcome of this suite says, however far it got.
     let outcome = |spans: Vec<crate::trace::SpanData>| SuiteOutcome {
         name: suite.name.clone(),
@@ -108,6 +114,7 @@ pub async fn run_suite(
     trace.set_attr(root, "suite.name", &suite.name);
     trace.set_attr(root, "clnrm.version", env!("CARGO_PKG_VERSION"));
     trace.set_attr(root, "determinism.seed", seed as i64);
+    ctx.images.emit(&trace, root, suite, clock_start);
     // Set when Docker went away: scenarios not yet started stay unstarted.
     let stop = std::sync::atomic::AtomicBool::new(false);
     let trace_ref = &trace;

@@ -41,9 +41,14 @@ pub async fn race(
     docker: &dyn ContainerBackend,
     container: &str,
     command: &str,
+    argv: Option<&[String]>,
     left: Duration,
 ) -> Ended {
-    match docker.exec(container, command, Some(left)).await {
+    let ran = match argv {
+        Some(argv) => docker.exec_argv(container, argv, Some(left)).await,
+        None => docker.exec(container, command, Some(left)).await,
+    };
+    match ran {
         Ok(x) if x.timed_out => match docker.inspect(container).await {
             Ok(state) if !state.running => Ended::Command(
                 Ok(ExecOutcome {

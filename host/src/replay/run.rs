@@ -47,7 +47,7 @@ pub async fn replay(
     rec: &SuiteRecording,
     seed_override: Option<u64>,
 ) -> Result<ReplayReport, String> {
-    let suite = crate::suite::load_str(&rec.path, rec.source.clone())
+    let suite = crate::suite::load_recorded(&rec.path, rec.source.clone())
         .map_err(|e| format!("{:?}", miette::Report::new(e)))?;
     let plugins = registry.resolve(&suite).await.map_err(|e| e.to_string())?;
     let changed_plugins = rec

@@ -15,6 +15,11 @@ use std::marker::PhantomData;
 /// Names a table's shape in "expected ..." messages (see [`TableOf`]).
 pub trait TableShape {
     const EXPECTING: &'static str;
+    /// A check across keys that serde cannot express (one of two keys
+    /// required), reported at the table's position like a missing field.
+    fn whole(&self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A table deserialized as `T`; anything else is "invalid type: ..., expected
@@ -38,7 +43,9 @@ impl<'de, T: Deserialize<'de> + TableShape> Deserialize<'de> for TableOf<T> {
                 f.write_str(T::EXPECTING)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(TableOf)
+                let t = T::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                t.whole().map_err(de::Error::custom)?;
+                Ok(TableOf(t))
             }
         }
         d.deserialize_any(V(PhantomData))

@@ -52,6 +52,9 @@ impl SuiteError {
 pub struct Ctx<'a> {
     pub path: &'a Path,
     pub source: &'a str,
+    /// Whether files the suite names (a `build` context) are checked and
+    /// read: not when a recording is replayed, possibly on another machine.
+    pub files: bool,
 }
 
 impl Ctx<'_> {

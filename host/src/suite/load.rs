@@ -76,6 +76,16 @@ pub fn load(path: &Path) -> Result<Suite, SuiteError> {
 }
 
 pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
+    load_with(path, source, true)
+}
+
+/// A recorded suite for replay: the files it names (a `build` context) are
+/// neither checked nor read; replay starts no container.
+pub fn load_recorded(path: &Path, source: String) -> Result<Suite, SuiteError> {
+    load_with(path, source, false)
+}
+
+fn load_with(path: &Path, source: String, files: bool) -> Result<Suite, SuiteError> {
     let shown = path.display().to_string();
     let toml_err = |e: toml::de::Error| {
         let message = e.message().trim().to_string();
@@ -90,6 +100,7 @@ pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
     let cx = Ctx {
         path,
         source: &source,
+        files,
     };
     // The order of the checks is the order errors are found in.
     let services = service::check_all(&cx, &file.service, &file.limits)?;

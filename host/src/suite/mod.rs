@@ -18,14 +18,17 @@
 // the cold path, once per bad file.
 #![allow(clippy::result_large_err)]
 
+mod build_context;
 mod chaos;
 mod cleanup;
+mod command;
 mod de;
 mod depends;
 mod determinism;
 mod diag;
 mod expect;
 mod files;
+mod image;
 mod limits;
 mod load;
 mod meta;
@@ -42,14 +45,19 @@ mod steps;
 mod testing;
 mod vars;
 
+pub use build_context::{hash as build_hash, BuildContext};
 pub use chaos::InjectionSpec;
 pub use cleanup::CleanupSpec;
 #[cfg(test)]
 pub use cleanup::Policy;
+pub use command::is_absent_or_bare_shell;
 pub use diag::{line_col, nearest, SuiteError};
 pub use expect::ExpectSpec;
 pub use files::ContainerOptions;
-pub use load::{load, load_str};
+pub use image::{BuildSpec, PullPolicy};
+#[cfg(test)]
+pub use load::load_str;
+pub use load::{load, load_recorded};
 pub use meta::Meta;
 pub use otel::{Exporter, OtelSpec};
 pub use positions::Positions;
@@ -58,7 +66,7 @@ pub use report::ReportSpec;
 pub use retry::RetryPolicy;
 pub use scenario::{Artifact, NetworkMode, ScenarioSpec, TimeoutStrategy};
 pub use service::ServiceSpec;
-pub use steps::StepSpec;
+pub use steps::{quoted, StepSpec};
 
 use std::collections::BTreeMap;
 use std::ops::Range;

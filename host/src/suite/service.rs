@@ -2,9 +2,11 @@
 //! name used elsewhere (`service`, `run` entries, `parallel_services`) is one
 //! of them.
 
+use super::command::Words;
 use super::de::{TableOf, TableShape};
 use super::diag::{nearest, Ctx, SuiteError};
 use super::files::{ContainerOptions, RawMount};
+use super::image::{BuildDef, BuildSpec, PullPolicy};
 use super::limits::Limits;
 use super::ready::{RawHealthcheck, RawReady, ReadySpec};
 use serde::Deserialize;
@@ -22,10 +24,21 @@ pub struct Service {
     pub kind: Option<Spanned<String>>,
     /// The same as `type` (the original clnrm's spelling).
     pub plugin: Option<Spanned<String>>,
-    pub image: Spanned<String>,
-    /// The container's command. Default: a keep-alive (`sleep`) so steps can exec into it.
-    #[serde(default)]
-    pub args: Vec<String>,
+    /// Required unless `build` is given (then it names the built image).
+    pub image: Option<Spanned<String>>,
+    // -- Images and what a service runs (images.rs, command.rs) --
+    /// `missing` (default), `always`, `never`.
+    pub pull: Option<Spanned<String>>,
+    /// A Dockerfile context to build the image from.
+    pub build: Option<Spanned<BuildDef>>,
+    /// Replaces the image's CMD (Compose's `command`; `args` is its synonym).
+    pub command: Option<Spanned<Words>>,
+    pub args: Option<Spanned<Words>>,
+    /// Replaces the image's ENTRYPOINT.
+    pub entrypoint: Option<Words>,
+    /// Force (true) or forbid (false) the keep-alive command.
+    pub keep_alive: Option<bool>,
+    // -- end images --
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     #[serde(default)]
@@ -57,6 +70,12 @@ pub struct Service {
 
 impl TableShape for Service {
     const EXPECTING: &'static str = "a [service.<id>] table (image = \"...\", ...)";
+    fn whole(&self) -> Result<(), String> {
+        match (&self.image, &self.build) {
+            (None, None) => Err("missing field `image`".into()),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A service's own `limits = { ... }`.
@@ -78,8 +97,18 @@ pub struct ServiceLimits {
 #[derive(Debug, Clone, Default)]
 pub struct ServiceSpec {
     pub id: String,
+    /// The image to run: as written, or (a `build` without `image`)
+    /// `clnrm-build:<hash of what the build reads>`.
     pub image: String,
+    pub pull: PullPolicy,
+    pub build: Option<BuildSpec>,
+    /// `command`/`args`: replaces the image's CMD; empty: the image's own
+    /// (or the keep-alive, see `keep_alive`).
     pub args: Vec<String>,
+    /// `entrypoint`: replaces the image's ENTRYPOINT.
+    pub entrypoint: Option<Vec<String>>,
+    /// None: keep-alive when the image's command is absent or a bare shell.
+    pub keep_alive: Option<bool>,
     pub env: BTreeMap<String, String>,
     pub memory_mb: Option<u64>,
     /// Memory plus swap; None: the same as `memory_mb` (no swap).
@@ -162,13 +191,16 @@ impl Service {
                 ));
             }
         }
-        if self.image.get_ref().trim().is_empty() {
-            return Err(cx.err(
-                self.image.span(),
-                format!("service `{id}` has an empty `image`"),
-                Some("write image = \"name:tag\" (an image present locally)".into()),
-            ));
+        if let Some(image) = &self.image {
+            if image.get_ref().trim().is_empty() {
+                return Err(cx.err(
+                    image.span(),
+                    format!("service `{id}` has an empty `image`"),
+                    Some("write image = \"name:tag\" (pulled when missing) or give `build`".into()),
+                ));
+            }
         }
+        let what_runs = self.what_runs(cx, id)?;
         if let Some(w) = &self.wait_for_span {
             if w.get_ref().trim().is_empty() {
                 return Err(cx.err(w.span(), "`wait_for_span` is empty", Some("name the span that must exist before steps start, e.g. \"clnrm.service.start\"".into())));
@@ -202,8 +234,12 @@ impl Service {
         }
         Ok(ServiceSpec {
             id: id.to_string(),
-            image: self.image.get_ref().clone(),
-            args: self.args.clone(),
+            image: what_runs.image,
+            pull: what_runs.pull,
+            build: what_runs.build,
+            args: what_runs.args,
+            entrypoint: self.entrypoint.as_ref().map(|w| w.0.clone()),
+            keep_alive: self.keep_alive,
             env: self.env.clone(),
             memory_mb,
             memory_swap_mb: self.limits.memory_swap_mb.as_ref().map(|s| *s.get_ref()),
@@ -232,6 +268,74 @@ impl Service {
                     network_aliases: &self.network_aliases,
                 },
             )?,
+        })
+    }
+}
+
+/// The image (pulled or built) and the command, checked.
+struct WhatRuns {
+    image: String,
+    pull: PullPolicy,
+    build: Option<BuildSpec>,
+    args: Vec<String>,
+}
+
+impl Service {
+    fn what_runs(&self, cx: &Ctx, id: &str) -> Result<WhatRuns, SuiteError> {
+        let pull = match &self.pull {
+            Some(p) => PullPolicy::check(cx, p)?,
+            None => PullPolicy::Missing,
+        };
+        let build = match &self.build {
+            Some(b) => Some(b.get_ref().check(cx, b)?),
+            None => None,
+        };
+        let image = match (&self.image, &build) {
+            (Some(i), _) => i.get_ref().clone(),
+            // Replay builds nothing: the tag is never used.
+            (None, Some(_)) if !cx.files => "clnrm-build:replayed".to_string(),
+            (None, Some(b)) => {
+                let span = self.build.as_ref().map(|b| b.span()).unwrap_or(0..0);
+                let hash = super::build_context::hash(b).map_err(|e| {
+                    cx.err(
+                        span,
+                        format!("service `{id}`: cannot read the build context: {e}"),
+                        None,
+                    )
+                })?;
+                super::build_context::tag_for(&hash)
+            }
+            // `whole` made one of them required.
+            (None, None) => String::new(),
+        };
+        let args = match (&self.command, &self.args) {
+            (Some(c), Some(_)) => {
+                return Err(cx.err(
+                    c.span(),
+                    format!("service `{id}` has both `command` and `args`"),
+                    Some("they are the same key (Compose's name and clnrm's): keep one".into()),
+                ))
+            }
+            (Some(w), None) | (None, Some(w)) => w.get_ref().0.clone(),
+            (None, None) => Vec::new(),
+        };
+        if self.keep_alive == Some(true) && (!args.is_empty() || self.entrypoint.is_some()) {
+            let span = self
+                .command
+                .as_ref()
+                .or(self.args.as_ref())
+                .map(|c| c.span());
+            return Err(cx.err(
+                span.unwrap_or(0..0),
+                format!("service `{id}` has `keep_alive = true` and its own command"),
+                Some("the keep-alive replaces the command: drop `keep_alive`, or drop `command`/`entrypoint`".into()),
+            ));
+        }
+        Ok(WhatRuns {
+            image,
+            pull,
+            build,
+            args,
         })
     }
 }
@@ -322,6 +426,90 @@ mod tests {
         ));
         assert_eq!((l, c), (5, 7), "{m}");
         assert!(m.contains("expected a [service.<id>] table"), "{m}");
+    }
+
+    #[test]
+    fn images_and_what_a_service_runs() {
+        let with = |extra: &str| {
+            OK.replace(
+                "image = \"clnrm-base:latest\"",
+                &format!("image = \"clnrm-base:latest\"\n{extra}"),
+            )
+        };
+        let s = load_text(&with("pull = \"always\"\ncommand = \"/app/server --name 'a b'\"\nentrypoint = [\"/bin/tini\", \"--\"]\nkeep_alive = false")).unwrap();
+        let app = &s.services["app"];
+        assert_eq!(app.pull, crate::suite::PullPolicy::Always);
+        assert_eq!(app.args, ["/app/server", "--name", "a b"]);
+        assert_eq!(
+            app.entrypoint.as_deref(),
+            Some(&["/bin/tini".to_string(), "--".to_string()][..])
+        );
+        assert_eq!(app.keep_alive, Some(false));
+        assert!(app.build.is_none());
+        // `args` is `command`'s synonym; the default pull policy is `missing`.
+        let s = load_text(&with("args = [\"sleep\", \"9\"]")).unwrap();
+        assert_eq!(s.services["app"].args, ["sleep", "9"]);
+        assert_eq!(s.services["app"].pull, crate::suite::PullPolicy::Missing);
+        let (l, c, m, h) = fails(&with("pull = \"alway\""));
+        assert_eq!((l, c), (6, 8), "{m}");
+        assert!(
+            m.contains("unknown `pull` policy `alway`") && h.contains("did you mean \"always\""),
+            "{m} {h}"
+        );
+        let (_, _, m, _) = fails(&with("keep_alive = true\ncommand = [\"x\"]"));
+        assert!(m.contains("`keep_alive = true` and its own command"), "{m}");
+        // Neither image nor build: the table says what is missing.
+        let (l, c, m, h) = fails(&OK.replace("image = \"clnrm-base:latest\"", "pull = \"never\""));
+        assert_eq!((l, c), (4, 1), "{m}");
+        assert!(
+            m.contains("missing field `image`") && h.contains("add image"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn build_is_relative_to_the_suite_file() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(d.path().join("app/docker")).unwrap();
+        std::fs::write(
+            d.path().join("app/docker/x.Dockerfile"),
+            "FROM clnrm-base:latest\n",
+        )
+        .unwrap();
+        std::fs::write(d.path().join("app/Dockerfile"), "FROM clnrm-base:latest\n").unwrap();
+        let path = d.path().join("s.clnrm.toml");
+        let load = |svc: &str| {
+            let text = OK.replace("image = \"clnrm-base:latest\"", svc);
+            crate::suite::load_str(&path, text)
+        };
+        // Unnamed: tagged from the hash of what the build reads.
+        let s = load("build = \"app\"").unwrap();
+        let app = &s.services["app"];
+        let b = app.build.as_ref().unwrap();
+        assert_eq!(
+            (b.context.clone(), b.dockerfile.as_str()),
+            (d.path().join("app"), "Dockerfile")
+        );
+        assert!(app.image.starts_with("clnrm-build:"), "{}", app.image);
+        // Named: the tag is the image; the table form.
+        let s = load("image = \"my/app:dev\"\nbuild = { context = \"app\", dockerfile = \"docker/x.Dockerfile\", args = { V = \"1\" }, target = \"t\" }").unwrap();
+        let app = &s.services["app"];
+        let b = app.build.as_ref().unwrap();
+        assert_eq!(app.image, "my/app:dev");
+        assert_eq!(
+            (b.dockerfile.as_str(), b.target.as_deref()),
+            ("docker/x.Dockerfile", Some("t"))
+        );
+        assert_eq!(b.args["V"], "1");
+        let e = load("build = { context = \"app\", dockerfile = \"../Dockerfile\" }").unwrap_err();
+        assert!(e.message.contains("outside the context"), "{e}");
+        let e = load("build = \"nope\"").unwrap_err();
+        assert_eq!((e.line, e.col), (5, 9), "{e}");
+        assert!(e.message.contains("not a directory"), "{e}");
+        // A recording replays where the context may not exist: nothing is built.
+        let text = OK.replace("image = \"clnrm-base:latest\"", "build = \"nope\"");
+        let s = crate::suite::load_recorded(&path, text).unwrap();
+        assert_eq!(s.services["app"].image, "clnrm-build:replayed");
     }
 
     #[test]

@@ -13,11 +13,42 @@ use std::fmt;
 use std::time::Duration;
 use toml::Spanned;
 
-/// `run`: one command in the main service, or commands run at once.
+/// `run`: one command in the main service (a shell line, or an argv array
+/// exec'd without a shell), or commands run at once.
 #[derive(Debug)]
 pub enum Run {
     Command(String),
+    Argv(Vec<String>),
     Parallel(Vec<Spanned<TableOf<RunEntry>>>),
+    /// Strings and tables mixed: where the first element of the other kind is,
+    /// and whether the array began with tables.
+    Mixed(std::ops::Range<usize>, bool),
+}
+
+/// One element of `run = [...]`: an argv word, or a { service, command } table.
+enum RunItem {
+    Word(String),
+    Entry(TableOf<RunEntry>),
+}
+
+impl<'de> Deserialize<'de> for RunItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RunItem;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an argv string or a { service, command } table")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RunItem, E> {
+                Ok(RunItem::Word(v.to_string()))
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<RunItem, A::Error> {
+                RunEntry::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|e| RunItem::Entry(TableOf(e)))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl<'de> Deserialize<'de> for Run {
@@ -37,11 +68,25 @@ impl<'de> Deserialize<'de> for Run {
                 Ok(Run::Command(v))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Run, A::Error> {
-                let mut out = Vec::new();
-                while let Some(e) = seq.next_element::<Spanned<TableOf<RunEntry>>>()? {
-                    out.push(e);
+                let (mut words, mut entries) = (Vec::new(), Vec::new());
+                let mut mixed = None;
+                while let Some(e) = seq.next_element::<Spanned<RunItem>>()? {
+                    let span = e.span();
+                    match e.into_inner() {
+                        RunItem::Word(w) if entries.is_empty() => words.push(w),
+                        RunItem::Entry(t) if words.is_empty() => {
+                            entries.push(Spanned::new(span, t))
+                        }
+                        _ => {
+                            mixed.get_or_insert((span, !entries.is_empty()));
+                        }
+                    }
                 }
-                Ok(Run::Parallel(out))
+                Ok(match mixed {
+                    Some((span, tables)) => Run::Mixed(span, tables),
+                    None if words.is_empty() => Run::Parallel(entries),
+                    None => Run::Argv(words),
+                })
             }
         }
         d.deserialize_any(V)
@@ -54,8 +99,7 @@ impl<'de> Deserialize<'de> for Run {
 pub struct RunEntry {
     pub name: Option<String>,
     pub service: Spanned<String>,
-    #[serde(deserialize_with = "command_line")]
-    pub command: String,
+    pub command: CommandLine,
     pub timeout_ms: Option<u64>,
     /// `timeout_ms` as text (`"1s"`), as the original clnrm files write it.
     pub timeout: Option<Spanned<DurationText>>,
@@ -72,8 +116,7 @@ impl TableShape for RunEntry {
 #[serde(deny_unknown_fields)]
 pub struct StepDef {
     pub name: Option<String>,
-    #[serde(deserialize_with = "command_line")]
-    pub run: String,
+    pub run: CommandLine,
     pub timeout_ms: Option<u64>,
     /// `timeout_ms` as text (`"1s"`).
     pub timeout: Option<Spanned<DurationText>>,
@@ -84,24 +127,40 @@ impl TableShape for StepDef {
     const EXPECTING: &'static str = "a step table { name, run, timeout_ms, retry }";
 }
 
-/// A command: a shell command line, or (Docker's exec form, as the original
-/// clnrm files write it) a list of argv words, each quoted for `sh -c` so it
-/// reaches the program as one argument exactly as written.
-fn command_line<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged, expecting = "a command string, or a list of argv strings")]
-    enum Form {
-        Line(String),
-        Argv(Vec<String>),
+/// A command: a shell command line, or (Docker's exec form) a list of argv
+/// words, exec'd as they are without a shell (images without `sh` work);
+/// `line` is its text (each word quoted for `sh`), which reports show.
+#[derive(Debug, Clone)]
+pub struct CommandLine {
+    pub line: String,
+    pub argv: Option<Vec<String>>,
+}
+
+impl<'de> Deserialize<'de> for CommandLine {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged, expecting = "a command string, or a list of argv strings")]
+        enum Form {
+            Line(String),
+            Argv(Vec<String>),
+        }
+        Ok(match Form::deserialize(d)? {
+            Form::Line(line) => CommandLine { line, argv: None },
+            Form::Argv(words) => CommandLine {
+                line: quoted(&words),
+                argv: Some(words),
+            },
+        })
     }
-    Ok(match Form::deserialize(d)? {
-        Form::Line(l) => l,
-        Form::Argv(words) => words
-            .iter()
-            .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
-            .collect::<Vec<_>>()
-            .join(" "),
-    })
+}
+
+/// Each word quoted for `sh -c`, so the line reads as the argv it stands for.
+pub fn quoted(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("'{}'", w.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A step's own bound: `timeout_ms`, or `timeout` as text; not both.
@@ -130,6 +189,9 @@ pub struct StepSpec {
     pub name: String,
     pub service: String,
     pub command: String,
+    /// An argv array as written: exec'd without a shell (`command` is its
+    /// quoted text for reports).
+    pub argv: Option<Vec<String>>,
     /// The step's own bound; with `retry`, each attempt's.
     pub timeout: Option<Duration>,
     pub retry: Option<RetryPolicy>,
@@ -182,6 +244,27 @@ pub fn resolve(
                     name: name.clone(),
                     service: need_main("`run`")?,
                     command: cmd.clone(),
+                    argv: None,
+                    timeout: at.timeout,
+                    retry: None,
+                });
+                Ok((out, false))
+            }
+            Run::Mixed(span, tables) => Err(cx.err(
+                span.clone(),
+                if *tables {
+                    "expected a { service, command } table: `run = [...]` mixes tables and argv strings"
+                } else {
+                    "expected an argv string: `run = [...]` mixes argv strings and tables"
+                },
+                Some("write run = [\"/bin/prog\", \"arg\"] (one command, no shell) or run = [{ service = \"<id>\", command = \"...\" }, ...]".into()),
+            )),
+            Run::Argv(words) => {
+                out.push(StepSpec {
+                    name: name.clone(),
+                    service: need_main("`run`")?,
+                    command: quoted(words),
+                    argv: Some(words.clone()),
                     timeout: at.timeout,
                     retry: None,
                 });
@@ -204,7 +287,8 @@ pub fn resolve(
                             .clone()
                             .unwrap_or_else(|| format!("{name}/{service}")),
                         service,
-                        command: e.command.clone(),
+                        command: e.command.line.clone(),
+                        argv: e.command.argv.clone(),
                         timeout: bound(cx, e.timeout_ms, &e.timeout)?.or(at.timeout),
                         retry: e.retry.as_ref().map(|r| retry::check(cx, r)).transpose()?,
                     });
@@ -226,7 +310,8 @@ pub fn resolve(
                 out.push(StepSpec {
                     name: s.name.clone().unwrap_or_else(|| format!("{name}/{i}")),
                     service: service.clone(),
-                    command: s.run.clone(),
+                    command: s.run.line.clone(),
+                    argv: s.run.argv.clone(),
                     timeout: bound(cx, s.timeout_ms, &s.timeout)?.or(at.timeout),
                     retry: s.retry.as_ref().map(|r| retry::check(cx, r)).transpose()?,
                 });
@@ -257,9 +342,39 @@ mod tests {
             ),
             "{m}"
         );
-        let (l, c, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = [\"sleep 5\"]"));
-        assert_eq!((l, c), (9, 8), "{m}");
-        assert!(m.contains("expected a { service, command } table"), "{m}");
+        // An argv array: one command, no shell.
+        let s =
+            load_text(&OK.replace("run = \"sleep 5\"", "run = [\"/bin/sleep\", \"5\"]")).unwrap();
+        let st = &s.scenarios[0].steps[0];
+        assert_eq!(
+            st.argv.as_deref(),
+            Some(&["/bin/sleep".to_string(), "5".to_string()][..])
+        );
+        assert_eq!(st.command, "'/bin/sleep' '5'");
+        assert!(s.scenarios[0].steps.len() == 1);
+        let s = load_text(&OK.replace(
+            "run = \"sleep 5\"",
+            "steps = [{ run = [\"/bin/x\", \"it's\"] }]",
+        ))
+        .unwrap();
+        assert_eq!(
+            s.scenarios[0].steps[0].argv.as_deref().map(|a| a.len()),
+            Some(2)
+        );
+        assert_eq!(s.scenarios[0].steps[0].command, "'/bin/x' 'it'\\''s'");
+        let s = load_text(&OK).unwrap();
+        assert_eq!(s.scenarios[0].steps[0].argv, None);
+        let (l, c, m, _) = fails(&OK.replace(
+            "run = \"sleep 5\"",
+            "run = [\"x\", { service = \"app\", command = \"y\" }]",
+        ));
+        assert_eq!((l, c), (9, 13), "{m}");
+        assert!(m.contains("mixes argv strings and tables"), "{m}");
+        let (_, _, m, _) = fails(&OK.replace("run = \"sleep 5\"", "run = [5]"));
+        assert!(
+            m.contains("an argv string or a { service, command } table"),
+            "{m}"
+        );
         let (l, c, m, h) = fails(&OK.replace("run = \"sleep 5\"", "run = [{ service = \"app\" }]"));
         assert_eq!((l, c), (9, 8), "{m}");
         assert!(

@@ -27,6 +27,18 @@ impl RunClock {
         }
     }
 
+    /// A clock that started at `start` (an instant already past): the run's
+    /// time 0 is when its images started being prepared.
+    pub fn since(start: Instant, frozen_epoch_unix_ns: Option<u64>) -> Self {
+        let mut c = RunClock::new(frozen_epoch_unix_ns);
+        if !c.frozen {
+            let back = c.start.saturating_duration_since(start).as_nanos() as u64;
+            c.epoch_unix_ns = c.epoch_unix_ns.saturating_sub(back);
+        }
+        c.start = start.min(c.start);
+        c
+    }
+
     pub fn elapsed_ns(&self) -> u64 {
         self.start.elapsed().as_nanos() as u64
     }

@@ -38,6 +38,14 @@ const VOLATILE_SUFFIXES: &[&str] = &[
     ".duration",
 ];
 
+/// Spans left out of the digest whole: image preparation depends on the
+/// machine's cache (pulled or present, built or unchanged), not on the seed.
+const MACHINE_SPAN_PREFIXES: &[&str] = &["clnrm.image."];
+
+fn is_machine_span(s: &SpanData) -> bool {
+    MACHINE_SPAN_PREFIXES.iter().any(|p| s.name.starts_with(p))
+}
+
 pub fn is_volatile(key: &str) -> bool {
     VOLATILE_KEYS.contains(&key)
         || VOLATILE_SUFFIXES.iter().any(|s| key.ends_with(s))
@@ -105,7 +113,7 @@ fn span_line(s: &SpanData) -> String {
 /// indented by depth.
 pub fn canonical(spans: &[SpanData]) -> String {
     let mut children: BTreeMap<Option<u32>, Vec<&SpanData>> = BTreeMap::new();
-    for s in spans {
+    for s in spans.iter().filter(|s| !is_machine_span(s)) {
         // A parent outside the trace is treated as a root.
         let parent = s
             .parent
@@ -212,6 +220,38 @@ mod tests {
         let mut status = base.clone();
         status[3].status = SpanStatus::Ok;
         assert_ne!(digest(&base), digest(&status));
+    }
+
+    #[test]
+    fn image_spans_stay_out() {
+        let base = sample(["a", "b"], "0123456789abcdef0123");
+        let t = Trace::new(RunClock::new(None));
+        for s in &base {
+            let id = t.start(s.name.clone(), s.parent);
+            for (k, v) in &s.attrs {
+                t.set_attr(id, k.clone(), v.clone());
+            }
+            t.end(id, s.status, None);
+        }
+        for (cached, bytes) in [(true, 0), (false, 123_456)] {
+            let with = t.clone();
+            with.push_finished(
+                "clnrm.image.pull",
+                Some(crate::trace::SpanId(0)),
+                0,
+                5,
+                vec![
+                    ("pull.cached".into(), AttrValue::Bool(cached)),
+                    ("pull.bytes".into(), AttrValue::Int(bytes)),
+                ],
+                SpanStatus::Ok,
+            );
+        }
+        assert_eq!(t.snapshot().len(), base.len() + 2);
+        assert_eq!(digest(&base), digest(&t.snapshot()));
+        // Any other span moves it.
+        t.push_finished("clnrm.imagex", None, 0, 1, vec![], SpanStatus::Ok);
+        assert_ne!(digest(&base), digest(&t.snapshot()));
     }
 
     #[test]

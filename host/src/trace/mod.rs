@@ -129,6 +129,33 @@ impl Trace {
         }
     }
 
+    /// A span that already happened (`start_ns`..`end_ns` on this trace's
+    /// clock), recorded whole: work done before the spans around it opened.
+    pub fn push_finished(
+        &self,
+        name: &str,
+        parent: Option<SpanId>,
+        start_ns: u64,
+        end_ns: u64,
+        attrs: Vec<(String, AttrValue)>,
+        status: SpanStatus,
+    ) -> SpanId {
+        let mut spans = self.lock();
+        let id = SpanId(spans.len() as u32);
+        let mut s = SpanData::finished(id, parent, name, start_ns, end_ns.max(start_ns));
+        s.attrs = attrs;
+        s.status = status;
+        spans.push(s);
+        id
+    }
+
+    /// Move a span's start earlier (the run span, to cover image preparation).
+    pub fn backdate(&self, id: SpanId, start_ns: u64) {
+        if let Some(s) = self.lock().get_mut(id.0 as usize) {
+            s.start_ns = s.start_ns.min(start_ns);
+        }
+    }
+
     /// Spans left as placeholders after a replay (the plugin emitted fewer).
     pub fn unreplayed(&self) -> Vec<SpanId> {
         self.lock()

@@ -17,14 +17,6 @@ use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::time::Duration;
 
-/// The container command when a service sets no `args`: stay alive, exit on
-/// SIGTERM so a graceful stop is quick.
-const KEEP_ALIVE: [&str; 3] = [
-    "sh",
-    "-c",
-    "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done",
-];
-
 #[async_trait::async_trait]
 impl ContainerBackend for Docker {
     /// Whether the daemon still answers (bounded: a dead proxy may hang).
@@ -55,11 +47,7 @@ impl ContainerBackend for Docker {
         spec: &ServiceSpec,
         network: Option<&str>,
     ) -> Result<String, BackendError> {
-        let cmd: Vec<String> = if spec.args.is_empty() {
-            KEEP_ALIVE.iter().map(|s| s.to_string()).collect()
-        } else {
-            spec.args.clone()
-        };
+        let launch = super::command::launch(spec, self.image_command(&spec.image).await.as_ref());
         let host_config = HostConfig {
             memory: spec.memory_mb.map(|mb| (mb * 1024 * 1024) as i64),
             // Same as memory unless `memory_swap_mb` says otherwise: no
@@ -110,7 +98,8 @@ impl ContainerBackend for Docker {
         });
         let mut body = ContainerCreateBody {
             image: Some(spec.image.clone()),
-            cmd: Some(cmd),
+            cmd: launch.cmd,
+            entrypoint: launch.entrypoint,
             env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
             labels: Some(labels::for_service(run_id, scenario, &spec.id)),
             host_config: Some(host_config),
@@ -169,7 +158,18 @@ impl ContainerBackend for Docker {
         command: &str,
         timeout: Option<Duration>,
     ) -> Result<ExecOutcome, BackendError> {
-        self.exec_sh(id, command, timeout).await
+        self.exec_cmd(id, vec!["sh", "-c", command], timeout).await
+    }
+
+    /// Run `argv` as it is: no shell in between.
+    async fn exec_argv(
+        &self,
+        id: &str,
+        argv: &[String],
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, BackendError> {
+        self.exec_cmd(id, argv.iter().map(String::as_str).collect(), timeout)
+            .await
     }
 
     async fn inspect(&self, id: &str) -> Result<ContainerState, BackendError> {

@@ -1,4 +1,5 @@
-//! `sh -c` in a running container: its exit code and the tail of its output.
+//! A command in a running container (`sh -c` line, or an argv as it is for
+//! images without a shell): its exit code and the tail of its output.
 
 use super::Docker;
 use crate::backend::{BackendError, ExecOutcome};
@@ -11,12 +12,12 @@ use std::time::Duration;
 const OUTPUT_CAP: usize = 64 * 1024;
 
 impl Docker {
-    /// Run `sh -c command` in the container; collect exit code and output.
+    /// Run `cmd` in the container; collect exit code and output.
     /// `timeout`: stop waiting (the caller kills the container).
-    pub(super) async fn exec_sh(
+    pub(super) async fn exec_cmd(
         &self,
         id: &str,
-        command: &str,
+        cmd: Vec<&str>,
         timeout: Option<Duration>,
     ) -> Result<ExecOutcome, BackendError> {
         let exec = self
@@ -24,7 +25,7 @@ impl Docker {
             .create_exec(
                 id,
                 CreateExecOptions {
-                    cmd: Some(vec!["sh", "-c", command]),
+                    cmd: Some(cmd),
                     attach_stdout: Some(true),
                     attach_stderr: Some(true),
                     ..Default::default()

@@ -3,9 +3,11 @@
 //! trait the client implements.
 
 mod cgroup;
+mod command;
 mod containers;
 mod disk;
 mod exec;
+mod image;
 mod info;
 mod networks;
 mod options;
@@ -22,6 +24,10 @@ pub struct Docker {
     /// The `/etc/hosts` bind-mounted into containers without a network, which
     /// then skip Docker's network sandbox; None: they get Docker's `none` mode.
     hosts_file: Option<std::path::PathBuf>,
+    /// Each image's own command, as inspected when images were prepared:
+    /// whether a service keeps alive costs no round trip at start.
+    commands:
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, super::ImageCommand>>>,
 }
 
 impl Docker {
@@ -41,6 +47,7 @@ impl Docker {
         Ok(Docker {
             client,
             hosts_file: super::isolated::hosts_file(),
+            commands: Default::default(),
         })
     }
 }

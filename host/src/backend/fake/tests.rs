@@ -19,6 +19,7 @@ fn spec(id: &str, args: &[&str]) -> ServiceSpec {
         depends_on: Vec::new(),
         ready: None,
         options: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -51,6 +51,7 @@ async fn run_work(mb: u64, limited: bool) -> (step::StepRun, Vec<SpanData>) {
         name: "s".into(),
         service: "app".into(),
         command: "work".into(),
+        argv: None,
         timeout: None,
         retry: None,
     };

@@ -54,6 +54,7 @@ pub(super) fn suite(body: &str) -> Suite {
 
 pub(super) fn ctx(fake: &Arc<Fake>, interrupt: Interrupt) -> RunCtx {
     RunCtx {
+        images: Default::default(),
         registry: Arc::new(Registry::new().expect("a registry without plugins")),
         backend: fake.clone(),
         run_id: "0123456789abcdef0123".into(),

@@ -29,6 +29,7 @@ fn service() -> ServiceSpec {
         depends_on: Vec::new(),
         ready: None,
         options: Default::default(),
+        ..Default::default()
     }
 }
 
@@ -37,6 +38,7 @@ fn step_spec(command: &str) -> StepSpec {
         name: "s".into(),
         service: "app".into(),
         command: command.into(),
+        argv: None,
         timeout: None,
         retry: None,
     }

@@ -1,0 +1,345 @@
+//! Images through the engine's API: inspect, pull with the user's registry
+//! credentials (X-Registry-Auth), build from a context tar (intermediate
+//! containers always force-removed), remove what clnrm built.
+
+use super::{BackendError, Docker};
+use crate::backend::image_backend::{
+    ImageBackend, ImageCommand, ImageError, ImageInfo, ImageProgress, Pulled, BUILD_HASH_LABEL,
+};
+use crate::backend::registry_auth;
+use crate::suite::{BuildContext, BuildSpec};
+use bollard::auth::DockerCredentials;
+use bollard::query_parameters::{
+    BuildImageOptionsBuilder, CreateImageOptionsBuilder, ListImagesOptionsBuilder,
+    RemoveImageOptionsBuilder,
+};
+use futures_util::StreamExt;
+use std::collections::{HashMap, VecDeque};
+
+/// Lines of build output kept for a failing build's error.
+const BUILD_TAIL: usize = 12;
+
+#[async_trait::async_trait]
+impl ImageBackend for Docker {
+    async fn image_info(&self, reference: &str) -> Result<Option<ImageInfo>, BackendError> {
+        match self.client.inspect_image(reference).await {
+            Ok(i) => {
+                let config = i.config.unwrap_or_default();
+                let info = ImageInfo {
+                    id: i.id.unwrap_or_default(),
+                    command: ImageCommand {
+                        entrypoint: config.entrypoint.unwrap_or_default(),
+                        cmd: config.cmd.unwrap_or_default(),
+                    },
+                    build_hash: config.labels.and_then(|mut l| l.remove(BUILD_HASH_LABEL)),
+                };
+                self.remember_command(reference, info.command.clone());
+                Ok(Some(info))
+            }
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn pull(
+        &self,
+        reference: &str,
+        progress: &dyn ImageProgress,
+    ) -> Result<Pulled, ImageError> {
+        let registry = registry_auth::registry_of(reference);
+        let creds =
+            registry_auth::for_registry(&registry).map_err(|detail| ImageError::Credentials {
+                registry: registry.clone(),
+                detail,
+            })?;
+        let source = creds.as_ref().map(|c| c.source.clone());
+        let docker_creds = creds.map(|c| DockerCredentials {
+            username: c.username,
+            password: c.password,
+            identitytoken: c.identity_token,
+            serveraddress: Some(c.server),
+            ..Default::default()
+        });
+        // Without a tag, the engine would pull every tag of the repository.
+        let (name, tag) = split_tag(reference);
+        let opts = CreateImageOptionsBuilder::default()
+            .from_image(name)
+            .tag(tag)
+            .build();
+        let mut stream = self.client.create_image(Some(opts), None, docker_creds);
+        let mut layers: HashMap<String, u64> = HashMap::new();
+        let mut up_to_date = false;
+        while let Some(item) = stream.next().await {
+            let info = match item {
+                Ok(i) => i,
+                Err(e) => return Err(classify(reference, &registry, source.as_deref(), e)),
+            };
+            if let Some(err) = info.error_detail.and_then(|d| d.message).or(info.error) {
+                return Err(classify_text(reference, &registry, source.as_deref(), err));
+            }
+            let status = info.status.unwrap_or_default();
+            if status.starts_with("Status: Image is up to date") {
+                up_to_date = true;
+            }
+            match (info.id, info.progress_detail) {
+                (Some(layer), Some(d)) if status == "Downloading" => {
+                    let total = d.total.unwrap_or(0).max(0) as u64;
+                    let current = d.current.unwrap_or(0).max(0) as u64;
+                    layers.insert(layer.clone(), total.max(current));
+                    progress.layer(reference, &layer, current, total);
+                }
+                (layer, _) if !status.is_empty() => {
+                    let line = match layer {
+                        Some(l) => format!("{l}: {status}"),
+                        None => status,
+                    };
+                    progress.line(reference, &line);
+                }
+                _ => {}
+            }
+        }
+        let id = match self.image_info(reference).await? {
+            Some(i) => i.id,
+            None => {
+                return Err(ImageError::Pull {
+                    image: reference.to_string(),
+                    detail: "the engine reported no error, yet the image is not there".into(),
+                })
+            }
+        };
+        Ok(Pulled {
+            id,
+            bytes: layers.values().sum(),
+            up_to_date,
+        })
+    }
+
+    async fn build(
+        &self,
+        tag: &str,
+        spec: &BuildSpec,
+        hash: &str,
+        progress: &dyn ImageProgress,
+    ) -> Result<String, ImageError> {
+        let context = spec.context.display().to_string();
+        let tar = BuildContext::read(spec)
+            .and_then(|c| c.tar())
+            .map_err(|e| ImageError::Context {
+                context: context.clone(),
+                detail: e.to_string(),
+            })?;
+        let labels = HashMap::from([(BUILD_HASH_LABEL.to_string(), hash.to_string())]);
+        let args: HashMap<String, String> = spec.args.clone().into_iter().collect();
+        let mut opts = BuildImageOptionsBuilder::default()
+            .dockerfile(&spec.dockerfile)
+            .t(tag)
+            .rm(true)
+            // Intermediate containers go even when a step fails (or we die:
+            // the engine removes them when the connection drops).
+            .forcerm(true)
+            .labels(&labels)
+            .buildargs(&args);
+        if let Some(t) = &spec.target {
+            opts = opts.target(t);
+        }
+        let mut stream =
+            self.client
+                .build_image(opts.build(), None, Some(bollard::body_full(tar.into())));
+        let mut step = String::from("the start");
+        let mut tail: VecDeque<String> = VecDeque::new();
+        let mut id = None;
+        while let Some(item) = stream.next().await {
+            let info = match item {
+                Ok(i) => i,
+                Err(bollard::errors::Error::DockerStreamError { error }) => {
+                    return Err(build_error(&step, error, &tail))
+                }
+                Err(e) => return Err(ImageError::Backend(e.into())),
+            };
+            if let Some(err) = info.error_detail.and_then(|d| d.message).or(info.error) {
+                return Err(build_error(&step, err, &tail));
+            }
+            if let Some(aux) = info.aux {
+                id = aux.id;
+            }
+            for line in info.stream.unwrap_or_default().lines() {
+                let line = line.trim_end();
+                if line.is_empty() {
+                    continue;
+                }
+                if line.starts_with("Step ") {
+                    step = line.to_string();
+                }
+                progress.line(tag, line);
+                tail.push_back(line.to_string());
+                if tail.len() > BUILD_TAIL {
+                    tail.pop_front();
+                }
+            }
+        }
+        match id {
+            Some(id) => Ok(id),
+            None => Ok(self
+                .image_info(tag)
+                .await?
+                .map(|i| i.id)
+                .unwrap_or_default()),
+        }
+    }
+
+    async fn remove_built(&self) -> Result<(Vec<String>, Vec<String>), BackendError> {
+        let filters = HashMap::from([("label".to_string(), vec![BUILD_HASH_LABEL.to_string()])]);
+        let images = self
+            .client
+            .list_images(Some(
+                ListImagesOptionsBuilder::default()
+                    .filters(&filters)
+                    .build(),
+            ))
+            .await?;
+        let (mut removed, mut errors) = (Vec::new(), Vec::new());
+        for img in images {
+            let names = if img.repo_tags.is_empty() {
+                vec![img.id.clone()]
+            } else {
+                img.repo_tags.clone()
+            };
+            for name in names {
+                let opts = RemoveImageOptionsBuilder::default().build();
+                match self.client.remove_image(&name, Some(opts), None).await {
+                    Ok(_) => removed.push(name),
+                    Err(bollard::errors::Error::DockerResponseServerError {
+                        status_code: 404,
+                        ..
+                    }) => {}
+                    Err(e) => errors.push(format!("{name}: {e}")),
+                }
+            }
+        }
+        Ok((removed, errors))
+    }
+}
+
+/// `name[:tag]` → (name, tag); a digest reference keeps its digest as the tag
+/// the engine accepts (`name`, `sha256:...`).
+fn split_tag(reference: &str) -> (&str, &str) {
+    if let Some((name, digest)) = reference.split_once('@') {
+        return (name, digest);
+    }
+    let slash = reference.rfind('/').map_or(0, |i| i + 1);
+    match reference[slash..].rfind(':') {
+        Some(i) => (&reference[..slash + i], &reference[slash + i + 1..]),
+        None => (reference, "latest"),
+    }
+}
+
+fn classify(
+    reference: &str,
+    registry: &str,
+    source: Option<&str>,
+    e: bollard::errors::Error,
+) -> ImageError {
+    match e {
+        bollard::errors::Error::DockerResponseServerError { message, .. }
+        | bollard::errors::Error::DockerStreamError { error: message } => {
+            classify_text(reference, registry, source, message)
+        }
+        other => ImageError::Backend(other.into()),
+    }
+}
+
+/// The engine's error text, sorted into what the user must fix.
+fn classify_text(reference: &str, registry: &str, source: Option<&str>, msg: String) -> ImageError {
+    let m = msg.to_ascii_lowercase();
+    if m.contains("unauthorized")
+        || m.contains("authentication required")
+        || m.contains("no basic auth credentials")
+        || m.contains("denied")
+    {
+        let hint = match source {
+            Some(s) => format!("the credentials from {s} were refused"),
+            None => format!(
+                "no credentials for it were found in {}: `docker login {registry}` or point DOCKER_CONFIG at a config with them",
+                registry_auth::config_path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "~/.docker/config.json".into())
+            ),
+        };
+        return ImageError::Denied {
+            registry: registry.to_string(),
+            detail: msg,
+            hint,
+        };
+    }
+    if m.contains("connection refused")
+        || m.contains("no such host")
+        || m.contains("i/o timeout")
+        || m.contains("network is unreachable")
+        || m.contains("dial tcp")
+        || m.contains("server gave http response to https client")
+    {
+        return ImageError::Unreachable {
+            registry: registry.to_string(),
+            detail: msg,
+        };
+    }
+    if m.contains("manifest unknown") || m.contains("not found") || m.contains("does not exist") {
+        return ImageError::NotFound {
+            image: reference.to_string(),
+            detail: msg,
+        };
+    }
+    ImageError::Pull {
+        image: reference.to_string(),
+        detail: msg,
+    }
+}
+
+fn build_error(step: &str, message: String, tail: &VecDeque<String>) -> ImageError {
+    ImageError::Build {
+        step: step.to_string(),
+        message: message.trim().to_string(),
+        last_lines: tail.iter().cloned().collect::<Vec<_>>().join("\n"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags() {
+        assert_eq!(split_tag("busybox"), ("busybox", "latest"));
+        assert_eq!(
+            split_tag("127.0.0.1:5000/a/b:v1"),
+            ("127.0.0.1:5000/a/b", "v1")
+        );
+        assert_eq!(
+            split_tag("127.0.0.1:5000/a"),
+            ("127.0.0.1:5000/a", "latest")
+        );
+        assert_eq!(split_tag("a@sha256:00"), ("a", "sha256:00"));
+    }
+
+    #[test]
+    fn engine_errors_are_sorted() {
+        let c = |m: &str| classify_text("r:1/x:v", "r:1", None, m.to_string());
+        assert!(matches!(
+            c("Head \"http://r:1/v2/x/manifests/v\": no basic auth credentials"),
+            ImageError::Denied { .. }
+        ));
+        assert!(matches!(
+            c("Get \"http://r:1/v2/\": dial tcp r:1: connect: connection refused"),
+            ImageError::Unreachable { .. }
+        ));
+        assert!(matches!(
+            c("manifest for r:1/x:v not found: manifest unknown"),
+            ImageError::NotFound { .. }
+        ));
+        assert!(matches!(c("something else"), ImageError::Pull { .. }));
+        let e = c("unauthorized: authentication required").to_string();
+        assert!(e.contains("docker login r:1"), "{e}");
+    }
+}
