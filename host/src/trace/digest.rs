@@ -10,6 +10,7 @@
 //! same digest, run after run.
 
 use super::{AttrValue, SpanData, SpanStatus};
+use clnrm_sdk::vocab::attr;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -44,6 +45,26 @@ const MACHINE_SPAN_PREFIXES: &[&str] = &["clnrm.image."];
 
 fn is_machine_span(s: &SpanData) -> bool {
     MACHINE_SPAN_PREFIXES.iter().any(|p| s.name.starts_with(p))
+}
+
+/// The engine's own readings of a service's static limits around each step
+/// (`pressure.source = "limits"`) measure a workload nobody scripted against
+/// a threshold: a short allocation between two 50 ms samples reads `low` in
+/// one run and `medium` in the next. Their judgements stay in the span and
+/// the reports; the digest keeps the span and what it did to the step (a
+/// `high` reading marks the step `degraded`, which is kept).
+const LIMITS_SOURCE: (&str, &str) = (attr::PRESSURE_SOURCE, "limits");
+const LIMITS_JUDGEMENTS: &[&str] = &[
+    attr::PRESSURE_LEVEL,
+    attr::THROTTLE_DETECTED,
+    attr::DISK_FULL,
+    attr::FD_EXHAUSTED,
+];
+
+fn is_limits_reading(s: &SpanData) -> bool {
+    s.attrs
+        .iter()
+        .any(|(k, v)| k == LIMITS_SOURCE.0 && matches!(v, AttrValue::Str(x) if x == LIMITS_SOURCE.1))
 }
 
 pub fn is_volatile(key: &str) -> bool {
@@ -86,10 +107,12 @@ fn value_form(v: &AttrValue) -> String {
 }
 
 fn span_line(s: &SpanData) -> String {
+    let limits = is_limits_reading(s);
     let mut attrs: Vec<String> = s
         .attrs
         .iter()
         .filter(|(k, _)| !is_volatile(k))
+        .filter(|(k, _)| !(limits && LIMITS_JUDGEMENTS.contains(&k.as_str())))
         .map(|(k, v)| format!("{k}={}", value_form(v)))
         .collect();
     attrs.sort();
@@ -187,6 +210,26 @@ mod tests {
         assert!(!is_volatile("chaos.observed"));
     }
     use crate::trace::{RunClock, Trace};
+
+    /// A static-limit reading's level moves with sampling; an injection's
+    /// level is its claim and stays.
+    #[test]
+    fn a_limits_readings_level_does_not_move_it_an_injections_does() {
+        let with = |source: Option<&str>, level: &str| {
+            let t = Trace::new(RunClock::new(None));
+            let root = t.start("clnrm.run", None);
+            let s = t.start("clnrm.resource.memory_pressure", Some(root));
+            if let Some(src) = source {
+                t.set_attr(s, "pressure.source", src);
+            }
+            t.set_attr(s, "pressure.level", level);
+            t.end_ok(s);
+            t.end_ok(root);
+            digest(&t.snapshot())
+        };
+        assert_eq!(with(Some("limits"), "low"), with(Some("limits"), "medium"));
+        assert_ne!(with(None, "low"), with(None, "high"));
+    }
 
     fn sample(order: [&str; 2], container: &str) -> Vec<SpanData> {
         let t = Trace::new(RunClock::new(None));
