@@ -33,9 +33,12 @@ name = "monkey"
 service = "s1"
 parallel_services = ["s2", "s3", "s4", "s5"]
 run = "true"
-chaos_injection = { type = "chaos_monkey", failure_rate_percent = 60, rounds = 8, interval_ms = 20, faults = [
+# The strikes start after the step has long ended and a stopped keep-alive
+# has ample grace, so a loaded machine cannot change what happened (a pause
+# landing on the running step, a stop that had to SIGKILL): only the seed does.
+chaos_injection = { type = "chaos_monkey", delay_ms = 1000, failure_rate_percent = 60, rounds = 8, interval_ms = 20, faults = [
   { type = "pause_container", duration_ms = 50 },
-  { type = "stop_container", grace_period_ms = 200 },
+  { type = "stop_container", grace_period_ms = 2000 },
 ] }
 
 [[expect.span]]

@@ -241,7 +241,7 @@ fn an_image_without_a_shell_runs_its_own_command_and_argv_steps() {
     context(dir.path(), "noshell");
     let sc = format!("noshell{}", nonce());
     let text = format!(
-        "[meta]\nname = \"noshell\"\n[service.app]\nbuild = \"noshell\"\n[[scenario]]\nname = \"{sc}\"\nservice = \"app\"\nsteps = [\n  {{ name = \"argv\", run = [\"/busybox\", \"test\", \"$HOME\", \"=\", \"$HOME\"] }},\n  {{ name = \"own\", run = [\"/busybox\", \"grep\", \"-q\", \"sleep\", \"/proc/1/cmdline\"] }},\n]\n"
+        "[meta]\nname = \"noshell\"\n[service.app]\nbuild = \"noshell\"\nready = \"healthcheck\"\nhealthcheck = {{ test = [\"CMD\", \"/busybox\", \"true\"], interval_ms = 50 }}\n[[scenario]]\nname = \"{sc}\"\nservice = \"app\"\nsteps = [\n  {{ name = \"argv\", run = [\"/busybox\", \"test\", \"$HOME\", \"=\", \"$HOME\"] }},\n  {{ name = \"own\", run = [\"/busybox\", \"grep\", \"-q\", \"sleep\", \"/proc/1/cmdline\"] }},\n]\n"
     );
     let path = suite(dir.path(), "noshell.clnrm.toml", &text);
     let r = run(clnrm()
@@ -251,7 +251,7 @@ fn an_image_without_a_shell_runs_its_own_command_and_argv_steps() {
         .arg(dir.path()));
     assert_eq!(
         r.code, 0,
-        "argv steps run without a shell; the image's own command runs"
+        "argv steps and a CMD health check run without a shell; the image's own command runs"
     );
     // A shell line needs `sh`, which this image does not have.
     let shell = text.replace(

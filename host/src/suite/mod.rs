@@ -61,7 +61,7 @@ pub use load::{load, load_recorded};
 pub use meta::Meta;
 pub use otel::{Exporter, OtelSpec};
 pub use positions::Positions;
-pub use ready::{Healthcheck, Probe, ReadySpec};
+pub use ready::{Healthcheck, Probe, ProbeCommand, ReadySpec};
 pub use report::ReportSpec;
 pub use retry::RetryPolicy;
 pub use scenario::{Artifact, NetworkMode, ScenarioSpec, TimeoutStrategy};

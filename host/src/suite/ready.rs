@@ -29,8 +29,8 @@ pub enum Probe {
     },
     /// A regex over the container's output (stdout and stderr).
     Log(String),
-    /// `sh -c command` in the container, exit 0.
-    Exec(String),
+    /// A command in the container, exit 0.
+    Exec(ProbeCommand),
     /// The service's `healthcheck`, or the image's own `HEALTHCHECK`.
     Healthcheck(Option<Healthcheck>),
 }
@@ -55,11 +55,38 @@ pub struct ReadySpec {
     pub timeout: Duration,
 }
 
+/// What an exec probe or a health check runs: a line for `sh -c`, or (the
+/// array and Compose's `CMD` forms) an argv run as it is, so that an image
+/// without a shell can be probed too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProbeCommand {
+    /// As messages show it (an argv quoted for `sh -c`).
+    pub line: String,
+    /// Run without a shell when set.
+    pub argv: Option<Vec<String>>,
+}
+
+impl ProbeCommand {
+    pub fn shell(line: impl Into<String>) -> Self {
+        ProbeCommand {
+            line: line.into(),
+            argv: None,
+        }
+    }
+
+    pub fn argv(argv: Vec<String>) -> Self {
+        ProbeCommand {
+            line: shell_join(&argv),
+            argv: Some(argv),
+        }
+    }
+}
+
 /// Compose's `healthcheck`, run by clnrm itself (no engine timer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Healthcheck {
-    /// What `sh -c` runs (Compose's `CMD` form is quoted into one line).
-    pub command: String,
+    /// `CMD-SHELL` runs through `sh -c`; `CMD` runs its argv as it is.
+    pub command: ProbeCommand,
     pub interval: Duration,
     pub timeout: Duration,
     /// Failures in a row, after the start period, that make it unhealthy.
@@ -77,14 +104,14 @@ impl Healthcheck {
 
     /// From Docker's `Test` form: `["CMD-SHELL", "cmd"]`, `["CMD", argv...]`;
     /// None for `["NONE"]` or an empty test.
-    pub fn command_of(test: &[String]) -> Option<String> {
+    pub fn command_of(test: &[String]) -> Option<ProbeCommand> {
         match test.split_first()? {
-            (k, rest) if k == "CMD-SHELL" => Some(rest.join(" ")),
-            (k, rest) if k == "CMD" && !rest.is_empty() => Some(shell_join(rest)),
+            (k, rest) if k == "CMD-SHELL" => Some(ProbeCommand::shell(rest.join(" "))),
+            (k, rest) if k == "CMD" && !rest.is_empty() => Some(ProbeCommand::argv(rest.to_vec())),
             (k, _) if k == "NONE" => None,
             (k, _) if k == "CMD" => None,
             // Compose also accepts a bare command list.
-            _ => Some(shell_join(test)),
+            _ => Some(ProbeCommand::argv(test.to_vec())),
         }
     }
 }
@@ -150,10 +177,10 @@ impl<'de> Deserialize<'de> for RawReady {
     }
 }
 
-/// `exec = "cmd"` (run with `sh -c`) or `exec = ["prog", "arg"]` (each word
-/// quoted, as Compose's `CMD` form of a health check).
+/// `exec = "cmd"` (run with `sh -c`) or `exec = ["prog", "arg"]` (run as it
+/// is, no shell, as Compose's `CMD` form of a health check).
 #[derive(Debug)]
-pub struct ExecProbe(String);
+pub struct ExecProbe(ProbeCommand);
 
 impl<'de> Deserialize<'de> for ExecProbe {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -166,7 +193,7 @@ impl<'de> Deserialize<'de> for ExecProbe {
                 )
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<ExecProbe, E> {
-                Ok(ExecProbe(v.to_string()))
+                Ok(ExecProbe(ProbeCommand::shell(v)))
             }
             fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ExecProbe, A::Error> {
                 let mut argv = Vec::new();
@@ -174,9 +201,9 @@ impl<'de> Deserialize<'de> for ExecProbe {
                     argv.push(w);
                 }
                 Ok(ExecProbe(if argv.is_empty() {
-                    String::new()
+                    ProbeCommand::shell("")
                 } else {
-                    shell_join(&argv)
+                    ProbeCommand::argv(argv)
                 }))
             }
         }
@@ -299,11 +326,11 @@ pub fn check(
         }
         Probe::Log(l.get_ref().clone())
     } else if let Some(e) = &r.exec {
-        if e.get_ref().0.trim().is_empty() {
+        if e.get_ref().0.line.trim().is_empty() {
             return Err(cx.err(
                 e.span(),
                 "`exec` probe is empty",
-                Some("a command run with `sh -c` in the container, ready when it exits 0".into()),
+                Some("a command run with `sh -c` in the container (or an argv array, run without a shell), ready when it exits 0".into()),
             ));
         }
         Probe::Exec(e.get_ref().0.clone())
@@ -432,11 +459,14 @@ mod tests {
         );
         assert_eq!(
             probe("ready = { exec = \"pg_isready\" }").probe,
-            Probe::Exec("pg_isready".into())
+            Probe::Exec(ProbeCommand::shell("pg_isready"))
         );
         assert_eq!(
             probe("ready = { exec = [\"pg_isready\", \"-h\", \"it's\"] }").probe,
-            Probe::Exec(r"'pg_isready' '-h' 'it'\''s'".into())
+            Probe::Exec(ProbeCommand {
+                line: r"'pg_isready' '-h' 'it'\''s'".into(),
+                argv: Some(vec!["pg_isready".into(), "-h".into(), "it's".into()]),
+            })
         );
         assert_eq!(
             probe("ready = \"healthcheck\"").probe,
@@ -446,7 +476,12 @@ mod tests {
         assert_eq!(
             h.probe,
             Probe::Healthcheck(Some(Healthcheck {
-                command: "'nc' '-z' 'localhost' '80'".into(),
+                command: ProbeCommand::argv(vec![
+                    "nc".into(),
+                    "-z".into(),
+                    "localhost".into(),
+                    "80".into()
+                ]),
                 interval: Duration::from_millis(100),
                 timeout: Healthcheck::TIMEOUT,
                 retries: 5,
@@ -514,13 +549,12 @@ mod tests {
             Healthcheck::command_of(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>())
         };
         assert_eq!(
-            s(&["CMD-SHELL", "pg_isready -q"]).as_deref(),
-            Some("pg_isready -q")
+            s(&["CMD-SHELL", "pg_isready -q"]),
+            Some(ProbeCommand::shell("pg_isready -q"))
         );
-        assert_eq!(
-            s(&["CMD", "a b", "it's"]).as_deref(),
-            Some(r"'a b' 'it'\''s'")
-        );
+        let cmd = s(&["CMD", "a b", "it's"]).unwrap();
+        assert_eq!(cmd.line, r"'a b' 'it'\''s'");
+        assert_eq!(cmd.argv, Some(vec!["a b".to_string(), "it's".to_string()]));
         assert_eq!(s(&["NONE"]), None);
         assert_eq!(s(&[]), None);
         assert_eq!(s(&["CMD"]), None);

@@ -62,9 +62,9 @@ const LIMITS_JUDGEMENTS: &[&str] = &[
 ];
 
 fn is_limits_reading(s: &SpanData) -> bool {
-    s.attrs
-        .iter()
-        .any(|(k, v)| k == LIMITS_SOURCE.0 && matches!(v, AttrValue::Str(x) if x == LIMITS_SOURCE.1))
+    s.attrs.iter().any(|(k, v)| {
+        k == LIMITS_SOURCE.0 && matches!(v, AttrValue::Str(x) if x == LIMITS_SOURCE.1)
+    })
 }
 
 pub fn is_volatile(key: &str) -> bool {

@@ -9,7 +9,7 @@ mod net;
 
 use crate::backend::ContainerBackend;
 use crate::capability::net::netns::Netns;
-use crate::suite::{Probe, ReadySpec};
+use crate::suite::{Probe, ProbeCommand, ReadySpec};
 use crate::trace::{SpanId, Trace};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -155,9 +155,15 @@ async fn poll(
     }
 }
 
-/// `sh -c cmd` in the container, exit 0, within `left`.
-pub(super) async fn exec(t: &Target<'_>, cmd: &str, left: Duration) -> Result<(), String> {
-    match t.backend.exec(t.container, cmd, Some(left)).await {
+/// The probe's command in the container (`sh -c`, or its argv without a
+/// shell), exit 0, within `left`.
+pub(super) async fn exec(t: &Target<'_>, cmd: &ProbeCommand, left: Duration) -> Result<(), String> {
+    let ran = match &cmd.argv {
+        Some(argv) => t.backend.exec_argv(t.container, argv, Some(left)).await,
+        None => t.backend.exec(t.container, &cmd.line, Some(left)).await,
+    };
+    let cmd = &cmd.line;
+    match ran {
         Err(e) => Err(e.to_string()),
         Ok(o) if o.timed_out => Err(format!("`{cmd}` did not end in {} ms", left.as_millis())),
         Ok(o) if o.exit_code == Some(0) => Ok(()),
