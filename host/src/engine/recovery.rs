@@ -42,13 +42,7 @@ pub async fn probe(
             ))
         }
     };
-    trace.set_attr(span, "recovery.success", failure.is_none());
-    trace.set_attr(span, "recovery.ms", t0.elapsed().as_millis() as i64);
-    match &failure {
-        None => trace.end_ok(span),
-        Some(why) => trace.end_error(span, why.clone()),
-    }
-    failure
+    close(trace, span, t0, failure)
 }
 
 /// `recovery_probe = "ready"`: the main service's `ready` probe passes again
@@ -74,6 +68,11 @@ pub async fn ready(
             spec.timeout.as_millis()
         )
     });
+    close(trace, span, t0, failure)
+}
+
+/// End a recovery span: whether it succeeded, how long it took, and why not.
+fn close(trace: &Trace, span: SpanId, t0: Instant, failure: Option<String>) -> Option<String> {
     trace.set_attr(span, "recovery.success", failure.is_none());
     trace.set_attr(span, "recovery.ms", t0.elapsed().as_millis() as i64);
     match &failure {

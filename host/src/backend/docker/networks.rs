@@ -67,16 +67,9 @@ impl NetworkBackend for Docker {
 
     /// Whether Docker lists the container as attached to `network`.
     async fn network_attached(&self, network: &str, id: &str) -> Result<bool, BackendError> {
-        let info = self
-            .client
-            .inspect_container(
-                id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await?;
-        Ok(info
-            .network_settings
-            .and_then(|n| n.networks)
+        Ok(self
+            .endpoints(id)
+            .await?
             .is_some_and(|n| n.contains_key(network)))
     }
 
@@ -85,16 +78,9 @@ impl NetworkBackend for Docker {
         network: &str,
         id: &str,
     ) -> Result<Option<String>, BackendError> {
-        let info = self
-            .client
-            .inspect_container(
-                id,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
-            .await?;
-        Ok(info
-            .network_settings
-            .and_then(|n| n.networks)
+        Ok(self
+            .endpoints(id)
+            .await?
             .and_then(|mut n| n.remove(network))
             .and_then(|e| e.ip_address)
             .filter(|a| !a.is_empty()))
@@ -115,5 +101,22 @@ impl NetworkBackend for Docker {
     /// The kernel's: the daemon's containers are this machine's processes.
     fn net_faults(&self) -> &dyn NetFaults {
         &Kernel
+    }
+}
+
+impl Docker {
+    /// The networks Docker lists the container on, by name (None: none at all).
+    async fn endpoints(
+        &self,
+        id: &str,
+    ) -> Result<Option<std::collections::HashMap<String, EndpointSettings>>, BackendError> {
+        let info = self
+            .client
+            .inspect_container(
+                id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await?;
+        Ok(info.network_settings.and_then(|n| n.networks))
     }
 }

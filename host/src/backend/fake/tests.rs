@@ -7,18 +7,6 @@ fn spec(id: &str, args: &[&str]) -> ServiceSpec {
         id: id.into(),
         image: "img".into(),
         args: args.iter().map(|s| s.to_string()).collect(),
-        env: Default::default(),
-        memory_mb: None,
-        memory_swap_mb: None,
-        cpu_millicores: None,
-        pids: None,
-        max_file_descriptors: None,
-        tmpfs: Default::default(),
-        capabilities: Vec::new(),
-        wait_for_span: None,
-        depends_on: Vec::new(),
-        ready: None,
-        options: Default::default(),
         ..Default::default()
     }
 }

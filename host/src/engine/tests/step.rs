@@ -17,18 +17,6 @@ fn service() -> ServiceSpec {
         id: "app".into(),
         image: "clnrm-base:latest".into(),
         args: Vec::new(),
-        env: Default::default(),
-        memory_mb: None,
-        memory_swap_mb: None,
-        cpu_millicores: None,
-        pids: None,
-        max_file_descriptors: None,
-        tmpfs: Default::default(),
-        capabilities: Vec::new(),
-        wait_for_span: None,
-        depends_on: Vec::new(),
-        ready: None,
-        options: Default::default(),
         ..Default::default()
     }
 }
