@@ -12,7 +12,7 @@ mod span;
 
 pub use clock::RunClock;
 pub use digest::digest;
-pub use span::{AttrValue, Event, SpanData, SpanKind, SpanStatus};
+pub use span::{AppParent, AppSpan, AttrValue, Event, SpanData, SpanKind, SpanStatus};
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -146,6 +146,20 @@ impl Trace {
         s.attrs = attrs;
         s.status = status;
         spans.push(s);
+        id
+    }
+
+    /// An application span received over OTLP, already converted (times on
+    /// this trace's clock, `parent` resolved, `app` set): appended, its index
+    /// returned. Application spans arrive after the scenario that produced
+    /// them, so they follow clnrm's spans in index order; never a plugin's.
+    pub fn push_app(&self, mut span: SpanData) -> SpanId {
+        debug_assert!(span.app.is_some(), "push_app takes application spans");
+        let mut spans = self.lock();
+        let id = SpanId(spans.len() as u32);
+        span.id = id;
+        span.plugin = None;
+        spans.push(span);
         id
     }
 

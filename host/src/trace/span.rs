@@ -93,6 +93,42 @@ pub struct Event {
     pub attrs: Vec<(String, AttrValue)>,
 }
 
+/// Where an application span came from: what OTLP said of it beyond the
+/// fields `SpanData` shares with clnrm's spans.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AppSpan {
+    /// Its resource's `service.name` (the service id unless the service's env
+    /// sets `OTEL_SERVICE_NAME`). clnrm's own spans are service `clnrm`.
+    pub service: String,
+    /// OTLP ids, lowercase hex (32 and 16 digits).
+    pub trace_id: String,
+    pub span_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_span_id: Option<String>,
+    /// How `SpanData::parent` was found: `Span` (its parent span id is a span of
+    /// this trace, clnrm's or an application's) or `Resource` (no such span: it
+    /// hangs under its scenario's span, found by the `clnrm.scenario` resource
+    /// attribute; the `app.parent` attribute says "resource").
+    pub parent_by: AppParent,
+    /// The resource's attributes, as sent.
+    #[serde(default)]
+    pub resource: Vec<(String, AttrValue)>,
+    /// The instrumentation scope's name, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The name the application gave, when it used a `clnrm.*` name (which
+    /// belongs to clnrm) and the span was renamed `app:<name>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AppParent {
+    Span,
+    Resource,
+}
+
 /// One span. Times are nanoseconds since the run clock's start.
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SpanData {
@@ -110,6 +146,12 @@ pub struct SpanData {
     /// The plugin that emitted it; None for the engine's own spans.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin: Option<String>,
+    /// Set on a span an application sent to the run's OTLP receiver; None for
+    /// clnrm's own (engine and plugin) spans. Its times are on the run clock
+    /// (`RunClock::offset_of_real_unix_ns`), its `parent` is resolved to a
+    /// span of this trace (clnrm's or another application span).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<Box<AppSpan>>,
     /// Being rebuilt by a replayed plugin: times come from the recording.
     #[serde(skip)]
     pub(super) replaying: bool,
@@ -147,6 +189,7 @@ impl SpanData {
             attrs: Vec::new(),
             events: Vec::new(),
             plugin: None,
+            app: None,
             replaying: false,
         }
     }
@@ -178,6 +221,11 @@ impl SpanData {
             Some(slot) => slot.1 = value,
             None => self.attrs.push((key, value)),
         }
+    }
+
+    /// The span's service: its application's `service.name`, or `clnrm`.
+    pub fn service(&self) -> &str {
+        self.app.as_deref().map_or("clnrm", |a| a.service.as_str())
     }
 
     pub fn attr(&self, key: &str) -> Option<&AttrValue> {
