@@ -176,6 +176,7 @@ pub(crate) mod fixture {
             seed: 42,
             epoch_unix_ns: 1_700_000_000_000_000_000,
             digest: crate::trace::digest(&spans),
+            digest_app_spans_left_out: 0,
             passed: false,
             interrupted: false,
             environment_error: None,

@@ -69,7 +69,15 @@ pub fn print_summary(out: &mut impl Write, s: &SuiteOutcome) -> std::io::Result<
     }
     let sc_ok = s.scenarios.iter().filter(|x| x.passed).count();
     let ex_ok = s.expectations.iter().filter(|x| x.passed).count();
-    writeln!(out, "  trace digest {}", s.digest)?;
+    if s.digest_app_spans_left_out > 0 {
+        writeln!(
+            out,
+            "  trace digest {} ({} application span(s) left out; `[determinism] digest_app_spans = true` puts them in)",
+            s.digest, s.digest_app_spans_left_out
+        )?;
+    } else {
+        writeln!(out, "  trace digest {}", s.digest)?;
+    }
     writeln!(
         out,
         "{} {}: {}/{} scenarios, {}/{} expectations passed in {} ms",

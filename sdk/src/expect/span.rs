@@ -2,7 +2,7 @@
 //!
 //! The matching set of an expectation is the spans called `name` that satisfy every given
 //! filter (`kind`, `parent`, `attrs.all`, `attrs.any`, `events.any`, `events.all`, `status`,
-//! `duration_ms`). Without `count` it passes iff that set is non-empty; with `count` iff its
+//! `duration_ms`, `service`, `during`, `after`). Without `count` it passes iff that set is non-empty; with `count` iff its
 //! size satisfies every bound given. A failure names the closest span (the candidate with
 //! the fewest failed conditions) and every condition it failed, because "no span matched"
 //! alone sends the user digging through the trace by hand.
@@ -16,7 +16,7 @@ use crate::config::ConfigError;
 use crate::suggest::ranked;
 
 /// Keys of one `[[expect.span]]` table.
-pub const SPAN_KEYS: [&str; 8] = [
+pub const SPAN_KEYS: [&str; 11] = [
     "name",
     "kind",
     "parent",
@@ -25,6 +25,9 @@ pub const SPAN_KEYS: [&str; 8] = [
     "status",
     "duration_ms",
     "count",
+    "service",
+    "during",
+    "after",
 ];
 const ATTRS_KEYS: [&str; 2] = ["all", "any"];
 const EVENTS_KEYS: [&str; 2] = ["any", "all"];
@@ -82,6 +85,15 @@ pub struct SpanExpectation {
     pub status: Option<Status>,
     pub duration_ms: Option<DurationBounds>,
     pub count: Option<CountBounds>,
+    /// `service`: the span's service (its resource's `service.name`; `clnrm` for clnrm's
+    /// own spans). None: any service.
+    pub service: Option<String>,
+    /// `during`: the span overlaps (shares at least an instant with) a span of this name in
+    /// the same scenario.
+    pub during: Option<String>,
+    /// `after`: the span starts at or after the end of a span of this name in the same
+    /// scenario.
+    pub after: Option<String>,
 }
 
 /// Parses every `[[expect.span]]` table (`config` is one table or an array of them).
@@ -143,6 +155,9 @@ impl SpanExpectation {
             status: None,
             duration_ms: None,
             count: None,
+            service: None,
+            during: None,
+            after: None,
         };
         if let Some(v) = t.get("kind") {
             let p = child(path, "kind");
@@ -152,6 +167,20 @@ impl SpanExpectation {
         }
         if let Some(v) = t.get("parent") {
             e.parent = Some(config::string(v, &child(path, "parent"))?.to_owned());
+        }
+        for (key, slot) in [
+            ("service", &mut e.service),
+            ("during", &mut e.during),
+            ("after", &mut e.after),
+        ] {
+            if let Some(v) = t.get(key) {
+                let p = child(path, key);
+                let s = config::string(v, &p)?;
+                if s.is_empty() {
+                    return Err(invalid(&p, "must not be empty".to_string()));
+                }
+                *slot = Some(s.to_owned());
+            }
         }
         if let Some(v) = t.get("status") {
             let p = child(path, "status");
@@ -207,6 +236,12 @@ impl SpanExpectation {
     /// The name is not checked: callers only pass spans called `self.name`.
     pub fn unmet(&self, span: &Span, trace: &Trace) -> Vec<String> {
         let mut unmet = Vec::new();
+        if let Some(want) = &self.service {
+            let service = trace.service(span);
+            if service != want {
+                unmet.push(format!("service is {service:?}, expected {want:?}"));
+            }
+        }
         if let Some(kind) = self.kind.filter(|k| *k != span.kind) {
             unmet.push(format!("kind is {}, expected {kind}", span.kind));
         }
@@ -273,6 +308,16 @@ impl SpanExpectation {
                     fmt_ms(ms),
                     format_float(max)
                 ));
+            }
+        }
+        if let Some(other) = &self.during {
+            if let Some(reason) = not_during(span, other, trace) {
+                unmet.push(reason);
+            }
+        }
+        if let Some(other) = &self.after {
+            if let Some(reason) = not_after(span, other, trace) {
+                unmet.push(reason);
             }
         }
         unmet
@@ -365,6 +410,69 @@ impl SpanExpectation {
             unmet.join("; ")
         )
     }
+}
+
+/// Spans called `name` in the scenario of `span` (see [`Trace::scenario_of`]).
+fn in_scenario<'a>(span: &Span, name: &'a str, trace: &'a Trace) -> Vec<&'a Span> {
+    let scenario = trace.scenario_of(span);
+    trace
+        .named(name)
+        .filter(|o| o.id != span.id && trace.scenario_of(o) == scenario)
+        .collect()
+}
+
+/// `start-end ms`, for time relations.
+fn range_ms(s: &Span) -> String {
+    format!(
+        "{}-{} ms",
+        fmt_ms(s.start_ns as f64 / 1e6),
+        fmt_ms(s.end_ns as f64 / 1e6)
+    )
+}
+
+/// Why `span` does not overlap any `other` of its scenario (None: it does). Both ends are
+/// inclusive, so an instant span inside (or at the edge of) the window overlaps it.
+fn not_during(span: &Span, other: &str, trace: &Trace) -> Option<String> {
+    let candidates = in_scenario(span, other, trace);
+    if candidates.is_empty() {
+        return Some(format!(
+            "no {other:?} span in its scenario to be during (span ran {})",
+            range_ms(span)
+        ));
+    }
+    let end = span.end_ns.max(span.start_ns);
+    if candidates
+        .iter()
+        .any(|o| span.start_ns <= o.end_ns.max(o.start_ns) && o.start_ns <= end)
+    {
+        return None;
+    }
+    let windows: Vec<String> = candidates.iter().map(|o| range_ms(o)).collect();
+    Some(format!(
+        "not during {other:?}: span ran {}, {other:?} ran {}",
+        range_ms(span),
+        windows.join(", ")
+    ))
+}
+
+/// Why `span` does not start after the end of any `other` of its scenario (None: it does).
+fn not_after(span: &Span, other: &str, trace: &Trace) -> Option<String> {
+    let candidates = in_scenario(span, other, trace);
+    if candidates.is_empty() {
+        return Some(format!(
+            "no {other:?} span in its scenario to be after (span started at {} ms)",
+            fmt_ms(span.start_ns as f64 / 1e6)
+        ));
+    }
+    if candidates.iter().any(|o| span.start_ns >= o.end_ns) {
+        return None;
+    }
+    let first_end = candidates.iter().map(|o| o.end_ns).min().unwrap_or(0);
+    Some(format!(
+        "not after {other:?}: span started at {} ms, the first {other:?} ended at {} ms",
+        fmt_ms(span.start_ns as f64 / 1e6),
+        fmt_ms(first_end as f64 / 1e6)
+    ))
 }
 
 /// The candidate failing the fewest conditions; ties go to the earliest span in the trace
