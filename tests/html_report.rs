@@ -815,6 +815,10 @@ fn application_spans_are_coloured_by_service_with_fault_windows() {
     assert_eq!(store.len(), 1);
     assert_ne!(store[0], api[0]);
     assert_eq!(count(dom, "class=\"legend-service\""), 2);
+    assert!(
+        dom.contains("4 from api, store; 4 left out of the digest"),
+        "{dom}"
+    );
     assert!(dom.contains("data-service=\"store\""));
     // The partition's window, across the rows.
     assert_eq!(count(dom, "class=\"fault-window\""), 1);

@@ -134,6 +134,11 @@
     ['spans', spans.length + ' (' + errors + ' ERROR), ' + faultCount + ' observed fault(s)'],
     ['run id / trace id', (R.run_id || '') + ' / ' + (R.trace_id || '')]
   ];
+  if (services.length) {
+    var nApp = spans.filter(function (s) { return s.app; }).length, out = R.digest_app_spans_left_out || 0;
+    facts.push(['application spans', nApp + ' from ' + services.join(', ') +
+      (out ? '; ' + out + ' left out of the digest' : '; in the digest (digest_app_spans)')]);
+  }
   var dl = el('dl', 'facts');
   facts.forEach(function (f) {
     dl.appendChild(el('dt', null, f[0]));
