@@ -422,3 +422,35 @@ fn the_packed_trace_carries_the_service() {
     assert_eq!(t.service(&t.spans()[1]), "api");
     assert_eq!(t.spans()[1].attrs.len(), 1);
 }
+
+/// `during` and `after` index the spans they name once per expectation: 20,000 candidates
+/// against 20,000 windows stay linear (a pairwise check would take minutes here).
+#[test]
+fn time_relations_stay_linear() {
+    let n = 20_000u32;
+    let mut spans = vec![
+        span(0, None, "clnrm.run", Status::Ok, (0, 100_000), &[]),
+        span(1, Some(0), "clnrm.scenario", Status::Ok, (0, 100_000), &[]),
+    ];
+    for i in 0..n {
+        let t = u64::from(i) * 4;
+        spans.push(span(2 + i, Some(1), "w", Status::Ok, (t, t + 2), &[]));
+        spans.push(app(
+            2 + n + i,
+            Some(1),
+            "GET",
+            "api",
+            Status::Ok,
+            (t + 1, t + 1),
+            &[],
+        ));
+    }
+    let t = Trace::new(spans);
+    let started = std::time::Instant::now();
+    let f = check(
+        json!({ "name": "GET", "during": "w", "after": "w", "count": { "eq": n - 1 } }),
+        &t,
+    );
+    assert!(f.passed, "{}", f.message);
+    assert!(started.elapsed().as_secs() < 20, "{:?}", started.elapsed());
+}

@@ -235,6 +235,23 @@ impl SpanExpectation {
     /// Every condition `span` fails, as reasons for humans; empty means it matches.
     /// The name is not checked: callers only pass spans called `self.name`.
     pub fn unmet(&self, span: &Span, trace: &Trace) -> Vec<String> {
+        self.unmet_with(span, trace, &self.related(trace))
+    }
+
+    /// The spans `during` and `after` name, indexed once for all candidates.
+    fn related<'a>(&'a self, trace: &'a Trace) -> [Option<Related<'a>>; 2] {
+        [
+            self.during.as_deref().map(|n| Related::new(n, trace)),
+            self.after.as_deref().map(|n| Related::new(n, trace)),
+        ]
+    }
+
+    fn unmet_with(
+        &self,
+        span: &Span,
+        trace: &Trace,
+        related: &[Option<Related<'_>>; 2],
+    ) -> Vec<String> {
         let mut unmet = Vec::new();
         if let Some(want) = &self.service {
             let service = trace.service(span);
@@ -310,13 +327,13 @@ impl SpanExpectation {
                 ));
             }
         }
-        if let Some(other) = &self.during {
-            if let Some(reason) = not_during(span, other, trace) {
+        if let Some(r) = &related[0] {
+            if let Some(reason) = not_during(span, r, trace) {
                 unmet.push(reason);
             }
         }
-        if let Some(other) = &self.after {
-            if let Some(reason) = not_after(span, other, trace) {
+        if let Some(r) = &related[1] {
+            if let Some(reason) = not_after(span, r, trace) {
                 unmet.push(reason);
             }
         }
@@ -327,8 +344,9 @@ impl SpanExpectation {
     pub fn evaluate(&self, trace: &Trace) -> (bool, String) {
         let mut matched: Vec<&Span> = Vec::new();
         let mut misses: Vec<(&Span, Vec<String>)> = Vec::new();
+        let related = self.related(trace);
         for span in trace.named(&self.name) {
-            let unmet = self.unmet(span, trace);
+            let unmet = self.unmet_with(span, trace, &related);
             if unmet.is_empty() {
                 matched.push(span);
             } else {
@@ -412,13 +430,65 @@ impl SpanExpectation {
     }
 }
 
-/// Spans called `name` in the scenario of `span` (see [`Trace::scenario_of`]).
-fn in_scenario<'a>(span: &Span, name: &'a str, trace: &'a Trace) -> Vec<&'a Span> {
-    let scenario = trace.scenario_of(span);
-    trace
-        .named(name)
-        .filter(|o| o.id != span.id && trace.scenario_of(o) == scenario)
-        .collect()
+/// The spans called `name` (what `during` or `after` names), by the scenario they belong to
+/// ([`Trace::scenario_of`]), sorted by start with a running maximum of their ends: built
+/// once per expectation, so each candidate is checked in O(log n), not against every span.
+struct Related<'a> {
+    name: &'a str,
+    by_scenario: std::collections::HashMap<Option<u32>, Windows<'a>>,
+}
+
+struct Windows<'a> {
+    /// By start (then id).
+    spans: Vec<&'a Span>,
+    /// `max_end[i]`: the latest end among `spans[..=i]`.
+    max_end: Vec<u64>,
+    /// The earliest end of them all.
+    min_end: u64,
+}
+
+impl<'a> Related<'a> {
+    fn new(name: &'a str, trace: &'a Trace) -> Self {
+        let mut groups: std::collections::HashMap<Option<u32>, Vec<&'a Span>> =
+            std::collections::HashMap::new();
+        for o in trace.named(name) {
+            groups.entry(trace.scenario_of(o)).or_default().push(o);
+        }
+        let by_scenario = groups
+            .into_iter()
+            .map(|(k, mut spans)| {
+                spans.sort_by_key(|o| (o.start_ns, o.id));
+                let mut max_end = Vec::with_capacity(spans.len());
+                let mut m = 0;
+                for o in &spans {
+                    m = m.max(end_of(o));
+                    max_end.push(m);
+                }
+                let min_end = spans.iter().map(|o| o.end_ns).min().unwrap_or(u64::MAX);
+                (
+                    k,
+                    Windows {
+                        spans,
+                        max_end,
+                        min_end,
+                    },
+                )
+            })
+            .collect();
+        Related { name, by_scenario }
+    }
+
+    /// The windows of `span`'s scenario, and whether `span` is one of them (it is then left
+    /// out of the comparison, on the slow path).
+    fn of(&self, span: &Span, trace: &Trace) -> Option<(&Windows<'a>, bool)> {
+        let w = self.by_scenario.get(&trace.scenario_of(span))?;
+        Some((w, span.name == self.name))
+    }
+}
+
+/// A span's end, never before its start.
+fn end_of(s: &Span) -> u64 {
+    s.end_ns.max(s.start_ns)
 }
 
 /// `start-end ms`, for time relations.
@@ -430,24 +500,41 @@ fn range_ms(s: &Span) -> String {
     )
 }
 
-/// Why `span` does not overlap any `other` of its scenario (None: it does). Both ends are
-/// inclusive, so an instant span inside (or at the edge of) the window overlaps it.
-fn not_during(span: &Span, other: &str, trace: &Trace) -> Option<String> {
-    let candidates = in_scenario(span, other, trace);
-    if candidates.is_empty() {
-        return Some(format!(
+/// Why `span` does not overlap any span `related` names in its scenario (None: it does).
+/// Both ends are inclusive, so an instant span inside (or at the edge of) the window
+/// overlaps it.
+fn not_during(span: &Span, related: &Related<'_>, trace: &Trace) -> Option<String> {
+    let other = related.name;
+    let none = || {
+        Some(format!(
             "no {other:?} span in its scenario to be during (span ran {})",
             range_ms(span)
-        ));
-    }
-    let end = span.end_ns.max(span.start_ns);
-    if candidates
-        .iter()
-        .any(|o| span.start_ns <= o.end_ns.max(o.start_ns) && o.start_ns <= end)
-    {
+        ))
+    };
+    let Some((w, itself)) = related.of(span, trace) else {
+        return none();
+    };
+    let overlaps = |o: &Span| span.start_ns <= end_of(o) && o.start_ns <= end_of(span);
+    let found = if itself {
+        let mut others = w.spans.iter().filter(|o| o.id != span.id).peekable();
+        if others.peek().is_none() {
+            return none();
+        }
+        others.any(|o| overlaps(o))
+    } else {
+        // The windows starting at or before the span's end; one of them overlaps iff the
+        // latest end among them is at or after the span's start.
+        let k = w.spans.partition_point(|o| o.start_ns <= end_of(span));
+        k > 0 && w.max_end[k - 1] >= span.start_ns
+    };
+    if found {
         return None;
     }
-    let windows: Vec<String> = candidates.iter().map(|o| range_ms(o)).collect();
+    let shown: Vec<&&Span> = w.spans.iter().filter(|o| o.id != span.id).collect();
+    let mut windows: Vec<String> = shown.iter().take(5).map(|o| range_ms(o)).collect();
+    if shown.len() > 5 {
+        windows.push(format!("... ({} more)", shown.len() - 5));
+    }
     Some(format!(
         "not during {other:?}: span ran {}, {other:?} ran {}",
         range_ms(span),
@@ -455,19 +542,36 @@ fn not_during(span: &Span, other: &str, trace: &Trace) -> Option<String> {
     ))
 }
 
-/// Why `span` does not start after the end of any `other` of its scenario (None: it does).
-fn not_after(span: &Span, other: &str, trace: &Trace) -> Option<String> {
-    let candidates = in_scenario(span, other, trace);
-    if candidates.is_empty() {
-        return Some(format!(
+/// Why `span` does not start at or after the end of a span `related` names in its scenario
+/// (None: it does).
+fn not_after(span: &Span, related: &Related<'_>, trace: &Trace) -> Option<String> {
+    let other = related.name;
+    let none = || {
+        Some(format!(
             "no {other:?} span in its scenario to be after (span started at {} ms)",
             fmt_ms(span.start_ns as f64 / 1e6)
-        ));
-    }
-    if candidates.iter().any(|o| span.start_ns >= o.end_ns) {
+        ))
+    };
+    let Some((w, itself)) = related.of(span, trace) else {
+        return none();
+    };
+    let first_end = if itself {
+        match w
+            .spans
+            .iter()
+            .filter(|o| o.id != span.id)
+            .map(|o| o.end_ns)
+            .min()
+        {
+            Some(e) => e,
+            None => return none(),
+        }
+    } else {
+        w.min_end
+    };
+    if span.start_ns >= first_end {
         return None;
     }
-    let first_end = candidates.iter().map(|o| o.end_ns).min().unwrap_or(0);
     Some(format!(
         "not after {other:?}: span started at {} ms, the first {other:?} ended at {} ms",
         fmt_ms(span.start_ns as f64 / 1e6),
