@@ -121,6 +121,11 @@ impl Receiver {
         self.shared.store.stats()
     }
 
+    /// Whether a request is being read or decoded right now.
+    pub fn busy(&self) -> bool {
+        self.shared.store.busy()
+    }
+
     pub fn started(&self) -> Instant {
         self.started
     }

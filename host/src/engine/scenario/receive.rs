@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 /// `clnrm.otel.receive` and its attributes.
 pub const RECEIVE_SPAN: &str = "clnrm.otel.receive";
 
+/// After every container exited: how long a request already sent may take
+/// to reach the receiver.
+const EXITED_GRACE: Duration = Duration::from_millis(50);
+
 /// What the scenarios of one suite's run share: the run's token and span budget.
 pub struct SuiteReceive {
     pub token: String,
@@ -132,14 +136,32 @@ impl ScenarioReceiver {
             let _ = ctx.backend.kill(id, "SIGTERM").await;
         }))
         .await;
-        let flush = self
-            .rx
-            .settle(
-                since,
-                Duration::from_millis(suite.otel.app_quiet_ms),
-                Duration::from_millis(suite.otel.app_flush_timeout_ms),
-            )
-            .await;
+        let quiet = Duration::from_millis(suite.otel.app_quiet_ms);
+        let timeout = Duration::from_millis(suite.otel.app_flush_timeout_ms);
+        // Once every container has exited nothing more can come but what is
+        // already on its way: a short grace for that, then done.
+        let all_exited = async {
+            loop {
+                let mut running = false;
+                for id in created.containers.values() {
+                    running |= ctx.backend.inspect(id).await.is_ok_and(|s| s.running);
+                }
+                if !running {
+                    let grace = quiet.min(EXITED_GRACE);
+                    tokio::time::sleep(grace).await;
+                    while self.rx.busy() {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        tokio::select! {
+            _ = self.rx.settle(since, quiet, timeout) => {}
+            _ = tokio::time::timeout(timeout, all_exited) => {}
+        }
+        let flush = since.elapsed();
         let (pending, stats) = self.rx.finish();
         let attrs = vec![
             ("spans.received".to_string(), stats.spans.into()),
