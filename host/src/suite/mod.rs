@@ -59,7 +59,7 @@ pub use image::{BuildSpec, PullPolicy};
 pub use load::load_str;
 pub use load::{load, load_recorded};
 pub use meta::Meta;
-pub use otel::{Exporter, OtelSpec};
+pub use otel::{Exporter, OtelSpec, ReceiveMode};
 pub use positions::Positions;
 pub use ready::{Healthcheck, Probe, ProbeCommand, ReadySpec};
 pub use report::ReportSpec;

@@ -27,6 +27,14 @@ const VOLATILE_KEYS: &[&str] = &[
     // Readiness: how long a service took and how often it was probed.
     "ready.ms",
     "ready.attempts",
+    // The OTLP receiver's counts (`clnrm.otel.receive`): the applications'
+    // batches and retries, not the seed.
+    attr::SPANS_RECEIVED,
+    attr::SPANS_RENAMED,
+    attr::REQUESTS,
+    attr::REQUESTS_REJECTED,
+    attr::BYTES,
+    attr::FLUSH_MS,
 ];
 /// Suffixes of volatile keys whatever span carries them (times, durations,
 /// ids, pids, ports).
