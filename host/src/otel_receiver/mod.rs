@@ -39,10 +39,11 @@ pub fn receiver_needed(suite: &Suite) -> bool {
     }
 }
 
-/// Whether an expectation names a `service` other than clnrm. The
-/// expectations' `service =` key plugs in here.
-pub fn expects_app_spans(_suite: &Suite) -> bool {
-    false
+/// Whether an expectation names a `service` other than clnrm.
+pub fn expects_app_spans(suite: &Suite) -> bool {
+    crate::suite::span_expectation_services(&suite.expectations)
+        .iter()
+        .any(|s| s != "clnrm")
 }
 
 /// A fresh per-run token: 128 bits from the OS.
@@ -191,5 +192,23 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<server::Shared>) 
                 tracing::debug!("otel receiver: connection from {peer}: {e}");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod needed_tests {
+    use super::receiver_needed;
+    use crate::suite::testing::{load_text, OK};
+
+    #[test]
+    fn an_expectation_on_an_applications_spans_turns_the_receiver_on() {
+        let plain = load_text(OK).unwrap();
+        assert!(!receiver_needed(&plain), "the kill suite keeps its fast path");
+        let own = load_text(&format!("{OK}[[expect.span]]\nname = \"clnrm.step\"\nservice = \"clnrm\"\n")).unwrap();
+        assert!(!receiver_needed(&own), "clnrm's own spans need no receiver");
+        let app = load_text(&format!("{OK}[[expect.span]]\nname = \"GET /\"\nservice = \"app\"\n")).unwrap();
+        assert!(receiver_needed(&app));
+        let off = load_text(&format!("{OK}[otel]\nreceive = false\n[[expect.span]]\nname = \"GET /\"\nservice = \"app\"\n")).unwrap();
+        assert!(!receiver_needed(&off), "receive = false wins");
     }
 }
