@@ -65,7 +65,7 @@ impl ContainerBackend for Docker {
                     .map(|(p, mb)| (p.clone(), format!("size={mb}m")))
                     .collect::<HashMap<_, _>>()
             }),
-            cap_add: (!spec.capabilities.is_empty()).then(|| spec.capabilities.clone()),
+            cap_add: self.cap_add(&spec.capabilities),
             // No network of its own: none at all (only loopback), never
             // Docker's shared default bridge.
             network_mode: Some(network.unwrap_or("none").to_string()),
@@ -322,6 +322,9 @@ impl ContainerBackend for Docker {
     }
 }
 
+/// In Docker's default capability set, not in Podman's.
+const DOCKER_DEFAULT_CAPS_PODMAN_LACKS: [&str; 3] = ["NET_RAW", "MKNOD", "AUDIT_WRITE"];
+
 impl Docker {
     /// The ulimits a container is created with. Docker's containers inherit
     /// its daemon's limits; Podman gives each container its own defaults
@@ -343,6 +346,22 @@ impl Docker {
             limit("nofile", nofile.unwrap_or(files.min(1_048_576))),
             limit("nproc", procs.min(4_194_304)),
         ])
+    }
+
+    /// The capabilities added to the engine's default set. Podman's default
+    /// set is Docker's without NET_RAW, MKNOD and AUDIT_WRITE (no `ping` in
+    /// its containers): on Podman those are added, so a scenario sees the
+    /// same container on either engine.
+    fn cap_add(&self, caps: &[String]) -> Option<Vec<String>> {
+        let mut v = caps.to_vec();
+        if self.is_podman() {
+            for c in DOCKER_DEFAULT_CAPS_PODMAN_LACKS {
+                if !v.iter().any(|x| x.trim_start_matches("CAP_").eq_ignore_ascii_case(c)) {
+                    v.push(c.to_string());
+                }
+            }
+        }
+        (!v.is_empty()).then_some(v)
     }
 
     /// `inspect` without bollard's model: Podman's own states mapped onto
