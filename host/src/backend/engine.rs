@@ -213,9 +213,8 @@ pub fn process_candidates() -> Result<Vec<Candidate>, String> {
 
 /// What to say when nothing answered: how to start an engine.
 pub fn no_engine_hint() -> String {
-    let podman = std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|d| d.join("podman").is_file())
-    });
+    let podman = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join("podman").is_file()));
     if podman {
         "the `podman` binary is installed but its API service is not running: start it with \
          `mkdir -p /run/podman && podman system service --time=0 unix:///run/podman/podman.sock &` \
@@ -329,7 +328,10 @@ mod tests {
 
     #[test]
     fn clnrm_engine_podman_tries_the_rootful_then_the_rootless_socket() {
-        let vars = [("CLNRM_ENGINE", "Podman"), ("XDG_RUNTIME_DIR", "/run/user/1000")];
+        let vars = [
+            ("CLNRM_ENGINE", "Podman"),
+            ("XDG_RUNTIME_DIR", "/run/user/1000"),
+        ];
         assert_eq!(
             pick(None, &vars, &[]),
             [
@@ -359,8 +361,15 @@ mod tests {
             ]
         );
         assert_eq!(
-            pick(None, &vars, &["/var/run/docker.sock", "/run/podman/podman.sock"]),
-            ["unix:///var/run/docker.sock", "unix:///run/podman/podman.sock"]
+            pick(
+                None,
+                &vars,
+                &["/var/run/docker.sock", "/run/podman/podman.sock"]
+            ),
+            [
+                "unix:///var/run/docker.sock",
+                "unix:///run/podman/podman.sock"
+            ]
         );
         // Nothing exists: Docker's socket, for its error message.
         assert_eq!(pick(None, &[], &[]), ["unix:///var/run/docker.sock"]);
@@ -391,7 +400,8 @@ mod tests {
 
     #[test]
     fn a_services_hard_limits_are_read_from_proc() {
-        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+        let limits =
+            "Limit                     Soft Limit           Hard Limit           Units     \n\
 Max cpu time              unlimited            unlimited            seconds   \n\
 Max processes             32768                32768                processes \n\
 Max open files            1024                 20000                files     \n";

@@ -266,6 +266,10 @@ impl ContainerBackend for Docker {
         super::options::image_healthcheck(&self.client, image).await
     }
 
+    fn engine_id(&self) -> Option<crate::backend::engine::EngineId> {
+        Some(self.engine().clone())
+    }
+
     fn follow_logs(&self, id: &str) -> Option<crate::backend::LogStream> {
         Some(super::options::follow_logs(&self.client, id))
     }
