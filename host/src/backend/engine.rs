@@ -202,6 +202,30 @@ pub fn candidates(env: &Env) -> Result<Vec<Candidate>, String> {
     })
 }
 
+/// Every place an engine may answer (`gc --all-engines`): DOCKER_HOST,
+/// CONTAINER_HOST, then the sockets that exist, each once.
+pub fn every_candidate(env: &Env) -> Vec<String> {
+    let mut v: Vec<String> = ["DOCKER_HOST", "CONTAINER_HOST"]
+        .iter()
+        .filter_map(|k| (env.var)(k).filter(|h| !h.trim().is_empty()))
+        .collect();
+    let mut sockets = vec![PathBuf::from(DOCKER_SOCKET), PathBuf::from(PODMAN_ROOTFUL)];
+    sockets.extend(rootless_socket(env));
+    v.extend(sockets.iter().filter(|p| (env.exists)(p)).map(|p| unix(p)));
+    let mut seen = std::collections::HashSet::new();
+    v.retain(|e| seen.insert(e.clone()));
+    v
+}
+
+/// [`every_candidate`] of the process environment.
+pub fn process_every_candidate() -> Vec<String> {
+    every_candidate(&Env {
+        flag: None,
+        var: &|k| std::env::var(k).ok(),
+        exists: &|p| p.exists(),
+    })
+}
+
 /// The process environment.
 pub fn process_candidates() -> Result<Vec<Candidate>, String> {
     candidates(&Env {
@@ -373,6 +397,27 @@ mod tests {
         );
         // Nothing exists: Docker's socket, for its error message.
         assert_eq!(pick(None, &[], &[]), ["unix:///var/run/docker.sock"]);
+    }
+
+    #[test]
+    fn every_engine_is_listed_once_for_gc() {
+        let vars: HashMap<&str, &str> = [
+            ("DOCKER_HOST", "unix:///run/podman/podman.sock"),
+            ("XDG_RUNTIME_DIR", "/run/user/7"),
+        ]
+        .into();
+        let got = every_candidate(&Env {
+            flag: None,
+            var: &|k| vars.get(k).map(|v| v.to_string()),
+            exists: &|p| p != Path::new("/run/user/7/podman/podman.sock"),
+        });
+        assert_eq!(
+            got,
+            [
+                "unix:///run/podman/podman.sock",
+                "unix:///var/run/docker.sock"
+            ]
+        );
     }
 
     #[test]

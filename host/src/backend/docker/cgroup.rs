@@ -106,9 +106,6 @@ mod tests {
                 "cpu": { "quota": 25000, "period": 100000 }
             })
         );
-        assert_eq!(
-            libpod_resources(&Default::default()),
-            serde_json::json!({})
-        );
+        assert_eq!(libpod_resources(&Default::default()), serde_json::json!({}));
     }
 }

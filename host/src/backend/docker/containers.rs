@@ -360,7 +360,10 @@ impl Docker {
         let mut v = caps.to_vec();
         if self.is_podman() {
             for c in DOCKER_DEFAULT_CAPS_PODMAN_LACKS {
-                if !v.iter().any(|x| x.trim_start_matches("CAP_").eq_ignore_ascii_case(c)) {
+                if !v
+                    .iter()
+                    .any(|x| x.trim_start_matches("CAP_").eq_ignore_ascii_case(c))
+                {
                     v.push(c.to_string());
                 }
             }

@@ -39,8 +39,7 @@ impl Docker {
     /// that answers), check it answers, agree on an API version, and learn
     /// whether it is Docker or Podman.
     pub async fn connect() -> Result<Self, BackendError> {
-        let candidates =
-            super::engine::process_candidates().map_err(BackendError::Unreachable)?;
+        let candidates = super::engine::process_candidates().map_err(BackendError::Unreachable)?;
         let mut tried = Vec::new();
         for c in &candidates {
             match Self::connect_to(&c.endpoint).await {
@@ -65,6 +64,20 @@ impl Docker {
             tried.join("; "),
             super::engine::no_engine_hint()
         )))
+    }
+
+    /// Every engine that answers on this machine (`gc --all-engines`), and
+    /// why each other place did not.
+    pub async fn connect_all() -> (Vec<Self>, Vec<String>) {
+        let mut engines = Vec::new();
+        let mut errors = Vec::new();
+        for endpoint in super::engine::process_every_candidate() {
+            match Self::connect_to(&endpoint).await {
+                Ok(d) => engines.push(d),
+                Err(e) => errors.push(format!("{endpoint}: {e}")),
+            }
+        }
+        (engines, errors)
     }
 
     /// Connect to one endpoint and ask what it is.

@@ -377,8 +377,14 @@ mod tests {
                 "{file}"
             )
         };
-        v1("podman-v1-cgroupfs.cgroup", &format!("libpod_parent/libpod-{id}"));
-        v1("podman-v1-systemd.cgroup", &format!("machine.slice/libpod-{id}.scope"));
+        v1(
+            "podman-v1-cgroupfs.cgroup",
+            &format!("libpod_parent/libpod-{id}"),
+        );
+        v1(
+            "podman-v1-systemd.cgroup",
+            &format!("machine.slice/libpod-{id}.scope"),
+        );
         v1(
             "docker-v1-cgroupfs.cgroup",
             "docker/09d019dc5dec8c8358fdccfee499f40a570dc3a1a213cbd2f754c072d5268967",
@@ -390,13 +396,22 @@ mod tests {
                 "{file}"
             )
         };
-        v2("podman-v2-cgroupfs.cgroup", &format!("libpod_parent/libpod-{id}"));
-        v2("podman-v2-systemd.cgroup", &format!("machine.slice/libpod-{id}.scope"));
+        v2(
+            "podman-v2-cgroupfs.cgroup",
+            &format!("libpod_parent/libpod-{id}"),
+        );
+        v2(
+            "podman-v2-systemd.cgroup",
+            &format!("machine.slice/libpod-{id}.scope"),
+        );
         v2(
             "podman-v2-rootless.cgroup",
             &format!("user.slice/user-1000.slice/user@1000.service/user.slice/libpod-{id}.scope"),
         );
-        v2("docker-v2-systemd.cgroup", &format!("system.slice/docker-{id}.scope"));
+        v2(
+            "docker-v2-systemd.cgroup",
+            &format!("system.slice/docker-{id}.scope"),
+        );
         // A `container` folder of anything else is the container's own.
         assert_eq!(engine_scope("/a/container"), "/a/container");
     }

@@ -380,7 +380,12 @@ mod tests {
         let conf = "search dns.podman example.org\nnameserver 10.89.0.1\n";
         assert_eq!(
             with_search_domains(vec!["server".into(), "abs.example.".into()], conf),
-            ["server", "abs.example.", "server.dns.podman", "server.example.org"]
+            [
+                "server",
+                "abs.example.",
+                "server.dns.podman",
+                "server.example.org"
+            ]
         );
         assert_eq!(
             with_search_domains(vec!["server".into()], "nameserver 127.0.0.11\n"),
