@@ -416,3 +416,30 @@ pub(super) fn normalise_status(status: &str, running: bool) -> String {
     }
     .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn podmans_states_read_as_dockers() {
+        // Podman 4.3's compat inspect of a container stopped by SIGTERM.
+        let stopped = serde_json::json!({"State": {"Status": "stopped", "Running": false,
+            "Paused": false, "OOMKilled": false, "Dead": false, "Pid": 0, "ExitCode": 143}});
+        let s = state_of(&stopped);
+        assert_eq!(
+            (s.status.as_str(), s.running, s.exit_code, s.pid),
+            ("exited", false, Some(143), None)
+        );
+        let oom = serde_json::json!({"State": {"Status": "exited", "Running": false,
+            "OOMKilled": true, "Pid": 0, "ExitCode": 137}});
+        assert!(state_of(&oom).oom_killed);
+        let running = serde_json::json!({"State": {"Status": "running", "Running": true,
+            "Pid": 4242, "ExitCode": 0}});
+        let s = state_of(&running);
+        assert_eq!((s.exit_code, s.pid), (None, Some(4242)));
+        assert_eq!(normalise_status("configured", false), "created");
+        assert_eq!(normalise_status("stopping", true), "running");
+        assert_eq!(normalise_status("paused", false), "paused");
+    }
+}

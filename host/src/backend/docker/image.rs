@@ -261,10 +261,12 @@ fn classify_text(reference: &str, registry: &str, source: Option<&str>, msg: Str
         let hint = match source {
             Some(s) => format!("the credentials from {s} were refused"),
             None => format!(
-                "no credentials for it were found in {}: `docker login {registry}` or point DOCKER_CONFIG at a config with them",
-                registry_auth::config_path()
+                "no credentials for it were found in {}: `docker login {registry}` / `podman login {registry}`, or point DOCKER_CONFIG / REGISTRY_AUTH_FILE at a file with them",
+                registry_auth::config_paths()
+                    .iter()
                     .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "~/.docker/config.json".into())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         return ImageError::Denied {
