@@ -42,9 +42,29 @@ pub(super) async fn request(
     path: &str,
     body: Option<serde_json::Value>,
 ) -> Result<Answer, BackendError> {
+    request_with(
+        endpoint,
+        method,
+        path,
+        Vec::new(),
+        body,
+        Duration::from_secs(60),
+    )
+    .await
+}
+
+/// [`request`] with extra headers and a longer wait (a pull).
+pub(super) async fn request_with(
+    endpoint: &str,
+    method: &'static str,
+    path: &str,
+    headers: Vec<(&'static str, String)>,
+    body: Option<serde_json::Value>,
+    timeout: Duration,
+) -> Result<Answer, BackendError> {
     let endpoint = endpoint.to_string();
     let path = path.to_string();
-    tokio::task::spawn_blocking(move || blocking(&endpoint, method, &path, body))
+    tokio::task::spawn_blocking(move || blocking(&endpoint, method, &path, &headers, body, timeout))
         .await
         .map_err(|e| BackendError::Unreachable(e.to_string()))?
 }
@@ -53,16 +73,22 @@ fn blocking(
     endpoint: &str,
     method: &str,
     path: &str,
+    headers: &[(&str, String)],
     body: Option<serde_json::Value>,
+    timeout: Duration,
 ) -> Result<Answer, BackendError> {
     let io = |e: std::io::Error| BackendError::Unreachable(format!("{endpoint}: {e}"));
     let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     // HTTP/1.0: the answer is never chunked and ends when the engine closes.
     let req = format!(
-        "{method} {path} HTTP/1.0\r\nHost: engine\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.0\r\nHost: engine\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    let timeout = Some(Duration::from_secs(60));
+    let timeout = Some(timeout);
     let mut raw = Vec::new();
     if let Some(p) = endpoint.strip_prefix("unix://") {
         let mut s = std::os::unix::net::UnixStream::connect(p).map_err(io)?;
