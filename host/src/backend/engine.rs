@@ -69,6 +69,58 @@ pub struct EngineId {
     pub rootless: bool,
     /// The hard limits (open files, processes) the engine can grant a container.
     pub max_ulimits: (u64, u64),
+    /// The engine's containers are on cgroup v1 (rootless there: no limits, no freezer).
+    pub cgroup_v1: bool,
+}
+
+/// One fault a suite asks for, as the rootless check sees it.
+pub struct FaultUse<'a> {
+    pub suite: &'a str,
+    pub scenario: &'a str,
+    pub fault: &'a str,
+    /// The capabilities of the plugin that handles it (`net`, `cgroup`, ...).
+    pub capabilities: &'a [String],
+}
+
+/// What rootless Podman cannot do for these suites, one line each, said
+/// before anything starts (empty: all of it can run). Network faults enter
+/// the container's network namespace from the host, which needs root;
+/// on cgroup v1 a rootless engine has no cgroup limits and no freezer.
+pub fn rootless_refusals(
+    e: &EngineId,
+    faults: &[FaultUse],
+    limited_services: &[(&str, &str)],
+) -> Vec<String> {
+    if !e.rootless {
+        return Vec::new();
+    }
+    let engine = format!("rootless {} {}", e.kind.name(), e.version);
+    let mut out = Vec::new();
+    for f in faults {
+        let why = if f.capabilities.iter().any(|c| c == "net") {
+            Some("network faults enter the container's network namespace from the host, which needs root (run clnrm and the engine as root)")
+        } else if e.cgroup_v1 && f.capabilities.iter().any(|c| c == "cgroup") {
+            Some("on cgroup v1 a rootless engine has no cgroup limits to press on or change")
+        } else if e.cgroup_v1 && f.fault == "pause_container" {
+            Some("on cgroup v1 a rootless engine has no freezer to pause with")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            out.push(format!(
+                "{}: scenario `{}`: `{}` cannot run on {engine}: {why}",
+                f.suite, f.scenario, f.fault
+            ));
+        }
+    }
+    if e.cgroup_v1 {
+        for (suite, service) in limited_services {
+            out.push(format!(
+                "{suite}: service `{service}` sets memory, CPU or PID limits, which {engine} cannot apply on cgroup v1 (use cgroup v2 with systemd delegation, or a rootful engine)"
+            ));
+        }
+    }
+    out
 }
 
 /// Set once by the command line's `--engine`.
@@ -418,6 +470,64 @@ mod tests {
                 "unix:///var/run/docker.sock"
             ]
         );
+    }
+
+    #[test]
+    fn rootless_refuses_what_it_cannot_do_before_anything_starts() {
+        let caps = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let (net, cg, ctr) = (
+            caps(&["container", "net"]),
+            caps(&["container", "cgroup"]),
+            caps(&["container"]),
+        );
+        let faults = [
+            FaultUse {
+                suite: "s",
+                scenario: "a",
+                fault: "packet_loss",
+                capabilities: &net,
+            },
+            FaultUse {
+                suite: "s",
+                scenario: "b",
+                fault: "memory_pressure",
+                capabilities: &cg,
+            },
+            FaultUse {
+                suite: "s",
+                scenario: "c",
+                fault: "pause_container",
+                capabilities: &ctr,
+            },
+            FaultUse {
+                suite: "s",
+                scenario: "d",
+                fault: "kill_container",
+                capabilities: &ctr,
+            },
+        ];
+        let mut e = EngineId {
+            kind: Kind::Podman,
+            version: "4.3.1".into(),
+            rootless: true,
+            cgroup_v1: true,
+            ..Default::default()
+        };
+        let got = rootless_refusals(&e, &faults, &[("s", "hog")]);
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!(
+            got[0].contains("`packet_loss` cannot run on rootless podman 4.3.1")
+                && got[0].contains("needs root")
+        );
+        assert!(got[1].contains("memory_pressure") && got[2].contains("freezer"));
+        assert!(got[3].contains("service `hog`"));
+        // cgroup v2: limits and the freezer work; the network still needs root.
+        e.cgroup_v1 = false;
+        let got = rootless_refusals(&e, &faults, &[("s", "hog")]);
+        assert_eq!(got.len(), 1, "{got:?}");
+        // Rootful: nothing refused.
+        e.rootless = false;
+        assert!(rootless_refusals(&e, &faults, &[("s", "hog")]).is_empty());
     }
 
     #[test]

@@ -129,6 +129,9 @@ impl Docker {
                 rootless,
                 max_ulimits: super::engine::service_limits(endpoint)
                     .unwrap_or_else(super::engine::own_limits),
+                cgroup_v1: info
+                    .cgroup_version
+                    .is_some_and(|v| v.to_string() == "1"),
             },
         })
     }
