@@ -189,18 +189,18 @@ fn table(f: &Figures) -> String {
             get("kill_docker_ms"),
         ),
         pair(
-            "kill scenario on Podman (wall)",
-            get("kill_podman_clnrm_ms").map(ms),
-            get("kill_podman_cli_ms").map(|v| format!("{} (podman CLI)", ms(v))),
-            get("kill_podman_clnrm_ms"),
-            get("kill_podman_cli_ms"),
-        ),
-        pair(
             "  vs by hand + own network",
             get("kill_clnrm_ms").map(ms),
             get("kill_docker_net_ms").map(|v| format!("{} (docker CLI)", ms(v))),
             get("kill_clnrm_ms"),
             get("kill_docker_net_ms"),
+        ),
+        pair(
+            "kill scenario on Podman (wall)",
+            get("kill_podman_clnrm_ms").map(ms),
+            get("kill_podman_cli_ms").map(|v| format!("{} (podman CLI)", ms(v))),
+            get("kill_podman_clnrm_ms"),
+            get("kill_podman_cli_ms"),
         ),
         pair(
             "container suite, -j 4 vs -j 1 (wall)",
