@@ -1,8 +1,9 @@
 //! The Podman tier of `cargo xtask test` (issue 24): install Podman from
 //! Debian's apt when it is missing, start its Docker-compatible API service
 //! when nothing answers on its rootful socket, load clnrm-base into it, then
-//! run the container and timeout suites on Podman and the engine-specific
-//! tests (tests/podman.rs). A service this tier started is stopped after it.
+//! run the container and timeout suites on Podman, the engine-specific
+//! tests (tests/podman.rs), and the readiness and OTLP receiver tests that
+//! ask only clnrm, with CLNRM_ENGINE=podman. A service this tier started is stopped after it.
 //! Skipped, saying why, only when Podman cannot be installed.
 
 use crate::image::IMAGE;
@@ -169,6 +170,31 @@ pub fn tier(ws: &Workspace) -> Result<(), Failure> {
         .args(["test", "-p", "clnrm", "--test", "podman"])
         .run_status()?;
     crate::exit_with("Podman tests", code)?;
+    // What landed before (readiness, the OTLP receiver) on Podman: their tests that ask
+    // only clnrm (the others check through the docker CLI).
+    step("readiness and the OTLP receiver on Podman ...");
+    let code = ws
+        .cargo()
+        .env("CLNRM_ENGINE", "podman")
+        .args([
+            "test",
+            "-p",
+            "clnrm",
+            "--test",
+            "readiness",
+            "--test",
+            "otel_receive",
+        ])
+        .args([
+            "--",
+            "a_late_port",
+            "a_port_that_never",
+            "log_http_exec",
+            "recovery_probe",
+        ])
+        .args(["files_mounts", "a_service_reaches", "the_python_sdk"])
+        .run_status()?;
+    crate::exit_with("readiness / OTLP tests on Podman", code)?;
     step(format_args!(
         "Podman tier passed in {:.1}s",
         started.elapsed().as_secs_f64()
