@@ -292,10 +292,10 @@ pub fn no_engine_hint() -> String {
     let podman = std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join("podman").is_file()));
     if podman {
-        "the `podman` binary is installed but its API service is not running: start it with \
-         `mkdir -p /run/podman && podman system service --time=0 unix:///run/podman/podman.sock &` \
-         (rootful), or `systemctl --user start podman.socket` (rootless), or pass `--engine` / \
-         set CONTAINER_HOST"
+        "start the Docker daemon, or Podman's API service: the `podman` binary is installed but \
+         its service is not running (`mkdir -p /run/podman && podman system service --time=0 \
+         unix:///run/podman/podman.sock &` rootful, `systemctl --user start podman.socket` \
+         rootless); or point DOCKER_HOST / CONTAINER_HOST at its socket, or pass `--engine`"
             .into()
     } else {
         "start the Docker daemon (or Podman's API service: `podman system service --time=0 \
