@@ -89,10 +89,39 @@ pub struct Receiver {
     started: Instant,
 }
 
+/// Listen on `addr` even before the address exists on this host (IP_FREEBIND):
+/// Podman's netavark puts a network's gateway on its bridge only when the
+/// first container joins, after the receiver must already listen; Docker's
+/// bridge has it from the network's creation. Packets to it are served once
+/// it is there.
+fn listen_freebind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    use std::os::fd::AsRawFd;
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt reads one c_int from a live local for a socket we own.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_IP,
+            libc::IP_FREEBIND,
+            &one as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 impl Receiver {
     /// Listen on `cfg.bind` and serve until stopped.
     pub async fn start(cfg: Config) -> std::io::Result<Receiver> {
-        let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
+        let listener = listen_freebind(cfg.bind)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(server::Shared {
             store: store::Store::new(cfg.budget),
