@@ -15,6 +15,7 @@ mod engine;
 mod module_graph;
 mod replay;
 mod report;
+mod shard;
 pub mod runtime;
 mod suite;
 pub mod trace;

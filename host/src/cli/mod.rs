@@ -12,6 +12,7 @@ mod docker;
 mod image_progress;
 mod output;
 mod progress;
+mod report_merge;
 mod suites;
 
 pub const EXIT_PASS: i32 = 0;
