@@ -66,6 +66,7 @@ subcommands! {
     Report => report,
     Plugins => plugins,
     Doctor => doctor,
+    Init => init,
 }
 
 pub async fn main(cli: Cli) -> i32 {
