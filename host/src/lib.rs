@@ -11,6 +11,7 @@ mod capability;
 pub mod cli;
 mod confined;
 mod engine;
+mod fmt;
 #[cfg(test)]
 mod module_graph;
 mod replay;

@@ -67,6 +67,7 @@ subcommands! {
     Plugins => plugins,
     Doctor => doctor,
     Init => init,
+    Fmt => fmt,
 }
 
 pub async fn main(cli: Cli) -> i32 {
