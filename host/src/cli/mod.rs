@@ -13,6 +13,7 @@ mod image_progress;
 mod output;
 mod progress;
 mod report_merge;
+mod run_watch;
 mod suites;
 
 pub const EXIT_PASS: i32 = 0;

@@ -15,10 +15,21 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Run chaos suites (`*.clnrm.toml` files or glob patterns).
+///
+/// Exit code: 0 all passed, 1 a test failed, 2 bad input or environment,
+/// 130 interrupted (everything the run created is removed first).
+///
+/// Examples:
+///   clnrm run tests/chaos/*.clnrm.toml --report-dir reports
+///   clnrm run suite.clnrm.toml --list                     # its scenarios, nothing run
+///   clnrm run suite.clnrm.toml --scenario 'kill_*'        # only these scenarios
+///   clnrm run tests/chaos/*.clnrm.toml --shard 2/4        # CI machine 2 of 4
+///   clnrm run suite.clnrm.toml --watch                    # re-run on every save
 #[derive(clap::Args, Debug)]
+#[command(verbatim_doc_comment)]
 pub struct Args {
     #[arg(required = true)]
-    files: Vec<String>,
+    pub(super) files: Vec<String>,
     /// Override `[determinism] seed`.
     #[arg(long)]
     seed: Option<u64>,
@@ -53,6 +64,11 @@ pub struct Args {
     /// reports carry `shard = "I/N"`; `clnrm report merge` joins them.
     #[arg(long, value_name = "I/N")]
     shard: Option<crate::shard::Shard>,
+    /// Stay running: re-run the suites a change touches (the suite file, a
+    /// `build` context, a file it uploads or mounts), 300 ms after the last
+    /// change. Ctrl-C stops, cleaning up first.
+    #[arg(long, conflicts_with_all = ["list", "record"])]
+    watch: bool,
 }
 
 impl Args {
@@ -64,14 +80,29 @@ impl Args {
         if self.list {
             return list(&self.files, &selection);
         }
+        let interrupt = engine::Interrupt::install();
+        if self.watch {
+            return super::run_watch::watch(&self, &selection, interrupt).await;
+        }
+        self.run_files(&self.files, &selection, interrupt).await
+    }
+
+    /// One run of `files` (the given ones, or those a change touched).
+    pub(super) async fn run_files(
+        &self,
+        files: &[String],
+        selection: &Selection,
+        interrupt: engine::Interrupt,
+    ) -> i32 {
         run(
-            &self.files,
-            &selection,
+            files,
+            selection,
             self.seed,
             &self.report_dir,
             self.record.as_deref(),
             self.otel_exporter.map(Exporter::from),
             self.jobs.map(usize::from).unwrap_or_else(default_jobs),
+            interrupt,
         )
         .await
     }
@@ -186,6 +217,7 @@ fn list(files: &[String], selection: &Selection) -> i32 {
     EXIT_PASS
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn run(
     files: &[String],
     selection: &Selection,
@@ -194,6 +226,7 @@ async fn run(
     record: Option<&std::path::Path>,
     exporter_override: Option<Exporter>,
     jobs: usize,
+    interrupt: engine::Interrupt,
 ) -> i32 {
     let suites = match selection.load(files, true) {
         Ok(s) => s,
@@ -233,7 +266,7 @@ async fn run(
         registry,
         backend: Arc::new(docker),
         run_id: engine::seed::new_run_id(),
-        interrupt: engine::Interrupt::install(),
+        interrupt,
         record: record.is_some(),
         reports: reports.clone(),
         progress: progress_bar(),
