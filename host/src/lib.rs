@@ -12,6 +12,7 @@ pub mod cli;
 mod confined;
 mod engine;
 mod fmt;
+pub mod otel_receiver;
 #[cfg(test)]
 mod module_graph;
 mod replay;
