@@ -12,6 +12,8 @@ mod docker;
 mod image_progress;
 mod output;
 mod progress;
+mod report_merge;
+mod run_watch;
 mod suites;
 
 pub const EXIT_PASS: i32 = 0;
@@ -70,6 +72,8 @@ subcommands! {
     Report => report,
     Plugins => plugins,
     Doctor => doctor,
+    Init => init,
+    Fmt => fmt,
 }
 
 pub async fn main(cli: Cli) -> i32 {

@@ -106,6 +106,7 @@ pub async fn run_suite(
         scenarios: Vec::new(),
         expectations: Vec::new(),
         plugins: plugins.infos(),
+        shard: None,
         spans,
     };
     if let Some(invalid) = unknown_service(suite) {
