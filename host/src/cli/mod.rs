@@ -65,6 +65,7 @@ subcommands! {
     Report => report,
     Plugins => plugins,
     Doctor => doctor,
+    Render => render,
 }
 
 pub async fn main(cli: Cli) -> i32 {

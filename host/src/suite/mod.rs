@@ -41,6 +41,7 @@ mod retry;
 mod scenario;
 mod service;
 mod steps;
+pub mod template;
 #[cfg(test)]
 mod testing;
 mod vars;
