@@ -17,5 +17,6 @@ mod replay;
 mod report;
 pub mod runtime;
 mod suite;
+mod trace_view;
 pub mod trace;
 mod user_dirs;

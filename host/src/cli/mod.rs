@@ -66,6 +66,9 @@ subcommands! {
     Plugins => plugins,
     Doctor => doctor,
     Render => render,
+    Spans => spans,
+    Graph => graph,
+    Diff => diff,
 }
 
 pub async fn main(cli: Cli) -> i32 {
