@@ -172,7 +172,7 @@ fn spans_lists_and_draws_the_trace_with_faults_marked() {
     );
     assert_eq!(
         r.stdout.matches("⚡ kill_container").count(),
-        5,
+        4,
         "{}",
         r.stdout
     );
