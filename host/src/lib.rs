@@ -18,5 +18,6 @@ mod report;
 pub mod runtime;
 mod suite;
 mod trace_view;
+mod migrate;
 pub mod trace;
 mod user_dirs;

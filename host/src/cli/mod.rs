@@ -69,6 +69,7 @@ subcommands! {
     Spans => spans,
     Graph => graph,
     Diff => diff,
+    Migrate => migrate,
 }
 
 pub async fn main(cli: Cli) -> i32 {
