@@ -137,9 +137,16 @@ fn duration_ms(item: &Item) -> Option<u64> {
         .map(|d| d.as_millis() as u64)
 }
 
+/// A table the migration adds: written after the file's own tables.
+fn fresh() -> Table {
+    let mut t = Table::new();
+    t.set_position(Some(isize::MAX / 2));
+    t
+}
+
 fn table_mut<'a>(doc: &'a mut DocumentMut, name: &str) -> &'a mut Table {
     if !doc.contains_key(name) {
-        let mut t = Table::new();
+        let mut t = fresh();
         t.set_implicit(true);
         doc.insert(name, Item::Table(t));
     }
@@ -201,7 +208,7 @@ impl Migration {
         };
         let mut meta = match doc.remove("meta") {
             Some(Item::Table(t)) => t,
-            _ => Table::new(),
+            _ => fresh(),
         };
         let mut sources: Vec<(String, Table)> = Vec::new();
         let mut test = test;
@@ -263,7 +270,7 @@ impl Migration {
                         if item.as_bool() == Some(true) {
                             let expect = table_mut(doc, "expect");
                             if !expect.contains_key("hermeticity") {
-                                let mut h = Table::new();
+                                let mut h = fresh();
                                 h.insert("no_container_leakage", toml_edit::value(true));
                                 h.insert("no_network_leakage", toml_edit::value(true));
                                 h.decor_mut().set_prefix(
@@ -323,6 +330,23 @@ impl Migration {
             match k.as_str() {
                 "env" | "environment" if item.as_array().is_some_and(|a| a.is_empty()) => {
                     self.note(at(&k), "an empty list: no environment");
+                }
+                "env" | "environment" if item.as_array().is_some() => {
+                    let mut env = InlineTable::new();
+                    let mut ok = true;
+                    for v in item.as_array().expect("an array").iter() {
+                        match v.as_str().and_then(|s| s.split_once('=')) {
+                            Some((name, value)) => {
+                                env.insert(name, value.into());
+                            }
+                            None => ok = false,
+                        }
+                    }
+                    if ok && !t.contains_key("env") {
+                        t.insert("env", toml_edit::value(env));
+                    } else {
+                        self.note_kv(at(&k), "expected \"NAME=value\" strings", &k, &item);
+                    }
                 }
                 "image" | "env" | "depends_on" | "args" | "entrypoint" | "files" | "mounts"
                 | "capabilities" | "wait_for_span" | "user" | "hostname" => {
@@ -474,7 +498,7 @@ impl Migration {
         let homeless = steps.iter().any(|t| !t.contains_key("service"));
         if homeless && services_now.len() != 1 && !services_now.iter().any(|s| s == "default") {
             // The original ran such steps in its default container (Ubuntu).
-            let mut t = Table::new();
+            let mut t = fresh();
             t.decor_mut().set_prefix(
                 "\n# clnrm migrate: the original ran steps without a service in its default (Ubuntu) container.\n",
             );
@@ -515,7 +539,7 @@ impl Migration {
         Self::scenario_steps(&mut out);
         let n = groups.len();
         for (i, (svc, list)) in groups.into_iter().enumerate() {
-            let mut sc = Table::new();
+            let mut sc = fresh();
             *sc.decor_mut() = list[0].decor().clone();
             if let Some(p) = list[0].position() {
                 sc.set_position(Some(p));
@@ -914,7 +938,7 @@ impl Migration {
                     "[expect.counts] is given too",
                 );
             } else {
-                let mut t = Table::new();
+                let mut t = fresh();
                 place(&mut t);
                 t.insert("by_name", toml_edit::value(by_name));
                 expect.insert("counts", Item::Table(t));
@@ -936,7 +960,7 @@ impl Migration {
                 }
                 _ => ArrayOfTables::new(),
             };
-            let mut t = Table::new();
+            let mut t = fresh();
             place(&mut t);
             t.insert(key, toml_edit::value(arr));
             all.push(t);
@@ -954,7 +978,7 @@ impl Migration {
             self.note(format!("otel_validation.expected_spans[{i}]"), format!("`{name}` is optional (required = false): an optional expectation checks nothing"));
             return None;
         }
-        let mut t = Table::new();
+        let mut t = fresh();
         t.insert("name", toml_edit::value(name));
         let mut duration = InlineTable::new();
         for (k, item) in s.iter() {
