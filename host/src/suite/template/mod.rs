@@ -314,7 +314,10 @@ fn template_error(path: &str, source: &str, name: &str, e: &tera::Error) -> Suit
         .cloned()
         .unwrap_or_else(|| chain[0].clone());
     let offset = parse_position(&detail, source).or_else(|| {
-        let word = detail.split('`').nth(1)?;
+        let word = detail
+            .split('`')
+            .nth(1)
+            .or_else(|| detail.split('\'').nth(1))?;
         find_in_tags(source, word)
     });
     let message = detail
