@@ -136,6 +136,27 @@ fn a_template_validates_and_its_errors_point_at_both_lines() {
         "{}",
         r.stderr
     );
+    // An error the plugins find later (an unknown fault type) points there too.
+    let p = suite(
+        dir.path(),
+        "late.clnrm.toml.tera",
+        &TEMPLATE.replace(
+            "run = \"echo {{ n }}\"\n",
+            "run = \"echo {{ n }}\"\nchaos_injection = { type = \"kill_containr\" }\n",
+        ),
+    );
+    let r = clnrm_run(&[os("validate"), p.as_os_str()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("late.clnrm.toml.tera:12:"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("late.clnrm.toml.tera (rendered):"),
+        "{}",
+        r.stderr
+    );
     // A template syntax error.
     let p = suite(
         dir.path(),

@@ -86,7 +86,9 @@ pub fn load_template(
     values: &super::template::Values,
 ) -> Result<Suite, SuiteError> {
     let rendered = super::template::render(path, source, values)?;
-    load_with(path, rendered.text.clone(), true).map_err(|e| rendered.remap(e))
+    let mut suite = load_with(path, rendered.text.clone(), true).map_err(|e| rendered.remap(e))?;
+    suite.template = Some(std::sync::Arc::new(rendered));
+    Ok(suite)
 }
 
 pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
@@ -161,6 +163,7 @@ fn load_with(path: &Path, source: String, files: bool) -> Result<Suite, SuiteErr
         otel,
         report,
         source,
+        template: None,
     })
 }
 
