@@ -741,15 +741,13 @@ impl Migration {
                                 .and_then(|r| r.get("max_attempts"))
                                 .and_then(Item::as_integer)
                         });
-                    if k == "retry_on_failure" && item.as_bool() == Some(true)
-                        || k != "retry_on_failure"
+                    if (k != "retry_on_failure" || item.as_bool() == Some(true))
+                        && !e.contains_key("retry")
                     {
-                        if !e.contains_key("retry") {
-                            let attempts = n.unwrap_or(3).max(1);
-                            let mut r = InlineTable::new();
-                            r.insert("attempts", attempts.into());
-                            e.insert("retry", Value::InlineTable(r));
-                        }
+                        let attempts = n.unwrap_or(3).max(1);
+                        let mut r = InlineTable::new();
+                        r.insert("attempts", attempts.into());
+                        e.insert("retry", Value::InlineTable(r));
                     }
                 }
                 "env" => self.note(

@@ -44,11 +44,8 @@ pub fn replace(source: &str, context: &mut BTreeMap<String, Value>) -> String {
                 continue;
             }
             match quote {
-                Some(q) => {
-                    if c == q {
-                        quote = None;
-                    }
-                }
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
                 None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
                 None if rest.starts_with(close) => break,
                 None if c == '{' || (c == '[' && after_operator(&out)) => {
