@@ -9,6 +9,7 @@ mod nettools;
 mod plugins;
 mod proc;
 mod python;
+mod shop;
 mod toolchain;
 mod workspace;
 
@@ -30,8 +31,11 @@ commands:
   image             build the local Docker image clnrm-base:latest from busybox-static
   python            pip install junitparser, opentelemetry-proto, protobuf (read by the
                     report tests) unless python3 can import them already
-  chaos [args]      setup, build clnrm, run tests/chaos/*.clnrm.toml
-                    (--report-dir target/chaos-reports); args go to `clnrm run`
+  shop              build examples/shop's services (static, musl) into examples/shop/image/bin
+                    (skipped when up to date)
+  chaos [args]      setup, build clnrm and the shop, run tests/chaos/*.clnrm.toml and
+                    examples/shop/shop.clnrm.toml (--report-dir target/chaos-reports);
+                    args go to `clnrm run`
   test [args]       the plugins' unit tests (fake host, no Docker; skipped with args), then
                     setup, then `cargo test` (host, sdk, xtask); args go to cargo test
   bench             setup, build clnrm in release, run the benchmarks (host/benches,
@@ -66,7 +70,7 @@ fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let takes_args = matches!(cmd, "chaos" | "test");
     let known = matches!(
         cmd,
-        "setup" | "toolchain" | "plugins" | "image" | "python" | "bench"
+        "setup" | "toolchain" | "plugins" | "image" | "python" | "bench" | "shop"
     ) || takes_args;
     if !known {
         eprintln!("xtask: unknown command `{cmd}`\n\n{USAGE}");
@@ -86,6 +90,7 @@ fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
         "plugins" => plugins::build(&ws),
         "image" => image::check_docker().and_then(|()| image::ensure(&ws)),
         "python" => python::ensure(&ws),
+        "shop" => shop::build(&ws),
         "chaos" => chaos(&ws, rest),
         "test" => test(&ws, rest),
         "bench" => setup(&ws).and_then(|()| bench::run(&ws)),
@@ -110,7 +115,7 @@ fn setup(ws: &Workspace) -> Result<(), Failure> {
 }
 
 fn chaos(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
-    let suites = ws.chaos_suites()?;
+    let mut suites = ws.chaos_suites()?;
     if suites.is_empty() {
         return Err(Failure::new(
             2,
@@ -120,6 +125,9 @@ fn chaos(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
     setup(ws)?;
     step("building clnrm ...");
     ws.cargo().args(["build", "-p", "clnrm"]).run_checked()?;
+    // The shop suite builds its images from these binaries.
+    shop::build(ws)?;
+    suites.push(shop::suite(ws));
 
     let clnrm = ws.target_dir.join("debug").join("clnrm");
     let report_dir = ws.target_dir.join("chaos-reports");
