@@ -1,6 +1,8 @@
 //! examples/shop, proven: its two services (built here as `cargo xtask shop` builds them:
 //! static musl binaries copied into the image context) run under examples/shop/shop.clnrm.toml
-//! twice with the same digest, and the recording of a run replays without Docker to it.
+//! twice with the same digest, and the recording of a run replays without Docker to it. The
+//! services' own spans (api over OTLP/gRPC, store over OTLP/HTTP) reach clnrm's receiver and
+//! land in clnrm's trace.
 
 mod support;
 
@@ -114,6 +116,65 @@ fn shop_passes_twice_with_one_digest_and_replays_without_docker() {
     );
     // Both images were built by the suite from the binaries above.
     assert_eq!(spans_named(&report, "clnrm.image.build").len(), 2);
+
+    // The services' own spans came in (api over gRPC, store over HTTP), in clnrm's trace:
+    // store's server spans under api's client spans, api's start-up under clnrm's start.
+    let service = |s: &serde_json::Value| s["app"]["service"].as_str().map(str::to_string);
+    let app: Vec<&serde_json::Value> = report["spans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| service(s).is_some())
+        .collect();
+    for (svc, name, kind) in [
+        ("api", "GET /checkout", "server"),
+        ("api", "GET /item/{id}", "client"),
+        ("store", "GET /item/{id}", "server"),
+        ("api", "api.startup", "internal"),
+        ("store", "store.startup", "internal"),
+    ] {
+        assert!(
+            app.iter().any(|s| service(s).as_deref() == Some(svc)
+                && s["name"] == name
+                && s["kind"]
+                    .as_str()
+                    .is_some_and(|k| k.eq_ignore_ascii_case(kind))),
+            "no {kind} span {name:?} from {svc}"
+        );
+    }
+    let by_id = |id: &serde_json::Value| {
+        report["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["id"] == *id)
+    };
+    for s in app
+        .iter()
+        .filter(|s| service(s).as_deref() == Some("store"))
+    {
+        let parent = by_id(&s["parent"]).expect("store's spans have a parent in the trace");
+        let want = if s["name"] == "store.startup" {
+            (None, "clnrm.service.start")
+        } else {
+            (Some("api".to_string()), "GET /item/{id}")
+        };
+        assert_eq!(
+            (service(parent), parent["name"].as_str().unwrap()),
+            want,
+            "{s}"
+        );
+    }
+    let trace_ids: std::collections::BTreeSet<&str> = app
+        .iter()
+        .filter_map(|s| s["app"]["trace_id"].as_str())
+        .collect();
+    assert_eq!(trace_ids.len(), 1, "one trace: {trace_ids:?}");
+    assert!(
+        r.stdout.contains("application span(s) left out"),
+        "the digest leaves the application spans out and says so:\n{}",
+        r.stdout
+    );
 
     let second = tempfile::tempdir().unwrap();
     let r = run(clnrm()
