@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: project automation for clnrm (std only).
 //!
-//! setup = toolchain + plugins + image + python; chaos and test run setup first.
+//! setup = toolchain (wasm32-wasip2, x86_64-unknown-linux-musl) + plugins + image + python;
+//! chaos and test run setup first.
 
 mod bench;
 mod busybox;
@@ -108,6 +109,8 @@ fn setup(ws: &Workspace) -> Result<(), Failure> {
     // Docker is checked first: without it nothing downstream can run, so say so at once.
     image::check_docker()?;
     toolchain::ensure(ws)?;
+    // examples/shop's services are static musl binaries (tests/shop_example.rs builds them).
+    toolchain::ensure_target(ws, shop::TARGET)?;
     nettools::ensure()?;
     plugins::build(ws)?;
     image::ensure(ws)?;
