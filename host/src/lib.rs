@@ -11,6 +11,7 @@ mod capability;
 pub mod cli;
 mod confined;
 mod engine;
+pub mod otel_receiver;
 #[cfg(test)]
 mod module_graph;
 mod replay;

@@ -14,6 +14,9 @@
 //!   (a local `docker-registry`).
 //! - `bench/ready_latency.sh`: a service's "listening" log line to the end of its
 //!   `clnrm.service.ready` span (tcp probe), median and max of 5.
+//! - `host/benches/otel_ingest.rs`: the OTLP receiver's ingest over HTTP protobuf and gRPC
+//!   (load generator in the same process, loopback) vs prost decoding the same bytes;
+//! - `bench/receiver_overhead.sh`: the kill scenario without and with `[otel] receive = true`.
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -41,6 +44,8 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
             "plugin_call",
             "--bench",
             "validators",
+            "--bench",
+            "otel_ingest",
             "--no-run",
         ])
         .run_checked()?;
@@ -60,6 +65,8 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
         ("five_suites", script("five_suites")),
         ("pull_vs_docker", script("pull_vs_docker")),
         ("ready_latency", script("ready_latency")),
+        ("otel_ingest", cargo_bench("otel_ingest")),
+        ("receiver_overhead", script("receiver_overhead")),
     ];
     // Each prints its figures as it goes; one that fails still leaves the others'.
     let mut figures = Figures::new();
@@ -225,6 +232,27 @@ fn table(f: &Figures) -> String {
             None,
             None,
         ),
+        pair(
+            "OTLP ingest, HTTP protobuf (spans/s)",
+            get("otel_http_spans_s").map(per_s),
+            get("otel_decode_spans_s").map(|v| format!("{} (prost decode)", per_s(v))),
+            get("otel_decode_spans_s"),
+            get("otel_http_spans_s"),
+        ),
+        pair(
+            "OTLP ingest, gRPC (spans/s)",
+            get("otel_grpc_spans_s").map(per_s),
+            get("otel_decode_spans_s").map(|v| format!("{} (prost decode)", per_s(v))),
+            get("otel_decode_spans_s"),
+            get("otel_grpc_spans_s"),
+        ),
+        pair(
+            "kill scenario with the OTLP receiver",
+            get("kill_receiver_on_ms").map(ms),
+            get("kill_receiver_off_ms").map(|v| format!("{} (without)", ms(v))),
+            get("kill_receiver_on_ms"),
+            get("kill_receiver_off_ms"),
+        ),
         row(
             "ready noticed after the service's log line (median)",
             get("ready_after_log_ms").map(ms),
@@ -304,6 +332,15 @@ fn pair(
 
 fn ms(v: f64) -> String {
     format!("{} ms", sig(v))
+}
+
+/// A rate: 254000 -> "254k/s". Its ratio row is time per span, ours over prost's.
+fn per_s(v: f64) -> String {
+    if v >= 1000.0 {
+        format!("{}k/s", sig(v / 1000.0))
+    } else {
+        format!("{}/s", sig(v))
+    }
 }
 
 fn us(v: f64) -> String {

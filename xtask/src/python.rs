@@ -1,14 +1,24 @@
 //! The Python packages the report tests read our output with: `junitparser` (a real JUnit
 //! consumer) and the official `opentelemetry-proto` definitions with `protobuf` (to decode
-//! OTLP). Installed with pip only when the import fails.
+//! OTLP), and the OpenTelemetry SDK with both OTLP exporters (gRPC and HTTP), which the
+//! receiver tests send real SDK spans with. Installed with pip only when the import fails.
 
 use std::time::Duration;
 
 use crate::proc::{step, Cmd, Failure};
 use crate::workspace::Workspace;
 
-const PACKAGES: &[&str] = &["junitparser", "opentelemetry-proto", "protobuf"];
-const PROBE: &str = "import junitparser, opentelemetry.proto, google.protobuf";
+const PACKAGES: &[&str] = &[
+    "junitparser",
+    "opentelemetry-proto",
+    "protobuf",
+    "opentelemetry-sdk",
+    "opentelemetry-exporter-otlp-proto-grpc",
+    "opentelemetry-exporter-otlp-proto-http",
+];
+const PROBE: &str = "import junitparser, opentelemetry.proto, google.protobuf, opentelemetry.sdk.trace, \
+                     opentelemetry.exporter.otlp.proto.grpc.trace_exporter, \
+                     opentelemetry.exporter.otlp.proto.http.trace_exporter";
 
 fn python(ws: &Workspace) -> Cmd {
     Cmd::new("python3", "python3").current_dir(&ws.root)

@@ -67,6 +67,23 @@ pub trait ContainerBackend: Refuse {
         self.exec(id, &crate::suite::quoted(argv), timeout).await
     }
 
+    /// A step's command (`argv` as it is, else `command` through `sh -c`)
+    /// with `KEY=value` entries added to its environment (the step span's
+    /// `TRACEPARENT`). By default the environment is not passed on.
+    async fn exec_env(
+        &self,
+        id: &str,
+        command: &str,
+        argv: Option<&[String]>,
+        _env: &[String],
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, BackendError> {
+        match argv {
+            Some(argv) => self.exec_argv(id, argv, timeout).await,
+            None => self.exec(id, command, timeout).await,
+        }
+    }
+
     async fn inspect(&self, _id: &str) -> Result<ContainerState, BackendError> {
         Err(self.refusal("inspect"))
     }

@@ -51,6 +51,15 @@ pub trait NetworkBackend: Refuse {
         Ok(None)
     }
 
+    /// The network's gateway address and its subnet (address, prefix
+    /// length): where the OTLP receiver listens, and whom it accepts.
+    async fn network_gateway(
+        &self,
+        _network: &str,
+    ) -> Result<Option<(std::net::IpAddr, std::net::IpAddr, u8)>, BackendError> {
+        Ok(None)
+    }
+
     /// The network interfaces the kernel shows in the container's network
     /// namespace, sorted (`["lo"]` for a container without a network); None
     /// when that cannot be read here (not running, a remote daemon).

@@ -28,6 +28,9 @@ pub struct StepEnv<'a> {
     pub limits: &'a [Watched],
     /// The step's index in its scenario.
     pub index: usize,
+    /// With the OTLP receiver: the suite's seed and name, from which the
+    /// exec's `TRACEPARENT` (its span's exported ids) is derived.
+    pub trace_context: Option<(u64, &'a str)>,
 }
 
 /// One run of the step's command under what is left of its bound (`spent`:
@@ -57,7 +60,28 @@ pub async fn attempt(
     let oom_before = docker.oom_kills(container).await;
     let mut cause = span;
     let left = bound.after.saturating_sub(spent);
-    match timeout::race(docker, container, &step.command, step.argv.as_deref(), left).await {
+    let exec_env: Vec<String> = env
+        .trace_context
+        .map(|(seed, suite)| {
+            crate::otel_receiver::env::trace_context(
+                &crate::trace::ids::trace_id(seed, suite),
+                &crate::trace::ids::span_id(seed, suite, span.0),
+            )
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect()
+        })
+        .unwrap_or_default();
+    match timeout::race(
+        docker,
+        container,
+        &step.command,
+        step.argv.as_deref(),
+        &exec_env,
+        left,
+    )
+    .await
+    {
         Ended::Command(Err(e), _) => {
             out.error_type = Some(if e.is_unreachable() {
                 ErrorType::DockerUnreachable

@@ -72,7 +72,8 @@ pub async fn prepare(
 ) -> Result<PreparedImages, PrepareError> {
     let mut needs: Vec<Need> = Vec::new();
     for suite in suites {
-        for service in suite.services.values() {
+        // An `otel_collector` is served by the receiver: no image.
+        for service in suite.services.values().filter(|s| !s.otel_collector) {
             if !needs.iter().any(|n| n.service.image == service.image) {
                 needs.push(Need { suite, service });
             }

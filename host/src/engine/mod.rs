@@ -92,7 +92,12 @@ pub async fn run_suite(
         run_id: ctx.run_id.clone(),
         seed,
         epoch_unix_ns: trace.clock().epoch_unix_ns(),
-        digest: crate::trace::digest(&spans),
+        digest: crate::trace::digest::digest_with(&spans, suite.digest_app_spans),
+        digest_app_spans_left_out: if suite.digest_app_spans {
+            0
+        } else {
+            crate::trace::digest::app_spans(&spans)
+        },
         passed: false,
         interrupted: false,
         environment_error: None,
@@ -119,6 +124,9 @@ pub async fn run_suite(
     let stop = std::sync::atomic::AtomicBool::new(false);
     let trace_ref = &trace;
     let stop_ref = &stop;
+    // The OTLP receiver's token and span budget, when the suite needs one.
+    let receive = scenario::receive::SuiteReceive::for_suite(suite);
+    let receive_ref = receive.as_ref();
     let runs = suite
         .scenarios
         .iter()
@@ -133,7 +141,17 @@ pub async fn run_suite(
                 p(&suite.name, &sc.name, i, suite.scenarios.len());
             }
             let outcome =
-                scenario::run(ctx, trace_ref, root, sc, suite, plugins, seed, permit).await;
+                scenario::run(
+                    ctx,
+                    trace_ref,
+                    root,
+                    sc,
+                    suite,
+                    plugins,
+                    (seed, receive_ref),
+                    permit,
+                )
+                .await;
             if outcome.environment_error.is_some() {
                 stop_ref.store(true, std::sync::atomic::Ordering::Release);
             }

@@ -42,11 +42,17 @@ pub async fn race(
     container: &str,
     command: &str,
     argv: Option<&[String]>,
+    env: &[String],
     left: Duration,
 ) -> Ended {
-    let ran = match argv {
-        Some(argv) => docker.exec_argv(container, argv, Some(left)).await,
-        None => docker.exec(container, command, Some(left)).await,
+    let ran = match (argv, env.is_empty()) {
+        (Some(argv), true) => docker.exec_argv(container, argv, Some(left)).await,
+        (None, true) => docker.exec(container, command, Some(left)).await,
+        (argv, false) => {
+            docker
+                .exec_env(container, command, argv, env, Some(left))
+                .await
+        }
     };
     match ran {
         Ok(x) if x.timed_out => match docker.inspect(container).await {

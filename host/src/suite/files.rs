@@ -37,6 +37,9 @@ pub struct ContainerOptions {
     pub hostname: Option<String>,
     /// Extra names on the scenario's network (the service id always is one).
     pub network_aliases: Vec<String>,
+    /// `name:address` entries for `/etc/hosts` (not a suite key: the engine
+    /// points `otel_collector` services at the OTLP receiver this way).
+    pub extra_hosts: Vec<String>,
 }
 
 /// The raw keys, borrowed from the service table.
@@ -107,6 +110,7 @@ pub fn check(cx: &Ctx, raw: Raw<'_>) -> Result<ContainerOptions, SuiteError> {
         user: raw.user.cloned(),
         hostname: raw.hostname.map(|h| h.get_ref().clone()),
         network_aliases: raw.network_aliases.to_vec(),
+        extra_hosts: Vec::new(),
     })
 }
 

@@ -60,7 +60,7 @@ pub use image::{BuildSpec, PullPolicy};
 pub use load::load_str;
 pub use load::{load, load_recorded};
 pub use meta::Meta;
-pub use otel::{Exporter, OtelSpec};
+pub use otel::{Exporter, OtelSpec, ReceiveMode};
 pub use positions::Positions;
 pub use ready::{Healthcheck, Probe, ProbeCommand, ReadySpec};
 pub use report::ReportSpec;
@@ -86,6 +86,8 @@ pub struct Suite {
     pub seed: Option<u64>,
     /// `freeze_clock` as Unix nanoseconds.
     pub freeze_clock_unix_ns: Option<u64>,
+    /// `[determinism] digest_app_spans`: application spans' structure in the digest.
+    pub digest_app_spans: bool,
     /// Third-party plugins from `[plugins]`: name, resolved path, span of the path.
     pub plugins: Vec<(String, PathBuf, Range<usize>)>,
     pub services: BTreeMap<String, ServiceSpec>,

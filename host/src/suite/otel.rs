@@ -13,6 +13,29 @@ pub struct Otel {
     pub sample_ratio: Option<Spanned<f64>>,
     #[serde(default)]
     pub resources: BTreeMap<String, String>,
+    /// The OTLP receiver: "auto" (default), true, false.
+    pub receive: Option<Spanned<RawReceive>>,
+    pub app_quiet_ms: Option<Spanned<u64>>,
+    pub app_flush_timeout_ms: Option<Spanned<u64>>,
+    pub app_max_spans: Option<Spanned<u64>>,
+}
+
+/// `receive = "auto" | true | false`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawReceive {
+    Bool(bool),
+    Word(String),
+}
+
+/// `[otel] receive`: whether the scenarios run the OTLP receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReceiveMode {
+    /// When the suite needs it (`otel_receiver::receiver_needed`).
+    #[default]
+    Auto,
+    On,
+    Off,
 }
 
 /// `[otel]`, resolved.
@@ -25,6 +48,15 @@ pub struct OtelSpec {
     pub sample_ratio: f64,
     /// Resource attributes added to every exported span.
     pub resources: BTreeMap<String, String>,
+    /// `receive`: the OTLP receiver for the applications' spans.
+    pub receive: ReceiveMode,
+    /// `app_quiet_ms`: at a scenario's end, the flush is over once no span
+    /// came for this long.
+    pub app_quiet_ms: u64,
+    /// `app_flush_timeout_ms`: ... or once this long passed (graceful stop included).
+    pub app_flush_timeout_ms: u64,
+    /// `app_max_spans`: application spans kept per run (past it, refused).
+    pub app_max_spans: u64,
 }
 
 impl Default for OtelSpec {
@@ -34,6 +66,10 @@ impl Default for OtelSpec {
             endpoint: None,
             sample_ratio: 1.0,
             resources: BTreeMap::new(),
+            receive: ReceiveMode::Auto,
+            app_quiet_ms: 300,
+            app_flush_timeout_ms: 5000,
+            app_max_spans: 1_000_000,
         }
     }
 }
@@ -97,11 +133,58 @@ impl Otel {
             Some(r) => *r.get_ref(),
             None => d.sample_ratio,
         };
+        let receive = match &self.receive {
+            None => d.receive,
+            Some(r) => match r.get_ref() {
+                RawReceive::Bool(true) => ReceiveMode::On,
+                RawReceive::Bool(false) => ReceiveMode::Off,
+                RawReceive::Word(w) if w == "auto" => ReceiveMode::Auto,
+                RawReceive::Word(w) => {
+                    return Err(cx.err(
+                        r.span(),
+                        format!("`receive` is \"{w}\", expected \"auto\", true or false"),
+                        Some("\"auto\" runs the OTLP receiver when a service sets otel = true or is an otel_collector".into()),
+                    ))
+                }
+            },
+        };
+        let positive = |v: &Option<Spanned<u64>>, key: &str, default: u64| match v {
+            Some(x) if *x.get_ref() == 0 => Err(cx.err(
+                x.span(),
+                format!("`{key}` is 0, expected at least 1"),
+                Some(format!("the default is {default}")),
+            )),
+            Some(x) => Ok(*x.get_ref()),
+            None => Ok(default),
+        };
+        let app_quiet_ms = positive(&self.app_quiet_ms, "app_quiet_ms", d.app_quiet_ms)?;
+        let app_flush_timeout_ms = positive(
+            &self.app_flush_timeout_ms,
+            "app_flush_timeout_ms",
+            d.app_flush_timeout_ms,
+        )?;
+        let app_max_spans = positive(&self.app_max_spans, "app_max_spans", d.app_max_spans)?;
+        if app_quiet_ms > app_flush_timeout_ms {
+            let span = self
+                .app_quiet_ms
+                .as_ref()
+                .or(self.app_flush_timeout_ms.as_ref())
+                .map_or(0..0, |x| x.span());
+            return Err(cx.err(
+                span,
+                format!("`app_quiet_ms` ({app_quiet_ms}) is longer than `app_flush_timeout_ms` ({app_flush_timeout_ms})"),
+                Some("the flush waits for a quiet spell of app_quiet_ms, bounded by app_flush_timeout_ms".into()),
+            ));
+        }
         Ok(OtelSpec {
             exporter,
             endpoint: self.endpoint.as_ref().map(|e| e.get_ref().clone()),
             sample_ratio,
             resources: self.resources.clone(),
+            receive,
+            app_quiet_ms,
+            app_flush_timeout_ms,
+            app_max_spans,
         })
     }
 }
@@ -140,5 +223,36 @@ mod tests {
             (s.otel.exporter, s.otel.sample_ratio),
             (Exporter::None, 0.0)
         );
+    }
+
+    #[test]
+    fn receiver_keys() {
+        let s = load_text(OK).unwrap();
+        assert_eq!(
+            (s.otel.receive, s.otel.app_quiet_ms, s.otel.app_flush_timeout_ms, s.otel.app_max_spans),
+            (ReceiveMode::Auto, 300, 5000, 1_000_000)
+        );
+        let s = load_text(&format!(
+            "[otel]\nreceive = true\napp_quiet_ms = 50\napp_flush_timeout_ms = 900\napp_max_spans = 10\n{OK}"
+        ))
+        .unwrap();
+        assert_eq!(
+            (s.otel.receive, s.otel.app_quiet_ms, s.otel.app_flush_timeout_ms, s.otel.app_max_spans),
+            (ReceiveMode::On, 50, 900, 10)
+        );
+        let s = load_text(&format!("[otel]\nreceive = \"auto\"\n{OK}")).unwrap();
+        assert_eq!(s.otel.receive, ReceiveMode::Auto);
+        let s = load_text(&format!("[otel]\nreceive = false\n{OK}")).unwrap();
+        assert_eq!(s.otel.receive, ReceiveMode::Off);
+        let (l, c, m, _) = fails(&format!("[otel]\nreceive = \"yes\"\n{OK}"));
+        assert_eq!((l, c), (2, 11), "{m}");
+        assert!(m.contains("expected \"auto\", true or false"), "{m}");
+        let (l, c, m, _) = fails(&format!("[otel]\napp_max_spans = 0\n{OK}"));
+        assert_eq!((l, c), (2, 17), "{m}");
+        let (l, c, m, _) = fails(&format!(
+            "[otel]\napp_quiet_ms = 6000\n{OK}"
+        ));
+        assert_eq!((l, c), (2, 16), "{m}");
+        assert!(m.contains("longer than `app_flush_timeout_ms` (5000)"), "{m}");
     }
 }

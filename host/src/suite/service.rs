@@ -14,7 +14,12 @@ use std::collections::BTreeMap;
 use toml::Spanned;
 
 /// The service plugins `type` / `plugin` may name.
-pub const SERVICE_PLUGINS: [&str; 1] = ["generic_container"];
+pub const SERVICE_PLUGINS: [&str; 2] = ["generic_container", OTEL_COLLECTOR];
+
+/// `type = "otel_collector"`: the original clnrm's collector service. clnrm's
+/// own OTLP receiver serves it: nothing is pulled or started, its name
+/// resolves to the receiver in the scenario network.
+pub const OTEL_COLLECTOR: &str = "otel_collector";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,12 +71,19 @@ pub struct Service {
     pub hostname: Option<Spanned<String>>,
     #[serde(default)]
     pub network_aliases: Vec<String>,
+    /// The service sends OpenTelemetry spans: the run's OTLP receiver runs.
+    pub otel: Option<bool>,
 }
 
 impl TableShape for Service {
     const EXPECTING: &'static str = "a [service.<id>] table (image = \"...\", ...)";
     fn whole(&self) -> Result<(), String> {
+        let collector = [&self.kind, &self.plugin]
+            .iter()
+            .any(|k| k.as_ref().is_some_and(|k| k.get_ref() == OTEL_COLLECTOR));
         match (&self.image, &self.build) {
+            // The receiver serves it: there is nothing to run.
+            (None, None) if collector => Ok(()),
             (None, None) => Err("missing field `image`".into()),
             _ => Ok(()),
         }
@@ -126,6 +138,10 @@ pub struct ServiceSpec {
     pub ready: Option<ReadySpec>,
     /// `files`, `mounts`, `workdir`, `user`, `hostname`, `network_aliases`.
     pub options: ContainerOptions,
+    /// `otel = true`: it sends spans to the run's OTLP receiver.
+    pub otel: bool,
+    /// `type = "otel_collector"`: served by the receiver, never started.
+    pub otel_collector: bool,
 }
 
 /// The services by id, `[limits]` filling in what a service's own `limits`
@@ -232,7 +248,12 @@ impl Service {
                 }
             }
         }
+        let otel_collector = [&self.kind, &self.plugin]
+            .iter()
+            .any(|k| k.as_ref().is_some_and(|k| k.get_ref() == OTEL_COLLECTOR));
         Ok(ServiceSpec {
+            otel: self.otel.unwrap_or(false),
+            otel_collector,
             id: id.to_string(),
             image: what_runs.image,
             pull: what_runs.pull,

@@ -172,6 +172,21 @@ impl ContainerBackend for Docker {
             .await
     }
 
+    async fn exec_env(
+        &self,
+        id: &str,
+        command: &str,
+        argv: Option<&[String]>,
+        env: &[String],
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, BackendError> {
+        let cmd = match argv {
+            Some(argv) => argv.iter().map(String::as_str).collect(),
+            None => vec!["sh", "-c", command],
+        };
+        self.exec_cmd_env(id, cmd, env, timeout).await
+    }
+
     async fn inspect(&self, id: &str) -> Result<ContainerState, BackendError> {
         let info = self
             .client

@@ -20,12 +20,24 @@ impl Docker {
         cmd: Vec<&str>,
         timeout: Option<Duration>,
     ) -> Result<ExecOutcome, BackendError> {
+        self.exec_cmd_env(id, cmd, &[], timeout).await
+    }
+
+    /// The same, with `KEY=value` entries added to the exec's environment.
+    pub(super) async fn exec_cmd_env(
+        &self,
+        id: &str,
+        cmd: Vec<&str>,
+        env: &[String],
+        timeout: Option<Duration>,
+    ) -> Result<ExecOutcome, BackendError> {
         let exec = self
             .client
             .create_exec(
                 id,
                 CreateExecOptions {
                     cmd: Some(cmd),
+                    env: (!env.is_empty()).then(|| env.iter().map(String::as_str).collect()),
                     attach_stdout: Some(true),
                     attach_stderr: Some(true),
                     ..Default::default()

@@ -86,6 +86,26 @@ impl NetworkBackend for Docker {
             .filter(|a| !a.is_empty()))
     }
 
+    /// From the network's IPAM configuration (its first IPv4 entry).
+    async fn network_gateway(
+        &self,
+        network: &str,
+    ) -> Result<Option<(std::net::IpAddr, std::net::IpAddr, u8)>, BackendError> {
+        let info = self
+            .client
+            .inspect_network(
+                network,
+                None::<bollard::query_parameters::InspectNetworkOptions>,
+            )
+            .await?;
+        let configs = info.ipam.and_then(|i| i.config).unwrap_or_default();
+        Ok(configs.into_iter().find_map(|c| {
+            let gateway: std::net::IpAddr = c.gateway?.parse().ok()?;
+            let (net, prefix) = c.subnet?.split_once('/').map(|(a, p)| (a.to_string(), p.to_string()))?;
+            Some((gateway, net.parse().ok()?, prefix.parse().ok()?))
+        }).filter(|(g, _, _)| g.is_ipv4()))
+    }
+
     /// From the kernel: `/proc/<pid>/net/dev` of the container's init.
     async fn interfaces(&self, id: &str) -> Result<Option<Vec<String>>, BackendError> {
         let Some(pid) = self.inspect(id).await?.pid else {

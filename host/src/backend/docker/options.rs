@@ -37,6 +37,12 @@ pub(super) fn apply(
             ..Default::default()
         }));
     }
+    if !opts.extra_hosts.is_empty() {
+        let host = body.host_config.get_or_insert_with(Default::default);
+        host.extra_hosts
+            .get_or_insert_with(Vec::new)
+            .extend(opts.extra_hosts.iter().cloned());
+    }
     // Aliases exist only on a network; without one the service has none.
     if let (Some(n), false) = (network, opts.network_aliases.is_empty()) {
         if let Some(ep) = body

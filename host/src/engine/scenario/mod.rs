@@ -4,6 +4,7 @@
 
 mod inject;
 mod order;
+pub mod receive;
 mod setup;
 mod steps;
 
@@ -44,7 +45,7 @@ pub async fn run(
     sc: &ScenarioSpec,
     suite: &Suite,
     plugins: &ResolvedPlugins,
-    run_seed: u64,
+    (run_seed, receive): (u64, Option<&receive::SuiteReceive>),
     permit: tokio::sync::SemaphorePermit<'_>,
 ) -> ScenarioOutcome {
     let started = Instant::now();
@@ -56,7 +57,8 @@ pub async fn run(
         created,
         mut setup_error,
         mut environment_error,
-    } = setup::run(ctx, trace, span, sc, suite, plugins).await;
+        receiver,
+    } = setup::run(ctx, trace, span, sc, suite, plugins, (receive, run_seed)).await;
 
     let scenario_ctx = Arc::new(ScenarioCtx {
         backend: ctx.backend.clone(),
@@ -235,6 +237,10 @@ pub async fn run(
     let verdict_before_cleanup =
         verdict(sc, interrupted, &setup_error, &injection_error, &outcomes);
     let cleanup_parent = failed_step.map(|s| s.cause).unwrap_or(span);
+    // The applications flush before their containers go.
+    if let Some(r) = receiver {
+        r.finish(ctx, trace, span, &created, suite, run_seed).await;
+    }
     // The next scenario may start while this one's Docker calls run.
     drop(permit);
     let cleanup = cleanup::run(CleanupRequest {

@@ -15,6 +15,8 @@ pub(super) struct Setup {
     pub setup_error: Option<String>,
     /// Docker itself is unreachable (exit 2).
     pub environment_error: Option<String>,
+    /// The scenario's OTLP receiver, when the suite needs one.
+    pub receiver: Option<super::receive::ScenarioReceiver>,
 }
 
 /// Create the network (if the scenario needs one) and start the services.
@@ -25,15 +27,28 @@ pub(super) async fn run(
     sc: &ScenarioSpec,
     suite: &Suite,
     plugins: &ResolvedPlugins,
+    (receive, seed): (Option<&super::receive::SuiteReceive>, u64),
 ) -> Setup {
     // Everything created is recorded before anything can fail, so cleanup
     // always knows it.
     let mut created = Created::default();
     let mut setup_error = None;
     let mut environment_error = None;
-    if needs_own_network(sc, plugins) {
+    let mut receiver = None;
+    // The receiver listens on the network's gateway: it needs one.
+    if needs_own_network(sc, plugins) || receive.is_some() {
         match ctx.backend.create_network(&ctx.run_id, &sc.name).await {
-            Ok(net) => created.network = Some(net),
+            Ok(net) => {
+                if let Some(shared) = receive {
+                    match super::receive::start(ctx, trace, shared, &net).await {
+                        Ok(r) => receiver = Some(r),
+                        Err(e) => {
+                            setup_error = Some(format!("cannot start the OTLP receiver: {e}"))
+                        }
+                    }
+                }
+                created.network = Some(net)
+            }
             Err(e) => {
                 if e.is_unreachable() {
                     environment_error = Some(e.to_string());
@@ -54,9 +69,9 @@ pub(super) async fn run(
             ctx,
             trace,
             span,
-            sc,
-            suite,
+            (sc, suite),
             created.network.as_ref().map(|n| n.name.as_str()),
+            (receiver.as_ref(), seed),
         )
         .await;
         for (sid, id, err) in starts {
@@ -78,6 +93,7 @@ pub(super) async fn run(
         created,
         setup_error,
         environment_error,
+        receiver,
     }
 }
 
@@ -127,16 +143,28 @@ async fn start_services(
     ctx: &RunCtx,
     trace: &Trace,
     span: SpanId,
-    sc: &ScenarioSpec,
-    suite: &Suite,
+    (sc, suite): (&ScenarioSpec, &Suite),
     network: Option<&str>,
+    (receiver, seed): (Option<&super::receive::ScenarioReceiver>, u64),
 ) -> Vec<StartResult> {
     let one = |sid: String| async move {
+        // Served by the OTLP receiver: nothing to start.
+        if suite.services.get(&sid).is_some_and(|s| s.otel_collector) {
+            return (sid, None, None);
+        }
         let s = trace.start("clnrm.service.start", Some(span));
         trace.set_attr(s, "service.id", sid.as_str());
         let Some(spec) = suite.services.get(&sid) else {
             trace.end_error(s, "unknown service");
             return (sid, None, Some(StartError::Unknown));
+        };
+        let with_otel;
+        let spec = match receiver {
+            Some(r) => {
+                with_otel = r.service_spec(spec, ctx, suite, &sc.name, seed, s);
+                &with_otel
+            }
+            None => spec,
         };
         trace.set_attr(s, "service.image", spec.image.as_str());
         let r = ctx

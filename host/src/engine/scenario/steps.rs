@@ -24,6 +24,8 @@ pub(super) async fn run_steps(
     started: Instant,
     run_seed: u64,
 ) -> Vec<StepRun> {
+    // With the OTLP receiver, each exec carries its span's trace context.
+    let receiving = crate::otel_receiver::receiver_needed(suite);
     let one = |(i, st): (usize, &StepSpec)| {
         let container = sctx
             .containers
@@ -60,6 +62,7 @@ pub(super) async fn run_steps(
                 faults: &sctx.faults,
                 limits: &limits,
                 index: i,
+                trace_context: receiving.then_some((run_seed, suite.name.as_str())),
             };
             let r = step::run(&env, span, &st, bound, jitter).await;
             // Plugins following the steps (a cascade) learn it now.

@@ -46,6 +46,7 @@ async fn run_work(mb: u64, limited: bool) -> (step::StepRun, Vec<SpanData>) {
         faults: &faults,
         limits: &limits,
         index: 2,
+        trace_context: None,
     };
     let st = StepSpec {
         name: "s".into(),

@@ -49,6 +49,7 @@ async fn run_step(
         faults,
         limits: &[],
         index: 0,
+        trace_context: None,
     };
     step::run(&env, root, spec, bound, [0; 32]).await
 }

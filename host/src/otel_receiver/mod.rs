@@ -1,0 +1,195 @@
+//! The run's embedded OTLP receiver: the spans an application sends while a
+//! scenario runs join that scenario's trace.
+//!
+//! One receiver per scenario, on the scenario network's gateway address and an
+//! ephemeral port, serving OTLP/gRPC and OTLP/HTTP on that one port
+//! ([`server`]); only requests from the scenario's network with the run's
+//! token are read, within [`limits`]; accepted spans are converted at once
+//! ([`convert`]) and held ([`store`]) until the scenario ends, when the engine
+//! waits for the applications to flush and puts them into the trace, parents
+//! resolved. [`env`] is what every container is told to reach it.
+
+pub mod convert;
+pub mod env;
+pub mod limits;
+pub mod server;
+pub mod store;
+
+pub use server::{Allowed, TOKEN_HEADER};
+pub use store::{Budget, Stats};
+
+use crate::suite::{ReceiveMode, Suite};
+use crate::trace::RunClock;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Whether the suite's scenarios run a receiver: `[otel] receive`, and with
+/// `"auto"` (the default) whether anything in the suite sends spans: a
+/// service with `otel = true`, a service of `type = "otel_collector"`, or an
+/// expectation on another service's spans ([`expects_app_spans`]).
+pub fn receiver_needed(suite: &Suite) -> bool {
+    match suite.otel.receive {
+        ReceiveMode::On => true,
+        ReceiveMode::Off => false,
+        ReceiveMode::Auto => {
+            suite.services.values().any(|s| s.otel || s.otel_collector) || expects_app_spans(suite)
+        }
+    }
+}
+
+/// Whether an expectation names a `service` other than clnrm. The
+/// expectations' `service =` key plugs in here.
+pub fn expects_app_spans(_suite: &Suite) -> bool {
+    false
+}
+
+/// A fresh per-run token: 128 bits from the OS.
+pub fn new_token() -> String {
+    let mut b = [0u8; 16];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        use std::io::Read;
+        let _ = f.read_exact(&mut b);
+    }
+    if b == [0u8; 16] {
+        // No /dev/urandom: the clock and the process, hashed.
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(format!(
+            "{:?}{}",
+            std::time::SystemTime::now(),
+            std::process::id()
+        ));
+        b.copy_from_slice(&h.finalize()[..16]);
+    }
+    hex::encode(b)
+}
+
+/// How a receiver is set up.
+pub struct Config {
+    /// The address it listens on (port 0: an ephemeral one).
+    pub bind: SocketAddr,
+    pub allowed: Allowed,
+    pub token: String,
+    /// The run's span budget (`app_max_spans`), shared by its receivers.
+    pub budget: Budget,
+    /// The trace's clock: received times are put on it.
+    pub clock: RunClock,
+    /// The request size bound (on the wire and inflated).
+    pub max_request_bytes: usize,
+}
+
+/// A running receiver. Dropping it stops it (connections too).
+pub struct Receiver {
+    addr: SocketAddr,
+    shared: Arc<server::Shared>,
+    task: tokio::task::JoinHandle<()>,
+    started: Instant,
+}
+
+impl Receiver {
+    /// Listen on `cfg.bind` and serve until stopped.
+    pub async fn start(cfg: Config) -> std::io::Result<Receiver> {
+        let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
+        let addr = listener.local_addr()?;
+        let shared = Arc::new(server::Shared {
+            store: store::Store::new(cfg.budget),
+            token: cfg.token,
+            allowed: cfg.allowed,
+            clock: cfg.clock,
+            limit: cfg.max_request_bytes,
+        });
+        let task = tokio::spawn(accept(listener, shared.clone()));
+        Ok(Receiver {
+            addr,
+            shared,
+            task,
+            started: Instant::now(),
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn ip(&self) -> IpAddr {
+        self.addr.ip()
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.shared.store.stats()
+    }
+
+    /// Whether a request is being read or decoded right now.
+    pub fn busy(&self) -> bool {
+        self.shared.store.busy()
+    }
+
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    /// Wait for the applications to flush: until no span came and no request
+    /// was being read for `quiet` (counted from `since` at the earliest, the
+    /// graceful stop), or `timeout` passed since `since`. Returns the wait.
+    pub async fn settle(&self, since: Instant, quiet: Duration, timeout: Duration) -> Duration {
+        let tick = Duration::from_millis(10).min(quiet.max(Duration::from_millis(1)));
+        loop {
+            let now = Instant::now();
+            if now.duration_since(since) >= timeout {
+                break;
+            }
+            let last = self
+                .shared
+                .store
+                .last_span()
+                .map_or(since, |l| l.max(since));
+            if !self.shared.store.busy() && now.duration_since(last) >= quiet {
+                break;
+            }
+            tokio::time::sleep(tick).await;
+        }
+        since.elapsed()
+    }
+
+    /// Stop listening and hand over what was received.
+    pub fn finish(self) -> (Vec<convert::Pending>, Stats) {
+        self.task.abort();
+        (self.shared.store.take(), self.shared.store.stats())
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Accept connections until aborted; each is served on a task of its own
+/// that ends with the accept loop (a `JoinSet` aborts them when dropped).
+async fn accept(listener: tokio::net::TcpListener, shared: Arc<server::Shared>) {
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let mut conns = tokio::task::JoinSet::new();
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::debug!("otel receiver: accept: {e}");
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        // Reap finished connections so the set does not grow with them.
+        while conns.try_join_next().is_some() {}
+        let _ = stream.set_nodelay(true);
+        let sh = shared.clone();
+        let builder = builder.clone();
+        conns.spawn(async move {
+            let svc = hyper::service::service_fn(move |req| server::handle(sh.clone(), peer, req));
+            if let Err(e) = builder.serve_connection(TokioIo::new(stream), svc).await {
+                tracing::debug!("otel receiver: connection from {peer}: {e}");
+            }
+        });
+    }
+}
