@@ -30,7 +30,8 @@ const MIB: u64 = 1024 * 1024;
 /// A resource a service's `limits` bound.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Watched {
-    Memory,
+    /// The memory limit the service declares, in MiB.
+    Memory(u64),
     Cpu,
     Fd,
     /// A `limits.tmpfs` mount, by its path in the container.
@@ -40,7 +41,7 @@ pub enum Watched {
 impl Watched {
     fn span_name(&self) -> &'static str {
         match self {
-            Watched::Memory => span::RESOURCE_MEMORY_PRESSURE,
+            Watched::Memory(_) => span::RESOURCE_MEMORY_PRESSURE,
             Watched::Cpu => span::RESOURCE_CPU_THROTTLE,
             Watched::Fd => span::RESOURCE_FD_EXHAUSTION,
             Watched::Disk(_) => span::RESOURCE_DISK_FULL,
@@ -50,7 +51,7 @@ impl Watched {
     /// `resource.type`, and the resource `note-pressure` names.
     fn resource(&self) -> &'static str {
         match self {
-            Watched::Memory => "memory",
+            Watched::Memory(_) => "memory",
             Watched::Cpu => "cpu",
             Watched::Fd => "fd",
             Watched::Disk(_) => "disk",
@@ -62,8 +63,8 @@ impl Watched {
 /// fixed order: memory, cpu, fd, then each tmpfs mount by path.
 pub fn watched(spec: &ServiceSpec) -> Vec<Watched> {
     let mut out = Vec::new();
-    if spec.memory_mb.is_some() {
-        out.push(Watched::Memory);
+    if let Some(mb) = spec.memory_mb {
+        out.push(Watched::Memory(mb));
     }
     if spec.cpu_millicores.is_some() {
         out.push(Watched::Cpu);
@@ -214,14 +215,15 @@ pub fn window(w: &Watched, all: &[Reading]) -> Option<Judged> {
     let first = all.first()?;
     let read = || all.iter().filter_map(|r| r.cgroup);
     match w {
-        Watched::Memory => {
+        Watched::Memory(declared_mb) => {
             let (a, b) = (first.cgroup?, read().next_back()?);
             let kernel = match (a.memory_peak, b.memory_peak) {
                 (Some(x), Some(y)) if y > x => y,
                 _ => 0,
             };
             let peak = read().map(|u| u.memory_usage).max()?.max(kernel);
-            memory(a, b, peak)
+            let limit = b.memory_limit?;
+            memory(a, b, peak, limit, *declared_mb)
         }
         Watched::Cpu => {
             let last = all.iter().rev().find(|r| r.cgroup.is_some())?;
@@ -248,7 +250,7 @@ pub fn window(w: &Watched, all: &[Reading]) -> Option<Judged> {
 pub fn judge(w: &Watched, a: &Reading, b: &Reading) -> Option<Judged> {
     use crate::trace::AttrValue::{Bool, Int};
     match w {
-        Watched::Memory => {
+        Watched::Memory(declared_mb) => {
             let (ua, ub) = (a.cgroup?, b.cgroup?);
             // The kernel's peak counts since the container started: evidence
             // for this window only when it rose during it.
@@ -256,7 +258,8 @@ pub fn judge(w: &Watched, a: &Reading, b: &Reading) -> Option<Judged> {
                 (Some(x), Some(y)) if y > x => y,
                 _ => 0,
             };
-            memory(ua, ub, ub.memory_usage.max(kernel))
+            let limit = ub.memory_limit?;
+            memory(ua, ub, ub.memory_usage.max(kernel), limit, *declared_mb)
         }
         Watched::Cpu => {
             let (ua, ub) = (a.cgroup?, b.cgroup?);
@@ -305,14 +308,23 @@ pub fn judge(w: &Watched, a: &Reading, b: &Reading) -> Option<Judged> {
     }
 }
 
-fn memory(a: CgroupUsage, b: CgroupUsage, peak: u64) -> Option<Judged> {
+/// `limit.mb` is the limit the service declares, not a reading: a live
+/// change by an injection during the step (its own span reports it) would
+/// make the attribute, and so the digest, depend on which sample caught it.
+/// The pressure level is judged against the limit read last, as before.
+fn memory(
+    a: CgroupUsage,
+    b: CgroupUsage,
+    peak: u64,
+    limit: u64,
+    declared_mb: u64,
+) -> Option<Judged> {
     use crate::trace::AttrValue::Int;
-    let limit = b.memory_limit?;
     let failed = b.memory_failcnt.saturating_sub(a.memory_failcnt);
     let killed = b.oom_kills.saturating_sub(a.oom_kills);
     Some(Judged {
         attrs: vec![
-            (attr::LIMIT_MB, Int((limit / MIB) as i64)),
+            (attr::LIMIT_MB, Int(declared_mb as i64)),
             (attr::USAGE_PEAK_MB, Int((peak / MIB) as i64)),
             (attr::MEMORY_FAILCNT, Int(failed as i64)),
             (attr::OOM_KILLS, Int(killed as i64)),
@@ -361,12 +373,35 @@ mod tests {
         assert_eq!(
             watched(&s),
             [
-                Watched::Memory,
+                Watched::Memory(64),
                 Watched::Fd,
                 Watched::Disk("/a".into()),
                 Watched::Disk("/b".into())
             ]
         );
+    }
+
+    /// An injection lowers the limit for part of the step: whether the last
+    /// sample still sees it is timing, so `limit.mb` (in the digest) is the
+    /// declared limit. (The level, judged on the last limit read, is left out
+    /// of the digest on these spans already.)
+    #[test]
+    fn a_live_limit_change_moves_the_level_not_limit_mb() {
+        let at = |limit_mb: u64, usage_mb: u64| {
+            cg(|u| {
+                u.memory_limit = Some(limit_mb * MIB);
+                u.memory_usage = usage_mb * MIB;
+            })
+        };
+        let restored =
+            window(&Watched::Memory(128), &[at(128, 1), at(64, 64), at(128, 1)]).unwrap();
+        let lowered = window(&Watched::Memory(128), &[at(128, 1), at(64, 64), at(64, 1)]).unwrap();
+        assert_eq!(get(&restored, attr::LIMIT_MB), AttrValue::Int(128));
+        assert_eq!(get(&lowered, attr::LIMIT_MB), AttrValue::Int(128));
+        // The level still follows the last limit read (64 of 64 MiB is high,
+        // of 128 it is not); it is not in the digest on these spans.
+        assert_eq!(lowered.level, "high");
+        assert_ne!(restored.level, "high");
     }
 
     #[test]
@@ -376,21 +411,21 @@ mod tests {
             u.memory_peak = Some(64 * MIB);
         });
         let busy = cg(|u| u.memory_usage = 50 * MIB);
-        let j = window(&Watched::Memory, &[idle.clone(), busy, idle.clone()]).unwrap();
+        let j = window(&Watched::Memory(64), &[idle.clone(), busy, idle.clone()]).unwrap();
         assert_eq!(j.level, "medium");
         assert_eq!(get(&j, attr::USAGE_PEAK_MB), AttrValue::Int(50));
         // A peak already at the limit before the step is not this step's.
-        let j = window(&Watched::Memory, &[idle.clone(), idle.clone()]).unwrap();
+        let j = window(&Watched::Memory(64), &[idle.clone(), idle.clone()]).unwrap();
         assert_eq!(j.level, "low");
         let before = cg(|u| u.memory_peak = Some(10 * MIB));
         let after = cg(|u| u.memory_peak = Some(64 * MIB));
-        let j = window(&Watched::Memory, &[before, after]).unwrap();
+        let j = window(&Watched::Memory(64), &[before, after]).unwrap();
         assert_eq!(
             (j.level, get(&j, attr::USAGE_PEAK_MB)),
             ("high", AttrValue::Int(64))
         );
         let killed = cg(|u| u.oom_kills = 1);
-        let j = window(&Watched::Memory, &[cg(|_| ()), killed]).unwrap();
+        let j = window(&Watched::Memory(64), &[cg(|_| ()), killed]).unwrap();
         assert_eq!(
             (j.level, get(&j, attr::OOM_KILLS)),
             ("high", AttrValue::Int(1))
