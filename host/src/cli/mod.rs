@@ -32,6 +32,11 @@ pub struct Cli {
     /// More logging (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// The container engine: docker, podman or auto (default: CLNRM_ENGINE,
+    /// then DOCKER_HOST / CONTAINER_HOST, then the first socket that answers:
+    /// Docker's, Podman's rootful, Podman's rootless).
+    #[arg(long, global = true, value_enum)]
+    pub engine: Option<crate::backend::engine::Choice>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -72,5 +77,8 @@ subcommands! {
 }
 
 pub async fn main(cli: Cli) -> i32 {
+    if let Some(e) = cli.engine {
+        crate::backend::engine::set_flag(e);
+    }
     cli.command.exec().await
 }

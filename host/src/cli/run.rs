@@ -262,6 +262,14 @@ async fn run(
         Ok(d) => d,
         Err(code) => return code,
     };
+    // Rootless Podman: what it cannot do is said before any container starts.
+    let refusals = rootless_refusals(&docker, &suites, &plugins);
+    if !refusals.is_empty() {
+        for r in &refusals {
+            eprintln!("error: {r}");
+        }
+        return EXIT_BAD_INPUT;
+    }
     let ctx = RunCtx {
         registry,
         backend: Arc::new(docker),
@@ -346,4 +354,39 @@ async fn run(
 /// `-j` when not given: one scenario per CPU.
 fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
+}
+
+/// What a rootless engine cannot do for these suites (see
+/// [`crate::backend::engine::rootless_refusals`]).
+fn rootless_refusals(
+    docker: &crate::backend::Docker,
+    suites: &[crate::suite::Suite],
+    plugins: &[crate::runtime::ResolvedPlugins],
+) -> Vec<String> {
+    use crate::backend::engine::FaultUse;
+    if !docker.engine().rootless {
+        return Vec::new();
+    }
+    let mut faults = Vec::new();
+    let mut limited = Vec::new();
+    for (suite, resolved) in suites.iter().zip(plugins) {
+        for sc in &suite.scenarios {
+            for inj in &sc.injections {
+                if let Some(p) = resolved.chaos.get(&inj.fault_type) {
+                    faults.push(FaultUse {
+                        suite: &suite.name,
+                        scenario: &sc.name,
+                        fault: &inj.fault_type,
+                        capabilities: &p.info.capabilities,
+                    });
+                }
+            }
+        }
+        for (id, svc) in &suite.services {
+            if svc.memory_mb.is_some() || svc.cpu_millicores.is_some() || svc.pids.is_some() {
+                limited.push((suite.name.as_str(), id.as_str()));
+            }
+        }
+    }
+    crate::backend::engine::rootless_refusals(docker.engine(), &faults, &limited)
 }

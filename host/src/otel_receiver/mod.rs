@@ -39,10 +39,11 @@ pub fn receiver_needed(suite: &Suite) -> bool {
     }
 }
 
-/// Whether an expectation names a `service` other than clnrm. The
-/// expectations' `service =` key plugs in here.
-pub fn expects_app_spans(_suite: &Suite) -> bool {
-    false
+/// Whether an expectation names a `service` other than clnrm.
+pub fn expects_app_spans(suite: &Suite) -> bool {
+    crate::suite::span_expectation_services(&suite.expectations)
+        .iter()
+        .any(|s| s != "clnrm")
 }
 
 /// A fresh per-run token: 128 bits from the OS.
@@ -88,10 +89,39 @@ pub struct Receiver {
     started: Instant,
 }
 
+/// Listen on `addr` even before the address exists on this host (IP_FREEBIND):
+/// Podman's netavark puts a network's gateway on its bridge only when the
+/// first container joins, after the receiver must already listen; Docker's
+/// bridge has it from the network's creation. Packets to it are served once
+/// it is there.
+fn listen_freebind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    use std::os::fd::AsRawFd;
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt reads one c_int from a live local for a socket we own.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_IP,
+            libc::IP_FREEBIND,
+            &one as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 impl Receiver {
     /// Listen on `cfg.bind` and serve until stopped.
     pub async fn start(cfg: Config) -> std::io::Result<Receiver> {
-        let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
+        let listener = listen_freebind(cfg.bind)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(server::Shared {
             store: store::Store::new(cfg.budget),
@@ -191,5 +221,23 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<server::Shared>) 
                 tracing::debug!("otel receiver: connection from {peer}: {e}");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod needed_tests {
+    use super::receiver_needed;
+    use crate::suite::testing::{load_text, OK};
+
+    #[test]
+    fn an_expectation_on_an_applications_spans_turns_the_receiver_on() {
+        let plain = load_text(OK).unwrap();
+        assert!(!receiver_needed(&plain), "the kill suite keeps its fast path");
+        let own = load_text(&format!("{OK}[[expect.span]]\nname = \"clnrm.step\"\nservice = \"clnrm\"\n")).unwrap();
+        assert!(!receiver_needed(&own), "clnrm's own spans need no receiver");
+        let app = load_text(&format!("{OK}[[expect.span]]\nname = \"GET /\"\nservice = \"app\"\n")).unwrap();
+        assert!(receiver_needed(&app));
+        let off = load_text(&format!("{OK}[otel]\nreceive = false\n[[expect.span]]\nname = \"GET /\"\nservice = \"app\"\n")).unwrap();
+        assert!(!receiver_needed(&off), "receive = false wins");
     }
 }
