@@ -20,5 +20,7 @@ mod report;
 mod shard;
 pub mod runtime;
 mod suite;
+mod trace_view;
+mod migrate;
 pub mod trace;
 mod user_dirs;

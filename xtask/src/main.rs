@@ -1,6 +1,7 @@
 //! `cargo xtask <command>`: project automation for clnrm (std only).
 //!
-//! setup = toolchain + plugins + image + python; chaos and test run setup first.
+//! setup = toolchain (wasm32-wasip2, x86_64-unknown-linux-musl) + plugins + image + python;
+//! chaos and test run setup first.
 
 mod bench;
 mod busybox;
@@ -10,6 +11,7 @@ mod plugins;
 mod podman;
 mod proc;
 mod python;
+mod shop;
 mod toolchain;
 mod workspace;
 
@@ -31,8 +33,11 @@ commands:
   image             build the local Docker image clnrm-base:latest from busybox-static
   python            pip install junitparser, opentelemetry-proto, protobuf (read by the
                     report tests) unless python3 can import them already
-  chaos [args]      setup, build clnrm, run tests/chaos/*.clnrm.toml
-                    (--report-dir target/chaos-reports); args go to `clnrm run`
+  shop              build examples/shop's services (static, musl) into examples/shop/image/bin
+                    (skipped when up to date)
+  chaos [args]      setup, build clnrm and the shop, run tests/chaos/*.clnrm.toml and
+                    examples/shop/shop.clnrm.toml (--report-dir target/chaos-reports);
+                    args go to `clnrm run`
   test [args]       the plugins' unit tests (fake host, no Docker; skipped with args), then
                     setup, then `cargo test` (host, sdk, xtask); args go to cargo test
   podman            the Podman tier alone: install Podman (apt-get) if missing, start its
@@ -70,7 +75,7 @@ fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let takes_args = matches!(cmd, "chaos" | "test");
     let known = matches!(
         cmd,
-        "setup" | "toolchain" | "plugins" | "image" | "python" | "bench" | "podman"
+        "setup" | "toolchain" | "plugins" | "image" | "python" | "bench" | "podman" | "shop"
     ) || takes_args;
     if !known {
         eprintln!("xtask: unknown command `{cmd}`\n\n{USAGE}");
@@ -90,6 +95,7 @@ fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
         "plugins" => plugins::build(&ws),
         "image" => image::check_docker().and_then(|()| image::ensure(&ws)),
         "python" => python::ensure(&ws),
+        "shop" => shop::build(&ws),
         "chaos" => chaos(&ws, rest),
         "test" => test(&ws, rest),
         "bench" => setup(&ws).and_then(|()| bench::run(&ws)),
@@ -103,6 +109,8 @@ fn setup(ws: &Workspace) -> Result<(), Failure> {
     // Docker is checked first: without it nothing downstream can run, so say so at once.
     image::check_docker()?;
     toolchain::ensure(ws)?;
+    // examples/shop's services are static musl binaries (tests/shop_example.rs builds them).
+    toolchain::ensure_target(ws, shop::TARGET)?;
     nettools::ensure()?;
     plugins::build(ws)?;
     image::ensure(ws)?;
@@ -115,7 +123,7 @@ fn setup(ws: &Workspace) -> Result<(), Failure> {
 }
 
 fn chaos(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
-    let suites = ws.chaos_suites()?;
+    let mut suites = ws.chaos_suites()?;
     if suites.is_empty() {
         return Err(Failure::new(
             2,
@@ -125,6 +133,9 @@ fn chaos(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
     setup(ws)?;
     step("building clnrm ...");
     ws.cargo().args(["build", "-p", "clnrm"]).run_checked()?;
+    // The shop suite builds its images from these binaries.
+    shop::build(ws)?;
+    suites.push(shop::suite(ws));
 
     let clnrm = ws.target_dir.join("debug").join("clnrm");
     let report_dir = ws.target_dir.join("chaos-reports");

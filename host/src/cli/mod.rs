@@ -74,6 +74,11 @@ subcommands! {
     Doctor => doctor,
     Init => init,
     Fmt => fmt,
+    Render => render,
+    Spans => spans,
+    Graph => graph,
+    Diff => diff,
+    Migrate => migrate,
 }
 
 pub async fn main(cli: Cli) -> i32 {

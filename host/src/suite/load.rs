@@ -72,7 +72,23 @@ pub fn load(path: &Path) -> Result<Suite, SuiteError> {
             None,
         )
     })?;
+    if super::template::is_template(path, &source) {
+        return load_template(path, &source, &Default::default());
+    }
     load_str(path, source)
+}
+
+/// Render a template (`template.rs`) and load the rendered suite; an error
+/// in the rendered TOML points at the template line and the rendered line.
+pub fn load_template(
+    path: &Path,
+    source: &str,
+    values: &super::template::Values,
+) -> Result<Suite, SuiteError> {
+    let rendered = super::template::render(path, source, values)?;
+    let mut suite = load_with(path, rendered.text.clone(), true).map_err(|e| rendered.remap(e))?;
+    suite.template = Some(std::sync::Arc::new(rendered));
+    Ok(suite)
 }
 
 pub fn load_str(path: &Path, source: String) -> Result<Suite, SuiteError> {
@@ -149,6 +165,7 @@ fn load_with(path: &Path, source: String, files: bool) -> Result<Suite, SuiteErr
         otel,
         report,
         source,
+        template: None,
     })
 }
 

@@ -41,6 +41,7 @@ mod retry;
 mod scenario;
 mod service;
 mod steps;
+pub mod template;
 #[cfg(test)]
 pub(crate) mod testing;
 mod vars;
@@ -99,6 +100,9 @@ pub struct Suite {
     pub otel: OtelSpec,
     /// `[report]`: which report files to write.
     pub report: ReportSpec,
+    /// The template this suite was rendered from, if it was: errors found
+    /// later (`error_at`) point at the template line too.
+    pub template: Option<std::sync::Arc<template::Rendered>>,
 }
 
 impl Suite {
@@ -129,12 +133,16 @@ impl Suite {
         message: impl Into<String>,
         help: Option<String>,
     ) -> SuiteError {
-        SuiteError::at(
+        let e = SuiteError::at(
             &self.path.display().to_string(),
             &self.source,
             span,
             message,
             help,
-        )
+        );
+        match &self.template {
+            Some(t) => t.remap(e),
+            None => e,
+        }
     }
 }

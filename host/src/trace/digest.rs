@@ -59,7 +59,7 @@ const VOLATILE_SUFFIXES: &[&str] = &[
 /// machine's cache (pulled or present, built or unchanged), not on the seed.
 const MACHINE_SPAN_PREFIXES: &[&str] = &["clnrm.image."];
 
-fn is_machine_span(s: &SpanData) -> bool {
+pub fn is_machine_span(s: &SpanData) -> bool {
     MACHINE_SPAN_PREFIXES.iter().any(|p| s.name.starts_with(p))
 }
 
@@ -90,7 +90,7 @@ pub fn is_volatile(key: &str) -> bool {
 }
 
 /// Hex runs of 12+ characters (Docker ids, run ids) become `<id>`.
-fn normalise(value: &str) -> String {
+pub fn normalise(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut run = String::new();
     let flush = |run: &mut String, out: &mut String| {
