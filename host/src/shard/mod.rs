@@ -91,10 +91,13 @@ fn makes(sc: &crate::suite::ScenarioSpec, span: &str) -> bool {
     suffix == sc.name || sc.steps.iter().any(|st| st.name == suffix)
 }
 
+/// A group's place in the deal: (suite name, file name, first scenario name).
+type GroupKey = (String, String, String);
+
 /// For each suite, whether each of its scenarios is in `shard`.
 pub fn partition(suites: &[Suite], shard: Shard) -> Vec<Vec<bool>> {
     // (suite name, file name, first scenario name) → (suite index, group).
-    let mut all: Vec<((String, String, String), usize, Vec<usize>)> = Vec::new();
+    let mut all: Vec<(GroupKey, usize, Vec<usize>)> = Vec::new();
     for (si, s) in suites.iter().enumerate() {
         let file = s
             .path

@@ -21,9 +21,10 @@ impl Registry {
             message,
         };
         let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+        let digest: [u8; 32] = sha2::Sha256::digest(&bytes).into();
         let (component, from_cache) = self
             .cache
-            .component(&self.engine, &bytes)
+            .component_with_digest(&self.engine, &bytes, &digest)
             .map_err(|e| fail(format!("not a valid WebAssembly component: {e:#}")))?;
         let (world, api, packed) = self.check_version(&component).map_err(fail)?;
         let not_world = |w: &'static str| {
@@ -65,7 +66,7 @@ impl Registry {
                 (Pre::Validator(pre), info)
             }
         };
-        let sha256 = hex::encode(sha2::Sha256::digest(&bytes));
+        let sha256 = hex::encode(digest);
         let info = PluginInfo {
             name: info.name,
             version: info.version,

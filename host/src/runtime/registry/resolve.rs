@@ -33,7 +33,22 @@ impl Registry {
             .cloned()
             .collect();
         if needs_chaos {
+            let wanted: Vec<&str> = suite
+                .scenarios
+                .iter()
+                .flat_map(|s| &s.injections)
+                .map(|i| i.fault_type.as_str())
+                .collect();
             for (name, path) in self.first_party("chaos-")? {
+                // In precedence order, so stopping early changes no choice:
+                // once every fault type has its plugin (the first that
+                // handles it) and none of those composes others (which
+                // needs every plugin, `composable`), the rest are not
+                // loaded (start-up: each is a read, a hash, a deserialize
+                // and a `describe`).
+                if all_chosen_without_compose(&chaos_candidates, &wanted) {
+                    break;
+                }
                 chaos_candidates.push(self.load(&name, &path).await?);
             }
         }
@@ -367,4 +382,15 @@ pub(super) fn show_path(root: &str, path: &[String]) -> String {
         }
     }
     out
+}
+
+/// Whether every fault type in `wanted` is handled by some candidate and the
+/// first candidate handling each does not compose other plugins.
+fn all_chosen_without_compose(candidates: &[Arc<LoadedPlugin>], wanted: &[&str]) -> bool {
+    wanted.iter().all(|t| {
+        candidates
+            .iter()
+            .find(|p| p.info.handles.iter().any(|h| h == t))
+            .is_some_and(|p| !p.composes())
+    })
 }
