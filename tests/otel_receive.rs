@@ -761,6 +761,10 @@ steps = [
 body='{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"'$OTEL_SERVICE_NAME'"}}]},"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000b1","name":"legacy-op","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}'
 wget -q -O- --header "Content-Type: application/json" --header "x-clnrm-token: ${OTEL_EXPORTER_OTLP_HEADERS#*=}" --post-data "$body" $OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces
 ''' },
+  { name = "hardcoded", run = '''
+body='{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000b2","name":"hardcoded-op","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}'
+wget -q -O- --header "Content-Type: application/json" --header "x-clnrm-token: ${OTEL_EXPORTER_OTLP_HEADERS#*=}" --post-data "$body" http://otel_collector:4318/v1/traces
+''' },
 ]
 "#;
 
@@ -910,5 +914,7 @@ fn a_service_reaches_the_receiver_with_what_clnrm_injects() {
         attr(legacy, "app.parent"),
         Some(&serde_json::json!("resource"))
     );
+    // An endpoint written into the code, on the collector's own port.
+    assert!(spans.iter().any(|s| s["name"] == "hardcoded-op"));
     assert_no_leftovers(report["run_id"].as_str().unwrap());
 }

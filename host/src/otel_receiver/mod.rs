@@ -85,6 +85,8 @@ pub struct Receiver {
     addr: SocketAddr,
     shared: Arc<server::Shared>,
     task: tokio::task::JoinHandle<()>,
+    /// More addresses served the same way (`also_listen`).
+    more: Vec<tokio::task::JoinHandle<()>>,
     started: Instant,
 }
 
@@ -105,8 +107,19 @@ impl Receiver {
             addr,
             shared,
             task,
+            more: Vec::new(),
             started: Instant::now(),
         })
+    }
+
+    /// Serve `addr` too, the same way (the collector ports, for an
+    /// application that names `otel_collector:4318` in its code rather than
+    /// in its environment). The caller decides what a failure means.
+    pub async fn also_listen(&mut self, addr: SocketAddr) -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        self.more
+            .push(tokio::spawn(accept(listener, self.shared.clone())));
+        Ok(())
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -156,6 +169,7 @@ impl Receiver {
     /// Stop listening and hand over what was received.
     pub fn finish(self) -> (Vec<convert::Pending>, Stats) {
         self.task.abort();
+        self.more.iter().for_each(|t| t.abort());
         (self.shared.store.take(), self.shared.store.stats())
     }
 }
@@ -163,6 +177,7 @@ impl Receiver {
 impl Drop for Receiver {
     fn drop(&mut self) {
         self.task.abort();
+        self.more.iter().for_each(|t| t.abort());
     }
 }
 
