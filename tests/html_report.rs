@@ -736,3 +736,98 @@ fn failing_expectations_link_to_the_span_they_name() {
     assert!(row.contains("class=\"span-row highlight\""), "{row}");
     assert!(rows.len() < 100, "{} rows drawn", rows.len());
 }
+
+/// Application spans (received over OTLP): one colour per service, an ERROR one outlined,
+/// the services in the legend, and the fault's window drawn across every row.
+#[test]
+fn application_spans_are_coloured_by_service_with_fault_windows() {
+    let Some(browser) = chromium() else { return };
+    let app = |id: u32,
+               parent: u32,
+               name: &str,
+               service: &str,
+               status: &str,
+               (s, e): (u64, u64)| {
+        json!({"id": id, "parent": parent, "name": name, "kind": "client", "status": status,
+            "status_message": null, "start_ns": s, "end_ns": e, "attrs": [["http.request.method", "GET"]], "events": [],
+            "app": {"service": service, "trace_id": "0af7651916cd43dd8448eb211c80319c",
+                    "span_id": format!("{:016x}", id), "parent_by": "span",
+                    "resource": [["service.name", service]], "scope": "shop"}})
+    };
+    let ms = 1_000_000u64;
+    let spans = vec![
+        json!({"id": 0, "parent": null, "name": "clnrm.run", "kind": "internal", "status": "OK",
+            "status_message": null, "start_ns": 0, "end_ns": 1000 * ms, "attrs": [], "events": []}),
+        json!({"id": 1, "parent": 0, "name": "clnrm.scenario", "kind": "internal", "status": "OK",
+            "status_message": null, "start_ns": 0, "end_ns": 1000 * ms, "attrs": [["scenario.name", "partition"]], "events": []}),
+        json!({"id": 2, "parent": 1, "name": "clnrm.step:buy", "kind": "internal", "status": "OK",
+            "status_message": null, "start_ns": 10 * ms, "end_ns": 900 * ms, "attrs": [["service.id", "api"], ["result", "pass"]], "events": []}),
+        json!({"id": 3, "parent": 1, "name": "clnrm.network.partition", "kind": "internal", "status": "OK",
+            "status_message": null, "start_ns": 200 * ms, "end_ns": 500 * ms, "plugin": "chaos-network",
+            "attrs": [["chaos.type", "network_partition"], ["target.service", "store"], ["chaos.observed", true]], "events": []}),
+        app(4, 2, "GET /checkout", "api", "OK", (20 * ms, 880 * ms)),
+        app(5, 4, "GET /stock", "api", "ERROR", (250 * ms, 300 * ms)),
+        app(6, 4, "GET /stock", "api", "OK", (600 * ms, 650 * ms)),
+        app(7, 6, "stock.read", "store", "OK", (610 * ms, 640 * ms)),
+    ];
+    let report = json!({"schema": "clnrm.report/1", "clnrm_version": "0", "trace_id": "0", "started_at": "",
+        "name": "shop", "path": "shop.clnrm.toml", "meta": {}, "run_id": "0", "seed": 1, "epoch_unix_ns": 0,
+        "digest": "0", "digest_app_spans_left_out": 4, "passed": true, "interrupted": false,
+        "environment_error": null, "invalid": null, "duration_ms": 1000,
+        "scenarios": [{"name": "partition", "passed": true, "expect_failure": false, "reason": null,
+            "duration_ms": 1000, "environment_error": null, "steps": [], "injections": [], "cleanup": null}],
+        "expectations": [], "plugins": {}, "spans": spans});
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("shop.report.json");
+    std::fs::write(&json, report.to_string()).unwrap();
+    assert_eq!(run(clnrm().arg("report").arg(&json)).code, 0);
+    let page = open(browser, &dir.path().join("shop.report.html"), "#expand=all");
+    assert!(page.console.is_empty(), "{:?}", page.console);
+    let dom = &page.dom;
+    assert_eq!(count(dom, "class=\"span-bar app\""), 4, "{dom}");
+    assert_eq!(
+        count(dom, "class=\"span-bar\""),
+        4,
+        "clnrm's own bars stay by status"
+    );
+    // One colour per service: every api bar shares one, store's differs.
+    let colour = |service: &str| -> Vec<String> {
+        dom.split("class=\"span-bar app\"")
+            .skip(1)
+            .filter(|c| {
+                c.split('>')
+                    .next()
+                    .unwrap()
+                    .contains(&format!("data-service=\"{service}\""))
+            })
+            .map(|c| {
+                c.split("background: ")
+                    .nth(1)
+                    .and_then(|r| r.split(';').next())
+                    .expect("an inline colour")
+                    .to_string()
+            })
+            .collect()
+    };
+    let (api, store) = (colour("api"), colour("store"));
+    assert_eq!(api.len(), 3, "{dom}");
+    assert!(api.iter().all(|c| *c == api[0]), "{api:?}");
+    assert_eq!(store.len(), 1);
+    assert_ne!(store[0], api[0]);
+    assert_eq!(count(dom, "class=\"legend-service\""), 2);
+    assert!(
+        dom.contains("4 from api, store; 4 left out of the digest"),
+        "{dom}"
+    );
+    assert!(dom.contains("data-service=\"store\""));
+    // The partition's window, across the rows.
+    assert_eq!(count(dom, "class=\"fault-window\""), 1);
+    assert!(dom.contains("data-fault-span-id=\"3\""), "{dom}");
+    // Without application spans, no window is drawn (the other pages are unchanged).
+    let plain = big_report(200);
+    let pj = dir.path().join("plain.report.json");
+    std::fs::write(&pj, plain.to_string()).unwrap();
+    assert_eq!(run(clnrm().arg("report").arg(&pj)).code, 0);
+    let p = open(browser, &dir.path().join("plain.report.html"), "");
+    assert_eq!(count(&p.dom, "class=\"fault-window\""), 0);
+}

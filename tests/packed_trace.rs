@@ -417,3 +417,71 @@ fn concurrent_calls_keep_their_order() {
         matches!(&at_once[3], Err(PluginError::Failed { message, .. }) if message.contains("not [expect.not-a-table]"))
     );
 }
+
+/// An application span (received over OTLP) reaches every validator: the first-party ones
+/// know its service, through the packed trace and through records alike; a validator built
+/// against 0.3.2 still loads and validates, and sees the service as the span's last
+/// attribute (docs/packed-trace.md).
+#[test]
+fn application_spans_reach_new_and_old_validators() {
+    use clnrm::trace::{AppParent, AppSpan};
+    use serde_json::json;
+    let mut spans = spans();
+    let scenario = spans
+        .iter()
+        .find(|s| s.name == "clnrm.scenario")
+        .expect("a scenario")
+        .id;
+    let mut app = SpanData::finished(
+        SpanId(spans.len() as u32),
+        Some(scenario),
+        "GET /stock",
+        10,
+        20,
+    );
+    app.status = SpanStatus::Error;
+    app.attrs = vec![attr("http.response.status_code", 503)];
+    app.app = Some(Box::new(AppSpan {
+        service: "api".into(),
+        trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+        span_id: "b7ad6b7169203331".into(),
+        parent_span_id: None,
+        parent_by: AppParent::Resource,
+        resource: vec![attr("service.name", "api")],
+        scope: None,
+        renamed_from: None,
+    }));
+    spans.push(app);
+    let packed = ValidatorTrace::new(&spans).expect("packs");
+    let records = ValidatorTrace::new(&spans).expect("packs").records_only();
+    let rt = rt();
+    let plugin = load(&rt, "validate-span");
+    for (config, passed) in [
+        (
+            json!({ "name": "GET /stock", "service": "api", "status": "ERROR" }),
+            true,
+        ),
+        (json!({ "name": "GET /stock", "service": "clnrm" }), false),
+    ] {
+        let config = config.to_string();
+        let via = |trace| shown(validate(&rt, &plugin, "span", &config, trace));
+        let p = via(&packed).unwrap();
+        assert_eq!(p[0].1, passed, "{p:?}");
+        assert_eq!(Ok(p), via(&records), "packed and records agree");
+    }
+    let old = load(&rt, "wit032-validator");
+    let f = validate(
+        &rt,
+        &old,
+        "old",
+        &json!({ "name": "GET /stock" }).to_string(),
+        &packed,
+    )
+    .expect("an old validator validates");
+    assert!(
+        f[0].message
+            .contains("[http.response.status_code=503, clnrm.app.service=\"api\"]"),
+        "{}",
+        f[0].message
+    );
+}

@@ -92,7 +92,12 @@ pub async fn run_suite(
         run_id: ctx.run_id.clone(),
         seed,
         epoch_unix_ns: trace.clock().epoch_unix_ns(),
-        digest: crate::trace::digest(&spans),
+        digest: crate::trace::digest::digest_with(&spans, suite.digest_app_spans),
+        digest_app_spans_left_out: if suite.digest_app_spans {
+            0
+        } else {
+            crate::trace::digest::app_spans(&spans)
+        },
         passed: false,
         interrupted: false,
         environment_error: None,

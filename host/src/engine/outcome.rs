@@ -19,6 +19,9 @@ pub struct SuiteOutcome {
     pub epoch_unix_ns: u64,
     /// Canonical SHA-256 of the trace (see trace::digest).
     pub digest: String,
+    /// Application spans the digest left out (all of them, unless
+    /// `[determinism] digest_app_spans`; then 0).
+    pub digest_app_spans_left_out: usize,
     pub passed: bool,
     /// Ctrl-C / SIGTERM arrived: scenarios after the current one did not run.
     pub interrupted: bool,

@@ -148,7 +148,7 @@ pub async fn replay(
         }
     }
     let spans = trace.snapshot();
-    let digest = crate::trace::digest(&spans);
+    let digest = crate::trace::digest::digest_with(&spans, suite.digest_app_spans);
     let (findings, invalid) = engine::validate(registry, &suite, &plugins, &spans).await;
     if let Some(msg) = invalid {
         return Err(msg);

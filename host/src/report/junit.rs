@@ -117,6 +117,43 @@ fn scenario_case(outcome: &SuiteOutcome, sc: &ScenarioOutcome) -> TestCase {
     case
 }
 
+/// The application spans a validator's message points at (`span #N`), one
+/// line each: service, name, status, duration and OTLP ids, so CI names the
+/// application's span, not only clnrm's index of it.
+fn app_spans_named(outcome: &SuiteOutcome, message: &str) -> String {
+    let mut out = String::new();
+    let mut seen = Vec::new();
+    for part in message.split("span #").skip(1) {
+        let digits: String = part.chars().take_while(char::is_ascii_digit).collect();
+        let Ok(id) = digits.parse::<u32>() else {
+            continue;
+        };
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id);
+        let Some(s) = outcome.spans.iter().find(|s| s.id.0 == id) else {
+            continue;
+        };
+        let Some(app) = &s.app else { continue };
+        let _ = writeln!(
+            out,
+            "application span #{id} {:?} of service {:?}: status {:?}{}, {:.3} ms, trace id {}, span id {}",
+            s.name,
+            app.service,
+            s.status,
+            s.status_message
+                .as_deref()
+                .map(|m| format!(" ({m})"))
+                .unwrap_or_default(),
+            s.duration_ns() as f64 / 1e6,
+            app.trace_id,
+            app.span_id,
+        );
+    }
+    out
+}
+
 /// Build the JUnit model (also used by tests).
 pub fn junit_report(outcome: &SuiteOutcome) -> Report {
     let started = timestamp(outcome.epoch_unix_ns);
@@ -127,6 +164,10 @@ pub fn junit_report(outcome: &SuiteOutcome) -> Report {
     suite.add_properties([
         Property::new("seed", outcome.seed.to_string()),
         Property::new("digest", outcome.digest.as_str()),
+        Property::new(
+            "digest_app_spans_left_out",
+            outcome.digest_app_spans_left_out.to_string(),
+        ),
         Property::new("run_id", outcome.run_id.as_str()),
         Property::new(
             "trace_id",
@@ -144,6 +185,10 @@ pub fn junit_report(outcome: &SuiteOutcome) -> Report {
             let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
             s.set_message(e.message.as_str())
                 .set_type(format!("expect.{}", e.table));
+            let apps = app_spans_named(outcome, &e.message);
+            if !apps.is_empty() {
+                s.set_description(apps);
+            }
             s
         };
         let mut case = TestCase::new(e.expectation.as_str(), status);
@@ -237,5 +282,46 @@ mod tests {
             xml.contains(r#"timestamp="2023-11-14T22:13:20"#),
             "frozen clock gives the timestamp: {xml}"
         );
+    }
+
+    /// A failed expectation on an application span names it, its service
+    /// and its OTLP ids in the failure's text.
+    #[test]
+    fn a_failure_on_an_application_span_names_it() {
+        let mut o = crate::report::fixture::outcome();
+        let n = o.spans.len() as u32;
+        let mut s = crate::trace::SpanData::finished(
+            crate::trace::SpanId(n),
+            Some(crate::trace::SpanId(1)),
+            "GET /stock",
+            5_000_000,
+            17_500_000,
+        );
+        s.status = crate::trace::SpanStatus::Error;
+        s.status_message = Some("connection refused".into());
+        s.app = Some(Box::new(crate::trace::AppSpan {
+            service: "api".into(),
+            trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+            span_id: "b7ad6b7169203331".into(),
+            parent_span_id: None,
+            parent_by: crate::trace::AppParent::Resource,
+            resource: vec![],
+            scope: None,
+            renamed_from: None,
+        }));
+        o.spans.push(s);
+        o.expectations[1].message = format!(
+            "no span matched; closest is span #{n} \"GET /stock\" (service \"api\", parent \"clnrm.scenario\"): status is ERROR, expected OK"
+        );
+        let xml = junit_report(&o).to_string().unwrap();
+        assert!(
+            xml.contains(&format!("application span #{n} &quot;GET /stock&quot; of service &quot;api&quot;: status Error (connection refused), 12.500 ms, trace id 0af7651916cd43dd8448eb211c80319c, span id b7ad6b7169203331")),
+            "{xml}"
+        );
+        // clnrm's own spans named in a message add nothing.
+        let plain = junit_report(&crate::report::fixture::outcome())
+            .to_string()
+            .unwrap();
+        assert!(!plain.contains("application span"), "{plain}");
     }
 }

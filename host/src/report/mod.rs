@@ -176,6 +176,7 @@ pub(crate) mod fixture {
             seed: 42,
             epoch_unix_ns: 1_700_000_000_000_000_000,
             digest: crate::trace::digest(&spans),
+            digest_app_spans_left_out: 0,
             passed: false,
             interrupted: false,
             environment_error: None,
@@ -238,5 +239,43 @@ mod tests {
             std::fs::read_to_string(sub.path().join("new/dir/demo.trace.sha256")).unwrap(),
             format!("{}\n", o.digest)
         );
+    }
+
+    /// The JSON report carries application spans with their `app` record
+    /// (service, ids, parent_by) and says how many the digest left out; read
+    /// back, the spans are the same.
+    #[test]
+    fn the_json_report_carries_application_spans() {
+        use crate::trace::{AppParent, AppSpan, SpanData, SpanId};
+        let mut o = fixture::outcome();
+        let n = o.spans.len() as u32;
+        let mut s = SpanData::finished(SpanId(n), Some(SpanId(1)), "GET /stock", 5, 9);
+        s.app = Some(Box::new(AppSpan {
+            service: "api".into(),
+            trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+            span_id: "b7ad6b7169203331".into(),
+            parent_span_id: Some("00f067aa0ba902b7".into()),
+            parent_by: AppParent::Resource,
+            resource: vec![("service.name".into(), "api".into())],
+            scope: Some("shop".into()),
+            renamed_from: None,
+        }));
+        o.spans.push(s);
+        o.digest_app_spans_left_out = 1;
+        let text = report_text(&o).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["digest_app_spans_left_out"], 1);
+        let app = &v["spans"][n as usize]["app"];
+        assert_eq!(app["service"], "api");
+        assert_eq!(app["trace_id"], "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(app["span_id"], "b7ad6b7169203331");
+        assert_eq!(app["parent_span_id"], "00f067aa0ba902b7");
+        assert_eq!(app["parent_by"], "resource");
+        assert_eq!(app["resource"][0][1], "api");
+        // clnrm's own spans have no `app`.
+        assert!(v["spans"][0].get("app").is_none());
+        let back: Vec<SpanData> = serde_json::from_value(v["spans"].clone()).unwrap();
+        assert_eq!(back[n as usize].app, o.spans[n as usize].app);
+        assert!(back[0].app.is_none());
     }
 }

@@ -69,7 +69,15 @@ pub fn print_summary(out: &mut impl Write, s: &SuiteOutcome) -> std::io::Result<
     }
     let sc_ok = s.scenarios.iter().filter(|x| x.passed).count();
     let ex_ok = s.expectations.iter().filter(|x| x.passed).count();
-    writeln!(out, "  trace digest {}", s.digest)?;
+    if s.digest_app_spans_left_out > 0 {
+        writeln!(
+            out,
+            "  trace digest {} ({} application span(s) left out; `[determinism] digest_app_spans = true` puts them in)",
+            s.digest, s.digest_app_spans_left_out
+        )?;
+    } else {
+        writeln!(out, "  trace digest {}", s.digest)?;
+    }
     writeln!(
         out,
         "{} {}: {}/{} scenarios, {}/{} expectations passed in {} ms",
@@ -81,4 +89,34 @@ pub fn print_summary(out: &mut impl Write, s: &SuiteOutcome) -> std::io::Result<
         s.expectations.len(),
         s.duration_ms
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The digest line says how many application spans it left out, and only then.
+    #[test]
+    fn the_digest_line_counts_application_spans_left_out() {
+        let mut o = crate::report::fixture::outcome();
+        let text = |o: &SuiteOutcome| {
+            let mut out = Vec::new();
+            print_summary(&mut out, o).unwrap();
+            String::from_utf8(out).unwrap()
+        };
+        let plain = text(&o);
+        assert!(
+            plain.contains(&format!("  trace digest {}\n", o.digest)),
+            "{plain}"
+        );
+        o.digest_app_spans_left_out = 3;
+        let with = text(&o);
+        assert!(
+            with.contains(&format!(
+                "  trace digest {} (3 application span(s) left out; `[determinism] digest_app_spans = true` puts them in)\n",
+                o.digest
+            )),
+            "{with}"
+        );
+    }
 }

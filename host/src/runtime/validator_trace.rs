@@ -8,7 +8,7 @@ use super::bindings::validator::exports::clnrm::chaos::validator::{SpanEvent, Sp
 use super::bindings::{SpanKind as WitKind, SpanStatus as WitStatus};
 use crate::trace::{AttrValue, SpanData, SpanKind, SpanStatus};
 use clnrm_sdk::otel::{Kind, Status};
-use clnrm_sdk::packed::{Attrs, PackError, PackedTrace, Packer, SpanHead, Value};
+use clnrm_sdk::packed::{Attrs, PackError, PackedTrace, Packer, SpanHead, Value, APP_SERVICE_ATTR};
 use std::sync::OnceLock;
 
 /// One suite's trace for its validators (shared by concurrent calls).
@@ -59,7 +59,9 @@ impl ValidatorTrace {
 }
 
 /// The packed form of `spans`: parents by id, a span still open ends at its start (as
-/// validators always saw it).
+/// validators always saw it). An application span carries its service as its last
+/// attribute, [`APP_SERVICE_ATTR`] (docs/packed-trace.md); the WIT records decoded from
+/// these bytes carry it the same way.
 pub fn pack(spans: &[SpanData]) -> Result<Vec<u8>, PackError> {
     let mut p = Packer::with_capacity(spans.len());
     for s in spans {
@@ -73,8 +75,20 @@ pub fn pack(spans: &[SpanData]) -> Result<Vec<u8>, PackError> {
             start_ns: s.start_ns,
             end_ns: s.end_ns.unwrap_or(s.start_ns),
         });
-        for (k, v) in &s.attrs {
-            w.attr(k, value(v));
+        match &s.app {
+            None => {
+                for (k, v) in &s.attrs {
+                    w.attr(k, value(v));
+                }
+            }
+            // An application span: its attributes as sent (but the marker key, which
+            // is the host's), then the marker with its service, last.
+            Some(app) => {
+                for (k, v) in s.attrs.iter().filter(|(k, _)| k != APP_SERVICE_ATTR) {
+                    w.attr(k, value(v));
+                }
+                w.attr(APP_SERVICE_ATTR, Value::Str(&app.service));
+            }
         }
         for e in &s.events {
             w.event(
@@ -239,5 +253,42 @@ mod tests {
         assert_eq!(records[2].parent, Some(u32::MAX));
         assert!(trace.packed().is_some());
         assert!(trace.records_only().packed().is_none());
+    }
+
+    /// An application span reaches validators with its service as its last attribute (a
+    /// marker the application sent itself is dropped); clnrm's own spans carry none.
+    #[test]
+    fn application_spans_carry_their_service_last() {
+        let own = span(0, None, "clnrm.run");
+        let mut app = span(1, Some(0), "GET /stock");
+        app.attrs = vec![
+            (APP_SERVICE_ATTR.into(), AttrValue::Str("clnrm".into())),
+            ("http.status_code".into(), AttrValue::Int(503)),
+        ];
+        app.app = Some(Box::new(crate::trace::AppSpan {
+            service: "api".into(),
+            trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+            span_id: "b7ad6b7169203331".into(),
+            parent_span_id: None,
+            parent_by: crate::trace::AppParent::Resource,
+            resource: vec![],
+            scope: None,
+            renamed_from: None,
+        }));
+        let trace = ValidatorTrace::new(&[own, app]).unwrap();
+        let records = trace.records().unwrap();
+        assert!(records[0].attributes.is_empty());
+        let keys: Vec<(&str, &WitValue)> = records[1]
+            .attributes
+            .iter()
+            .map(|a| (a.key.as_str(), &a.value))
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("http.status_code", &WitValue::Int(503)),
+                (APP_SERVICE_ATTR, &WitValue::Str("api".into())),
+            ]
+        );
     }
 }

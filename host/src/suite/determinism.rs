@@ -18,6 +18,11 @@ pub struct Determinism {
     /// RFC 3339 instant that span timestamps start from: a string or a TOML
     /// offset/local datetime.
     pub freeze_clock: Option<Spanned<toml::Value>>,
+    /// Put application spans' structure (service, name, kind, status, place
+    /// in the tree) into the digest; by default they are left out (they are
+    /// not seeded).
+    #[serde(default)]
+    pub digest_app_spans: bool,
 }
 
 impl Determinism {

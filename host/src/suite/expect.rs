@@ -51,6 +51,78 @@ pub fn resolve(raw: &Expect, mut positions: BTreeMap<String, Positions>) -> Vec<
         .collect()
 }
 
+/// The services a span can belong to in this suite: clnrm's own (`clnrm`),
+/// each service id, and each `OTEL_SERVICE_NAME` a service's `env` sets.
+pub fn span_services(services: &BTreeMap<String, super::ServiceSpec>) -> Vec<String> {
+    let mut names: Vec<String> = vec!["clnrm".to_string()];
+    for (id, spec) in services {
+        names.push(id.clone());
+        if let Some(n) = spec.env.get("OTEL_SERVICE_NAME") {
+            names.push(n.clone());
+        }
+    }
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// `[[expect.span]] service = "..."` must name a service some span of this
+/// suite can have ([`span_services`]): a typo would otherwise make an
+/// expectation that can never match (or, with `count = { eq = 0 }`, one that
+/// always passes).
+pub fn check_span_services(
+    cx: &super::diag::Ctx<'_>,
+    expectations: &[ExpectSpec],
+    services: &BTreeMap<String, super::ServiceSpec>,
+) -> Result<(), super::SuiteError> {
+    let Some(spec) = expectations.iter().find(|e| e.table == "span") else {
+        return Ok(());
+    };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(&spec.config_json) else {
+        return Ok(());
+    };
+    let entries: Vec<(Vec<String>, &serde_json::Value)> = match &value {
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (vec![i.to_string()], v))
+            .collect(),
+        other => vec![(Vec::new(), other)],
+    };
+    let known = span_services(services);
+    for (mut path, entry) in entries {
+        // Not a string: the validator's own check says so, with its words.
+        let Some(name) = entry.get("service").and_then(|v| v.as_str()) else {
+            continue;
+        };
+        if known.iter().any(|k| k == name) {
+            continue;
+        }
+        path.push("service".into());
+        let at = spec
+            .positions
+            .value(&path)
+            .unwrap_or_else(|| spec.span.clone());
+        let all = known
+            .iter()
+            .map(|k| format!("\"{k}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let help = match super::diag::nearest(name, known.iter().map(String::as_str)) {
+            Some(n) => format!("did you mean \"{n}\"? spans here can be of: {all}"),
+            None => format!("spans here can be of: {all}"),
+        };
+        return Err(cx.err(
+            at,
+            format!(
+                "no service of this suite can have spans of service \"{name}\" (a service id, an `OTEL_SERVICE_NAME` a service's env sets, or \"clnrm\")"
+            ),
+            Some(help),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use crate::suite::testing::{load_text, OK};
@@ -194,5 +266,42 @@ counts = {{ spans_total = {{ gte = 1 }} }}
         let s = load_text(&text).unwrap();
         assert_eq!(at(&s, "span", &["1", "parnet"], false), (16, 1));
         assert_eq!(at(&s, "span", &["1"], false), (14, 1));
+    }
+
+    #[test]
+    fn a_span_service_no_service_can_have_is_a_load_error() {
+        use crate::suite::testing::fails;
+        let body = |service: &str| {
+            format!(
+                r#"{OK}[service.store]
+image = "clnrm-base:latest"
+env = {{ OTEL_SERVICE_NAME = "inventory" }}
+
+[[expect.span]]
+name = "a"
+
+[[expect.span]]
+name = "GET /stock"
+service = "{service}"
+"#
+            )
+        };
+        for ok in ["app", "store", "inventory", "clnrm"] {
+            load_text(&body(ok)).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        let (line, col, msg, help) = fails(&body("inventroy"));
+        // OK ends on line 11; `service = ` is on line 11 + 10, its value at col 11.
+        assert_eq!((line, col), (21, 11), "{msg}");
+        assert!(msg.contains("service \"inventroy\""), "{msg}");
+        assert!(
+            help.starts_with("did you mean \"inventory\"?")
+                && help.contains("\"app\", \"clnrm\", \"inventory\", \"store\""),
+            "{help}"
+        );
+        // A single [expect.span] table too.
+        let (_, _, msg, _) = fails(&format!(
+            "{OK}[expect.span]\nname = \"x\"\nservice = \"nope\"\n"
+        ));
+        assert!(msg.contains("\"nope\""), "{msg}");
     }
 }

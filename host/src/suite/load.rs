@@ -117,6 +117,7 @@ fn load_with(path: &Path, source: String, files: bool) -> Result<Suite, SuiteErr
     let freeze_clock_unix_ns = file.determinism.freeze_clock_unix_ns(&cx)?;
     let plugins = plugins::resolve(&cx, &file.plugins)?;
     let expectations = expect::resolve(&file.expect, expect_positions);
+    expect::check_span_services(&cx, &expectations, &services)?;
     let meta = match (file.meta, file.test.metadata) {
         (Some(_), Some(t)) => {
             return Err(cx.err(
@@ -138,6 +139,7 @@ fn load_with(path: &Path, source: String, files: bool) -> Result<Suite, SuiteErr
         meta,
         seed: file.determinism.seed,
         freeze_clock_unix_ns,
+        digest_app_spans: file.determinism.digest_app_spans,
         plugins,
         services,
         scenarios,

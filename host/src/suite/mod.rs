@@ -85,6 +85,8 @@ pub struct Suite {
     pub seed: Option<u64>,
     /// `freeze_clock` as Unix nanoseconds.
     pub freeze_clock_unix_ns: Option<u64>,
+    /// `[determinism] digest_app_spans`: application spans' structure in the digest.
+    pub digest_app_spans: bool,
     /// Third-party plugins from `[plugins]`: name, resolved path, span of the path.
     pub plugins: Vec<(String, PathBuf, Range<usize>)>,
     pub services: BTreeMap<String, ServiceSpec>,

@@ -8,6 +8,11 @@
 //! own canonical form, so concurrent spans finishing in another order do not
 //! move the digest. Contract: same suite + same seed on the same machine →
 //! same digest, run after run.
+//!
+//! Application spans (received over OTLP) are not seeded: by default they are
+//! left out (the report says how many). With `[determinism] digest_app_spans
+//! = true` their structure is in: service, name, kind, status and their place
+//! in the tree; never their ids, times or attribute values (docs/spans.md).
 
 use super::{AttrValue, SpanData, SpanStatus};
 use clnrm_sdk::vocab::attr;
@@ -115,6 +120,9 @@ fn value_form(v: &AttrValue) -> String {
 }
 
 fn span_line(s: &SpanData) -> String {
+    if let Some(app) = &s.app {
+        return app_line(&app.service, s);
+    }
     let limits = is_limits_reading(s);
     let mut attrs: Vec<String> = s
         .attrs
@@ -140,11 +148,33 @@ fn span_line(s: &SpanData) -> String {
     )
 }
 
+/// An application span's structure: service, name, kind and status (its
+/// place in the tree is the indentation); no attribute, event or time.
+fn app_line(service: &str, s: &SpanData) -> String {
+    let status = match s.status {
+        SpanStatus::Unset => "UNSET",
+        SpanStatus::Ok => "OK",
+        SpanStatus::Error => "ERROR",
+    };
+    format!(
+        "app:{}|{}|{:?}|{status}",
+        normalise(service),
+        normalise(&s.name),
+        s.kind
+    )
+}
+
 /// The canonical text of the trace (what is hashed), one span per line,
-/// indented by depth.
+/// indented by depth; application spans left out.
 pub fn canonical(spans: &[SpanData]) -> String {
+    canonical_with(spans, false)
+}
+
+/// [`canonical`], with application spans' structure in when `app_spans`.
+pub fn canonical_with(spans: &[SpanData], app_spans: bool) -> String {
     let mut children: BTreeMap<Option<u32>, Vec<&SpanData>> = BTreeMap::new();
-    for s in spans.iter().filter(|s| !is_machine_span(s)) {
+    let kept = |s: &&SpanData| !is_machine_span(s) && (app_spans || s.app.is_none());
+    for s in spans.iter().filter(kept) {
         // A parent outside the trace is treated as a root.
         let parent = s
             .parent
@@ -180,9 +210,21 @@ pub fn canonical(spans: &[SpanData]) -> String {
     roots.concat()
 }
 
-/// Hex SHA-256 of [`canonical`].
+/// Hex SHA-256 of [`canonical`] (application spans left out).
 pub fn digest(spans: &[SpanData]) -> String {
-    hex::encode(Sha256::digest(canonical(spans).as_bytes()))
+    digest_with(spans, false)
+}
+
+/// Hex SHA-256 of [`canonical_with`]: `[determinism] digest_app_spans`
+/// decides `app_spans`.
+pub fn digest_with(spans: &[SpanData], app_spans: bool) -> String {
+    hex::encode(Sha256::digest(canonical_with(spans, app_spans).as_bytes()))
+}
+
+/// How many spans of `spans` are application spans (what the digest leaves
+/// out unless `digest_app_spans`).
+pub fn app_spans(spans: &[SpanData]) -> usize {
+    spans.iter().filter(|s| s.app.is_some()).count()
 }
 
 #[cfg(test)]
@@ -315,5 +357,90 @@ mod tests {
     fn ids_in_strings_are_normalised() {
         assert_eq!(normalise("clnrm-9f86d081884c-kill"), "clnrm-<id>-kill");
         assert_eq!(normalise("exit 137"), "exit 137");
+    }
+
+    /// `sample` plus application spans under its first step: `GET /stock` of
+    /// `api` (ERROR, with an id-like attribute) and its child `SELECT` of `db`.
+    fn with_app(status: SpanStatus, value: &str, start_ns: u64) -> Vec<SpanData> {
+        use crate::trace::{AppParent, AppSpan, SpanId};
+        let mut spans = sample(["a", "b"], "0123456789abcdef0123");
+        let app = |service: &str, span_id: &str| {
+            Some(Box::new(AppSpan {
+                service: service.into(),
+                trace_id: format!("{start_ns:032x}"),
+                span_id: span_id.into(),
+                parent_span_id: None,
+                parent_by: AppParent::Span,
+                resource: vec![("host.name".into(), AttrValue::from(value))],
+                scope: None,
+                renamed_from: None,
+            }))
+        };
+        let n = spans.len() as u32;
+        let mut get = SpanData::finished(
+            SpanId(n),
+            Some(SpanId(2)),
+            "GET /stock",
+            start_ns,
+            start_ns + 5,
+        );
+        get.status = status;
+        get.kind = crate::trace::SpanKind::Client;
+        get.attrs = vec![("http.url".into(), AttrValue::from(value))];
+        get.app = app("api", &format!("{start_ns:016x}"));
+        let mut sel = SpanData::finished(
+            SpanId(n + 1),
+            Some(SpanId(n)),
+            "SELECT",
+            start_ns + 1,
+            start_ns + 2,
+        );
+        sel.app = app("db", "00000000000000ff");
+        spans.push(get);
+        spans.push(sel);
+        spans
+    }
+
+    #[test]
+    fn application_spans_stay_out_by_default() {
+        let base = sample(["a", "b"], "0123456789abcdef0123");
+        let app = with_app(SpanStatus::Error, "x", 7);
+        assert_eq!(app_spans(&app), 2);
+        assert_eq!(digest(&base), digest(&app));
+        assert_eq!(digest_with(&app, false), digest(&base));
+        assert!(!canonical(&app).contains("GET"));
+    }
+
+    #[test]
+    fn with_digest_app_spans_their_structure_is_in_not_their_values() {
+        let base = sample(["a", "b"], "0123456789abcdef0123");
+        let a = with_app(SpanStatus::Error, "x", 7);
+        // Other ids, times, attribute and resource values: the same digest.
+        let b = with_app(SpanStatus::Error, "y", 90_000);
+        assert_eq!(digest_with(&a, true), digest_with(&b, true));
+        assert_ne!(digest_with(&a, true), digest(&base));
+        let text = canonical_with(&a, true);
+        assert!(
+            text.contains(
+                "      app:api|GET /stock|Client|ERROR\n        app:db|SELECT|Internal|UNSET\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.contains("http.url") && !text.contains("host.name"),
+            "{text}"
+        );
+        // Status, name, service and place move it.
+        let c = with_app(SpanStatus::Ok, "x", 7);
+        assert_ne!(digest_with(&a, true), digest_with(&c, true));
+        let mut d = with_app(SpanStatus::Error, "x", 7);
+        d.last_mut().unwrap().app.as_mut().unwrap().service = "cache".into();
+        assert_ne!(digest_with(&a, true), digest_with(&d, true));
+        let mut e = with_app(SpanStatus::Error, "x", 7);
+        let n = e.len();
+        e[n - 1].parent = Some(crate::trace::SpanId(2));
+        assert_ne!(digest_with(&a, true), digest_with(&e, true));
+        // Without application spans, the flag changes nothing (the chaos digests).
+        assert_eq!(digest_with(&base, true), digest(&base));
     }
 }

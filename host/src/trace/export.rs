@@ -21,6 +21,12 @@
 //! happened, with recorded times and seeded ids. Building `SpanData` directly
 //! and handing it to the exporter keeps both exactly.
 //!
+//! Application spans (received over OTLP, `SpanData::app`) are exported as
+//! the application sent them: their own trace, span and parent span ids, their
+//! own instrumentation scope, under their own resource (the resource
+//! attributes they came with, `service.name` included), on the same clock as
+//! clnrm's spans. clnrm's own spans go under clnrm's resource.
+//!
 //! Sampling (`sample_ratio`) is per trace and deterministic: the SDK's own
 //! `TraceIdRatioBased` sampler decides on the seeded trace id, so a given
 //! (seed, suite) is always in or always out.
@@ -173,7 +179,8 @@ fn kind(k: SpanKind) -> opentelemetry::trace::SpanKind {
 
 /// The trace as SDK spans, in trace order. A parent outside the trace (it
 /// cannot happen for a finished run, but a hand-made trace might) makes the
-/// span a root rather than pointing at an id nobody exports.
+/// span a root rather than pointing at an id nobody exports. An application
+/// span keeps the ids and the scope it was sent with.
 pub fn to_sdk(
     spans: &[SpanData],
     run: &RunIdentity<'_>,
@@ -187,19 +194,39 @@ pub fn to_sdk(
         .iter()
         .map(|s| {
             let end = s.end_ns.unwrap_or(s.start_ns).max(s.start_ns);
-            opentelemetry_sdk::trace::SpanData {
-                span_context: SpanContext::new(
-                    trace_id,
-                    run.span_id(s.id.0),
-                    TraceFlags::SAMPLED,
-                    false,
-                    TraceState::NONE,
+            let (span_context, parent_span_id, scope) = match &s.app {
+                None => (
+                    SpanContext::new(
+                        trace_id,
+                        run.span_id(s.id.0),
+                        TraceFlags::SAMPLED,
+                        false,
+                        TraceState::NONE,
+                    ),
+                    s.parent
+                        .filter(|p| known(p.0))
+                        .map(|p| run.span_id(p.0))
+                        .unwrap_or(SpanId::INVALID),
+                    scope.clone(),
                 ),
-                parent_span_id: s
-                    .parent
-                    .filter(|p| known(p.0))
-                    .map(|p| run.span_id(p.0))
-                    .unwrap_or(SpanId::INVALID),
+                Some(app) => (
+                    SpanContext::new(
+                        TraceId::from_hex(&app.trace_id).unwrap_or(TraceId::INVALID),
+                        SpanId::from_hex(&app.span_id).unwrap_or(SpanId::INVALID),
+                        TraceFlags::SAMPLED,
+                        false,
+                        TraceState::NONE,
+                    ),
+                    app.parent_span_id
+                        .as_deref()
+                        .and_then(|p| SpanId::from_hex(p).ok())
+                        .unwrap_or(SpanId::INVALID),
+                    InstrumentationScope::builder(app.scope.clone().unwrap_or_default()).build(),
+                ),
+            };
+            opentelemetry_sdk::trace::SpanData {
+                span_context,
+                parent_span_id,
                 parent_span_is_remote: false,
                 span_kind: kind(s.kind),
                 name: Cow::Owned(s.name.clone()),
@@ -232,9 +259,55 @@ pub fn to_sdk(
                         Status::error(s.status_message.clone().unwrap_or_default())
                     }
                 },
-                instrumentation_scope: scope.clone(),
+                instrumentation_scope: scope,
             }
         })
+        .collect()
+}
+
+/// An application's resource: the attributes it sent, with `service.name`
+/// set to its service if it sent none.
+pub fn app_resource(app: &super::AppSpan) -> Resource {
+    let mut attrs = attributes(&app.resource);
+    if !app.resource.iter().any(|(k, _)| k == "service.name") {
+        attrs.push(KeyValue::new("service.name", app.service.clone()));
+    }
+    Resource::builder_empty().with_attributes(attrs).build()
+}
+
+/// The spans as SDK spans, grouped by the resource they are exported under:
+/// clnrm's own under `resource` (first, even when empty), then each
+/// application resource in order of first appearance.
+pub fn by_resource(
+    spans: &[SpanData],
+    run: &RunIdentity<'_>,
+    resource: &Resource,
+) -> Vec<(Resource, Vec<opentelemetry_sdk::trace::SpanData>)> {
+    let mut groups: Vec<(
+        Option<&super::AppSpan>,
+        Vec<opentelemetry_sdk::trace::SpanData>,
+    )> = vec![(None, Vec::new())];
+    let same =
+        |a: &super::AppSpan, b: &super::AppSpan| a.service == b.service && a.resource == b.resource;
+    for (s, sdk) in spans.iter().zip(to_sdk(spans, run)) {
+        let at = match s.app.as_deref() {
+            None => 0,
+            Some(app) => match groups
+                .iter()
+                .position(|(g, _)| g.is_some_and(|g| same(g, app)))
+            {
+                Some(i) => i,
+                None => {
+                    groups.push((Some(app), Vec::new()));
+                    groups.len() - 1
+                }
+            },
+        };
+        groups[at].1.push(sdk);
+    }
+    groups
+        .into_iter()
+        .map(|(app, batch)| (app.map_or_else(|| resource.clone(), app_resource), batch))
         .collect()
 }
 
@@ -243,11 +316,25 @@ pub fn otlp_json(
     spans: Vec<opentelemetry_sdk::trace::SpanData>,
     resource: &Resource,
 ) -> serde_json::Result<String> {
+    otlp_json_groups(vec![(resource.clone(), spans)])
+}
+
+/// One OTLP/JSON `ExportTraceServiceRequest` (no newline) holding every
+/// group under its own resource ([`by_resource`]); empty groups are left out.
+pub fn otlp_json_groups(
+    groups: Vec<(Resource, Vec<opentelemetry_sdk::trace::SpanData>)>,
+) -> serde_json::Result<String> {
     let mut request = ExportTraceServiceRequest {
-        resource_spans: group_spans_by_resource_and_scope(
-            spans,
-            &ResourceAttributesWithSchema::from(resource),
-        ),
+        resource_spans: groups
+            .into_iter()
+            .filter(|(_, spans)| !spans.is_empty())
+            .flat_map(|(resource, spans)| {
+                group_spans_by_resource_and_scope(
+                    spans,
+                    &ResourceAttributesWithSchema::from(&resource),
+                )
+            })
+            .collect(),
     };
     // The SDK's resource is a hash map: sort its attributes so the same run
     // gives the same line.
@@ -289,18 +376,18 @@ pub async fn export(
         }
     };
     let is_sampled = sampled(run, sample_ratio);
-    let batch = if is_sampled {
-        to_sdk(spans, run)
+    let resource = resource(resources);
+    let groups = if is_sampled {
+        by_resource(spans, run, &resource)
     } else {
         Vec::new()
     };
-    let count = batch.len();
-    let resource = resource(resources);
+    let count = groups.iter().map(|(_, b)| b.len()).sum();
     match sink {
         Sink::JsonFile { dir, name } => {
             // Sampled out: an empty file, so a stale export cannot pass for this run's.
             let text = if is_sampled {
-                format!("{}\n", otlp_json(batch, &resource)?)
+                format!("{}\n", otlp_json_groups(groups)?)
             } else {
                 String::new()
             };
@@ -308,7 +395,7 @@ pub async fn export(
             dir.write(name, text).map_err(ExportError::File)?;
         }
         Sink::Stdout if is_sampled => {
-            let line = otlp_json(batch, &resource)?;
+            let line = otlp_json_groups(groups)?;
             let mut out = std::io::stdout().lock();
             writeln!(out, "{line}")
                 .and_then(|()| out.flush())
@@ -332,8 +419,16 @@ pub async fn export(
                 builder = builder.with_endpoint(traces_url(e));
             }
             let mut exporter = builder.build().map_err(|e| err(e.to_string()))?;
-            exporter.set_resource(&resource);
-            let result = exporter.export(batch).await;
+            // One export per resource (the exporter holds one resource at a
+            // time): clnrm's spans, then each application's.
+            let mut result = Ok(());
+            for (resource, batch) in groups.into_iter().filter(|(_, b)| !b.is_empty()) {
+                exporter.set_resource(&resource);
+                result = exporter.export(batch).await;
+                if result.is_err() {
+                    break;
+                }
+            }
             let _ = exporter.shutdown();
             result.map_err(|e| err(e.to_string()))?;
         }
@@ -470,5 +565,139 @@ mod tests {
             traces_url("http://c:4318/custom/path"),
             "http://c:4318/custom/path"
         );
+    }
+
+    /// `trace()` plus two application spans of `api` (one under clnrm's step,
+    /// one under the other) and one of `store`.
+    fn with_app() -> Vec<SpanData> {
+        use crate::trace::{AppParent, AppSpan};
+        let mut spans = trace();
+        let app = |service: &str, span_id: &str, parent: Option<&str>, by| {
+            Some(Box::new(AppSpan {
+                service: service.into(),
+                trace_id: "0af7651916cd43dd8448eb211c80319c".into(),
+                span_id: span_id.into(),
+                parent_span_id: parent.map(str::to_string),
+                parent_by: by,
+                resource: vec![
+                    ("service.name".into(), AttrValue::from(service)),
+                    ("clnrm.scenario".into(), AttrValue::from("sc")),
+                ],
+                scope: Some("shop-api".into()),
+                renamed_from: None,
+            }))
+        };
+        let mut a = SpanData::finished(
+            crate::trace::SpanId(2),
+            Some(crate::trace::SpanId(1)),
+            "GET /checkout",
+            100,
+            900,
+        );
+        a.kind = SpanKind::Server;
+        a.attrs = vec![("http.status_code".into(), AttrValue::Int(503))];
+        a.app = app(
+            "api",
+            "b7ad6b7169203331",
+            Some("00f067aa0ba902b7"),
+            AppParent::Span,
+        );
+        let mut b = SpanData::finished(
+            crate::trace::SpanId(3),
+            Some(crate::trace::SpanId(2)),
+            "GET /stock",
+            200,
+            800,
+        );
+        b.status = SpanStatus::Error;
+        b.app = app(
+            "api",
+            "c7ad6b7169203332",
+            Some("b7ad6b7169203331"),
+            AppParent::Span,
+        );
+        let mut c = SpanData::finished(
+            crate::trace::SpanId(4),
+            Some(crate::trace::SpanId(0)),
+            "stock.read",
+            300,
+            400,
+        );
+        c.app = app("store", "d7ad6b7169203333", None, AppParent::Resource);
+        c.app
+            .as_mut()
+            .unwrap()
+            .resource
+            .retain(|(k, _)| k != "service.name");
+        spans.extend([a, b, c]);
+        spans
+    }
+
+    /// Application spans are exported with their own ids and scope, under
+    /// their own resource; read back from the OTLP/JSON line.
+    #[test]
+    fn application_spans_keep_their_ids_and_resource() {
+        let run = RunIdentity {
+            suite: "s",
+            seed: 9,
+            epoch_unix_ns: 1_000_000_000,
+        };
+        let groups = by_resource(&with_app(), &run, &resource(&BTreeMap::new()));
+        assert_eq!(
+            groups.iter().map(|(_, b)| b.len()).collect::<Vec<_>>(),
+            [2, 2, 1]
+        );
+        let line = otlp_json_groups(groups).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        let rs = v["resourceSpans"].as_array().unwrap();
+        assert_eq!(rs.len(), 3);
+        let service = |r: &serde_json::Value| {
+            r["resource"]["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["key"] == "service.name")
+                .map(|a| a["value"]["stringValue"].as_str().unwrap().to_string())
+        };
+        assert_eq!(
+            rs.iter().map(service).collect::<Vec<_>>(),
+            [
+                Some("clnrm".into()),
+                Some("api".into()),
+                Some("store".into())
+            ]
+        );
+        // clnrm's own: seeded ids.
+        let own = &rs[0]["scopeSpans"][0];
+        assert_eq!(own["scope"]["name"], "clnrm");
+        assert_eq!(
+            own["spans"][0]["traceId"].as_str().unwrap(),
+            hex::encode(ids::trace_id(9, "s"))
+        );
+        // The application's: the ids it sent, its scope, its resource.
+        let api = &rs[1];
+        let keys: Vec<&str> = api["resource"]["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["clnrm.scenario", "service.name"]);
+        let scope = &api["scopeSpans"][0];
+        assert_eq!(scope["scope"]["name"], "shop-api");
+        let checkout = &scope["spans"][0];
+        assert_eq!(checkout["name"], "GET /checkout");
+        assert_eq!(checkout["traceId"], "0af7651916cd43dd8448eb211c80319c");
+        assert_eq!(checkout["spanId"], "b7ad6b7169203331");
+        assert_eq!(checkout["parentSpanId"], "00f067aa0ba902b7");
+        assert_eq!(checkout["kind"], 2);
+        assert_eq!(checkout["startTimeUnixNano"], "1000000100");
+        let stock = &scope["spans"][1];
+        assert_eq!(stock["parentSpanId"], "b7ad6b7169203331");
+        assert_eq!(stock["status"]["code"], 2);
+        // A resource without service.name gets the span's service.
+        let store = &rs[2]["scopeSpans"][0]["spans"][0];
+        assert_eq!(store["spanId"], "d7ad6b7169203333");
+        assert_eq!(store["parentSpanId"], "");
     }
 }

@@ -143,7 +143,15 @@ pub fn parse_hermeticity(config: &Value) -> Result<HermeticityExpectation, Confi
 }
 
 /// Checks `[expect.hermeticity]` against `trace`: one finding per rule switched on.
+///
+/// Only clnrm's own spans are read (see [`Trace::clnrm_only`]): an application span cannot
+/// fake a clean verification.
 pub fn check_hermeticity(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
+    let own = trace.clnrm_only();
+    check_hermeticity_own(config, &own)
+}
+
+fn check_hermeticity_own(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     let e = parse_hermeticity(config)?;
     let mut out = Vec::new();
     for (rule, attr) in &e.leakage {

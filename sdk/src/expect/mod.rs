@@ -37,7 +37,7 @@ pub use hermeticity::{
 };
 pub use isolation::{check_isolation, parse_isolation, IsolationExpectation, ISOLATION_KEYS};
 pub use matcher::{Matcher, Op, OPERATORS};
-pub use model::{AttrValue, Event, Finding, Kind, Span, Status, Trace};
+pub use model::{AttrValue, Event, Finding, Kind, Span, Status, Trace, CLNRM_SERVICE};
 pub use order::{check_order, parse_order, OrderExpectation, OrderRule, ORDER_KEYS};
 pub use resources::{check_resources, parse_resources, ResourcesExpectation, RESOURCES_KEYS};
 pub use span::{
@@ -47,5 +47,7 @@ pub use status::{check_status, glob_matches, parse_status, StatusExpectation, ST
 pub use timeouts::{check_timeouts, parse_timeouts, TimeoutsExpectation, TIMEOUTS_KEYS};
 pub use window::{check_window, parse_window, Window, WindowExpectation, WINDOW_KEYS};
 
+#[cfg(test)]
+mod app_tests;
 #[cfg(test)]
 mod tests;

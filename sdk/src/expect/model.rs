@@ -125,13 +125,32 @@ pub struct Trace {
     /// The run's OpenTelemetry resource attributes, when the host handed them over
     /// (WIT 0.3.2 `trace-resource`); None for a trace built without them.
     resource: Option<Vec<(String, AttrValue)>>,
+    /// Application spans (sent to the run's OTLP receiver), by span id: their service's
+    /// `service.name`. A span not in it is clnrm's own (service `clnrm`).
+    app: HashMap<u32, String, IdHash>,
 }
+
+/// The service of clnrm's own spans (engine and plugins).
+pub const CLNRM_SERVICE: &str = "clnrm";
 
 impl Trace {
     /// Builds the trace. If two spans share an id, lookups by id find the first one.
-    pub fn new(spans: Vec<Span>) -> Self {
+    ///
+    /// A span whose attributes hold [`APP_SERVICE_ATTR`](crate::packed::APP_SERVICE_ATTR)
+    /// (how the host marks an application span) is an application span of that service:
+    /// the attribute is taken off (the last one is the host's) and kept as its service.
+    pub fn new(mut spans: Vec<Span>) -> Self {
         let mut by_id = HashMap::with_capacity_and_hasher(spans.len(), IdHash::default());
         let mut children: HashMap<u32, Vec<usize>, IdHash> = HashMap::default();
+        let mut app: HashMap<u32, String, IdHash> = HashMap::default();
+        for s in spans.iter_mut() {
+            let key = crate::packed::APP_SERVICE_ATTR;
+            if let Some(i) = s.attrs.iter().rposition(|(k, _)| k == key) {
+                let service = s.attrs.remove(i).1.canonical();
+                s.attrs.retain(|(k, _)| k != key);
+                app.entry(s.id).or_insert(service);
+            }
+        }
         for (i, s) in spans.iter().enumerate() {
             by_id.entry(s.id).or_insert(i);
             if let Some(p) = s.parent {
@@ -143,7 +162,59 @@ impl Trace {
             by_id,
             children,
             resource: None,
+            app,
         }
+    }
+
+    /// The service of `span`: its application's `service.name`, or [`CLNRM_SERVICE`] for
+    /// clnrm's own spans.
+    pub fn service(&self, span: &Span) -> &str {
+        self.app
+            .get(&span.id)
+            .map_or(CLNRM_SERVICE, String::as_str)
+    }
+
+    /// Whether `span` is an application's (received over OTLP), not clnrm's own.
+    pub fn is_app(&self, span: &Span) -> bool {
+        self.app.contains_key(&span.id)
+    }
+
+    /// How many application spans the trace holds.
+    pub fn app_spans(&self) -> usize {
+        self.app.len()
+    }
+
+    /// The trace without its application spans: what the chaos and hermeticity checks
+    /// read, so that an application cannot fake a fault, a recovery or a clean
+    /// verification. Borrowed when there is no application span.
+    pub fn clnrm_only(&self) -> std::borrow::Cow<'_, Trace> {
+        if self.app.is_empty() {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let own = self
+            .spans
+            .iter()
+            .filter(|s| !self.is_app(s))
+            .cloned()
+            .collect();
+        let mut t = Trace::new(own);
+        t.resource = self.resource.clone();
+        std::borrow::Cow::Owned(t)
+    }
+
+    /// The `clnrm.scenario` span `span` belongs to (itself, or its nearest such ancestor of
+    /// clnrm's own), if any: what "the same scenario" of `during` and `after` means.
+    pub fn scenario_of(&self, span: &Span) -> Option<u32> {
+        let mut cur = Some(span);
+        // A parent cycle cannot hang the walk.
+        for _ in 0..=self.spans.len() {
+            let s = cur?;
+            if s.name == crate::vocab::span::SCENARIO && !self.is_app(s) {
+                return Some(s.id);
+            }
+            cur = self.parent(s);
+        }
+        None
     }
 
     /// The same trace, belonging to a run with these resource attributes.
@@ -200,14 +271,22 @@ impl Trace {
             .collect()
     }
 
-    /// How messages point at a span: `span #7 "clnrm.step:x" (parent "clnrm.scenario")`.
+    /// How messages point at a span: `span #7 "clnrm.step:x" (parent "clnrm.scenario")`;
+    /// an application span names its service: `span #31 "GET /stock" (service "api",
+    /// parent "clnrm.step:buy")`.
     pub fn describe(&self, span: &Span) -> String {
         let parent = match (span.parent, self.parent(span)) {
             (None, _) => "root".to_string(),
             (Some(_), Some(p)) => format!("parent {:?}", p.name),
             (Some(id), None) => format!("parent #{id}, not in trace"),
         };
-        format!("span #{} {:?} ({parent})", span.id, span.name)
+        match self.app.get(&span.id) {
+            Some(service) => format!(
+                "span #{} {:?} (service {service:?}, {parent})",
+                span.id, span.name
+            ),
+            None => format!("span #{} {:?} ({parent})", span.id, span.name),
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! The matching set of an expectation is the spans called `name` that satisfy every given
 //! filter (`kind`, `parent`, `attrs.all`, `attrs.any`, `events.any`, `events.all`, `status`,
-//! `duration_ms`). Without `count` it passes iff that set is non-empty; with `count` iff its
+//! `duration_ms`, `service`, `during`, `after`). Without `count` it passes iff that set is non-empty; with `count` iff its
 //! size satisfies every bound given. A failure names the closest span (the candidate with
 //! the fewest failed conditions) and every condition it failed, because "no span matched"
 //! alone sends the user digging through the trace by hand.
@@ -16,7 +16,7 @@ use crate::config::ConfigError;
 use crate::suggest::ranked;
 
 /// Keys of one `[[expect.span]]` table.
-pub const SPAN_KEYS: [&str; 8] = [
+pub const SPAN_KEYS: [&str; 11] = [
     "name",
     "kind",
     "parent",
@@ -25,6 +25,9 @@ pub const SPAN_KEYS: [&str; 8] = [
     "status",
     "duration_ms",
     "count",
+    "service",
+    "during",
+    "after",
 ];
 const ATTRS_KEYS: [&str; 2] = ["all", "any"];
 const EVENTS_KEYS: [&str; 2] = ["any", "all"];
@@ -82,6 +85,15 @@ pub struct SpanExpectation {
     pub status: Option<Status>,
     pub duration_ms: Option<DurationBounds>,
     pub count: Option<CountBounds>,
+    /// `service`: the span's service (its resource's `service.name`; `clnrm` for clnrm's
+    /// own spans). None: any service.
+    pub service: Option<String>,
+    /// `during`: the span overlaps (shares at least an instant with) a span of this name in
+    /// the same scenario.
+    pub during: Option<String>,
+    /// `after`: the span starts at or after the end of a span of this name in the same
+    /// scenario.
+    pub after: Option<String>,
 }
 
 /// Parses every `[[expect.span]]` table (`config` is one table or an array of them).
@@ -143,6 +155,9 @@ impl SpanExpectation {
             status: None,
             duration_ms: None,
             count: None,
+            service: None,
+            during: None,
+            after: None,
         };
         if let Some(v) = t.get("kind") {
             let p = child(path, "kind");
@@ -152,6 +167,20 @@ impl SpanExpectation {
         }
         if let Some(v) = t.get("parent") {
             e.parent = Some(config::string(v, &child(path, "parent"))?.to_owned());
+        }
+        for (key, slot) in [
+            ("service", &mut e.service),
+            ("during", &mut e.during),
+            ("after", &mut e.after),
+        ] {
+            if let Some(v) = t.get(key) {
+                let p = child(path, key);
+                let s = config::string(v, &p)?;
+                if s.is_empty() {
+                    return Err(invalid(&p, "must not be empty".to_string()));
+                }
+                *slot = Some(s.to_owned());
+            }
         }
         if let Some(v) = t.get("status") {
             let p = child(path, "status");
@@ -206,7 +235,30 @@ impl SpanExpectation {
     /// Every condition `span` fails, as reasons for humans; empty means it matches.
     /// The name is not checked: callers only pass spans called `self.name`.
     pub fn unmet(&self, span: &Span, trace: &Trace) -> Vec<String> {
+        self.unmet_with(span, trace, &self.related(trace))
+    }
+
+    /// The spans `during` and `after` name, indexed once for all candidates.
+    fn related<'a>(&'a self, trace: &'a Trace) -> [Option<Related<'a>>; 2] {
+        [
+            self.during.as_deref().map(|n| Related::new(n, trace)),
+            self.after.as_deref().map(|n| Related::new(n, trace)),
+        ]
+    }
+
+    fn unmet_with(
+        &self,
+        span: &Span,
+        trace: &Trace,
+        related: &[Option<Related<'_>>; 2],
+    ) -> Vec<String> {
         let mut unmet = Vec::new();
+        if let Some(want) = &self.service {
+            let service = trace.service(span);
+            if service != want {
+                unmet.push(format!("service is {service:?}, expected {want:?}"));
+            }
+        }
         if let Some(kind) = self.kind.filter(|k| *k != span.kind) {
             unmet.push(format!("kind is {}, expected {kind}", span.kind));
         }
@@ -275,6 +327,16 @@ impl SpanExpectation {
                 ));
             }
         }
+        if let Some(r) = &related[0] {
+            if let Some(reason) = not_during(span, r, trace) {
+                unmet.push(reason);
+            }
+        }
+        if let Some(r) = &related[1] {
+            if let Some(reason) = not_after(span, r, trace) {
+                unmet.push(reason);
+            }
+        }
         unmet
     }
 
@@ -282,8 +344,9 @@ impl SpanExpectation {
     pub fn evaluate(&self, trace: &Trace) -> (bool, String) {
         let mut matched: Vec<&Span> = Vec::new();
         let mut misses: Vec<(&Span, Vec<String>)> = Vec::new();
+        let related = self.related(trace);
         for span in trace.named(&self.name) {
-            let unmet = self.unmet(span, trace);
+            let unmet = self.unmet_with(span, trace, &related);
             if unmet.is_empty() {
                 matched.push(span);
             } else {
@@ -365,6 +428,155 @@ impl SpanExpectation {
             unmet.join("; ")
         )
     }
+}
+
+/// The spans called `name` (what `during` or `after` names), by the scenario they belong to
+/// ([`Trace::scenario_of`]), sorted by start with a running maximum of their ends: built
+/// once per expectation, so each candidate is checked in O(log n), not against every span.
+struct Related<'a> {
+    name: &'a str,
+    by_scenario: std::collections::HashMap<Option<u32>, Windows<'a>>,
+}
+
+struct Windows<'a> {
+    /// By start (then id).
+    spans: Vec<&'a Span>,
+    /// `max_end[i]`: the latest end among `spans[..=i]`.
+    max_end: Vec<u64>,
+    /// The earliest end of them all.
+    min_end: u64,
+}
+
+impl<'a> Related<'a> {
+    fn new(name: &'a str, trace: &'a Trace) -> Self {
+        let mut groups: std::collections::HashMap<Option<u32>, Vec<&'a Span>> =
+            std::collections::HashMap::new();
+        for o in trace.named(name) {
+            groups.entry(trace.scenario_of(o)).or_default().push(o);
+        }
+        let by_scenario = groups
+            .into_iter()
+            .map(|(k, mut spans)| {
+                spans.sort_by_key(|o| (o.start_ns, o.id));
+                let mut max_end = Vec::with_capacity(spans.len());
+                let mut m = 0;
+                for o in &spans {
+                    m = m.max(end_of(o));
+                    max_end.push(m);
+                }
+                let min_end = spans.iter().map(|o| o.end_ns).min().unwrap_or(u64::MAX);
+                (
+                    k,
+                    Windows {
+                        spans,
+                        max_end,
+                        min_end,
+                    },
+                )
+            })
+            .collect();
+        Related { name, by_scenario }
+    }
+
+    /// The windows of `span`'s scenario, and whether `span` is one of them (it is then left
+    /// out of the comparison, on the slow path).
+    fn of(&self, span: &Span, trace: &Trace) -> Option<(&Windows<'a>, bool)> {
+        let w = self.by_scenario.get(&trace.scenario_of(span))?;
+        Some((w, span.name == self.name))
+    }
+}
+
+/// A span's end, never before its start.
+fn end_of(s: &Span) -> u64 {
+    s.end_ns.max(s.start_ns)
+}
+
+/// `start-end ms`, for time relations.
+fn range_ms(s: &Span) -> String {
+    format!(
+        "{}-{} ms",
+        fmt_ms(s.start_ns as f64 / 1e6),
+        fmt_ms(s.end_ns as f64 / 1e6)
+    )
+}
+
+/// Why `span` does not overlap any span `related` names in its scenario (None: it does).
+/// Both ends are inclusive, so an instant span inside (or at the edge of) the window
+/// overlaps it.
+fn not_during(span: &Span, related: &Related<'_>, trace: &Trace) -> Option<String> {
+    let other = related.name;
+    let none = || {
+        Some(format!(
+            "no {other:?} span in its scenario to be during (span ran {})",
+            range_ms(span)
+        ))
+    };
+    let Some((w, itself)) = related.of(span, trace) else {
+        return none();
+    };
+    let overlaps = |o: &Span| span.start_ns <= end_of(o) && o.start_ns <= end_of(span);
+    let found = if itself {
+        let mut others = w.spans.iter().filter(|o| o.id != span.id).peekable();
+        if others.peek().is_none() {
+            return none();
+        }
+        others.any(|o| overlaps(o))
+    } else {
+        // The windows starting at or before the span's end; one of them overlaps iff the
+        // latest end among them is at or after the span's start.
+        let k = w.spans.partition_point(|o| o.start_ns <= end_of(span));
+        k > 0 && w.max_end[k - 1] >= span.start_ns
+    };
+    if found {
+        return None;
+    }
+    let shown: Vec<&&Span> = w.spans.iter().filter(|o| o.id != span.id).collect();
+    let mut windows: Vec<String> = shown.iter().take(5).map(|o| range_ms(o)).collect();
+    if shown.len() > 5 {
+        windows.push(format!("... ({} more)", shown.len() - 5));
+    }
+    Some(format!(
+        "not during {other:?}: span ran {}, {other:?} ran {}",
+        range_ms(span),
+        windows.join(", ")
+    ))
+}
+
+/// Why `span` does not start at or after the end of a span `related` names in its scenario
+/// (None: it does).
+fn not_after(span: &Span, related: &Related<'_>, trace: &Trace) -> Option<String> {
+    let other = related.name;
+    let none = || {
+        Some(format!(
+            "no {other:?} span in its scenario to be after (span started at {} ms)",
+            fmt_ms(span.start_ns as f64 / 1e6)
+        ))
+    };
+    let Some((w, itself)) = related.of(span, trace) else {
+        return none();
+    };
+    let first_end = if itself {
+        match w
+            .spans
+            .iter()
+            .filter(|o| o.id != span.id)
+            .map(|o| o.end_ns)
+            .min()
+        {
+            Some(e) => e,
+            None => return none(),
+        }
+    } else {
+        w.min_end
+    };
+    if span.start_ns >= first_end {
+        return None;
+    }
+    Some(format!(
+        "not after {other:?}: span started at {} ms, the first {other:?} ended at {} ms",
+        fmt_ms(span.start_ns as f64 / 1e6),
+        fmt_ms(first_end as f64 / 1e6)
+    ))
 }
 
 /// The candidate failing the fewest conditions; ties go to the earliest span in the trace

@@ -606,7 +606,7 @@ fn empty_trace_and_long_id_lists() {
 #[test]
 fn config_errors() {
     for (config, want) in [
-        (json!({ "name": "x", "atrs": {} }), vec!["expect.span: unknown key \"atrs\"; did you mean \"attrs\"?", "(valid: name, kind, parent, attrs, events, status, duration_ms, count)"]),
+        (json!({ "name": "x", "atrs": {} }), vec!["expect.span: unknown key \"atrs\"; did you mean \"attrs\"?", "(valid: name, kind, parent, attrs, events, status, duration_ms, count, service, during, after)"]),
         (json!([{ "name": "a" }, { "name": "b", "stauts": "OK" }]), vec!["expect.span[1]: unknown key \"stauts\"; did you mean \"status\"?"]),
         (json!({ "name": "x", "Name": "y" }), vec!["unknown key \"Name\"; did you mean \"name\"?"]),
         (json!({ "name": "x", "attrs": { "al": {} } }), vec!["expect.span.attrs: unknown key \"al\"; did you mean \"all\"?"]),

@@ -87,6 +87,15 @@ use std::fmt;
 
 /// The format version this crate writes and reads.
 pub const VERSION: u8 = 1;
+
+/// How an application span (one an application sent to the run's OTLP receiver) is told
+/// from clnrm's own in a packed trace or in WIT records: the host appends this attribute,
+/// its service's `service.name` as a string, as the span's **last** attribute (any attribute
+/// of that key the application sent is dropped); clnrm's own spans never carry it. Decoders
+/// of this crate ([`Trace::new`](crate::expect::Trace::new)) take it off the attributes and
+/// keep it as the span's service; a validator built with an older SDK sees it as an
+/// ordinary attribute (the format itself is unchanged, so such validators keep loading).
+pub const APP_SERVICE_ATTR: &str = "clnrm.app.service";
 const HEADER_LEN: usize = 28;
 const SPAN_LEN: usize = 44;
 const EVENT_LEN: usize = 16;

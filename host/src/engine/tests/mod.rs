@@ -3,6 +3,7 @@
 //! (but `real_plugin`: a first-party chaos plugin's wasm on the fake backend).
 //! Time is tokio's paused clock, so durations are exact and nothing sleeps.
 
+mod app_spans;
 mod artifacts;
 mod cascade;
 mod cleanup;

@@ -96,6 +96,19 @@
     faultCount++;
   });
 
+  // ---- services: an application's spans (received over OTLP, `app` set) --
+  // get one colour per service; clnrm's own keep the status colours.
+  var SERVICE_COLOURS = ['#1565c0', '#6a1b9a', '#00838f', '#ad1457', '#5d4037', '#558b2f', '#283593', '#f9a825'];
+  var services = [];
+  spans.forEach(function (s) { if (s.app && services.indexOf(s.app.service) < 0) services.push(s.app.service); });
+  services.sort();
+  function serviceColour(name) { return SERVICE_COLOURS[services.indexOf(name) % SERVICE_COLOURS.length]; }
+  // Fault windows (a clnrm fault span, start to end), drawn across every row
+  // when applications sent spans: their spans read against the faults.
+  var windows = services.length ? spans.filter(function (s) {
+    return !s.app && attr(s, 'chaos.type') != null && s.end_ns > s.start_ns;
+  }) : [];
+
   // ---- header --------------------------------------------------------------
   var app = document.getElementById('app');
   var scen = R.scenarios || [], exps = R.expectations || [];
@@ -121,6 +134,11 @@
     ['spans', spans.length + ' (' + errors + ' ERROR), ' + faultCount + ' observed fault(s)'],
     ['run id / trace id', (R.run_id || '') + ' / ' + (R.trace_id || '')]
   ];
+  if (services.length) {
+    var nApp = spans.filter(function (s) { return s.app; }).length, out = R.digest_app_spans_left_out || 0;
+    facts.push(['application spans', nApp + ' from ' + services.join(', ') +
+      (out ? '; ' + out + ' left out of the digest' : '; in the digest (digest_app_spans)')]);
+  }
   var dl = el('dl', 'facts');
   facts.forEach(function (f) {
     dl.appendChild(el('dt', null, f[0]));
@@ -232,6 +250,14 @@
   [['OK', 'var(--ok)'], ['ERROR', 'var(--err)'], ['UNSET', 'var(--unset)'], ['⚡ fault observed', 'var(--fault)']].forEach(function (l) {
     var s = el('span'), i = el('i'); i.style.background = l[1]; s.appendChild(i); s.appendChild(document.createTextNode(l[0])); legend.appendChild(s);
   });
+  services.forEach(function (name) {
+    var s = el('span', 'legend-service'), i = el('i'); i.style.background = serviceColour(name);
+    s.setAttribute('data-service', name);
+    s.appendChild(i); s.appendChild(document.createTextNode('service ' + name)); legend.appendChild(s);
+  });
+  if (windows.length) {
+    var lw = el('span'), li = el('i', 'window-swatch'); lw.appendChild(li); lw.appendChild(document.createTextNode('fault window')); legend.appendChild(lw);
+  }
   bar.appendChild(legend);
   bar.appendChild(el('span', 'muted', spans.length + ' spans over ' + fmtNs(total) + '; cleanup and recovery hatched'));
   wf.appendChild(bar);
@@ -247,6 +273,24 @@
   wf.appendChild(axis);
   var rowsBox = el('div', 'rows');
   wf.appendChild(rowsBox);
+  var windowBox = null;
+  if (windows.length) {
+    var outer = el('div', 'rows-with-windows');
+    windowBox = el('div', 'fault-windows');
+    windows.forEach(function (f) {
+      var w = el('div', 'fault-window');
+      w.setAttribute('data-fault-span-id', f.id);
+      w.style.left = pct(f.start_ns);
+      w.style.width = ((f.end_ns - f.start_ns) / total * 100).toFixed(4) + '%';
+      w.title = (attr(f, 'chaos.type') || f.name) + ' ' + fmtNs(f.start_ns - t0) + ' → ' + fmtNs(f.end_ns - t0) + ' (span #' + f.id + ')';
+      w.appendChild(el('span', 'fault-window-label', attr(f, 'chaos.type') || f.name));
+      windowBox.appendChild(w);
+    });
+    wf.removeChild(rowsBox);
+    outer.appendChild(windowBox);
+    outer.appendChild(rowsBox);
+    wf.appendChild(outer);
+  }
   app.appendChild(wf);
 
   // ---- expectations --------------------------------------------------------
@@ -295,9 +339,17 @@
   }
   function detailOf(s) {
     var d = el('div', 'span-detail');
-    var rows = [['span', '#' + s.id + ' ' + s.name + ' (' + s.kind + (s.plugin ? ', from ' + s.plugin : '') + ')'],
+    var rows = [['span', '#' + s.id + ' ' + s.name + ' (' + s.kind + (s.plugin ? ', from ' + s.plugin : '') + (s.app ? ', service ' + s.app.service : '') + ')'],
       ['status', s.status + (s.status_message ? ': ' + s.status_message : '')],
       ['time', fmtNs(s.start_ns - t0) + ' → ' + fmtNs(s.end_ns - t0) + ' (' + fmtNs(s.end_ns - s.start_ns) + ')']];
+    if (s.app) {
+      rows.push(['service', s.app.service]);
+      rows.push(['trace / span id', s.app.trace_id + ' / ' + s.app.span_id + (s.app.parent_span_id ? ' (parent ' + s.app.parent_span_id + ')' : '')]);
+      rows.push(['parent by', s.app.parent_by]);
+      if (s.app.renamed_from) rows.push(['renamed from', s.app.renamed_from]);
+      if (s.app.scope) rows.push(['scope', s.app.scope]);
+      if ((s.app.resource || []).length) rows.push(['resource', kv(s.app.resource)]);
+    }
     (s.attrs || []).forEach(function (p) { rows.push([p[0], JSON.stringify(p[1])]); });
     (s.events || []).forEach(function (e) { rows.push(['event @' + fmtNs(e.time_ns - t0), e.name + (e.attrs && e.attrs.length ? ' ' + kv(e.attrs) : '')]); });
     d.appendChild(table(['', ''], rows));
@@ -315,6 +367,11 @@
     var tog = el('span', 'toggle', n ? (expanded.has(s.id) ? '▾' : '▸') : '');
     if (n) { tog.title = n + ' child span(s)'; tog.addEventListener('click', function () { toggle(s.id); }); }
     label.appendChild(tog);
+    if (s.app) {
+      var chip = el('i', 'service-chip'); chip.style.background = serviceColour(s.app.service); chip.title = 'service ' + s.app.service;
+      label.appendChild(chip);
+      label.appendChild(el('span', 'service-name', s.app.service));
+    }
     // The scenario's or service's name beside the span name, as a reader looks for it.
     var extra = s.name === 'clnrm.scenario' ? attr(s, 'scenario.name') : s.name === 'clnrm.service.start' ? attr(s, 'service.id') : null;
     var nm = extra != null ? s.name + ' ' + extra : s.name;
@@ -327,9 +384,14 @@
     var b = el('div', 'span-bar' + (isCleanup(s) ? ' cleanup' : ''));
     b.setAttribute('data-span-id', s.id);
     b.setAttribute('data-status', s.status);
+    if (s.app) {
+      b.classList.add('app');
+      b.setAttribute('data-service', s.app.service);
+      b.style.background = serviceColour(s.app.service);
+    }
     b.style.left = pct(s.start_ns);
     b.style.width = ((s.end_ns - s.start_ns) / total * 100).toFixed(4) + '%';
-    b.title = s.name + ' ' + s.status + (s.status_message ? ': ' + s.status_message : '') + ', ' + fmtNs(s.end_ns - s.start_ns);
+    b.title = (s.app ? '[' + s.app.service + '] ' : '') + s.name + ' ' + s.status + (s.status_message ? ': ' + s.status_message : '') + ', ' + fmtNs(s.end_ns - s.start_ns);
     b.addEventListener('click', function () {
       var open = item.querySelector('.span-detail');
       if (open) open.remove(); else item.appendChild(detailOf(s));

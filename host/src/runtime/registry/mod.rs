@@ -88,6 +88,14 @@ impl Registry {
         Registry::with(Instances::OnDemand)
     }
 
+    /// Tests: first-party plugins from `dir` (as `CLNRM_PLUGIN_DIR` would,
+    /// without touching the process's environment).
+    #[cfg(test)]
+    pub(crate) fn with_plugin_dir(mut self, dir: PathBuf) -> Registry {
+        self.plugin_dir = Some(dir);
+        self
+    }
+
     fn with(instances: Instances) -> Result<Registry, RegistryError> {
         let engine = Engine::new(&sandbox::engine_config(instances))
             .map_err(|e| RegistryError::Engine(e.to_string()))?;

@@ -197,7 +197,15 @@ pub fn parse_chaos(config: &Value) -> Result<ChaosExpectation, ConfigError> {
 }
 
 /// Checks `[expect.chaos]` against `trace`: one finding per rule given.
+///
+/// Only clnrm's own spans are read (see [`Trace::clnrm_only`]): an application span named
+/// like a fault, a recovery or a cleanup cannot satisfy or fail these checks.
 pub fn check_chaos(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
+    let own = trace.clnrm_only();
+    check_chaos_own(config, &own)
+}
+
+fn check_chaos_own(config: &Value, trace: &Trace) -> Result<Vec<Finding>, ConfigError> {
     let e = parse_chaos(config)?;
     let mut out = Vec::new();
     let steps = || trace.spans().iter().filter(|s| is_step(s));
