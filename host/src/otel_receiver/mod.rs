@@ -39,10 +39,57 @@ pub fn receiver_needed(suite: &Suite) -> bool {
     }
 }
 
-/// Whether an expectation names a `service` other than clnrm. The
-/// expectations' `service =` key plugs in here.
-pub fn expects_app_spans(_suite: &Suite) -> bool {
-    false
+/// Whether an `[[expect.span]]` entry names a `service` other than clnrm.
+pub fn expects_app_spans(suite: &Suite) -> bool {
+    let names_app = |entry: &serde_json::Value| {
+        entry
+            .get("service")
+            .and_then(|v| v.as_str())
+            .is_some_and(|s| s != "clnrm")
+    };
+    suite
+        .expectations
+        .iter()
+        .filter(|e| e.table == "span")
+        .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.config_json).ok())
+        .any(|v| match &v {
+            serde_json::Value::Array(items) => items.iter().any(names_app),
+            one => names_app(one),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = "[meta]\nname = \"demo\"\n[service.app]\nimage = \"clnrm-base:latest\"\n\
+                      [[scenario]]\nname = \"s\"\nservice = \"app\"\nrun = \"true\"\n";
+
+    fn load_text(text: &str) -> Result<Suite, crate::suite::SuiteError> {
+        crate::suite::load_str(std::path::Path::new("t.clnrm.toml"), text.to_string())
+    }
+
+    #[test]
+    fn needed_when_a_service_sends_or_an_expectation_reads_app_spans() {
+        let needed = |extra: &str| receiver_needed(&load_text(&format!("{OK}{extra}")).unwrap());
+        assert!(!needed(""));
+        assert!(needed("[service.api]\nimage = \"x\"\notel = true\n"));
+        assert!(needed(
+            "[service.otel_collector]\ntype = \"otel_collector\"\n"
+        ));
+        assert!(needed(
+            "[service.api]\nimage = \"x\"\n[[expect.span]]\nname = \"GET\"\nservice = \"api\"\n"
+        ));
+        assert!(!needed(
+            "[[expect.span]]\nname = \"clnrm.step:x\"\nservice = \"clnrm\"\n"
+        ));
+        assert!(!needed(
+            "[otel]\nreceive = false\n[service.api]\nimage = \"x\"\notel = true\n"
+        ));
+        let on = load_text(&OK.replace("[service.app]", "[otel]\nreceive = true\n\n[service.app]"))
+            .unwrap();
+        assert!(receiver_needed(&on));
+    }
 }
 
 /// A fresh per-run token: 128 bits from the OS.
