@@ -615,7 +615,7 @@ async fn a_sixty_second_flood_keeps_the_budget_and_bounded_memory() {
     assert_eq!(stats.spans, BUDGET, "exactly the budget is kept");
     assert_eq!(ok * 500, BUDGET);
     assert!(
-        refused > 10 * ok,
+        refused > ok,
         "the flood went on past the budget: {refused} refused"
     );
     assert_eq!(stats.rejected, refused);
