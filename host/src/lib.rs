@@ -11,11 +11,13 @@ mod capability;
 pub mod cli;
 mod confined;
 mod engine;
+mod fmt;
 pub mod otel_receiver;
 #[cfg(test)]
 mod module_graph;
 mod replay;
 mod report;
+mod shard;
 pub mod runtime;
 mod suite;
 pub mod trace;

@@ -5,7 +5,8 @@
 //! - `host/benches/plugin_call.rs` (`cargo bench -p clnrm --bench plugin_call`): plugin load
 //!   cold vs cache hit, one validate-span call vs the same check natively;
 //! - `bench/kill_vs_docker.sh`: the kill scenario through `clnrm run` vs by hand with the
-//!   docker CLI;
+//!   docker CLI; `bench/kill_vs_podman.sh`: the same on Podman vs the podman CLI (skipped,
+//!   said, when Podman's API does not answer);
 //! - `host/benches/validators.rs`: 100k spans through every validator, wasm vs native;
 //! - `bench/cleanup_vs_docker.sh`: cleanup of 1 and 5 containers vs `docker rm -f`;
 //! - `bench/jobs_container.sh`: the container suite with `-j 1` vs `-j 4` (same digest);
@@ -59,6 +60,7 @@ pub fn run(ws: &Workspace) -> Result<(), Failure> {
     let benches = [
         ("plugin_call", cargo_bench("plugin_call")),
         ("kill_vs_docker", script("kill_vs_docker")),
+        ("kill_vs_podman", script("kill_vs_podman")),
         ("validators (100k spans)", cargo_bench("validators")),
         ("cleanup_vs_docker", script("cleanup_vs_docker")),
         ("jobs_container", script("jobs_container")),
@@ -199,6 +201,13 @@ fn table(f: &Figures) -> String {
             get("kill_docker_net_ms").map(|v| format!("{} (docker CLI)", ms(v))),
             get("kill_clnrm_ms"),
             get("kill_docker_net_ms"),
+        ),
+        pair(
+            "kill scenario on Podman (wall)",
+            get("kill_podman_clnrm_ms").map(ms),
+            get("kill_podman_cli_ms").map(|v| format!("{} (podman CLI)", ms(v))),
+            get("kill_podman_clnrm_ms"),
+            get("kill_podman_cli_ms"),
         ),
         pair(
             "container suite, -j 4 vs -j 1 (wall)",

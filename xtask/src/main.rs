@@ -7,6 +7,7 @@ mod busybox;
 mod image;
 mod nettools;
 mod plugins;
+mod podman;
 mod proc;
 mod python;
 mod toolchain;
@@ -34,6 +35,9 @@ commands:
                     (--report-dir target/chaos-reports); args go to `clnrm run`
   test [args]       the plugins' unit tests (fake host, no Docker; skipped with args), then
                     setup, then `cargo test` (host, sdk, xtask); args go to cargo test
+  podman            the Podman tier alone: install Podman (apt-get) if missing, start its
+                    API service, load clnrm-base, run the container and timeout suites and
+                    tests/podman.rs on it (`test` runs it after cargo test)
   bench             setup, build clnrm in release, run the benchmarks (host/benches,
                     bench/*.sh) and print a table of ours vs raw figures
   help              this text
@@ -66,7 +70,7 @@ fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
     let takes_args = matches!(cmd, "chaos" | "test");
     let known = matches!(
         cmd,
-        "setup" | "toolchain" | "plugins" | "image" | "python" | "bench"
+        "setup" | "toolchain" | "plugins" | "image" | "python" | "bench" | "podman"
     ) || takes_args;
     if !known {
         eprintln!("xtask: unknown command `{cmd}`\n\n{USAGE}");
@@ -89,6 +93,7 @@ fn run(cmd: &str, rest: &[String]) -> Result<(), Failure> {
         "chaos" => chaos(&ws, rest),
         "test" => test(&ws, rest),
         "bench" => setup(&ws).and_then(|()| bench::run(&ws)),
+        "podman" => setup(&ws).and_then(|()| podman::tier(&ws)),
         _ => unreachable!("checked above"),
     }
 }
@@ -166,11 +171,16 @@ fn test(ws: &Workspace, extra: &[String]) -> Result<(), Failure> {
     // wasm-only guests into a host build.
     step("running tests ...");
     let code = ws.cargo().arg("test").args(extra).run_status()?;
-    exit_with("cargo test", code)
+    exit_with("cargo test", code)?;
+    // The same runner on Podman (issue 24); not when args narrow the run.
+    if extra.is_empty() {
+        podman::tier(ws)?;
+    }
+    Ok(())
 }
 
 /// Pass a child's exit code through, with one line saying who failed.
-fn exit_with(what: &str, code: i32) -> Result<(), Failure> {
+pub(crate) fn exit_with(what: &str, code: i32) -> Result<(), Failure> {
     if code == 0 {
         return Ok(());
     }

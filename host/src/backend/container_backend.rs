@@ -143,6 +143,12 @@ pub trait ContainerBackend: Refuse {
         Ok(None)
     }
 
+    /// Which engine answers (Docker or Podman, its version): the run span
+    /// says it. None for backends that are no engine (fake, replay).
+    fn engine_id(&self) -> Option<super::engine::EngineId> {
+        None
+    }
+
     /// The container's output as it comes (Docker's `logs --follow`), from
     /// the start; None when this backend cannot follow (callers poll `logs`).
     fn follow_logs(&self, _id: &str) -> Option<LogStream> {

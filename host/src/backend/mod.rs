@@ -5,6 +5,7 @@
 mod cgroup_backend;
 mod container_backend;
 pub mod docker;
+pub mod engine;
 #[cfg(test)]
 pub mod fake;
 pub mod gc;

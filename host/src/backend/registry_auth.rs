@@ -2,6 +2,10 @@
 //! or `~/.docker/config.json`, `credHelpers` (per registry), then
 //! `credsStore` (default helper), then `auths` (base64 `user:pass`).
 //! Helpers are run as `docker-credential-<name> get` with the server on stdin.
+//! Podman's auth files come first, as Podman reads them (containers-auth.json(5)):
+//! `REGISTRY_AUTH_FILE`, `$XDG_RUNTIME_DIR/containers/auth.json` (root without
+//! it: `/run/containers/0/auth.json`), `$XDG_CONFIG_HOME/containers/auth.json`
+//! (`~/.config/containers/auth.json`); same format as config.json.
 
 use base64::Engine as _;
 use serde::Deserialize;
@@ -65,12 +69,46 @@ pub fn config_path() -> Option<PathBuf> {
     }
 }
 
+/// Podman's auth files, in the order Podman reads them, from an environment.
+fn podman_auth_paths(var: &dyn Fn(&str) -> Option<String>, uid: u32) -> Vec<PathBuf> {
+    let var = |k: &str| var(k).filter(|v| !v.is_empty());
+    let mut v = Vec::new();
+    if let Some(f) = var("REGISTRY_AUTH_FILE") {
+        v.push(PathBuf::from(f));
+    }
+    match var("XDG_RUNTIME_DIR") {
+        Some(d) => v.push(PathBuf::from(d).join("containers/auth.json")),
+        None => v.push(PathBuf::from(format!("/run/containers/{uid}/auth.json"))),
+    }
+    match (var("XDG_CONFIG_HOME"), var("HOME")) {
+        (Some(d), _) => v.push(PathBuf::from(d).join("containers/auth.json")),
+        (None, Some(h)) => v.push(PathBuf::from(h).join(".config/containers/auth.json")),
+        _ => {}
+    }
+    v
+}
+
+/// Every file credentials are looked up in, first to last: Podman's auth
+/// files, then the docker CLI's config.json.
+pub fn config_paths() -> Vec<PathBuf> {
+    let mut v = podman_auth_paths(&|k| std::env::var(k).ok(), nix::unistd::getuid().as_raw());
+    v.extend(config_path());
+    v
+}
+
 /// Credentials for `registry`; Ok(None) when none are configured.
 pub fn for_registry(registry: &str) -> Result<Option<Credentials>, String> {
-    let Some(path) = config_path() else {
-        return Ok(None);
-    };
-    let text = match std::fs::read_to_string(&path) {
+    for path in config_paths() {
+        if let Some(c) = in_file(&path, registry)? {
+            return Ok(Some(c));
+        }
+    }
+    Ok(None)
+}
+
+/// Credentials for `registry` in one config / auth file (None: file absent or silent).
+fn in_file(path: &std::path::Path, registry: &str) -> Result<Option<Credentials>, String> {
+    let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", path.display())),
@@ -79,6 +117,60 @@ pub fn for_registry(registry: &str) -> Result<Option<Credentials>, String> {
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
     let shown = path.display().to_string();
     lookup(&file, registry, &shown, &run_helper)
+}
+
+#[cfg(test)]
+mod podman_tests {
+    use super::*;
+
+    #[test]
+    fn podmans_auth_files_in_podmans_order() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            podman_auth_paths(
+                &env(&[
+                    ("REGISTRY_AUTH_FILE", "/etc/auth.json"),
+                    ("XDG_RUNTIME_DIR", "/run/user/1000"),
+                    ("HOME", "/home/u"),
+                ]),
+                1000
+            ),
+            [
+                PathBuf::from("/etc/auth.json"),
+                "/run/user/1000/containers/auth.json".into(),
+                "/home/u/.config/containers/auth.json".into(),
+            ]
+        );
+        assert_eq!(
+            podman_auth_paths(&env(&[("XDG_CONFIG_HOME", "/cfg")]), 0),
+            [
+                PathBuf::from("/run/containers/0/auth.json"),
+                "/cfg/containers/auth.json".into()
+            ]
+        );
+    }
+
+    #[test]
+    fn an_auth_json_is_read_like_a_config_json() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("auth.json");
+        // podman login writes `auths` with base64 user:password ("bob:pw").
+        std::fs::write(&p, r#"{"auths":{"127.0.0.1:5000":{"auth":"Ym9iOnB3"}}}"#).unwrap();
+        let c = in_file(&p, "127.0.0.1:5000").unwrap().unwrap();
+        assert_eq!(
+            (c.username.as_deref(), c.password.as_deref()),
+            (Some("bob"), Some("pw"))
+        );
+        assert_eq!(c.source, p.display().to_string());
+        assert_eq!(in_file(&dir.path().join("none.json"), "r:1").unwrap(), None);
+    }
 }
 
 /// The keys config.json may use for a registry.

@@ -49,7 +49,12 @@ pub async fn set_limits(
         }
     }
     if update != ContainerUpdateBody::default() {
-        client.update_container(id, update).await?;
+        if docker.engine().kind == super::engine::Kind::Podman {
+            // Podman's compat API has no update endpoint (404): libpod's own.
+            docker.libpod_update(id, &update).await?;
+        } else {
+            client.update_container(id, update).await?;
+        }
     }
     if lift_memory || lift_cpu {
         cgroup::lift(&dirs, lift_memory, lift_cpu).map_err(BackendError::Kernel)?;

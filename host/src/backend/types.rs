@@ -72,7 +72,7 @@ pub struct ExecOutcome {
 }
 
 /// What is still there for a label filter after cleanup.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Leftovers {
     pub containers: Vec<String>,
     pub networks: Vec<String>,

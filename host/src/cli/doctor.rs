@@ -92,7 +92,7 @@ async fn run_checks() -> Vec<Check> {
                 Check::bad(
                     "engine",
                     e.to_string(),
-                    "start the Docker daemon, or point DOCKER_HOST at a Docker-compatible socket (e.g. unix:///var/run/docker.sock, or Podman's)",
+                    crate::backend::engine::no_engine_hint(),
                 )
                 .essential(),
             );
@@ -100,12 +100,13 @@ async fn run_checks() -> Vec<Check> {
         }
     };
     if let Some(d) = &docker {
+        let e = d.engine();
         out.push(match d.engine_info().await {
             Ok(i) => Check::ok(
                 "engine",
                 format!(
-                    "{} {} (API {}), storage {}, cgroup v{} (driver {}), kernel {}",
-                    i.platform, i.version, i.api_version, i.storage_driver, i.cgroup_version, i.cgroup_driver, i.kernel
+                    "{} {} at {}{} (API {}, {}), storage {}, cgroup v{} (driver {}), kernel {}",
+                    e.kind.name(), i.version, e.endpoint, if e.rootless { ", rootless" } else { "" }, i.api_version, i.platform, i.storage_driver, i.cgroup_version, i.cgroup_driver, i.kernel
                 ),
             ),
             Err(e) => Check::bad("engine", format!("answers ping but not `info`: {e}"), "check the daemon's logs").essential(),

@@ -12,23 +12,44 @@ pub struct Args {
     /// images are the user's and stay.
     #[arg(long)]
     images: bool,
+    /// Sweep every engine that answers here (Docker and Podman, rootful and
+    /// rootless), not only the one `--engine` / the environment chooses.
+    #[arg(long)]
+    all_engines: bool,
 }
 
 impl Args {
     pub async fn exec(self) -> i32 {
-        gc(self.images).await
+        if !self.all_engines {
+            return match Docker::connect().await {
+                Ok(d) => gc(&d, self.images).await,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    EXIT_BAD_INPUT
+                }
+            };
+        }
+        let (engines, unreachable) = Docker::connect_all().await;
+        if engines.is_empty() {
+            eprintln!(
+                "error: no container engine answers: {}",
+                unreachable.join("; ")
+            );
+            return EXIT_BAD_INPUT;
+        }
+        let mut code = EXIT_PASS;
+        for d in &engines {
+            let e = d.engine();
+            println!("gc: {} {} at {}", e.kind.name(), e.version, e.endpoint);
+            code = code.max(gc(d, self.images).await);
+        }
+        code
     }
 }
 
-async fn gc(images: bool) -> i32 {
-    let docker = match Docker::connect().await {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return EXIT_BAD_INPUT;
-        }
-    };
-    let mut failed = match crate::backend::gc::collect(&docker).await {
+/// Sweep one engine.
+async fn gc(docker: &Docker, images: bool) -> i32 {
+    let mut failed = match crate::backend::gc::collect(docker).await {
         Ok(r) => {
             println!(
                 "gc: removed {} container(s), {} network(s), {} volume(s) of {} dead run(s); {} resource(s) of live runs left alone",

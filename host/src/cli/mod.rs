@@ -12,6 +12,8 @@ mod docker;
 mod image_progress;
 mod output;
 mod progress;
+mod report_merge;
+mod run_watch;
 mod suites;
 
 pub const EXIT_PASS: i32 = 0;
@@ -30,6 +32,11 @@ pub struct Cli {
     /// More logging (-v info, -vv debug, -vvv trace).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
+    /// The container engine: docker, podman or auto (default: CLNRM_ENGINE,
+    /// then DOCKER_HOST / CONTAINER_HOST, then the first socket that answers:
+    /// Docker's, Podman's rootful, Podman's rootless).
+    #[arg(long, global = true, value_enum)]
+    pub engine: Option<crate::backend::engine::Choice>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -65,8 +72,13 @@ subcommands! {
     Report => report,
     Plugins => plugins,
     Doctor => doctor,
+    Init => init,
+    Fmt => fmt,
 }
 
 pub async fn main(cli: Cli) -> i32 {
+    if let Some(e) = cli.engine {
+        crate::backend::engine::set_flag(e);
+    }
     cli.command.exec().await
 }

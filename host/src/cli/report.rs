@@ -6,18 +6,27 @@ use crate::report::html;
 use std::path::{Path, PathBuf};
 
 /// Render a JSON report (`<name>.report.json`) as the HTML page a run
-/// writes next to it. Never opens a browser.
+/// writes next to it. Never opens a browser. `report merge` joins the
+/// reports of a sharded run.
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
-    file: PathBuf,
+    #[arg(required = true)]
+    file: Option<PathBuf>,
     /// Where to write the page (default: `<name>.report.html` next to FILE).
     #[arg(short, long, value_name = "OUT")]
     output: Option<PathBuf>,
+    #[command(subcommand)]
+    merge: Option<super::report_merge::Sub>,
 }
 
 impl Args {
     pub async fn exec(self) -> i32 {
-        report(&self.file, self.output.as_deref())
+        match (self.merge, self.file) {
+            (Some(super::report_merge::Sub::Merge(m)), _) => m.exec().await,
+            (None, Some(file)) => report(&file, self.output.as_deref()),
+            (None, None) => EXIT_BAD_INPUT,
+        }
     }
 }
 

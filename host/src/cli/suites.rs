@@ -7,7 +7,7 @@ use crate::suite::{self, Suite};
 use std::path::PathBuf;
 
 /// Expand globs (for shells that did not) and keep plain paths as they are.
-fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
+pub(super) fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in patterns {
         if p.contains(['*', '?', '[']) {

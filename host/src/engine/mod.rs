@@ -106,6 +106,7 @@ pub async fn run_suite(
         scenarios: Vec::new(),
         expectations: Vec::new(),
         plugins: plugins.infos(),
+        shard: None,
         spans,
     };
     if let Some(invalid) = unknown_service(suite) {
@@ -119,6 +120,10 @@ pub async fn run_suite(
     trace.set_attr(root, "suite.name", &suite.name);
     trace.set_attr(root, "clnrm.version", env!("CARGO_PKG_VERSION"));
     trace.set_attr(root, "determinism.seed", seed as i64);
+    if let Some(e) = ctx.backend.engine_id() {
+        trace.set_attr(root, "engine.name", e.kind.name());
+        trace.set_attr(root, "engine.version", e.version.as_str());
+    }
     ctx.images.emit(&trace, root, suite, clock_start);
     // Set when Docker went away: scenarios not yet started stay unstarted.
     let stop = std::sync::atomic::AtomicBool::new(false);

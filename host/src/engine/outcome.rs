@@ -8,7 +8,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct SuiteOutcome {
     pub name: String,
     pub path: PathBuf,
@@ -33,11 +33,15 @@ pub struct SuiteOutcome {
     pub scenarios: Vec<ScenarioOutcome>,
     pub expectations: Vec<ExpectationOutcome>,
     pub plugins: BTreeMap<String, PluginInfo>,
+    /// `--shard I/N`: the run ran only this shard's scenarios (and no
+    /// `[expect.*]`); `clnrm report merge` joins the shards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     #[serde(skip)]
     pub spans: Vec<SpanData>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, serde::Deserialize)]
 pub struct ScenarioOutcome {
     pub name: String,
     pub passed: bool,
@@ -71,7 +75,7 @@ pub struct InjectionRecording {
     pub outcome: InjectionOutcome,
 }
 
-#[derive(Debug, Serialize, Clone)]
+#[derive(Debug, Serialize, serde::Deserialize, Clone)]
 pub struct StepOutcome {
     pub name: String,
     pub service: String,
@@ -181,7 +185,7 @@ pub struct InjectionOutcome {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Serialize, Clone)]
+#[derive(Debug, Serialize, serde::Deserialize, Clone)]
 pub struct CleanupOutcome {
     pub triggered: CleanupTrigger,
     /// What the scenario created: container and network ids.

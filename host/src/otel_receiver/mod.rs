@@ -39,57 +39,11 @@ pub fn receiver_needed(suite: &Suite) -> bool {
     }
 }
 
-/// Whether an `[[expect.span]]` entry names a `service` other than clnrm.
+/// Whether an expectation names a `service` other than clnrm.
 pub fn expects_app_spans(suite: &Suite) -> bool {
-    let names_app = |entry: &serde_json::Value| {
-        entry
-            .get("service")
-            .and_then(|v| v.as_str())
-            .is_some_and(|s| s != "clnrm")
-    };
-    suite
-        .expectations
+    crate::suite::span_expectation_services(&suite.expectations)
         .iter()
-        .filter(|e| e.table == "span")
-        .filter_map(|e| serde_json::from_str::<serde_json::Value>(&e.config_json).ok())
-        .any(|v| match &v {
-            serde_json::Value::Array(items) => items.iter().any(names_app),
-            one => names_app(one),
-        })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const OK: &str = "[meta]\nname = \"demo\"\n[service.app]\nimage = \"clnrm-base:latest\"\n\
-                      [[scenario]]\nname = \"s\"\nservice = \"app\"\nrun = \"true\"\n";
-
-    fn load_text(text: &str) -> Result<Suite, crate::suite::SuiteError> {
-        crate::suite::load_str(std::path::Path::new("t.clnrm.toml"), text.to_string())
-    }
-
-    #[test]
-    fn needed_when_a_service_sends_or_an_expectation_reads_app_spans() {
-        let needed = |extra: &str| receiver_needed(&load_text(&format!("{OK}{extra}")).unwrap());
-        assert!(!needed(""));
-        assert!(needed("[service.api]\nimage = \"x\"\notel = true\n"));
-        assert!(needed(
-            "[service.otel_collector]\ntype = \"otel_collector\"\n"
-        ));
-        assert!(needed(
-            "[service.api]\nimage = \"x\"\n[[expect.span]]\nname = \"GET\"\nservice = \"api\"\n"
-        ));
-        assert!(!needed(
-            "[[expect.span]]\nname = \"clnrm.step:x\"\nservice = \"clnrm\"\n"
-        ));
-        assert!(!needed(
-            "[otel]\nreceive = false\n[service.api]\nimage = \"x\"\notel = true\n"
-        ));
-        let on = load_text(&OK.replace("[service.app]", "[otel]\nreceive = true\n\n[service.app]"))
-            .unwrap();
-        assert!(receiver_needed(&on));
-    }
+        .any(|s| s != "clnrm")
 }
 
 /// A fresh per-run token: 128 bits from the OS.
@@ -137,10 +91,39 @@ pub struct Receiver {
     started: Instant,
 }
 
+/// Listen on `addr` even before the address exists on this host (IP_FREEBIND):
+/// Podman's netavark puts a network's gateway on its bridge only when the
+/// first container joins, after the receiver must already listen; Docker's
+/// bridge has it from the network's creation. Packets to it are served once
+/// it is there.
+fn listen_freebind(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    use std::os::fd::AsRawFd;
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    let one: libc::c_int = 1;
+    // SAFETY: setsockopt reads one c_int from a live local for a socket we own.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_IP,
+            libc::IP_FREEBIND,
+            &one as *const libc::c_int as *const libc::c_void,
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    socket.bind(addr)?;
+    socket.listen(1024)
+}
+
 impl Receiver {
     /// Listen on `cfg.bind` and serve until stopped.
     pub async fn start(cfg: Config) -> std::io::Result<Receiver> {
-        let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
+        let listener = listen_freebind(cfg.bind)?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(server::Shared {
             store: store::Store::new(cfg.budget),
@@ -253,5 +236,69 @@ async fn accept(listener: tokio::net::TcpListener, shared: Arc<server::Shared>) 
                 tracing::debug!("otel receiver: connection from {peer}: {e}");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod needed_tests {
+    use super::receiver_needed;
+    use crate::suite::testing::{load_text, OK};
+
+    #[test]
+    fn an_expectation_on_an_applications_spans_turns_the_receiver_on() {
+        let plain = load_text(OK).unwrap();
+        assert!(
+            !receiver_needed(&plain),
+            "the kill suite keeps its fast path"
+        );
+        let own = load_text(&format!(
+            "{OK}[[expect.span]]\nname = \"clnrm.step\"\nservice = \"clnrm\"\n"
+        ))
+        .unwrap();
+        assert!(!receiver_needed(&own), "clnrm's own spans need no receiver");
+        let app = load_text(&format!(
+            "{OK}[[expect.span]]\nname = \"GET /\"\nservice = \"app\"\n"
+        ))
+        .unwrap();
+        assert!(receiver_needed(&app));
+        let off = load_text(&format!(
+            "{OK}[otel]\nreceive = false\n[[expect.span]]\nname = \"GET /\"\nservice = \"app\"\n"
+        ))
+        .unwrap();
+        assert!(!receiver_needed(&off), "receive = false wins");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = "[meta]\nname = \"demo\"\n[service.app]\nimage = \"clnrm-base:latest\"\n\
+                      [[scenario]]\nname = \"s\"\nservice = \"app\"\nrun = \"true\"\n";
+
+    fn load_text(text: &str) -> Result<Suite, crate::suite::SuiteError> {
+        crate::suite::load_str(std::path::Path::new("t.clnrm.toml"), text.to_string())
+    }
+
+    #[test]
+    fn needed_when_a_service_sends_or_an_expectation_reads_app_spans() {
+        let needed = |extra: &str| receiver_needed(&load_text(&format!("{OK}{extra}")).unwrap());
+        assert!(!needed(""));
+        assert!(needed("[service.api]\nimage = \"x\"\notel = true\n"));
+        assert!(needed(
+            "[service.otel_collector]\ntype = \"otel_collector\"\n"
+        ));
+        assert!(needed(
+            "[service.api]\nimage = \"x\"\n[[expect.span]]\nname = \"GET\"\nservice = \"api\"\n"
+        ));
+        assert!(!needed(
+            "[[expect.span]]\nname = \"clnrm.step:x\"\nservice = \"clnrm\"\n"
+        ));
+        assert!(!needed(
+            "[otel]\nreceive = false\n[service.api]\nimage = \"x\"\notel = true\n"
+        ));
+        let on = load_text(&OK.replace("[service.app]", "[otel]\nreceive = true\n\n[service.app]"))
+            .unwrap();
+        assert!(receiver_needed(&on));
     }
 }

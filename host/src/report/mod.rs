@@ -188,6 +188,7 @@ pub(crate) mod fixture {
                 ExpectationOutcome { expectation: "expect.span[1] clnrm.step:exit_42".into(), table: "span".into(), plugin: "validate-span".into(), passed: false, message: "no span matched; closest clnrm.step:exit_42: exit.code = 42, expected \"41\"".into() },
             ],
             plugins: Default::default(),
+            shard: None,
             spans,
         }
     }

@@ -6,10 +6,14 @@ use std::io::Write;
 pub fn print_summary(out: &mut impl Write, s: &SuiteOutcome) -> std::io::Result<()> {
     writeln!(
         out,
-        "suite {} ({}) seed {}",
+        "suite {} ({}) seed {}{}",
         s.name,
         s.path.display(),
-        s.seed
+        s.seed,
+        s.shard
+            .as_ref()
+            .map(|x| format!(" shard {x}"))
+            .unwrap_or_default()
     )?;
     for sc in &s.scenarios {
         let mark = if sc.passed { "✓" } else { "✗" };

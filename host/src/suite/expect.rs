@@ -66,6 +66,26 @@ pub fn span_services(services: &BTreeMap<String, super::ServiceSpec>) -> Vec<Str
     names
 }
 
+/// The `service = "..."` values of `[[expect.span]]`: a name other than
+/// `clnrm` means the suite checks an application's spans, so its scenarios
+/// run the OTLP receiver (`otel_receiver::receiver_needed`).
+pub fn span_expectation_services(expectations: &[ExpectSpec]) -> Vec<String> {
+    let Some(spec) = expectations.iter().find(|e| e.table == "span") else {
+        return Vec::new();
+    };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(&spec.config_json) else {
+        return Vec::new();
+    };
+    let entries: Vec<&serde_json::Value> = match &value {
+        serde_json::Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    entries
+        .into_iter()
+        .filter_map(|e| e.get("service").and_then(|v| v.as_str()).map(str::to_string))
+        .collect()
+}
+
 /// `[[expect.span]] service = "..."` must name a service some span of this
 /// suite can have ([`span_services`]): a typo would otherwise make an
 /// expectation that can never match (or, with `count = { eq = 0 }`, one that

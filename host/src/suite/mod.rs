@@ -42,7 +42,7 @@ mod scenario;
 mod service;
 mod steps;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod vars;
 
 pub use build_context::{hash as build_hash, BuildContext};
@@ -52,7 +52,7 @@ pub use cleanup::CleanupSpec;
 pub use cleanup::Policy;
 pub use command::is_absent_or_bare_shell;
 pub use diag::{line_col, nearest, SuiteError};
-pub use expect::ExpectSpec;
+pub use expect::{span_expectation_services, ExpectSpec};
 pub use files::ContainerOptions;
 pub use image::{BuildSpec, PullPolicy};
 #[cfg(test)]

@@ -23,6 +23,9 @@ use std::collections::BTreeMap;
 /// capabilities declare theirs in [`crate::capability::SPECS`].
 const VOLATILE_KEYS: &[&str] = &[
     "clnrm.version",
+    // Which engine ran it (Docker or Podman): the same run on either has one digest.
+    "engine.name",
+    "engine.version",
     "artifacts.bytes",
     // Readiness: how long a service took and how often it was probed.
     "ready.ms",

@@ -58,20 +58,14 @@ impl ContainerBackend for Docker {
                 .map(|mb| (mb * 1024 * 1024) as i64),
             nano_cpus: spec.cpu_millicores.map(|m| (m * 1_000_000) as i64),
             pids_limit: spec.pids,
-            ulimits: spec.max_file_descriptors.map(|n| {
-                vec![ResourcesUlimits {
-                    name: Some("nofile".into()),
-                    soft: Some(n as i64),
-                    hard: Some(n as i64),
-                }]
-            }),
+            ulimits: self.ulimits(spec.max_file_descriptors),
             tmpfs: (!spec.tmpfs.is_empty()).then(|| {
                 spec.tmpfs
                     .iter()
                     .map(|(p, mb)| (p.clone(), format!("size={mb}m")))
                     .collect::<HashMap<_, _>>()
             }),
-            cap_add: (!spec.capabilities.is_empty()).then(|| spec.capabilities.clone()),
+            cap_add: self.cap_add(&spec.capabilities),
             // No network of its own: none at all (only loopback), never
             // Docker's shared default bridge.
             network_mode: Some(network.unwrap_or("none").to_string()),
@@ -188,13 +182,23 @@ impl ContainerBackend for Docker {
     }
 
     async fn inspect(&self, id: &str) -> Result<ContainerState, BackendError> {
-        let info = self
+        let info = match self
             .client
             .inspect_container(
                 id,
                 None::<bollard::query_parameters::InspectContainerOptions>,
             )
-            .await?;
+            .await
+        {
+            Ok(info) => info,
+            // A state bollard's model does not know (Podman's `stopped`,
+            // `configured`, `stopping`...): read the same answer loosely.
+            Err(
+                bollard::errors::Error::JsonDataError { .. }
+                | bollard::errors::Error::JsonSerdeError { .. },
+            ) => return self.inspect_loosely(id).await,
+            Err(e) => return Err(e.into()),
+        };
         let st = info.state.unwrap_or_default();
         Ok(ContainerState {
             status: st
@@ -277,6 +281,10 @@ impl ContainerBackend for Docker {
         super::options::image_healthcheck(&self.client, image).await
     }
 
+    fn engine_id(&self) -> Option<crate::backend::engine::EngineId> {
+        Some(self.engine().clone())
+    }
+
     fn follow_logs(&self, id: &str) -> Option<crate::backend::LogStream> {
         Some(super::options::follow_logs(&self.client, id))
     }
@@ -330,5 +338,123 @@ impl ContainerBackend for Docker {
                 .map(|v| v.name)
                 .collect(),
         })
+    }
+}
+
+/// In Docker's default capability set, not in Podman's.
+const DOCKER_DEFAULT_CAPS_PODMAN_LACKS: [&str; 3] = ["NET_RAW", "MKNOD", "AUDIT_WRITE"];
+
+impl Docker {
+    /// The ulimits a container is created with. Docker's containers inherit
+    /// its daemon's limits; Podman gives each container its own defaults
+    /// (1048576 files, 4194304 processes for root), which runc cannot set
+    /// above the hard limits of the engine's own service ("error setting rlimit type
+    /// 7: operation not permitted"): on Podman both are set, never above the
+    /// service's hard limits unless the scenario asks for more.
+    fn ulimits(&self, nofile: Option<u64>) -> Option<Vec<ResourcesUlimits>> {
+        let limit = |name: &str, n: u64| ResourcesUlimits {
+            name: Some(name.into()),
+            soft: Some(n.min(i64::MAX as u64) as i64),
+            hard: Some(n.min(i64::MAX as u64) as i64),
+        };
+        if !self.is_podman() {
+            return nofile.map(|n| vec![limit("nofile", n)]);
+        }
+        let (files, procs) = self.engine.max_ulimits;
+        Some(vec![
+            limit("nofile", nofile.unwrap_or(files.min(1_048_576))),
+            limit("nproc", procs.min(4_194_304)),
+        ])
+    }
+
+    /// The capabilities added to the engine's default set. Podman's default
+    /// set is Docker's without NET_RAW, MKNOD and AUDIT_WRITE (no `ping` in
+    /// its containers): on Podman those are added, so a scenario sees the
+    /// same container on either engine.
+    fn cap_add(&self, caps: &[String]) -> Option<Vec<String>> {
+        let mut v = caps.to_vec();
+        if self.is_podman() {
+            for c in DOCKER_DEFAULT_CAPS_PODMAN_LACKS {
+                if !v
+                    .iter()
+                    .any(|x| x.trim_start_matches("CAP_").eq_ignore_ascii_case(c))
+                {
+                    v.push(c.to_string());
+                }
+            }
+        }
+        (!v.is_empty()).then_some(v)
+    }
+
+    /// `inspect` without bollard's model: Podman's own states mapped onto
+    /// Docker's (`stopped` → `exited`, `configured` → `created`, `stopping` →
+    /// `running`), so every caller sees one vocabulary.
+    async fn inspect_loosely(&self, id: &str) -> Result<ContainerState, BackendError> {
+        let path = format!("/containers/{id}/json");
+        let a = super::raw::request(&self.engine.endpoint, "GET", &path, None).await?;
+        if a.status == 404 {
+            return Err(BackendError::NotFound(id.to_string()));
+        }
+        if a.status >= 400 {
+            return Err(BackendError::Conflict(format!(
+                "inspect {id}: {} {}",
+                a.status,
+                a.message()
+            )));
+        }
+        Ok(state_of(&a.json()?))
+    }
+}
+
+/// A container's state from an inspect answer, whichever engine wrote it.
+pub(super) fn state_of(info: &serde_json::Value) -> ContainerState {
+    let st = &info["State"];
+    let running = st["Running"].as_bool().unwrap_or(false);
+    let status = normalise_status(st["Status"].as_str().unwrap_or("unknown"), running);
+    ContainerState {
+        status,
+        running,
+        exit_code: (!running).then(|| st["ExitCode"].as_i64()).flatten(),
+        oom_killed: st["OOMKilled"].as_bool().unwrap_or(false),
+        pid: st["Pid"].as_i64().filter(|p| *p > 0).map(|p| p as u32),
+    }
+}
+
+/// Podman's states in Docker's words.
+pub(super) fn normalise_status(status: &str, running: bool) -> String {
+    match status {
+        "stopped" => "exited",
+        "configured" | "initialized" => "created",
+        "stopping" if running => "running",
+        "stopping" => "exited",
+        other => other,
+    }
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn podmans_states_read_as_dockers() {
+        // Podman 4.3's compat inspect of a container stopped by SIGTERM.
+        let stopped = serde_json::json!({"State": {"Status": "stopped", "Running": false,
+            "Paused": false, "OOMKilled": false, "Dead": false, "Pid": 0, "ExitCode": 143}});
+        let s = state_of(&stopped);
+        assert_eq!(
+            (s.status.as_str(), s.running, s.exit_code, s.pid),
+            ("exited", false, Some(143), None)
+        );
+        let oom = serde_json::json!({"State": {"Status": "exited", "Running": false,
+            "OOMKilled": true, "Pid": 0, "ExitCode": 137}});
+        assert!(state_of(&oom).oom_killed);
+        let running = serde_json::json!({"State": {"Status": "running", "Running": true,
+            "Pid": 4242, "ExitCode": 0}});
+        let s = state_of(&running);
+        assert_eq!((s.exit_code, s.pid), (None, Some(4242)));
+        assert_eq!(normalise_status("configured", false), "created");
+        assert_eq!(normalise_status("stopping", true), "running");
+        assert_eq!(normalise_status("paused", false), "paused");
     }
 }

@@ -55,6 +55,13 @@ impl ImageBackend for Docker {
                 detail,
             })?;
         let source = creds.as_ref().map(|c| c.source.clone());
+        if self.is_podman() && is_loopback(&registry) {
+            // Docker pulls from a loopback registry over plain HTTP; Podman
+            // only through libpod's pull with TLS verification off.
+            return self
+                .libpod_pull(reference, &registry, source.as_deref(), creds, progress)
+                .await;
+        }
         let docker_creds = creds.map(|c| DockerCredentials {
             username: c.username,
             password: c.password,
@@ -171,6 +178,12 @@ impl ImageBackend for Docker {
                 }
                 if line.starts_with("Step ") {
                     step = line.to_string();
+                } else if let Some(rest) = line.strip_prefix("STEP ") {
+                    // Podman (buildah): `STEP 3/4: RUN ...`, said as Docker says it.
+                    step = match rest.split_once(": ") {
+                        Some((n, what)) => format!("Step {n} : {what}"),
+                        None => line.to_string(),
+                    };
                 }
                 progress.line(tag, line);
                 tail.push_back(line.to_string());
@@ -222,6 +235,104 @@ impl ImageBackend for Docker {
     }
 }
 
+/// A registry on this machine (`localhost`, 127.0.0.0/8, `[::1]`), any port.
+fn is_loopback(registry: &str) -> bool {
+    let host = match registry.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => registry,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Docker {
+    /// A pull through libpod's `/libpod/images/pull` with `tlsVerify=false`
+    /// (a loopback registry, which Docker reaches over HTTP by default).
+    async fn libpod_pull(
+        &self,
+        reference: &str,
+        registry: &str,
+        source: Option<&str>,
+        creds: Option<registry_auth::Credentials>,
+        progress: &dyn ImageProgress,
+    ) -> Result<Pulled, ImageError> {
+        use base64::Engine as _;
+        let mut headers = Vec::new();
+        if let Some(c) = creds {
+            let auth = serde_json::json!({
+                "username": c.username.unwrap_or_default(),
+                "password": c.password.unwrap_or_default(),
+                "identitytoken": c.identity_token.unwrap_or_default(),
+                "serveraddress": c.server,
+            });
+            headers.push((
+                "X-Registry-Auth",
+                base64::engine::general_purpose::URL_SAFE.encode(auth.to_string()),
+            ));
+        }
+        let path = format!(
+            "/v4.0.0/libpod/images/pull?reference={}&tlsVerify=false&policy=always",
+            url_escape(reference)
+        );
+        let answer = super::raw::request_with(
+            &self.engine().endpoint,
+            "POST",
+            &path,
+            headers,
+            None,
+            std::time::Duration::from_secs(600),
+        )
+        .await
+        .map_err(ImageError::Backend)?;
+        if answer.status >= 400 {
+            return Err(classify_text(reference, registry, source, answer.message()));
+        }
+        // One JSON object per line: `stream` (progress), `error`, or `id`.
+        for line in String::from_utf8_lossy(&answer.body).lines() {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            if let Some(err) = v["error"].as_str().filter(|e| !e.is_empty()) {
+                return Err(classify_text(reference, registry, source, err.to_string()));
+            }
+            if let Some(s) = v["stream"].as_str() {
+                for l in s.lines().filter(|l| !l.trim().is_empty()) {
+                    progress.line(reference, l.trim_end());
+                }
+            }
+        }
+        let id = match self.image_info(reference).await? {
+            Some(i) => i.id,
+            None => {
+                return Err(ImageError::Pull {
+                    image: reference.to_string(),
+                    detail: "the engine reported no error, yet the image is not there".into(),
+                })
+            }
+        };
+        Ok(Pulled {
+            id,
+            bytes: 0,
+            up_to_date: false,
+        })
+    }
+}
+
+/// A query parameter's value, percent-encoded where a reference needs it.
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// `name[:tag]` → (name, tag); a digest reference keeps its digest as the tag
 /// the engine accepts (`name`, `sha256:...`).
 fn split_tag(reference: &str) -> (&str, &str) {
@@ -261,10 +372,12 @@ fn classify_text(reference: &str, registry: &str, source: Option<&str>, msg: Str
         let hint = match source {
             Some(s) => format!("the credentials from {s} were refused"),
             None => format!(
-                "no credentials for it were found in {}: `docker login {registry}` or point DOCKER_CONFIG at a config with them",
-                registry_auth::config_path()
+                "no credentials for it were found in {}: `docker login {registry}` / `podman login {registry}`, or point DOCKER_CONFIG / REGISTRY_AUTH_FILE at a file with them",
+                registry_auth::config_paths()
+                    .iter()
                     .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "~/.docker/config.json".into())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         };
         return ImageError::Denied {
@@ -321,6 +434,19 @@ mod tests {
             ("127.0.0.1:5000/a", "latest")
         );
         assert_eq!(split_tag("a@sha256:00"), ("a", "sha256:00"));
+    }
+
+    #[test]
+    fn loopback_registries_and_escaped_references() {
+        assert!(is_loopback("127.0.0.1:5000"));
+        assert!(is_loopback("localhost:5000"));
+        assert!(is_loopback("[::1]:5000"));
+        assert!(!is_loopback("ghcr.io"));
+        assert!(!is_loopback("10.0.0.1:5000"));
+        assert_eq!(
+            url_escape("127.0.0.1:5000/a/b:v1"),
+            "127.0.0.1%3A5000%2Fa%2Fb%3Av1"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod info;
 mod networks;
 mod options;
 mod owned;
+mod raw;
 
 use super::BackendError;
 use super::Refuse;
@@ -28,27 +29,120 @@ pub struct Docker {
     /// whether a service keeps alive costs no round trip at start.
     commands:
         std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, super::ImageCommand>>>,
+    /// Which engine answered (Docker or Podman) and where.
+    engine: super::engine::EngineId,
 }
 
 impl Docker {
-    /// Connect (DOCKER_HOST or the local socket), check the daemon answers,
-    /// and agree on an API version it speaks.
+    /// Connect to the engine [`super::engine`] selects (`--engine`,
+    /// CLNRM_ENGINE, DOCKER_HOST / CONTAINER_HOST, then the first socket
+    /// that answers), check it answers, agree on an API version, and learn
+    /// whether it is Docker or Podman.
     pub async fn connect() -> Result<Self, BackendError> {
-        let client = bollard::Docker::connect_with_defaults()
-            .map_err(|e| BackendError::Unreachable(e.to_string()))?;
+        let candidates = super::engine::process_candidates().map_err(BackendError::Unreachable)?;
+        let mut tried = Vec::new();
+        for c in &candidates {
+            match Self::connect_to(&c.endpoint).await {
+                Ok(d) => match c.expect {
+                    Some(k) if k != d.engine.kind => tried.push(format!(
+                        "{} ({}): answers, but is {}, not {}",
+                        c.endpoint,
+                        c.why,
+                        d.engine.kind.name(),
+                        k.name()
+                    )),
+                    _ => {
+                        tracing::info!(engine = d.engine.kind.name(), version = %d.engine.version, endpoint = %c.endpoint, why = c.why, "engine chosen");
+                        return Ok(d);
+                    }
+                },
+                Err(e) => tried.push(format!("{} ({}): {e}", c.endpoint, c.why)),
+            }
+        }
+        Err(BackendError::Unreachable(format!(
+            "no container engine answered: {}; {}",
+            tried.join("; "),
+            super::engine::no_engine_hint()
+        )))
+    }
+
+    /// Every engine that answers on this machine (`gc --all-engines`), and
+    /// why each other place did not.
+    pub async fn connect_all() -> (Vec<Self>, Vec<String>) {
+        let mut engines = Vec::new();
+        let mut errors = Vec::new();
+        for endpoint in super::engine::process_every_candidate() {
+            match Self::connect_to(&endpoint).await {
+                Ok(d) => engines.push(d),
+                Err(e) => errors.push(format!("{endpoint}: {e}")),
+            }
+        }
+        (engines, errors)
+    }
+
+    /// Connect to one endpoint and ask what it is.
+    async fn connect_to(endpoint: &str) -> Result<Self, BackendError> {
+        let unreachable = |e: bollard::errors::Error| BackendError::Unreachable(e.to_string());
+        let client = if endpoint.starts_with("unix://") {
+            bollard::Docker::connect_with_unix(endpoint, 120, bollard::API_DEFAULT_VERSION)
+        } else if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
+            bollard::Docker::connect_with_http(endpoint, 120, bollard::API_DEFAULT_VERSION)
+        } else {
+            return Err(BackendError::Unreachable(format!(
+                "{endpoint}: expected unix:// or tcp://"
+            )));
+        }
+        .map_err(unreachable)?;
         let client = tokio::time::timeout(Duration::from_secs(10), client.negotiate_version())
             .await
             .map_err(|_| BackendError::Unreachable("no answer in 10 s".into()))?
-            .map_err(|e| BackendError::Unreachable(e.to_string()))?;
-        client
-            .ping()
-            .await
-            .map_err(|e| BackendError::Unreachable(e.to_string()))?;
+            .map_err(unreachable)?;
+        let (version, info) = tokio::time::timeout(Duration::from_secs(10), async {
+            tokio::try_join!(client.version(), client.info())
+        })
+        .await
+        .map_err(|_| BackendError::Unreachable("no answer in 10 s".into()))?
+        .map_err(unreachable)?;
+        let components: Vec<&str> = version
+            .components
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
+        let kind = super::engine::Kind::of_version(
+            version.platform.as_ref().map(|p| p.name.as_str()),
+            &components,
+        );
+        let rootless = info
+            .security_options
+            .iter()
+            .flatten()
+            .any(|o| o.contains("rootless"));
         Ok(Docker {
             client,
             hosts_file: super::isolated::hosts_file(),
             commands: Default::default(),
+            engine: super::engine::EngineId {
+                kind,
+                version: version.version.unwrap_or_else(|| "?".into()),
+                endpoint: endpoint.to_string(),
+                rootless,
+                max_ulimits: super::engine::service_limits(endpoint)
+                    .unwrap_or_else(super::engine::own_limits),
+                cgroup_v1: info
+                    .cgroup_version
+                    .is_some_and(|v| v.to_string() == "1"),
+            },
         })
+    }
+
+    /// Which engine this is.
+    pub fn engine(&self) -> &super::engine::EngineId {
+        &self.engine
+    }
+
+    pub(super) fn is_podman(&self) -> bool {
+        self.engine.kind == super::engine::Kind::Podman
     }
 }
 

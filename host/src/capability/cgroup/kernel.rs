@@ -92,10 +92,27 @@ fn dirs_from(cgroups: &str, mountinfo: &str) -> Option<Dirs> {
     }
     for l in cgroups.lines() {
         if let Some(path) = l.strip_prefix("0::") {
-            unified = Some(mount_v2(mountinfo)?.join(path.trim_start_matches('/')));
+            unified = Some(mount_v2(mountinfo)?.join(engine_scope(path).trim_start_matches('/')));
         }
     }
     unified.map(Dirs::V2)
+}
+
+/// The container's own v2 cgroup: crun under Podman's systemd manager may
+/// run the processes in a `container` child of `libpod-<id>.scope`
+/// (`run.oci.systemd.subgroup`), while the limits are the scope's.
+fn engine_scope(path: &str) -> &str {
+    match path.rsplit_once('/') {
+        Some((parent, "container"))
+            if parent
+                .rsplit('/')
+                .next()
+                .is_some_and(|p| p.starts_with("libpod-") && p.ends_with(".scope")) =>
+        {
+            parent
+        }
+        _ => path,
+    }
 }
 
 /// Where the v1 controller `ctl` is mounted (usually /sys/fs/cgroup/<ctl>).
@@ -342,6 +359,61 @@ mod tests {
         assert_eq!(u.cpu_limit_millicores, Some(100));
         assert_eq!((u.cpu_nr_throttled, u.cpu_throttled_us), (1, 85_274));
         assert_eq!(u.pids_current, 2);
+    }
+
+    #[test]
+    fn dirs_follow_each_engines_cgroup_paths() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/cgroup-engines");
+        let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+        let id = "ef325c6d5de901c1127af9951d31724f2b40c13e01d6fb09b2d7218af4cced17";
+        let v1 = |file: &str, path: &str| {
+            assert_eq!(
+                dirs_from(&read(file), &read("v1.mountinfo")),
+                Some(Dirs::V1 {
+                    memory: format!("/sys/fs/cgroup/memory/{path}").into(),
+                    cpu: format!("/sys/fs/cgroup/cpu/{path}").into(),
+                    pids: format!("/sys/fs/cgroup/pids/{path}").into(),
+                }),
+                "{file}"
+            )
+        };
+        v1(
+            "podman-v1-cgroupfs.cgroup",
+            &format!("libpod_parent/libpod-{id}"),
+        );
+        v1(
+            "podman-v1-systemd.cgroup",
+            &format!("machine.slice/libpod-{id}.scope"),
+        );
+        v1(
+            "docker-v1-cgroupfs.cgroup",
+            "docker/09d019dc5dec8c8358fdccfee499f40a570dc3a1a213cbd2f754c072d5268967",
+        );
+        let v2 = |file: &str, path: &str| {
+            assert_eq!(
+                dirs_from(&read(file), &read("v2.mountinfo")),
+                Some(Dirs::V2(format!("/sys/fs/cgroup/{path}").into())),
+                "{file}"
+            )
+        };
+        v2(
+            "podman-v2-cgroupfs.cgroup",
+            &format!("libpod_parent/libpod-{id}"),
+        );
+        v2(
+            "podman-v2-systemd.cgroup",
+            &format!("machine.slice/libpod-{id}.scope"),
+        );
+        v2(
+            "podman-v2-rootless.cgroup",
+            &format!("user.slice/user-1000.slice/user@1000.service/user.slice/libpod-{id}.scope"),
+        );
+        v2(
+            "docker-v2-systemd.cgroup",
+            &format!("system.slice/docker-{id}.scope"),
+        );
+        // A `container` folder of anything else is the container's own.
+        assert_eq!(engine_scope("/a/container"), "/a/container");
     }
 
     #[test]

@@ -284,6 +284,32 @@ pub struct Answer {
     pub took: Duration,
 }
 
+/// The patterns and, for each relative one, the same under each `search`
+/// domain of a resolv.conf: a resolver asks for `server.dns.podman` after
+/// (or before) `server`, and that answer must fail too.
+pub fn with_search_domains(patterns: Vec<String>, resolv_conf: &str) -> Vec<String> {
+    let domains: Vec<&str> = resolv_conf
+        .lines()
+        .filter_map(|l| {
+            let mut w = l.split_whitespace();
+            matches!(w.next(), Some("search" | "domain")).then_some(w)
+        })
+        .flatten()
+        .map(|d| d.trim_end_matches('.'))
+        .filter(|d| !d.is_empty())
+        .collect();
+    let mut out = patterns.clone();
+    for p in patterns.iter().filter(|p| !p.ends_with('.')) {
+        for d in &domains {
+            let full = format!("{p}.{d}");
+            if !out.contains(&full) {
+                out.push(full);
+            }
+        }
+    }
+    out
+}
+
 /// The first IPv4 `nameserver` of a resolv.conf.
 pub fn resolver_of(resolv_conf: &str) -> Option<Ipv4Addr> {
     resolv_conf.lines().find_map(|l| {
@@ -348,6 +374,25 @@ pub async fn probe(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn relative_names_fail_under_each_search_domain_too() {
+        let conf = "search dns.podman example.org\nnameserver 10.89.0.1\n";
+        assert_eq!(
+            with_search_domains(vec!["server".into(), "abs.example.".into()], conf),
+            [
+                "server",
+                "abs.example.",
+                "server.dns.podman",
+                "server.example.org"
+            ]
+        );
+        assert_eq!(
+            with_search_domains(vec!["server".into()], "nameserver 127.0.0.11\n"),
+            ["server"]
+        );
+    }
+
     use super::*;
 
     fn query_packet(name: &str) -> Vec<u8> {

@@ -32,6 +32,12 @@ impl NetFaults for Kernel {
         id: u64,
     ) -> Result<Box<dyn Held>, String> {
         let ns = Netns::of(pid)?;
+        // The resolver tries each name with the search domains too (Podman's
+        // `dns.podman`): those answers must fail as well.
+        let conf = tokio::fs::read_to_string(format!("/proc/{pid}/root/etc/resolv.conf"))
+            .await
+            .unwrap_or_default();
+        let names = dnsfault::with_search_domains(names, &conf);
         let f = dnsfault::apply(ns, names, mode, id).await?;
         Ok(Box::new(Applied::dns(ns, f)))
     }

@@ -18,7 +18,9 @@ use crate::runtime::FaultKind;
 /// Registered in [`super::SPECS`]: what the probes and the NFQUEUE consumers
 /// measured varies run to run; its state is the scenario's [`Impairments`].
 pub const SPEC: super::Spec = super::Spec {
-    volatile_keys: &["packets.seen", "packets.dropped"],
+    // `dns.resolver`: the engine's resolver, not the run's doing (Docker's
+    // 127.0.0.11, Podman's aardvark-dns on whichever subnet it allocated).
+    volatile_keys: &["packets.seen", "packets.dropped", "dns.resolver"],
     volatile_suffixes: &["measured_ms", "measured_percent", "measured_kbit"],
     fault_kinds: &[
         FaultKind::NetworkImpaired,

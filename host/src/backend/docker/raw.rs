@@ -1,0 +1,133 @@
+//! The few calls bollard cannot make on Podman: a plain HTTP/1.0 request on
+//! the engine's socket, its JSON answer read loosely. Bollard's typed models
+//! refuse states Docker does not have (`stopped`, `configured`, ...), and
+//! libpod's own endpoints (`/libpod/...`) are not in its API at all.
+
+use crate::backend::BackendError;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+/// A request's answer: status code and body.
+#[derive(Debug)]
+pub(super) struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Result<serde_json::Value, BackendError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|e| BackendError::Unreachable(format!("engine answered bad JSON: {e}")))
+    }
+
+    /// The engine's own message of an error answer.
+    pub fn message(&self) -> String {
+        self.json()
+            .ok()
+            .and_then(|v| {
+                v.get("message")
+                    .or_else(|| v.get("cause"))
+                    .and_then(|m| m.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| String::from_utf8_lossy(&self.body).trim().to_string())
+    }
+}
+
+/// `method path` with an optional JSON body on `endpoint`
+/// (`unix:///path` or `tcp://host:port` / `http://host:port`).
+pub(super) async fn request(
+    endpoint: &str,
+    method: &'static str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> Result<Answer, BackendError> {
+    request_with(
+        endpoint,
+        method,
+        path,
+        Vec::new(),
+        body,
+        Duration::from_secs(60),
+    )
+    .await
+}
+
+/// [`request`] with extra headers and a longer wait (a pull).
+pub(super) async fn request_with(
+    endpoint: &str,
+    method: &'static str,
+    path: &str,
+    headers: Vec<(&'static str, String)>,
+    body: Option<serde_json::Value>,
+    timeout: Duration,
+) -> Result<Answer, BackendError> {
+    let endpoint = endpoint.to_string();
+    let path = path.to_string();
+    tokio::task::spawn_blocking(move || blocking(&endpoint, method, &path, &headers, body, timeout))
+        .await
+        .map_err(|e| BackendError::Unreachable(e.to_string()))?
+}
+
+fn blocking(
+    endpoint: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: Option<serde_json::Value>,
+    timeout: Duration,
+) -> Result<Answer, BackendError> {
+    let io = |e: std::io::Error| BackendError::Unreachable(format!("{endpoint}: {e}"));
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
+    // HTTP/1.0: the answer is never chunked and ends when the engine closes.
+    let req = format!(
+        "{method} {path} HTTP/1.0\r\nHost: engine\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let timeout = Some(timeout);
+    let mut raw = Vec::new();
+    if let Some(p) = endpoint.strip_prefix("unix://") {
+        let mut s = std::os::unix::net::UnixStream::connect(p).map_err(io)?;
+        s.set_read_timeout(timeout).map_err(io)?;
+        s.write_all(req.as_bytes()).map_err(io)?;
+        s.read_to_end(&mut raw).map_err(io)?;
+    } else {
+        let addr = endpoint
+            .trim_start_matches("tcp://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/');
+        let mut s = std::net::TcpStream::connect(addr).map_err(io)?;
+        s.set_read_timeout(timeout).map_err(io)?;
+        s.write_all(req.as_bytes()).map_err(io)?;
+        s.read_to_end(&mut raw).map_err(io)?;
+    }
+    parse(&raw).ok_or_else(|| BackendError::Unreachable(format!("{endpoint}: not an HTTP answer")))
+}
+
+/// Status line and body of an HTTP/1.x answer.
+fn parse(raw: &[u8]) -> Option<Answer> {
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..head_end]).ok()?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some(Answer {
+        status,
+        body: raw[head_end + 4..].to_vec(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_is_its_status_and_body() {
+        let a = parse(b"HTTP/1.0 404 Not Found\r\nContent-Type: application/json\r\n\r\n{\"cause\":\"no such container\",\"message\":\"no container with name or ID x found\"}").unwrap();
+        assert_eq!(a.status, 404);
+        assert_eq!(a.message(), "no container with name or ID x found");
+        assert!(parse(b"garbage").is_none());
+    }
+}
