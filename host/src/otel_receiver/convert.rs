@@ -278,10 +278,12 @@ pub fn resolve_into(pending: Vec<Pending>, to: &Target<'_>) -> usize {
             }
             None => {
                 app.parent_by = AppParent::Resource;
+                // As sent, or percent-decoded (clnrm encodes it in
+                // OTEL_RESOURCE_ATTRIBUTES; not every SDK decodes it).
                 p.span.parent = Some(
                     p.scenario
                         .as_ref()
-                        .and_then(|n| scenarios.get(n))
+                        .and_then(|n| scenarios.get(n).or_else(|| scenarios.get(&pct_decode(n))))
                         .copied()
                         .unwrap_or(to.scenario_span),
                 );
@@ -296,6 +298,31 @@ pub fn resolve_into(pending: Vec<Pending>, to: &Target<'_>) -> usize {
         added += 1;
     }
     added
+}
+
+/// `%XX` sequences decoded (as OTEL_RESOURCE_ATTRIBUTES values are); others kept.
+fn pct_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        match (
+            b[i],
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+            }
+            (c, _, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn key(a: &AppSpan) -> (String, String) {
@@ -417,6 +444,16 @@ mod tests {
             request("api", Some("first"), vec![child, parent]),
             &clock,
         ));
+        let sc3 = trace.start("clnrm.scenario", Some(root));
+        trace.set_attr(sc3, "scenario.name", "first one");
+        pending.extend(convert(
+            request(
+                "api",
+                Some("first%20one"),
+                vec![span([8; 16], 9, None, "encoded")],
+            ),
+            &clock,
+        ));
         assert_eq!(pending.iter().filter(|p| p.renamed()).count(), 1);
         let added = resolve_into(
             pending,
@@ -427,7 +464,7 @@ mod tests {
                 scenario_span: sc2,
             },
         );
-        assert_eq!(added, 4);
+        assert_eq!(added, 5);
         let spans = trace.snapshot();
         let by_name = |n: &str| spans.iter().find(|s| s.name == n).unwrap();
         let checkout = by_name("checkout");
@@ -456,6 +493,7 @@ mod tests {
             Some(&AttrValue::from("resource"))
         );
         assert_eq!(stray.app.as_deref().unwrap().parent_by, AppParent::Resource);
+        assert_eq!(by_name("encoded").parent, Some(sc3));
         let fake = by_name("app:clnrm.chaos.kill");
         assert_eq!(
             fake.app.as_deref().unwrap().renamed_from.as_deref(),

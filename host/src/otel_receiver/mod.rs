@@ -86,6 +86,8 @@ pub struct Receiver {
     addr: SocketAddr,
     shared: Arc<server::Shared>,
     task: tokio::task::JoinHandle<()>,
+    /// More addresses served the same way (`also_listen`).
+    more: Vec<tokio::task::JoinHandle<()>>,
     started: Instant,
 }
 
@@ -135,8 +137,19 @@ impl Receiver {
             addr,
             shared,
             task,
+            more: Vec::new(),
             started: Instant::now(),
         })
+    }
+
+    /// Serve `addr` too, the same way (the collector ports, for an
+    /// application that names `otel_collector:4318` in its code rather than
+    /// in its environment). The caller decides what a failure means.
+    pub async fn also_listen(&mut self, addr: SocketAddr) -> std::io::Result<()> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
+        self.more
+            .push(tokio::spawn(accept(listener, self.shared.clone())));
+        Ok(())
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -186,6 +199,7 @@ impl Receiver {
     /// Stop listening and hand over what was received.
     pub fn finish(self) -> (Vec<convert::Pending>, Stats) {
         self.task.abort();
+        self.more.iter().for_each(|t| t.abort());
         (self.shared.store.take(), self.shared.store.stats())
     }
 }
@@ -193,6 +207,7 @@ impl Receiver {
 impl Drop for Receiver {
     fn drop(&mut self) {
         self.task.abort();
+        self.more.iter().for_each(|t| t.abort());
     }
 }
 
@@ -232,12 +247,58 @@ mod needed_tests {
     #[test]
     fn an_expectation_on_an_applications_spans_turns_the_receiver_on() {
         let plain = load_text(OK).unwrap();
-        assert!(!receiver_needed(&plain), "the kill suite keeps its fast path");
-        let own = load_text(&format!("{OK}[[expect.span]]\nname = \"clnrm.step\"\nservice = \"clnrm\"\n")).unwrap();
+        assert!(
+            !receiver_needed(&plain),
+            "the kill suite keeps its fast path"
+        );
+        let own = load_text(&format!(
+            "{OK}[[expect.span]]\nname = \"clnrm.step\"\nservice = \"clnrm\"\n"
+        ))
+        .unwrap();
         assert!(!receiver_needed(&own), "clnrm's own spans need no receiver");
-        let app = load_text(&format!("{OK}[[expect.span]]\nname = \"GET /\"\nservice = \"app\"\n")).unwrap();
+        let app = load_text(&format!(
+            "{OK}[[expect.span]]\nname = \"GET /\"\nservice = \"app\"\n"
+        ))
+        .unwrap();
         assert!(receiver_needed(&app));
-        let off = load_text(&format!("{OK}[otel]\nreceive = false\n[[expect.span]]\nname = \"GET /\"\nservice = \"app\"\n")).unwrap();
+        let off = load_text(&format!(
+            "{OK}[otel]\nreceive = false\n[[expect.span]]\nname = \"GET /\"\nservice = \"app\"\n"
+        ))
+        .unwrap();
         assert!(!receiver_needed(&off), "receive = false wins");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OK: &str = "[meta]\nname = \"demo\"\n[service.app]\nimage = \"clnrm-base:latest\"\n\
+                      [[scenario]]\nname = \"s\"\nservice = \"app\"\nrun = \"true\"\n";
+
+    fn load_text(text: &str) -> Result<Suite, crate::suite::SuiteError> {
+        crate::suite::load_str(std::path::Path::new("t.clnrm.toml"), text.to_string())
+    }
+
+    #[test]
+    fn needed_when_a_service_sends_or_an_expectation_reads_app_spans() {
+        let needed = |extra: &str| receiver_needed(&load_text(&format!("{OK}{extra}")).unwrap());
+        assert!(!needed(""));
+        assert!(needed("[service.api]\nimage = \"x\"\notel = true\n"));
+        assert!(needed(
+            "[service.otel_collector]\ntype = \"otel_collector\"\n"
+        ));
+        assert!(needed(
+            "[service.api]\nimage = \"x\"\n[[expect.span]]\nname = \"GET\"\nservice = \"api\"\n"
+        ));
+        assert!(!needed(
+            "[[expect.span]]\nname = \"clnrm.step:x\"\nservice = \"clnrm\"\n"
+        ));
+        assert!(!needed(
+            "[otel]\nreceive = false\n[service.api]\nimage = \"x\"\notel = true\n"
+        ));
+        let on = load_text(&OK.replace("[service.app]", "[otel]\nreceive = true\n\n[service.app]"))
+            .unwrap();
+        assert!(receiver_needed(&on));
     }
 }

@@ -26,6 +26,20 @@ impl NetworkBackend for Fake {
         Ok(Network { id, name })
     }
 
+    /// The fake's networks are on loopback: a scenario's OTLP receiver
+    /// listens on 127.0.0.1 and accepts the rest of 127.0.0.0/8.
+    async fn network_gateway(
+        &self,
+        _network: &str,
+    ) -> Result<Option<(std::net::IpAddr, std::net::IpAddr, u8)>, BackendError> {
+        self.reachable()?;
+        Ok(Some((
+            std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::Ipv4Addr::new(127, 0, 0, 0).into(),
+            8,
+        )))
+    }
+
     async fn remove_network(&self, name: &str) -> Result<bool, BackendError> {
         self.reachable()?;
         let mut st = self.lock();

@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 /// `clnrm.otel.receive` and its attributes.
 pub const RECEIVE_SPAN: &str = "clnrm.otel.receive";
 
+/// The OTLP collector's usual ports (gRPC, HTTP).
+const COLLECTOR_PORTS: [u16; 2] = [4317, 4318];
+
 /// After every container exited: how long a request already sent may take
 /// to reach the receiver.
 const EXITED_GRACE: Duration = Duration::from_millis(50);
@@ -49,6 +52,7 @@ pub async fn start(
     trace: &Trace,
     shared: &SuiteReceive,
     network: &Network,
+    suite: &Suite,
 ) -> Result<ScenarioReceiver, String> {
     let (gateway, net, prefix) = ctx
         .backend
@@ -68,6 +72,16 @@ pub async fn start(
     })
     .await
     .map_err(|e| format!("cannot listen on {gateway}: {e}"))?;
+    let mut rx = rx;
+    // With an `otel_collector`, its usual ports too, where free: an endpoint
+    // written into an application's code reaches the receiver as well.
+    if suite.services.values().any(|s| s.otel_collector) {
+        for port in COLLECTOR_PORTS {
+            if let Err(e) = rx.also_listen((gateway, port).into()).await {
+                tracing::debug!("otel receiver: {gateway}:{port} not served: {e}");
+            }
+        }
+    }
     Ok(ScenarioReceiver {
         rx,
         token: shared.token.clone(),

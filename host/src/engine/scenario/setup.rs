@@ -40,7 +40,7 @@ pub(super) async fn run(
         match ctx.backend.create_network(&ctx.run_id, &sc.name).await {
             Ok(net) => {
                 if let Some(shared) = receive {
-                    match super::receive::start(ctx, trace, shared, &net).await {
+                    match super::receive::start(ctx, trace, shared, &net, suite).await {
                         Ok(r) => receiver = Some(r),
                         Err(e) => {
                             setup_error = Some(format!("cannot start the OTLP receiver: {e}"))
