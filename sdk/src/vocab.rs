@@ -127,6 +127,8 @@ words! {
         DNS_RCODE = "dns.rcode",
         DNS_RESOLVER = "dns.resolver",
         DURATION_MS = "duration_ms",
+        ENGINE_NAME = "engine.name",
+        ENGINE_VERSION = "engine.version",
         ERROR_TYPE = "error.type",
         EXIT_CODE = "exit.code",
         EXPECT_FAILURE = "expect_failure",

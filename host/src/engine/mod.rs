@@ -121,8 +121,8 @@ pub async fn run_suite(
     trace.set_attr(root, "clnrm.version", env!("CARGO_PKG_VERSION"));
     trace.set_attr(root, "determinism.seed", seed as i64);
     if let Some(e) = ctx.backend.engine_id() {
-        trace.set_attr(root, "engine.name", e.kind.name());
-        trace.set_attr(root, "engine.version", e.version.as_str());
+        trace.set_attr(root, clnrm_sdk::vocab::attr::ENGINE_NAME, e.kind.name());
+        trace.set_attr(root, clnrm_sdk::vocab::attr::ENGINE_VERSION, e.version.as_str());
     }
     ctx.images.emit(&trace, root, suite, clock_start);
     // Set when Docker went away: scenarios not yet started stay unstarted.

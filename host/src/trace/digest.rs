@@ -24,8 +24,8 @@ use std::collections::BTreeMap;
 const VOLATILE_KEYS: &[&str] = &[
     "clnrm.version",
     // Which engine ran it (Docker or Podman): the same run on either has one digest.
-    "engine.name",
-    "engine.version",
+    attr::ENGINE_NAME,
+    attr::ENGINE_VERSION,
     "artifacts.bytes",
     // Readiness: how long a service took and how often it was probed.
     "ready.ms",
