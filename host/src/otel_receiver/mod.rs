@@ -144,9 +144,11 @@ impl Receiver {
 
     /// Serve `addr` too, the same way (the collector ports, for an
     /// application that names `otel_collector:4318` in its code rather than
-    /// in its environment). The caller decides what a failure means.
+    /// in its environment). The caller decides what a failure means. Bound
+    /// like the main port (IP_FREEBIND): on Podman the gateway address may
+    /// not be on the bridge yet.
     pub async fn also_listen(&mut self, addr: SocketAddr) -> std::io::Result<()> {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
+        let listener = listen_freebind(addr)?;
         self.more
             .push(tokio::spawn(accept(listener, self.shared.clone())));
         Ok(())
