@@ -169,6 +169,14 @@ fn is_named(arg: &str) -> bool {
 /// From an opening `(`: the text inside and the length up to and with the
 /// matching `)`. Strings and brackets nest.
 fn balanced(s: &str) -> Option<(&str, usize)> {
+    let (i, c) = matching_close(s)?;
+    (c == ')').then(|| (&s[1..i], i + 1))
+}
+
+/// From an opening bracket (`(`, `[` or `{`) at the start of `s`: the index
+/// and character of the bracket that closes it. Quoted strings are skipped;
+/// brackets of every kind nest.
+pub(super) fn matching_close(s: &str) -> Option<(usize, char)> {
     let mut depth = 0i32;
     let mut quote: Option<char> = None;
     for (i, c) in s.char_indices() {
@@ -181,7 +189,7 @@ fn balanced(s: &str) -> Option<(&str, usize)> {
                 ')' | ']' | '}' => {
                     depth -= 1;
                     if depth == 0 {
-                        return (c == ')').then(|| (&s[1..i], i + 1));
+                        return Some((i, c));
                     }
                 }
                 _ => {}

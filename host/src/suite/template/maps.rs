@@ -109,26 +109,7 @@ fn after_operator(before: &str) -> bool {
 
 /// The length of the balanced `{...}` at the start of `s`.
 fn literal_len(s: &str) -> Option<usize> {
-    let mut depth = 0;
-    let mut quote: Option<char> = None;
-    for (i, c) in s.char_indices() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                '"' | '\'' | '`' => quote = Some(c),
-                '{' | '[' | '(' => depth += 1,
-                '}' | ']' | ')' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some(i + 1);
-                    }
-                }
-                _ => {}
-            },
-        }
-    }
-    None
+    super::args::matching_close(s).map(|(i, _)| i + 1)
 }
 
 fn eval(expr: &str, context: &BTreeMap<String, Value>) -> Option<Value> {
