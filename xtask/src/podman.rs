@@ -147,7 +147,10 @@ pub fn tier(ws: &Workspace) -> Result<(), Failure> {
     }
     let _service = service(ws)?;
     load_image(ws)?;
-    ws.cargo().args(["build", "-p", "clnrm"]).run_checked()?;
+    // The clnrm binary the main tier's `cargo test` built (and uplifted to target/debug).
+    // The same selection and features as that run: `build -p clnrm` resolves features
+    // differently and rebuilt every dependency, which ran CI out of disk.
+    ws.cargo().args(["test", "--no-run"]).run_checked()?;
     let clnrm = ws.target_dir.join("debug").join("clnrm");
     let report_dir = ws.target_dir.join("chaos-reports-podman");
     let suites: Vec<String> = SUITES
@@ -167,7 +170,7 @@ pub fn tier(ws: &Workspace) -> Result<(), Failure> {
     let code = ws
         .cargo()
         .env("CLNRM_PODMAN_TIER", "1")
-        .args(["test", "-p", "clnrm", "--test", "podman"])
+        .args(["test", "--test", "podman"])
         .run_status()?;
     crate::exit_with("Podman tests", code)?;
     // What landed before (readiness, the OTLP receiver) on Podman: their tests that ask
@@ -178,8 +181,6 @@ pub fn tier(ws: &Workspace) -> Result<(), Failure> {
         .env("CLNRM_ENGINE", "podman")
         .args([
             "test",
-            "-p",
-            "clnrm",
             "--test",
             "readiness",
             "--test",
