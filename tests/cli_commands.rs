@@ -226,7 +226,7 @@ fn fmt_check_lists_rewrites_and_keeps_comments_and_templates() {
 #[test]
 fn init_then_run_passes_for_every_template() {
     let dir = tempfile::tempdir().unwrap();
-    let templates = ["container", "network", "resource", "timeout", "concurrent"];
+    let templates = ["container", "network", "resource", "timeout", "concurrent", "app"];
     for t in templates {
         let r = run(clnrm()
             .args(["init"])
@@ -243,6 +243,21 @@ fn init_then_run_passes_for_every_template() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("never overwrites"), "{}", r.stderr);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), before);
+    // `app` writes its service too; an existing file there stops it before it writes anything.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::create_dir(other.path().join("app")).unwrap();
+    std::fs::write(other.path().join("app/Dockerfile"), "FROM mine\n").unwrap();
+    let r = run(clnrm()
+        .args(["init"])
+        .arg(other.path())
+        .args(["--template", "app"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("app/Dockerfile already exists"), "{}", r.stderr);
+    assert!(!other.path().join("app.clnrm.toml").exists());
+    assert_eq!(
+        std::fs::read_to_string(other.path().join("app/Dockerfile")).unwrap(),
+        "FROM mine\n"
+    );
     let reports = dir.path().join("reports");
     let r = run(clnrm()
         .arg("run")
@@ -254,6 +269,11 @@ fn init_then_run_passes_for_every_template() {
         let rep = read_report(&reports, &format!("{t}_chaos"));
         assert_eq!(rep["passed"], true, "{t}");
         assert!(!rep["expectations"].as_array().unwrap().is_empty(), "{t}");
+        if t == "app" {
+            // The service's own spans arrived and were checked (not only clnrm's).
+            let text = rep.to_string();
+            assert!(text.contains("GET /cgi-bin/hello"), "{t}: no app span in the report");
+        }
         assert_no_leftovers(rep["run_id"].as_str().unwrap());
     }
 }

@@ -31,8 +31,7 @@ pub struct Args {
     name: Option<String>,
 }
 
-/// The seed's five families. (`app`, a service of your own, is added with
-/// the own-service example: one variant and one file in host/templates/init.)
+/// The seed's five families, and `app`: a service of your own.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Template {
     /// A container SIGKILLed mid-step (kill_container), cleanup proven.
@@ -45,16 +44,30 @@ pub enum Template {
     Timeout,
     /// Three containers killed at once, cleaned up in parallel (concurrent_faults).
     Concurrent,
+    /// A service of your own (built from `app/`, ready over HTTP), its
+    /// OpenTelemetry spans received and checked under clnrm's; then killed.
+    App,
 }
+
+/// The files of the `app` template besides the suite: (path under DIR,
+/// text, executable).
+const APP_FILES: [(&str, &str, bool); 5] = [
+    ("app/Dockerfile", include_str!("../../templates/init/app/Dockerfile"), false),
+    ("app/otlp.sh", include_str!("../../templates/init/app/otlp.sh"), false),
+    ("app/serve.sh", include_str!("../../templates/init/app/serve.sh"), true),
+    ("app/hello.cgi", include_str!("../../templates/init/app/hello.cgi"), true),
+    ("app/healthz", include_str!("../../templates/init/app/healthz"), false),
+];
 
 impl Template {
     #[cfg(test)]
-    pub const ALL: [Template; 5] = [
+    pub const ALL: [Template; 6] = [
         Template::Container,
         Template::Network,
         Template::Resource,
         Template::Timeout,
         Template::Concurrent,
+        Template::App,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,6 +77,7 @@ impl Template {
             Template::Resource => "resource",
             Template::Timeout => "timeout",
             Template::Concurrent => "concurrent",
+            Template::App => "app",
         }
     }
 
@@ -74,6 +88,15 @@ impl Template {
             Template::Resource => include_str!("../../templates/init/resource.clnrm.toml"),
             Template::Timeout => include_str!("../../templates/init/timeout.clnrm.toml"),
             Template::Concurrent => include_str!("../../templates/init/concurrent.clnrm.toml"),
+            Template::App => include_str!("../../templates/init/app.clnrm.toml"),
+        }
+    }
+
+    /// Files written next to the suite (paths relative to DIR).
+    fn extra_files(self) -> &'static [(&'static str, &'static str, bool)] {
+        match self {
+            Template::App => &APP_FILES,
+            _ => &[],
         }
     }
 }
@@ -106,57 +129,108 @@ impl Args {
         let file = self
             .dir
             .join(format!("{}.clnrm.toml", self.template.name()));
-        let text = render(self.template, &name, &file);
-        // create_new: an existing file (or one appearing meanwhile) is kept.
-        let mut f = match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&file)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                eprintln!(
-                    "error: {} already exists; clnrm init never overwrites a file",
-                    file.display()
-                );
-                eprintln!("  help: choose another DIR, or remove the file first");
-                return EXIT_BAD_INPUT;
+        let mut files = vec![(file.clone(), render(self.template, &name, &file), false)];
+        for (rel, text, exec) in self.template.extra_files() {
+            files.push((self.dir.join(rel), text.to_string(), *exec));
+        }
+        // Nothing is written when any file exists: a half-written template is no starter.
+        if let Some((existing, ..)) = files.iter().find(|(f, ..)| f.exists()) {
+            return already_exists(existing);
+        }
+        for (path, text, exec) in &files {
+            if let Err(code) = write_new(path, text, *exec) {
+                return code;
             }
-            Err(e) => {
-                eprintln!("error: cannot create {}: {e}", file.display());
-                return EXIT_BAD_INPUT;
-            }
-        };
-        if let Err(e) = f.write_all(text.as_bytes()) {
-            eprintln!("error: cannot write {}: {e}", file.display());
-            return EXIT_BAD_INPUT;
         }
         println!(
             "wrote {} (template {})",
             file.display(),
             self.template.name()
         );
+        for (path, ..) in &files[1..] {
+            println!("wrote {}", path.display());
+        }
         println!("next: clnrm run {}", file.display());
         EXIT_PASS
     }
+}
+
+fn already_exists(file: &Path) -> i32 {
+    eprintln!(
+        "error: {} already exists; clnrm init never overwrites a file",
+        file.display()
+    );
+    eprintln!("  help: choose another DIR, or remove the file first");
+    EXIT_BAD_INPUT
+}
+
+/// Create `path` (and its directory) with `text`; `exec`: mode 0755.
+fn write_new(path: &Path, text: &str, exec: bool) -> Result<(), i32> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent() {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("error: cannot create {}: {e}", dir.display());
+            return Err(EXIT_BAD_INPUT);
+        }
+    }
+    // create_new: a file appearing since the check above is kept too.
+    let mut f = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(if exec { 0o755 } else { 0o644 })
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(already_exists(path))
+        }
+        Err(e) => {
+            eprintln!("error: cannot create {}: {e}", path.display());
+            return Err(EXIT_BAD_INPUT);
+        }
+    };
+    f.write_all(text.as_bytes()).map_err(|e| {
+        eprintln!("error: cannot write {}: {e}", path.display());
+        EXIT_BAD_INPUT
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// Every template loads as a suite (the integration test runs them).
+    /// Every template, with its files written, loads as a suite (the
+    /// integration test runs them).
     #[test]
     fn every_template_loads() {
+        let dir = tempfile::tempdir().unwrap();
         for t in Template::ALL {
-            let file = PathBuf::from(format!("{}.clnrm.toml", t.name()));
+            let file = dir.path().join(format!("{}.clnrm.toml", t.name()));
             let text = render(t, "starter", &file);
             assert!(!text.contains("{{"), "{}", t.name());
+            for (rel, text, exec) in t.extra_files() {
+                write_new(&dir.path().join(rel), text, *exec).unwrap();
+            }
             let s = crate::suite::load_str(&file, text)
                 .unwrap_or_else(|e| panic!("{}: {e:?}", t.name()));
             assert_eq!(s.name, "starter");
-            assert_eq!(s.scenarios.len(), 1, "{}", t.name());
+            let scenarios = if t == Template::App { 2 } else { 1 };
+            assert_eq!(s.scenarios.len(), scenarios, "{}", t.name());
             assert!(!s.expectations.is_empty(), "{}", t.name());
         }
+    }
+
+    /// The app's scripts are executable in the image only if written so.
+    #[test]
+    fn app_scripts_are_written_executable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        for (rel, text, exec) in Template::App.extra_files() {
+            let path = dir.path().join(rel);
+            write_new(&path, text, *exec).unwrap();
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode & 0o111 != 0, *exec, "{rel}: mode {mode:o}");
+        }
+        assert!(Template::App.extra_files().iter().any(|(_, _, x)| *x));
     }
 }
