@@ -8,14 +8,15 @@ use std::path::{Path, PathBuf};
 
 /// Write a starter suite into DIR (default: the current directory).
 ///
-/// The suite is `DIR/<template>.clnrm.toml`; it passes as written on a
-/// machine where `clnrm doctor` is all ✓. An existing file is never
-/// overwritten.
+/// The suite is `DIR/<template>.clnrm.toml` (`app` also writes the service,
+/// `DIR/app/`); it passes as written on a machine where `clnrm doctor` is
+/// all ✓. An existing file is never overwritten.
 ///
 /// Examples:
 ///   clnrm init                                 # ./container.clnrm.toml
 ///   clnrm init suites --template timeout       # suites/timeout.clnrm.toml
 ///   clnrm run suites/timeout.clnrm.toml
+///   clnrm init svc --template app              # svc/app.clnrm.toml + svc/app/
 #[derive(clap::Args, Debug)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
