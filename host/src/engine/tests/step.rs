@@ -9,7 +9,7 @@ use crate::engine::timeout::Bound;
 use crate::engine::{ErrorType, StepResult};
 use crate::runtime::{FaultKind, FaultLog};
 use crate::suite::{ServiceSpec, StepSpec, TimeoutStrategy};
-use crate::trace::{RunClock, SpanId, Trace};
+use crate::trace::{RunClock, SpanData, SpanId, Trace};
 use std::time::Duration;
 
 fn service() -> ServiceSpec {
@@ -32,28 +32,6 @@ fn step_spec(command: &str) -> StepSpec {
     }
 }
 
-/// One step on `docker`, without retries' seed.
-async fn run_step(
-    docker: &dyn Backend,
-    trace: &Trace,
-    root: SpanId,
-    spec: &StepSpec,
-    id: &str,
-    faults: &FaultLog,
-    bound: Bound,
-) -> step::StepRun {
-    let env = step::StepEnv {
-        docker,
-        trace,
-        container: id,
-        faults,
-        limits: &[],
-        index: 0,
-        trace_context: None,
-    };
-    step::run(&env, root, spec, bound, [0; 32]).await
-}
-
 fn bound() -> Bound {
     Bound::tightest(
         None,
@@ -64,94 +42,103 @@ fn bound() -> Bound {
     )
 }
 
-/// A fake with the `app` container running, and a trace with a root span.
-async fn setup() -> (Fake, String, Trace, SpanId) {
-    let fake = Fake::new();
-    let id = fake
-        .start_service("0123456789ab", "sc", &service(), None)
-        .await
-        .expect("the fake starts it");
-    let trace = Trace::new(RunClock::new(Some(0)));
-    let root = trace.start("clnrm.scenario", None);
-    (fake, id, trace, root)
+/// A fake with the `app` container running, a trace with a root span and
+/// the fault log the test fills.
+struct Rig {
+    fake: Fake,
+    id: String,
+    trace: Trace,
+    root: SpanId,
+    faults: FaultLog,
+}
+
+impl Rig {
+    async fn new() -> Rig {
+        let fake = Fake::new();
+        let id = fake
+            .start_service("0123456789ab", "sc", &service(), None)
+            .await
+            .expect("the fake starts it");
+        let trace = Trace::new(RunClock::new(Some(0)));
+        let root = trace.start("clnrm.scenario", None);
+        Rig {
+            fake,
+            id,
+            trace,
+            root,
+            faults: FaultLog::default(),
+        }
+    }
+
+    /// Run the step `s` (`command` in the fake's scripts) on `app`, without
+    /// retries' seed.
+    async fn step(&self, command: &str) -> step::StepRun {
+        let env = step::StepEnv {
+            docker: &self.fake as &dyn Backend,
+            trace: &self.trace,
+            container: &self.id,
+            faults: &self.faults,
+            limits: &[],
+            index: 0,
+            trace_context: None,
+        };
+        step::run(&env, self.root, &step_spec(command), bound(), [0; 32]).await
+    }
+
+    fn now(&self) -> u64 {
+        self.trace.clock().elapsed_ns()
+    }
+
+    /// The step's span, and every span.
+    fn step_span(&self) -> (SpanData, Vec<SpanData>) {
+        let spans = self.trace.snapshot();
+        let s = spans
+            .iter()
+            .find(|s| s.name == "clnrm.step:s")
+            .expect("step span")
+            .clone();
+        (s, spans)
+    }
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_step_that_passes_while_a_fault_hits_its_service_is_degraded() {
-    let (fake, id, trace, root) = setup().await;
-    fake.script("work", Script::exit(0).after(Duration::from_secs(1)));
-    let faults = FaultLog::default();
-    let spec = step_spec("work");
-    let (run, ()) = tokio::join!(
-        run_step(&fake, &trace, root, &spec, &id, &faults, bound()),
-        async {
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            faults.record("app", FaultKind::Pause, trace.clock().elapsed_ns());
-        }
-    );
+    let r = Rig::new().await;
+    r.fake
+        .script("work", Script::exit(0).after(Duration::from_secs(1)));
+    let (run, ()) = tokio::join!(r.step("work"), async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        r.faults.record("app", FaultKind::Pause, r.now());
+    });
     assert_eq!(run.outcome.result, StepResult::Pass);
-    let spans = trace.snapshot();
-    let s = spans
-        .iter()
-        .find(|s| s.name == "clnrm.step:s")
-        .expect("step span");
-    assert!(bool_attr(s, "degraded"));
-    assert_eq!(str_attr(s, "result"), "pass");
-    assert_ok(s);
+    let (s, _) = r.step_span();
+    assert!(bool_attr(&s, "degraded"));
+    assert_eq!(str_attr(&s, "result"), "pass");
+    assert_ok(&s);
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_fault_on_another_service_or_a_non_fault_does_not_degrade() {
-    let (fake, id, trace, root) = setup().await;
-    let faults = FaultLog::default();
-    let t = trace.clock().elapsed_ns();
-    faults.record("db", FaultKind::Signal, t);
-    faults.record("app", FaultKind::None, t);
-    let run = run_step(
-        &fake,
-        &trace,
-        root,
-        &step_spec("true"),
-        &id,
-        &faults,
-        bound(),
-    )
-    .await;
+    let r = Rig::new().await;
+    r.faults.record("db", FaultKind::Signal, r.now());
+    r.faults.record("app", FaultKind::None, r.now());
+    let run = r.step("true").await;
     assert_eq!(run.outcome.result, StepResult::Pass);
-    let spans = trace.snapshot();
-    let s = spans
-        .iter()
-        .find(|s| s.name == "clnrm.step:s")
-        .expect("step span");
-    assert!(!bool_attr(s, "degraded"));
+    assert!(!bool_attr(&r.step_span().0, "degraded"));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_nonzero_exit_after_a_network_cut_is_a_network_failure() {
-    let (fake, id, trace, root) = setup().await;
-    fake.script("curl", Script::exit(7));
-    let faults = FaultLog::default();
-    faults.record("app", FaultKind::NetworkCut, trace.clock().elapsed_ns());
-    let run = run_step(
-        &fake,
-        &trace,
-        root,
-        &step_spec("curl"),
-        &id,
-        &faults,
-        bound(),
-    )
-    .await;
+    let r = Rig::new().await;
+    r.fake.script("curl", Script::exit(7));
+    r.faults.record("app", FaultKind::NetworkCut, r.now());
+    let run = r.step("curl").await;
     assert_eq!(run.outcome.error_type, Some(ErrorType::NetworkFailure));
     assert_eq!(run.outcome.exit_code, Some(7));
-    let spans = trace.snapshot();
-    let s = spans
-        .iter()
-        .find(|s| s.name == "clnrm.step:s")
-        .expect("step span");
+    let (s, _) = r.step_span();
     assert_eq!(run.cause, s.id, "no enforcement: cleanup follows the step");
-    assert_eq!(str_attr(s, "error.type"), "network_failure");
-    assert_error(s, "network_failure (exit code 7)");
+    assert_eq!(str_attr(&s, "error.type"), "network_failure");
+    assert_error(&s, "network_failure (exit code 7)");
 }
 
 /// A non-zero exit after a network impairment is classified by the last one
@@ -174,35 +161,23 @@ async fn a_nonzero_exit_after_an_impairment_is_classified_by_the_last_one() {
         ),
         (vec![FaultKind::Pause], ErrorType::NonzeroExit),
     ] {
-        let (fake, id, trace, root) = setup().await;
-        fake.script("nc", Script::exit(1));
-        let faults = FaultLog::default();
+        let r = Rig::new().await;
+        r.fake.script("nc", Script::exit(1));
         for k in &kinds {
-            faults.record("app", *k, trace.clock().elapsed_ns());
-            tokio::time::advance(std::time::Duration::from_millis(1)).await;
+            r.faults.record("app", *k, r.now());
+            tokio::time::advance(Duration::from_millis(1)).await;
         }
-        let run = run_step(&fake, &trace, root, &step_spec("nc"), &id, &faults, bound()).await;
+        let run = r.step("nc").await;
         assert_eq!(run.outcome.error_type, Some(want), "{kinds:?}");
-        let spans = trace.snapshot();
-        let s = spans.iter().find(|s| s.name == "clnrm.step:s").unwrap();
-        assert_eq!(str_attr(s, "error.type"), want.as_str());
+        assert_eq!(str_attr(&r.step_span().0, "error.type"), want.as_str());
     }
 }
 
 #[tokio::test(start_paused = true)]
 async fn docker_gone_at_exec_time_is_docker_unreachable() {
-    let (fake, id, trace, root) = setup().await;
-    fake.set_unreachable(true);
-    let run = run_step(
-        &fake,
-        &trace,
-        root,
-        &step_spec("true"),
-        &id,
-        &FaultLog::default(),
-        bound(),
-    )
-    .await;
+    let r = Rig::new().await;
+    r.fake.set_unreachable(true);
+    let run = r.step("true").await;
     assert_eq!(run.outcome.result, StepResult::Error);
     assert_eq!(run.outcome.error_type, Some(ErrorType::DockerUnreachable));
     assert_eq!(run.outcome.exit_code, None);
@@ -211,47 +186,34 @@ async fn docker_gone_at_exec_time_is_docker_unreachable() {
 
 #[tokio::test(start_paused = true)]
 async fn a_container_stopped_in_an_orderly_way_is_container_stopped() {
-    let (fake, id, trace, root) = setup().await;
-    fake.script("wait", Script::hang());
-    let faults = FaultLog::default();
-    let spec = step_spec("wait");
-    let (run, ()) = tokio::join!(
-        run_step(&fake, &trace, root, &spec, &id, &faults, bound()),
-        async {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            // The keep-alive traps SIGTERM and exits 0: the running exec ends.
-            fake.kill(&id, "SIGTERM").await.expect("running");
-        }
-    );
+    let r = Rig::new().await;
+    r.fake.script("wait", Script::hang());
+    let (run, ()) = tokio::join!(r.step("wait"), async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        // The keep-alive traps SIGTERM and exits 0: the running exec ends.
+        r.fake.kill(&r.id, "SIGTERM").await.expect("running");
+    });
     assert_eq!(run.outcome.error_type, Some(ErrorType::ContainerStopped));
     assert_eq!(run.outcome.exit_code, Some(0));
 }
 
 #[tokio::test(start_paused = true)]
 async fn pressure_on_two_resources_degrades_the_step_and_is_reported_together() {
-    let (fake, id, trace, root) = setup().await;
-    fake.script("work", Script::exit(0).after(Duration::from_secs(1)));
-    let faults = FaultLog::default();
-    let spec = step_spec("work");
-    let (run, ()) = tokio::join!(
-        run_step(&fake, &trace, root, &spec, &id, &faults, bound()),
-        async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            let t = trace.clock().elapsed_ns();
-            faults.record_pressure("app", "memory", t);
-            faults.record_pressure("app", "disk", t);
-            faults.record_pressure("app", "memory", t);
-            // Another service's pressure is not this step's.
-            faults.record_pressure("db", "cpu", t);
-        }
-    );
+    let r = Rig::new().await;
+    r.fake
+        .script("work", Script::exit(0).after(Duration::from_secs(1)));
+    let (run, ()) = tokio::join!(r.step("work"), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let t = r.now();
+        r.faults.record_pressure("app", "memory", t);
+        r.faults.record_pressure("app", "disk", t);
+        r.faults.record_pressure("app", "memory", t);
+        // Another service's pressure is not this step's.
+        r.faults.record_pressure("db", "cpu", t);
+    });
     assert_eq!(run.outcome.result, StepResult::Pass);
-    let spans = trace.snapshot();
-    let s = spans
-        .iter()
-        .find(|s| s.name == "clnrm.step:s")
-        .expect("step span");
-    assert!(bool_attr(s, "degraded"));
+    let (s, spans) = r.step_span();
+    assert!(bool_attr(&s, "degraded"));
     let c = spans
         .iter()
         .find(|c| c.name == "clnrm.resource.concurrent_pressure")
@@ -263,24 +225,16 @@ async fn pressure_on_two_resources_degrades_the_step_and_is_reported_together() 
 
 #[tokio::test(start_paused = true)]
 async fn pressure_on_one_resource_degrades_without_a_concurrent_span() {
-    let (fake, id, trace, root) = setup().await;
-    fake.script("work", Script::exit(0).after(Duration::from_secs(1)));
-    let faults = FaultLog::default();
-    let spec = step_spec("work");
-    let (run, ()) = tokio::join!(
-        run_step(&fake, &trace, root, &spec, &id, &faults, bound()),
-        async {
-            tokio::time::sleep(Duration::from_millis(300)).await;
-            faults.record_pressure("app", "cpu", trace.clock().elapsed_ns());
-        }
-    );
+    let r = Rig::new().await;
+    r.fake
+        .script("work", Script::exit(0).after(Duration::from_secs(1)));
+    let (run, ()) = tokio::join!(r.step("work"), async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        r.faults.record_pressure("app", "cpu", r.now());
+    });
     assert_eq!(run.outcome.result, StepResult::Pass);
-    let spans = trace.snapshot();
-    let s = spans
-        .iter()
-        .find(|s| s.name == "clnrm.step:s")
-        .expect("step span");
-    assert!(bool_attr(s, "degraded"));
+    let (s, spans) = r.step_span();
+    assert!(bool_attr(&s, "degraded"));
     assert!(!spans
         .iter()
         .any(|c| c.name == "clnrm.resource.concurrent_pressure"));
@@ -288,27 +242,12 @@ async fn pressure_on_one_resource_degrades_without_a_concurrent_span() {
 
 #[tokio::test(start_paused = true)]
 async fn pressure_before_the_step_does_not_degrade_it() {
-    let (fake, id, trace, root) = setup().await;
-    let faults = FaultLog::default();
-    faults.record_pressure("app", "memory", trace.clock().elapsed_ns());
+    let r = Rig::new().await;
+    r.faults.record_pressure("app", "memory", r.now());
     tokio::time::sleep(Duration::from_millis(10)).await;
-    let run = run_step(
-        &fake,
-        &trace,
-        root,
-        &step_spec("true"),
-        &id,
-        &faults,
-        bound(),
-    )
-    .await;
+    let run = r.step("true").await;
     assert_eq!(run.outcome.result, StepResult::Pass);
-    let spans = trace.snapshot();
-    let s = spans
-        .iter()
-        .find(|s| s.name == "clnrm.step:s")
-        .expect("step span");
-    assert!(!bool_attr(s, "degraded"));
+    assert!(!bool_attr(&r.step_span().0, "degraded"));
 }
 
 #[tokio::test]
