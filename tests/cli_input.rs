@@ -92,6 +92,40 @@ fn unknown_service_reference() {
     );
 }
 
+/// An `otel_collector` is served by the OTLP receiver and never started: a
+/// step or a fault aimed at it is bad input, pointed at where it is named.
+#[test]
+fn a_step_or_a_fault_aimed_at_an_otel_collector() {
+    let collector = "[service.otel_collector]\ntype = \"otel_collector\"\n\n";
+    let r = run_bad(&format!(
+        "{collector}{}",
+        GOOD.replace("service = \"app\"", "service = \"otel_collector\"")
+    ));
+    assert!(
+        r.stderr.contains("t.clnrm.toml:9:11")
+            && r.stderr.contains("no step can run in `otel_collector`")
+            && r.stderr.contains("[[expect.span]]"),
+        "{}",
+        r.stderr
+    );
+    let r = run_bad(&format!(
+        "{collector}{}",
+        GOOD.replace(
+            "delay_ms = 100",
+            "target = \"otel_collector\", delay_ms = 100"
+        )
+    ));
+    assert!(
+        r.stderr.contains("t.clnrm.toml:12:55")
+            && r.stderr
+                .contains("`otel_collector` is an otel_collector service")
+            && r.stderr
+                .contains("aim the fault at the service that sends the spans"),
+        "{}",
+        r.stderr
+    );
+}
+
 #[test]
 fn wrong_type() {
     let r = run_bad(&GOOD.replace("expect_failure = true", "expect_failure = \"yes\""));

@@ -45,6 +45,13 @@ fn config(budget: u64, allowed: Allowed, clock: RunClock) -> Config {
     }
 }
 
+/// A receiver on loopback with the test token, `budget` spans, requests from `allowed`.
+async fn start(budget: u64, allowed: Allowed, clock: RunClock) -> Receiver {
+    Receiver::start(config(budget, allowed, clock))
+        .await
+        .expect("the receiver starts")
+}
+
 fn now_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -164,6 +171,22 @@ fn proto_headers() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
+/// One span of service `x` over OTLP/HTTP protobuf with the token, on a fresh
+/// connection (off the async runtime); the status.
+async fn post_one_span(addr: SocketAddr) -> u16 {
+    tokio::task::spawn_blocking(move || {
+        Http::connect(addr)
+            .post(
+                "/v1/traces",
+                &proto_headers(),
+                &request("x", 1, 0).encode_to_vec(),
+            )
+            .0
+    })
+    .await
+    .unwrap()
+}
+
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     e.write_all(data).unwrap();
@@ -206,10 +229,16 @@ async fn grpc_garbage(addr: SocketAddr) -> tonic::Code {
     let path = tonic::codegen::http::uri::PathAndQuery::from_static(
         "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
     );
-    match client
-        .unary(with_token(Garbage { x: 42 }, TOKEN), path, codec)
-        .await
-    {
+    code(
+        client
+            .unary(with_token(Garbage { x: 42 }, TOKEN), path, codec)
+            .await,
+    )
+}
+
+/// The status a gRPC call ended with (`Ok` for a response).
+fn code<T>(r: Result<tonic::Response<T>, tonic::Status>) -> tonic::Code {
+    match r {
         Ok(_) => tonic::Code::Ok,
         Err(s) => s.code(),
     }
@@ -264,9 +293,7 @@ async fn the_python_sdk_over_grpc_and_http_lands_under_the_step_that_ran_it() {
             hex::encode(ids::trace_id(seed, suite)),
             hex::encode(ids::span_id(seed, suite, step.0))
         );
-        let rx = Receiver::start(config(1000, Allowed::loopback(), clock))
-            .await
-            .unwrap();
+        let rx = start(1000, Allowed::loopback(), clock).await;
         let addr = rx.addr();
         let out = tokio::task::spawn_blocking(move || {
             Command::new("python3")
@@ -358,9 +385,7 @@ async fn the_python_sdk_over_grpc_and_http_lands_under_the_step_that_ran_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_bad_input_gets_its_status_is_counted_and_the_receiver_goes_on() {
-    let rx = Receiver::start(config(12, Allowed::loopback(), RunClock::new(None)))
-        .await
-        .unwrap();
+    let rx = start(12, Allowed::loopback(), RunClock::new(None)).await;
     let addr = rx.addr();
     let good = request("api", 2, 0).encode_to_vec();
     let bomb = gzip(&request("api", 1, 17 << 20).encode_to_vec());
@@ -406,10 +431,6 @@ async fn every_bad_input_gets_its_status_is_counted_and_the_receiver_goes_on() {
         assert_eq!(got, want, "HTTP {what}");
     }
     let mut client = grpc(addr).await;
-    let code = |r: Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status>| match r {
-        Ok(_) => tonic::Code::Ok,
-        Err(s) => s.code(),
-    };
     let mut grpc_cases = Vec::new();
     grpc_cases.push((
         "ok",
@@ -497,34 +518,21 @@ async fn every_bad_input_gets_its_status_is_counted_and_the_receiver_goes_on() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_source_off_the_allowed_network_is_refused() {
-    let rx = Receiver::start(config(
+    let rx = start(
         100,
         Allowed::subnet("10.0.0.0".parse().unwrap(), 8),
         RunClock::new(None),
-    ))
-    .await
-    .unwrap();
+    )
+    .await;
     let addr = rx.addr();
-    let status = tokio::task::spawn_blocking(move || {
-        Http::connect(addr)
-            .post(
-                "/v1/traces",
-                &proto_headers(),
-                &request("x", 1, 0).encode_to_vec(),
-            )
-            .0
-    })
-    .await
-    .unwrap();
+    let status = post_one_span(addr).await;
     assert_eq!(status, 403);
-    let code = match grpc(addr)
-        .await
-        .export(with_token(request("x", 1, 0), TOKEN))
-        .await
-    {
-        Ok(_) => tonic::Code::Ok,
-        Err(s) => s.code(),
-    };
+    let code = code(
+        grpc(addr)
+            .await
+            .export(with_token(request("x", 1, 0), TOKEN))
+            .await,
+    );
     assert_eq!(code, tonic::Code::PermissionDenied);
     assert_eq!((rx.stats().rejected, rx.stats().spans), (2, 0));
 }
@@ -550,9 +558,7 @@ async fn a_sixty_second_flood_keeps_the_budget_and_bounded_memory() {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60);
-    let rx = Receiver::start(config(BUDGET, Allowed::loopback(), RunClock::new(None)))
-        .await
-        .unwrap();
+    let rx = start(BUDGET, Allowed::loopback(), RunClock::new(None)).await;
     let addr = rx.addr();
     let deadline = Instant::now() + Duration::from_secs(secs);
     let body = request("flood", 500, 0).encode_to_vec();
@@ -678,17 +684,7 @@ async fn on_a_gateway_the_host_is_refused_and_a_container_is_served() {
     .await
     .unwrap();
     let addr = rx.addr();
-    let status = tokio::task::spawn_blocking(move || {
-        Http::connect(addr)
-            .post(
-                "/v1/traces",
-                &proto_headers(),
-                &request("x", 1, 0).encode_to_vec(),
-            )
-            .0
-    })
-    .await
-    .unwrap();
+    let status = post_one_span(addr).await;
     assert_eq!(status, 403, "the host (the gateway address) is refused");
     let body = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"from-a-container"}]}]}]}"#;
     let url = format!("http://{addr}/v1/traces");

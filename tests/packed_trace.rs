@@ -447,7 +447,7 @@ fn application_spans_reach_new_and_old_validators() {
         span_id: "b7ad6b7169203331".into(),
         parent_span_id: None,
         parent_by: AppParent::Resource,
-        resource: vec![attr("service.name", "api")],
+        resource: vec![attr("service.name", "api")].into(),
         scope: None,
         renamed_from: None,
     }));

@@ -20,6 +20,8 @@ use crate::workspace::Workspace;
 pub const TARGET: &str = "x86_64-unknown-linux-musl";
 /// The example's services: each a member folder and a binary of the same name.
 pub const SERVICES: &[&str] = &["api", "store"];
+/// The example's library members (no binary, no image): what the services share.
+pub const LIBS: &[&str] = &["telemetry"];
 
 pub fn dir(ws: &Workspace) -> PathBuf {
     ws.root.join("examples").join("shop")
@@ -97,13 +99,13 @@ pub fn build(ws: &Workspace) -> Result<(), Failure> {
 }
 
 /// The newest modification time of what the build reads: `Cargo.toml`, `Cargo.lock` and
-/// every file under the services' folders.
+/// every file under the members' folders (services and libraries).
 fn newest_source(shop: &Path) -> io::Result<SystemTime> {
     let mut newest = SystemTime::UNIX_EPOCH;
     for file in ["Cargo.toml", "Cargo.lock"] {
         newest = newest.max(modified(&shop.join(file))?);
     }
-    let mut stack: Vec<PathBuf> = SERVICES.iter().map(|s| shop.join(s)).collect();
+    let mut stack: Vec<PathBuf> = SERVICES.iter().chain(LIBS).map(|s| shop.join(s)).collect();
     while let Some(path) = stack.pop() {
         let meta = fs::metadata(&path)?;
         newest = newest.max(meta.modified()?);
@@ -182,6 +184,10 @@ mod tests {
             fs::create_dir_all(dir.join(s).join("src")).unwrap();
             files.push(dir.join(s).join("src").join("main.rs"));
         }
+        for l in LIBS {
+            fs::create_dir_all(dir.join(l).join("src")).unwrap();
+            files.push(dir.join(l).join("src").join("lib.rs"));
+        }
         for f in &files {
             fs::write(f, "").unwrap();
             fs::File::options()
@@ -194,7 +200,12 @@ mod tests {
         let before = newest_source(&dir).unwrap();
         let edited = dir.join(SERVICES[1]).join("src").join("main.rs");
         fs::write(&edited, "fn main() {}").unwrap();
-        assert!(newest_source(&dir).unwrap() > before);
+        let after_service = newest_source(&dir).unwrap();
+        assert!(after_service > before);
+        // The shared library is a source of both binaries.
+        std::thread::sleep(Duration::from_millis(20));
+        fs::write(dir.join(LIBS[0]).join("src").join("lib.rs"), "// edited").unwrap();
+        assert!(newest_source(&dir).unwrap() > after_service);
         fs::remove_dir_all(&dir).unwrap();
         assert!(
             newest_source(&dir).is_err(),
@@ -210,6 +221,7 @@ mod tests {
         let manifest = fs::read_to_string(shop.join("Cargo.toml")).unwrap();
         let members = SERVICES
             .iter()
+            .chain(LIBS)
             .map(|s| format!("\"{s}\""))
             .collect::<Vec<_>>()
             .join(", ");
@@ -217,6 +229,9 @@ mod tests {
             manifest.contains(&format!("members = [{members}]")),
             "{manifest}"
         );
+        for l in LIBS {
+            assert!(shop.join(l).join("src/lib.rs").is_file(), "{l}");
+        }
         let suite = fs::read_to_string(suite(&ws)).unwrap();
         for s in SERVICES {
             assert!(shop.join(s).join("src/main.rs").is_file(), "{s}");

@@ -9,6 +9,7 @@ use crate::trace::{SpanKind, SpanStatus, Trace};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::{any_value::Value, AnyValue, KeyValue};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// The resource attribute naming the scenario a span belongs to (clnrm sets it
 /// in every service's `OTEL_RESOURCE_ATTRIBUTES`).
@@ -22,8 +23,8 @@ pub const RENAMED_PREFIX: &str = "app:";
 #[derive(Clone, Debug)]
 pub struct Pending {
     pub span: SpanData,
-    /// Its resource's `clnrm.scenario`, if any.
-    pub scenario: Option<String>,
+    /// Its resource's `clnrm.scenario`, if any (shared by the resource's spans).
+    pub scenario: Option<Arc<str>>,
 }
 
 impl Pending {
@@ -48,25 +49,32 @@ pub fn count(req: &ExportTraceServiceRequest) -> u64 {
         .sum()
 }
 
-/// Every span of the request, converted (times on `clock`).
+/// Every span of the request, converted (times on `clock`). What a resource
+/// or a scope says is shared by its spans (`Arc`), not copied into each: the
+/// copies were most of the conversion's allocations.
 pub fn convert(req: ExportTraceServiceRequest, clock: &RunClock) -> Vec<Pending> {
     let mut out = Vec::with_capacity(count(&req) as usize);
     for rs in req.resource_spans {
-        let resource = rs
+        let resource: Arc<[(String, AttrValue)]> = rs
             .resource
             .map(|r| flatten(r.attributes))
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into();
         let service = resource
             .iter()
             .find(|(k, _)| k == "service.name")
             .map(|(_, v)| v.to_string())
             .unwrap_or_else(|| "unknown_service".to_string());
-        let scenario = resource
+        let scenario: Option<Arc<str>> = resource
             .iter()
             .find(|(k, _)| k == SCENARIO_ATTR)
-            .map(|(_, v)| v.to_string());
+            .map(|(_, v)| v.to_string().into());
         for ss in rs.scope_spans {
-            let scope = ss.scope.map(|s| s.name).filter(|n| !n.is_empty());
+            let scope: Option<Arc<str>> = ss
+                .scope
+                .map(|s| s.name)
+                .filter(|n| !n.is_empty())
+                .map(Into::into);
             for s in ss.spans {
                 let (name, renamed_from) = if s.name.starts_with("clnrm.") {
                     (format!("{RENAMED_PREFIX}{}", s.name), Some(s.name))
@@ -99,12 +107,12 @@ pub fn convert(req: ExportTraceServiceRequest, clock: &RunClock) -> Vec<Pending>
                     .collect();
                 span.app = Some(Box::new(AppSpan {
                     service: service.clone(),
-                    trace_id: hex::encode(&s.trace_id),
-                    span_id: hex::encode(&s.span_id),
+                    trace_id: lower_hex(&s.trace_id),
+                    span_id: lower_hex(&s.span_id),
                     parent_span_id: (!s.parent_span_id.is_empty())
-                        .then(|| hex::encode(&s.parent_span_id)),
+                        .then(|| lower_hex(&s.parent_span_id)),
                     parent_by: AppParent::Span,
-                    resource: resource.clone(),
+                    resource: Arc::clone(&resource),
                     scope: scope.clone(),
                     renamed_from,
                 }));
@@ -116,6 +124,19 @@ pub fn convert(req: ExportTraceServiceRequest, clock: &RunClock) -> Vec<Pending>
         }
     }
     out
+}
+
+/// `hex::encode`, written straight into the string's buffer (that one
+/// collects an iterator of chars; every span has two or three ids).
+fn lower_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = Vec::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 0xf)]);
+    }
+    // Only ASCII digits were written.
+    String::from_utf8(out).expect("hex digits are ASCII")
 }
 
 fn kind(k: i32) -> SpanKind {
@@ -283,7 +304,11 @@ pub fn resolve_into(pending: Vec<Pending>, to: &Target<'_>) -> usize {
                 p.span.parent = Some(
                     p.scenario
                         .as_ref()
-                        .and_then(|n| scenarios.get(n).or_else(|| scenarios.get(&pct_decode(n))))
+                        .and_then(|n| {
+                            scenarios
+                                .get(n.as_ref())
+                                .or_else(|| scenarios.get(&pct_decode(n)))
+                        })
                         .copied()
                         .unwrap_or(to.scenario_span),
                 );
@@ -387,6 +412,32 @@ mod tests {
                 schema_url: String::new(),
             }],
         }
+    }
+
+    #[test]
+    fn ids_are_lowercase_hex_as_hex_encode_writes_them() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(lower_hex(&bytes), hex::encode(&bytes));
+        assert_eq!(lower_hex(&[]), "");
+    }
+
+    #[test]
+    fn the_spans_of_one_resource_share_it() {
+        let clock = RunClock::new(None);
+        let pending = convert(
+            request(
+                "api",
+                Some("first"),
+                vec![span([1; 16], 1, None, "a"), span([1; 16], 2, None, "b")],
+            ),
+            &clock,
+        );
+        let (a, b) = (pending[0].app(), pending[1].app());
+        assert!(Arc::ptr_eq(&a.resource, &b.resource));
+        assert_eq!(a.resource.len(), 2);
+        assert_eq!(a.scope.as_deref(), Some("shop"));
+        assert_eq!(pending[1].scenario.as_deref(), Some("first"));
+        assert_eq!(b.span_id, "0000000000000002");
     }
 
     #[test]

@@ -305,7 +305,7 @@ mod tests {
             span_id: "b7ad6b7169203331".into(),
             parent_span_id: None,
             parent_by: crate::trace::AppParent::Resource,
-            resource: vec![],
+            resource: Default::default(),
             scope: None,
             renamed_from: None,
         }));

@@ -257,7 +257,7 @@ mod tests {
             span_id: "b7ad6b7169203331".into(),
             parent_span_id: Some("00f067aa0ba902b7".into()),
             parent_by: AppParent::Resource,
-            resource: vec![("service.name".into(), "api".into())],
+            resource: vec![("service.name".into(), "api".into())].into(),
             scope: Some("shop".into()),
             renamed_from: None,
         }));

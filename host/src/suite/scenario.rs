@@ -295,6 +295,7 @@ impl Scenario {
         let scope = Scope {
             name: &self.name,
             main: main.as_ref(),
+            main_span: self.service.as_ref().map(Spanned::span),
             timeout: match (self.timeout_ms, &self.timeout) {
                 (Some(_), Some(t)) => {
                     return Err(cx.err(

@@ -202,11 +202,30 @@ pub struct Scope<'a> {
     /// The scenario's name: the default step names derive from it, and
     /// errors about the scenario as a whole point at it.
     pub name: &'a Spanned<String>,
-    /// The scenario's main service, checked.
+    /// The scenario's main service, checked, and where its `service = ` is.
     pub main: Option<&'a String>,
+    pub main_span: Option<std::ops::Range<usize>>,
     /// The scenario's `timeout_ms`, the default bound on each step.
     pub timeout: Option<Duration>,
     pub services: &'a BTreeMap<String, ServiceSpec>,
+}
+
+/// A step runs in a started container: not in an `otel_collector`, which
+/// the OTLP receiver serves and which is never started.
+fn runs_in(
+    cx: &Ctx,
+    at: &Scope,
+    service: &str,
+    span: std::ops::Range<usize>,
+) -> Result<(), SuiteError> {
+    if at.services.get(service).is_some_and(|s| s.otel_collector) {
+        return Err(cx.err(
+            span,
+            format!("no step can run in `{service}`: it is an otel_collector service, served by clnrm's OTLP receiver, and no container is started for it"),
+            Some("run the step in the service that sends the spans (name the collector in parallel_services, or nowhere: it is served anyway), and check what arrived with [[expect.span]] service = \"<its service.name>\"".into()),
+        ));
+    }
+    Ok(())
 }
 
 /// The steps, and whether they run at once (`run = [...]`).
@@ -218,13 +237,20 @@ pub fn resolve(
 ) -> Result<(Vec<StepSpec>, bool), SuiteError> {
     let name = at.name.get_ref();
     let need_main = |what: &str| {
-        at.main.cloned().ok_or_else(|| {
+        let main = at.main.cloned().ok_or_else(|| {
             cx.err(
                 at.name.span(),
                 format!("scenario `{name}` has {what} but no `service`"),
                 Some("add service = \"<id>\" naming a [service.<id>] table".into()),
             )
-        })
+        })?;
+        runs_in(
+            cx,
+            at,
+            &main,
+            at.main_span.clone().unwrap_or(at.name.span()),
+        )?;
+        Ok::<_, SuiteError>(main)
     };
     let mut out = Vec::new();
     match (run, steps) {
@@ -281,6 +307,7 @@ pub fn resolve(
                 for e in entries {
                     let e = e.get_ref();
                     let service = service_ref(cx, &e.service, at.services)?;
+                    runs_in(cx, at, &service, e.service.span())?;
                     out.push(StepSpec {
                         name: e
                             .name
@@ -502,5 +529,40 @@ mod tests {
             ]
         );
         assert!(!s.scenarios[0].parallel);
+    }
+
+    /// An otel_collector is served by the receiver and never started: a
+    /// step aimed at it (the scenario's service, or a `run` entry's) is a
+    /// load-time error at that `service`, with a hint.
+    #[test]
+    fn no_step_runs_in_an_otel_collector() {
+        let collector = "[service.otel_collector]\ntype = \"otel_collector\"\n[[scenario]]";
+        let with = |scenario_service: &str, run: &str| {
+            OK.replacen("[[scenario]]", collector, 1)
+                .replace(
+                    "service = \"app\"\n",
+                    &format!("service = \"{scenario_service}\"\n"),
+                )
+                .replace("run = \"sleep 5\"", run)
+        };
+        // [service.otel_collector] and its type take lines 6-7: the scenario starts on 8.
+        let (l, c, m, h) = fails(&with("otel_collector", "run = \"sleep 5\""));
+        assert_eq!((l, c), (10, 11), "{m}");
+        assert!(m.contains("no step can run in `otel_collector`"), "{m}");
+        assert!(h.contains("[[expect.span]]"), "{h}");
+        let (l, c, m, _) = fails(&with("otel_collector", "steps = [{ run = \"x\" }]"));
+        assert_eq!((l, c), (10, 11), "{m}");
+        let (l, c, m, _) = fails(&with(
+            "app",
+            "run = [{ service = \"app\", command = \"x\" }, { service = \"otel_collector\", command = \"y\" }]",
+        ));
+        assert_eq!((l, c), (11, 56), "{m}");
+        assert!(m.contains("no step can run in `otel_collector`"), "{m}");
+        // Named alongside the steps' service, it is fine: the receiver serves it.
+        crate::suite::testing::load_text(&with("app", "run = \"true\"").replace(
+            "expect_failure",
+            "parallel_services = [\"otel_collector\"]\nexpect_failure",
+        ))
+        .expect("a collector next to the steps loads");
     }
 }

@@ -374,7 +374,7 @@ mod tests {
                 span_id: span_id.into(),
                 parent_span_id: None,
                 parent_by: AppParent::Span,
-                resource: vec![("host.name".into(), AttrValue::from(value))],
+                resource: vec![("host.name".into(), AttrValue::from(value))].into(),
                 scope: None,
                 renamed_from: None,
             }))

@@ -221,7 +221,10 @@ pub fn to_sdk(
                         .as_deref()
                         .and_then(|p| SpanId::from_hex(p).ok())
                         .unwrap_or(SpanId::INVALID),
-                    InstrumentationScope::builder(app.scope.clone().unwrap_or_default()).build(),
+                    InstrumentationScope::builder(
+                        app.scope.as_deref().unwrap_or_default().to_string(),
+                    )
+                    .build(),
                 ),
             };
             opentelemetry_sdk::trace::SpanData {
@@ -582,7 +585,8 @@ mod tests {
                 resource: vec![
                     ("service.name".into(), AttrValue::from(service)),
                     ("clnrm.scenario".into(), AttrValue::from("sc")),
-                ],
+                ]
+                .into(),
                 scope: Some("shop-api".into()),
                 renamed_from: None,
             }))
@@ -624,11 +628,13 @@ mod tests {
             400,
         );
         c.app = app("store", "d7ad6b7169203333", None, AppParent::Resource);
-        c.app
-            .as_mut()
-            .unwrap()
+        let store = c.app.as_mut().unwrap();
+        store.resource = store
             .resource
-            .retain(|(k, _)| k != "service.name");
+            .iter()
+            .filter(|(k, _)| k != "service.name")
+            .cloned()
+            .collect();
         spans.extend([a, b, c]);
         spans
     }

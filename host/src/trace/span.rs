@@ -2,6 +2,7 @@
 
 use super::SpanId;
 use std::fmt;
+use std::sync::Arc;
 
 /// An attribute value, as in OpenTelemetry (and the WIT `attr-value`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -110,16 +111,53 @@ pub struct AppSpan {
     /// hangs under its scenario's span, found by the `clnrm.scenario` resource
     /// attribute; the `app.parent` attribute says "resource").
     pub parent_by: AppParent,
-    /// The resource's attributes, as sent.
-    #[serde(default)]
-    pub resource: Vec<(String, AttrValue)>,
-    /// The instrumentation scope's name, if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    /// The resource's attributes, as sent. Shared by every span of one
+    /// `ResourceSpans` (a request's spans would otherwise each copy it);
+    /// serialized as the plain list it is.
+    #[serde(default, with = "shared_list")]
+    pub resource: Arc<[(String, AttrValue)]>,
+    /// The instrumentation scope's name, if any (shared like `resource`).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "shared_name")]
+    pub scope: Option<Arc<str>>,
     /// The name the application gave, when it used a `clnrm.*` name (which
     /// belongs to clnrm) and the span was renamed `app:<name>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+}
+
+/// `AppSpan::resource` as the plain list it is (serde's own `Arc` support
+/// is behind a feature that would rebuild every crate using serde).
+mod shared_list {
+    use super::AttrValue;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(
+        v: &Arc<[(String, AttrValue)]>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        v.as_ref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Arc<[(String, AttrValue)]>, D::Error> {
+        Vec::<(String, AttrValue)>::deserialize(d).map(Into::into)
+    }
+}
+
+/// `AppSpan::scope` as the plain string it is.
+mod shared_name {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+        v.as_deref().serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<str>>, D::Error> {
+        Option::<String>::deserialize(d).map(|o| o.map(Into::into))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -236,5 +274,33 @@ impl SpanData {
         self.end_ns
             .unwrap_or(self.start_ns)
             .saturating_sub(self.start_ns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Recordings written before `resource` and `scope` were shared (`Arc`)
+    /// still load, and an application span is written as it was.
+    #[test]
+    fn an_application_span_reads_and_writes_as_before() {
+        let old = r#"{"service":"api","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","parent_span_id":"00f067aa0ba902b7","parent_by":"resource","resource":[["service.name","api"],["retries",3]],"scope":"shop"}"#;
+        let app: AppSpan = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            &*app.resource,
+            &[
+                ("service.name".to_string(), AttrValue::from("api")),
+                ("retries".to_string(), AttrValue::Int(3)),
+            ]
+        );
+        assert_eq!(app.scope.as_deref(), Some("shop"));
+        assert_eq!(serde_json::to_string(&app).unwrap(), old);
+        // Without a resource or a scope, as the earliest recordings have it.
+        let bare: AppSpan = serde_json::from_str(
+            r#"{"service":"x","trace_id":"01","span_id":"02","parent_by":"span"}"#,
+        )
+        .unwrap();
+        assert!(bare.resource.is_empty() && bare.scope.is_none());
     }
 }

@@ -17,7 +17,6 @@
 //! `STORE_TIMEOUT_MS` (1500, per attempt), `STORE_ATTEMPTS` (3), `STORE_BACKOFF_MS` (100,
 //! doubled after each failed attempt).
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::error::Error;
 use std::process::ExitCode;
@@ -33,13 +32,11 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::graceful::GracefulShutdown;
-use opentelemetry::global::{self, BoxedTracer};
+use opentelemetry::global;
 use opentelemetry::trace::{Span, SpanKind, Status, TraceContextExt, Tracer};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_http::{HeaderExtractor, HeaderInjector};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use opentelemetry_sdk::Resource;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -104,9 +101,7 @@ fn main() -> ExitCode {
     let served = runtime.block_on(serve(config));
     // Every span ended so far is exported before the process exits (the runtime still runs
     // the gRPC channel meanwhile).
-    if let Err(e) = provider.shutdown() {
-        eprintln!("api: flushing spans: {e}");
-    }
+    telemetry::shutdown("api", &provider);
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -121,43 +116,18 @@ fn init_tracing() -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuild
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_tonic()
         .build()?;
-    let mut resource = Resource::builder();
-    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
-        resource = resource.with_service_name("api");
-    }
-    let provider = SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .with_resource(resource.build())
-        .build();
-    global::set_tracer_provider(provider.clone());
-    global::set_text_map_propagator(TraceContextPropagator::new());
-    Ok(provider)
-}
-
-/// The parent given by the W3C environment carrier (`TRACEPARENT`, `TRACESTATE`), if any.
-fn parent_from_env() -> Context {
-    let mut carrier = HashMap::new();
-    for (var, key) in [("TRACEPARENT", "traceparent"), ("TRACESTATE", "tracestate")] {
-        if let Ok(value) = std::env::var(var) {
-            carrier.insert(key.to_string(), value);
-        }
-    }
-    global::get_text_map_propagator(|p| p.extract(&carrier))
-}
-
-fn tracer() -> BoxedTracer {
-    global::tracer("api")
+    Ok(telemetry::init("api", exporter))
 }
 
 async fn serve(config: Config) -> std::io::Result<()> {
-    let tracer = tracer();
+    let tracer = telemetry::tracer("api");
     let mut startup = tracer
         .span_builder("api.startup")
         .with_attributes([
             KeyValue::new("server.port", i64::from(config.port)),
             KeyValue::new("shop.store.url", config.store.to_string()),
         ])
-        .start_with_context(&tracer, &parent_from_env());
+        .start_with_context(&tracer, &telemetry::parent_from_env());
     let listener = match TcpListener::bind(("0.0.0.0", config.port)).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -224,7 +194,7 @@ async fn handle(
         .unwrap_or("1")
         .to_string();
     let parent = global::get_text_map_propagator(|p| p.extract(&HeaderExtractor(req.headers())));
-    let tracer = tracer();
+    let tracer = telemetry::tracer("api");
     let span = tracer
         .span_builder("GET /checkout")
         .with_kind(SpanKind::Server)
@@ -280,7 +250,7 @@ async fn fetch_item(app: &App, cx: &Context, item: &str) -> Result<(u32, String)
         "{}/item/{item}",
         config.store.to_string().trim_end_matches('/')
     );
-    let tracer = tracer();
+    let tracer = telemetry::tracer("api");
     let mut backoff = config.backoff;
     let mut last = String::new();
     for attempt in 1..=config.attempts {

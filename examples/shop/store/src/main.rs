@@ -11,7 +11,6 @@
 //!
 //! The listening port is `PORT` (default 8081).
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -23,14 +22,12 @@ use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
-use opentelemetry::global::{self, BoxedTracer};
+use opentelemetry::global;
 use opentelemetry::trace::{Span, SpanKind, Status, Tracer};
-use opentelemetry::{Context, KeyValue};
+use opentelemetry::KeyValue;
 use opentelemetry_http::HeaderExtractor;
 use opentelemetry_otlp::{Protocol, WithExportConfig};
-use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use opentelemetry_sdk::Resource;
 use tokio::net::TcpListener;
 use tokio::signal::unix::{signal, SignalKind};
 
@@ -57,9 +54,7 @@ fn main() -> ExitCode {
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
     let served = runtime.block_on(serve(port));
     // Every span ended so far is exported before the process exits.
-    if let Err(e) = provider.shutdown() {
-        eprintln!("store: flushing spans: {e}");
-    }
+    telemetry::shutdown("store", &provider);
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -75,40 +70,15 @@ fn init_tracing() -> Result<SdkTracerProvider, opentelemetry_otlp::ExporterBuild
         .with_http()
         .with_protocol(Protocol::HttpBinary)
         .build()?;
-    let mut resource = Resource::builder();
-    if std::env::var_os("OTEL_SERVICE_NAME").is_none() {
-        resource = resource.with_service_name("store");
-    }
-    let provider = SdkTracerProvider::builder()
-        .with_batch_exporter(exporter)
-        .with_resource(resource.build())
-        .build();
-    global::set_tracer_provider(provider.clone());
-    global::set_text_map_propagator(TraceContextPropagator::new());
-    Ok(provider)
-}
-
-/// The parent given by the W3C environment carrier (`TRACEPARENT`, `TRACESTATE`), if any.
-fn parent_from_env() -> Context {
-    let mut carrier = HashMap::new();
-    for (var, key) in [("TRACEPARENT", "traceparent"), ("TRACESTATE", "tracestate")] {
-        if let Ok(value) = std::env::var(var) {
-            carrier.insert(key.to_string(), value);
-        }
-    }
-    global::get_text_map_propagator(|p| p.extract(&carrier))
-}
-
-fn tracer() -> BoxedTracer {
-    global::tracer("store")
+    Ok(telemetry::init("store", exporter))
 }
 
 async fn serve(port: u16) -> std::io::Result<()> {
-    let tracer = tracer();
+    let tracer = telemetry::tracer("store");
     let mut startup = tracer
         .span_builder("store.startup")
         .with_attributes([KeyValue::new("server.port", i64::from(port))])
-        .start_with_context(&tracer, &parent_from_env());
+        .start_with_context(&tracer, &telemetry::parent_from_env());
     let listener = match TcpListener::bind(("0.0.0.0", port)).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -158,7 +128,7 @@ async fn handle(req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infalli
         Some(_) => "GET /item/{id}".to_string(),
         None => req.method().to_string(),
     };
-    let tracer = tracer();
+    let tracer = telemetry::tracer("store");
     let mut span = tracer
         .span_builder(name)
         .with_kind(SpanKind::Server)

@@ -107,7 +107,7 @@ fn app_span(
         span_id: format!("{:016x}", 0xb7ad_6b71_6920_3300u64 + u64::from(n)),
         parent_span_id: None,
         parent_by: by,
-        resource: vec![("service.name".into(), AttrValue::from("shop-api"))],
+        resource: vec![("service.name".into(), AttrValue::from("shop-api"))].into(),
         scope: Some("shop".into()),
         renamed_from: None,
     }));

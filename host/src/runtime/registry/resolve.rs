@@ -145,6 +145,12 @@ impl Registry {
                 help,
             )))
         };
+        let collectors: Vec<&str> = suite
+            .services
+            .iter()
+            .filter(|(_, s)| s.otel_collector)
+            .map(|(id, _)| id.as_str())
+            .collect();
         for (sc, inj) in suite
             .scenarios
             .iter()
@@ -171,6 +177,12 @@ impl Registry {
                     return Err(bad(span, what, message, help));
                 }
                 Err(e) => return Err(bad(inj.span.clone(), what, e.to_string(), None)),
+            }
+            if let Some(e) = collector_target(&inj.config_json, &collectors) {
+                let (span, message, _) =
+                    config_error_report(&e, "chaos_injection", &inj.positions, &inj.span);
+                let help = "aim the fault at the service that sends the spans; its spans still arrive at the receiver".to_string();
+                return Err(bad(span, what, message, Some(help)));
             }
             if let Some(e) = unknown_peer(&inj.config_json, &sc.services) {
                 let (span, message, help) =
@@ -281,7 +293,53 @@ pub(super) fn no_network_for_network_faults(
 /// value at its position.
 pub(super) fn unknown_peer(config_json: &str, services: &[String]) -> Option<ConfigError> {
     let v: serde_json::Value = serde_json::from_str(config_json).ok()?;
+    let (path, name) = service_refs(&v)
+        .into_iter()
+        .filter(|(path, _)| path[0] != "target")
+        .find(|(_, name)| !services.iter().any(|s| s == name))?;
+    Some(ConfigError::InvalidValue(
+        crate::runtime::bindings::chaos::clnrm::chaos::types::InvalidValue {
+            path,
+            message: format!(
+                "`{name}` is not a service of this scenario (its services: {})",
+                services.join(", ")
+            ),
+        },
+    ))
+}
+
+/// A fault aimed at an `otel_collector` service (`target`, `peers`,
+/// `targets`, `root`, `groups`): there is no container to fault, the OTLP
+/// receiver serves it.
+pub(super) fn collector_target(config_json: &str, collectors: &[&str]) -> Option<ConfigError> {
+    let v: serde_json::Value = serde_json::from_str(config_json).ok()?;
+    let (path, name) = service_refs(&v)
+        .into_iter()
+        .find(|(_, name)| collectors.contains(name))?;
+    Some(ConfigError::InvalidValue(
+        crate::runtime::bindings::chaos::clnrm::chaos::types::InvalidValue {
+            path,
+            message: format!(
+                "`{name}` is an otel_collector service: clnrm's OTLP receiver serves it and no container is started, so there is nothing to fault"
+            ),
+        },
+    ))
+}
+
+/// The services a fault's config names, each with its path in the table:
+/// `target` (or `target.name`), `peers`, and the composition dialect's
+/// `targets`, `root` and `groups`.
+fn service_refs(v: &serde_json::Value) -> Vec<(Vec<String>, &str)> {
     let mut refs: Vec<(Vec<String>, &str)> = Vec::new();
+    match v.get("target") {
+        Some(serde_json::Value::String(name)) => refs.push((vec!["target".into()], name)),
+        Some(t) => {
+            if let Some(name) = t.get("name").and_then(|n| n.as_str()) {
+                refs.push((vec!["target".into(), "name".into()], name));
+            }
+        }
+        None => {}
+    }
     if let Some(peers) = v.get("peers").and_then(|p| p.as_array()) {
         for (i, p) in peers.iter().enumerate() {
             if let Some(name) = p.as_str() {
@@ -309,18 +367,7 @@ pub(super) fn unknown_peer(config_json: &str, services: &[String]) -> Option<Con
             }
         }
     }
-    let (path, name) = refs
-        .into_iter()
-        .find(|(_, name)| !services.iter().any(|s| s == name))?;
-    Some(ConfigError::InvalidValue(
-        crate::runtime::bindings::chaos::clnrm::chaos::types::InvalidValue {
-            path,
-            message: format!(
-                "`{name}` is not a service of this scenario (its services: {})",
-                services.join(", ")
-            ),
-        },
-    ))
+    refs
 }
 pub(super) fn config_error_report(
     e: &ConfigError,
