@@ -23,8 +23,11 @@ impl std::str::FromStr for Choice {
             "docker" => Ok(Choice::Docker),
             "podman" => Ok(Choice::Podman),
             "auto" | "" => Ok(Choice::Auto),
-            other => Err(format!(
-                "CLNRM_ENGINE={other}: expected docker, podman or auto"
+            // The value as written (not lowercased), so the user finds it.
+            _ => Err(format!(
+                "CLNRM_ENGINE={}: unknown engine; valid values: docker, podman, auto \
+                 (or unset it; `--engine` overrides it)",
+                s.trim()
             )),
         }
     }
@@ -276,6 +279,18 @@ pub fn process_every_candidate() -> Vec<String> {
         var: &|k| std::env::var(k).ok(),
         exists: &|p| p.exists(),
     })
+}
+
+/// CLNRM_ENGINE as the process has it: Err(the message) when it names no
+/// engine clnrm knows and `--engine` does not override it.
+pub fn check_process_choice() -> Result<(), String> {
+    if FLAG.get().is_some() {
+        return Ok(());
+    }
+    match std::env::var("CLNRM_ENGINE") {
+        Ok(v) => v.parse::<Choice>().map(drop),
+        Err(_) => Ok(()),
+    }
 }
 
 /// The process environment.
@@ -538,7 +553,10 @@ mod tests {
             exists: &|_| false,
         })
         .unwrap_err();
-        assert!(err.contains("containerd") && err.contains("docker, podman or auto"));
+        assert!(
+            err.starts_with("CLNRM_ENGINE=containerd: unknown engine; valid values: docker, podman, auto"),
+            "{err}"
+        );
     }
 
     #[test]
