@@ -85,6 +85,11 @@ pub struct FaultUse<'a> {
     pub capabilities: &'a [String],
 }
 
+/// Faults that freeze a container's processes (the engine's pause: the cgroup
+/// freezer): chaos-container's `pause_container`, chaos-timeout's `hang`. Their
+/// plugins declare only the `container` capability, so they are known by name.
+const FREEZER_FAULTS: [&str; 2] = ["pause_container", "hang"];
+
 /// What rootless Podman cannot do for these suites, one line each, said
 /// before anything starts (empty: all of it can run). Network faults enter
 /// the container's network namespace from the host, which needs root;
@@ -104,7 +109,7 @@ pub fn rootless_refusals(
             Some("network faults enter the container's network namespace from the host, which needs root (run clnrm and the engine as root)")
         } else if e.cgroup_v1 && f.capabilities.iter().any(|c| c == "cgroup") {
             Some("on cgroup v1 a rootless engine has no cgroup limits to press on or change")
-        } else if e.cgroup_v1 && f.fault == "pause_container" {
+        } else if e.cgroup_v1 && FREEZER_FAULTS.contains(&f.fault) {
             Some("on cgroup v1 a rootless engine has no freezer to pause with")
         } else {
             None
@@ -520,6 +525,14 @@ mod tests {
                 fault: "kill_container",
                 capabilities: &ctr,
             },
+            // chaos-timeout's hang freezes too (measured rootless on cgroup v1: "can not
+            // pause containers on rootless containers with cgroup V1").
+            FaultUse {
+                suite: "s",
+                scenario: "e",
+                fault: "hang",
+                capabilities: &ctr,
+            },
         ];
         let mut e = EngineId {
             kind: Kind::Podman,
@@ -529,13 +542,14 @@ mod tests {
             ..Default::default()
         };
         let got = rootless_refusals(&e, &faults, &[("s", "hog")]);
-        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got.len(), 5, "{got:?}");
         assert!(
             got[0].contains("`packet_loss` cannot run on rootless podman 4.3.1")
                 && got[0].contains("needs root")
         );
         assert!(got[1].contains("memory_pressure") && got[2].contains("freezer"));
-        assert!(got[3].contains("service `hog`"));
+        assert!(got[3].contains("`hang` cannot run") && got[3].contains("freezer"));
+        assert!(got[4].contains("service `hog`"));
         // cgroup v2: limits and the freezer work; the network still needs root.
         e.cgroup_v1 = false;
         let got = rootless_refusals(&e, &faults, &[("s", "hog")]);
