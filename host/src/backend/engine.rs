@@ -331,11 +331,20 @@ pub fn no_engine_hint() -> String {
 pub fn service_limits(endpoint: &str) -> Option<(u64, u64)> {
     let path = endpoint.strip_prefix("unix://")?;
     let stream = std::os::unix::net::UnixStream::connect(path).ok()?;
-    let pid = peer_pid(&stream)?;
+    let (pid, _) = peer(&stream)?;
     parse_limits(&std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?)
 }
 
-fn peer_pid(stream: &std::os::unix::net::UnixStream) -> Option<i32> {
+/// The user id of the process serving a `unix://` endpoint (None: not a unix
+/// socket, or unknown). Not 0: a rootless engine.
+pub fn service_uid(endpoint: &str) -> Option<u32> {
+    let path = endpoint.strip_prefix("unix://")?;
+    let stream = std::os::unix::net::UnixStream::connect(path).ok()?;
+    peer(&stream).map(|(_, uid)| uid)
+}
+
+/// The peer's pid and uid (SO_PEERCRED).
+fn peer(stream: &std::os::unix::net::UnixStream) -> Option<(i32, u32)> {
     use std::os::fd::AsRawFd;
     let mut cred = libc::ucred {
         pid: 0,
@@ -353,7 +362,7 @@ fn peer_pid(stream: &std::os::unix::net::UnixStream) -> Option<i32> {
             &mut len,
         )
     };
-    (rc == 0 && cred.pid > 0).then_some(cred.pid)
+    (rc == 0 && cred.pid > 0).then_some((cred.pid, cred.uid))
 }
 
 /// Hard `Max open files` and `Max processes` of a `/proc/<pid>/limits`.
