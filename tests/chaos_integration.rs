@@ -241,14 +241,14 @@ fn cleanup_policy_keeps_a_failed_scenario_for_debugging_until_gc() {
     let rep = read_report(dir.path(), "keep");
     let run_id = rep["run_id"].as_str().unwrap();
     // The passing scenario was removed; the failing one kept, on purpose.
-    let kept = docker_ls("container", &format!("clnrm={run_id}"));
+    let kept = engine_ls("container", &format!("clnrm={run_id}"));
     assert_eq!(
         kept.len(),
         1,
         "the failed scenario's container is kept: {kept:?}"
     );
     assert_eq!(
-        docker_ls("network", &format!("clnrm={run_id}")).len(),
+        engine_ls("network", &format!("clnrm={run_id}")).len(),
         1,
         "and its network"
     );

@@ -407,3 +407,30 @@ fn doctor_reports_a_missing_engine_with_its_fix() {
     );
     assert!(!r.stdout.contains("c2VjcmV0"));
 }
+
+/// A CLNRM_ENGINE clnrm does not know: one line naming the value and the valid
+/// ones, exit 2, before the command touches any engine; `--engine` overrides it.
+#[test]
+fn an_unknown_clnrm_engine_is_refused_listing_the_valid_values() {
+    let suite = workspace().join("tests/chaos/timeout_scenarios.clnrm.toml");
+    let suite = suite.to_str().unwrap();
+    for cmd in [&["gc"][..], &["doctor"], &["run", suite]] {
+        let r = run(clnrm().args(cmd).env("CLNRM_ENGINE", "Containerd"));
+        assert_eq!(r.code, 2, "{cmd:?}");
+        assert_eq!(
+            r.stderr.trim(),
+            "error: CLNRM_ENGINE=Containerd: unknown engine; valid values: docker, podman, auto \
+             (or unset it; `--engine` overrides it)",
+            "{cmd:?}"
+        );
+        assert!(r.stdout.is_empty(), "{cmd:?}: {}", r.stdout);
+    }
+    // The flag wins: the variable is not consulted (the engine below is unreachable).
+    let r = run(clnrm()
+        .args(["--engine", "docker", "gc"])
+        .env("CLNRM_ENGINE", "containerd")
+        .env("DOCKER_HOST", "unix:///nonexistent/clnrm-engine/docker.sock"));
+    assert_eq!(r.code, 2);
+    assert!(!r.stderr.contains("CLNRM_ENGINE"), "{}", r.stderr);
+    assert!(r.stderr.contains("unreachable"), "{}", r.stderr);
+}

@@ -62,11 +62,7 @@ fn spawn_run_jobs(dir: &std::path::Path, docker_host: Option<&str>, jobs: Option
 
 /// Everything labelled as owned by process `pid`.
 fn owned_by(pid: u32) -> Vec<String> {
-    let label = format!("clnrm.pid={pid}");
-    ["container", "network", "volume"]
-        .iter()
-        .flat_map(|w| docker_ls(w, &label))
-        .collect()
+    labelled_in(engine(), &format!("clnrm.pid={pid}"))
 }
 
 fn wait_for_resources(pid: u32, at_least: usize, bound: Duration) -> bool {

@@ -25,35 +25,27 @@ fn nonce() -> String {
     )
 }
 
-fn docker(args: &[&str]) -> (bool, String) {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("docker CLI runs");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+/// `ENGINE ARGS` on the engine under test (docker, or podman with CLNRM_ENGINE=podman).
+fn cli(args: &[&str]) -> (bool, String) {
+    engine_cli(args)
 }
 
-fn docker_env(args: &[&str], config: &Path) -> (bool, String) {
-    let out = Command::new("docker")
-        .env("DOCKER_CONFIG", config)
-        .args(args)
-        .output()
-        .expect("docker CLI runs");
-    (
-        out.status.success(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
+/// `clnrm run PATH --report-dir DIR`, ready for more env.
+fn clnrm_run(path: &Path, dir: &Path) -> Command {
+    let mut c = clnrm();
+    c.arg("run").arg(path).arg("--report-dir").arg(dir);
+    c
+}
+
+/// Run `path` with its reports in `dir`.
+fn run_in(path: &Path, dir: &Path) -> Run {
+    run(&mut clnrm_run(path, dir))
+}
+
+/// An image ID without its `sha256:` prefix (Podman's CLI omits it, the API keeps it).
+fn bare_id(id: &str) -> &str {
+    let id = id.trim();
+    id.strip_prefix("sha256:").unwrap_or(id)
 }
 
 /// Copy a fixture context into `dir` with a file that makes its hash unique
@@ -80,8 +72,39 @@ fn span_attr(report: &serde_json::Value, span: &str, key: &str) -> serde_json::V
 
 /// Containers whose name has `part` (each test's scenario names are unique).
 fn containers_named(part: &str) -> Vec<String> {
-    let (_, out) = docker(&["ps", "-aq", "--filter", &format!("name={part}")]);
+    let (_, out) = cli(&["ps", "-aq", "--filter", &format!("name={part}")]);
     out.lines().map(str::to_string).collect()
+}
+
+/// Build containers on the engine: on Docker the intermediate containers whose
+/// command has `marker` (a RUN line of the build); on Podman buildah's working
+/// containers (only `ps --external` shows them, as command `buildah`, and a RUN
+/// step's line is not among their fields), so a caller holds `exclusive()` and
+/// compares with what was there before the build.
+fn build_containers(marker: &str) -> Vec<String> {
+    if engine() == "podman" {
+        let (ok, out) = cli(&["ps", "-a", "--external", "--no-trunc", "--format", "{{.ID}} {{.Command}}"]);
+        assert!(ok, "{out}");
+        out.lines()
+            .filter(|l| l.split_whitespace().nth(1) == Some("buildah"))
+            .map(str::to_string)
+            .collect()
+    } else {
+        let (ok, out) = cli(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Command}}"]);
+        assert!(ok, "{out}");
+        out.lines()
+            .filter(|l| l.contains(marker))
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// What [`build_containers`] finds now that `before` did not have.
+fn new_build_containers(marker: &str, before: &[String]) -> Vec<String> {
+    build_containers(marker)
+        .into_iter()
+        .filter(|c| !before.contains(c))
+        .collect()
 }
 
 #[test]
@@ -113,11 +136,7 @@ run = [
 "#
     );
     let path = suite(dir.path(), "built.clnrm.toml", &text);
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&path)
-        .arg("--report-dir")
-        .arg(dir.path()));
+    let r = run_in(&path, dir.path());
     assert_eq!(r.code, 0, "the built image runs its own command");
     assert!(
         r.stderr.contains("clnrm: image clnrm-build:"),
@@ -141,11 +160,7 @@ run = [
 
     // A log file changed (ignored): same hash, not rebuilt, and said so.
     std::fs::write(dir.path().join("app/noise.log"), "changed").unwrap();
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&path)
-        .arg("--report-dir")
-        .arg(dir.path()));
+    let r = run_in(&path, dir.path());
     assert_eq!(r.code, 0);
     assert!(
         r.stderr.contains("unchanged since built, not rebuilt"),
@@ -190,12 +205,15 @@ run = [
     let r = run(clnrm().args(["gc", "--images"]));
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains(&tag), "{}", r.stdout);
-    assert!(!docker(&["image", "inspect", &tag]).0, "{tag} removed");
-    assert!(docker(&["image", "inspect", "clnrm-base:latest"]).0);
+    assert!(!cli(&["image", "inspect", &tag]).0, "{tag} removed");
+    assert!(cli(&["image", "inspect", "clnrm-base:latest"]).0);
 }
 
 #[test]
 fn a_failing_build_says_its_step_and_last_lines_before_any_container() {
+    // Alone: on Podman the build containers are told apart by a before/after comparison.
+    let _alone = exclusive();
+    let before = build_containers("about-to-fail");
     let dir = tempfile::tempdir().unwrap();
     context(dir.path(), "broken");
     let sc = format!("broken{}", nonce());
@@ -203,11 +221,7 @@ fn a_failing_build_says_its_step_and_last_lines_before_any_container() {
         "[service.app]\nimage = \"clnrm-test/broken:{sc}\"\nbuild = \"broken\"\n[[scenario]]\nname = \"{sc}\"\nservice = \"app\"\nrun = \"true\"\n"
     );
     let path = suite(dir.path(), "broken.clnrm.toml", &text);
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&path)
-        .arg("--report-dir")
-        .arg(dir.path()));
+    let r = run_in(&path, dir.path());
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("service `app`"), "{}", r.stderr);
     assert!(
@@ -221,18 +235,16 @@ fn a_failing_build_says_its_step_and_last_lines_before_any_container() {
         "{}",
         r.stderr
     );
-    assert!(
-        r.stderr.contains("returned a non-zero code: 1"),
-        "{}",
-        r.stderr
-    );
+    // The exit status in the engine's own words (docs/engines.md).
+    let status = match engine() {
+        "podman" => "while running runtime: exit status 1",
+        _ => "returned a non-zero code: 1",
+    };
+    assert!(r.stderr.contains(status), "{}", r.stderr);
     assert!(containers_named(&sc).is_empty(), "no container started");
     // The engine's force-remove: no intermediate container of the failed step.
-    let (_, all) = docker(&["ps", "-a", "--no-trunc", "--format", "{{.Command}}"]);
-    assert!(
-        !all.contains("about-to-fail"),
-        "an intermediate container is left: {all}"
-    );
+    let left = new_build_containers("about-to-fail", &before);
+    assert!(left.is_empty(), "an intermediate container is left: {left:?}");
 }
 
 #[test]
@@ -244,11 +256,7 @@ fn an_image_without_a_shell_runs_its_own_command_and_argv_steps() {
         "[meta]\nname = \"noshell\"\n[service.app]\nbuild = \"noshell\"\nready = \"healthcheck\"\nhealthcheck = {{ test = [\"CMD\", \"/busybox\", \"true\"], interval_ms = 50 }}\n[[scenario]]\nname = \"{sc}\"\nservice = \"app\"\nsteps = [\n  {{ name = \"argv\", run = [\"/busybox\", \"test\", \"$HOME\", \"=\", \"$HOME\"] }},\n  {{ name = \"own\", run = [\"/busybox\", \"grep\", \"-q\", \"sleep\", \"/proc/1/cmdline\"] }},\n]\n"
     );
     let path = suite(dir.path(), "noshell.clnrm.toml", &text);
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&path)
-        .arg("--report-dir")
-        .arg(dir.path()));
+    let r = run_in(&path, dir.path());
     assert_eq!(
         r.code, 0,
         "argv steps and a CMD health check run without a shell; the image's own command runs"
@@ -259,16 +267,12 @@ fn an_image_without_a_shell_runs_its_own_command_and_argv_steps() {
         "run = \"true\"",
     );
     std::fs::write(&path, shell).unwrap();
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&path)
-        .arg("--report-dir")
-        .arg(dir.path()));
+    let r = run_in(&path, dir.path());
     assert_eq!(r.code, 1, "a shell line fails in an image without sh");
     assert!(containers_named(&sc).is_empty());
     let built = read_report(dir.path(), "noshell");
     let tag = span_attr(&built, "clnrm.image.build", "image.ref");
-    let _ = docker(&["rmi", tag.as_str().unwrap()]);
+    let _ = cli(&["rmi", tag.as_str().unwrap()]);
 }
 
 /// A `docker-registry` on 127.0.0.1 (htpasswd auth when `auth`), killed on drop.
@@ -344,14 +348,20 @@ fn registry(auth: Option<(&str, &str)>) -> Option<Registry> {
 /// Push `source` as `<registry>/clnrm-it/<name>` and remove the local tag.
 fn push(reg: &Registry, source: &str, name: &str, config: Option<&Path>) -> String {
     let image = format!("{}/clnrm-it/{name}", reg.addr);
-    assert!(docker(&["tag", source, &image]).0);
-    let (ok, out) = match config {
-        Some(c) => docker_env(&["push", &image], c),
-        None => docker(&["push", &image]),
+    assert!(cli(&["tag", source, &image]).0);
+    let (ok, out) = match (engine(), config) {
+        // Docker treats 127.0.0.0/8 as an insecure (plain HTTP) registry; Podman is told.
+        ("podman", Some(c)) => {
+            let auth = c.join("config.json");
+            cli(&["push", "--tls-verify=false", "--authfile", auth.to_str().unwrap(), &image])
+        }
+        ("podman", None) => cli(&["push", "--tls-verify=false", &image]),
+        (_, Some(c)) => cli_in("docker", &["push", &image], &[("DOCKER_CONFIG", c)]),
+        (_, None) => cli(&["push", &image]),
     };
     assert!(ok, "push {image}: {out}");
-    assert!(docker(&["rmi", &image]).0);
-    assert!(!docker(&["image", "inspect", &image]).0, "removed locally");
+    assert!(cli(&["rmi", &image]).0);
+    assert!(!cli(&["image", "inspect", &image]).0, "removed locally");
     image
 }
 
@@ -377,12 +387,7 @@ fn an_image_pushed_to_a_registry_and_removed_locally_is_pulled_by_a_run() {
     let dir = tempfile::tempdir().unwrap();
     let sc = format!("pulled{}", nonce());
     let path = pull_suite(dir.path(), &image, &sc);
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&path)
-        .arg("--report-dir")
-        .arg(dir.path())
-        .env("DOCKER_CONFIG", dir.path()));
+    let r = run(clnrm_run(&path, dir.path()).env("DOCKER_CONFIG", dir.path()));
     assert_eq!(r.code, 0);
     assert!(
         r.stderr.contains(&format!("image {image}: pulled")),
@@ -395,26 +400,20 @@ fn an_image_pushed_to_a_registry_and_removed_locally_is_pulled_by_a_run() {
         span_attr(&report, "clnrm.image.pull", "image.ref"),
         image.as_str()
     );
-    let (_, base_id) = docker(&["image", "inspect", "-f", "{{.Id}}", "clnrm-base:latest"]);
-    assert_eq!(
-        span_attr(&report, "clnrm.image.pull", "image.id"),
-        base_id.trim()
-    );
+    let (_, base_id) = cli(&["image", "inspect", "-f", "{{.Id}}", "clnrm-base:latest"]);
+    let pulled_id = span_attr(&report, "clnrm.image.pull", "image.id");
+    assert_eq!(bare_id(pulled_id.as_str().unwrap()), bare_id(&base_id));
     assert!(
-        docker(&["image", "inspect", &image]).0,
+        cli(&["image", "inspect", &image]).0,
         "the pulled image stays in the engine's store"
     );
     // `pull = "never"` and the image gone: said before any container.
-    assert!(docker(&["rmi", &image]).0);
+    assert!(cli(&["rmi", &image]).0);
     let never = std::fs::read_to_string(&path)
         .unwrap()
         .replace("[[scenario]]", "pull = \"never\"\n[[scenario]]");
     std::fs::write(&path, never).unwrap();
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&path)
-        .arg("--report-dir")
-        .arg(dir.path()));
+    let r = run_in(&path, dir.path());
     assert_eq!(r.code, 2);
     assert!(
         r.stderr.contains("`pull = \"never\"` forbids pulling it"),
@@ -446,12 +445,7 @@ fn a_registry_with_auth_pulls_with_the_configured_credentials_and_refuses_withou
     let path = pull_suite(dir.path(), &image, &sc);
     // Without credentials: a clear refusal, exit 2, no container.
     let empty = tempfile::tempdir().unwrap();
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&path)
-        .arg("--report-dir")
-        .arg(dir.path())
-        .env("DOCKER_CONFIG", empty.path()));
+    let r = run(clnrm_run(&path, dir.path()).env("DOCKER_CONFIG", empty.path()));
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
@@ -472,27 +466,18 @@ fn a_registry_with_auth_pulls_with_the_configured_credentials_and_refuses_withou
     );
     assert!(containers_named(&sc).is_empty());
     // With them: pulled, run.
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&path)
-        .arg("--report-dir")
-        .arg(dir.path())
-        .env("DOCKER_CONFIG", creds.path()));
+    let r = run(clnrm_run(&path, dir.path()).env("DOCKER_CONFIG", creds.path()));
     assert_eq!(r.code, 0);
     assert!(
         r.stderr.contains(&format!("image {image}: pulled")),
         "{}",
         r.stderr
     );
-    let _ = docker(&["rmi", &image]);
+    let _ = cli(&["rmi", &image]);
     // A registry nobody serves: unreachable, and both facts said.
     let gone = format!("127.0.0.1:{}/clnrm-it/none:1", free_port());
     let path = pull_suite(dir.path(), &gone, &sc);
-    let r = run(clnrm()
-        .arg("run")
-        .arg(&path)
-        .arg("--report-dir")
-        .arg(dir.path()));
+    let r = run_in(&path, dir.path());
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("is unreachable"), "{}", r.stderr);
     assert!(r.stderr.contains("not present locally"), "{}", r.stderr);
@@ -535,7 +520,7 @@ fn kill_then_gc(path: &Path, dir: &Path, after: Duration, sc: &str) {
     let r = run(clnrm().arg("gc"));
     assert_eq!(r.code, 0);
     assert!(containers_named(sc).is_empty());
-    let (_, nets) = docker(&["network", "ls", "-q", "--filter", &format!("name={sc}")]);
+    let (_, nets) = cli(&["network", "ls", "-q", "--filter", &format!("name={sc}")]);
     assert!(nets.trim().is_empty(), "networks left: {nets}");
 }
 
@@ -557,14 +542,15 @@ fn sigkill_during_a_build_and_during_a_pull_then_gc_leaves_nothing() {
         "slow.clnrm.toml",
         &format!("[service.app]\nbuild = \"slow\"\n[[scenario]]\nname = \"{sc}\"\nservice = \"app\"\nrun = \"true\"\n"),
     );
+    let before = build_containers(&marker);
     kill_then_gc(&path, dir.path(), Duration::from_secs(4), &sc);
     // The engine cancels a build whose client went away and force-removes
     // its intermediate container (forcerm).
     let killed = Instant::now();
     let deadline = killed + Duration::from_secs(40);
     loop {
-        let (_, all) = docker(&["ps", "-a", "--no-trunc", "--format", "{{.Command}}"]);
-        if !all.contains(&marker) {
+        let left = new_build_containers(&marker, &before);
+        if left.is_empty() {
             eprintln!(
                 "observed: the killed build's container was gone {} ms after gc",
                 killed.elapsed().as_millis()
@@ -573,7 +559,7 @@ fn sigkill_during_a_build_and_during_a_pull_then_gc_leaves_nothing() {
         }
         assert!(
             Instant::now() < deadline,
-            "the build's container outlived it: {all}"
+            "the build's container outlived it: {left:?}"
         );
         std::thread::sleep(Duration::from_millis(500));
     }
@@ -588,7 +574,7 @@ fn sigkill_during_a_build_and_during_a_pull_then_gc_leaves_nothing() {
     )
     .unwrap();
     let tag = format!("clnrm-test/big:{}", nonce());
-    let (ok, out) = docker(&[
+    let (ok, out) = cli(&[
         "build",
         "-q",
         "--force-rm",
@@ -598,7 +584,7 @@ fn sigkill_during_a_build_and_during_a_pull_then_gc_leaves_nothing() {
     ]);
     assert!(ok, "{out}");
     let image = push(&reg, &tag, &format!("big:{}", nonce()), None);
-    assert!(docker(&["rmi", &tag]).0);
+    assert!(cli(&["rmi", &tag]).0);
     let sc2 = format!("killedpull{}", nonce());
     let path = pull_suite(dir.path(), &image, &sc2);
     kill_then_gc(&path, dir.path(), Duration::from_millis(700), &sc2);
@@ -606,11 +592,11 @@ fn sigkill_during_a_build_and_during_a_pull_then_gc_leaves_nothing() {
     // is in its store or not at all, never a container.
     eprintln!(
         "after the killed pull, the image is {}",
-        if docker(&["image", "inspect", &image]).0 {
+        if cli(&["image", "inspect", &image]).0 {
             "in the engine's image store"
         } else {
             "not in the store"
         }
     );
-    let _ = docker(&["rmi", &image]);
+    let _ = cli(&["rmi", &image]);
 }

@@ -194,7 +194,7 @@ fn sigkill_mid_partition_then_gc_leaves_no_container_and_no_rule() {
     let mut cut = false;
     while t.elapsed() < Duration::from_secs(30) && !cut {
         std::thread::sleep(Duration::from_millis(200));
-        cut = docker_ls("container", &label)
+        cut = engine_ls("container", &label)
             .iter()
             .filter(|c| has_clnrm_rules(c))
             .count()
@@ -205,14 +205,12 @@ fn sigkill_mid_partition_then_gc_leaves_no_container_and_no_rule() {
     child.kill().unwrap();
     let _ = child.wait();
     assert!(
-        !docker_ls("container", &label).is_empty(),
+        !engine_ls("container", &label).is_empty(),
         "SIGKILL leaves containers"
     );
     let r = run(clnrm().arg("gc"));
     assert_eq!(r.code, 0);
-    for what in ["container", "network", "volume"] {
-        assert!(docker_ls(what, &label).is_empty(), "{what}s left after gc");
-    }
+    assert_nothing_labelled(&label, "after gc");
     assert_host_rules_unchanged(&before);
 }
 
@@ -479,7 +477,7 @@ fn sigkill_mid_dns_failure_then_gc_leaves_nothing_and_the_host_rules_unchanged()
     let mut failing = false;
     while t.elapsed() < Duration::from_secs(30) && !failing {
         std::thread::sleep(Duration::from_millis(200));
-        failing = docker_ls("container", &label)
+        failing = engine_ls("container", &label)
             .iter()
             .any(|c| has_dns_chain(c));
     }
@@ -488,13 +486,11 @@ fn sigkill_mid_dns_failure_then_gc_leaves_nothing_and_the_host_rules_unchanged()
     child.kill().unwrap();
     let _ = child.wait();
     assert!(
-        !docker_ls("container", &label).is_empty(),
+        !engine_ls("container", &label).is_empty(),
         "SIGKILL leaves containers"
     );
     let r = run(clnrm().arg("gc"));
     assert_eq!(r.code, 0);
-    for what in ["container", "network", "volume"] {
-        assert!(docker_ls(what, &label).is_empty(), "{what}s left after gc");
-    }
+    assert_nothing_labelled(&label, "after gc");
     assert_host_rules_unchanged(&before);
 }

@@ -9,7 +9,7 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -26,40 +26,9 @@ fn tier(test: &str) -> bool {
     on
 }
 
-/// Lines of `podman <what> ls -q --filter label=<label>`.
-fn podman_ls(what: &str, label: &str) -> Vec<String> {
-    let args: Vec<&str> = match what {
-        "container" => vec!["ps", "-aq", "--filter"],
-        "network" => vec!["network", "ls", "-q", "--filter"],
-        "volume" => vec!["volume", "ls", "-q", "--filter"],
-        _ => panic!("unknown resource kind {what}"),
-    };
-    let out = Command::new("podman")
-        .args(args)
-        .arg(format!("label={label}"))
-        .output()
-        .expect("podman CLI runs");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn owned_in_podman(pid: u32) -> Vec<String> {
-    let label = format!("clnrm.pid={pid}");
-    ["container", "network", "volume"]
-        .iter()
-        .flat_map(|w| podman_ls(w, &label))
-        .collect()
-}
-
-fn owned_in_docker(pid: u32) -> Vec<String> {
-    let label = format!("clnrm.pid={pid}");
-    ["container", "network", "volume"]
-        .iter()
-        .flat_map(|w| docker_ls(w, &label))
-        .collect()
+/// Everything of process `pid` in `engine` (labelled `clnrm.pid`).
+fn owned_in(engine: &str, pid: u32) -> Vec<String> {
+    labelled_in(engine, &format!("clnrm.pid={pid}"))
 }
 
 #[test]
@@ -88,7 +57,7 @@ fn the_engine_is_chosen_by_flag_or_variable_and_named() {
     assert_eq!(r.code, 2);
     assert!(
         r.stderr
-            .contains("CLNRM_ENGINE=containerd: expected docker, podman or auto"),
+            .contains("CLNRM_ENGINE=containerd: unknown engine; valid values: docker, podman, auto"),
         "{}",
         r.stderr
     );
@@ -164,23 +133,23 @@ run = [
         .unwrap();
     let pid = child.id();
     let t = Instant::now();
-    while owned_in_podman(pid).len() < 3 && t.elapsed() < Duration::from_secs(30) {
+    while owned_in("podman", pid).len() < 3 && t.elapsed() < Duration::from_secs(30) {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(
-        owned_in_podman(pid).len() >= 3,
+        owned_in("podman", pid).len() >= 3,
         "the run started its network and containers in Podman"
     );
-    assert!(owned_in_docker(pid).is_empty(), "nothing of it in Docker");
+    assert!(owned_in("docker", pid).is_empty(), "nothing of it in Docker");
     child.kill().unwrap();
     let _ = child.wait();
-    assert!(!owned_in_podman(pid).is_empty(), "SIGKILL leaves them");
+    assert!(!owned_in("podman", pid).is_empty(), "SIGKILL leaves them");
     let r = run(clnrm().args(["--engine", "podman", "gc"]));
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("dead run"), "{}", r.stdout);
     assert!(
-        owned_in_podman(pid).is_empty(),
+        owned_in("podman", pid).is_empty(),
         "after gc: {:?}",
-        owned_in_podman(pid)
+        owned_in("podman", pid)
     );
 }

@@ -250,16 +250,11 @@ fn the_images_healthcheck_and_an_unhealthy_service() {
     )
     .unwrap();
     let tag = "clnrm-test-healthcheck:latest";
-    let built = std::process::Command::new("docker")
-        .args(["build", "-q", "-t", tag])
-        .arg(&ctx)
-        .output()
-        .unwrap();
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    // Podman builds OCI images by default, which have no HEALTHCHECK: ask for Docker's format.
+    let format: &[&str] = if engine() == "podman" { &["--format", "docker"] } else { &[] };
+    let ctx = ctx.to_str().unwrap();
+    let (built, out) = engine_cli(&[&["build", "-q", "-t", tag][..], format, &[ctx]].concat());
+    assert!(built, "{out}");
     let (r, rep) = run_suite(
         dir.path(),
         "image_health",
@@ -309,9 +304,7 @@ run = "true"
     );
     assert_eq!(rep["scenarios"][0]["passed"], true);
     assert_no_leftovers(rep["run_id"].as_str().unwrap());
-    let _ = std::process::Command::new("docker")
-        .args(["rmi", "-f", tag])
-        .output();
+    let _ = engine_cli(&["rmi", "-f", tag]);
 }
 
 /// `recovery_probe = "ready"` after a pause: the probe passes again.

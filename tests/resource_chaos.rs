@@ -112,7 +112,7 @@ fn owned_by(pid: u32) -> Vec<String> {
     let label = format!("clnrm.pid={pid}");
     ["container", "network", "volume"]
         .iter()
-        .flat_map(|w| docker_ls(w, &label))
+        .flat_map(|w| engine_ls(w, &label))
         .collect()
 }
 
@@ -135,7 +135,7 @@ fn sigkill_during_disk_fill_then_gc_leaves_nothing() {
     // Wait until the filler is in the container's tmpfs and the tmpfs is full.
     let t = std::time::Instant::now();
     let full = loop {
-        let ids = docker_ls("container", &format!("clnrm.pid={pid}"));
+        let ids = engine_ls("container", &format!("clnrm.pid={pid}"));
         if let Some(id) = ids.first() {
             let out = std::process::Command::new("docker")
                 .args([

@@ -354,7 +354,7 @@ fn unknown_keys_and_wrong_types_are_bad_input() {
 /// Force-remove every container, network and volume labelled for this run.
 fn remove_leftovers(run_id: &str) {
     let label = format!("clnrm={run_id}");
-    let containers = docker_ls("container", &label);
+    let containers = engine_ls("container", &label);
     if !containers.is_empty() {
         std::process::Command::new("docker")
             .args(["rm", "-f", "-v"])
@@ -362,7 +362,7 @@ fn remove_leftovers(run_id: &str) {
             .output()
             .expect("docker rm");
     }
-    let networks = docker_ls("network", &label);
+    let networks = engine_ls("network", &label);
     if !networks.is_empty() {
         std::process::Command::new("docker")
             .args(["network", "rm"])
@@ -370,7 +370,7 @@ fn remove_leftovers(run_id: &str) {
             .output()
             .expect("docker network rm");
     }
-    let volumes = docker_ls("volume", &label);
+    let volumes = engine_ls("volume", &label);
     if !volumes.is_empty() {
         std::process::Command::new("docker")
             .args(["volume", "rm", "-f"])

@@ -1,6 +1,6 @@
 //! Shared helpers for the integration tests: run the real `clnrm` binary with
-//! the first-party plugins built by `cargo xtask plugins`, and ask Docker what
-//! a run left behind.
+//! the first-party plugins built by `cargo xtask plugins`, and ask the engine
+//! under test (Docker, or Podman with CLNRM_ENGINE=podman) what a run left behind.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -102,19 +102,51 @@ pub fn suite(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
-/// Lines of `docker <what> ls -q -f label=<filter>`.
-pub fn docker_ls(what: &str, label: &str) -> Vec<String> {
+/// The engine the tests run on: `podman` when CLNRM_ENGINE says so (as the
+/// Podman tier of `cargo xtask test` sets it; `clnrm` inherits the variable),
+/// else `docker`. Its CLI is asked what clnrm did, so the same assertions hold on both.
+pub fn engine() -> &'static str {
+    match std::env::var("CLNRM_ENGINE") {
+        Ok(v) if v.trim().eq_ignore_ascii_case("podman") => "podman",
+        _ => "docker",
+    }
+}
+
+/// `docker ARGS` or `podman ARGS` (per [`engine`]): (success, stdout then stderr).
+pub fn engine_cli(args: &[&str]) -> (bool, String) {
+    cli_in(engine(), args, &[])
+}
+
+/// `ENGINE ARGS` with extra environment: (success, stdout then stderr).
+pub fn cli_in(engine: &str, args: &[&str], env: &[(&str, &Path)]) -> (bool, String) {
+    let out = Command::new(engine)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap_or_else(|e| panic!("the {engine} CLI runs: {e}"));
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Lines of `ENGINE <what> ls -q --filter label=<label>` on an explicit engine.
+pub fn ls_in(engine: &str, what: &str, label: &str) -> Vec<String> {
     let args: Vec<&str> = match what {
-        "container" => vec!["ps", "-aq", "-f"],
-        "network" => vec!["network", "ls", "-q", "-f"],
-        "volume" => vec!["volume", "ls", "-q", "-f"],
+        "container" => vec!["ps", "-aq", "--filter"],
+        "network" => vec!["network", "ls", "-q", "--filter"],
+        "volume" => vec!["volume", "ls", "-q", "--filter"],
         _ => panic!("unknown resource kind {what}"),
     };
-    let out = Command::new("docker")
+    let out = Command::new(engine)
         .args(args)
         .arg(format!("label={label}"))
         .output()
-        .expect("docker CLI runs");
+        .unwrap_or_else(|e| panic!("the {engine} CLI runs: {e}"));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(str::to_string)
@@ -122,15 +154,28 @@ pub fn docker_ls(what: &str, label: &str) -> Vec<String> {
         .collect()
 }
 
+/// Lines of `<engine> <what> ls -q --filter label=<label>` on the engine under test.
+pub fn engine_ls(what: &str, label: &str) -> Vec<String> {
+    ls_in(engine(), what, label)
+}
+
+/// Containers, networks and volumes carrying `label` on `engine`, each as `<kind> <id>`.
+pub fn labelled_in(engine: &str, label: &str) -> Vec<String> {
+    ["container", "network", "volume"]
+        .iter()
+        .flat_map(|w| ls_in(engine, w, label).into_iter().map(move |id| format!("{w} {id}")))
+        .collect()
+}
+
+/// Assert nothing carrying `label` survives on the engine under test (`when`: e.g. "after gc").
+pub fn assert_nothing_labelled(label: &str, when: &str) {
+    let left = labelled_in(engine(), label);
+    assert!(left.is_empty(), "{label}: left {when}: {left:?}");
+}
+
 /// Assert nothing labelled for this run survives.
 pub fn assert_no_leftovers(run_id: &str) {
-    for what in ["container", "network", "volume"] {
-        let left = docker_ls(what, &format!("clnrm={run_id}"));
-        assert!(
-            left.is_empty(),
-            "run {run_id} left {what}s behind: {left:?}"
-        );
-    }
+    assert_nothing_labelled(&format!("clnrm={run_id}"), "behind");
 }
 
 pub fn read_report(dir: &Path, name: &str) -> serde_json::Value {

@@ -2,8 +2,8 @@
 //! Debian's apt when it is missing, start its Docker-compatible API service
 //! when nothing answers on its rootful socket, load clnrm-base into it, then
 //! run the container and timeout suites on Podman, the engine-specific
-//! tests (tests/podman.rs), and the readiness and OTLP receiver tests that
-//! ask only clnrm, with CLNRM_ENGINE=podman. A service this tier started is stopped after it.
+//! tests (tests/podman.rs), and the image, readiness and OTLP receiver tests
+//! with CLNRM_ENGINE=podman. A service this tier started is stopped after it.
 //! Skipped, saying why, only when Podman cannot be installed.
 
 use crate::image::IMAGE;
@@ -166,6 +166,8 @@ pub fn tier(ws: &Workspace) -> Result<(), Failure> {
         .arg(ws.display(&report_dir))
         .run_status()?;
     crate::exit_with("clnrm on Podman", code)?;
+    // Cargo tests as the main tier runs them (`cargo test` from the root, no `-p clnrm`):
+    // another package selection or feature set would rebuild every dependency.
     step("engine-specific tests (tests/podman.rs) ...");
     let code = ws
         .cargo()
@@ -173,27 +175,22 @@ pub fn tier(ws: &Workspace) -> Result<(), Failure> {
         .args(["test", "--test", "podman"])
         .run_status()?;
     crate::exit_with("Podman tests", code)?;
-    // What landed before (readiness, the OTLP receiver) on Podman: their tests that ask
-    // only clnrm (the others check through the docker CLI).
+    // What landed before (images, readiness, the OTLP receiver) on Podman. These tests ask the
+    // engine under test (tests/support: `docker` or `podman` per CLNRM_ENGINE) what clnrm did.
+    step("images (builds, pulls, registry auth) on Podman ...");
+    let code = ws
+        .cargo()
+        .env("CLNRM_ENGINE", "podman")
+        .args(["test", "--test", "images"])
+        .run_status()?;
+    crate::exit_with("image tests on Podman", code)?;
     step("readiness and the OTLP receiver on Podman ...");
     let code = ws
         .cargo()
         .env("CLNRM_ENGINE", "podman")
-        .args([
-            "test",
-            "--test",
-            "readiness",
-            "--test",
-            "otel_receive",
-        ])
-        .args([
-            "--",
-            "a_late_port",
-            "a_port_that_never",
-            "log_http_exec",
-            "recovery_probe",
-        ])
-        .args(["files_mounts", "a_service_reaches", "the_python_sdk"])
+        .args(["test", "--test", "readiness", "--test", "otel_receive"])
+        .args(["--", "a_late_port", "a_port_that_never", "log_http_exec", "recovery_probe"])
+        .args(["the_images_healthcheck", "files_mounts", "a_service_reaches", "the_python_sdk"])
         .run_status()?;
     crate::exit_with("readiness / OTLP tests on Podman", code)?;
     step(format_args!(

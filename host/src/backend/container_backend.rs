@@ -135,10 +135,12 @@ pub trait ContainerBackend: Refuse {
     }
 
     /// The image's own `HEALTHCHECK` (`ready = "healthcheck"` without a
-    /// service `healthcheck`); None when it has none.
+    /// service `healthcheck`), for `container`, created from `image`; None
+    /// when it has none.
     async fn image_healthcheck(
         &self,
         _image: &str,
+        _container: &str,
     ) -> Result<Option<crate::suite::Healthcheck>, BackendError> {
         Ok(None)
     }

@@ -23,8 +23,11 @@ impl std::str::FromStr for Choice {
             "docker" => Ok(Choice::Docker),
             "podman" => Ok(Choice::Podman),
             "auto" | "" => Ok(Choice::Auto),
-            other => Err(format!(
-                "CLNRM_ENGINE={other}: expected docker, podman or auto"
+            // The value as written (not lowercased), so the user finds it.
+            _ => Err(format!(
+                "CLNRM_ENGINE={}: unknown engine; valid values: docker, podman, auto \
+                 (or unset it; `--engine` overrides it)",
+                s.trim()
             )),
         }
     }
@@ -82,6 +85,11 @@ pub struct FaultUse<'a> {
     pub capabilities: &'a [String],
 }
 
+/// Faults that freeze a container's processes (the engine's pause: the cgroup
+/// freezer): chaos-container's `pause_container`, chaos-timeout's `hang`. Their
+/// plugins declare only the `container` capability, so they are known by name.
+const FREEZER_FAULTS: [&str; 2] = ["pause_container", "hang"];
+
 /// What rootless Podman cannot do for these suites, one line each, said
 /// before anything starts (empty: all of it can run). Network faults enter
 /// the container's network namespace from the host, which needs root;
@@ -101,7 +109,7 @@ pub fn rootless_refusals(
             Some("network faults enter the container's network namespace from the host, which needs root (run clnrm and the engine as root)")
         } else if e.cgroup_v1 && f.capabilities.iter().any(|c| c == "cgroup") {
             Some("on cgroup v1 a rootless engine has no cgroup limits to press on or change")
-        } else if e.cgroup_v1 && f.fault == "pause_container" {
+        } else if e.cgroup_v1 && FREEZER_FAULTS.contains(&f.fault) {
             Some("on cgroup v1 a rootless engine has no freezer to pause with")
         } else {
             None
@@ -278,6 +286,18 @@ pub fn process_every_candidate() -> Vec<String> {
     })
 }
 
+/// CLNRM_ENGINE as the process has it: Err(the message) when it names no
+/// engine clnrm knows and `--engine` does not override it.
+pub fn check_process_choice() -> Result<(), String> {
+    if FLAG.get().is_some() {
+        return Ok(());
+    }
+    match std::env::var("CLNRM_ENGINE") {
+        Ok(v) => v.parse::<Choice>().map(drop),
+        Err(_) => Ok(()),
+    }
+}
+
 /// The process environment.
 pub fn process_candidates() -> Result<Vec<Candidate>, String> {
     candidates(&Env {
@@ -311,11 +331,20 @@ pub fn no_engine_hint() -> String {
 pub fn service_limits(endpoint: &str) -> Option<(u64, u64)> {
     let path = endpoint.strip_prefix("unix://")?;
     let stream = std::os::unix::net::UnixStream::connect(path).ok()?;
-    let pid = peer_pid(&stream)?;
+    let (pid, _) = peer(&stream)?;
     parse_limits(&std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?)
 }
 
-fn peer_pid(stream: &std::os::unix::net::UnixStream) -> Option<i32> {
+/// The user id of the process serving a `unix://` endpoint (None: not a unix
+/// socket, or unknown). Not 0: a rootless engine.
+pub fn service_uid(endpoint: &str) -> Option<u32> {
+    let path = endpoint.strip_prefix("unix://")?;
+    let stream = std::os::unix::net::UnixStream::connect(path).ok()?;
+    peer(&stream).map(|(_, uid)| uid)
+}
+
+/// The peer's pid and uid (SO_PEERCRED).
+fn peer(stream: &std::os::unix::net::UnixStream) -> Option<(i32, u32)> {
     use std::os::fd::AsRawFd;
     let mut cred = libc::ucred {
         pid: 0,
@@ -333,7 +362,7 @@ fn peer_pid(stream: &std::os::unix::net::UnixStream) -> Option<i32> {
             &mut len,
         )
     };
-    (rc == 0 && cred.pid > 0).then_some(cred.pid)
+    (rc == 0 && cred.pid > 0).then_some((cred.pid, cred.uid))
 }
 
 /// Hard `Max open files` and `Max processes` of a `/proc/<pid>/limits`.
@@ -505,6 +534,14 @@ mod tests {
                 fault: "kill_container",
                 capabilities: &ctr,
             },
+            // chaos-timeout's hang freezes too (measured rootless on cgroup v1: "can not
+            // pause containers on rootless containers with cgroup V1").
+            FaultUse {
+                suite: "s",
+                scenario: "e",
+                fault: "hang",
+                capabilities: &ctr,
+            },
         ];
         let mut e = EngineId {
             kind: Kind::Podman,
@@ -514,13 +551,14 @@ mod tests {
             ..Default::default()
         };
         let got = rootless_refusals(&e, &faults, &[("s", "hog")]);
-        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got.len(), 5, "{got:?}");
         assert!(
             got[0].contains("`packet_loss` cannot run on rootless podman 4.3.1")
                 && got[0].contains("needs root")
         );
         assert!(got[1].contains("memory_pressure") && got[2].contains("freezer"));
-        assert!(got[3].contains("service `hog`"));
+        assert!(got[3].contains("`hang` cannot run") && got[3].contains("freezer"));
+        assert!(got[4].contains("service `hog`"));
         // cgroup v2: limits and the freezer work; the network still needs root.
         e.cgroup_v1 = false;
         let got = rootless_refusals(&e, &faults, &[("s", "hog")]);
@@ -538,7 +576,10 @@ mod tests {
             exists: &|_| false,
         })
         .unwrap_err();
-        assert!(err.contains("containerd") && err.contains("docker, podman or auto"));
+        assert!(
+            err.starts_with("CLNRM_ENGINE=containerd: unknown engine; valid values: docker, podman, auto"),
+            "{err}"
+        );
     }
 
     #[test]

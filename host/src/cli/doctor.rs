@@ -4,6 +4,7 @@
 //! plugins); a missing optional piece is ✗ but leaves the exit code at 0.
 
 use super::{EXIT_BAD_INPUT, EXIT_PASS};
+use crate::backend::engine::Kind;
 use crate::backend::{ContainerBackend, Docker};
 use std::path::{Path, PathBuf};
 
@@ -129,7 +130,9 @@ async fn run_checks() -> Vec<Check> {
             ),
         });
     }
-    out.push(registry_login(&docker_config()));
+    // The engine that answered (Docker when none did: its config is the common case).
+    let kind = docker.as_ref().map(|d| d.engine().kind).unwrap_or_default();
+    out.push(registry_login(&crate::backend::registry_auth::config_paths(), kind));
     out
 }
 
@@ -328,36 +331,46 @@ fn tempfile_in(dir: &Path) -> bool {
     ok
 }
 
-/// Where the docker CLI keeps its config: `$DOCKER_CONFIG/config.json`, else
-/// `~/.docker/config.json`.
-fn docker_config() -> PathBuf {
-    match std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
-        Some(d) => PathBuf::from(d).join("config.json"),
-        None => PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".docker/config.json"),
+/// The registries with credentials in the files clnrm reads them from, in its
+/// order (registry_auth::config_paths): Podman's auth files (`REGISTRY_AUTH_FILE`,
+/// `$XDG_RUNTIME_DIR/containers/auth.json`, `~/.config/containers/auth.json`), then
+/// the docker CLI's config.json. Names only, never secrets.
+fn registry_login(paths: &[PathBuf], kind: Kind) -> Check {
+    let mut found = Vec::new();
+    for path in paths {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(_) => continue,
+        };
+        match logins_in(&text) {
+            Ok(Some(what)) => found.push(format!("{what} ({})", path.display())),
+            Ok(None) => {}
+            Err(e) => {
+                let fix = match kind {
+                    Kind::Podman => "fix or remove it; `podman login` rewrites it",
+                    Kind::Docker => "fix or remove it; `docker login` rewrites it",
+                };
+                return Check::bad("registry login", format!("{} is not JSON: {e}", path.display()), fix);
+            }
+        }
     }
+    if !found.is_empty() {
+        return Check::ok("registry login", found.join("; "));
+    }
+    let looked: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    let login = match kind {
+        Kind::Podman => "`podman login` writes the first",
+        Kind::Docker => "`docker login` writes the last",
+    };
+    Check::ok(
+        "registry login",
+        format!("none configured (looked in {}; {login}): public images only", looked.join(", ")),
+    )
 }
 
-/// The registries with credentials in the docker CLI's config (names only).
-fn registry_login(config: &Path) -> Check {
-    let text = match std::fs::read_to_string(config) {
-        Ok(t) => t,
-        Err(_) => {
-            return Check::ok(
-                "registry login",
-                format!("none configured ({} absent): public images only", config.display()),
-            )
-        }
-    };
-    let json: serde_json::Value = match serde_json::from_str(&text) {
-        Ok(j) => j,
-        Err(e) => {
-            return Check::bad(
-                "registry login",
-                format!("{} is not JSON: {e}", config.display()),
-                "fix or remove it; `docker login` rewrites it",
-            )
-        }
-    };
+/// What one config / auth file holds: `auths`, `credHelpers`, `credsStore`.
+fn logins_in(text: &str) -> Result<Option<String>, serde_json::Error> {
+    let json: serde_json::Value = serde_json::from_str(text)?;
     let keys = |k: &str| -> Vec<String> {
         json[k]
             .as_object()
@@ -376,11 +389,7 @@ fn registry_login(config: &Path) -> Check {
     if let Some(store) = json["credsStore"].as_str() {
         parts.push(format!("credsStore: docker-credential-{store}"));
     }
-    if parts.is_empty() {
-        Check::ok("registry login", format!("none in {}: public images only", config.display()))
-    } else {
-        Check::ok("registry login", format!("{} ({})", parts.join("; "), config.display()))
-    }
+    Ok((!parts.is_empty()).then(|| parts.join("; ")))
 }
 
 #[cfg(test)]
@@ -421,16 +430,43 @@ mod tests {
     fn registry_logins_name_registries_not_secrets() {
         let d = tempfile::tempdir().unwrap();
         let cfg = d.path().join("config.json");
-        assert!(registry_login(&cfg).detail.contains("none configured"));
+        let auth = d.path().join("auth.json");
+        let paths = [auth.clone(), cfg.clone()];
+        let none = registry_login(&paths, Kind::Docker);
+        assert!(none.ok && none.detail.contains("none configured"), "{none:?}");
+        assert!(none.detail.contains(&auth.display().to_string()), "{none:?}");
+        assert!(none.detail.contains("`docker login`"), "{none:?}");
         std::fs::write(
             &cfg,
             r#"{"auths": {"127.0.0.1:5000": {"auth": "dXNlcjpzZWNyZXQ="}}, "credHelpers": {"gcr.io": "gcloud"}}"#,
         )
         .unwrap();
-        let c = registry_login(&cfg);
+        let c = registry_login(&paths, Kind::Docker);
         assert!(c.ok && c.detail.contains("auths: 127.0.0.1:5000"), "{c:?}");
         assert!(c.detail.contains("gcr.io") && !c.detail.contains("dXNlcjpzZWNyZXQ="));
         std::fs::write(&cfg, "{").unwrap();
-        assert!(!registry_login(&cfg).ok);
+        assert!(!registry_login(&paths, Kind::Docker).ok);
+    }
+
+    #[test]
+    fn podmans_auth_file_is_named_on_podman() {
+        let d = tempfile::tempdir().unwrap();
+        let auth = d.path().join("containers/auth.json");
+        let cfg = d.path().join("config.json");
+        let paths = [auth.clone(), cfg.clone()];
+        let none = registry_login(&paths, Kind::Podman);
+        assert!(none.detail.contains("`podman login` writes the first"), "{none:?}");
+        std::fs::create_dir_all(auth.parent().unwrap()).unwrap();
+        std::fs::write(&auth, r#"{"auths": {"quay.io": {"auth": "dXNlcjpzZWNyZXQ="}}}"#).unwrap();
+        std::fs::write(&cfg, r#"{"auths": {"ghcr.io": {"auth": "eDp5"}}}"#).unwrap();
+        let c = registry_login(&paths, Kind::Podman);
+        assert!(c.ok, "{c:?}");
+        assert_eq!(
+            c.detail,
+            format!("auths: quay.io ({}); auths: ghcr.io ({})", auth.display(), cfg.display())
+        );
+        std::fs::write(&auth, "not json").unwrap();
+        let bad = registry_login(&paths, Kind::Podman);
+        assert!(!bad.ok && bad.line().contains("`podman login` rewrites it"), "{bad:?}");
     }
 }

@@ -85,5 +85,10 @@ pub async fn main(cli: Cli) -> i32 {
     if let Some(e) = cli.engine {
         crate::backend::engine::set_flag(e);
     }
+    // Said once, before any command: otherwise it surfaces as "Docker is unreachable".
+    if let Err(e) = crate::backend::engine::check_process_choice() {
+        eprintln!("error: {e}");
+        return EXIT_BAD_INPUT;
+    }
     cli.command.exec().await
 }

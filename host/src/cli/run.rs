@@ -383,7 +383,9 @@ fn rootless_refusals(
             }
         }
         for (id, svc) in &suite.services {
-            if svc.memory_mb.is_some() || svc.cpu_millicores.is_some() || svc.pids.is_some() {
+            // Only services a scenario to run starts (after --scenario / --shard).
+            let started = suite.scenarios.iter().any(|sc| sc.services.contains(id));
+            if started && (svc.memory_mb.is_some() || svc.cpu_millicores.is_some() || svc.pids.is_some()) {
                 limited.push((suite.name.as_str(), id.as_str()));
             }
         }

@@ -277,7 +277,11 @@ impl ContainerBackend for Docker {
     async fn image_healthcheck(
         &self,
         image: &str,
+        container: &str,
     ) -> Result<Option<crate::suite::Healthcheck>, BackendError> {
+        if self.is_podman() {
+            return self.podman_image_healthcheck(container).await;
+        }
         super::options::image_healthcheck(&self.client, image).await
     }
 

@@ -236,6 +236,35 @@ impl ImageBackend for Docker {
 }
 
 /// A registry on this machine (`localhost`, 127.0.0.0/8, `[::1]`), any port.
+impl Docker {
+    /// The image's HEALTHCHECK on Podman, read from a container created from it:
+    /// Podman 4.3's image inspect, compat (`Config.Healthcheck`) and libpod
+    /// (`HealthCheck`) alike, leaves it out, though the image has it (the podman
+    /// CLI shows it) and the container's `Config.Healthcheck` carries it.
+    pub(super) async fn podman_image_healthcheck(
+        &self,
+        container: &str,
+    ) -> Result<Option<crate::suite::Healthcheck>, BackendError> {
+        let path = format!("/v1.41/containers/{}/json", url_escape(container));
+        let a = super::raw::request(&self.engine().endpoint, "GET", &path, None).await?;
+        match a.status {
+            200..=299 => Ok(container_healthcheck(&a.json()?)),
+            404 => Err(BackendError::NotFound(format!("{container}: {}", a.message()))),
+            s => Err(BackendError::Conflict(format!(
+                "inspect of {container}: {s} {}",
+                a.message()
+            ))),
+        }
+    }
+}
+
+/// A container inspect answer → the HEALTHCHECK in its `Config` (None: none).
+fn container_healthcheck(inspect: &serde_json::Value) -> Option<crate::suite::Healthcheck> {
+    let h = inspect.get("Config")?.get("Healthcheck").filter(|h| !h.is_null())?;
+    let h: bollard::models::HealthConfig = serde_json::from_value(h.clone()).ok()?;
+    super::options::healthcheck_of(h)
+}
+
 fn is_loopback(registry: &str) -> bool {
     let host = match registry.rsplit_once(':') {
         Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
@@ -434,6 +463,24 @@ mod tests {
             ("127.0.0.1:5000/a", "latest")
         );
         assert_eq!(split_tag("a@sha256:00"), ("a", "sha256:00"));
+    }
+
+    #[test]
+    fn a_containers_healthcheck_is_read() {
+        // As Podman 4.3's /containers/{id}/json answers for a container of a
+        // `--format docker` image with a HEALTHCHECK.
+        let answer = serde_json::json!({
+            "Id": "9fd8e929",
+            "Config": {"Cmd": ["sleep", "1"], "Healthcheck": {
+                "Test": ["CMD-SHELL", "test -f /tmp/healthy"], "Interval": 1000000000u64,
+                "Timeout": 2000000000u64, "Retries": 3}}
+        });
+        let h = container_healthcheck(&answer).expect("a healthcheck");
+        assert_eq!(h.interval, std::time::Duration::from_secs(1));
+        assert_eq!(h.timeout, std::time::Duration::from_secs(2));
+        assert_eq!(h.retries, 3);
+        assert!(container_healthcheck(&serde_json::json!({"Id": "x", "Config": {}})).is_none());
+        assert!(container_healthcheck(&serde_json::json!({"Config": {"Healthcheck": null}})).is_none());
     }
 
     #[test]

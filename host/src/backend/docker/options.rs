@@ -105,17 +105,18 @@ pub(super) async fn image_healthcheck(
     image: &str,
 ) -> Result<Option<Healthcheck>, BackendError> {
     let info = client.inspect_image(image).await?;
-    let Some(h) = info.config.and_then(|c| c.healthcheck) else {
-        return Ok(None);
-    };
-    let Some(command) = h.test.as_deref().and_then(Healthcheck::command_of) else {
-        return Ok(None);
-    };
+    Ok(info.config.and_then(|c| c.healthcheck).and_then(healthcheck_of))
+}
+
+/// A HEALTHCHECK as images carry it (Docker's `Config.Healthcheck`, libpod's
+/// `HealthCheck`: the same fields), Docker's zero values replaced by clnrm's defaults.
+pub(super) fn healthcheck_of(h: bollard::models::HealthConfig) -> Option<Healthcheck> {
+    let command = h.test.as_deref().and_then(Healthcheck::command_of)?;
     let ns = |v: Option<i64>, default: Duration| match v {
         Some(n) if n > 0 => Duration::from_nanos(n as u64),
         _ => default,
     };
-    Ok(Some(Healthcheck {
+    Some(Healthcheck {
         command,
         interval: ns(h.interval, Healthcheck::INTERVAL),
         timeout: ns(h.timeout, Healthcheck::TIMEOUT),
@@ -124,7 +125,7 @@ pub(super) async fn image_healthcheck(
             .filter(|r| *r > 0)
             .map_or(Healthcheck::RETRIES, |r| r as u32),
         start_period: ns(h.start_period, Duration::ZERO),
-    }))
+    })
 }
 
 /// `logs --follow` from the start: stdout and stderr as Docker keeps them.

@@ -86,7 +86,7 @@ async fn until_ready(
                 Some(h) => h.clone(),
                 None => t
                     .backend
-                    .image_healthcheck(t.image)
+                    .image_healthcheck(t.image, t.container)
                     .await
                     .map_err(|e| format!("reading the image's HEALTHCHECK: {e}"))?
                     .ok_or_else(|| {
