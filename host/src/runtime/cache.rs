@@ -50,6 +50,46 @@ impl Cache {
     }
 }
 
+impl Cache {
+    /// The fault types or tables the plugin file at `path` handled when it
+    /// was last loaded, if that file is unchanged since (same path, size,
+    /// mtime, ctime and inode). Start-up skips, on this hint, first-party
+    /// plugins that handle none of a suite's faults: each load is a read, a
+    /// hash, a deserialize and a `describe` (≈ 3 ms of a 10 ms `validate`).
+    pub fn handles_hint(&self, path: &Path) -> Option<Vec<String>> {
+        let text = std::fs::read_to_string(self.hint_path(path)?).ok()?;
+        Some(text.lines().map(str::to_string).collect())
+    }
+
+    /// Remember what the plugin file at `path` handles (see [`Cache::handles_hint`]).
+    pub fn remember_handles(&self, path: &Path, handles: &[String]) {
+        let Some(file) = self.hint_path(path) else {
+            return;
+        };
+        let text = handles.join("\n");
+        if std::fs::read_to_string(&file).is_ok_and(|t| t == text) {
+            return;
+        }
+        if let Err(e) = write_atomically(&file, text.as_bytes()) {
+            tracing::debug!("could not remember {}'s handles: {e}", path.display());
+        }
+    }
+
+    fn hint_path(&self, path: &Path) -> Option<PathBuf> {
+        use std::os::unix::fs::MetadataExt;
+        let dir = self.dir.as_ref()?;
+        let path = path.canonicalize().ok()?;
+        let m = std::fs::metadata(&path).ok()?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (path, m.len(), m.ino(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec()).hash(&mut h);
+        Some(dir.join(format!(
+            "handles-{:016x}-{}",
+            h.finish(),
+            env!("CARGO_PKG_VERSION")
+        )))
+    }
+}
+
 fn key(engine: &Engine, sha256: &[u8; 32]) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
@@ -61,18 +101,21 @@ fn key(engine: &Engine, sha256: &[u8; 32]) -> String {
     )
 }
 
-/// Write atomically: a concurrent run never reads half a file.
 fn store(path: &Path, component: &Component) -> wasmtime::Result<()> {
+    Ok(write_atomically(path, &component.serialize()?)?)
+}
+
+/// Write atomically: a concurrent run never reads half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let dir = path
         .parent()
-        .ok_or_else(|| wasmtime::format_err!("cache path has no parent"))?;
+        .ok_or_else(|| std::io::Error::other("cache path has no parent"))?;
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
         ".{}.{}",
         std::process::id(),
         path.file_name().and_then(|f| f.to_str()).unwrap_or("tmp")
     ));
-    std::fs::write(&tmp, component.serialize()?)?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
 }

@@ -93,6 +93,9 @@ impl Registry {
             Some(_) => {}
         }
         let grants = Grants::from_declared(&info.capabilities).map_err(|e| fail(e.to_string()))?;
+        if matches!(pre, Pre::Chaos(_)) {
+            self.cache.remember_handles(path, &info.handles);
+        }
         let loaded = Arc::new(LoadedPlugin {
             grants,
             info,

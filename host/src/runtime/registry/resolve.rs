@@ -39,17 +39,39 @@ impl Registry {
                 .flat_map(|s| &s.injections)
                 .map(|i| i.fault_type.as_str())
                 .collect();
-            for (name, path) in self.first_party("chaos-")? {
-                // In precedence order, so stopping early changes no choice:
-                // once every fault type has its plugin (the first that
-                // handles it) and none of those composes others (which
-                // needs every plugin, `composable`), the rest are not
-                // loaded (start-up: each is a read, a hash, a deserialize
-                // and a `describe`).
+            let first_party = self.first_party("chaos-")?;
+            let base = chaos_candidates.clone();
+            // In precedence order, so stopping early changes no choice: once
+            // every fault type has its plugin (the first that handles it) and
+            // none of those composes others (which needs every plugin,
+            // `composable`), the rest are not loaded (start-up: each is a
+            // read, a hash, a deserialize and a `describe`). Nor is one that,
+            // unchanged since an earlier load, handles none of the wanted
+            // types (the cache's hint): it cannot be any type's first.
+            let mut skipped = false;
+            for (name, path) in &first_party {
                 if all_chosen_without_compose(&chaos_candidates, &wanted) {
                     break;
                 }
-                chaos_candidates.push(self.load(&name, &path).await?);
+                if let Some(handles) = self.cache.handles_hint(path) {
+                    if !handles.iter().any(|h| wanted.contains(&h.as_str())) {
+                        skipped = true;
+                        continue;
+                    }
+                }
+                chaos_candidates.push(self.load(name, path).await?);
+            }
+            // A type still unknown (its error lists every known type) or a
+            // composing fault (it needs every plugin): all of them after all,
+            // in precedence order (those loaded above are loaded once).
+            if skipped && !all_chosen_without_compose(&chaos_candidates, &wanted) {
+                chaos_candidates = base;
+                for (name, path) in &first_party {
+                    if all_chosen_without_compose(&chaos_candidates, &wanted) {
+                        break;
+                    }
+                    chaos_candidates.push(self.load(name, path).await?);
+                }
             }
         }
         for p in &chaos_candidates {
