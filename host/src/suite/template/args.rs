@@ -173,61 +173,55 @@ fn balanced(s: &str) -> Option<(&str, usize)> {
     (c == ')').then(|| (&s[1..i], i + 1))
 }
 
+/// The characters of `s` outside quoted strings, each with its byte index
+/// and the bracket depth after it (brackets of every kind nest).
+fn outside_strings(s: &str) -> impl Iterator<Item = (usize, char, i32)> + '_ {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    s.char_indices().filter_map(move |(i, c)| {
+        match quote {
+            Some(q) => {
+                if c == q {
+                    quote = None;
+                }
+                return None;
+            }
+            None => match c {
+                '"' | '\'' | '`' => {
+                    quote = Some(c);
+                    return None;
+                }
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth -= 1,
+                _ => {}
+            },
+        }
+        Some((i, c, depth))
+    })
+}
+
 /// From an opening bracket (`(`, `[` or `{`) at the start of `s`: the index
 /// and character of the bracket that closes it. Quoted strings are skipped;
 /// brackets of every kind nest.
 pub(super) fn matching_close(s: &str) -> Option<(usize, char)> {
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    for (i, c) in s.char_indices() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                '"' | '\'' | '`' => quote = Some(c),
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        return Some((i, c));
-                    }
-                }
-                _ => {}
-            },
-        }
-    }
-    None
-}
-
-pub fn split_top_pub(s: &str) -> Vec<String> {
-    split_top(s)
+    outside_strings(s)
+        .find(|&(_, c, depth)| depth == 0 && matches!(c, ')' | ']' | '}'))
+        .map(|(i, c, _)| (i, c))
 }
 
 /// Split at commas outside strings and brackets.
-fn split_top(s: &str) -> Vec<String> {
+pub(super) fn split_top(s: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut cur = String::new();
-    for c in s.chars() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None => match c {
-                '"' | '\'' | '`' => quote = Some(c),
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => depth -= 1,
-                ',' if depth == 0 => {
-                    out.push(std::mem::take(&mut cur));
-                    continue;
-                }
-                _ => {}
-            },
+    let mut from = 0;
+    for (i, c, depth) in outside_strings(s) {
+        if c == ',' && depth == 0 {
+            out.push(s[from..i].to_string());
+            from = i + 1;
         }
-        cur.push(c);
     }
-    if !cur.trim().is_empty() || !out.is_empty() {
-        out.push(cur);
+    let rest = &s[from..];
+    if !rest.trim().is_empty() || !out.is_empty() {
+        out.push(rest.to_string());
     }
     out
 }

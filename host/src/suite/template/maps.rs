@@ -116,7 +116,7 @@ fn eval(expr: &str, context: &BTreeMap<String, Value>) -> Option<Value> {
     let e = expr.trim();
     if let Some(inner) = e.strip_prefix('{').and_then(|r| r.strip_suffix('}')) {
         let mut map = serde_json::Map::new();
-        for item in super::args::split_top_pub(inner) {
+        for item in super::args::split_top(inner) {
             if item.trim().is_empty() {
                 continue;
             }
@@ -129,7 +129,7 @@ fn eval(expr: &str, context: &BTreeMap<String, Value>) -> Option<Value> {
         return Some(Value::Object(map));
     }
     if let Some(inner) = e.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-        let items: Option<Vec<Value>> = super::args::split_top_pub(inner)
+        let items: Option<Vec<Value>> = super::args::split_top(inner)
             .iter()
             .filter(|s| !s.trim().is_empty())
             .map(|s| eval(s, context))
