@@ -60,7 +60,12 @@ fn request() -> ExportTraceServiceRequest {
             } else {
                 ((i / 10 * 10) as u64 + 1).to_be_bytes().to_vec()
             },
-            name: if i % 10 == 0 { "POST /checkout" } else { "GET /stock" }.into(),
+            name: if i % 10 == 0 {
+                "POST /checkout"
+            } else {
+                "GET /stock"
+            }
+            .into(),
             kind: if i % 10 == 0 { 2 } else { 3 },
             start_time_unix_nano: now + i as u64 * 1000,
             end_time_unix_nano: now + i as u64 * 1000 + 800_000,
@@ -153,7 +158,11 @@ fn http_sender(addr: SocketAddr, body: &[u8], n: usize) {
             assert!(k > 0, "connection closed");
             got.extend_from_slice(&buf[..k]);
         }
-        assert!(got.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&got));
+        assert!(
+            got.starts_with(b"HTTP/1.1 200"),
+            "{}",
+            String::from_utf8_lossy(&got)
+        );
     }
 }
 
@@ -241,7 +250,11 @@ async fn run(proto: &str, body: &bytes::Bytes, spans: usize, conns: usize) -> f6
     }
     let secs = t.elapsed().as_secs_f64();
     let got = rx.stats().spans as usize;
-    assert_eq!(got, per_conn * conns * PER_REQUEST, "{proto}: every span kept");
+    assert_eq!(
+        got,
+        per_conn * conns * PER_REQUEST,
+        "{proto}: every span kept"
+    );
     drop(rx.finish());
     got as f64 / secs
 }
