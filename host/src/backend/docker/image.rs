@@ -107,15 +107,7 @@ impl ImageBackend for Docker {
                 _ => {}
             }
         }
-        let id = match self.image_info(reference).await? {
-            Some(i) => i.id,
-            None => {
-                return Err(ImageError::Pull {
-                    image: reference.to_string(),
-                    detail: "the engine reported no error, yet the image is not there".into(),
-                })
-            }
-        };
+        let id = self.pulled_id(reference).await?;
         Ok(Pulled {
             id,
             bytes: layers.values().sum(),
@@ -235,8 +227,19 @@ impl ImageBackend for Docker {
     }
 }
 
-/// A registry on this machine (`localhost`, 127.0.0.0/8, `[::1]`), any port.
 impl Docker {
+    /// The id of the image a pull or build just made; its absence after the
+    /// engine reported no error is an error too.
+    async fn pulled_id(&self, reference: &str) -> Result<String, ImageError> {
+        match self.image_info(reference).await? {
+            Some(i) => Ok(i.id),
+            None => Err(ImageError::Pull {
+                image: reference.to_string(),
+                detail: "the engine reported no error, yet the image is not there".into(),
+            }),
+        }
+    }
+
     /// The image's HEALTHCHECK on Podman, read from a container created from it:
     /// Podman 4.3's image inspect, compat (`Config.Healthcheck`) and libpod
     /// (`HealthCheck`) alike, leaves it out, though the image has it (the podman
@@ -265,6 +268,7 @@ fn container_healthcheck(inspect: &serde_json::Value) -> Option<crate::suite::He
     super::options::healthcheck_of(h)
 }
 
+/// A registry on this machine (`localhost`, 127.0.0.0/8, `[::1]`), any port.
 fn is_loopback(registry: &str) -> bool {
     let host = match registry.rsplit_once(':') {
         Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
@@ -333,15 +337,7 @@ impl Docker {
                 }
             }
         }
-        let id = match self.image_info(reference).await? {
-            Some(i) => i.id,
-            None => {
-                return Err(ImageError::Pull {
-                    image: reference.to_string(),
-                    detail: "the engine reported no error, yet the image is not there".into(),
-                })
-            }
-        };
+        let id = self.pulled_id(reference).await?;
         Ok(Pulled {
             id,
             bytes: 0,
