@@ -94,9 +94,13 @@ fn service(ws: &Workspace) -> Result<Service, Failure> {
         "$ podman system service --time=0 unix://{SOCKET} (log: {})",
         ws.display(&log_path)
     ));
+    // In target/: Podman 4.3 (conmon) leaves an empty `oom` file in the service's working
+    // directory when a container is OOM-killed, which from the root would be a stray file
+    // in the checkout (the container suite's OOM scenario does it).
     let child = Command::new("podman")
         .args(["system", "service", "--time=0"])
         .arg(format!("unix://{SOCKET}"))
+        .current_dir(&ws.target_dir)
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| Failure::step(e.to_string()))?)
         .stderr(log)
