@@ -335,6 +335,12 @@ pub fn service_limits(endpoint: &str) -> Option<(u64, u64)> {
     parse_limits(&std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?)
 }
 
+/// This machine's cgroups are v1 (no unified `cgroup.controllers` at the root;
+/// a hybrid layout counts as v1: controllers live in the v1 folders).
+pub fn host_cgroup_v1() -> bool {
+    !std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+}
+
 /// The user id of the process serving a `unix://` endpoint (None: not a unix
 /// socket, or unknown). Not 0: a rootless engine.
 pub fn service_uid(endpoint: &str) -> Option<u32> {
@@ -577,7 +583,9 @@ mod tests {
         })
         .unwrap_err();
         assert!(
-            err.starts_with("CLNRM_ENGINE=containerd: unknown engine; valid values: docker, podman, auto"),
+            err.starts_with(
+                "CLNRM_ENGINE=containerd: unknown engine; valid values: docker, podman, auto"
+            ),
             "{err}"
         );
     }

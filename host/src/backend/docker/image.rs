@@ -252,7 +252,10 @@ impl Docker {
         let a = super::raw::request(&self.engine().endpoint, "GET", &path, None).await?;
         match a.status {
             200..=299 => Ok(container_healthcheck(&a.json()?)),
-            404 => Err(BackendError::NotFound(format!("{container}: {}", a.message()))),
+            404 => Err(BackendError::NotFound(format!(
+                "{container}: {}",
+                a.message()
+            ))),
             s => Err(BackendError::Conflict(format!(
                 "inspect of {container}: {s} {}",
                 a.message()
@@ -263,7 +266,10 @@ impl Docker {
 
 /// A container inspect answer → the HEALTHCHECK in its `Config` (None: none).
 fn container_healthcheck(inspect: &serde_json::Value) -> Option<crate::suite::Healthcheck> {
-    let h = inspect.get("Config")?.get("Healthcheck").filter(|h| !h.is_null())?;
+    let h = inspect
+        .get("Config")?
+        .get("Healthcheck")
+        .filter(|h| !h.is_null())?;
     let h: bollard::models::HealthConfig = serde_json::from_value(h.clone()).ok()?;
     super::options::healthcheck_of(h)
 }
@@ -476,7 +482,9 @@ mod tests {
         assert_eq!(h.timeout, std::time::Duration::from_secs(2));
         assert_eq!(h.retries, 3);
         assert!(container_healthcheck(&serde_json::json!({"Id": "x", "Config": {}})).is_none());
-        assert!(container_healthcheck(&serde_json::json!({"Config": {"Healthcheck": null}})).is_none());
+        assert!(
+            container_healthcheck(&serde_json::json!({"Config": {"Healthcheck": null}})).is_none()
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod info;
 mod networks;
 mod options;
 mod owned;
+mod ping;
 mod raw;
 
 use super::BackendError;
@@ -83,68 +84,95 @@ impl Docker {
     /// Connect to one endpoint and ask what it is.
     async fn connect_to(endpoint: &str) -> Result<Self, BackendError> {
         let unreachable = |e: bollard::errors::Error| BackendError::Unreachable(e.to_string());
-        let client = if endpoint.starts_with("unix://") {
-            bollard::Docker::connect_with_unix(endpoint, 120, bollard::API_DEFAULT_VERSION)
-        } else if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
-            bollard::Docker::connect_with_http(endpoint, 120, bollard::API_DEFAULT_VERSION)
-        } else {
-            return Err(BackendError::Unreachable(format!(
-                "{endpoint}: expected unix:// or tcp://"
-            )));
-        }
-        .map_err(unreachable)?;
-        let client = tokio::time::timeout(Duration::from_secs(10), client.negotiate_version())
-            .await
-            .map_err(|_| BackendError::Unreachable("no answer in 10 s".into()))?
-            .map_err(unreachable)?;
-        let (version, info) = tokio::time::timeout(Duration::from_secs(10), async {
-            tokio::try_join!(client.version(), client.info())
-        })
+        let in_time =
+            |what: &str| BackendError::Unreachable(format!("no answer to {what} in 10 s"));
+        let connect = |api: &bollard::ClientVersion| {
+            if endpoint.starts_with("unix://") {
+                bollard::Docker::connect_with_unix(endpoint, 120, api)
+            } else if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
+                bollard::Docker::connect_with_http(endpoint, 120, api)
+            } else {
+                return Err(BackendError::Unreachable(format!(
+                    "{endpoint}: expected unix:// or tcp://"
+                )));
+            }
+            .map_err(unreachable)
+        };
+        let ping = tokio::time::timeout(
+            Duration::from_secs(10),
+            raw::request(endpoint, "GET", "/_ping", None),
+        )
         .await
-        .map_err(|_| BackendError::Unreachable("no answer in 10 s".into()))?
-        .map_err(unreachable)?;
-        let components: Vec<&str> = version
-            .components
-            .iter()
-            .flatten()
-            .map(|c| c.name.as_str())
-            .collect();
-        let kind = super::engine::Kind::of_version(
-            version.platform.as_ref().map(|p| p.name.as_str()),
-            &components,
-        );
-        let mut rootless = info
-            .security_options
-            .iter()
-            .flatten()
-            .any(|o| o.contains("rootless"));
-        if kind == super::engine::Kind::Podman && !rootless {
+        .map_err(|_| in_time("/_ping"))??;
+        let (client, kind, version) = match ping::said(&ping) {
+            Some(s) => (connect(&ping::agreed(&s.api))?, s.kind, s.version),
+            None => {
+                // Headers we do not know: ask `/version`, as bollard negotiates.
+                let client = connect(bollard::API_DEFAULT_VERSION)?;
+                let client =
+                    tokio::time::timeout(Duration::from_secs(10), client.negotiate_version())
+                        .await
+                        .map_err(|_| in_time("/version"))?
+                        .map_err(unreachable)?;
+                let version = tokio::time::timeout(Duration::from_secs(10), client.version())
+                    .await
+                    .map_err(|_| in_time("/version"))?
+                    .map_err(unreachable)?;
+                let components: Vec<&str> = version
+                    .components
+                    .iter()
+                    .flatten()
+                    .map(|c| c.name.as_str())
+                    .collect();
+                let kind = super::engine::Kind::of_version(
+                    version.platform.as_ref().map(|p| p.name.as_str()),
+                    &components,
+                );
+                (client, kind, version.version.unwrap_or_else(|| "?".into()))
+            }
+        };
+        let (rootless, cgroup_v1) = match (kind, super::engine::service_uid(endpoint)) {
             // Podman 4.3's compat `/info` has no `name=rootless` option even when it is
-            // rootless (measured: only `name=seccomp,profile=default`). The socket's
-            // owner says it at no cost; libpod's info (≈ 0.1–2 s: it sums up storage)
-            // only for an endpoint that is no local socket.
-            rootless = match super::engine::service_uid(endpoint) {
-                Some(uid) => uid != 0,
-                None => {
-                    let a = raw::request(endpoint, "GET", "/v4.0.0/libpod/info", None).await?;
-                    a.json().ok().as_ref().and_then(libpod_rootless) == Some(true)
-                }
-            };
-        }
+            // rootless (measured: only `name=seccomp,profile=default`), and takes 0.4 s.
+            // A local socket's owner says it at no cost, and the engine's cgroups are
+            // this kernel's.
+            (super::engine::Kind::Podman, Some(uid)) => (uid != 0, super::engine::host_cgroup_v1()),
+            // Elsewhere, libpod's own info says both.
+            (super::engine::Kind::Podman, None) => {
+                let a = raw::request(endpoint, "GET", "/v4.0.0/libpod/info", None).await?;
+                let info = a.json().ok();
+                let info = info.as_ref();
+                (
+                    info.and_then(libpod_rootless) == Some(true),
+                    info.and_then(libpod_cgroup_v1).unwrap_or(false),
+                )
+            }
+            (super::engine::Kind::Docker, _) => {
+                let info = tokio::time::timeout(Duration::from_secs(10), client.info())
+                    .await
+                    .map_err(|_| in_time("/info"))?
+                    .map_err(unreachable)?;
+                (
+                    info.security_options
+                        .iter()
+                        .flatten()
+                        .any(|o| o.contains("rootless")),
+                    info.cgroup_version.is_some_and(|v| v.to_string() == "1"),
+                )
+            }
+        };
         Ok(Docker {
             client,
             hosts_file: super::isolated::hosts_file(),
             commands: Default::default(),
             engine: super::engine::EngineId {
                 kind,
-                version: version.version.unwrap_or_else(|| "?".into()),
+                version,
                 endpoint: endpoint.to_string(),
                 rootless,
                 max_ulimits: super::engine::service_limits(endpoint)
                     .unwrap_or_else(super::engine::own_limits),
-                cgroup_v1: info
-                    .cgroup_version
-                    .is_some_and(|v| v.to_string() == "1"),
+                cgroup_v1,
             },
         })
     }
@@ -196,20 +224,39 @@ fn sanitize(s: &str) -> String {
 
 /// `host.security.rootless` of libpod's `/libpod/info` answer.
 fn libpod_rootless(info: &serde_json::Value) -> Option<bool> {
-    info.get("host")?.get("security")?.get("rootless")?.as_bool()
+    info.get("host")?
+        .get("security")?
+        .get("rootless")?
+        .as_bool()
+}
+
+/// `host.cgroupVersion` (`"v1"` / `"v2"`) of libpod's `/libpod/info` answer.
+fn libpod_cgroup_v1(info: &serde_json::Value) -> Option<bool> {
+    Some(info.get("host")?.get("cgroupVersion")?.as_str()? == "v1")
 }
 
 #[cfg(test)]
 mod rootless_tests {
-    use super::libpod_rootless;
+    use super::{libpod_cgroup_v1, libpod_rootless};
 
     #[test]
     fn libpods_info_says_whether_podman_is_rootless() {
         // Shapes of Podman 4.3.1's /v4.0.0/libpod/info, rootless and rootful.
-        let rootless = serde_json::json!({"host": {"security": {"rootless": true, "seccompEnabled": true}}});
+        let rootless =
+            serde_json::json!({"host": {"security": {"rootless": true, "seccompEnabled": true}}});
         assert_eq!(libpod_rootless(&rootless), Some(true));
         let rootful = serde_json::json!({"host": {"security": {"rootless": false}}});
         assert_eq!(libpod_rootless(&rootful), Some(false));
-        assert_eq!(libpod_rootless(&serde_json::json!({"message": "not found"})), None);
+        assert_eq!(
+            libpod_rootless(&serde_json::json!({"message": "not found"})),
+            None
+        );
+        let v1 = serde_json::json!({"host": {"cgroupVersion": "v1", "cgroupManager": "cgroupfs"}});
+        assert_eq!(libpod_cgroup_v1(&v1), Some(true));
+        assert_eq!(
+            libpod_cgroup_v1(&serde_json::json!({"host": {"cgroupVersion": "v2"}})),
+            Some(false)
+        );
+        assert_eq!(libpod_cgroup_v1(&rootful), None);
     }
 }

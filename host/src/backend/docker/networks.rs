@@ -99,11 +99,17 @@ impl NetworkBackend for Docker {
             )
             .await?;
         let configs = info.ipam.and_then(|i| i.config).unwrap_or_default();
-        Ok(configs.into_iter().find_map(|c| {
-            let gateway: std::net::IpAddr = c.gateway?.parse().ok()?;
-            let (net, prefix) = c.subnet?.split_once('/').map(|(a, p)| (a.to_string(), p.to_string()))?;
-            Some((gateway, net.parse().ok()?, prefix.parse().ok()?))
-        }).filter(|(g, _, _)| g.is_ipv4()))
+        Ok(configs
+            .into_iter()
+            .find_map(|c| {
+                let gateway: std::net::IpAddr = c.gateway?.parse().ok()?;
+                let (net, prefix) = c
+                    .subnet?
+                    .split_once('/')
+                    .map(|(a, p)| (a.to_string(), p.to_string()))?;
+                Some((gateway, net.parse().ok()?, prefix.parse().ok()?))
+            })
+            .filter(|(g, _, _)| g.is_ipv4()))
     }
 
     /// From the kernel: `/proc/<pid>/net/dev` of the container's init.

@@ -105,7 +105,10 @@ pub(super) async fn image_healthcheck(
     image: &str,
 ) -> Result<Option<Healthcheck>, BackendError> {
     let info = client.inspect_image(image).await?;
-    Ok(info.config.and_then(|c| c.healthcheck).and_then(healthcheck_of))
+    Ok(info
+        .config
+        .and_then(|c| c.healthcheck)
+        .and_then(healthcheck_of))
 }
 
 /// A HEALTHCHECK as images carry it (Docker's `Config.Healthcheck`, libpod's

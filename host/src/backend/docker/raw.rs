@@ -7,14 +7,24 @@ use crate::backend::BackendError;
 use std::io::{Read, Write};
 use std::time::Duration;
 
-/// A request's answer: status code and body.
+/// A request's answer: status code, header lines and body.
 #[derive(Debug)]
 pub(super) struct Answer {
     pub status: u16,
+    /// `Name: value` lines after the status line.
+    pub head: String,
     pub body: Vec<u8>,
 }
 
 impl Answer {
+    /// The value of header `name` (case-insensitive), trimmed.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
     pub fn json(&self) -> Result<serde_json::Value, BackendError> {
         serde_json::from_slice(&self.body)
             .map_err(|e| BackendError::Unreachable(format!("engine answered bad JSON: {e}")))
@@ -108,13 +118,15 @@ fn blocking(
     parse(&raw).ok_or_else(|| BackendError::Unreachable(format!("{endpoint}: not an HTTP answer")))
 }
 
-/// Status line and body of an HTTP/1.x answer.
+/// Status line, headers and body of an HTTP/1.x answer.
 fn parse(raw: &[u8]) -> Option<Answer> {
     let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..head_end]).ok()?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let (status_line, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    let status = status_line.split_whitespace().nth(1)?.parse().ok()?;
     Some(Answer {
         status,
+        head: headers.replace("\r\n", "\n"),
         body: raw[head_end + 4..].to_vec(),
     })
 }
@@ -127,6 +139,8 @@ mod tests {
     fn an_answer_is_its_status_and_body() {
         let a = parse(b"HTTP/1.0 404 Not Found\r\nContent-Type: application/json\r\n\r\n{\"cause\":\"no such container\",\"message\":\"no container with name or ID x found\"}").unwrap();
         assert_eq!(a.status, 404);
+        assert_eq!(a.header("content-type"), Some("application/json"));
+        assert_eq!(a.header("Server"), None);
         assert_eq!(a.message(), "no container with name or ID x found");
         assert!(parse(b"garbage").is_none());
     }
