@@ -421,3 +421,21 @@ fn migrate_the_upstream_corpus() {
         r.stdout
     );
 }
+
+/// `clnrm spans REPORT | head -1`: the reader is gone before clnrm writes.
+/// No panic message, and the exit a tool killed by SIGPIPE has (141).
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    for args in [vec![os("spans"), report().as_os_str()], vec![os("plugins")]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = no_docker(clnrm().args(&args))
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(141), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
