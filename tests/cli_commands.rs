@@ -226,7 +226,14 @@ fn fmt_check_lists_rewrites_and_keeps_comments_and_templates() {
 #[test]
 fn init_then_run_passes_for_every_template() {
     let dir = tempfile::tempdir().unwrap();
-    let templates = ["container", "network", "resource", "timeout", "concurrent", "app"];
+    let templates = [
+        "container",
+        "network",
+        "resource",
+        "timeout",
+        "concurrent",
+        "app",
+    ];
     for t in templates {
         let r = run(clnrm()
             .args(["init"])
@@ -252,7 +259,11 @@ fn init_then_run_passes_for_every_template() {
         .arg(other.path())
         .args(["--template", "app"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
-    assert!(r.stderr.contains("app/Dockerfile already exists"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("app/Dockerfile already exists"),
+        "{}",
+        r.stderr
+    );
     assert!(!other.path().join("app.clnrm.toml").exists());
     assert_eq!(
         std::fs::read_to_string(other.path().join("app/Dockerfile")).unwrap(),
@@ -272,7 +283,10 @@ fn init_then_run_passes_for_every_template() {
         if t == "app" {
             // The service's own spans arrived and were checked (not only clnrm's).
             let text = rep.to_string();
-            assert!(text.contains("GET /cgi-bin/hello"), "{t}: no app span in the report");
+            assert!(
+                text.contains("GET /cgi-bin/hello"),
+                "{t}: no app span in the report"
+            );
         }
         assert_no_leftovers(rep["run_id"].as_str().unwrap());
     }

@@ -429,7 +429,10 @@ fn an_unknown_clnrm_engine_is_refused_listing_the_valid_values() {
     let r = run(clnrm()
         .args(["--engine", "docker", "gc"])
         .env("CLNRM_ENGINE", "containerd")
-        .env("DOCKER_HOST", "unix:///nonexistent/clnrm-engine/docker.sock"));
+        .env(
+            "DOCKER_HOST",
+            "unix:///nonexistent/clnrm-engine/docker.sock",
+        ));
     assert_eq!(r.code, 2);
     assert!(!r.stderr.contains("CLNRM_ENGINE"), "{}", r.stderr);
     assert!(r.stderr.contains("unreachable"), "{}", r.stderr);

@@ -83,7 +83,14 @@ fn containers_named(part: &str) -> Vec<String> {
 /// compares with what was there before the build.
 fn build_containers(marker: &str) -> Vec<String> {
     if engine() == "podman" {
-        let (ok, out) = cli(&["ps", "-a", "--external", "--no-trunc", "--format", "{{.ID}} {{.Command}}"]);
+        let (ok, out) = cli(&[
+            "ps",
+            "-a",
+            "--external",
+            "--no-trunc",
+            "--format",
+            "{{.ID}} {{.Command}}",
+        ]);
         assert!(ok, "{out}");
         out.lines()
             .filter(|l| l.split_whitespace().nth(1) == Some("buildah"))
@@ -244,7 +251,10 @@ fn a_failing_build_says_its_step_and_last_lines_before_any_container() {
     assert!(containers_named(&sc).is_empty(), "no container started");
     // The engine's force-remove: no intermediate container of the failed step.
     let left = new_build_containers("about-to-fail", &before);
-    assert!(left.is_empty(), "an intermediate container is left: {left:?}");
+    assert!(
+        left.is_empty(),
+        "an intermediate container is left: {left:?}"
+    );
 }
 
 #[test]
@@ -353,7 +363,13 @@ fn push(reg: &Registry, source: &str, name: &str, config: Option<&Path>) -> Stri
         // Docker treats 127.0.0.0/8 as an insecure (plain HTTP) registry; Podman is told.
         ("podman", Some(c)) => {
             let auth = c.join("config.json");
-            cli(&["push", "--tls-verify=false", "--authfile", auth.to_str().unwrap(), &image])
+            cli(&[
+                "push",
+                "--tls-verify=false",
+                "--authfile",
+                auth.to_str().unwrap(),
+                &image,
+            ])
         }
         ("podman", None) => cli(&["push", "--tls-verify=false", &image]),
         (_, Some(c)) => cli_in("docker", &["push", &image], &[("DOCKER_CONFIG", c)]),

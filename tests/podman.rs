@@ -56,8 +56,9 @@ fn the_engine_is_chosen_by_flag_or_variable_and_named() {
     let r = run(clnrm().env("CLNRM_ENGINE", "containerd").arg("gc"));
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr
-            .contains("CLNRM_ENGINE=containerd: unknown engine; valid values: docker, podman, auto"),
+        r.stderr.contains(
+            "CLNRM_ENGINE=containerd: unknown engine; valid values: docker, podman, auto"
+        ),
         "{}",
         r.stderr
     );
@@ -140,7 +141,10 @@ run = [
         owned_in("podman", pid).len() >= 3,
         "the run started its network and containers in Podman"
     );
-    assert!(owned_in("docker", pid).is_empty(), "nothing of it in Docker");
+    assert!(
+        owned_in("docker", pid).is_empty(),
+        "nothing of it in Docker"
+    );
     child.kill().unwrap();
     let _ = child.wait();
     assert!(!owned_in("podman", pid).is_empty(), "SIGKILL leaves them");

@@ -251,7 +251,11 @@ fn the_images_healthcheck_and_an_unhealthy_service() {
     .unwrap();
     let tag = "clnrm-test-healthcheck:latest";
     // Podman builds OCI images by default, which have no HEALTHCHECK: ask for Docker's format.
-    let format: &[&str] = if engine() == "podman" { &["--format", "docker"] } else { &[] };
+    let format: &[&str] = if engine() == "podman" {
+        &["--format", "docker"]
+    } else {
+        &[]
+    };
     let ctx = ctx.to_str().unwrap();
     let (built, out) = engine_cli(&[&["build", "-q", "-t", tag][..], format, &[ctx]].concat());
     assert!(built, "{out}");

@@ -163,7 +163,11 @@ pub fn engine_ls(what: &str, label: &str) -> Vec<String> {
 pub fn labelled_in(engine: &str, label: &str) -> Vec<String> {
     ["container", "network", "volume"]
         .iter()
-        .flat_map(|w| ls_in(engine, w, label).into_iter().map(move |id| format!("{w} {id}")))
+        .flat_map(|w| {
+            ls_in(engine, w, label)
+                .into_iter()
+                .map(move |id| format!("{w} {id}"))
+        })
         .collect()
 }
 

@@ -193,8 +193,19 @@ pub fn tier(ws: &Workspace) -> Result<(), Failure> {
         .cargo()
         .env("CLNRM_ENGINE", "podman")
         .args(["test", "--test", "readiness", "--test", "otel_receive"])
-        .args(["--", "a_late_port", "a_port_that_never", "log_http_exec", "recovery_probe"])
-        .args(["the_images_healthcheck", "files_mounts", "a_service_reaches", "the_python_sdk"])
+        .args([
+            "--",
+            "a_late_port",
+            "a_port_that_never",
+            "log_http_exec",
+            "recovery_probe",
+        ])
+        .args([
+            "the_images_healthcheck",
+            "files_mounts",
+            "a_service_reaches",
+            "the_python_sdk",
+        ])
         .run_status()?;
     crate::exit_with("readiness / OTLP tests on Podman", code)?;
     step(format_args!(

@@ -16,7 +16,8 @@ const PACKAGES: &[&str] = &[
     "opentelemetry-exporter-otlp-proto-grpc",
     "opentelemetry-exporter-otlp-proto-http",
 ];
-const PROBE: &str = "import junitparser, opentelemetry.proto, google.protobuf, opentelemetry.sdk.trace, \
+const PROBE: &str =
+    "import junitparser, opentelemetry.proto, google.protobuf, opentelemetry.sdk.trace, \
                      opentelemetry.exporter.otlp.proto.grpc.trace_exporter, \
                      opentelemetry.exporter.otlp.proto.http.trace_exporter";
 

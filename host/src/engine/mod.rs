@@ -122,7 +122,11 @@ pub async fn run_suite(
     trace.set_attr(root, "determinism.seed", seed as i64);
     if let Some(e) = ctx.backend.engine_id() {
         trace.set_attr(root, clnrm_sdk::vocab::attr::ENGINE_NAME, e.kind.name());
-        trace.set_attr(root, clnrm_sdk::vocab::attr::ENGINE_VERSION, e.version.as_str());
+        trace.set_attr(
+            root,
+            clnrm_sdk::vocab::attr::ENGINE_VERSION,
+            e.version.as_str(),
+        );
     }
     ctx.images.emit(&trace, root, suite, clock_start);
     // Set when Docker went away: scenarios not yet started stay unstarted.
@@ -145,18 +149,17 @@ pub async fn run_suite(
             if let Some(p) = &ctx.progress {
                 p(&suite.name, &sc.name, i, suite.scenarios.len());
             }
-            let outcome =
-                scenario::run(
-                    ctx,
-                    trace_ref,
-                    root,
-                    sc,
-                    suite,
-                    plugins,
-                    (seed, receive_ref),
-                    permit,
-                )
-                .await;
+            let outcome = scenario::run(
+                ctx,
+                trace_ref,
+                root,
+                sc,
+                suite,
+                plugins,
+                (seed, receive_ref),
+                permit,
+            )
+            .await;
             if outcome.environment_error.is_some() {
                 stop_ref.store(true, std::sync::atomic::Ordering::Release);
             }

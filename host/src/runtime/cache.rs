@@ -81,7 +81,16 @@ impl Cache {
         let path = path.canonicalize().ok()?;
         let m = std::fs::metadata(&path).ok()?;
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        (path, m.len(), m.ino(), m.mtime(), m.mtime_nsec(), m.ctime(), m.ctime_nsec()).hash(&mut h);
+        (
+            path,
+            m.len(),
+            m.ino(),
+            m.mtime(),
+            m.mtime_nsec(),
+            m.ctime(),
+            m.ctime_nsec(),
+        )
+            .hash(&mut h);
         Some(dir.join(format!(
             "handles-{:016x}-{}",
             h.finish(),

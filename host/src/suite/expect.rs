@@ -82,7 +82,11 @@ pub fn span_expectation_services(expectations: &[ExpectSpec]) -> Vec<String> {
     };
     entries
         .into_iter()
-        .filter_map(|e| e.get("service").and_then(|v| v.as_str()).map(str::to_string))
+        .filter_map(|e| {
+            e.get("service")
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        })
         .collect()
 }
 

@@ -229,7 +229,12 @@ mod tests {
     fn receiver_keys() {
         let s = load_text(OK).unwrap();
         assert_eq!(
-            (s.otel.receive, s.otel.app_quiet_ms, s.otel.app_flush_timeout_ms, s.otel.app_max_spans),
+            (
+                s.otel.receive,
+                s.otel.app_quiet_ms,
+                s.otel.app_flush_timeout_ms,
+                s.otel.app_max_spans
+            ),
             (ReceiveMode::Auto, 300, 5000, 1_000_000)
         );
         let s = load_text(&format!(
@@ -237,7 +242,12 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(
-            (s.otel.receive, s.otel.app_quiet_ms, s.otel.app_flush_timeout_ms, s.otel.app_max_spans),
+            (
+                s.otel.receive,
+                s.otel.app_quiet_ms,
+                s.otel.app_flush_timeout_ms,
+                s.otel.app_max_spans
+            ),
             (ReceiveMode::On, 50, 900, 10)
         );
         let s = load_text(&format!("[otel]\nreceive = \"auto\"\n{OK}")).unwrap();
@@ -249,10 +259,11 @@ mod tests {
         assert!(m.contains("expected \"auto\", true or false"), "{m}");
         let (l, c, m, _) = fails(&format!("[otel]\napp_max_spans = 0\n{OK}"));
         assert_eq!((l, c), (2, 17), "{m}");
-        let (l, c, m, _) = fails(&format!(
-            "[otel]\napp_quiet_ms = 6000\n{OK}"
-        ));
+        let (l, c, m, _) = fails(&format!("[otel]\napp_quiet_ms = 6000\n{OK}"));
         assert_eq!((l, c), (2, 16), "{m}");
-        assert!(m.contains("longer than `app_flush_timeout_ms` (5000)"), "{m}");
+        assert!(
+            m.contains("longer than `app_flush_timeout_ms` (5000)"),
+            "{m}"
+        );
     }
 }

@@ -78,10 +78,17 @@ mod tests {
     fn real_times_land_on_the_run_timeline_frozen_or_not() {
         for frozen in [None, Some(1_735_689_600_000_000_000)] {
             let c = RunClock::new(frozen);
-            let real_now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos() as u64;
+            let real_now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64;
             let off = c.offset_of_real_unix_ns(real_now);
             // The real "now" sits at the clock's elapsed time (within scheduling noise).
-            assert!(off.abs_diff(c.elapsed_ns()) < 50_000_000, "{off} vs {}", c.elapsed_ns());
+            assert!(
+                off.abs_diff(c.elapsed_ns()) < 50_000_000,
+                "{off} vs {}",
+                c.elapsed_ns()
+            );
             assert_eq!(c.offset_of_real_unix_ns(0), 0);
         }
     }

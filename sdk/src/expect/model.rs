@@ -169,9 +169,7 @@ impl Trace {
     /// The service of `span`: its application's `service.name`, or [`CLNRM_SERVICE`] for
     /// clnrm's own spans.
     pub fn service(&self, span: &Span) -> &str {
-        self.app
-            .get(&span.id)
-            .map_or(CLNRM_SERVICE, String::as_str)
+        self.app.get(&span.id).map_or(CLNRM_SERVICE, String::as_str)
     }
 
     /// Whether `span` is an application's (received over OTLP), not clnrm's own.
