@@ -263,6 +263,15 @@ fn table(f: &Figures) -> String {
             get("otel_decode_spans_s"),
             get("otel_grpc_spans_s"),
         ),
+        // Kept requests are converted when the scenario ends, off the export's path.
+        row(
+            "  + conversion at the scenario's end (HTTP / gRPC)",
+            get("otel_http_finish_ns")
+                .zip(get("otel_grpc_finish_ns"))
+                .map(|(h, g)| format!("{} / {} ns/span", sig(h), sig(g))),
+            get("otel_decode_spans_s").map(|d| format!("{} ns/span (prost decode)", sig(1e9 / d))),
+            None,
+        ),
         pair(
             "kill scenario with the OTLP receiver",
             get("kill_receiver_on_ms").map(ms),

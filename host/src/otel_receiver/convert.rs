@@ -40,20 +40,23 @@ impl Pending {
     }
 }
 
-/// How many spans a request carries.
-pub fn count(req: &ExportTraceServiceRequest) -> u64 {
+/// How many spans a request carries, and how many of them use a `clnrm.*`
+/// name (they are renamed when converted).
+pub fn count(req: &ExportTraceServiceRequest) -> (u64, u64) {
     req.resource_spans
         .iter()
         .flat_map(|r| &r.scope_spans)
-        .map(|s| s.spans.len() as u64)
-        .sum()
+        .flat_map(|s| &s.spans)
+        .fold((0, 0), |(n, renamed), s| {
+            (n + 1, renamed + u64::from(s.name.starts_with("clnrm.")))
+        })
 }
 
 /// Every span of the request, converted (times on `clock`). What a resource
 /// or a scope says is shared by its spans (`Arc`), not copied into each: the
 /// copies were most of the conversion's allocations.
 pub fn convert(req: ExportTraceServiceRequest, clock: &RunClock) -> Vec<Pending> {
-    let mut out = Vec::with_capacity(count(&req) as usize);
+    let mut out = Vec::with_capacity(count(&req).0 as usize);
     for rs in req.resource_spans {
         let resource: Arc<[(String, AttrValue)]> = rs
             .resource

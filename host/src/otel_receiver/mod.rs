@@ -11,6 +11,7 @@
 
 pub mod convert;
 pub mod env;
+mod grpc_traces;
 pub mod limits;
 pub mod server;
 pub mod store;
@@ -202,7 +203,8 @@ impl Receiver {
     pub fn finish(self) -> (Vec<convert::Pending>, Stats) {
         self.task.abort();
         self.more.iter().for_each(|t| t.abort());
-        (self.shared.store.take(), self.shared.store.stats())
+        let spans = self.shared.store.take(&self.shared.clock);
+        (spans, self.shared.store.stats())
     }
 }
 
@@ -213,10 +215,22 @@ impl Drop for Receiver {
     }
 }
 
+/// HTTP/2 flow-control window of one stream (a request), and the largest frame.
+const WINDOW: u32 = 4 << 20;
+const MAX_FRAME: u32 = 1 << 20;
+
 /// Accept connections until aborted; each is served on a task of its own
 /// that ends with the accept loop (a `JoinSet` aborts them when dropped).
 async fn accept(listener: tokio::net::TcpListener, shared: Arc<server::Shared>) {
-    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    // HTTP/2's default windows (64 KiB) make a client wait for a WINDOW_UPDATE
+    // round trip in the middle of every export of a few hundred spans (512
+    // spans ≈ 140 KB); one request of up to a few MiB goes in one flight.
+    builder
+        .http2()
+        .initial_stream_window_size(WINDOW)
+        .initial_connection_window_size(2 * WINDOW)
+        .max_frame_size(MAX_FRAME);
     let mut conns = tokio::task::JoinSet::new();
     loop {
         let (stream, peer) = match listener.accept().await {

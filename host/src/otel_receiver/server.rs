@@ -19,7 +19,6 @@ use opentelemetry_proto::tonic::collector::metrics::v1::{
     ExportMetricsServiceRequest, ExportMetricsServiceResponse,
 };
 use opentelemetry_proto::tonic::collector::trace::v1::{
-    trace_service_server::{TraceService, TraceServiceServer},
     ExportTraceServiceRequest, ExportTraceServiceResponse,
 };
 use std::convert::Infallible;
@@ -103,19 +102,19 @@ pub(super) struct Shared {
 }
 
 /// Why spans were not kept.
-enum Refused {
+pub(super) enum Refused {
     /// `app_max_spans` reached.
     Budget(u64),
 }
 
 impl Shared {
     /// Keep a request's spans, all or none.
-    fn ingest(&self, req: ExportTraceServiceRequest) -> Result<(), Refused> {
-        let n = convert::count(&req);
+    pub(super) fn ingest(&self, req: ExportTraceServiceRequest) -> Result<(), Refused> {
+        let (n, renamed) = convert::count(&req);
         if !self.store.budget.take(n) {
             return Err(Refused::Budget(n));
         }
-        self.store.keep(convert::convert(req, &self.clock));
+        self.store.keep(req, n, renamed);
         Ok(())
     }
 
@@ -127,26 +126,13 @@ impl Shared {
     }
 }
 
-fn budget_message(n: u64) -> String {
+pub(super) fn budget_message(n: u64) -> String {
     format!("[otel] app_max_spans reached: {n} span(s) refused")
 }
 
-/// The gRPC services: a handle on the receiver.
+/// The metrics and logs services (traces: `grpc_traces`).
 #[derive(Clone)]
-struct Sink(Arc<Shared>);
-
-#[tonic::async_trait]
-impl TraceService for Sink {
-    async fn export(
-        &self,
-        req: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        match self.0.ingest(req.into_inner()) {
-            Ok(()) => Ok(tonic::Response::new(ExportTraceServiceResponse::default())),
-            Err(Refused::Budget(n)) => Err(tonic::Status::resource_exhausted(budget_message(n))),
-        }
-    }
-}
+struct Sink;
 
 /// Metrics and logs are not kept; the endpoints answer success so an SDK
 /// set to send them logs no errors.
@@ -239,15 +225,10 @@ where
     B: hyper::body::Body<Data = bytes::Bytes> + Send + 'static,
     B::Error: Into<tonic::codegen::StdError> + Send + 'static,
 {
-    let sink = Sink(sh.clone());
+    let sink = Sink;
     let path = req.uri().path().to_string();
     let resp = match path.as_str() {
-        GRPC_TRACES => {
-            let mut svc = TraceServiceServer::new(sink)
-                .accept_compressed(CompressionEncoding::Gzip)
-                .max_decoding_message_size(sh.limit);
-            svc.call(req).await
-        }
+        GRPC_TRACES => Ok(super::grpc_traces::export(sh, req).await),
         GRPC_METRICS => {
             let mut svc = MetricsServiceServer::new(sink)
                 .accept_compressed(CompressionEncoding::Gzip)

@@ -1,7 +1,10 @@
-//! What one receiver holds: the spans it accepted (converted, parents not yet
-//! resolved), its counters, and the run's span budget (`app_max_spans`).
+//! What one receiver holds: the requests it accepted (decoded; converted to
+//! the trace's records when the scenario ends), its counters, and the run's
+//! span budget (`app_max_spans`).
 
-use super::convert::Pending;
+use super::convert::{self, Pending};
+use crate::trace::RunClock;
+use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -46,7 +49,11 @@ pub struct Stats {
 }
 
 pub(super) struct Store {
-    spans: Mutex<Vec<Pending>>,
+    /// Accepted requests as decoded. Converting them (ids to hex, attributes
+    /// flattened, times on the run clock) waits for the scenario's end, off
+    /// the path an application's export waits on: it cost as much as the
+    /// decoding itself (`cargo bench --bench otel_ingest`).
+    requests_kept: Mutex<Vec<ExportTraceServiceRequest>>,
     pub(super) budget: Budget,
     spans_n: AtomicU64,
     requests: AtomicU64,
@@ -61,7 +68,7 @@ pub(super) struct Store {
 impl Store {
     pub(super) fn new(budget: Budget) -> Self {
         Store {
-            spans: Mutex::new(Vec::new()),
+            requests_kept: Mutex::new(Vec::new()),
             budget,
             spans_n: AtomicU64::new(0),
             requests: AtomicU64::new(0),
@@ -87,16 +94,15 @@ impl Store {
         self.bytes.fetch_add(n, Ordering::Relaxed);
     }
 
-    /// Keep converted spans (the budget was taken by the caller).
-    pub(super) fn keep(&self, spans: Vec<Pending>) {
-        if spans.is_empty() {
+    /// Keep a request's `n` spans, `renamed` of which use a `clnrm.*` name
+    /// (the budget was taken by the caller).
+    pub(super) fn keep(&self, req: ExportTraceServiceRequest, n: u64, renamed: u64) {
+        if n == 0 {
             return;
         }
-        let renamed = spans.iter().filter(|p| p.renamed()).count() as u64;
-        self.spans_n
-            .fetch_add(spans.len() as u64, Ordering::Relaxed);
+        self.spans_n.fetch_add(n, Ordering::Relaxed);
         self.renamed.fetch_add(renamed, Ordering::Relaxed);
-        lock(&self.spans).extend(spans);
+        lock(&self.requests_kept).push(req);
         *lock(&self.last_span) = Some(Instant::now());
     }
 
@@ -118,8 +124,14 @@ impl Store {
         *lock(&self.last_span)
     }
 
-    pub(super) fn take(&self) -> Vec<Pending> {
-        std::mem::take(&mut *lock(&self.spans))
+    /// Every kept span, converted (times on `clock`), in arrival order.
+    pub(super) fn take(&self, clock: &RunClock) -> Vec<Pending> {
+        let kept = std::mem::take(&mut *lock(&self.requests_kept));
+        let mut out = Vec::with_capacity(self.spans_n.load(Ordering::Relaxed) as usize);
+        for req in kept {
+            out.extend(convert::convert(req, clock));
+        }
+        out
     }
 }
 
