@@ -81,6 +81,8 @@ pub struct FaultUse<'a> {
     pub suite: &'a str,
     pub scenario: &'a str,
     pub fault: &'a str,
+    /// The composing fault it is part of (`chaos_monkey`), if any.
+    pub within: Option<&'a str>,
     /// The capabilities of the plugin that handles it (`net`, `cgroup`, ...).
     pub capabilities: &'a [String],
 }
@@ -115,8 +117,9 @@ pub fn rootless_refusals(
             None
         };
         if let Some(why) = why {
+            let within = f.within.map(|c| format!(" (in `{c}`)")).unwrap_or_default();
             out.push(format!(
-                "{}: scenario `{}`: `{}` cannot run on {engine}: {why}",
+                "{}: scenario `{}`: `{}`{within} cannot run on {engine}: {why}",
                 f.suite, f.scenario, f.fault
             ));
         }
@@ -520,24 +523,28 @@ mod tests {
                 suite: "s",
                 scenario: "a",
                 fault: "packet_loss",
+                within: None,
                 capabilities: &net,
             },
             FaultUse {
                 suite: "s",
                 scenario: "b",
                 fault: "memory_pressure",
+                within: None,
                 capabilities: &cg,
             },
             FaultUse {
                 suite: "s",
                 scenario: "c",
                 fault: "pause_container",
+                within: None,
                 capabilities: &ctr,
             },
             FaultUse {
                 suite: "s",
                 scenario: "d",
                 fault: "kill_container",
+                within: None,
                 capabilities: &ctr,
             },
             // chaos-timeout's hang freezes too (measured rootless on cgroup v1: "can not
@@ -546,6 +553,15 @@ mod tests {
                 suite: "s",
                 scenario: "e",
                 fault: "hang",
+                within: None,
+                capabilities: &ctr,
+            },
+            // A pause a chaos_monkey composes is refused as the pause it is.
+            FaultUse {
+                suite: "s",
+                scenario: "f",
+                fault: "pause_container",
+                within: Some("chaos_monkey"),
                 capabilities: &ctr,
             },
         ];
@@ -557,14 +573,15 @@ mod tests {
             ..Default::default()
         };
         let got = rootless_refusals(&e, &faults, &[("s", "hog")]);
-        assert_eq!(got.len(), 5, "{got:?}");
+        assert_eq!(got.len(), 6, "{got:?}");
         assert!(
             got[0].contains("`packet_loss` cannot run on rootless podman 4.3.1")
                 && got[0].contains("needs root")
         );
         assert!(got[1].contains("memory_pressure") && got[2].contains("freezer"));
         assert!(got[3].contains("`hang` cannot run") && got[3].contains("freezer"));
-        assert!(got[4].contains("service `hog`"));
+        assert!(got[4].contains("`pause_container` (in `chaos_monkey`) cannot run"));
+        assert!(got[5].contains("service `hog`"));
         // cgroup v2: limits and the freezer work; the network still needs root.
         e.cgroup_v1 = false;
         let got = rootless_refusals(&e, &faults, &[("s", "hog")]);

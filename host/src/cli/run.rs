@@ -369,7 +369,10 @@ fn rootless_refusals(
     }
     let mut faults = Vec::new();
     let mut limited = Vec::new();
-    for (suite, resolved) in suites.iter().zip(plugins) {
+    // A composing fault (concurrent_faults, chaos_monkey, ...) is refused for
+    // what it composes: each composed type as its own plugin declares it.
+    let mut composed: Vec<(usize, &str, &str, String)> = Vec::new();
+    for (k, (suite, resolved)) in suites.iter().zip(plugins).enumerate() {
         for sc in &suite.scenarios {
             for inj in &sc.injections {
                 if let Some(p) = resolved.chaos.get(&inj.fault_type) {
@@ -377,8 +380,12 @@ fn rootless_refusals(
                         suite: &suite.name,
                         scenario: &sc.name,
                         fault: &inj.fault_type,
+                        within: None,
                         capabilities: &p.info.capabilities,
                     });
+                }
+                for t in crate::runtime::composed_types(&inj.config_json) {
+                    composed.push((k, &sc.name, &inj.fault_type, t));
                 }
             }
         }
@@ -388,6 +395,17 @@ fn rootless_refusals(
             if started && (svc.memory_mb.is_some() || svc.cpu_millicores.is_some() || svc.pids.is_some()) {
                 limited.push((suite.name.as_str(), id.as_str()));
             }
+        }
+    }
+    for (k, scenario, composer, inner) in &composed {
+        if let Some(p) = plugins[*k].composable.get(inner) {
+            faults.push(FaultUse {
+                suite: &suites[*k].name,
+                scenario,
+                fault: inner,
+                within: Some(composer),
+                capabilities: &p.info.capabilities,
+            });
         }
     }
     crate::backend::engine::rootless_refusals(docker.engine(), &faults, &limited)

@@ -12,6 +12,41 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use wasmtime::Engine;
 
+/// The entries a composing injection's table names, with their paths:
+/// `fault = ...` and each of `faults = [...]`.
+fn entries(v: &serde_json::Value) -> Vec<(Vec<String>, &serde_json::Value)> {
+    let mut out: Vec<(Vec<String>, &serde_json::Value)> = Vec::new();
+    if let Some(f) = v.get("fault") {
+        out.push((vec!["fault".into()], f));
+    }
+    for (i, f) in v
+        .get("faults")
+        .and_then(|f| f.as_array())
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        out.push((vec!["faults".into(), i.to_string()], f));
+    }
+    out
+}
+
+/// The fault types a composing injection's table names (a type name, or a
+/// table's `type`; anything else is [`check`]'s to refuse). A plugin cannot
+/// compose itself, so one level is all there is.
+pub fn composed_types(config_json: &str) -> Vec<String> {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(config_json) else {
+        return Vec::new();
+    };
+    entries(&v)
+        .into_iter()
+        .filter_map(|(_, e)| match e {
+            serde_json::Value::String(t) => Some(t.clone()),
+            e => e.get("type")?.as_str().map(str::to_string),
+        })
+        .collect()
+}
+
 /// The faults a composing injection names, checked before anything runs:
 /// each entry of `faults = [...]` and `fault = ...` (a type name, or a
 /// table with `type`) must be a type some other plugin handles, and its
@@ -24,26 +59,13 @@ pub(super) async fn check(
     composable: &HashMap<String, Arc<LoadedPlugin>>,
 ) -> Option<(ConfigError, Option<String>)> {
     let v: serde_json::Value = serde_json::from_str(config_json).ok()?;
-    let mut entries: Vec<(Vec<String>, &serde_json::Value)> = Vec::new();
-    if let Some(f) = v.get("fault") {
-        entries.push((vec!["fault".into()], f));
-    }
-    for (i, f) in v
-        .get("faults")
-        .and_then(|f| f.as_array())
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        entries.push((vec!["faults".into(), i.to_string()], f));
-    }
     let invalid = |path: &[String], message: String| {
         ConfigError::InvalidValue(InvalidValue {
             path: path.to_vec(),
             message,
         })
     };
-    for (path, entry) in entries {
+    for (path, entry) in entries(&v) {
         let (fault_type, table) = match entry {
             serde_json::Value::String(t) => (t.clone(), serde_json::json!({ "type": t })),
             serde_json::Value::Object(o) => match o.get("type").and_then(|t| t.as_str()) {
@@ -106,6 +128,24 @@ pub(super) async fn check(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::composed_types;
+
+    #[test]
+    fn the_types_a_composition_names() {
+        // The chaos_monkey of tests/chaos/concurrent_chaos.clnrm.toml, and a lone `fault`.
+        let monkey = r#"{"type":"chaos_monkey","targets":["m1"],"faults":["kill_container",{"type":"pause_container","duration_ms":200},{"type":"network_latency","latency_ms":100},{"grace_period_ms":200}]}"#;
+        assert_eq!(
+            composed_types(monkey),
+            ["kill_container", "pause_container", "network_latency"]
+        );
+        assert_eq!(composed_types(r#"{"fault":"hang"}"#), ["hang"]);
+        assert!(composed_types(r#"{"type":"kill_container"}"#).is_empty());
+        assert!(composed_types("not json").is_empty());
+    }
 }
 
 /// A composed fault's `check` error, its paths made relative to the

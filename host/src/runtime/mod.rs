@@ -21,6 +21,7 @@ mod validator_trace;
 
 pub use call::{ChaosCall, ChaosReturn, PluginError, ValidateCall};
 pub use compose::Composer;
+pub use compose_check::composed_types;
 pub use registry::{
     ConfigKeys, Found, LoadedPlugin, Origin, PluginInfo, Registry, RegistryError, ResolvedPlugins,
     ValidatorJob,
