@@ -521,15 +521,7 @@ fn base64_encode(s: &str) -> String {
 /// SIGKILL of `clnrm run` `after` its start, then `clnrm gc`: no container
 /// or network of that run is left.
 fn kill_then_gc(path: &Path, dir: &Path, after: Duration, sc: &str) {
-    let mut child = clnrm()
-        .arg("run")
-        .arg(path)
-        .arg("--report-dir")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet_run(&[], path, dir);
     std::thread::sleep(after);
     child.kill().unwrap();
     let _ = child.wait();

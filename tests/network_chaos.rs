@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -177,15 +177,7 @@ fn sigkill_mid_partition_then_gc_leaves_no_container_and_no_rule() {
     let before = host_rules();
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "hang.clnrm.toml", HANGING);
-    let mut child = clnrm()
-        .arg("run")
-        .arg(&p)
-        .arg("--report-dir")
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet_run(&[], &p, dir.path());
     let pid = child.id();
     let label = format!("clnrm.pid={pid}");
     // Wait until the partition is in force inside the server's namespace
@@ -463,15 +455,7 @@ fn sigkill_mid_dns_failure_then_gc_leaves_nothing_and_the_host_rules_unchanged()
     let before = host_rules();
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "dnshang.clnrm.toml", DNS_HANGING);
-    let mut child = clnrm()
-        .arg("run")
-        .arg(&p)
-        .arg("--report-dir")
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet_run(&[], &p, dir.path());
     let label = format!("clnrm.pid={}", child.id());
     let t = Instant::now();
     let mut failing = false;

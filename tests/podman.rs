@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 use support::*;
 
@@ -123,15 +122,7 @@ run = [
 ]
 "#,
     );
-    let mut child = clnrm()
-        .args(["--engine", "podman", "run"])
-        .arg(&p)
-        .arg("--report-dir")
-        .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet_run(&["--engine", "podman"], &p, dir.path());
     let pid = child.id();
     let t = Instant::now();
     while owned_in("podman", pid).len() < 3 && t.elapsed() < Duration::from_secs(30) {

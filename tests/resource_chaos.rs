@@ -122,15 +122,7 @@ fn sigkill_during_disk_fill_then_gc_leaves_nothing() {
     let _alone = exclusive();
     let dir = tempfile::tempdir().unwrap();
     let p = suite(dir.path(), "fill.clnrm.toml", FILL);
-    let mut child = clnrm()
-        .arg("run")
-        .arg(&p)
-        .arg("--report-dir")
-        .arg(dir.path())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("clnrm starts");
+    let mut child = spawn_quiet_run(&[], &p, dir.path());
     let pid = child.id();
     // Wait until the filler is in the container's tmpfs and the tmpfs is full.
     let t = std::time::Instant::now();

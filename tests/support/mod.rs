@@ -36,6 +36,22 @@ pub fn test_plugin_dir() -> PathBuf {
     dir
 }
 
+/// `clnrm [global] run SUITE --report-dir DIR`, quiet, started and not waited
+/// for: the SIGKILL-then-gc tests kill it mid-run. `global` goes before `run`
+/// (`["--engine", "podman"]`).
+pub fn spawn_quiet_run(global: &[&str], suite: &Path, report_dir: &Path) -> std::process::Child {
+    clnrm()
+        .args(global)
+        .arg("run")
+        .arg(suite)
+        .arg("--report-dir")
+        .arg(report_dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("clnrm starts")
+}
+
 /// `clnrm` with the workspace's plugins and a cache inside target/.
 pub fn clnrm() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_clnrm"));
