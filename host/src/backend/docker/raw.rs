@@ -99,12 +99,11 @@ fn blocking(
         body.len()
     );
     let timeout = Some(timeout);
-    let mut raw = Vec::new();
-    if let Some(p) = endpoint.strip_prefix("unix://") {
+    let raw = if let Some(p) = endpoint.strip_prefix("unix://") {
         let mut s = std::os::unix::net::UnixStream::connect(p).map_err(io)?;
         s.set_read_timeout(timeout).map_err(io)?;
         s.write_all(req.as_bytes()).map_err(io)?;
-        s.read_to_end(&mut raw).map_err(io)?;
+        read_answer(&mut s).map_err(io)?
     } else {
         let addr = endpoint
             .trim_start_matches("tcp://")
@@ -113,21 +112,61 @@ fn blocking(
         let mut s = std::net::TcpStream::connect(addr).map_err(io)?;
         s.set_read_timeout(timeout).map_err(io)?;
         s.write_all(req.as_bytes()).map_err(io)?;
-        s.read_to_end(&mut raw).map_err(io)?;
-    }
+        read_answer(&mut s).map_err(io)?
+    };
     parse(&raw).ok_or_else(|| BackendError::Unreachable(format!("{endpoint}: not an HTTP answer")))
+}
+
+/// The answer's bytes: up to its `Content-Length` when it has one, else until
+/// the engine closes. A proxy in between (a TCP front for the socket) may keep
+/// its side open after the engine closed, so the length is what ends it.
+fn read_answer(s: &mut impl Read) -> std::io::Result<Vec<u8>> {
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    // Once the head is in: the whole answer's length, if it says.
+    let mut whole: Option<Option<usize>> = None;
+    loop {
+        if whole.is_none() {
+            whole = head_end(&raw).map(|end| content_length(&raw[..end]).map(|n| end + n));
+        }
+        if let Some(Some(want)) = whole {
+            if raw.len() >= want {
+                raw.truncate(want);
+                return Ok(raw);
+            }
+        }
+        match s.read(&mut buf)? {
+            0 => return Ok(raw),
+            n => raw.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Where the head ends (after its blank line), once it is in.
+fn head_end(raw: &[u8]) -> Option<usize> {
+    raw.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4)
+}
+
+/// The head's `Content-Length`, if it says.
+fn content_length(head: &[u8]) -> Option<usize> {
+    std::str::from_utf8(head).ok()?.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse::<usize>().ok())?
+    })
 }
 
 /// Status line, headers and body of an HTTP/1.x answer.
 fn parse(raw: &[u8]) -> Option<Answer> {
-    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&raw[..head_end]).ok()?;
+    let end = head_end(raw)?;
+    let head = std::str::from_utf8(&raw[..end - 4]).ok()?;
     let (status_line, headers) = head.split_once("\r\n").unwrap_or((head, ""));
     let status = status_line.split_whitespace().nth(1)?.parse().ok()?;
     Some(Answer {
         status,
         head: headers.replace("\r\n", "\n"),
-        body: raw[head_end + 4..].to_vec(),
+        body: raw[end..].to_vec(),
     })
 }
 
@@ -143,5 +182,29 @@ mod tests {
         assert_eq!(a.header("Server"), None);
         assert_eq!(a.message(), "no container with name or ID x found");
         assert!(parse(b"garbage").is_none());
+    }
+
+    #[test]
+    fn an_answer_ends_at_its_length_even_when_the_peer_stays_open() {
+        // A reader that would block (here: fail) past the answer, as a proxy
+        // that keeps its side open does.
+        struct Open(std::io::Cursor<Vec<u8>>);
+        impl Read for Open {
+            fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+                match self.0.read(b)? {
+                    0 => Err(std::io::Error::other("would block: the peer never closed")),
+                    n => Ok(n),
+                }
+            }
+        }
+        let answer = b"HTTP/1.0 200 OK\r\nApi-Version: 1.41\r\nContent-Length: 2\r\n\r\nOK";
+        let got = read_answer(&mut Open(std::io::Cursor::new(answer.to_vec()))).unwrap();
+        assert_eq!(got, answer);
+        // Without a length: until the peer closes.
+        let plain = b"HTTP/1.0 200 OK\r\n\r\n{}".to_vec();
+        assert_eq!(
+            read_answer(&mut std::io::Cursor::new(plain.clone())).unwrap(),
+            plain
+        );
     }
 }
