@@ -109,7 +109,17 @@ fn blocking(
             .trim_start_matches("tcp://")
             .trim_start_matches("http://")
             .trim_end_matches('/');
-        let mut s = std::net::TcpStream::connect(addr).map_err(io)?;
+        // Bounded like the read: a host that never answers must not hold the
+        // blocking thread (and the runtime's shutdown) for the OS's 2 minutes.
+        use std::net::ToSocketAddrs;
+        let sa = addr
+            .to_socket_addrs()
+            .map_err(io)?
+            .next()
+            .ok_or_else(|| BackendError::Unreachable(format!("{endpoint}: no address")))?;
+        let mut s =
+            std::net::TcpStream::connect_timeout(&sa, timeout.unwrap_or(Duration::from_secs(60)))
+                .map_err(io)?;
         s.set_read_timeout(timeout).map_err(io)?;
         s.write_all(req.as_bytes()).map_err(io)?;
         read_answer(&mut s).map_err(io)?
