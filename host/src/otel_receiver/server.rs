@@ -102,14 +102,14 @@ pub(super) struct Shared {
 }
 
 /// Why spans were not kept.
-pub(super) enum Refused {
+enum Refused {
     /// `app_max_spans` reached.
     Budget(u64),
 }
 
 impl Shared {
     /// Keep a request's spans, all or none.
-    pub(super) fn ingest(&self, req: ExportTraceServiceRequest) -> Result<(), Refused> {
+    fn ingest(&self, req: ExportTraceServiceRequest) -> Result<(), Refused> {
         let (n, renamed) = convert::count(&req);
         if !self.store.budget.take(n) {
             return Err(Refused::Budget(n));
@@ -126,7 +126,7 @@ impl Shared {
     }
 }
 
-pub(super) fn budget_message(n: u64) -> String {
+fn budget_message(n: u64) -> String {
     format!("[otel] app_max_spans reached: {n} span(s) refused")
 }
 
@@ -228,7 +228,14 @@ where
     let sink = Sink;
     let path = req.uri().path().to_string();
     let resp = match path.as_str() {
-        GRPC_TRACES => Ok(super::grpc_traces::export(sh, req).await),
+        GRPC_TRACES => {
+            let keep = |r| {
+                sh.ingest(r).map_err(|Refused::Budget(n)| {
+                    tonic::Status::resource_exhausted(budget_message(n))
+                })
+            };
+            Ok(super::grpc_traces::export(sh.limit, keep, req).await)
+        }
         GRPC_METRICS => {
             let mut svc = MetricsServiceServer::new(sink)
                 .accept_compressed(CompressionEncoding::Gzip)
