@@ -2,15 +2,15 @@
 //! they depend on is ready, so a cycle could never start.
 
 use super::diag::{Ctx, SuiteError};
-use super::service::ServiceSpec;
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-/// The first cycle found, reported at the edge that closes it.
-/// `edge_span(from, to)`: where `from`'s `depends_on` names `to`.
+/// The first cycle found, reported at the edge that closes it. `services`:
+/// each service's `depends_on`; `edge_span(from, to)`: where `from`'s
+/// `depends_on` names `to`.
 pub fn check_acyclic(
     cx: &Ctx,
-    services: &BTreeMap<String, ServiceSpec>,
+    services: &BTreeMap<&str, &[String]>,
     edge_span: impl Fn(&str, &str) -> Range<usize>,
 ) -> Result<(), SuiteError> {
     // Depth-first, in id order: 0 unseen, 1 on the path, 2 done.
@@ -18,17 +18,13 @@ pub fn check_acyclic(
     let mut path: Vec<&str> = Vec::new();
     fn visit<'a>(
         id: &'a str,
-        services: &'a BTreeMap<String, ServiceSpec>,
+        services: &BTreeMap<&'a str, &'a [String]>,
         state: &mut BTreeMap<&'a str, u8>,
         path: &mut Vec<&'a str>,
     ) -> Option<(Vec<&'a str>, &'a str)> {
         state.insert(id, 1);
         path.push(id);
-        for d in services
-            .get(id)
-            .map(|s| s.depends_on.as_slice())
-            .unwrap_or(&[])
-        {
+        for d in services.get(id).copied().unwrap_or(&[]) {
             match state.get(d.as_str()).copied().unwrap_or(0) {
                 1 => {
                     let from = path.iter().position(|p| *p == d.as_str()).unwrap_or(0);
@@ -46,8 +42,8 @@ pub fn check_acyclic(
         state.insert(id, 2);
         None
     }
-    for id in services.keys() {
-        if state.get(id.as_str()).copied().unwrap_or(0) == 0 {
+    for &id in services.keys() {
+        if state.get(id).copied().unwrap_or(0) == 0 {
             if let Some((cycle, back)) = visit(id, services, &mut state, &mut path) {
                 let last = cycle.last().copied().unwrap_or(back);
                 let mut shown: Vec<&str> = cycle.clone();

@@ -172,7 +172,11 @@ pub fn check_all(
             spec.depends_on = deps;
         }
     }
-    super::depends::check_acyclic(cx, &out, |from, to| {
+    let graph: BTreeMap<&str, &[String]> = out
+        .iter()
+        .map(|(id, s)| (id.as_str(), s.depends_on.as_slice()))
+        .collect();
+    super::depends::check_acyclic(cx, &graph, |from, to| {
         raw.get(from)
             .and_then(|s| s.depends_on.iter().find(|d| d.get_ref() == to))
             .map_or(0..0, |d| d.span())
