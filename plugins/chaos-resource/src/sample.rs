@@ -1,43 +1,18 @@
 //! Readings of the target while a pressure lasts, and the recovery span
 //! once what was changed is restored.
 
+use crate::tables::{Common, Hold};
 use clnrm_sdk::chaos::clnrm::chaos::cgroup::{Limits, Usage};
 use clnrm_sdk::chaos::clnrm::chaos::types::{AttrValue, SpanKind, SpanStatus};
 use clnrm_sdk::prelude::*;
 
 pub const MIB: u64 = 1024 * 1024;
 
-/// How long a pressure is held: `duration_ms`, or (absent) until the
-/// scenario's steps have all finished, which the host answers.
-#[derive(Debug, Clone, Copy)]
-pub enum Hold {
-    For(u64),
-    UntilStepsEnd,
-}
-
-impl Hold {
-    /// Whether a hold that began at `start_ms` (run clock) is over.
-    pub fn over(self, start_ms: u64) -> bool {
-        match self {
-            Hold::For(ms) => clock::now_ms().saturating_sub(start_ms) >= ms,
-            Hold::UntilStepsEnd => scenario::steps_done(),
-        }
-    }
-
-    /// Said on the fault's span when the steps decide: a reader sees why it
-    /// lasted as long as it did.
-    fn mark(self, span: &FaultSpan) {
-        if let Hold::UntilStepsEnd = self {
-            span.str("hold", "until_steps_end");
-        }
-    }
-}
-
 /// The opening every resource fault shares: its span on the target (with
 /// `resource.type`), the configured delay, and a target that is running.
 pub fn begin(
     inj: &Injection,
-    c: &crate::tables::Common,
+    c: &Common,
     span_name: &str,
     fault_type: &str,
     resource: &str,

@@ -1,7 +1,34 @@
 //! The `chaos_injection` tables this plugin understands (typed config: a bad
 //! key or value is a structured error with its path, reported before the run).
 
+use clnrm_sdk::prelude::*;
 use serde::{Deserialize, Deserializer};
+
+/// How long a pressure is held: `duration_ms`, or (absent) until the
+/// scenario's steps have all finished, which the host answers.
+#[derive(Debug, Clone, Copy)]
+pub enum Hold {
+    For(u64),
+    UntilStepsEnd,
+}
+
+impl Hold {
+    /// Whether a hold that began at `start_ms` (run clock) is over.
+    pub fn over(self, start_ms: u64) -> bool {
+        match self {
+            Hold::For(ms) => clock::now_ms().saturating_sub(start_ms) >= ms,
+            Hold::UntilStepsEnd => scenario::steps_done(),
+        }
+    }
+
+    /// Said on the fault's span when the steps decide: a reader sees why it
+    /// lasted as long as it did.
+    pub fn mark(self, span: &FaultSpan) {
+        if let Hold::UntilStepsEnd = self {
+            span.str("hold", "until_steps_end");
+        }
+    }
+}
 
 /// Keys every fault of this plugin takes (serde's `flatten` cannot be
 /// combined with `deny_unknown_fields`, so each table repeats them).
@@ -9,7 +36,7 @@ use serde::{Deserialize, Deserializer};
 pub struct Common {
     pub target: Option<String>,
     pub delay_ms: u64,
-    pub hold: crate::sample::Hold,
+    pub hold: Hold,
     pub sample_ms: u64,
 }
 
@@ -42,8 +69,8 @@ macro_rules! table {
                     target: self.target.clone(),
                     delay_ms: self.delay_ms,
                     hold: match self.duration_ms {
-                        Some(ms) => crate::sample::Hold::For(ms),
-                        None => crate::sample::Hold::UntilStepsEnd,
+                        Some(ms) => Hold::For(ms),
+                        None => Hold::UntilStepsEnd,
                     },
                     sample_ms: self.sample_ms,
                 }
