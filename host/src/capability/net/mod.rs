@@ -5,6 +5,7 @@ pub mod dnsfault;
 mod dnswire;
 mod faults;
 mod host;
+mod impairment;
 mod kernel;
 pub mod netfault;
 pub mod netns;

@@ -11,32 +11,13 @@
 //! handled here ([`super::nfqueue`]), fail-open (`bypass`) so traffic flows if
 //! clnrm dies. With `sch_netem`, latency uses a netem qdisc instead.
 
+pub use super::impairment::Fault;
 use super::netns::{command, has_netem, Netns};
 use super::nfqueue::Queue;
 pub use super::nfqueue::QueueStats;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::time::{Duration, Instant};
-
-/// One impairment, as the plugin asked for it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Fault {
-    Partition,
-    Refuse(u16),
-    Blackhole(u16),
-    Latency(u32),
-    /// Each packet held uniformly in latency ± jitter ms (seeded).
-    Jitter {
-        latency_ms: u32,
-        jitter_ms: u32,
-        seed: u64,
-    },
-    Loss {
-        percent: f64,
-        seed: u64,
-    },
-    Bandwidth(u32),
-}
 
 /// How an impairment was applied: what `heal` removes.
 pub struct Applied {

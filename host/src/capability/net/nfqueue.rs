@@ -9,7 +9,7 @@
 //! `bypass` (and the queue's fail-open flag) let traffic through unimpaired
 //! if this consumer dies with clnrm.
 
-use super::netfault::Fault;
+use super::impairment::Fault;
 use super::netns::Netns;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{Rng, SeedableRng};
