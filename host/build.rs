@@ -4,7 +4,11 @@
 use std::path::Path;
 
 fn main() {
-    let wit = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wit/clnrm.wit");
+    // Read at run time, as cargo sets it for this checkout: `env!` would bake in
+    // the path of whichever checkout first compiled this script, and a target
+    // dir shared by two checkouts then reads the other one's WIT (or none).
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let wit = Path::new(&manifest).join("../wit/clnrm.wit");
     println!("cargo:rerun-if-changed={}", wit.display());
     let text = std::fs::read_to_string(&wit)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", wit.display()));
