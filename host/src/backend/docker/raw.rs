@@ -19,10 +19,7 @@ pub(super) struct Answer {
 impl Answer {
     /// The value of header `name` (case-insensitive), trimmed.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.head.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-        })
+        header_in(&self.head, name)
     }
 
     pub fn json(&self) -> Result<serde_json::Value, BackendError> {
@@ -159,11 +156,17 @@ fn head_end(raw: &[u8]) -> Option<usize> {
 
 /// The head's `Content-Length`, if it says.
 fn content_length(head: &[u8]) -> Option<usize> {
-    std::str::from_utf8(head).ok()?.lines().find_map(|l| {
+    header_in(std::str::from_utf8(head).ok()?, "content-length")?
+        .parse()
+        .ok()
+}
+
+/// The value of header `name` (case-insensitive), trimmed, in `Name: value`
+/// lines (a status line has no `Name:` of that name, so it may be among them).
+fn header_in<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case("content-length")
-            .then(|| v.trim().parse::<usize>().ok())?
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
     })
 }
 
