@@ -327,14 +327,19 @@ pub fn no_engine_hint() -> String {
     }
 }
 
-/// The hard limits (open files, processes) of the process serving a local
-/// engine socket: runc, started by that service, cannot give a container
-/// more. Read from `/proc/<pid>/limits` of the socket's peer (SO_PEERCRED);
-/// None when the peer is not on this machine or not readable.
-pub fn service_limits(endpoint: &str) -> Option<(u64, u64)> {
+/// The process serving a local engine socket: its pid and uid (SO_PEERCRED),
+/// from one connection; None when `endpoint` is no `unix://` socket or the
+/// peer is unknown. A uid other than 0 is a rootless engine.
+pub fn service_peer(endpoint: &str) -> Option<(i32, u32)> {
     let path = endpoint.strip_prefix("unix://")?;
     let stream = std::os::unix::net::UnixStream::connect(path).ok()?;
-    let (pid, _) = peer(&stream)?;
+    peer(&stream)
+}
+
+/// The hard limits (open files, processes) of the process `pid` serving the
+/// engine's socket: runc, started by that service, cannot give a container
+/// more. Read from `/proc/<pid>/limits`; None when not readable.
+pub fn service_limits(pid: i32) -> Option<(u64, u64)> {
     parse_limits(&std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?)
 }
 
@@ -342,14 +347,6 @@ pub fn service_limits(endpoint: &str) -> Option<(u64, u64)> {
 /// a hybrid layout counts as v1: controllers live in the v1 folders).
 pub fn host_cgroup_v1() -> bool {
     !std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
-}
-
-/// The user id of the process serving a `unix://` endpoint (None: not a unix
-/// socket, or unknown). Not 0: a rootless engine.
-pub fn service_uid(endpoint: &str) -> Option<u32> {
-    let path = endpoint.strip_prefix("unix://")?;
-    let stream = std::os::unix::net::UnixStream::connect(path).ok()?;
-    peer(&stream).map(|(_, uid)| uid)
 }
 
 /// The peer's pid and uid (SO_PEERCRED).

@@ -131,7 +131,8 @@ impl Docker {
                 (client, kind, version.version.unwrap_or_else(|| "?".into()))
             }
         };
-        let (rootless, cgroup_v1) = match (kind, super::engine::service_uid(endpoint)) {
+        let peer = super::engine::service_peer(endpoint);
+        let (rootless, cgroup_v1) = match (kind, peer.map(|(_, uid)| uid)) {
             // Podman 4.3's compat `/info` has no `name=rootless` option even when it is
             // rootless (measured: only `name=seccomp,profile=default`), and takes 0.4 s.
             // A local socket's owner says it at no cost, and the engine's cgroups are
@@ -170,7 +171,8 @@ impl Docker {
                 version,
                 endpoint: endpoint.to_string(),
                 rootless,
-                max_ulimits: super::engine::service_limits(endpoint)
+                max_ulimits: peer
+                    .and_then(|(pid, _)| super::engine::service_limits(pid))
                     .unwrap_or_else(super::engine::own_limits),
                 cgroup_v1,
             },
