@@ -116,3 +116,66 @@ fn a_refused_type_says_why_with_exit_2() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(!r.stderr.contains("clock_skew"), "{}", r.stderr);
 }
+
+/// The cache's hints (what each unchanged chaos plugin handled when last loaded) let a
+/// suite skip plugins that handle none of its types; they never narrow what it sees. With
+/// every hint warm, a misspelt type still lists every known type (a second pass loads the
+/// skipped plugins), and a composing fault still finds the types of plugins it would skip.
+#[test]
+fn warm_hints_never_narrow_what_a_suite_sees() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let validate = |name: &str, injection: &str| {
+        let text = format!(
+            "[meta]\nname = \"hints\"\n[service.app]\nimage = \"clnrm-base:latest\"\n\
+             [[scenario]]\nname = \"s\"\nservice = \"app\"\nrun = \"true\"\n\
+             chaos_injection = {injection}\n"
+        );
+        let p = suite(dir.path(), &format!("{name}.clnrm.toml"), &text);
+        run(clnrm()
+            .env("CLNRM_CACHE_DIR", cache.path())
+            .arg("validate")
+            .arg(&p))
+    };
+    let typo = r#"{ type = "kill_contaner" }"#;
+    let cold = validate("cold", typo);
+    assert_eq!(cold.code, 2, "{}", cold.stderr);
+    let hints = std::fs::read_dir(cache.path().join("plugins"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("handles-")
+        })
+        .count();
+    assert_eq!(hints, 5, "one hint per first-party chaos plugin");
+    // Warm: every hint says its plugin handles no `kill_contaner`.
+    let warm = validate("warm", typo);
+    assert_eq!(warm.code, 2, "{}", warm.stderr);
+    for known in [
+        "kill_container",
+        "network_partition",
+        "memory_pressure",
+        "hang",
+        "chaos_monkey",
+    ] {
+        assert!(
+            warm.stderr.contains(known),
+            "{known} listed: {}",
+            warm.stderr
+        );
+    }
+    assert!(
+        warm.stderr.contains("did you mean `kill_container`?"),
+        "{}",
+        warm.stderr
+    );
+    // A composing fault: chaos-concurrent composes types whose plugins the hints skip.
+    let composed = validate(
+        "composed",
+        r#"{ type = "concurrent_faults", faults = [{ type = "kill_container", target = "app" }, { type = "cpu_throttle", target = "app", duration_ms = 100 }] }"#,
+    );
+    assert_eq!(composed.code, 0, "{}", composed.stderr);
+}
