@@ -45,32 +45,31 @@ impl Registry {
             // every fault type has its plugin (the first that handles it) and
             // none of those composes others (which needs every plugin,
             // `composable`), the rest are not loaded (start-up: each is a
-            // read, a hash, a deserialize and a `describe`). Nor is one that,
-            // unchanged since an earlier load, handles none of the wanted
-            // types (the cache's hint): it cannot be any type's first.
-            let mut skipped = false;
-            for (name, path) in &first_party {
-                if all_chosen_without_compose(&chaos_candidates, &wanted) {
-                    break;
-                }
-                if let Some(handles) = self.cache.handles_hint(path) {
-                    if !handles.iter().any(|h| wanted.contains(&h.as_str())) {
-                        skipped = true;
-                        continue;
-                    }
-                }
-                chaos_candidates.push(self.load(name, path).await?);
-            }
-            // A type still unknown (its error lists every known type) or a
-            // composing fault (it needs every plugin): all of them after all,
-            // in precedence order (those loaded above are loaded once).
-            if skipped && !all_chosen_without_compose(&chaos_candidates, &wanted) {
-                chaos_candidates = base;
+            // read, a hash, a deserialize and a `describe`). Nor, on the first
+            // pass, is one that, unchanged since an earlier load, handles none
+            // of the wanted types (the cache's hint): it cannot be any type's
+            // first. A type still unknown after it (its error lists every
+            // known type) or a composing fault (it needs every plugin): a
+            // second pass without the hints (those loaded are loaded once).
+            for use_hints in [true, false] {
+                chaos_candidates = base.clone();
+                let mut skipped = false;
                 for (name, path) in &first_party {
                     if all_chosen_without_compose(&chaos_candidates, &wanted) {
                         break;
                     }
+                    let handles_none = use_hints
+                        && self.cache.handles_hint(path).is_some_and(|handles| {
+                            !handles.iter().any(|h| wanted.contains(&h.as_str()))
+                        });
+                    if handles_none {
+                        skipped = true;
+                        continue;
+                    }
                     chaos_candidates.push(self.load(name, path).await?);
+                }
+                if !skipped || all_chosen_without_compose(&chaos_candidates, &wanted) {
+                    break;
                 }
             }
         }
