@@ -28,10 +28,6 @@ pub struct Pending {
 }
 
 impl Pending {
-    pub fn renamed(&self) -> bool {
-        self.app().renamed_from.is_some()
-    }
-
     fn app(&self) -> &AppSpan {
         self.span
             .app
@@ -508,7 +504,13 @@ mod tests {
             ),
             &clock,
         ));
-        assert_eq!(pending.iter().filter(|p| p.renamed()).count(), 1);
+        assert_eq!(
+            pending
+                .iter()
+                .filter(|p| p.app().renamed_from.is_some())
+                .count(),
+            1
+        );
         let added = resolve_into(
             pending,
             &Target {
