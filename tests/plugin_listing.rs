@@ -30,16 +30,34 @@ fn chaos_types(listing: &str) -> Vec<(String, String)> {
 }
 
 fn validate(dir: &std::path::Path, fault_type: &str) -> Run {
+    validate_in(
+        dir,
+        fault_type,
+        &format!("{{ type = \"{fault_type}\" }}"),
+        None,
+    )
+}
+
+/// `clnrm validate` of a one-scenario suite `DIR/<name>.clnrm.toml` with this
+/// `chaos_injection`; `cache`: a plugin cache of its own.
+fn validate_in(
+    dir: &std::path::Path,
+    name: &str,
+    injection: &str,
+    cache: Option<&std::path::Path>,
+) -> Run {
     let text = format!(
         "[meta]\nname = \"listing\"\n[service.app]\nimage = \"clnrm-base:latest\"\n\
          [[scenario]]\nname = \"s\"\nservice = \"app\"\nrun = \"true\"\n\
-         chaos_injection = {{ type = \"{fault_type}\" }}\n"
+         chaos_injection = {injection}\n"
     );
-    let p = suite(dir, &format!("{fault_type}.clnrm.toml"), &text);
-    run(clnrm()
-        .env_remove("CLNRM_PLUGIN_DIR")
-        .arg("validate")
-        .arg(&p))
+    let p = suite(dir, &format!("{name}.clnrm.toml"), &text);
+    let mut c = clnrm();
+    c.env_remove("CLNRM_PLUGIN_DIR");
+    if let Some(cache) = cache {
+        c.env("CLNRM_CACHE_DIR", cache);
+    }
+    run(c.arg("validate").arg(&p))
 }
 
 #[test]
@@ -125,18 +143,8 @@ fn a_refused_type_says_why_with_exit_2() {
 fn warm_hints_never_narrow_what_a_suite_sees() {
     let dir = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let validate = |name: &str, injection: &str| {
-        let text = format!(
-            "[meta]\nname = \"hints\"\n[service.app]\nimage = \"clnrm-base:latest\"\n\
-             [[scenario]]\nname = \"s\"\nservice = \"app\"\nrun = \"true\"\n\
-             chaos_injection = {injection}\n"
-        );
-        let p = suite(dir.path(), &format!("{name}.clnrm.toml"), &text);
-        run(clnrm()
-            .env("CLNRM_CACHE_DIR", cache.path())
-            .arg("validate")
-            .arg(&p))
-    };
+    let validate =
+        |name: &str, injection: &str| validate_in(dir.path(), name, injection, Some(cache.path()));
     let typo = r#"{ type = "kill_contaner" }"#;
     let cold = validate("cold", typo);
     assert_eq!(cold.code, 2, "{}", cold.stderr);
